@@ -1,0 +1,84 @@
+//! `--help` text and the clap description of the interface (used to generate
+//! the man page and shell completions), both built from `table::OPTIONS`.
+
+use clap::{Arg, ArgAction, Command, ValueHint};
+
+use super::capnames::CAP_NAMES;
+use super::table::{OPTIONS, OptDef};
+
+/// Width of the option column in `--help`, as bwrap lays it out.
+const COLUMN: usize = 33;
+
+/// The usage text bwrap prints for `--help` (stdout) or a missing command
+/// (stderr).
+pub fn usage_text(argv0: &str) -> String {
+    let mut out = format!("usage: {argv0} [OPTIONS...] [--] COMMAND [ARGS...]\n\n");
+    for o in OPTIONS {
+        let mut left = format!("    --{}", o.name);
+        for a in o.args {
+            left.push(' ');
+            left.push_str(a);
+        }
+        let pad = COLUMN.saturating_sub(left.len()).max(1);
+        out.push_str(&left);
+        out.push_str(&" ".repeat(pad));
+        out.push_str(o.help);
+        out.push('\n');
+    }
+    out
+}
+
+fn value_hint(o: &OptDef, metavar: &str) -> ValueHint {
+    match metavar {
+        "SRC" | "DEST" | "RWSRC" | "WORKDIR" | "PATH" => ValueHint::AnyPath,
+        "DIR" => ValueHint::DirPath,
+        _ if o.name == "lock-file" => ValueHint::FilePath,
+        _ => ValueHint::Other,
+    }
+}
+
+/// The interface as a clap `Command`. sandwrap does not parse with clap
+/// (bwrap's grammar is stricter: no `--opt=value`, order matters); clap
+/// renders the man page and the completions from this.
+pub fn clap_command() -> Command {
+    let mut cmd = Command::new("sandwrap")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("A rootless, bubblewrap-compatible Linux sandbox")
+        .long_about(
+            "sandwrap runs COMMAND in new Linux namespaces with a root filesystem built \
+             from the options, in command-line order, exactly as bubblewrap (bwrap) does. \
+             It is never setuid: an unprivileged caller always gets a user namespace.",
+        )
+        .override_usage("sandwrap [OPTIONS...] [--] COMMAND [ARGS...]")
+        .disable_help_flag(true)
+        .disable_version_flag(true);
+    for o in OPTIONS {
+        let mut arg = Arg::new(o.name).long(o.name).help(o.help);
+        if o.args.is_empty() {
+            arg = arg.action(ArgAction::SetTrue);
+        } else {
+            arg = arg
+                .num_args(o.args.len())
+                .value_names(o.args.iter().copied())
+                .action(ArgAction::Append)
+                .value_hint(value_hint(o, o.args[o.args.len() - 1]));
+            if o.args == ["CAP"] {
+                // Leaked once per generation run (man page, completions only).
+                let mut names: Vec<&'static str> = CAP_NAMES
+                    .iter()
+                    .map(|n| &*Box::leak(n.to_ascii_uppercase().into_boxed_str()))
+                    .collect();
+                names.push("ALL");
+                arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names)).hide_possible_values(true);
+            }
+        }
+        cmd = cmd.arg(arg);
+    }
+    cmd.arg(
+        Arg::new("COMMAND")
+            .help("The command to run in the sandbox, and its arguments")
+            .num_args(1..)
+            .trailing_var_arg(true)
+            .value_hint(ValueHint::CommandWithArguments),
+    )
+}

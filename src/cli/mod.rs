@@ -1,0 +1,105 @@
+//! Command line: argv (and `--args` payloads) → a validated `Spec`.
+//!
+//! The option table (`table::OPTIONS`) is the single description of the
+//! interface; `--help`, the man page and the completions are derived from it.
+
+mod capnames;
+mod help;
+mod parse;
+pub mod table;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::os::fd::RawFd;
+
+pub use capnames::{CAP_NAMES, parse_cap};
+pub use help::{clap_command, usage_text};
+pub use parse::{os_error, parse};
+
+use crate::spec::Spec;
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Outcome {
+    Help,
+    Version,
+    Run(Box<Spec>),
+}
+
+/// A command-line error. `Usage` prints the usage text to stderr.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CliError {
+    Usage,
+    Message { msg: String, level_prefix: bool },
+}
+
+/// Facts about the host the parser needs, supplied by the caller so that
+/// parsing stays testable.
+pub struct ParseContext<'a> {
+    pub real_uid: u32,
+    pub real_gid: u32,
+    /// Warnings printed so far (`Only the last --X option will take effect`),
+    /// already formatted; bwrap prints them even when parsing fails later.
+    pub warnings: Vec<String>,
+    /// Reads an fd to EOF and closes it (`--args`, `--add-seccomp-fd`).
+    pub read_fd: Box<dyn FnMut(RawFd) -> std::io::Result<Vec<u8>> + 'a>,
+    /// Whether `--unshare-user-try` can create a user namespace.
+    pub userns_available: Box<dyn Fn() -> bool + 'a>,
+    /// Whether `--unshare-cgroup-try` can create a cgroup namespace.
+    pub cgroupns_available: Box<dyn Fn() -> bool + 'a>,
+}
+
+impl<'a> ParseContext<'a> {
+    /// The context of the running process.
+    pub fn from_host() -> ParseContext<'static> {
+        ParseContext {
+            real_uid: nix::unistd::getuid().as_raw(),
+            real_gid: nix::unistd::getgid().as_raw(),
+            warnings: Vec::new(),
+            read_fd: Box::new(read_fd_to_end),
+            userns_available: Box::new(userns_available),
+            cgroupns_available: Box::new(|| std::path::Path::new("/proc/self/ns/cgroup").exists()),
+        }
+    }
+}
+
+/// Read a caller-supplied fd to EOF, then close it.
+fn read_fd_to_end(fd: RawFd) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: the caller handed this fd to us on the command line; we take
+    // ownership and close it after reading, as bwrap does.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)?;
+    Ok(data)
+}
+
+/// bwrap's probe for `--unshare-user-try`.
+fn userns_available() -> bool {
+    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_owned());
+    if !std::path::Path::new("/proc/self/ns/user").exists() {
+        return false;
+    }
+    if read("/sys/module/user_namespace/parameters/enable").is_some_and(|v| v.starts_with('N')) {
+        return false;
+    }
+    if read("/proc/sys/user/max_user_namespaces").is_some_and(|v| v == "0") {
+        return false;
+    }
+    true
+}
+
+/// Parse the process's own argv; warnings go to stderr as they would from bwrap.
+pub fn parse_args(argv: &[OsString]) -> Result<Outcome, CliError> {
+    let mut ctx = ParseContext::from_host();
+    let result = parse(argv, &mut ctx);
+    for w in &ctx.warnings {
+        eprintln!("{w}");
+    }
+    result
+}

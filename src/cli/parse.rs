@@ -1,0 +1,487 @@
+//! argv → `Spec`, strictly left to right as bwrap parses: long options only,
+//! each value its own word, parsing stops at the first non-option word or
+//! after `--`.
+
+use std::ffi::{OsStr, OsString};
+use std::os::fd::RawFd;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+use super::capnames::parse_cap;
+use super::table::{self, Action, OptDef};
+use super::{CliError, Outcome, ParseContext};
+use crate::spec::{CapOp, EnvOp, FsOp, OverlayKind, Spec};
+
+/// bwrap's limit on the total number of arguments, `--args` payloads included.
+const MAX_ARGS: usize = 9000;
+
+const OVERLAY_SRC_DANGLING: &str =
+    "--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay";
+
+/// Values an option modifies the next operation with.
+#[derive(Default)]
+struct Pending {
+    perms: Option<u32>,
+    size: Option<u64>,
+    overlay_sources: Vec<PathBuf>,
+}
+
+struct Parser<'c, 'a> {
+    ctx: &'c mut ParseContext<'a>,
+    spec: Spec,
+    pending: Pending,
+    total_args: usize,
+    uid_seen: bool,
+    gid_seen: bool,
+}
+
+/// Parse a full argv (including argv[0]).
+pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, CliError> {
+    let mut p = Parser {
+        ctx,
+        spec: Spec::default(),
+        pending: Pending::default(),
+        total_args: argv.len().saturating_sub(1),
+        uid_seen: false,
+        gid_seen: false,
+    };
+    if argv.len().saturating_sub(1) > MAX_ARGS {
+        return Err(p.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
+    }
+    let words = argv.get(1..).unwrap_or(&[]);
+    let rest = match p.parse_words(words, false)? {
+        Step::Stop(rest) => rest,
+        Step::Early(outcome) => return Ok(outcome),
+    };
+    if !p.pending.overlay_sources.is_empty() {
+        return Err(p.error(OVERLAY_SRC_DANGLING));
+    }
+    p.spec.command = words[rest..].to_vec();
+    p.finish()
+}
+
+enum Step {
+    /// Index of the first word after the options.
+    Stop(usize),
+    /// `--help` or `--version`.
+    Early(Outcome),
+}
+
+/// bwrap's wording for a missing value.
+fn missing_value(def: &OptDef) -> String {
+    match (def.name, def.args.len()) {
+        ("argv0" | "chdir" | "remount-ro", _) => format!("--{} takes one argument", def.name),
+        ("ro-bind-fd", _) => "--bind-fd takes two arguments".to_string(),
+        (_, 1) => format!("--{} takes an argument", def.name),
+        (_, 2) => format!("--{} takes two arguments", def.name),
+        _ => format!("--{} takes three arguments", def.name),
+    }
+}
+
+impl Parser<'_, '_> {
+    fn error(&self, msg: impl Into<String>) -> CliError {
+        CliError::Message { msg: msg.into(), level_prefix: self.spec.level_prefix }
+    }
+
+    fn warn(&mut self, msg: String) {
+        let prefix = if self.spec.level_prefix { "<4>" } else { "" };
+        self.ctx.warnings.push(format!("{prefix}sandwrap: {msg}"));
+    }
+
+    /// bwrap warns about a repeated single-value option before it looks
+    /// at the new value.
+    fn warn_repeat(&mut self, repeated: bool, def: &OptDef) {
+        if repeated {
+            self.warn(format!("Only the last --{} option will take effect", def.name));
+        }
+    }
+
+    fn fd_last(&mut self, current: Option<RawFd>, word: &OsStr, def: &OptDef) -> Result<RawFd, CliError> {
+        self.warn_repeat(current.is_some(), def);
+        self.fd(word)
+    }
+
+    fn parse_words(&mut self, words: &[OsString], in_args_file: bool) -> Result<Step, CliError> {
+        let mut i = 0;
+        while i < words.len() {
+            let word = words[i].as_bytes();
+            if word == b"--" {
+                return Ok(Step::Stop(i + 1));
+            }
+            if !word.starts_with(b"-") {
+                return Ok(Step::Stop(i));
+            }
+            let def = match std::str::from_utf8(word).ok().and_then(table::lookup) {
+                Some(def) => def,
+                None => {
+                    return Err(self.error(format!("Unknown option {}", words[i].to_string_lossy())));
+                }
+            };
+            let nargs = def.args.len();
+            if words.len() - i - 1 < nargs {
+                return Err(self.error(missing_value(def)));
+            }
+            let values = &words[i + 1..i + 1 + nargs];
+            i += 1 + nargs;
+
+            match def.action {
+                Action::Help => return Ok(Step::Early(Outcome::Help)),
+                Action::Version => return Ok(Step::Early(Outcome::Version)),
+                Action::Args => {
+                    if in_args_file {
+                        return Err(self.error("--args not supported in arguments file"));
+                    }
+                    let fd = self.fd(&values[0])?;
+                    let data = (self.ctx.read_fd)(fd)
+                        .map_err(|e| self.error(format!("Can't read --args data: {}", os_error(&e))))?;
+                    let payload = split_nul(&data);
+                    self.total_args += payload.len();
+                    if self.total_args > MAX_ARGS {
+                        return Err(self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
+                    }
+                    // A non-option word inside the payload ends that payload
+                    // only; the command must be on the real argv.
+                    if let Step::Early(outcome) = self.parse_words(&payload, true)? {
+                        return Ok(Step::Early(outcome));
+                    }
+                }
+                action => self.apply(def, action, values)?,
+            }
+            self.check_modifiers_consumed(def)?;
+        }
+        Ok(Step::Stop(words.len()))
+    }
+
+    /// `--perms`, `--size` and `--overlay-src` modify the next operation; any
+    /// other option in between is an error.
+    fn check_modifiers_consumed(&self, def: &OptDef) -> Result<(), CliError> {
+        let modifier = matches!(def.action, Action::Perms | Action::Size);
+        if !modifier && self.pending.perms.is_some() {
+            return Err(self.error("--perms must be followed by an option that creates a file"));
+        }
+        if !modifier && self.pending.size.is_some() {
+            return Err(self.error("--size must be followed by --tmpfs"));
+        }
+        if def.action != Action::OverlaySrc && !self.pending.overlay_sources.is_empty() {
+            return Err(self.error(OVERLAY_SRC_DANGLING));
+        }
+        Ok(())
+    }
+
+    fn fd(&self, word: &OsStr) -> Result<RawFd, CliError> {
+        parse_nonneg(word)
+            .and_then(|n| RawFd::try_from(n).ok())
+            .ok_or_else(|| self.error(format!("Invalid fd: {}", word.to_string_lossy())))
+    }
+
+    fn id(&self, word: &OsStr, what: &str) -> Result<u32, CliError> {
+        parse_nonneg(word)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|&n| n != u32::MAX)
+            .ok_or_else(|| self.error(format!("Invalid {what}: {}", word.to_string_lossy())))
+    }
+
+    fn octal(&self, word: &OsStr, option: &str) -> Result<u32, CliError> {
+        let s = word.to_str().unwrap_or("");
+        u32::from_str_radix(s, 8)
+            .ok()
+            .filter(|&n| !s.is_empty() && !s.starts_with(['+', '-']) && n <= 0o7777)
+            .ok_or_else(|| self.error(format!("--{option} takes an octal argument <= 07777")))
+    }
+
+    fn take_perms(&mut self) -> Option<u32> {
+        self.pending.perms.take()
+    }
+
+    fn apply(&mut self, def: &OptDef, action: Action, v: &[OsString]) -> Result<(), CliError> {
+        let path = |i: usize| PathBuf::from(v[i].clone());
+        let ns = &mut self.spec.namespaces;
+        match action {
+            Action::Help | Action::Version | Action::Args => unreachable!("handled by parse_words"),
+            Action::Argv0 => {
+                if self.spec.argv0.is_some() {
+                    return Err(self.error("--argv0 used multiple times"));
+                }
+                self.spec.argv0 = Some(v[0].clone());
+            }
+            Action::LevelPrefix => self.spec.level_prefix = true,
+            Action::UnshareAll => {
+                // Same as --unshare-user-try --unshare-ipc --unshare-pid
+                // --unshare-net --unshare-uts --unshare-cgroup-try.
+                ns.user_try = true;
+                ns.ipc = true;
+                ns.pid = true;
+                ns.net = true;
+                ns.uts = true;
+                ns.cgroup_try = true;
+            }
+            Action::ShareNet => ns.net = false,
+            Action::UnshareUser => ns.user = true,
+            Action::UnshareUserTry => ns.user_try = true,
+            Action::UnshareIpc => ns.ipc = true,
+            Action::UnsharePid => ns.pid = true,
+            Action::UnshareNet => ns.net = true,
+            Action::UnshareUts => ns.uts = true,
+            Action::UnshareCgroup => ns.cgroup = true,
+            Action::UnshareCgroupTry => ns.cgroup_try = true,
+            Action::Userns => {
+                self.spec.join.userns = Some(self.fd_last(self.spec.join.userns, &v[0], def)?);
+            }
+            Action::Userns2 => {
+                self.spec.join.userns2 = Some(self.fd_last(self.spec.join.userns2, &v[0], def)?);
+            }
+            Action::Pidns => {
+                self.spec.join.pidns = Some(self.fd_last(self.spec.join.pidns, &v[0], def)?);
+            }
+            Action::DisableUserns => self.spec.disable_userns = true,
+            Action::AssertUsernsDisabled => self.spec.assert_userns_disabled = true,
+            Action::Uid => {
+                self.warn_repeat(self.uid_seen, def);
+                let id = self.id(&v[0], "uid")?;
+                self.uid_seen = true;
+                self.spec.uid = Some(id);
+            }
+            Action::Gid => {
+                self.warn_repeat(self.gid_seen, def);
+                let id = self.id(&v[0], "gid")?;
+                self.gid_seen = true;
+                self.spec.gid = Some(id);
+            }
+            Action::Hostname => {
+                self.warn_repeat(self.spec.hostname.is_some(), def);
+                self.spec.hostname = Some(v[0].clone());
+            }
+            Action::Chdir => {
+                self.warn_repeat(self.spec.chdir.is_some(), def);
+                self.spec.chdir = Some(path(0));
+            }
+            Action::Clearenv => self.spec.env.push(EnvOp::Clear),
+            Action::Setenv => self.spec.env.push(EnvOp::Set(v[0].clone(), v[1].clone())),
+            Action::Unsetenv => self.spec.env.push(EnvOp::Unset(v[0].clone())),
+            Action::LockFile => self.spec.lock_files.push(path(0)),
+            Action::SyncFd => {
+                self.spec.status.sync = Some(self.fd_last(self.spec.status.sync, &v[0], def)?);
+            }
+            Action::Bind(mode, allow_missing) => {
+                self.spec.ops.push(FsOp::Bind { src: path(0), dest: path(1), mode, allow_missing })
+            }
+            Action::BindFd(read_only) => {
+                let fd = self.fd(&v[0])?;
+                self.spec.ops.push(FsOp::BindFd { fd, dest: path(1), read_only });
+            }
+            Action::RemountRo => self.spec.ops.push(FsOp::RemountRo { dest: path(0) }),
+            Action::OverlaySrc => self.pending.overlay_sources.push(path(0)),
+            Action::Overlay | Action::TmpOverlay | Action::RoOverlay => {
+                let sources = std::mem::take(&mut self.pending.overlay_sources);
+                let (kind, dest, needed) = match action {
+                    Action::Overlay => {
+                        (OverlayKind::Persistent { upper: path(0), work: path(1) }, path(2), 1)
+                    }
+                    Action::TmpOverlay => (OverlayKind::Temporary, path(0), 1),
+                    _ => (OverlayKind::ReadOnly, path(0), 2),
+                };
+                if sources.len() < needed {
+                    let what = if needed == 1 { "at least one" } else { "at least two" };
+                    return Err(self.error(format!("--{} requires {what} --overlay-src", def.name)));
+                }
+                self.spec.ops.push(FsOp::Overlay { sources, kind, dest });
+            }
+            Action::ExecLabel => {
+                self.warn_repeat(self.spec.exec_label.is_some(), def);
+                self.spec.exec_label = Some(v[0].clone());
+            }
+            Action::FileLabel => {
+                self.warn_repeat(self.spec.file_label.is_some(), def);
+                self.spec.file_label = Some(v[0].clone());
+            }
+            Action::Proc => self.spec.ops.push(FsOp::Proc { dest: path(0) }),
+            Action::Dev => self.spec.ops.push(FsOp::Dev { dest: path(0) }),
+            Action::Tmpfs => {
+                let perms = self.take_perms();
+                let size = self.pending.size.take();
+                self.spec.ops.push(FsOp::Tmpfs { dest: path(0), perms, size });
+            }
+            Action::Mqueue => self.spec.ops.push(FsOp::Mqueue { dest: path(0) }),
+            Action::Dir => {
+                let perms = self.take_perms();
+                self.spec.ops.push(FsOp::Dir { dest: path(0), perms });
+            }
+            Action::File => {
+                let fd = self.fd(&v[0])?;
+                let perms = self.take_perms();
+                self.spec.ops.push(FsOp::File { fd, dest: path(1), perms });
+            }
+            Action::BindData(read_only) => {
+                let fd = self.fd(&v[0])?;
+                let perms = self.take_perms();
+                self.spec.ops.push(FsOp::BindData { fd, dest: path(1), perms, read_only });
+            }
+            Action::Symlink => self.spec.ops.push(FsOp::Symlink { target: path(0), dest: path(1) }),
+            Action::Seccomp => {
+                if !self.spec.seccomp.programs.is_empty() {
+                    return Err(self.error("--seccomp cannot be combined with --add-seccomp-fd"));
+                }
+                self.spec.seccomp.fd = Some(self.fd_last(self.spec.seccomp.fd, &v[0], def)?);
+            }
+            Action::AddSeccompFd => {
+                if self.spec.seccomp.fd.is_some() {
+                    return Err(self.error("--add-seccomp-fd cannot be combined with --seccomp"));
+                }
+                let fd = self.fd(&v[0])?;
+                let data = (self.ctx.read_fd)(fd)
+                    .map_err(|e| self.error(format!("Can't read seccomp data: {}", os_error(&e))))?;
+                if data.len() % 8 != 0 {
+                    return Err(self.error("Invalid seccomp data, must be multiple of 8"));
+                }
+                self.spec.seccomp.programs.push(data);
+            }
+            Action::BlockFd => {
+                self.spec.status.block = Some(self.fd_last(self.spec.status.block, &v[0], def)?);
+            }
+            Action::UsernsBlockFd => {
+                self.spec.status.userns_block = Some(self.fd_last(self.spec.status.userns_block, &v[0], def)?);
+            }
+            Action::InfoFd => {
+                self.spec.status.info = Some(self.fd_last(self.spec.status.info, &v[0], def)?);
+            }
+            Action::JsonStatusFd => {
+                self.spec.status.json_status = Some(self.fd_last(self.spec.status.json_status, &v[0], def)?);
+            }
+            Action::NewSession => self.spec.new_session = true,
+            Action::DieWithParent => self.spec.die_with_parent = true,
+            Action::AsPid1 => self.spec.as_pid_1 = true,
+            Action::CapAdd | Action::CapDrop => {
+                let add = action == Action::CapAdd;
+                let word = v[0].to_string_lossy();
+                let op = if word == "ALL" {
+                    if add { CapOp::AddAll } else { CapOp::DropAll }
+                } else {
+                    let cap = parse_cap(&word)
+                        .ok_or_else(|| self.error(format!("unknown cap: {word}")))?;
+                    if add { CapOp::Add(cap) } else { CapOp::Drop(cap) }
+                };
+                self.spec.caps.push(op);
+            }
+            Action::Perms => {
+                if self.pending.perms.is_some() {
+                    return Err(self.error("--perms given twice for the same action"));
+                }
+                self.pending.perms = Some(self.octal(&v[0], "perms")?);
+            }
+            Action::Size => {
+                if self.pending.size.is_some() {
+                    return Err(self.error("--size given twice for the same action"));
+                }
+                self.pending.size = Some(self.size(&v[0])?);
+            }
+            Action::Chmod => {
+                let perms = self.octal(&v[0], "chmod")?;
+                self.spec.ops.push(FsOp::Chmod { path: path(1), perms });
+            }
+            Action::NotASecurityBoundary => self.spec.not_a_security_boundary = true,
+        }
+        // Options that do not take the pending --size / --perms leave them
+        // set, which check_modifiers_consumed reports.
+        Ok(())
+    }
+
+    /// `--size` as `strtoull(…, 0)`: decimal, `0x` hex or leading-0 octal,
+    /// starting with a digit, non-zero, at most SIZE_MAX/2.
+    fn size(&self, word: &OsStr) -> Result<u64, CliError> {
+        let s = word.to_str().unwrap_or("");
+        let parsed = if !s.starts_with(|c: char| c.is_ascii_digit()) {
+            None
+        } else if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+            u64::from_str_radix(hex, 16).ok()
+        } else if s.len() > 1 && s.starts_with('0') {
+            u64::from_str_radix(&s[1..], 8).ok()
+        } else {
+            s.parse::<u64>().ok()
+        };
+        match parsed {
+            Some(n) if n > 0 && n <= u64::MAX / 2 => Ok(n),
+            Some(n) if n > 0 => Err(self.error(format!("--size (for tmpfs) is limited to {}", u64::MAX / 2))),
+            _ => Err(self.error("--size takes a non-zero number of bytes")),
+        }
+    }
+
+    /// Checks made after parsing, in bwrap's order.
+    fn finish(mut self) -> Result<Outcome, CliError> {
+        let s = &self.spec;
+        if s.status.userns_block.is_some() && !s.namespaces.user {
+            return Err(self.error("--userns-block-fd requires --unshare-user"));
+        }
+        if s.status.userns_block.is_some() && s.status.info.is_none() {
+            return Err(self.error("--userns-block-fd requires --info-fd"));
+        }
+        if s.join.userns.is_some() && s.namespaces.user {
+            return Err(self.error("--userns not compatible --unshare-user"));
+        }
+        if s.join.userns.is_some() && s.namespaces.user_try {
+            return Err(self.error("--userns not compatible --unshare-user-try"));
+        }
+        if s.disable_userns && !s.namespaces.user {
+            return Err(self.error("--disable-userns requires --unshare-user"));
+        }
+        if s.disable_userns && s.status.userns_block.is_some() {
+            return Err(self.error("--disable-userns is not compatible with  --userns-block-fd"));
+        }
+        // An unprivileged caller always gets a user namespace.
+        let real_uid = self.ctx.real_uid;
+        if real_uid != 0 && self.spec.join.userns.is_none() {
+            self.spec.namespaces.user = true;
+        }
+        if self.spec.namespaces.user_try && !self.spec.namespaces.user && (self.ctx.userns_available)() {
+            self.spec.namespaces.user = true;
+        }
+        if self.spec.namespaces.cgroup_try && !self.spec.namespaces.cgroup && (self.ctx.cgroupns_available)() {
+            self.spec.namespaces.cgroup = true;
+        }
+        if self.spec.command.is_empty() {
+            return Err(CliError::Usage);
+        }
+        let s = &self.spec;
+        let userns = s.namespaces.user || s.join.userns.is_some();
+        if s.uid.is_some_and(|u| u != real_uid) && !userns {
+            return Err(self.error("Specifying --uid requires --unshare-user or --userns"));
+        }
+        if s.gid.is_some_and(|g| g != self.ctx.real_gid) && !userns {
+            return Err(self.error("Specifying --gid requires --unshare-user or --userns"));
+        }
+        if s.hostname.is_some() && !s.namespaces.uts {
+            return Err(self.error("Specifying --hostname requires --unshare-uts"));
+        }
+        if s.as_pid_1 && !s.namespaces.pid {
+            return Err(self.error("Specifying --as-pid-1 requires --unshare-pid"));
+        }
+        if s.as_pid_1 && !s.lock_files.is_empty() {
+            return Err(self.error("Specifying --as-pid-1 and --lock-file is not permitted"));
+        }
+        Ok(Outcome::Run(Box::new(self.spec)))
+    }
+}
+
+/// A whole-string base-10 number ≥ 0, as bwrap's `strtol` checks it.
+fn parse_nonneg(word: &OsStr) -> Option<u64> {
+    let s = word.to_str()?;
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn split_nul(data: &[u8]) -> Vec<OsString> {
+    let data = data.strip_suffix(b"\0").unwrap_or(data);
+    if data.is_empty() {
+        return Vec::new();
+    }
+    data.split(|&b| b == 0).map(|w| OsString::from_vec(w.to_vec())).collect()
+}
+
+/// The `strerror` text of an I/O error, without Rust's " (os error N)".
+pub fn os_error(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => crate::errno_text(code),
+        None => e.to_string(),
+    }
+}

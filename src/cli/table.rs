@@ -1,0 +1,208 @@
+//! The one table of command-line options. The parser, `--help`, the man page
+//! and the shell completions are all driven by it, so they cannot disagree.
+
+use crate::spec::BindMode;
+
+/// What an option does when the parser meets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Help,
+    Version,
+    Args,
+    Argv0,
+    LevelPrefix,
+    UnshareAll,
+    ShareNet,
+    UnshareUser,
+    UnshareUserTry,
+    UnshareIpc,
+    UnsharePid,
+    UnshareNet,
+    UnshareUts,
+    UnshareCgroup,
+    UnshareCgroupTry,
+    Userns,
+    Userns2,
+    DisableUserns,
+    AssertUsernsDisabled,
+    Pidns,
+    Uid,
+    Gid,
+    Hostname,
+    Chdir,
+    Clearenv,
+    Setenv,
+    Unsetenv,
+    LockFile,
+    SyncFd,
+    Bind(BindMode, bool),
+    BindFd(bool),
+    RemountRo,
+    OverlaySrc,
+    Overlay,
+    TmpOverlay,
+    RoOverlay,
+    ExecLabel,
+    FileLabel,
+    Proc,
+    Dev,
+    Tmpfs,
+    Mqueue,
+    Dir,
+    File,
+    BindData(bool),
+    Symlink,
+    Seccomp,
+    AddSeccompFd,
+    BlockFd,
+    UsernsBlockFd,
+    InfoFd,
+    JsonStatusFd,
+    NewSession,
+    DieWithParent,
+    AsPid1,
+    CapAdd,
+    CapDrop,
+    Perms,
+    Size,
+    Chmod,
+    NotASecurityBoundary,
+}
+
+/// Which part of the help (and man page) an option belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    General,
+    Namespaces,
+    Environment,
+    Monitoring,
+    Filesystem,
+    Lockdown,
+}
+
+/// One command-line option: `--name ARG...`.
+#[derive(Clone, Copy, Debug)]
+pub struct OptDef {
+    /// Name without the leading `--`.
+    pub name: &'static str,
+    /// Names of the values that follow, each its own word.
+    pub args: &'static [&'static str],
+    pub help: &'static str,
+    pub action: Action,
+    pub section: Section,
+}
+
+const fn opt(
+    name: &'static str,
+    args: &'static [&'static str],
+    action: Action,
+    section: Section,
+    help: &'static str,
+) -> OptDef {
+    OptDef { name, args, help, action, section }
+}
+
+use Action as A;
+use BindMode::{Device, ReadOnly, ReadWrite};
+use Section::*;
+
+/// Every option, in the order `--help` lists them (bwrap's order).
+pub const OPTIONS: &[OptDef] = &[
+    opt("help", &[], A::Help, General, "Print this help"),
+    opt("version", &[], A::Version, General, "Print version"),
+    opt("args", &["FD"], A::Args, General, "Parse NUL-separated args from FD"),
+    opt("argv0", &["VALUE"], A::Argv0, General, "Set argv[0] to the value VALUE before running the program"),
+    opt("level-prefix", &[], A::LevelPrefix, General, "Prepend e.g. <3> to diagnostic messages"),
+    opt("unshare-all", &[], A::UnshareAll, Namespaces, "Unshare every namespace we support by default"),
+    opt("share-net", &[], A::ShareNet, Namespaces, "Retain the network namespace (can only combine with --unshare-all)"),
+    opt("unshare-user", &[], A::UnshareUser, Namespaces, "Create new user namespace (may be automatically implied if not setuid)"),
+    opt("unshare-user-try", &[], A::UnshareUserTry, Namespaces, "Create new user namespace if possible else continue by skipping it"),
+    opt("unshare-ipc", &[], A::UnshareIpc, Namespaces, "Create new ipc namespace"),
+    opt("unshare-pid", &[], A::UnsharePid, Namespaces, "Create new pid namespace"),
+    opt("unshare-net", &[], A::UnshareNet, Namespaces, "Create new network namespace"),
+    opt("unshare-uts", &[], A::UnshareUts, Namespaces, "Create new uts namespace"),
+    opt("unshare-cgroup", &[], A::UnshareCgroup, Namespaces, "Create new cgroup namespace"),
+    opt("unshare-cgroup-try", &[], A::UnshareCgroupTry, Namespaces, "Create new cgroup namespace if possible else continue by skipping it"),
+    opt("userns", &["FD"], A::Userns, Namespaces, "Use this user namespace (cannot combine with --unshare-user)"),
+    opt("userns2", &["FD"], A::Userns2, Namespaces, "After setup switch to this user namespace, only useful with --userns"),
+    opt("disable-userns", &[], A::DisableUserns, Namespaces, "Disable further use of user namespaces inside sandbox"),
+    opt("assert-userns-disabled", &[], A::AssertUsernsDisabled, Namespaces, "Fail unless further use of user namespace inside sandbox is disabled"),
+    opt("pidns", &["FD"], A::Pidns, Namespaces, "Use this pid namespace (as parent namespace if using --unshare-pid)"),
+    opt("uid", &["UID"], A::Uid, Namespaces, "Custom uid in the sandbox (requires --unshare-user or --userns)"),
+    opt("gid", &["GID"], A::Gid, Namespaces, "Custom gid in the sandbox (requires --unshare-user or --userns)"),
+    opt("hostname", &["NAME"], A::Hostname, Namespaces, "Custom hostname in the sandbox (requires --unshare-uts)"),
+    opt("chdir", &["DIR"], A::Chdir, Environment, "Change directory to DIR"),
+    opt("clearenv", &[], A::Clearenv, Environment, "Unset all environment variables"),
+    opt("setenv", &["VAR", "VALUE"], A::Setenv, Environment, "Set an environment variable"),
+    opt("unsetenv", &["VAR"], A::Unsetenv, Environment, "Unset an environment variable"),
+    opt("lock-file", &["DEST"], A::LockFile, Monitoring, "Take a lock on DEST while sandbox is running"),
+    opt("sync-fd", &["FD"], A::SyncFd, Monitoring, "Keep this fd open while sandbox is running"),
+    opt("bind", &["SRC", "DEST"], A::Bind(ReadWrite, false), Filesystem, "Bind mount the host path SRC on DEST"),
+    opt("bind-try", &["SRC", "DEST"], A::Bind(ReadWrite, true), Filesystem, "Equal to --bind but ignores non-existent SRC"),
+    opt("dev-bind", &["SRC", "DEST"], A::Bind(Device, false), Filesystem, "Bind mount the host path SRC on DEST, allowing device access"),
+    opt("dev-bind-try", &["SRC", "DEST"], A::Bind(Device, true), Filesystem, "Equal to --dev-bind but ignores non-existent SRC"),
+    opt("ro-bind", &["SRC", "DEST"], A::Bind(ReadOnly, false), Filesystem, "Bind mount the host path SRC readonly on DEST"),
+    opt("ro-bind-try", &["SRC", "DEST"], A::Bind(ReadOnly, true), Filesystem, "Equal to --ro-bind but ignores non-existent SRC"),
+    opt("bind-fd", &["FD", "DEST"], A::BindFd(false), Filesystem, "Bind open directory or path fd on DEST"),
+    opt("ro-bind-fd", &["FD", "DEST"], A::BindFd(true), Filesystem, "Bind open directory or path fd read-only on DEST"),
+    opt("remount-ro", &["DEST"], A::RemountRo, Filesystem, "Remount DEST as readonly; does not recursively remount"),
+    opt("overlay-src", &["SRC"], A::OverlaySrc, Filesystem, "Read files from SRC in the following overlay"),
+    opt("overlay", &["RWSRC", "WORKDIR", "DEST"], A::Overlay, Filesystem, "Mount overlayfs on DEST, with RWSRC as the host path for writes and WORKDIR an empty directory on the same filesystem as RWSRC"),
+    opt("tmp-overlay", &["DEST"], A::TmpOverlay, Filesystem, "Mount overlayfs on DEST, with writes going to an invisible tmpfs"),
+    opt("ro-overlay", &["DEST"], A::RoOverlay, Filesystem, "Mount overlayfs read-only on DEST"),
+    opt("exec-label", &["LABEL"], A::ExecLabel, Lockdown, "Exec label for the sandbox"),
+    opt("file-label", &["LABEL"], A::FileLabel, Lockdown, "File label for temporary sandbox content"),
+    opt("proc", &["DEST"], A::Proc, Filesystem, "Mount new procfs on DEST"),
+    opt("dev", &["DEST"], A::Dev, Filesystem, "Mount new dev on DEST"),
+    opt("tmpfs", &["DEST"], A::Tmpfs, Filesystem, "Mount new tmpfs on DEST"),
+    opt("mqueue", &["DEST"], A::Mqueue, Filesystem, "Mount new mqueue on DEST"),
+    opt("dir", &["DEST"], A::Dir, Filesystem, "Create dir at DEST"),
+    opt("file", &["FD", "DEST"], A::File, Filesystem, "Copy from FD to destination DEST"),
+    opt("bind-data", &["FD", "DEST"], A::BindData(false), Filesystem, "Copy from FD to file which is bind-mounted on DEST"),
+    opt("ro-bind-data", &["FD", "DEST"], A::BindData(true), Filesystem, "Copy from FD to file which is readonly bind-mounted on DEST"),
+    opt("symlink", &["SRC", "DEST"], A::Symlink, Filesystem, "Create symlink at DEST with target SRC"),
+    opt("seccomp", &["FD"], A::Seccomp, Lockdown, "Load and use seccomp rules from FD (not repeatable)"),
+    opt("add-seccomp-fd", &["FD"], A::AddSeccompFd, Lockdown, "Load and use seccomp rules from FD (repeatable)"),
+    opt("block-fd", &["FD"], A::BlockFd, Monitoring, "Block on FD until some data to read is available"),
+    opt("userns-block-fd", &["FD"], A::UsernsBlockFd, Monitoring, "Block on FD until the user namespace is ready"),
+    opt("info-fd", &["FD"], A::InfoFd, Monitoring, "Write information about the running container to FD"),
+    opt("json-status-fd", &["FD"], A::JsonStatusFd, Monitoring, "Write container status to FD as multiple JSON documents"),
+    opt("new-session", &[], A::NewSession, Lockdown, "Create a new terminal session"),
+    opt("die-with-parent", &[], A::DieWithParent, Lockdown, "Kills with SIGKILL child process (COMMAND) when sandwrap or sandwrap's parent dies."),
+    opt("as-pid-1", &[], A::AsPid1, Namespaces, "Do not install a reaper process with PID=1"),
+    opt("cap-add", &["CAP"], A::CapAdd, Lockdown, "Add cap CAP when running as privileged user"),
+    opt("cap-drop", &["CAP"], A::CapDrop, Lockdown, "Drop cap CAP when running as privileged user"),
+    opt("perms", &["OCTAL"], A::Perms, Filesystem, "Set permissions of next argument (--bind-data, --file, etc.)"),
+    opt("size", &["BYTES"], A::Size, Filesystem, "Set size of next argument (only for --tmpfs)"),
+    opt("chmod", &["OCTAL", "PATH"], A::Chmod, Filesystem, "Change permissions of PATH (must already exist)"),
+    opt("not-a-security-boundary", &[], A::NotASecurityBoundary, Lockdown, "Treat some setup failures (e.g. remounting submounts) as warnings instead of errors"),
+];
+
+/// Look an option up by its full name, including the leading `--`.
+pub fn lookup(word: &str) -> Option<&'static OptDef> {
+    let name = word.strip_prefix("--")?;
+    OPTIONS.iter().find(|o| o.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in OPTIONS.iter().enumerate() {
+            for b in &OPTIONS[i + 1..] {
+                assert_ne!(a.name, b.name);
+            }
+        }
+    }
+
+    #[test]
+    fn has_all_bwrap_options() {
+        // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
+        assert_eq!(OPTIONS.len(), 68);
+        assert!(lookup("--not-a-security-boundary").is_some());
+        assert!(lookup("--bind-fd").is_some());
+        assert!(lookup("bind").is_none());
+    }
+}

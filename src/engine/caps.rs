@@ -1,0 +1,82 @@
+//! Capabilities of the command: exactly the requested set (empty unless
+//! `--cap-add`), in the bounding, permitted, effective, inheritable and
+//! ambient sets.
+
+use anyhow::{Result, bail};
+
+/// Highest capability number the running kernel knows.
+pub fn last_cap() -> u8 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAP_V3: u32 = 0x2008_0522;
+
+fn capset(set: u64) -> Result<()> {
+    let hdr = CapHeader { version: CAP_V3, pid: 0 };
+    let lo = set as u32;
+    let hi = (set >> 32) as u32;
+    let data = [
+        CapData { effective: lo, permitted: lo, inheritable: lo },
+        CapData { effective: hi, permitted: hi, inheritable: hi },
+    ];
+    // SAFETY: valid header and two data structs, as capset v3 requires.
+    if unsafe { libc::syscall(libc::SYS_capset, &hdr, data.as_ptr()) } != 0 {
+        bail!("capset failed: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+    }
+    Ok(())
+}
+
+/// Cut the bounding set down to `keep`.
+pub fn limit_bounding(keep: u64, last: u8) -> Result<()> {
+    for cap in 0..=last {
+        if keep & (1u64 << cap) == 0 {
+            // SAFETY: integer arguments.
+            let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            if r != 0 && e != libc::EINVAL && e != libc::EPERM {
+                bail!("Dropping capability {cap} from bounds: {}", crate::errno_text(e));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Set the final capability sets. Call after any uid change.
+pub fn apply(keep: u64, last: u8) -> Result<()> {
+    limit_bounding(keep, last)?;
+    capset(keep)?;
+    for cap in 0..=last {
+        if keep & (1u64 << cap) != 0 {
+            // SAFETY: integer arguments.
+            let r = unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong, cap as libc::c_ulong, 0, 0) };
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            if r != 0 && e != libc::EINVAL && e != libc::EPERM {
+                bail!("Adding ambient capability {cap}: {}", crate::errno_text(e));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drop every capability (pid 1 keeps none).
+pub fn drop_all(last: u8) -> Result<()> {
+    limit_bounding(0, last)?;
+    capset(0)
+}

@@ -1,0 +1,115 @@
+//! The sandbox's first process: enters the id maps, builds the new root,
+//! then becomes pid 1 (reaper) and forks the command, or execs it directly.
+
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::{exec, init, mount, net, report, sys, userns};
+use crate::spec::Spec;
+
+/// What the supervisor prepared for the child before the clone.
+pub struct ChildCtx {
+    pub ids: userns::IdPlan,
+    pub caller: (u32, u32),
+    pub old_cwd: Option<PathBuf>,
+    pub own_pid_ns: bool,
+    pub lifeline: RawFd,
+    pub exec_report: Option<RawFd>,
+    pub status_report: Option<RawFd>,
+    pub go: Option<RawFd>,
+    pub sigset: libc::sigset_t,
+}
+
+/// Entry point after clone; never returns.
+pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
+    let err = match setup(spec, ctx) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    report(spec.level_prefix, &err);
+    super::exit_now(1)
+}
+
+fn supervisor_gone(lifeline: RawFd) -> bool {
+    let mut pfd = libc::pollfd { fd: lifeline, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, zero timeout.
+    let r = unsafe { libc::poll(&mut pfd, 1, 0) };
+    r > 0 && pfd.revents & libc::POLLHUP != 0
+}
+
+fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
+    if supervisor_gone(ctx.lifeline) {
+        super::exit_now(1);
+    }
+    // The status fds belong to the supervisor.
+    for fd in [spec.status.info, spec.status.json_status].into_iter().flatten() {
+        // SAFETY: closing our copy of a caller fd the supervisor owns.
+        unsafe { libc::close(fd) };
+    }
+
+    if let Some(go) = ctx.go {
+        // An outside helper writes our id maps; the supervisor says when.
+        let mut b = [0u8; 1];
+        let _ = sys::read_some(go, &mut b);
+    } else if spec.namespaces.user {
+        userns::write_maps(&ctx.ids.first, true)?;
+    }
+
+    // SAFETY: umask has no failure mode.
+    let old_umask = unsafe { libc::umask(0) };
+
+    sys::mount(None, Path::new("/"), None, libc::MS_SLAVE | libc::MS_REC, None).context("Failed to make / slave")?;
+    let opened = mount::open_sources(&spec.ops)?;
+    let mut root = mount::NewRoot::create()?;
+    mount::apply_all(&mut root, opened, spec, ctx.own_pid_ns)?;
+
+    if let Some(name) = &spec.hostname {
+        let c = sys::cstring(name);
+        // SAFETY: valid buffer and length.
+        if unsafe { libc::sethostname(c.as_ptr(), c.as_bytes().len()) } != 0 {
+            bail!("Can't set hostname to {}: {}", name.to_string_lossy(), crate::errno_text(errno()));
+        }
+    }
+    if spec.namespaces.net {
+        net::loopback_up()?;
+    }
+    if spec.disable_userns {
+        // One more user namespace (the nested one below) and no more: the
+        // limit counts every namespace created below this one.
+        sys::write_file(Path::new("/proc/sys/user/max_user_namespaces"), b"1")
+            .context("sysctl user.max_user_namespaces = 1")?;
+    }
+    root.pivot()?;
+
+    if let Some(fd) = spec.join.userns2 {
+        sys::setns(fd, libc::CLONE_NEWUSER, "userns2").context("Setting userns2 failed")?;
+    }
+    if let Some(nested) = &ctx.ids.nested {
+        userns::enter_nested(nested)?;
+    }
+    if spec.disable_userns || spec.assert_userns_disabled {
+        // SAFETY: plain syscall; success is the failure we check for.
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER) } == 0 {
+            bail!("creation of new user namespaces was not disabled as requested");
+        }
+    }
+
+    let prepared = exec::prepare(spec, ctx, old_umask)?;
+    if spec.needs_reaper() {
+        // SAFETY: single-threaded; the child only runs our own code then execs.
+        match unsafe { libc::fork() } {
+            -1 => bail!("Can't fork for pid 1: {}", crate::errno_text(errno())),
+            0 => exec::run_command(spec, ctx, &prepared),
+            cmd => init::reap(spec, ctx, &prepared, cmd),
+        }
+    } else {
+        exec::run_command(spec, ctx, &prepared)
+    }
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}

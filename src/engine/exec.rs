@@ -1,0 +1,270 @@
+//! The last steps before the command runs: working directory, environment,
+//! ids, capabilities, seccomp, and `execvp` searching the sandbox's PATH.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::child::ChildCtx;
+use super::{caps, report, signals, sys};
+use crate::spec::{EnvOp, Spec};
+
+/// Work done once in the first sandbox process, before pid 1 forks.
+pub struct Prepared {
+    pub seccomp: Vec<Vec<u8>>,
+    env: Vec<CString>,
+    path_var: Option<OsString>,
+}
+
+/// Apply `--setenv`/`--unsetenv`/`--clearenv` in order to `base`.
+pub fn build_env(base: Vec<(OsString, OsString)>, ops: &[EnvOp]) -> Vec<(OsString, OsString)> {
+    let mut env = base;
+    for op in ops {
+        match op {
+            EnvOp::Clear => env.clear(),
+            EnvOp::Unset(k) => env.retain(|(key, _)| key != k),
+            EnvOp::Set(k, v) => match env.iter_mut().find(|(key, _)| key == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => env.push((k.clone(), v.clone())),
+            },
+        }
+    }
+    env
+}
+
+fn set_var(env: &mut Vec<(OsString, OsString)>, key: &str, value: OsString) {
+    match env.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = value,
+        None => env.push((key.into(), value)),
+    }
+}
+
+fn read_all(fd: i32) -> std::result::Result<Vec<u8>, i32> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match sys::read_some(fd, &mut buf)? {
+            0 => return Ok(data),
+            n => data.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<Prepared> {
+    let mut env = build_env(std::env::vars_os().collect(), &spec.env);
+
+    if let Some(fd) = spec.status.block {
+        let mut b = [0u8; 1];
+        let _ = sys::read_some(fd, &mut b);
+        // SAFETY: the block fd has done its job.
+        unsafe { libc::close(fd) };
+    }
+    let mut seccomp = spec.seccomp.programs.clone();
+    if let Some(fd) = spec.seccomp.fd {
+        let data = read_all(fd).map_err(|e| anyhow!("Can't read seccomp data: {}", crate::errno_text(e)))?;
+        // SAFETY: the seccomp fd is consumed, as bwrap consumes it.
+        unsafe { libc::close(fd) };
+        if data.len() % 8 != 0 {
+            bail!("Invalid seccomp data, must be multiple of 8");
+        }
+        seccomp.push(data);
+    }
+    // SAFETY: umask has no failure mode.
+    unsafe { libc::umask(old_umask) };
+
+    // --chdir, else the old directory if it exists inside, else $HOME, else /.
+    let cwd: PathBuf = if let Some(dir) = &spec.chdir {
+        sys::chdir(dir).map_err(|e| anyhow!("Can't chdir to {}: {}", dir.display(), crate::errno_text(e.errno)))?;
+        dir.clone()
+    } else if let Some(old) = ctx.old_cwd.as_ref().filter(|d| sys::chdir(d).is_ok()) {
+        old.clone()
+    } else if let Some(home) = env.iter().find(|(k, _)| k == "HOME").map(|(_, v)| PathBuf::from(v)).filter(|h| sys::chdir(h).is_ok()) {
+        home
+    } else {
+        PathBuf::from("/")
+    };
+    set_var(&mut env, "PWD", cwd.into_os_string());
+
+    if spec.new_session {
+        // SAFETY: setsid has no memory-safety preconditions.
+        if unsafe { libc::setsid() } < 0 {
+            bail!("setsid: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        }
+    }
+    if let Some(label) = &spec.exec_label {
+        sys::write_file(Path::new("/proc/thread-self/attr/exec"), label.as_bytes())
+            .with_context(|| format!("label_exec {}", spec.command[0].to_string_lossy()))?;
+    }
+    let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
+    let env = env
+        .into_iter()
+        .map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).unwrap_or_default()
+        })
+        .collect();
+    Ok(Prepared { seccomp, env, path_var })
+}
+
+/// Install caller-supplied cBPF programs, in order.
+pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
+    for prog in programs {
+        let filter = libc::sock_fprog { len: (prog.len() / 8) as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
+        // SAFETY: filter points at prog, which outlives the call.
+        if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &filter as *const _ as libc::c_ulong, 0, 0) } != 0 {
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            if e == libc::EINVAL {
+                bail!("Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)");
+            }
+            bail!("prctl(PR_SET_SECCOMP): {}", crate::errno_text(e));
+        }
+    }
+    Ok(())
+}
+
+fn set_ids(uid: u32, gid: u32) -> Result<()> {
+    // SAFETY: plain id syscalls.
+    unsafe {
+        if libc::getgid() != gid && libc::setresgid(gid, gid, gid) != 0 {
+            bail!("unable to switch to gid {gid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        }
+        if libc::getuid() != uid {
+            libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0);
+            if libc::setresuid(uid, uid, uid) != 0 {
+                bail!("unable to switch to uid {uid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Become the command; never returns.
+pub fn run_command(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> ! {
+    let err = match finish_and_exec(spec, ctx, prepared) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    report(spec.level_prefix, &err);
+    super::exit_now(1)
+}
+
+fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<std::convert::Infallible> {
+    signals::reset_for_exec();
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
+    if let Some(fd) = ctx.status_report {
+        // SAFETY: pid 1's channel; the command must not hold it.
+        unsafe { libc::close(fd) };
+    }
+    if let Some(fd) = spec.status.sync {
+        if !spec.as_pid_1 {
+            // SAFETY: the sync fd is held by pid 1 only.
+            unsafe { libc::close(fd) };
+        }
+    }
+    let uid = spec.uid.unwrap_or(ctx.caller.0);
+    let gid = spec.gid.unwrap_or(ctx.caller.1);
+    set_ids(uid, gid)?;
+    let last = caps::last_cap();
+    caps::apply(spec.resolve_caps(0, last), last)?;
+    sys::prctl(libc::PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE").context("can't set dumpable")?;
+    if let Some(soft) = super::saved_nofile_limit(None) {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: valid pointers.
+        unsafe {
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+            lim.rlim_cur = soft;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+    install_seccomp(&prepared.seccomp)?;
+    if let Some(fd) = ctx.exec_report {
+        let _ = sys::write_all(fd, b"R");
+    }
+    let err = execvp(&spec.command, spec.argv0.as_deref(), &prepared.env, prepared.path_var.as_deref());
+    if let Some(fd) = ctx.exec_report {
+        let _ = sys::write_all(fd, b"F");
+    }
+    Err(anyhow!("execvp {}: {}", spec.command[0].to_string_lossy(), crate::errno_text(err)))
+}
+
+/// `execvp` with the sandbox's PATH (glibc's own would use ours). Returns
+/// the errno to report when every candidate failed.
+fn execvp(command: &[OsString], argv0: Option<&OsStr>, env: &[CString], path_var: Option<&OsStr>) -> i32 {
+    let file = command[0].as_bytes();
+    let mut argv: Vec<CString> = command.iter().map(|a| sys::cstring(a)).collect();
+    if let Some(a0) = argv0 {
+        argv[0] = sys::cstring(a0);
+    }
+    if file.is_empty() {
+        return libc::ENOENT;
+    }
+    if file.contains(&b'/') {
+        return try_exec(&sys::cstring(&command[0]), &argv, env);
+    }
+    let path = path_var.map(|p| p.as_bytes().to_vec()).unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
+    let mut saw_eacces = false;
+    let mut last = libc::ENOENT;
+    for dir in path.split(|&b| b == b':') {
+        let mut full = if dir.is_empty() { Vec::new() } else { dir.to_vec() };
+        if !full.is_empty() {
+            full.push(b'/');
+        }
+        full.extend_from_slice(file);
+        let c = CString::new(full).unwrap_or_default();
+        let e = try_exec(&c, &argv, env);
+        match e {
+            libc::EACCES => saw_eacces = true,
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
+            other => return other,
+        }
+        last = e;
+    }
+    if saw_eacces { libc::EACCES } else { last }
+}
+
+fn ptrs(v: &[CString]) -> Vec<*const libc::c_char> {
+    v.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
+}
+
+/// execve one candidate; a file without `#!` that the kernel cannot run
+/// (ENOEXEC) is run by /bin/sh, as execvp does.
+fn try_exec(path: &CString, argv: &[CString], env: &[CString]) -> i32 {
+    let (a, e) = (ptrs(argv), ptrs(env));
+    // SAFETY: NULL-terminated arrays of valid C strings.
+    unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
+    let err = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::ENOENT);
+    if err == libc::ENOEXEC {
+        let mut sh_args = vec![c"/bin/sh".to_owned(), path.clone()];
+        sh_args.extend(argv.iter().skip(1).cloned());
+        let a = ptrs(&sh_args);
+        // SAFETY: as above.
+        unsafe { libc::execve(c"/bin/sh".as_ptr(), a.as_ptr(), e.as_ptr()) };
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(k: &str, v: &str) -> (OsString, OsString) {
+        (k.into(), v.into())
+    }
+
+    #[test]
+    fn env_ops_apply_in_order() {
+        let base = vec![kv("A", "1"), kv("B", "2")];
+        let ops = vec![
+            EnvOp::Set("C".into(), "3".into()),
+            EnvOp::Unset("A".into()),
+            EnvOp::Set("B".into(), "x".into()),
+        ];
+        assert_eq!(build_env(base.clone(), &ops), vec![kv("B", "x"), kv("C", "3")]);
+        let ops = vec![EnvOp::Set("C".into(), "3".into()), EnvOp::Clear, EnvOp::Set("D".into(), "4".into())];
+        assert_eq!(build_env(base, &ops), vec![kv("D", "4")]);
+    }
+}

@@ -1,0 +1,68 @@
+//! pid 1 of the sandbox: holds the lock files and the sync fd, reaps
+//! orphans, passes signals on to the command and reports its status. When
+//! the command exits, pid 1 exits too, which ends every process left in the
+//! pid namespace: nothing the sandbox started outlives it.
+
+use std::os::fd::{OwnedFd, RawFd};
+
+use anyhow::{Result, anyhow};
+
+use super::child::ChildCtx;
+use super::exec::Prepared;
+use super::{caps, exit_code, report, signals, sys};
+use crate::spec::Spec;
+
+pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t) -> ! {
+    let locks = match take_locks(spec) {
+        Ok(l) => l,
+        Err(e) => {
+            report(spec.level_prefix, &e);
+            // SAFETY: killing our own child before giving up.
+            unsafe { libc::kill(cmd, libc::SIGKILL) };
+            super::exit_now(1);
+        }
+    };
+    let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
+    keep.extend(ctx.status_report);
+    keep.extend(spec.status.sync);
+    sys::close_fds_except(&keep);
+    let _ = caps::drop_all(caps::last_cap());
+    if let Err(e) = super::exec::install_seccomp(&prepared.seccomp) {
+        report(spec.level_prefix, &e);
+        // SAFETY: see above.
+        unsafe { libc::kill(cmd, libc::SIGKILL) };
+        super::exit_now(1);
+    }
+    let shares_pgrp = !spec.new_session;
+    loop {
+        let (sig, code) = signals::wait(&ctx.sigset);
+        if sig == libc::SIGCHLD {
+            if let Some(status) = signals::reap(cmd) {
+                if let Some(fd) = ctx.status_report {
+                    let _ = sys::write_all(fd, &status.to_ne_bytes());
+                }
+                super::exit_now(exit_code(status));
+            }
+        } else if signals::should_forward(code, shares_pgrp) {
+            // SAFETY: signalling the command we forked.
+            unsafe { libc::kill(cmd, sig) };
+        }
+    }
+}
+
+/// `--lock-file`: a shared (read) lock on each file for the sandbox's lifetime.
+fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
+    let mut out = Vec::new();
+    for path in &spec.lock_files {
+        let fd = sys::openat(libc::AT_FDCWD, path, libc::O_RDONLY, 0)
+            .map_err(|e| anyhow!("Unable to open lock file {}: {}", path.display(), crate::errno_text(e.errno)))?;
+        let lock = libc::flock { l_type: libc::F_RDLCK as i16, l_whence: libc::SEEK_SET as i16, l_start: 0, l_len: 0, l_pid: 0 };
+        // SAFETY: valid fd and flock struct.
+        if unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_SETLK, &lock) } != 0 {
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+            return Err(anyhow!("Unable to lock file {}: {}", path.display(), crate::errno_text(e)));
+        }
+        out.push(fd);
+    }
+    Ok(out)
+}

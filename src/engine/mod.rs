@@ -1,0 +1,82 @@
+//! The engine: the only code that makes system calls. It takes a `Spec` and
+//! returns the exit status sandwrap should exit with.
+//!
+//! Processes: the supervisor stays outside and waits; the child (created in
+//! the new namespaces by clone) builds the root and either becomes pid 1
+//! (reaper) and forks the command, or execs the command itself.
+
+mod caps;
+mod child;
+mod diagnose;
+mod exec;
+mod init;
+mod mount;
+mod net;
+mod signals;
+mod status;
+mod supervisor;
+pub(crate) mod sys;
+mod userns;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use mount::c_octal;
+pub use status::{NsInfo, exit_line, info_json, status_line};
+pub use supervisor::run;
+pub use userns::{IdMap, IdPlan, plan as id_plan};
+
+/// The soft RLIMIT_NOFILE before setup raised it (0: not raised).
+static SAVED_NOFILE: AtomicU64 = AtomicU64::new(0);
+
+/// Remember (`Some`) or fetch (`None`) the caller's soft fd limit.
+pub(crate) fn saved_nofile_limit(set: Option<u64>) -> Option<u64> {
+    match set {
+        Some(v) => {
+            SAVED_NOFILE.store(v.max(1), Ordering::Relaxed);
+            Some(v)
+        }
+        None => match SAVED_NOFILE.load(Ordering::Relaxed) {
+            0 => None,
+            v => Some(v),
+        },
+    }
+}
+
+/// Print an error the way bwrap does: `sandwrap: message`, or `<3>sandwrap:`
+/// with `--level-prefix`.
+pub(crate) fn report(level_prefix: bool, err: &anyhow::Error) {
+    let prefix = if level_prefix { "<3>" } else { "" };
+    eprintln!("{prefix}sandwrap: {err:#}");
+}
+
+pub(crate) fn warn(level_prefix: bool, msg: &str) {
+    let prefix = if level_prefix { "<4>" } else { "" };
+    eprintln!("{prefix}sandwrap: {msg}");
+}
+
+/// Leave a forked process without running the parent's exit handlers.
+pub(crate) fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no shared state.
+    unsafe { libc::_exit(code) }
+}
+
+/// bash's convention: the command's exit code, or 128+N for signal N.
+pub fn exit_code(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        255
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exit_codes() {
+        assert_eq!(super::exit_code(3 << 8), 3);
+        assert_eq!(super::exit_code(9), 137);
+        assert_eq!(super::exit_code(15), 143);
+    }
+}

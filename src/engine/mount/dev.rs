@@ -1,0 +1,62 @@
+//! `--dev`: a minimal /dev on a fresh tmpfs, as bwrap builds it.
+
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+
+use super::ops::{bind, mount_fs, new_fs};
+use super::root::NewRoot;
+use crate::engine::sys;
+use crate::spec::BindMode;
+
+const NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+const LINKS: [(&str, &str); 5] = [
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+    ("fd", "/proc/self/fd"),
+    ("core", "/proc/kcore"),
+];
+
+pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
+    mount_fs(root, dest, "tmpfs", &[("mode", "0755".into())], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, "Can't mount tmpfs on")?;
+    let shown = dest.display();
+    for node in NODES {
+        let host_path = Path::new("/dev").join(node);
+        let host = sys::openat(libc::AT_FDCWD, &host_path, libc::O_PATH, 0)
+            .map_err(|e| anyhow!("Can't create file {shown}/{node}: {}", crate::errno_text(e.errno)))?;
+        bind(root, host.as_fd(), &host_path.display().to_string(), &dest.join(node), BindMode::Device)?;
+    }
+    let dir = root
+        .resolve_with(dest, libc::O_PATH | libc::O_DIRECTORY, 0)
+        .map_err(|e| anyhow!("Can't mount tmpfs on {shown}: {}", crate::errno_text(e.errno)))?;
+    for (name, target) in LINKS {
+        sys::symlinkat(Path::new(target), dir.as_fd(), Path::new(name))
+            .map_err(|e| anyhow!("Can't create symlink {shown}/{name}: {}", crate::errno_text(e.errno)))?;
+    }
+    sys::mkdirat(dir.as_fd(), Path::new("shm"), 0o755).map_err(|e| anyhow!("Can't create {shown}/shm: {}", crate::errno_text(e.errno)))?;
+    sys::mkdirat(dir.as_fd(), Path::new("pts"), 0o755).map_err(|e| anyhow!("Can't create {shown}/devpts: {}", crate::errno_text(e.errno)))?;
+    let pts = sys::openat(dir.as_raw_fd(), Path::new("pts"), libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    let opts = [("newinstance", String::new()), ("ptmxmode", "0666".into()), ("mode", "620".into())];
+    let devpts = new_fs("devpts", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC)
+        .map_err(|e| anyhow!("Can't mount devpts on {shown}/pts: {}", crate::errno_text(e.errno)))?;
+    sys::move_mount(devpts.as_fd(), pts.as_fd(), "devpts", &dest.join("pts"))
+        .map_err(|e| anyhow!("Can't mount devpts on {shown}/pts: {}", crate::errno_text(e.errno)))?;
+    sys::symlinkat(Path::new("pts/ptmx"), dir.as_fd(), Path::new("ptmx"))
+        .map_err(|e| anyhow!("Can't make symlink at {shown}/ptmx: {}", crate::errno_text(e.errno)))?;
+    // A terminal on stdout becomes /dev/console, as bwrap does it.
+    // SAFETY: isatty/ttyname on fd 1 have no side effects.
+    if unsafe { libc::isatty(1) } == 1 {
+        let name = unsafe { libc::ttyname(1) };
+        if !name.is_null() {
+            // SAFETY: ttyname returned a valid C string.
+            let tty = sys::cstr_lossy(unsafe { std::ffi::CStr::from_ptr(name) });
+            if let Ok(host) = sys::openat(libc::AT_FDCWD, Path::new(&tty), libc::O_PATH, 0) {
+                bind(root, host.as_fd(), &tty, &dest.join("console"), BindMode::Device)
+                    .map_err(|e| anyhow!("creating {shown}/console: {e}"))?;
+            }
+        }
+    }
+    Ok(())
+}

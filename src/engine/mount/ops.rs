@@ -1,0 +1,347 @@
+//! The filesystem operations, run in command-line order inside the new root.
+//! Error messages follow bwrap's wording, with the destination as the user
+//! wrote it.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::root::{NewRoot, is_root};
+use super::source::OpenedOp;
+use super::{c_octal, dev};
+use crate::engine::sys::{self, FsContext, SysError};
+use crate::spec::{BindMode, FsOp, OverlayKind, Spec};
+
+/// Settings of the whole sandbox that change how an operation behaves.
+pub struct OpEnv<'a> {
+    pub spec: &'a Spec,
+    /// A new procfs can be mounted (we are in a pid namespace of our own).
+    pub own_pid_ns: bool,
+    /// Counter for hidden setup files and directories.
+    pub hidden_seq: u32,
+}
+
+pub fn apply_all(root: &mut NewRoot, ops: Vec<OpenedOp<'_>>, spec: &Spec, own_pid_ns: bool) -> Result<()> {
+    let mut env = OpEnv { spec, own_pid_ns, hidden_seq: 0 };
+    for opened in ops {
+        if opened.skip {
+            continue;
+        }
+        apply(root, opened, &mut env)?;
+    }
+    Ok(())
+}
+
+/// "Can't X DEST: strerror", bwrap's shape for setup failures.
+fn fail(msg: &str, dest: &Path, e: SysError) -> anyhow::Error {
+    anyhow!("{msg} {}: {}", dest.display(), crate::errno_text(e.errno))
+}
+
+fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv<'_>) -> Result<()> {
+    let OpenedOp { op, sources, .. } = opened;
+    match op {
+        FsOp::Bind { src, dest, mode, .. } => {
+            let src_fd = sources.into_iter().next().context("bind source missing")?;
+            bind(root, src_fd.as_fd(), &src.display().to_string(), dest, *mode)
+        }
+        FsOp::BindFd { fd, dest, read_only } => {
+            if !sys::fd_is_open(*fd) {
+                bail!("Can't stat fd {fd}: {}", crate::errno_text(libc::EBADF));
+            }
+            // SAFETY: the caller handed us this fd; we only borrow it here.
+            let src = unsafe { BorrowedFd::borrow_raw(*fd) };
+            let mode = if *read_only { BindMode::ReadOnly } else { BindMode::ReadWrite };
+            bind(root, src, &format!("/proc/self/fd/{fd}"), dest, mode)
+        }
+        FsOp::RemountRo { dest } => remount_ro(root, dest),
+        FsOp::Tmpfs { dest, perms, size } => {
+            let mut opts = vec![("mode", c_octal(perms.unwrap_or(0o755)))];
+            if let Some(size) = size {
+                opts.push(("size", size.to_string()));
+            }
+            mount_fs(root, dest, "tmpfs", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, "Can't mount tmpfs on")
+        }
+        FsOp::Mqueue { dest } => {
+            mount_fs(root, dest, "mqueue", &[], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, "Can't mount mqueue on")
+        }
+        FsOp::Proc { dest } => proc(root, dest, env),
+        FsOp::Dev { dest } => dev::mount_dev(root, dest),
+        FsOp::Dir { dest, perms } => {
+            let (parent, name) = root.ensure_parents(dest, *perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+            make_dir(&parent, &name, perms.unwrap_or(0o755)).map_err(|e| fail("Can't mkdir", dest, e))?;
+            root.resolve_with(dest, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|e| fail("Can't mkdir", dest, e))?;
+            Ok(())
+        }
+        FsOp::File { fd, dest, perms } => {
+            root.ensure_parents(dest, *perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+            let file = root
+                .resolve_with(dest, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, perms.unwrap_or(0o666))
+                .map_err(|e| fail("Can't create file", dest, e))?;
+            copy_fd(*fd, file.as_raw_fd()).map_err(|e| fail("Can't write data to file", dest, e))
+        }
+        FsOp::BindData { fd, dest, perms, read_only } => bind_data(root, *fd, dest, perms.unwrap_or(0o600), *read_only, env),
+        FsOp::Symlink { target, dest } => symlink(root, target, dest),
+        FsOp::Chmod { path, perms } => {
+            let what = format!("Can't chmod {} {}", c_octal(*perms), path.display());
+            let fd = root.resolve(path).map_err(|e| anyhow!("{what}: {}", crate::errno_text(e.errno)))?;
+            sys::chmod_fd(fd.as_fd(), *perms, path).map_err(|e| anyhow!("{what}: {}", crate::errno_text(e.errno)))
+        }
+        FsOp::Overlay { kind, dest, .. } => overlay(root, sources, kind, dest, env),
+    }
+}
+
+/// mkdir that accepts an existing directory (and reports an existing
+/// non-directory as ENOTDIR when it is resolved afterwards).
+fn make_dir(parent: &OwnedFd, name: &Path, mode: u32) -> std::result::Result<(), SysError> {
+    match sys::mkdirat(parent.as_fd(), name, mode) {
+        Err(e) if e.errno != libc::EEXIST => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Create what a mount needs to land on: a directory for a directory source,
+/// an empty file (0444) otherwise. An existing destination is used as is
+/// (a symlink is followed, inside the root).
+fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool) -> Result<()> {
+    if root.resolve(dest).is_ok() {
+        return Ok(());
+    }
+    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    if is_dir {
+        make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))
+    } else {
+        match sys::openat(parent.as_raw_fd(), &name, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW, 0o444) {
+            Ok(_) => Ok(()),
+            Err(e) if e.errno == libc::EEXIST => Ok(()),
+            Err(e) => Err(fail("Can't create file at", dest, e)),
+        }
+    }
+}
+
+fn attrs_for(mode: BindMode) -> u64 {
+    match mode {
+        BindMode::ReadWrite => sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+        BindMode::ReadOnly => sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_RDONLY,
+        BindMode::Device => sys::MOUNT_ATTR_NOSUID,
+    }
+}
+
+/// Recursive bind of an opened source onto `dest`, with nosuid, nodev (not
+/// for `--dev-bind`) and read-only (`--ro-bind`) set on every submount in
+/// one `mount_setattr(AT_RECURSIVE)` on the still-detached copy.
+pub fn bind(root: &mut NewRoot, src: BorrowedFd<'_>, shown_src: &str, dest: &Path, mode: BindMode) -> Result<()> {
+    let st = sys::fstat(src).map_err(|e| anyhow!("Can't get type of source {shown_src}: {}", crate::errno_text(e.errno)))?;
+    let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    make_mount_point(root, dest, is_dir)?;
+    let what = || format!("Can't bind mount {shown_src} on {}", dest.display());
+    let tree = sys::open_tree_clone(src, Path::new(shown_src)).map_err(|e| anyhow!("{}: {e}", what()))?;
+    sys::mount_setattr(tree.as_fd(), true, attrs_for(mode), dest).map_err(|e| anyhow!("{}: {e}", what()))?;
+    attach(root, tree, dest, &what)
+}
+
+/// Attach a detached mount at `dest` (resolved inside the root).
+fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> String) -> Result<()> {
+    let target = root.resolve(dest).map_err(|e| anyhow!("{}: {}", what(), crate::errno_text(e.errno)))?;
+    let covers_root = is_root(dest) || root.is_top(target.as_fd());
+    sys::move_mount(mnt.as_fd(), target.as_fd(), "", dest)
+        .map_err(|e| anyhow!("{}: Unable to mount source on destination: {}", what(), crate::errno_text(e.errno)))?;
+    if covers_root {
+        root.refresh_top()?;
+    }
+    Ok(())
+}
+
+/// `--remount-ro`: read-only (plus nosuid, nodev) on the mount at DEST only.
+fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
+    let what = format!("Can't remount readonly on {}", dest.display());
+    let fd = root.resolve(dest).map_err(|e| anyhow!("{what}: {}", crate::errno_text(e.errno)))?;
+    let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+    match sys::mount_setattr(fd.as_fd(), false, attrs, dest) {
+        Ok(()) => Ok(()),
+        // Not the root of a mount: remount the mount that holds it, keeping
+        // the flags it has (locked ones cannot be cleared anyway).
+        Err(e) if e.errno == libc::EINVAL => {
+            // SAFETY: zeroed statvfs is a valid out-parameter.
+            let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+            // SAFETY: valid fd and pointer.
+            let flags = if unsafe { libc::fstatvfs(fd.as_raw_fd(), &mut vfs) } == 0 { vfs.f_flag } else { 0 };
+            let keep = flags & (libc::ST_NOEXEC | libc::ST_NOATIME | libc::ST_NODIRATIME | libc::ST_RELATIME);
+            let ms = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | keep as libc::c_ulong;
+            sys::mount(None, &sys::fd_path(fd.as_fd()), None, ms, None)
+                .map_err(|e| anyhow!("{what}: Unable to remount destination \"{}\" with correct flags: {}", dest.display(), crate::errno_text(e.errno)))
+        }
+        Err(e) => Err(anyhow!("{what}: {}", crate::errno_text(e.errno))),
+    }
+}
+
+/// Mount a new filesystem instance on DEST (created as a directory).
+pub fn mount_fs(root: &mut NewRoot, dest: &Path, fstype: &'static str, opts: &[(&str, String)], attrs: u64, what: &str) -> Result<()> {
+    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    if !is_root(dest) {
+        make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
+    }
+    let mnt = new_fs(fstype, opts, attrs).map_err(|e| anyhow!("{what} {}: {}", dest.display(), crate::errno_text(e.errno)))?;
+    let w = || format!("{what} {}", dest.display());
+    attach(root, mnt, dest, &w)
+}
+
+pub fn new_fs(fstype: &'static str, opts: &[(&str, String)], attrs: u64) -> std::result::Result<OwnedFd, SysError> {
+    let ctx = FsContext::open(fstype)?;
+    for (k, v) in opts {
+        if v.is_empty() {
+            ctx.flag(k)?;
+        } else {
+            ctx.set(k, v)?;
+        }
+    }
+    ctx.mount(attrs)
+}
+
+/// `--proc`: a new procfs in our own pid namespace, else a bind of the host's;
+/// then the parts that can change the host kernel are made read-only when
+/// they are writable.
+fn proc(root: &mut NewRoot, dest: &Path, env: &OpEnv<'_>) -> Result<()> {
+    let what = "Can't mount proc on";
+    if env.own_pid_ns {
+        mount_fs(root, dest, "proc", &[], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC, what)?;
+    } else {
+        let host = sys::openat(libc::AT_FDCWD, Path::new("/proc"), libc::O_PATH | libc::O_DIRECTORY, 0)
+            .map_err(|e| fail(what, dest, e))?;
+        bind(root, host.as_fd(), "/proc", dest, BindMode::ReadWrite)?;
+    }
+    for sub in ["sys", "sysrq-trigger", "irq", "bus"] {
+        let path = dest.join(sub);
+        let Ok(fd) = root.resolve(&path) else { continue };
+        let proc_path = sys::fd_path(fd.as_fd());
+        let c = sys::cstring(proc_path.as_os_str());
+        // SAFETY: valid C string.
+        if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+            continue; // EACCES / EROFS: already harmless
+        }
+        bind(root, fd.as_fd(), &path.display().to_string(), &path, BindMode::ReadOnly)?;
+    }
+    Ok(())
+}
+
+/// Copy a caller's fd to EOF into `out`, then close the caller's fd.
+pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let res = loop {
+        match sys::read_some(from, &mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                if let Err(errno) = sys::write_all(out, &buf[..n]) {
+                    break Err(SysError { call: "write".into(), errno });
+                }
+            }
+            Err(errno) => break Err(SysError { call: format!("read fd {from}"), errno }),
+        }
+    };
+    // SAFETY: the caller gave us this fd to consume, as bwrap consumes it.
+    unsafe { libc::close(from) };
+    res
+}
+
+/// `--bind-data`/`--ro-bind-data`: the data goes into a hidden file on the
+/// root tmpfs (never on the host), which is bound on DEST and unlinked.
+fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, perms: u32, read_only: bool, env: &mut OpEnv<'_>) -> Result<()> {
+    env.hidden_seq += 1;
+    let name = std::path::PathBuf::from(format!(".sandwrap-data-{}-{}", std::process::id(), env.hidden_seq));
+    let file = sys::openat(root.base.as_raw_fd(), &name, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR | libc::O_NOFOLLOW, perms)
+        .map_err(|e| fail("Can't create tmpfile for", dest, e))?;
+    // SAFETY: valid fd.
+    if unsafe { libc::fchmod(file.as_raw_fd(), perms) } != 0 {
+        let e = SysError { call: "fchmod".into(), errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) };
+        return Err(anyhow!("Can't set mode {} on file to be used for {}: {}", c_octal(perms), dest.display(), crate::errno_text(e.errno)));
+    }
+    let res = copy_fd(fd, file.as_raw_fd())
+        .map_err(|e| fail("Can't write data to file", dest, e))
+        .and_then(|()| {
+            let mode = if read_only { BindMode::ReadOnly } else { BindMode::ReadWrite };
+            bind(root, file.as_fd(), &dest.display().to_string(), dest, mode)
+        });
+    let c = sys::cstring(name.as_os_str());
+    // SAFETY: valid fd and C string; the bound mount keeps the inode alive.
+    unsafe { libc::unlinkat(root.base.as_raw_fd(), c.as_ptr(), 0) };
+    res
+}
+
+/// `--symlink`: idempotent when the same link already exists.
+fn symlink(root: &NewRoot, target: &Path, dest: &Path) -> Result<()> {
+    let what = format!("Can't make symlink at {}", dest.display());
+    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    match sys::symlinkat(target, parent.as_fd(), &name) {
+        Ok(()) => Ok(()),
+        Err(e) if e.errno == libc::EEXIST => match sys::readlinkat(parent.as_fd(), &name) {
+            Ok(existing) if existing == target => Ok(()),
+            Ok(existing) => bail!("{what}: existing destination is {}", existing.display()),
+            Err(e) if e.errno == libc::EINVAL => bail!("{what}: destination exists and is not a symlink"),
+            Err(e) => bail!("{what}: destination exists, and cannot read symlink target: {}", crate::errno_text(e.errno)),
+        },
+        Err(e) => bail!("{what}: {}", crate::errno_text(e.errno)),
+    }
+}
+
+/// Overlay mounts. Layers are handed to overlayfs as `/proc/self/fd/N` of
+/// the opened sources, so no path needs escaping and none can change.
+fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: &Path, env: &mut OpEnv<'_>) -> Result<()> {
+    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    if !is_root(dest) {
+        make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
+    }
+    let n_lower = match kind {
+        OverlayKind::Persistent { .. } => sources.len() - 2,
+        _ => sources.len(),
+    };
+    let lower: Vec<String> = sources[..n_lower].iter().rev().map(|fd| sys::fd_path(fd.as_fd()).display().to_string()).collect();
+    let mut opts: Vec<(&str, String)> = Vec::new();
+    let mut scratch: Option<std::path::PathBuf> = None;
+    let mut scratch_fds = Vec::new();
+    match kind {
+        OverlayKind::Persistent { .. } => {
+            opts.push(("upperdir", sys::fd_path(sources[n_lower].as_fd()).display().to_string()));
+            opts.push(("workdir", sys::fd_path(sources[n_lower + 1].as_fd()).display().to_string()));
+        }
+        OverlayKind::Temporary => {
+            // Upper and work dirs on a private tmpfs attached on a hidden
+            // directory of the root tmpfs, detached again once overlayfs
+            // holds its own references to them.
+            env.hidden_seq += 1;
+            let hidden = std::path::PathBuf::from(format!(".sandwrap-overlay-{}-{}", std::process::id(), env.hidden_seq));
+            sys::mkdirat(root.base.as_fd(), &hidden, 0o700).map_err(|e| fail("Can't mkdir", dest, e))?;
+            let hidden_fd = sys::openat(root.base.as_raw_fd(), &hidden, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+            let tmp = new_fs("tmpfs", &[("mode", "0755".into())], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV)
+                .map_err(|e| fail("Can't mount tmpfs on", dest, e))?;
+            sys::move_mount(tmp.as_fd(), hidden_fd.as_fd(), "tmpfs", &hidden)?;
+            let top = sys::openat(root.base.as_raw_fd(), &hidden, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+            for d in ["upper", "work"] {
+                sys::mkdirat(top.as_fd(), Path::new(d), 0o755)
+                    .map_err(|e| anyhow!("Creating --tmp-overlay {d}dir failed: {}", crate::errno_text(e.errno)))?;
+                let fd = sys::openat(top.as_raw_fd(), Path::new(d), libc::O_PATH | libc::O_DIRECTORY, 0)?;
+                opts.push((if d == "upper" { "upperdir" } else { "workdir" }, sys::fd_path(fd.as_fd()).display().to_string()));
+                scratch_fds.push(fd);
+            }
+            scratch = Some(hidden);
+        }
+        OverlayKind::ReadOnly => {}
+    }
+    opts.push(("lowerdir", lower.join(":")));
+    opts.push(("userxattr", String::new()));
+    let shown: Vec<String> = opts.iter().map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={v}") }).collect();
+    let what = format!("Can't make overlay mount on {} with options {}", dest.display(), shown.join(","));
+    let result = match new_fs("overlay", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV) {
+        Ok(mnt) => attach(root, mnt, dest, &|| what.clone()),
+        Err(e) if e.errno == libc::ELOOP => Err(anyhow!("{what}: Overlay directories may not overlap")),
+        Err(e) => Err(anyhow!("{what}: {}", crate::errno_text(e.errno))),
+    };
+    drop(scratch_fds);
+    if let Some(hidden) = scratch {
+        let base_path = sys::fd_path(root.base.as_fd()).join(&hidden);
+        let _ = sys::umount_detach(&base_path);
+        let c = sys::cstring(hidden.as_os_str());
+        // SAFETY: valid fd and C string.
+        unsafe { libc::unlinkat(root.base.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) };
+    }
+    result
+}

@@ -1,0 +1,150 @@
+//! The new root: a tmpfs attached over `/tmp` in the sandbox's private mount
+//! namespace, and path resolution that never leaves it.
+//!
+//! Every destination is resolved with `openat2(RESOLVE_IN_ROOT)` relative to
+//! the new root, so a symlink planted in a writable bind (absolute, or with
+//! `..`) can never make setup create, chmod or mount anything outside it.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::engine::sys::{self, FsContext, SysError};
+
+/// Where the new root is attached during setup. Only this mount namespace
+/// sees it, and every host source was opened before it was attached.
+const ATTACH_POINT: &str = "/tmp";
+
+pub struct NewRoot {
+    /// The root tmpfs itself (its root dentry), even when later covered by a
+    /// bind on `/`: hidden setup files are made here, never on the host.
+    pub base: OwnedFd,
+    /// The topmost mount on `/`, from which destinations are resolved.
+    top: OwnedFd,
+}
+
+/// Split a destination into normal components (`..` is kept: the kernel
+/// clamps it at the new root).
+fn components(dest: &Path) -> Vec<&std::ffi::OsStr> {
+    dest.components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n),
+            Component::ParentDir => Some(std::ffi::OsStr::new("..")),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn is_root(dest: &Path) -> bool {
+    components(dest).is_empty()
+}
+
+impl NewRoot {
+    /// Mount the root tmpfs (mode 0755, nosuid, nodev) and attach it.
+    pub fn create() -> Result<NewRoot> {
+        let ctx = FsContext::open("tmpfs").context("Failed to mount tmpfs")?;
+        ctx.set("mode", "0755").context("Failed to mount tmpfs")?;
+        let mnt = ctx
+            .mount(sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV)
+            .context("Failed to mount tmpfs")?;
+        let attach = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)
+            .context("Failed to mount tmpfs")?;
+        sys::move_mount(mnt.as_fd(), attach.as_fd(), "tmpfs", Path::new(ATTACH_POINT))
+            .context("Failed to mount tmpfs")?;
+        let base = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)
+            .context("Failed to mount tmpfs")?;
+        let top = base.try_clone().context("dup")?;
+        Ok(NewRoot { base, top })
+    }
+
+    pub fn top(&self) -> BorrowedFd<'_> {
+        self.top.as_fd()
+    }
+
+    /// After something was mounted on `/` itself, resolve from the new top.
+    pub fn refresh_top(&mut self) -> Result<()> {
+        self.top = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        Ok(())
+    }
+
+    /// Open `dest` inside the new root (following symlinks, confined to it).
+    pub fn resolve(&self, dest: &Path) -> std::result::Result<OwnedFd, SysError> {
+        sys::openat2(self.top(), dest, libc::O_PATH, 0, sys::RESOLVE_IN_ROOT)
+    }
+
+    pub fn resolve_with(&self, dest: &Path, flags: i32, mode: u32) -> std::result::Result<OwnedFd, SysError> {
+        sys::openat2(self.top(), dest, flags, mode, sys::RESOLVE_IN_ROOT)
+    }
+
+    /// Whether `fd` is the root of the new tree (a mount on it covers `/`).
+    pub fn is_top(&self, fd: BorrowedFd<'_>) -> bool {
+        match (sys::fstat(fd), sys::fstat(self.top())) {
+            (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+            _ => false,
+        }
+    }
+
+    /// Create the missing parent directories of `dest` and return the parent
+    /// (opened inside the root) with the last component's name. Parents get
+    /// mode 0755, less group/other bits the `--perms` value lacks (bwrap).
+    pub fn ensure_parents(&self, dest: &Path, perms: Option<u32>) -> std::result::Result<(OwnedFd, PathBuf), SysError> {
+        let comps = components(dest);
+        let mut mode = 0o755;
+        if let Some(p) = perms {
+            if p & 0o070 == 0 {
+                mode &= !0o050;
+            }
+            if p & 0o007 == 0 {
+                mode &= !0o005;
+            }
+        }
+        let Some((last, parents)) = comps.split_last() else {
+            let fd = self.top.try_clone().map_err(|e| SysError { call: "dup".into(), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;
+            return Ok((fd, PathBuf::from(".")));
+        };
+        let mut prefix = PathBuf::from("/");
+        let mut parent = self.top.try_clone().map_err(|e| SysError { call: "dup".into(), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;
+        for comp in parents {
+            prefix.push(comp);
+            parent = match self.resolve_with(&prefix, libc::O_PATH | libc::O_DIRECTORY, 0) {
+                Ok(fd) => fd,
+                Err(e) if e.errno == libc::ENOENT => {
+                    match sys::mkdirat(parent.as_fd(), Path::new(comp), mode) {
+                        Ok(()) => {}
+                        Err(e) if e.errno == libc::EEXIST => {}
+                        Err(e) => return Err(e),
+                    }
+                    self.resolve_with(&prefix, libc::O_PATH | libc::O_DIRECTORY, 0)?
+                }
+                Err(e) => return Err(e),
+            };
+        }
+        Ok((parent, PathBuf::from(last)))
+    }
+
+    /// Make the new root `/` and detach the host's root for good.
+    pub fn pivot(self) -> Result<()> {
+        sys::fchdir(self.top(), Path::new(ATTACH_POINT)).context("chdir /newroot")?;
+        sys::pivot_root(Path::new("."), Path::new(".")).context("pivot_root(/newroot)")?;
+        // The old root now sits on top of the new one at "/": detach it.
+        sys::umount_detach(Path::new(".")).context("umount old root")?;
+        sys::chdir(Path::new("/")).context("chdir /")?;
+        drop(self.base);
+        let _ = self.top.as_raw_fd();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_detection() {
+        assert!(is_root(Path::new("/")));
+        assert!(is_root(Path::new("//.")));
+        assert!(!is_root(Path::new("/usr")));
+        assert_eq!(components(Path::new("/a/./b/../c")), ["a", "b", "..", "c"]);
+    }
+}

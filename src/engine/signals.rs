@@ -1,0 +1,105 @@
+//! Signals: the supervisor and pid 1 take them synchronously (blocked, then
+//! `sigwaitinfo`) and pass the ones meant for the sandbox on to it.
+
+use std::mem::MaybeUninit;
+
+/// Signals passed on to the sandbox. Terminal-generated ones (Ctrl-C) are
+/// only passed on when the command does not share our process group, or it
+/// would get them twice.
+pub const FORWARDED: [i32; 6] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGUSR1, libc::SIGUSR2];
+
+pub fn handled_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set.
+    unsafe {
+        let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        for s in FORWARDED {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+pub fn block(set: &libc::sigset_t) {
+    // SAFETY: valid set pointer.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, set, std::ptr::null_mut()) };
+}
+
+/// Give the command a clean signal state: nothing blocked, default
+/// dispositions (Rust ignores SIGPIPE, which exec would pass on).
+pub fn reset_for_exec() {
+    // SAFETY: plain libc calls on valid arguments.
+    unsafe {
+        let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Wait for one of the blocked signals: (signal, si_code).
+pub fn wait(set: &libc::sigset_t) -> (i32, i32) {
+    loop {
+        // SAFETY: valid set and out-pointer.
+        let mut info = unsafe { MaybeUninit::<libc::siginfo_t>::zeroed().assume_init() };
+        let sig = unsafe { libc::sigwaitinfo(set, &mut info) };
+        if sig > 0 {
+            return (sig, info.si_code);
+        }
+    }
+}
+
+/// Whether a received signal should be passed on to the sandbox.
+pub fn should_forward(si_code: i32, shares_process_group: bool) -> bool {
+    si_code != libc::SI_KERNEL || !shares_process_group
+}
+
+/// Reap every child that has exited; return the status of `watched` if it was one.
+pub fn reap(watched: libc::pid_t) -> Option<i32> {
+    let mut found = None;
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid <= 0 {
+            return found;
+        }
+        if pid == watched {
+            found = Some(status);
+        }
+    }
+}
+
+/// Kill and reap every remaining child (orphans reparented to us as a
+/// subreaper), until none is left.
+pub fn kill_remaining_children() {
+    for _ in 0..1000 {
+        let pids = children();
+        if pids.is_empty() {
+            return;
+        }
+        for pid in &pids {
+            // SAFETY: signalling our own children.
+            unsafe { libc::kill(*pid, libc::SIGKILL) };
+        }
+        for pid in &pids {
+            let mut status = 0;
+            // SAFETY: valid out-pointer.
+            unsafe { libc::waitpid(*pid, &mut status, 0) };
+        }
+    }
+}
+
+fn children() -> Vec<libc::pid_t> {
+    let pid = std::process::id();
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in tasks.flatten() {
+            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+                out.extend(list.split_whitespace().filter_map(|p| p.parse::<libc::pid_t>().ok()));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,207 @@
+//! The supervisor: creates the sandbox's first process in new namespaces,
+//! reports status, passes signals on, and turns the command's fate into
+//! sandwrap's exit status. It stays outside every namespace it creates.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+
+use super::child::{self, ChildCtx};
+use super::{exit_code, report, signals, status, sys, userns};
+use crate::spec::Spec;
+
+/// Run the sandbox described by `spec`; returns sandwrap's exit status.
+pub fn run(spec: &Spec) -> i32 {
+    match launch(spec) {
+        Ok(code) => code,
+        Err(e) => {
+            report(spec.level_prefix, &e);
+            1
+        }
+    }
+}
+
+/// bwrap's `get_current_dir_name()`: `$PWD` when it names the current
+/// directory, else `getcwd()`.
+fn current_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let cwd = std::fs::metadata(".").ok()?;
+    if let Some(pwd) = std::env::var_os("PWD") {
+        if let Ok(m) = std::fs::metadata(&pwd) {
+            if m.dev() == cwd.dev() && m.ino() == cwd.ino() {
+                return Some(pwd.into());
+            }
+        }
+    }
+    std::env::current_dir().ok()
+}
+
+fn clone_flags(spec: &Spec) -> i32 {
+    let ns = &spec.namespaces;
+    let mut flags = libc::CLONE_NEWNS;
+    for (on, flag) in [
+        (ns.user, libc::CLONE_NEWUSER),
+        (ns.pid, libc::CLONE_NEWPID),
+        (ns.net, libc::CLONE_NEWNET),
+        (ns.ipc, libc::CLONE_NEWIPC),
+        (ns.uts, libc::CLONE_NEWUTS),
+        (ns.cgroup, libc::CLONE_NEWCGROUP),
+    ] {
+        if on {
+            flags |= flag;
+        }
+    }
+    flags
+}
+
+fn clone_error(spec: &Spec, e: sys::SysError) -> anyhow::Error {
+    match e.errno {
+        libc::EINVAL if spec.namespaces.user => anyhow!(
+            "Creating new namespace failed, likely because the kernel does not support user namespaces."
+        ),
+        libc::EPERM if spec.namespaces.user => anyhow!(
+            "No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces. On e.g. debian this can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.{}",
+            super::diagnose::userns_hint()
+        ),
+        libc::ENOSPC => anyhow!("Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)"),
+        errno => anyhow!("Creating new namespace failed: {}", crate::errno_text(errno)),
+    }
+}
+
+fn write_status(fd: RawFd, text: &str) -> Result<()> {
+    sys::write_all(fd, text.as_bytes()).map_err(|e| anyhow!("Write to info_fd: {}", crate::errno_text(e)))
+}
+
+fn launch(spec: &Spec) -> Result<i32> {
+    let uid = nix::unistd::getuid().as_raw();
+    let gid = nix::unistd::getgid().as_raw();
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS").context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
+    if spec.die_with_parent {
+        let parent = nix::unistd::getppid();
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
+        if nix::unistd::getppid() != parent {
+            // Our parent died before the death signal was armed.
+            super::exit_now(1);
+        }
+    }
+    let sigset = signals::handled_set();
+    signals::block(&sigset);
+    // Orphans of the sandbox come to us, so none outlives it.
+    sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+
+    let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
+    let ids = userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns());
+
+    // lifeline: the child sees HUP if we are gone before it armed PDEATHSIG.
+    let (life_r, life_w) = sys::pipe()?;
+    let exec_pipe = match spec.status.json_status {
+        Some(_) => Some(sys::pipe()?),
+        None => None,
+    };
+    let status_pipe = if spec.needs_reaper() { Some(sys::pipe()?) } else { None };
+    let go_pipe = match spec.status.userns_block {
+        Some(_) => Some(sys::pipe()?),
+        None => None,
+    };
+
+    if let Some(fd) = spec.join.userns {
+        sys::setns(fd, libc::CLONE_NEWUSER, "userns").map_err(|e| match e.errno {
+            libc::EINVAL => anyhow!("Joining the specified user namespace failed, it might not be a descendant of the current user namespace."),
+            errno => anyhow!("Joining specified user namespace failed: {}", crate::errno_text(errno)),
+        })?;
+    }
+    if let Some(fd) = spec.join.pidns {
+        sys::setns(fd, libc::CLONE_NEWPID, "pidns").map_err(|e| anyhow!("Setting pidns failed: {}", crate::errno_text(e.errno)))?;
+    }
+
+    let ctx = ChildCtx {
+        ids,
+        caller: (uid, gid),
+        old_cwd: current_dir(),
+        own_pid_ns: spec.namespaces.pid || spec.join.pidns.is_some(),
+        lifeline: life_r.as_raw_fd(),
+        exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
+        status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
+        go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
+        sigset,
+    };
+    let pid = sys::clone_fork(clone_flags(spec)).map_err(|e| clone_error(spec, e))?;
+    if pid == 0 {
+        child::main(spec, &ctx);
+    }
+    drop(life_r);
+    let exec_r: Option<OwnedFd> = exec_pipe.map(|(r, _w)| r);
+    let status_r: Option<OwnedFd> = status_pipe.map(|(r, _w)| r);
+    let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
+
+    if spec.status.info.is_some() || spec.status.json_status.is_some() {
+        let info = status::collect(pid, &spec.namespaces);
+        if let Some(fd) = spec.status.info {
+            write_status(fd, &status::info_json(&info))?;
+            // SAFETY: the info fd was handed to us to write once and close.
+            unsafe { libc::close(fd) };
+        }
+        if let Some(fd) = spec.status.json_status {
+            write_status(fd, &status::status_line(&info))?;
+        }
+    }
+    if let (Some(fd), Some(go)) = (spec.status.userns_block, &go_w) {
+        let mut b = [0u8; 1];
+        let _ = sys::read_some(fd, &mut b);
+        let _ = sys::write_all(go.as_raw_fd(), b"g");
+    }
+    drop(go_w);
+
+    // Keep only what we still need; every fd the caller passed on belongs
+    // to the sandbox now (a --sync-fd peer must see HUP when it ends).
+    let mut keep = vec![life_w.as_raw_fd()];
+    keep.extend(exec_r.as_ref().map(|f| f.as_raw_fd()));
+    keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
+    keep.extend(spec.status.json_status);
+    sys::close_fds_except(&keep);
+
+    let shares_pgrp = !spec.new_session;
+    let child_status = loop {
+        let (sig, code) = signals::wait(&sigset);
+        if sig == libc::SIGCHLD {
+            if let Some(st) = signals::reap(pid) {
+                break st;
+            }
+        } else if signals::should_forward(code, shares_pgrp) {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(pid, sig) };
+        }
+    };
+    // pid 1 reports the command's own status before it exits.
+    let status = status_r
+        .as_ref()
+        .and_then(|r| {
+            let mut buf = [0u8; 4];
+            match sys::read_some(r.as_raw_fd(), &mut buf) {
+                Ok(4) => Some(i32::from_ne_bytes(buf)),
+                _ => None,
+            }
+        })
+        .unwrap_or(child_status);
+    signals::kill_remaining_children();
+    let code = exit_code(status);
+
+    if let (Some(fd), Some(r)) = (spec.status.json_status, exec_r) {
+        let mut buf = [0u8; 2];
+        let mut got = 0;
+        while got < 2 {
+            match sys::read_some(r.as_raw_fd(), &mut buf[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        if got == 1 {
+            let _ = sys::write_all(fd, status::exit_line(code).as_bytes());
+        }
+        // SAFETY: closing the status fd the caller handed us.
+        unsafe { libc::close(fd) };
+    }
+    drop(life_w);
+    Ok(code)
+}

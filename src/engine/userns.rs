@@ -1,0 +1,90 @@
+//! User namespace id maps.
+//!
+//! The first user namespace maps the caller to the sandbox ids directly, as
+//! bwrap does, unless setup needs uid 0 inside (devpts, limiting user
+//! namespaces): then it maps the caller to 0 and a nested namespace maps
+//! the sandbox ids onto that 0 after setup.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::engine::sys;
+
+/// One single-id map line each for uid and gid: `inside outside 1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdMap {
+    pub uid_inside: u32,
+    pub uid_outside: u32,
+    pub gid_inside: u32,
+    pub gid_outside: u32,
+}
+
+/// The maps of the first (and, when nesting, the second) user namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdPlan {
+    pub first: IdMap,
+    pub nested: Option<IdMap>,
+}
+
+/// Work out the id maps. `caller` is the real (uid, gid) outside, `sandbox`
+/// the ids the command should have.
+pub fn plan(caller: (u32, u32), sandbox: (u32, u32), nest: bool) -> IdPlan {
+    if nest {
+        IdPlan {
+            first: IdMap { uid_inside: 0, uid_outside: caller.0, gid_inside: 0, gid_outside: caller.1 },
+            nested: Some(IdMap { uid_inside: sandbox.0, uid_outside: 0, gid_inside: sandbox.1, gid_outside: 0 }),
+        }
+    } else {
+        IdPlan {
+            first: IdMap { uid_inside: sandbox.0, uid_outside: caller.0, gid_inside: sandbox.1, gid_outside: caller.1 },
+            nested: None,
+        }
+    }
+}
+
+/// Write this process's maps (it must have just entered a new user
+/// namespace). `deny_setgroups` is required for an unprivileged writer.
+pub fn write_maps(map: &IdMap, deny_setgroups: bool) -> Result<()> {
+    if deny_setgroups {
+        match sys::write_file(Path::new("/proc/self/setgroups"), b"deny") {
+            Err(e) if e.errno != libc::ENOENT => return Err(e).context("error writing to setgroups"),
+            _ => {}
+        }
+    }
+    sys::write_file(Path::new("/proc/self/uid_map"), format!("{} {} 1\n", map.uid_inside, map.uid_outside).as_bytes())
+        .context("setting up uid map")?;
+    sys::write_file(Path::new("/proc/self/gid_map"), format!("{} {} 1\n", map.gid_inside, map.gid_outside).as_bytes())
+        .context("setting up gid map")?;
+    Ok(())
+}
+
+/// Enter a nested user namespace (and a mount namespace owned by it, which
+/// locks every mount made during setup: not even a capable command inside
+/// can remount a read-only bind writable) and map the sandbox ids there.
+pub fn enter_nested(map: &IdMap) -> Result<()> {
+    sys::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).context("unshare user ns")?;
+    write_maps(map, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_map_by_default() {
+        let p = plan((1001, 1002), (1001, 1002), false);
+        assert_eq!(p.first, IdMap { uid_inside: 1001, uid_outside: 1001, gid_inside: 1002, gid_outside: 1002 });
+        assert!(p.nested.is_none());
+        let p = plan((1001, 1002), (0, 0), false);
+        assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
+    }
+
+    #[test]
+    fn nested_maps_through_root() {
+        let p = plan((1001, 1002), (1001, 1002), true);
+        assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
+        let n = p.nested.expect("nested");
+        assert_eq!((n.uid_inside, n.uid_outside, n.gid_inside, n.gid_outside), (1001, 0, 1002, 0));
+    }
+}

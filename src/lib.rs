@@ -1,0 +1,26 @@
+//! sandwrap: a rootless, bubblewrap-compatible Linux sandbox.
+//!
+//! `cli` turns argv into a [`spec::Spec`]; [`run`] builds and runs the
+//! sandbox it describes and returns the exit status.
+
+pub mod cli;
+mod engine;
+pub mod spec;
+
+pub use engine::{exit_code, run};
+
+/// Everything pure that the engine exposes for tests and tools.
+pub mod plan {
+    pub use crate::engine::{IdMap, IdPlan, NsInfo, c_octal, exit_line, id_plan, info_json, status_line};
+}
+
+/// `strerror(code)`: the text bwrap appends to its messages.
+pub fn errno_text(code: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(code).to_string();
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

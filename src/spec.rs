@@ -1,0 +1,229 @@
+//! The sandbox specification: pure data, produced by `cli` (or a library
+//! caller) and consumed by `engine`. Nothing here makes a system call, so
+//! every rule about option order and defaults is unit-testable.
+
+use std::ffi::OsString;
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+
+/// How a host path is bound into the sandbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindMode {
+    /// `--bind`: writable, nosuid, nodev.
+    ReadWrite,
+    /// `--ro-bind`: read-only on every submount, nosuid, nodev.
+    ReadOnly,
+    /// `--dev-bind`: writable, nosuid, device nodes usable.
+    Device,
+}
+
+/// Which kind of overlay a `--overlay*` option asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OverlayKind {
+    /// `--overlay RWSRC WORKDIR DEST`: writes land in a host directory.
+    Persistent { upper: PathBuf, work: PathBuf },
+    /// `--tmp-overlay DEST`: writes land on an invisible tmpfs.
+    Temporary,
+    /// `--ro-overlay DEST`: no writes at all.
+    ReadOnly,
+}
+
+/// One filesystem operation, run in command-line order inside the new root.
+/// Later operations stack on top of earlier ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FsOp {
+    Bind { src: PathBuf, dest: PathBuf, mode: BindMode, allow_missing: bool },
+    BindFd { fd: RawFd, dest: PathBuf, read_only: bool },
+    RemountRo { dest: PathBuf },
+    Tmpfs { dest: PathBuf, perms: Option<u32>, size: Option<u64> },
+    Proc { dest: PathBuf },
+    Dev { dest: PathBuf },
+    Mqueue { dest: PathBuf },
+    Dir { dest: PathBuf, perms: Option<u32> },
+    File { fd: RawFd, dest: PathBuf, perms: Option<u32> },
+    BindData { fd: RawFd, dest: PathBuf, perms: Option<u32>, read_only: bool },
+    Symlink { target: PathBuf, dest: PathBuf },
+    Chmod { path: PathBuf, perms: u32 },
+    Overlay { sources: Vec<PathBuf>, kind: OverlayKind, dest: PathBuf },
+}
+
+impl FsOp {
+    /// The path inside the sandbox this operation creates or changes.
+    pub fn dest(&self) -> &std::path::Path {
+        match self {
+            FsOp::Bind { dest, .. }
+            | FsOp::BindFd { dest, .. }
+            | FsOp::RemountRo { dest }
+            | FsOp::Tmpfs { dest, .. }
+            | FsOp::Proc { dest }
+            | FsOp::Dev { dest }
+            | FsOp::Mqueue { dest }
+            | FsOp::Dir { dest, .. }
+            | FsOp::File { dest, .. }
+            | FsOp::BindData { dest, .. }
+            | FsOp::Symlink { dest, .. }
+            | FsOp::Overlay { dest, .. } => dest,
+            FsOp::Chmod { path, .. } => path,
+        }
+    }
+}
+
+/// A change to the command's environment, applied in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvOp {
+    Set(OsString, OsString),
+    Unset(OsString),
+    Clear,
+}
+
+/// A change to the requested capability set, applied in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CapOp {
+    Add(u8),
+    Drop(u8),
+    AddAll,
+    DropAll,
+}
+
+/// Namespaces to create. `user_try`/`cgroup_try` are resolved at launch
+/// (they depend on what the kernel offers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Namespaces {
+    pub user: bool,
+    pub user_try: bool,
+    pub ipc: bool,
+    pub pid: bool,
+    pub net: bool,
+    pub uts: bool,
+    pub cgroup: bool,
+    pub cgroup_try: bool,
+}
+
+/// Existing namespaces to join, given as open file descriptors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JoinNamespaces {
+    pub userns: Option<RawFd>,
+    pub userns2: Option<RawFd>,
+    pub pidns: Option<RawFd>,
+}
+
+/// File descriptors used to report status to, or take orders from, the caller.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusFds {
+    pub info: Option<RawFd>,
+    pub json_status: Option<RawFd>,
+    pub block: Option<RawFd>,
+    pub userns_block: Option<RawFd>,
+    pub sync: Option<RawFd>,
+}
+
+/// Caller-supplied seccomp programs (raw `struct sock_filter` arrays).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeccompSpec {
+    /// `--seccomp FD`: read after setup, in the child.
+    pub fd: Option<RawFd>,
+    /// `--add-seccomp-fd FD`: read while parsing, installed in this order.
+    pub programs: Vec<Vec<u8>>,
+}
+
+/// Everything needed to build and run one sandbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spec {
+    pub namespaces: Namespaces,
+    pub join: JoinNamespaces,
+    pub disable_userns: bool,
+    pub assert_userns_disabled: bool,
+    /// Ids the command runs with inside; `None` keeps the caller's.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub hostname: Option<OsString>,
+    pub ops: Vec<FsOp>,
+    pub env: Vec<EnvOp>,
+    pub chdir: Option<PathBuf>,
+    pub argv0: Option<OsString>,
+    pub command: Vec<OsString>,
+    pub caps: Vec<CapOp>,
+    pub new_session: bool,
+    pub die_with_parent: bool,
+    pub as_pid_1: bool,
+    pub lock_files: Vec<PathBuf>,
+    pub status: StatusFds,
+    pub seccomp: SeccompSpec,
+    pub exec_label: Option<OsString>,
+    pub file_label: Option<OsString>,
+    pub level_prefix: bool,
+    pub not_a_security_boundary: bool,
+}
+
+impl Spec {
+    /// Whether a process must stay behind as pid 1 (reaper) while the
+    /// command runs, as bwrap decides it.
+    pub fn needs_reaper(&self) -> bool {
+        let wants = self.namespaces.pid || !self.lock_files.is_empty() || self.status.sync.is_some();
+        wants && !self.as_pid_1
+    }
+
+    /// Setup needs uid 0 inside the first user namespace (devpts refuses to
+    /// mount otherwise, and only root there can restrict user namespaces);
+    /// the command's ids then come from a second, nested user namespace.
+    pub fn needs_nested_userns(&self) -> bool {
+        self.namespaces.user
+            && (self.disable_userns || self.ops.iter().any(|op| matches!(op, FsOp::Dev { .. })))
+    }
+
+    /// Resolve the requested capability operations against a starting set.
+    pub fn resolve_caps(&self, start: u64, last_cap: u8) -> u64 {
+        let all = if last_cap >= 63 { u64::MAX } else { (1u64 << (last_cap + 1)) - 1 };
+        self.caps.iter().fold(start, |set, op| match *op {
+            CapOp::Add(c) => set | (1u64 << c),
+            CapOp::Drop(c) => set & !(1u64 << c),
+            CapOp::AddAll => all,
+            CapOp::DropAll => 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reaper_follows_bwrap_rules() {
+        let mut s = Spec::default();
+        assert!(!s.needs_reaper());
+        s.namespaces.pid = true;
+        assert!(s.needs_reaper());
+        s.as_pid_1 = true;
+        assert!(!s.needs_reaper());
+        let mut s = Spec::default();
+        s.status.sync = Some(5);
+        assert!(s.needs_reaper());
+        let mut s = Spec::default();
+        s.lock_files.push("/x".into());
+        assert!(s.needs_reaper());
+    }
+
+    #[test]
+    fn nested_userns_only_for_dev_or_disable() {
+        let mut s = Spec::default();
+        s.namespaces.user = true;
+        assert!(!s.needs_nested_userns());
+        s.ops.push(FsOp::Dev { dest: "/dev".into() });
+        assert!(s.needs_nested_userns());
+        s.namespaces.user = false;
+        assert!(!s.needs_nested_userns());
+    }
+
+    #[test]
+    fn caps_apply_in_order() {
+        let mut s = Spec::default();
+        s.caps = vec![CapOp::AddAll, CapOp::Drop(21), CapOp::Drop(0)];
+        let set = s.resolve_caps(0, 40);
+        assert_eq!(set & (1 << 21), 0);
+        assert_eq!(set & 1, 0);
+        assert_ne!(set & (1 << 40), 0);
+        assert_eq!(set >> 41, 0);
+        s.caps = vec![CapOp::Add(3), CapOp::DropAll, CapOp::Add(12)];
+        assert_eq!(s.resolve_caps(0xff, 40), 1 << 12);
+    }
+}

@@ -1,0 +1,166 @@
+//! Test harness: run the built `sandwrap` (and `/usr/bin/bwrap`, where
+//! installed) as an unprivileged user in real namespaces.
+//!
+//! When the tests run as root (CI), every sandbox is started through
+//! `setpriv --reuid/--regid/--clear-groups` as an unprivileged uid, so what
+//! is tested is the rootless path. The binary is copied into a
+//! world-readable temporary directory first, because the checkout may lie
+//! where that user cannot reach (e.g. under /root).
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::os::unix::fs::{PermissionsExt, chown};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The unprivileged uid/gid the tests run sandboxes as when started as root.
+pub fn test_uid() -> u32 {
+    std::env::var("SANDWRAP_TEST_UID").ok().and_then(|v| v.parse().ok()).unwrap_or(4242)
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The uid the sandbox is started with (the caller's, as seen from outside).
+pub fn caller_uid() -> u32 {
+    if is_root() { test_uid() } else { unsafe { libc::getuid() } }
+}
+
+pub fn caller_gid() -> u32 {
+    if is_root() { test_uid() } else { unsafe { libc::getgid() } }
+}
+
+/// A directory every test user can read, holding a copy of the binary.
+fn shared_dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("sandwrap-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create shared test dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod shared dir");
+        let bin = dir.join("sandwrap");
+        std::fs::copy(env!("CARGO_BIN_EXE_sandwrap"), &bin).expect("copy sandwrap binary");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod binary");
+        dir
+    })
+}
+
+/// Path of the copied `sandwrap` binary.
+pub fn sandwrap_bin() -> PathBuf {
+    shared_dir().join("sandwrap")
+}
+
+/// `/usr/bin/bwrap`, when installed (for differential tests).
+pub fn bwrap_bin() -> Option<PathBuf> {
+    let p = PathBuf::from("/usr/bin/bwrap");
+    p.exists().then_some(p)
+}
+
+/// A fresh directory owned by the test user, for files a test creates.
+pub fn scratch(name: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = shared_dir().join(format!("{name}-{n}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod scratch");
+    if is_root() {
+        chown(&dir, Some(test_uid()), Some(test_uid())).expect("chown scratch");
+    }
+    dir
+}
+
+/// Give a file or directory created by the test (as root) to the test user.
+pub fn give(path: &Path) {
+    if is_root() {
+        chown(path, Some(test_uid()), Some(test_uid())).expect("chown");
+    }
+}
+
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A command for `program` that runs as the unprivileged test user, with a
+/// small predictable environment and the shared dir as working directory.
+pub fn user_command(program: &Path) -> Command {
+    let mut cmd = if is_root() {
+        let uid = test_uid().to_string();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid", &uid, "--regid", &uid, "--clear-groups", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    cmd.env_clear()
+        .env("PATH", PATH)
+        .env("HOME", shared_dir())
+        .env("LANG", "C")
+        .current_dir(shared_dir())
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// `sandwrap ARGS...` as the test user.
+pub fn sandwrap<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut c = user_command(&sandwrap_bin());
+    c.args(args);
+    c
+}
+
+/// `bwrap ARGS...` as the test user, when bwrap is installed.
+pub fn bwrap<I, S>(args: I) -> Option<Command>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let bin = bwrap_bin()?;
+    let mut c = user_command(&bin);
+    c.args(args);
+    Some(c)
+}
+
+/// Run and capture.
+pub fn output(mut cmd: Command) -> Output {
+    cmd.output().expect("spawn")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Run `sandwrap ARGS` and return (exit code, stdout, stderr).
+pub fn run<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
+    let o = output(sandwrap(args));
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+}
+
+/// Run `bwrap ARGS`, or None (with a printed reason) when it is missing.
+pub fn run_bwrap<S: AsRef<OsStr>>(args: &[S]) -> Option<(i32, String, String)> {
+    let Some(cmd) = bwrap(args) else {
+        eprintln!("skipping the bwrap side: /usr/bin/bwrap is not installed");
+        return None;
+    };
+    let o = output(cmd);
+    Some((o.status.code().unwrap_or(-1), stdout(&o), stderr(&o)))
+}
+
+/// The usual host view: `/` read-only plus a real /dev and /proc.
+pub const BASE: &[&str] = &["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+
+/// `BASE` followed by `extra`, then `--` and a `sh -c SCRIPT`.
+pub fn sh(extra: &[&str], script: &str) -> Vec<String> {
+    let mut v: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
+    v
+}

@@ -100,10 +100,11 @@ fn launch(spec: &Spec) -> Result<i32> {
         None => None,
     };
     let status_pipe = if spec.needs_reaper() { Some(sys::pipe()?) } else { None };
-    let go_pipe = match spec.status.userns_block {
-        Some(_) => Some(sys::pipe()?),
-        None => None,
-    };
+    // The child waits for "go" until its namespaces have been reported (so
+    // the report is complete even when setup fails at once) and, with
+    // --userns-block-fd, until an outside helper has written its id maps.
+    let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
+    let go_pipe = if reports || spec.status.userns_block.is_some() { Some(sys::pipe()?) } else { None };
 
     if let Some(fd) = spec.join.userns {
         sys::setns(fd, libc::CLONE_NEWUSER, "userns").map_err(|e| match e.errno {
@@ -125,6 +126,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
         sigset,
+        last_cap: super::caps::last_cap(),
     };
     let pid = sys::clone_fork(clone_flags(spec)).map_err(|e| clone_error(spec, e))?;
     if pid == 0 {
@@ -146,9 +148,11 @@ fn launch(spec: &Spec) -> Result<i32> {
             write_status(fd, &status::status_line(&info))?;
         }
     }
-    if let (Some(fd), Some(go)) = (spec.status.userns_block, &go_w) {
+    if let Some(fd) = spec.status.userns_block {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd, &mut b);
+    }
+    if let Some(go) = &go_w {
         let _ = sys::write_all(go.as_raw_fd(), b"g");
     }
     drop(go_w);

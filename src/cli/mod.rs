@@ -5,6 +5,8 @@
 
 mod capnames;
 mod help;
+#[cfg(test)]
+mod landlock_tests;
 mod parse;
 pub mod table;
 #[cfg(test)]

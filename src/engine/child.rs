@@ -20,6 +20,9 @@ pub struct ChildCtx {
     pub status_report: Option<RawFd>,
     pub go: Option<RawFd>,
     pub sigset: libc::sigset_t,
+    /// `--fallback landlock`: no namespaces were created; skip everything
+    /// that builds or enters them.
+    pub fallback: bool,
 }
 
 /// Entry point after clone; never returns.
@@ -50,6 +53,11 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         unsafe { libc::close(fd) };
     }
 
+    if ctx.fallback {
+        // SAFETY: umask has no failure mode.
+        let old_umask = unsafe { libc::umask(0) };
+        return run(spec, ctx, old_umask);
+    }
     if let Some(go) = ctx.go {
         // An outside helper writes our id maps; the supervisor says when.
         let mut b = [0u8; 1];
@@ -97,6 +105,12 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         }
     }
 
+    run(spec, ctx, old_umask)
+}
+
+/// Everything after the sandbox is in place: prepare, then become pid 1 or
+/// the command.
+fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::convert::Infallible> {
     let prepared = exec::prepare(spec, ctx, old_umask)?;
     if spec.needs_reaper() {
         // SAFETY: single-threaded; the child only runs our own code then execs.

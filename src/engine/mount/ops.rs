@@ -259,7 +259,10 @@ fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, perms: u32, read_only: bo
         .map_err(|e| fail("Can't write data to file", dest, e))
         .and_then(|()| {
             let mode = if read_only { BindMode::ReadOnly } else { BindMode::ReadWrite };
-            bind(root, file.as_fd(), &dest.display().to_string(), dest, mode)
+            root.set_unbindable(false)?;
+            let bound = bind(root, file.as_fd(), &dest.display().to_string(), dest, mode);
+            root.set_unbindable(true)?;
+            bound
         });
     let c = sys::cstring(name.as_os_str());
     // SAFETY: valid fd and C string; the bound mount keeps the inode alive.

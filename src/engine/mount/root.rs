@@ -54,6 +54,10 @@ impl NewRoot {
             .context("Failed to mount tmpfs")?;
         let base = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)
             .context("Failed to mount tmpfs")?;
+        // A recursive bind of a source containing the attach point (`--bind
+        // / /`) must copy the host's /tmp, not the new root: recursive
+        // copies skip unbindable mounts.
+        set_propagation(&base, libc::MS_UNBINDABLE)?;
         let top = base.try_clone().context("dup")?;
         Ok(NewRoot { base, top })
     }
@@ -123,8 +127,16 @@ impl NewRoot {
         Ok((parent, PathBuf::from(last)))
     }
 
+    /// Let setup bind a file from the root tmpfs itself (`--bind-data`):
+    /// `false` while doing so, `true` again after.
+    pub fn set_unbindable(&self, unbindable: bool) -> Result<()> {
+        set_propagation(&self.base, if unbindable { libc::MS_UNBINDABLE } else { libc::MS_PRIVATE })
+    }
+
     /// Make the new root `/` and detach the host's root for good.
     pub fn pivot(self) -> Result<()> {
+        // Sandboxes nested inside must be able to bind the root.
+        self.set_unbindable(false)?;
         sys::fchdir(self.top(), Path::new(ATTACH_POINT)).context("chdir /newroot")?;
         sys::pivot_root(Path::new("."), Path::new(".")).context("pivot_root(/newroot)")?;
         // The old root now sits on top of the new one at "/": detach it.
@@ -134,6 +146,10 @@ impl NewRoot {
         let _ = self.top.as_raw_fd();
         Ok(())
     }
+}
+
+fn set_propagation(fd: &OwnedFd, flag: libc::c_ulong) -> Result<()> {
+    sys::mount(None, &sys::fd_path(fd.as_fd()), None, flag, None).context("set propagation of the new root")
 }
 
 #[cfg(test)]

@@ -65,9 +65,12 @@ fn clone_error(spec: &Spec, e: sys::SysError) -> anyhow::Error {
         ),
         libc::EPERM if spec.namespaces.user => anyhow!(
             "No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces. On e.g. debian this can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.{}",
-            diagnose::userns_hint()
+            diagnose::userns_hint(libc::EPERM)
         ),
-        libc::ENOSPC => anyhow!("Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)"),
+        libc::ENOSPC => anyhow!(
+            "Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC){}",
+            if spec.namespaces.user { diagnose::userns_hint(libc::ENOSPC) } else { String::new() }
+        ),
         errno => anyhow!("Creating new namespace failed: {}", crate::errno_text(errno)),
     }
 }

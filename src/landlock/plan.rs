@@ -214,9 +214,7 @@ mod tests {
     use crate::spec::{BindMode, FsOp, LandlockAccess, LandlockRule};
 
     fn spec_with(ops: Vec<FsOp>) -> Spec {
-        let mut s = Spec::default();
-        s.ops = ops;
-        s
+        Spec { ops, ..Spec::default() }
     }
 
     #[test]

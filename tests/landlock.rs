@@ -405,3 +405,78 @@ fn fallback_denies_tcp_when_the_network_was_to_be_unshared() {
     let (_, out, err) = nested(&["--ro-bind", "/", "/", "--unshare-net", "--fallback", "landlock", "--", PYTHON, "-c", &code], &top);
     assert_eq!(out, format!("{port} EACCES\n"), "{err}");
 }
+
+/// Run sandwrap with landlock limited to `abi`, as on an older kernel.
+fn run_at_abi(abi: u32, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = sandwrap(args);
+    cmd.env("SANDWRAP_LANDLOCK_ABI_MAX", abi.to_string());
+    let o = output(cmd);
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+}
+
+#[test]
+fn older_abi_enforces_what_it_can_and_says_what_it_cannot() {
+    if !have_abi(6) {
+        return;
+    }
+    let script = "mkdir /made 2>/dev/null || echo denied";
+    let args = usr_view(&["--landlock", "--landlock-tcp-connect", "80", "--landlock-scope", "signal"], script);
+    let (code, out, err) = run_at_abi(3, &strs(&args));
+    assert_eq!((code, out.as_str()), (0, "denied\n"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "sandwrap: warning: landlock: SANDWRAP_LANDLOCK_ABI_MAX=3 limits landlock to ABI 3 (the kernel has 7)",
+            "sandwrap: warning: landlock: ioctl on device files is not restricted (needs landlock ABI 5, have ABI 3)",
+            "sandwrap: warning: landlock: TCP connect ports are not restricted (needs landlock ABI 4, have ABI 3)",
+            "sandwrap: warning: landlock: processes outside the sandbox can still be signalled (needs landlock ABI 6, have ABI 3)",
+        ]
+        .map(|l| l.replace("has 7", &format!("has {}", landlock_abi()))),
+        "{err}"
+    );
+    // The full kernel has nothing to say.
+    let (code, out, err) = run(&strs(&args));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "denied\n", ""));
+}
+
+#[test]
+fn strict_turns_a_shortfall_into_an_error() {
+    if !have_abi(6) {
+        return;
+    }
+    let args = ["--ro-bind", "/", "/", "--landlock-scope", "signal", "--landlock-strict", "--", "echo", "ran"];
+    let (code, out, err) = run_at_abi(5, &args);
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.ends_with("sandwrap: --landlock-strict: landlock: processes outside the sandbox can still be signalled (needs landlock ABI 6, have ABI 5)\n"),
+        "{err}"
+    );
+    let (code, out, err) = run(&args);
+    assert_eq!((code, out.as_str()), (0, "ran\n"), "{err}");
+}
+
+#[test]
+fn without_landlock_nothing_is_restricted_and_the_fallback_refuses() {
+    if !have_abi(1) {
+        return;
+    }
+    let (code, out, err) = run_at_abi(0, &["--ro-bind", "/", "/", "--landlock", "--", "echo", "ran"]);
+    assert_eq!((code, out.as_str()), (0, "ran\n"), "{err}");
+    assert!(err.contains("warning: landlock: landlock is not available"), "{err}");
+    assert!(err.contains("nothing is restricted by it"), "{err}");
+
+    let top = scratch("ll-fallback-nolandlock");
+    let bin = sandwrap_bin().display().to_string();
+    let shared = top.display().to_string();
+    let args = [
+        "--unshare-user", "--disable-userns", "--ro-bind", "/", "/", "--bind", &shared, &shared, "--proc", "/proc",
+        "--unshare-pid", "--setenv", "SANDWRAP_LANDLOCK_ABI_MAX", "0", "--", &bin, "--ro-bind", "/", "/",
+        "--fallback", "landlock", "--", "echo", "ran",
+    ];
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("refusing to run the command unconfined"), "{err}");
+}

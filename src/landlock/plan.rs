@@ -106,7 +106,7 @@ pub struct Plan {
 }
 
 fn needs(what: &str, abi: u32, have: u32) -> String {
-    format!("{what} (needs landlock ABI {abi}, this kernel has {have})")
+    format!("{what} (needs landlock ABI {abi}, have ABI {have})")
 }
 
 impl Plan {

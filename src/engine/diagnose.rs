@@ -124,7 +124,7 @@ pub fn userns_hint(errno: i32) -> String {
     if dg.cause.starts_with("the kernel refused") {
         return String::new();
     }
-    format!("\nHint: {}; {}.", dg.cause, dg.fix)
+    format!("\nHint: {}; {}. Or add --fallback landlock to run without namespaces, confined by landlock.", dg.cause, dg.fix)
 }
 
 #[cfg(test)]

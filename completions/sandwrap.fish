@@ -128,6 +128,14 @@ ALL\t''"
 complete -c sandwrap -l perms -d 'Set permissions of next argument (--bind-data, --file, etc.)' -r -f
 complete -c sandwrap -l size -d 'Set size of next argument (only for --tmpfs)' -r -f
 complete -c sandwrap -l chmod -d 'Change permissions of PATH (must already exist)' -r -F
+complete -c sandwrap -l landlock-ro -d 'Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones)' -r -F
+complete -c sandwrap -l landlock-rw -d 'Landlock: allow reading, writing and executing beneath PATH' -r -F
+complete -c sandwrap -l landlock-ro-noexec -d 'Landlock: allow only reading beneath PATH' -r -F
+complete -c sandwrap -l landlock-rw-noexec -d 'Landlock: allow reading and writing, not executing, beneath PATH' -r -F
+complete -c sandwrap -l landlock-tcp-connect -d 'Landlock: allow TCP connect only to PORTS (e.g. 80,8000-8100, or none)' -r -f
+complete -c sandwrap -l landlock-tcp-bind -d 'Landlock: allow TCP bind only to PORTS (e.g. 8080, or none)' -r -f
+complete -c sandwrap -l landlock-scope -d 'Landlock: cut off abstract-unix sockets and/or signal delivery outside the sandbox' -r -f
+complete -c sandwrap -l fallback -d 'Without user namespaces, run confined by MODE (landlock) instead of failing' -r -f
 complete -c sandwrap -l help -d 'Print this help'
 complete -c sandwrap -l version -d 'Print version'
 complete -c sandwrap -l level-prefix -d 'Prepend e.g. <3> to diagnostic messages'
@@ -148,3 +156,6 @@ complete -c sandwrap -l new-session -d 'Create a new terminal session'
 complete -c sandwrap -l die-with-parent -d 'Kills with SIGKILL child process (COMMAND) when sandwrap or sandwrap\'s parent dies.'
 complete -c sandwrap -l as-pid-1 -d 'Do not install a reaper process with PID=1'
 complete -c sandwrap -l not-a-security-boundary -d 'Treat some setup failures (e.g. remounting submounts) as warnings instead of errors'
+complete -c sandwrap -l landlock -d 'Confine the command with landlock rules derived from the filesystem options'
+complete -c sandwrap -l landlock-strict -d 'Fail instead of warning when landlock cannot enforce something'
+complete -c sandwrap -l verbose -d 'Report what landlock enforces on stderr'

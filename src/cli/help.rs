@@ -47,6 +47,7 @@ fn heading(section: Section) -> &'static str {
         Section::Monitoring => "Monitoring options",
         Section::Filesystem => "Filesystem options",
         Section::Lockdown => "Lockdown options",
+        Section::Landlock => "Landlock options",
     }
 }
 

@@ -6,6 +6,8 @@
 mod capnames;
 mod cnum;
 mod help;
+#[cfg(test)]
+mod landlock_tests;
 mod parse;
 pub mod table;
 #[cfg(test)]

@@ -11,7 +11,8 @@ use super::capnames::{CapWord, parse_cap_word};
 use super::cnum::{self, SizeError};
 use super::table::{self, Action, OptDef};
 use super::{CliError, LabelError, Outcome, ParseContext};
-use crate::spec::{CapOp, EnvOp, FsOp, OverlayKind, Spec};
+use crate::landlock::ports::{parse_ports, parse_scopes};
+use crate::spec::{CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, Spec};
 
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
@@ -403,6 +404,33 @@ impl Parser<'_, '_> {
                 self.spec.ops.push(FsOp::Chmod { path: path(1), perms });
             }
             Action::NotASecurityBoundary => self.spec.not_a_security_boundary = true,
+            Action::Landlock => self.spec.landlock.derive = true,
+            Action::LandlockRule(access) => self.spec.landlock.rules.push(LandlockRule { path: path(0), access }),
+            Action::LandlockTcpConnect | Action::LandlockTcpBind => {
+                let text = v[0].to_str().unwrap_or("");
+                let ports = parse_ports(text).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let slot = if action == Action::LandlockTcpConnect {
+                    &mut self.spec.landlock.tcp_connect
+                } else {
+                    &mut self.spec.landlock.tcp_bind
+                };
+                // Repeating the option adds ports.
+                slot.get_or_insert_with(Vec::new).extend(ports);
+            }
+            Action::LandlockScope => {
+                let (unix, signal) =
+                    parse_scopes(v[0].to_str().unwrap_or("")).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                self.spec.landlock.scope_abstract_unix |= unix;
+                self.spec.landlock.scope_signal |= signal;
+            }
+            Action::LandlockStrict => self.spec.landlock.strict = true,
+            Action::Fallback => {
+                if v[0] != "landlock" {
+                    return Err(self.error(format!("--fallback: unknown mode \"{}\" (expected landlock)", v[0].to_string_lossy())));
+                }
+                self.spec.fallback = Some(Fallback::Landlock);
+            }
+            Action::Verbose => self.spec.verbose = true,
         }
         // Options that do not take the pending --size / --perms leave them
         // set, which check_modifiers_consumed reports.

@@ -1,7 +1,7 @@
 //! The one table of command-line options. The parser, `--help`, the man page
 //! and the shell completions are all driven by it, so they cannot disagree.
 
-use crate::spec::BindMode;
+use crate::spec::{BindMode, LandlockAccess};
 
 /// What an option does when the parser meets it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +67,14 @@ pub enum Action {
     Size,
     Chmod,
     NotASecurityBoundary,
+    Landlock,
+    LandlockRule(LandlockAccess),
+    LandlockTcpConnect,
+    LandlockTcpBind,
+    LandlockScope,
+    LandlockStrict,
+    Fallback,
+    Verbose,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -78,6 +86,8 @@ pub enum Section {
     Monitoring,
     Filesystem,
     Lockdown,
+    /// sandwrap's own: landlock rules, the no-namespace fallback.
+    Landlock,
 }
 
 /// One command-line option: `--name ARG...`.
@@ -106,6 +116,7 @@ const fn opt(
 use Action as A;
 use BindMode::{Device, ReadOnly, ReadWrite};
 use Section::*;
+use LandlockAccess as LA;
 
 /// Every option, in the order `--help` lists them (bwrap's order).
 pub const OPTIONS: &[OptDef] = &[
@@ -177,7 +188,27 @@ pub const OPTIONS: &[OptDef] = &[
     opt("size", &["BYTES"], A::Size, Filesystem, "Set size of next argument (only for --tmpfs)"),
     opt("chmod", &["OCTAL", "PATH"], A::Chmod, Filesystem, "Change permissions of PATH (must already exist)"),
     opt("not-a-security-boundary", &[], A::NotASecurityBoundary, Lockdown, "Treat some setup failures (e.g. remounting submounts) as warnings instead of errors"),
+    // sandwrap's own options; bwrap has no landlock support.
+    opt("landlock", &[], A::Landlock, Landlock, "Confine the command with landlock rules derived from the filesystem options"),
+    opt("landlock-ro", &["PATH"], A::LandlockRule(LA::ReadOnly), Landlock, "Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones)"),
+    opt("landlock-rw", &["PATH"], A::LandlockRule(LA::ReadWrite), Landlock, "Landlock: allow reading, writing and executing beneath PATH"),
+    opt("landlock-ro-noexec", &["PATH"], A::LandlockRule(LA::ReadOnlyNoExec), Landlock, "Landlock: allow only reading beneath PATH"),
+    opt("landlock-rw-noexec", &["PATH"], A::LandlockRule(LA::ReadWriteNoExec), Landlock, "Landlock: allow reading and writing, not executing, beneath PATH"),
+    opt("landlock-tcp-connect", &["PORTS"], A::LandlockTcpConnect, Landlock, "Landlock: allow TCP connect only to PORTS (e.g. 80,8000-8100, or none)"),
+    opt("landlock-tcp-bind", &["PORTS"], A::LandlockTcpBind, Landlock, "Landlock: allow TCP bind only to PORTS (e.g. 8080, or none)"),
+    opt("landlock-scope", &["SCOPES"], A::LandlockScope, Landlock, "Landlock: cut off abstract-unix sockets and/or signal delivery outside the sandbox"),
+    opt("landlock-strict", &[], A::LandlockStrict, Landlock, "Fail instead of warning when landlock cannot enforce something"),
+    opt("fallback", &["MODE"], A::Fallback, Landlock, "Without user namespaces, run confined by MODE (landlock) instead of failing"),
+    opt("verbose", &[], A::Verbose, Landlock, "Report what landlock enforces on stderr"),
 ];
+
+/// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
+/// come first in the table; sandwrap's additions follow.
+pub const BWRAP_OPTION_COUNT: usize = 68;
+
+pub fn bwrap_options() -> &'static [OptDef] {
+    &OPTIONS[..BWRAP_OPTION_COUNT]
+}
 
 /// Look an option up by its full name, including the leading `--`.
 pub fn lookup(word: &str) -> Option<&'static OptDef> {
@@ -201,7 +232,10 @@ mod tests {
     #[test]
     fn has_all_bwrap_options() {
         // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
-        assert_eq!(OPTIONS.len(), 68);
+        let bwrap = OPTIONS.iter().filter(|o| o.section != Section::Landlock).count();
+        assert_eq!(bwrap, 68);
+        // sandwrap's own come after all of bwrap's.
+        assert!(OPTIONS[..68].iter().all(|o| o.section != Section::Landlock));
         assert!(lookup("--not-a-security-boundary").is_some());
         assert!(lookup("--bind-fd").is_some());
         assert!(lookup("bind").is_none());

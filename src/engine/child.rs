@@ -22,6 +22,9 @@ pub struct ChildCtx {
     pub sigset: libc::sigset_t,
     /// Highest capability number, read before /proc may be gone.
     pub last_cap: u8,
+    /// `--fallback landlock`: no namespaces were created; skip everything
+    /// that builds or enters them.
+    pub fallback: bool,
 }
 
 /// Entry point after clone; never returns.
@@ -52,6 +55,11 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         unsafe { libc::close(fd) };
     }
 
+    if ctx.fallback {
+        // SAFETY: umask has no failure mode.
+        let old_umask = unsafe { libc::umask(0) };
+        return run(spec, ctx, old_umask);
+    }
     if let Some(go) = ctx.go {
         // The supervisor has reported us (and, with --userns-block-fd, an
         // outside helper has written our id maps).
@@ -109,6 +117,12 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         }
     }
 
+    run(spec, ctx, old_umask)
+}
+
+/// Everything after the sandbox is in place: prepare, then become pid 1 or
+/// the command.
+fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::convert::Infallible> {
     let prepared = exec::prepare(spec, ctx, old_umask)?;
     if spec.needs_reaper() {
         // Locked before the fork (fcntl locks stay with the process that

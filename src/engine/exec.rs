@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::child::ChildCtx;
-use super::{caps, report, signals, sys};
+use super::{caps, landlock, report, signals, sys};
+use crate::landlock::Mode;
 use crate::spec::{EnvOp, Spec};
 
 /// Work done once in the first sandbox process, before pid 1 forks.
 pub struct Prepared {
     pub seccomp: Vec<Vec<u8>>,
+    /// Built in the new root, enforced by the command's process only.
+    landlock: Option<landlock::Enforcement>,
     env: Vec<CString>,
     path_var: Option<OsString>,
 }
@@ -97,6 +100,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         sys::write_file(Path::new("/proc/thread-self/attr/exec"), label.as_bytes())
             .with_context(|| format!("label_exec {}", spec.command[0].to_string_lossy()))?;
     }
+    let mode = if ctx.fallback { Mode::Fallback } else { Mode::Namespaced };
+    let landlock = landlock::prepare(spec, mode, ctx.caller)?;
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
     let env = env
         .into_iter()
@@ -107,7 +112,7 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
             CString::new(kv).unwrap_or_default()
         })
         .collect();
-    Ok(Prepared { seccomp, env, path_var })
+    Ok(Prepared { seccomp, landlock, env, path_var })
 }
 
 /// Install caller-supplied cBPF programs, in order.
@@ -180,9 +185,12 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
             unsafe { libc::close(fd) };
         }
     }
-    let (uid, gid) = target_ids(spec, ctx.caller);
+    // Without a user namespace (fallback) the command keeps the caller's
+    // ids and gets no capabilities.
+    let (uid, gid) = if ctx.fallback { (None, None) } else { target_ids(spec, ctx.caller) };
     set_ids(uid, gid)?;
-    caps::apply(spec.resolve_caps(0, ctx.last_cap), ctx.last_cap)?;
+    let keep = if ctx.fallback { 0 } else { spec.resolve_caps(0, ctx.last_cap) };
+    caps::apply(keep, ctx.last_cap)?;
     sys::prctl(libc::PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE").context("can't set dumpable")?;
     if let Some(soft) = super::saved_nofile_limit(None) {
         let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
@@ -192,6 +200,11 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
             lim.rlim_cur = soft;
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
+    }
+    // Landlock after ids and capabilities, before the caller's seccomp
+    // program (which may forbid the landlock calls).
+    if let Some(ll) = &prepared.landlock {
+        landlock::enforce(ll, spec.level_prefix)?;
     }
     install_seccomp(&prepared.seccomp)?;
     if let Some(fd) = ctx.exec_report {

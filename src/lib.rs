@@ -5,6 +5,7 @@
 
 pub mod cli;
 mod engine;
+pub mod seccomp;
 pub mod spec;
 
 pub use engine::{exit_code, run};

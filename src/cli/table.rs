@@ -67,6 +67,11 @@ pub enum Action {
     Size,
     Chmod,
     NotASecurityBoundary,
+    SeccompPolicy,
+    SeccompAllow,
+    SeccompDeny,
+    SeccompReport,
+    SeccompReportFd,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -78,6 +83,8 @@ pub enum Section {
     Monitoring,
     Filesystem,
     Lockdown,
+    /// sandwrap's own options (not in bwrap).
+    Seccomp,
 }
 
 /// One command-line option: `--name ARG...`.
@@ -176,6 +183,12 @@ pub const OPTIONS: &[OptDef] = &[
     opt("size", &["BYTES"], A::Size, Filesystem, "Set size of next argument (only for --tmpfs)"),
     opt("chmod", &["OCTAL", "PATH"], A::Chmod, Filesystem, "Change permissions of PATH (must already exist)"),
     opt("not-a-security-boundary", &[], A::NotASecurityBoundary, Lockdown, "Treat some setup failures (e.g. remounting submounts) as warnings instead of errors"),
+    // sandwrap's own seccomp engine (docs/seccomp.md).
+    opt("seccomp-policy", &["NAME|FILE"], A::SeccompPolicy, Seccomp, "Filter system calls with a preset (default, strict) or a TOML policy file"),
+    opt("seccomp-allow", &["SYSCALL"], A::SeccompAllow, Seccomp, "Allow SYSCALL (name or number) on top of the seccomp policy"),
+    opt("seccomp-deny", &["SYSCALL[:ERRNO]"], A::SeccompDeny, Seccomp, "Deny SYSCALL with ERRNO (default EPERM) or :kill on top of the policy"),
+    opt("seccomp-report", &[], A::SeccompReport, Seccomp, "Print a line on stderr for every system call the policy denies"),
+    opt("seccomp-report-fd", &["FD"], A::SeccompReportFd, Seccomp, "Write a line to FD for every system call the policy denies"),
 ];
 
 /// Look an option up by its full name, including the leading `--`.
@@ -200,7 +213,9 @@ mod tests {
     #[test]
     fn has_all_bwrap_options() {
         // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
-        assert_eq!(OPTIONS.len(), 68);
+        let bwrap = OPTIONS.iter().filter(|o| o.section != Section::Seccomp).count();
+        assert_eq!(bwrap, 68);
+        assert!(OPTIONS[..68].iter().all(|o| o.section != Section::Seccomp), "sandwrap's own options come after bwrap's");
         assert!(lookup("--not-a-security-boundary").is_some());
         assert!(lookup("--bind-fd").is_some());
         assert!(lookup("bind").is_none());

@@ -12,6 +12,7 @@ mod exec;
 mod init;
 mod mount;
 mod net;
+mod seccomp;
 mod signals;
 mod status;
 mod supervisor;

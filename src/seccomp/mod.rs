@@ -8,8 +8,25 @@ pub mod compile;
 pub mod consts;
 pub mod policy;
 pub mod presets;
+pub mod report;
 pub mod syscalls;
 
 pub use compile::{Mode, compile, to_bytes};
 pub use policy::{Action, By, Cond, Op, Policy, Rule};
 pub use syscalls::Arch;
+
+/// `--seccomp-policy WORD`: a preset name, or a policy file when the word
+/// contains `/` or ends in `.toml`.
+pub fn load_policy(word: &str, arch: Arch) -> Result<Policy, String> {
+    if let Some(preset) = presets::find(word) {
+        return preset.policy(arch);
+    }
+    if word.contains('/') || word.ends_with(".toml") {
+        return Err(format!("{word}: seccomp policy files are not supported yet"));
+    }
+    let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+    Err(format!(
+        "Unknown seccomp policy {word:?}: presets are {}; a policy file needs a path containing / or ending in .toml",
+        names.join(", ")
+    ))
+}

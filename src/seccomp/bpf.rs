@@ -234,6 +234,33 @@ mod tests {
     }
 
     #[test]
+    fn policy_files_compile_to_what_the_evaluator_says() {
+        let text = r#"
+include = ["strict"]
+[[rule]]
+syscall = "mprotect"
+when = "prot has PROT_EXEC && arg0 < 0x10000"
+action = "kill"
+[[rule]]
+syscall = "kill"
+when = "sig in [9, 15, 0]"
+action = "errno EACCES"
+[[rule]]
+syscall = ["ioctl"]
+when = "request & 0xff00 == 0x5400"
+action = "log"
+[[rule]]
+syscall = "ioctl"
+when = ["fd > 2", "request != TIOCSTI"]
+action = "trap"
+"#;
+        for arch in Arch::ALL {
+            let p = crate::seccomp::file::parse("t.toml", text, arch).expect("parses");
+            check_against_evaluator(&p);
+        }
+    }
+
+    #[test]
     fn one_rule_filter_is_small() {
         let x = Arch::X86_64;
         let mut p = Policy::allow_all(x);

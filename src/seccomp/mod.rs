@@ -6,6 +6,7 @@
 pub mod bpf;
 pub mod compile;
 pub mod consts;
+pub mod file;
 pub mod policy;
 pub mod presets;
 pub mod report;
@@ -22,7 +23,8 @@ pub fn load_policy(word: &str, arch: Arch) -> Result<Policy, String> {
         return preset.policy(arch);
     }
     if word.contains('/') || word.ends_with(".toml") {
-        return Err(format!("{word}: seccomp policy files are not supported yet"));
+        let text = std::fs::read_to_string(word).map_err(|e| format!("Can't read seccomp policy {word}: {}", crate::cli::os_error(&e)))?;
+        return file::parse(word, &text, arch);
     }
     let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
     Err(format!(

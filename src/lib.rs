@@ -4,6 +4,7 @@
 //! sandbox it describes and returns the exit status.
 
 pub mod cli;
+pub mod landlock;
 mod engine;
 pub mod seccomp;
 pub mod spec;

@@ -138,6 +138,70 @@ pub struct SeccompSpec {
     pub report: Option<ReportTo>,
 }
 
+/// How much of a path a `--landlock-*` rule grants. Read-only and
+/// read-write follow mounts: executing is allowed unless `NoExec`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LandlockAccess {
+    ReadOnly,
+    ReadWrite,
+    ReadOnlyNoExec,
+    ReadWriteNoExec,
+}
+
+/// One explicit filesystem rule: a path inside the sandbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LandlockRule {
+    pub path: PathBuf,
+    pub access: LandlockAccess,
+}
+
+/// An inclusive range of TCP ports (`80` is `80..=80`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange {
+    pub first: u16,
+    pub last: u16,
+}
+
+/// What landlock should restrict. Each part is independent: filesystem
+/// rules (derived with `--landlock`, or explicit), TCP ports, scopes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LandlockSpec {
+    /// `--landlock`: derive filesystem rules from the filesystem options.
+    pub derive: bool,
+    /// `--landlock-ro`/`-rw`/...: when any is given, the filesystem policy.
+    pub rules: Vec<LandlockRule>,
+    /// `--landlock-tcp-connect`: only these ports can be connected to.
+    pub tcp_connect: Option<Vec<PortRange>>,
+    /// `--landlock-tcp-bind`: only these ports can be bound.
+    pub tcp_bind: Option<Vec<PortRange>>,
+    pub scope_abstract_unix: bool,
+    pub scope_signal: bool,
+    /// `--landlock-strict`: anything the kernel cannot enforce is an error.
+    pub strict: bool,
+}
+
+impl LandlockSpec {
+    /// Whether anything at all was asked of landlock.
+    pub fn requested(&self) -> bool {
+        self.restricts_fs()
+            || self.tcp_connect.is_some()
+            || self.tcp_bind.is_some()
+            || self.scope_abstract_unix
+            || self.scope_signal
+    }
+
+    pub fn restricts_fs(&self) -> bool {
+        self.derive || !self.rules.is_empty()
+    }
+}
+
+/// What to do when namespaces cannot be created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Run without namespaces, confined by landlock and no_new_privs.
+    Landlock,
+}
+
 /// Everything needed to build and run one sandbox.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Spec {
@@ -165,6 +229,10 @@ pub struct Spec {
     pub file_label: Option<OsString>,
     pub level_prefix: bool,
     pub not_a_security_boundary: bool,
+    pub landlock: LandlockSpec,
+    pub fallback: Option<Fallback>,
+    /// `--verbose`: report what was enforced on stderr.
+    pub verbose: bool,
 }
 
 impl Spec {

@@ -7,11 +7,13 @@ use std::os::fd::RawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
-use super::capnames::parse_cap;
+use super::capnames::{CapWord, parse_cap_word};
+use super::cnum::{self, SizeError};
 use super::table::{self, Action, OptDef};
-use super::{CliError, Outcome, ParseContext};
+use super::{CliError, LabelError, Outcome, ParseContext};
+use crate::landlock::ports::{parse_ports, parse_scopes};
 use crate::seccomp::{self, Action as SeccompAction};
-use crate::spec::{CapOp, EnvOp, FsOp, OverlayKind, ReportTo, Spec};
+use crate::spec::{CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, ReportTo, Spec};
 
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
@@ -125,6 +127,9 @@ impl Parser<'_, '_> {
                     return Err(self.error(format!("Unknown option {}", words[i].to_string_lossy())));
                 }
             };
+            if def.action == Action::Args && in_args_file {
+                return Err(self.error("--args not supported in arguments file"));
+            }
             let nargs = def.args.len();
             if words.len() - i - 1 < nargs {
                 return Err(self.error(missing_value(def)));
@@ -136,9 +141,6 @@ impl Parser<'_, '_> {
                 Action::Help => return Ok(Step::Early(Outcome::Help)),
                 Action::Version => return Ok(Step::Early(Outcome::Version)),
                 Action::Args => {
-                    if in_args_file {
-                        return Err(self.error("--args not supported in arguments file"));
-                    }
                     let fd = self.fd(&values[0])?;
                     let data = (self.ctx.read_fd)(fd)
                         .map_err(|e| self.error(format!("Can't read --args data: {}", os_error(&e))))?;
@@ -177,24 +179,40 @@ impl Parser<'_, '_> {
     }
 
     fn fd(&self, word: &OsStr) -> Result<RawFd, CliError> {
-        parse_nonneg(word)
-            .and_then(|n| RawFd::try_from(n).ok())
+        cnum::c_int_nonneg(word.as_bytes())
             .ok_or_else(|| self.error(format!("Invalid fd: {}", word.to_string_lossy())))
     }
 
+    /// A uid or gid: bwrap parses it like an fd, so it is below 2^31.
     fn id(&self, word: &OsStr, what: &str) -> Result<u32, CliError> {
-        parse_nonneg(word)
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|&n| n != u32::MAX)
+        cnum::c_int_nonneg(word.as_bytes())
+            .map(|n| n as u32)
             .ok_or_else(|| self.error(format!("Invalid {what}: {}", word.to_string_lossy())))
     }
 
     fn octal(&self, word: &OsStr, option: &str) -> Result<u32, CliError> {
-        let s = word.to_str().unwrap_or("");
-        u32::from_str_radix(s, 8)
-            .ok()
-            .filter(|&n| !s.is_empty() && !s.starts_with(['+', '-']) && n <= 0o7777)
+        cnum::c_octal_mode(word.as_bytes())
             .ok_or_else(|| self.error(format!("--{option} takes an octal argument <= 07777")))
+    }
+
+    /// bwrap validates labels while parsing.
+    fn label(&self, word: &OsStr) -> Result<(), CliError> {
+        match (self.ctx.check_label)(word) {
+            Ok(()) => Ok(()),
+            Err(LabelError::Unsupported) => Err(self.error("labeling not supported on this system")),
+            Err(LabelError::Invalid(e)) => {
+                Err(self.error(format!("invalid label {}: {}", word.to_string_lossy(), os_error(&e))))
+            }
+        }
+    }
+
+    /// bwrap edits its own environment while parsing, so a name glibc's
+    /// setenv/unsetenv refuses (empty, or containing '=') is fatal at once.
+    fn env_name(&self, name: &OsStr, call: &str) -> Result<(), CliError> {
+        if name.is_empty() || name.as_bytes().contains(&b'=') {
+            return Err(self.error(format!("{call} failed")));
+        }
+        Ok(())
     }
 
     fn take_perms(&mut self) -> Option<u32> {
@@ -264,8 +282,14 @@ impl Parser<'_, '_> {
                 self.spec.chdir = Some(path(0));
             }
             Action::Clearenv => self.spec.env.push(EnvOp::Clear),
-            Action::Setenv => self.spec.env.push(EnvOp::Set(v[0].clone(), v[1].clone())),
-            Action::Unsetenv => self.spec.env.push(EnvOp::Unset(v[0].clone())),
+            Action::Setenv => {
+                self.env_name(&v[0], "setenv")?;
+                self.spec.env.push(EnvOp::Set(v[0].clone(), v[1].clone()));
+            }
+            Action::Unsetenv => {
+                self.env_name(&v[0], "unsetenv")?;
+                self.spec.env.push(EnvOp::Unset(v[0].clone()));
+            }
             Action::LockFile => self.spec.lock_files.push(path(0)),
             Action::SyncFd => {
                 self.spec.status.sync = Some(self.fd_last(self.spec.status.sync, &v[0], def)?);
@@ -297,10 +321,12 @@ impl Parser<'_, '_> {
             Action::ExecLabel => {
                 self.warn_repeat(self.spec.exec_label.is_some(), def);
                 self.spec.exec_label = Some(v[0].clone());
+                self.label(&v[0])?;
             }
             Action::FileLabel => {
                 self.warn_repeat(self.spec.file_label.is_some(), def);
                 self.spec.file_label = Some(v[0].clone());
+                self.label(&v[0])?;
             }
             Action::Proc => self.spec.ops.push(FsOp::Proc { dest: path(0) }),
             Action::Dev => self.spec.ops.push(FsOp::Dev { dest: path(0) }),
@@ -360,15 +386,14 @@ impl Parser<'_, '_> {
             Action::AsPid1 => self.spec.as_pid_1 = true,
             Action::CapAdd | Action::CapDrop => {
                 let add = action == Action::CapAdd;
-                let word = v[0].to_string_lossy();
-                let op = if word == "ALL" {
-                    if add { CapOp::AddAll } else { CapOp::DropAll }
-                } else {
-                    let cap = parse_cap(&word)
-                        .ok_or_else(|| self.error(format!("unknown cap: {word}")))?;
-                    if add { CapOp::Add(cap) } else { CapOp::Drop(cap) }
-                };
-                self.spec.caps.push(op);
+                let word = parse_cap_word(v[0].as_bytes())
+                    .ok_or_else(|| self.error(format!("unknown cap: {}", v[0].to_string_lossy())))?;
+                self.spec.caps.push(match (word, add) {
+                    (CapWord::All, true) => CapOp::AddAll,
+                    (CapWord::All, false) => CapOp::DropAll,
+                    (CapWord::Cap(c), true) => CapOp::Add(c),
+                    (CapWord::Cap(c), false) => CapOp::Drop(c),
+                });
             }
             Action::Perms => {
                 if self.pending.perms.is_some() {
@@ -387,6 +412,33 @@ impl Parser<'_, '_> {
                 self.spec.ops.push(FsOp::Chmod { path: path(1), perms });
             }
             Action::NotASecurityBoundary => self.spec.not_a_security_boundary = true,
+            Action::Landlock => self.spec.landlock.derive = true,
+            Action::LandlockRule(access) => self.spec.landlock.rules.push(LandlockRule { path: path(0), access }),
+            Action::LandlockTcpConnect | Action::LandlockTcpBind => {
+                let text = v[0].to_str().unwrap_or("");
+                let ports = parse_ports(text).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let slot = if action == Action::LandlockTcpConnect {
+                    &mut self.spec.landlock.tcp_connect
+                } else {
+                    &mut self.spec.landlock.tcp_bind
+                };
+                // Repeating the option adds ports.
+                slot.get_or_insert_with(Vec::new).extend(ports);
+            }
+            Action::LandlockScope => {
+                let (unix, signal) =
+                    parse_scopes(v[0].to_str().unwrap_or("")).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                self.spec.landlock.scope_abstract_unix |= unix;
+                self.spec.landlock.scope_signal |= signal;
+            }
+            Action::LandlockStrict => self.spec.landlock.strict = true,
+            Action::Fallback => {
+                if v[0] != "landlock" {
+                    return Err(self.error(format!("--fallback: unknown mode \"{}\" (expected landlock)", v[0].to_string_lossy())));
+                }
+                self.spec.fallback = Some(Fallback::Landlock);
+            }
+            Action::Verbose => self.spec.verbose = true,
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
                 let arch = self.seccomp_arch()?;
@@ -451,24 +503,13 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    /// `--size` as `strtoull(…, 0)`: decimal, `0x` hex or leading-0 octal,
-    /// starting with a digit, non-zero, at most SIZE_MAX/2.
     fn size(&self, word: &OsStr) -> Result<u64, CliError> {
-        let s = word.to_str().unwrap_or("");
-        let parsed = if !s.starts_with(|c: char| c.is_ascii_digit()) {
-            None
-        } else if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-            u64::from_str_radix(hex, 16).ok()
-        } else if s.len() > 1 && s.starts_with('0') {
-            u64::from_str_radix(&s[1..], 8).ok()
-        } else {
-            s.parse::<u64>().ok()
-        };
-        match parsed {
-            Some(n) if n > 0 && n <= u64::MAX / 2 => Ok(n),
-            Some(n) if n > 0 => Err(self.error(format!("--size (for tmpfs) is limited to {}", u64::MAX / 2))),
-            _ => Err(self.error("--size takes a non-zero number of bytes")),
-        }
+        cnum::c_size(word.as_bytes()).map_err(|e| match e {
+            SizeError::NotANumber => self.error("--size takes a non-zero number of bytes"),
+            SizeError::TooLarge => {
+                self.error(format!("--size (for tmpfs) is limited to {}", cnum::MAX_TMPFS_BYTES))
+            }
+        })
     }
 
     /// Checks made after parsing, in bwrap's order.
@@ -528,21 +569,18 @@ impl Parser<'_, '_> {
     }
 }
 
-/// A whole-string base-10 number ≥ 0, as bwrap's `strtol` checks it.
-fn parse_nonneg(word: &OsStr) -> Option<u64> {
-    let s = word.to_str()?;
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
+/// The words of an `--args` payload as bwrap splits it: each ends at a NUL
+/// or at the end of the data, so one trailing NUL adds no word but `"\0"`
+/// alone is one empty word (which ends the payload's options).
 fn split_nul(data: &[u8]) -> Vec<OsString> {
-    let data = data.strip_suffix(b"\0").unwrap_or(data);
-    if data.is_empty() {
-        return Vec::new();
+    let mut words = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        words.push(OsString::from_vec(rest[..end].to_vec()));
+        rest = rest.get(end + 1..).unwrap_or(&[]);
     }
-    data.split(|&b| b == 0).map(|w| OsString::from_vec(w.to_vec())).collect()
+    words
 }
 
 /// The `strerror` text of an I/O error, without Rust's " (os error N)".
@@ -553,92 +591,3 @@ pub fn os_error(e: &std::io::Error) -> String {
     }
 }
 
-#[cfg(test)]
-mod seccomp_option_tests {
-    use super::*;
-    use crate::seccomp::{Action, Policy};
-
-    fn ctx() -> ParseContext<'static> {
-        ParseContext {
-            real_uid: 1000,
-            real_gid: 1000,
-            warnings: Vec::new(),
-            read_fd: Box::new(|_| Ok(Vec::new())),
-            userns_available: Box::new(|| true),
-            cgroupns_available: Box::new(|| true),
-        }
-    }
-
-    fn parse_words(words: &[&str]) -> Result<Spec, CliError> {
-        let mut argv: Vec<OsString> = vec!["sandwrap".into()];
-        argv.extend(words.iter().map(OsString::from));
-        argv.push("true".into());
-        match parse(&argv, &mut ctx())? {
-            Outcome::Run(spec) => Ok(*spec),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    fn message(r: Result<Spec, CliError>) -> String {
-        match r {
-            Err(CliError::Message { msg, .. }) => msg,
-            other => panic!("expected an error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn no_option_no_filter() {
-        let s = parse_words(&["--ro-bind", "/", "/"]).expect("parses");
-        assert_eq!(s.seccomp.policy, None);
-        assert_eq!(s.seccomp.report, None);
-    }
-
-    #[test]
-    fn allow_and_deny_apply_in_order_on_top_of_the_policy() {
-        let s = parse_words(&["--seccomp-deny", "ptrace", "--seccomp-policy", "strict", "--seccomp-allow", "ptrace", "--seccomp-deny", "getpid:ENOSYS"])
-            .expect("parses");
-        let p: Policy = s.seccomp.policy.expect("policy");
-        assert_eq!(p.name, "strict");
-        let n = p.rules.len();
-        assert_eq!(p.rules[n - 3].action, Action::Errno(libc::EPERM));
-        assert_eq!(p.rules[n - 2].action, Action::Allow);
-        assert_eq!(p.rules[n - 1].action, Action::Errno(libc::ENOSYS));
-        assert_eq!(p.rules[n - 1].origin, "--seccomp-deny getpid:ENOSYS");
-        let nr = p.arch.nr("ptrace").expect("ptrace");
-        assert_eq!(p.decide(p.arch.audit(), nr, &[16, 1, 0, 0, 0, 0]).0, Action::Allow);
-    }
-
-    #[test]
-    fn deny_alone_builds_on_allow_all() {
-        let s = parse_words(&["--seccomp-deny", "mount:kill", "--seccomp-report"]).expect("parses");
-        let p = s.seccomp.policy.expect("policy");
-        assert_eq!(p.default, Action::Allow);
-        assert_eq!(p.rules.len(), 1);
-        assert_eq!(p.rules[0].action, Action::Kill);
-        assert_eq!(s.seccomp.report, Some(ReportTo::Stderr));
-        let s = parse_words(&["--seccomp-allow", "165", "--seccomp-report-fd", "7"]).expect("numbers");
-        assert_eq!(s.seccomp.report, Some(ReportTo::Fd(7)));
-    }
-
-    #[test]
-    fn errors_name_the_option_and_token() {
-        assert_eq!(message(parse_words(&["--seccomp-deny", "ptrcae"])), "--seccomp-deny: unknown system call \"ptrcae\"");
-        assert_eq!(message(parse_words(&["--seccomp-allow", "nope"])), "--seccomp-allow: unknown system call \"nope\"");
-        assert_eq!(message(parse_words(&["--seccomp-deny", "ptrace:EPREM"])), "--seccomp-deny: unknown errno name \"EPREM\"");
-        assert!(message(parse_words(&["--seccomp-policy", "lax"])).starts_with("Unknown seccomp policy \"lax\""));
-        assert_eq!(
-            message(parse_words(&["--seccomp-report"])),
-            "--seccomp-report requires --seccomp-policy, --seccomp-allow or --seccomp-deny"
-        );
-        assert_eq!(message(parse_words(&["--seccomp-report-fd", "x", "--seccomp-deny", "bpf"])), "Invalid fd: x");
-    }
-
-    #[test]
-    fn repeated_policy_warns_and_keeps_the_last() {
-        let mut c = ctx();
-        let argv: Vec<OsString> = ["sandwrap", "--seccomp-policy", "strict", "--seccomp-policy", "default", "true"].iter().map(OsString::from).collect();
-        let Ok(Outcome::Run(spec)) = parse(&argv, &mut c) else { panic!("parses") };
-        assert_eq!(spec.seccomp.policy.expect("policy").name, "default");
-        assert_eq!(c.warnings, vec!["sandwrap: Only the last --seccomp-policy option will take effect".to_string()]);
-    }
-}

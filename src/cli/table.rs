@@ -1,7 +1,7 @@
 //! The one table of command-line options. The parser, `--help`, the man page
 //! and the shell completions are all driven by it, so they cannot disagree.
 
-use crate::spec::BindMode;
+use crate::spec::{BindMode, LandlockAccess};
 
 /// What an option does when the parser meets it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +67,14 @@ pub enum Action {
     Size,
     Chmod,
     NotASecurityBoundary,
+    Landlock,
+    LandlockRule(LandlockAccess),
+    LandlockTcpConnect,
+    LandlockTcpBind,
+    LandlockScope,
+    LandlockStrict,
+    Fallback,
+    Verbose,
     SeccompPolicy,
     SeccompAllow,
     SeccompDeny,
@@ -83,6 +91,8 @@ pub enum Section {
     Monitoring,
     Filesystem,
     Lockdown,
+    /// sandwrap's own: landlock rules, the no-namespace fallback.
+    Landlock,
     /// sandwrap's own options (not in bwrap).
     Seccomp,
 }
@@ -94,6 +104,7 @@ pub struct OptDef {
     pub name: &'static str,
     /// Names of the values that follow, each its own word.
     pub args: &'static [&'static str],
+    /// One line per `\n`, broken where bwrap's `--help` breaks it.
     pub help: &'static str,
     pub action: Action,
     pub section: Section,
@@ -112,6 +123,7 @@ const fn opt(
 use Action as A;
 use BindMode::{Device, ReadOnly, ReadWrite};
 use Section::*;
+use LandlockAccess as LA;
 
 /// Every option, in the order `--help` lists them (bwrap's order).
 pub const OPTIONS: &[OptDef] = &[
@@ -154,7 +166,7 @@ pub const OPTIONS: &[OptDef] = &[
     opt("ro-bind-fd", &["FD", "DEST"], A::BindFd(true), Filesystem, "Bind open directory or path fd read-only on DEST"),
     opt("remount-ro", &["DEST"], A::RemountRo, Filesystem, "Remount DEST as readonly; does not recursively remount"),
     opt("overlay-src", &["SRC"], A::OverlaySrc, Filesystem, "Read files from SRC in the following overlay"),
-    opt("overlay", &["RWSRC", "WORKDIR", "DEST"], A::Overlay, Filesystem, "Mount overlayfs on DEST, with RWSRC as the host path for writes and WORKDIR an empty directory on the same filesystem as RWSRC"),
+    opt("overlay", &["RWSRC", "WORKDIR", "DEST"], A::Overlay, Filesystem, "Mount overlayfs on DEST, with RWSRC as the host path for writes and\nWORKDIR an empty directory on the same filesystem as RWSRC"),
     opt("tmp-overlay", &["DEST"], A::TmpOverlay, Filesystem, "Mount overlayfs on DEST, with writes going to an invisible tmpfs"),
     opt("ro-overlay", &["DEST"], A::RoOverlay, Filesystem, "Mount overlayfs read-only on DEST"),
     opt("exec-label", &["LABEL"], A::ExecLabel, Lockdown, "Exec label for the sandbox"),
@@ -183,6 +195,18 @@ pub const OPTIONS: &[OptDef] = &[
     opt("size", &["BYTES"], A::Size, Filesystem, "Set size of next argument (only for --tmpfs)"),
     opt("chmod", &["OCTAL", "PATH"], A::Chmod, Filesystem, "Change permissions of PATH (must already exist)"),
     opt("not-a-security-boundary", &[], A::NotASecurityBoundary, Lockdown, "Treat some setup failures (e.g. remounting submounts) as warnings instead of errors"),
+    // sandwrap's own options; bwrap has no landlock support.
+    opt("landlock", &[], A::Landlock, Landlock, "Confine the command with landlock rules derived from the filesystem options"),
+    opt("landlock-ro", &["PATH"], A::LandlockRule(LA::ReadOnly), Landlock, "Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones)"),
+    opt("landlock-rw", &["PATH"], A::LandlockRule(LA::ReadWrite), Landlock, "Landlock: allow reading, writing and executing beneath PATH"),
+    opt("landlock-ro-noexec", &["PATH"], A::LandlockRule(LA::ReadOnlyNoExec), Landlock, "Landlock: allow only reading beneath PATH"),
+    opt("landlock-rw-noexec", &["PATH"], A::LandlockRule(LA::ReadWriteNoExec), Landlock, "Landlock: allow reading and writing, not executing, beneath PATH"),
+    opt("landlock-tcp-connect", &["PORTS"], A::LandlockTcpConnect, Landlock, "Landlock: allow TCP connect only to PORTS (e.g. 80,8000-8100, or none)"),
+    opt("landlock-tcp-bind", &["PORTS"], A::LandlockTcpBind, Landlock, "Landlock: allow TCP bind only to PORTS (e.g. 8080, or none)"),
+    opt("landlock-scope", &["SCOPES"], A::LandlockScope, Landlock, "Landlock: cut off abstract-unix sockets and/or signal delivery outside the sandbox"),
+    opt("landlock-strict", &[], A::LandlockStrict, Landlock, "Fail instead of warning when landlock cannot enforce something"),
+    opt("fallback", &["MODE"], A::Fallback, Landlock, "Without user namespaces, run confined by MODE (landlock) instead of failing"),
+    opt("verbose", &[], A::Verbose, Landlock, "Report what landlock enforces on stderr"),
     // sandwrap's own seccomp engine (docs/seccomp.md).
     opt("seccomp-policy", &["NAME|FILE"], A::SeccompPolicy, Seccomp, "Filter system calls with a preset (default, strict) or a TOML policy file"),
     opt("seccomp-allow", &["SYSCALL"], A::SeccompAllow, Seccomp, "Allow SYSCALL (name or number) on top of the seccomp policy"),
@@ -190,6 +214,14 @@ pub const OPTIONS: &[OptDef] = &[
     opt("seccomp-report", &[], A::SeccompReport, Seccomp, "Print a line on stderr for every system call the policy denies"),
     opt("seccomp-report-fd", &["FD"], A::SeccompReportFd, Seccomp, "Write a line to FD for every system call the policy denies"),
 ];
+
+/// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
+/// come first in the table; sandwrap's additions follow.
+pub const BWRAP_OPTION_COUNT: usize = 68;
+
+pub fn bwrap_options() -> &'static [OptDef] {
+    &OPTIONS[..BWRAP_OPTION_COUNT]
+}
 
 /// Look an option up by its full name, including the leading `--`.
 pub fn lookup(word: &str) -> Option<&'static OptDef> {
@@ -213,9 +245,10 @@ mod tests {
     #[test]
     fn has_all_bwrap_options() {
         // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
-        let bwrap = OPTIONS.iter().filter(|o| o.section != Section::Seccomp).count();
+        let bwrap = OPTIONS.iter().filter(|o| !matches!(o.section, Section::Landlock | Section::Seccomp)).count();
         assert_eq!(bwrap, 68);
-        assert!(OPTIONS[..68].iter().all(|o| o.section != Section::Seccomp), "sandwrap's own options come after bwrap's");
+        // sandwrap's own come after all of bwrap's.
+        assert!(OPTIONS[..68].iter().all(|o| !matches!(o.section, Section::Landlock | Section::Seccomp)));
         assert!(lookup("--not-a-security-boundary").is_some());
         assert!(lookup("--bind-fd").is_some());
         assert!(lookup("bind").is_none());

@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::child::ChildCtx;
-use super::{caps, report, signals, sys};
+use super::{caps, landlock, report, signals, sys};
+use crate::landlock::Mode;
 use crate::spec::{EnvOp, Spec};
 
 /// Work done once in the first sandbox process, before pid 1 forks.
 pub struct Prepared {
     pub seccomp: Vec<Vec<u8>>,
+    /// Built in the new root, enforced by the command's process only.
+    landlock: Option<landlock::Enforcement>,
     env: Vec<CString>,
     path_var: Option<OsString>,
 }
@@ -97,6 +100,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         sys::write_file(Path::new("/proc/thread-self/attr/exec"), label.as_bytes())
             .with_context(|| format!("label_exec {}", spec.command[0].to_string_lossy()))?;
     }
+    let mode = if ctx.fallback { Mode::Fallback } else { Mode::Namespaced };
+    let landlock = landlock::prepare(spec, mode, ctx.caller)?;
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
     let env = env
         .into_iter()
@@ -107,7 +112,7 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
             CString::new(kv).unwrap_or_default()
         })
         .collect();
-    Ok(Prepared { seccomp, env, path_var })
+    Ok(Prepared { seccomp, landlock, env, path_var })
 }
 
 /// Install caller-supplied cBPF programs, in order.
@@ -142,13 +147,28 @@ fn install_own(own: &super::seccomp::OwnFilter, sock: Option<i32>) -> Result<()>
     Ok(())
 }
 
-fn set_ids(uid: u32, gid: u32) -> Result<()> {
+/// The ids to switch to before exec, as bwrap decides: none when an outside
+/// helper wrote the maps (--userns-block-fd); with --userns only an explicit
+/// --uid/--gid other than the caller's; otherwise the sandbox ids.
+fn target_ids(spec: &Spec, caller: (u32, u32)) -> (Option<u32>, Option<u32>) {
+    if spec.status.userns_block.is_some() {
+        (None, None)
+    } else if spec.join.userns.is_some() {
+        (spec.uid.filter(|&u| u != caller.0), spec.gid.filter(|&g| g != caller.1))
+    } else {
+        (Some(spec.uid.unwrap_or(caller.0)), Some(spec.gid.unwrap_or(caller.1)))
+    }
+}
+
+fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
     // SAFETY: plain id syscalls.
     unsafe {
-        if libc::getgid() != gid && libc::setresgid(gid, gid, gid) != 0 {
-            bail!("unable to switch to gid {gid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        if let Some(gid) = gid.filter(|&g| libc::getgid() != g) {
+            if libc::setresgid(gid, gid, gid) != 0 {
+                bail!("unable to switch to gid {gid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+            }
         }
-        if libc::getuid() != uid {
+        if let Some(uid) = uid.filter(|&u| libc::getuid() != u) {
             libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0);
             if libc::setresuid(uid, uid, uid) != 0 {
                 bail!("unable to switch to uid {uid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
@@ -181,11 +201,12 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
             unsafe { libc::close(fd) };
         }
     }
-    let uid = spec.uid.unwrap_or(ctx.caller.0);
-    let gid = spec.gid.unwrap_or(ctx.caller.1);
+    // Without a user namespace (fallback) the command keeps the caller's
+    // ids and gets no capabilities.
+    let (uid, gid) = if ctx.fallback { (None, None) } else { target_ids(spec, ctx.caller) };
     set_ids(uid, gid)?;
-    let last = caps::last_cap();
-    caps::apply(spec.resolve_caps(0, last), last)?;
+    let keep = if ctx.fallback { 0 } else { spec.resolve_caps(0, ctx.last_cap) };
+    caps::apply(keep, ctx.last_cap)?;
     sys::prctl(libc::PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE").context("can't set dumpable")?;
     if let Some(soft) = super::saved_nofile_limit(None) {
         let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
@@ -196,8 +217,14 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
-    // Ours first: a caller's filter must not be able to stop the listener
-    // from reaching the supervisor.
+    // Landlock after ids and capabilities, before the caller's seccomp
+    // program (which may forbid the landlock calls).
+    if let Some(ll) = &prepared.landlock {
+        landlock::enforce(ll, spec.level_prefix)?;
+    }
+    // Ours after landlock (it may deny the landlock calls) and before the
+    // caller's programs: a caller's filter must not be able to stop the
+    // listener from reaching the supervisor.
     if let Some(own) = &ctx.own_seccomp {
         install_own(own, ctx.seccomp_sock)?;
     }

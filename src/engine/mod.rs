@@ -10,6 +10,7 @@ mod child;
 mod diagnose;
 mod exec;
 mod init;
+mod landlock;
 mod mount;
 mod net;
 mod seccomp;
@@ -50,6 +51,7 @@ pub(crate) fn report(level_prefix: bool, err: &anyhow::Error) {
     eprintln!("{prefix}sandwrap: {err:#}");
 }
 
+/// A warning line: `sandwrap: msg`, `<4>sandwrap: msg` with `--level-prefix`.
 pub(crate) fn warn(level_prefix: bool, msg: &str) {
     let prefix = if level_prefix { "<4>" } else { "" };
     eprintln!("{prefix}sandwrap: {msg}");

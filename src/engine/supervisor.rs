@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
-use super::{exit_code, report, seccomp, signals, status, sys, userns};
+use super::{diagnose, exit_code, report, seccomp, signals, status, sys, userns};
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
 pub fn run(spec: &Spec) -> i32 {
-    match launch(spec) {
+    match launch(spec, false) {
         Ok(code) => code,
         Err(e) => {
             report(spec.level_prefix, &e);
@@ -37,7 +37,10 @@ fn current_dir() -> Option<PathBuf> {
     std::env::current_dir().ok()
 }
 
-fn clone_flags(spec: &Spec) -> i32 {
+fn clone_flags(spec: &Spec, fallback: bool) -> i32 {
+    if fallback {
+        return 0;
+    }
     let ns = &spec.namespaces;
     let mut flags = libc::CLONE_NEWNS;
     for (on, flag) in [
@@ -62,9 +65,12 @@ fn clone_error(spec: &Spec, e: sys::SysError) -> anyhow::Error {
         ),
         libc::EPERM if spec.namespaces.user => anyhow!(
             "No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces. On e.g. debian this can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.{}",
-            super::diagnose::userns_hint()
+            diagnose::userns_hint(libc::EPERM)
         ),
-        libc::ENOSPC => anyhow!("Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)"),
+        libc::ENOSPC => anyhow!(
+            "Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC){}",
+            if spec.namespaces.user { diagnose::userns_hint(libc::ENOSPC) } else { String::new() }
+        ),
         errno => anyhow!("Creating new namespace failed: {}", crate::errno_text(errno)),
     }
 }
@@ -73,7 +79,16 @@ fn write_status(fd: RawFd, text: &str) -> Result<()> {
     sys::write_all(fd, text.as_bytes()).map_err(|e| anyhow!("Write to info_fd: {}", crate::errno_text(e)))
 }
 
-fn launch(spec: &Spec) -> Result<i32> {
+/// Whether `--fallback landlock` takes over after the clone failed with
+/// `errno`: only when namespaces themselves were refused.
+fn falls_back(spec: &Spec, errno: i32) -> bool {
+    spec.fallback.is_some()
+        && spec.join.userns.is_none()
+        && matches!(errno, libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS)
+}
+
+/// `fallback`: run without namespaces (`--fallback landlock`).
+fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS").context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
@@ -100,10 +115,11 @@ fn launch(spec: &Spec) -> Result<i32> {
         None => None,
     };
     let status_pipe = if spec.needs_reaper() { Some(sys::pipe()?) } else { None };
-    let go_pipe = match spec.status.userns_block {
-        Some(_) => Some(sys::pipe()?),
-        None => None,
-    };
+    // The child waits for "go" until its namespaces have been reported (so
+    // the report is complete even when setup fails at once) and, with
+    // --userns-block-fd, until an outside helper has written its id maps.
+    let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
+    let go_pipe = if reports || spec.status.userns_block.is_some() { Some(sys::pipe()?) } else { None };
     // Compiled once, here, before the clone; the sandbox only installs it.
     let own_seccomp = seccomp::build(spec)?;
     let listener_channel = match &own_seccomp {
@@ -111,13 +127,14 @@ fn launch(spec: &Spec) -> Result<i32> {
         _ => None,
     };
 
-    if let Some(fd) = spec.join.userns {
+    // The joins were done by the first attempt when falling back.
+    if let (false, Some(fd)) = (fallback, spec.join.userns) {
         sys::setns(fd, libc::CLONE_NEWUSER, "userns").map_err(|e| match e.errno {
             libc::EINVAL => anyhow!("Joining the specified user namespace failed, it might not be a descendant of the current user namespace."),
             errno => anyhow!("Joining specified user namespace failed: {}", crate::errno_text(errno)),
         })?;
     }
-    if let Some(fd) = spec.join.pidns {
+    if let (false, Some(fd)) = (fallback, spec.join.pidns) {
         sys::setns(fd, libc::CLONE_NEWPID, "pidns").map_err(|e| anyhow!("Setting pidns failed: {}", crate::errno_text(e.errno)))?;
     }
 
@@ -125,7 +142,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         ids,
         caller: (uid, gid),
         old_cwd: current_dir(),
-        own_pid_ns: spec.namespaces.pid || spec.join.pidns.is_some(),
+        own_pid_ns: !fallback && (spec.namespaces.pid || spec.join.pidns.is_some()),
         lifeline: life_r.as_raw_fd(),
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
@@ -133,8 +150,25 @@ fn launch(spec: &Spec) -> Result<i32> {
         sigset,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
+        last_cap: super::caps::last_cap(),
+        fallback,
     };
-    let pid = sys::clone_fork(clone_flags(spec)).map_err(|e| clone_error(spec, e))?;
+    let pid = match sys::clone_fork(clone_flags(spec, fallback)) {
+        Ok(pid) => pid,
+        Err(e) if !fallback && falls_back(spec, e.errno) => {
+            let dg = diagnose::diagnose(&diagnose::facts(e.errno));
+            super::warn(
+                spec.level_prefix,
+                &format!(
+                    "warning: cannot create namespaces ({}): {}. To fix: {}. Running the command without namespaces, confined by landlock (--fallback landlock)",
+                    e, dg.cause, dg.fix
+                ),
+            );
+            drop((ctx, life_r, life_w, exec_pipe, status_pipe, go_pipe, listener_channel));
+            return launch(spec, true);
+        }
+        Err(e) => return Err(clone_error(spec, e)),
+    };
     if pid == 0 {
         child::main(spec, &ctx);
     }
@@ -148,7 +182,8 @@ fn launch(spec: &Spec) -> Result<i32> {
     let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
 
     if spec.status.info.is_some() || spec.status.json_status.is_some() {
-        let info = status::collect(pid, &spec.namespaces);
+        let created = if fallback { crate::spec::Namespaces::default() } else { spec.namespaces };
+        let info = status::collect(pid, &created);
         if let Some(fd) = spec.status.info {
             write_status(fd, &status::info_json(&info))?;
             // SAFETY: the info fd was handed to us to write once and close.
@@ -158,9 +193,11 @@ fn launch(spec: &Spec) -> Result<i32> {
             write_status(fd, &status::status_line(&info))?;
         }
     }
-    if let (Some(fd), Some(go)) = (spec.status.userns_block, &go_w) {
+    if let Some(fd) = spec.status.userns_block {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd, &mut b);
+    }
+    if let Some(go) = &go_w {
         let _ = sys::write_all(go.as_raw_fd(), b"g");
     }
     drop(go_w);

@@ -87,17 +87,18 @@ impl NewRoot {
 
     /// Create the missing parent directories of `dest` and return the parent
     /// (opened inside the root) with the last component's name. Parents get
-    /// mode 0755, less group/other bits the `--perms` value lacks (bwrap).
+    /// mode 0755, less group/other bits the op's mode lacks (bwrap). `perms`
+    /// is the mode bwrap records for the op: None for ops without one,
+    /// which bwrap records as 0, so their parents are 0700.
     pub fn ensure_parents(&self, dest: &Path, perms: Option<u32>) -> std::result::Result<(OwnedFd, PathBuf), SysError> {
         let comps = components(dest);
         let mut mode = 0o755;
-        if let Some(p) = perms {
-            if p & 0o070 == 0 {
-                mode &= !0o050;
-            }
-            if p & 0o007 == 0 {
-                mode &= !0o005;
-            }
+        let p = perms.unwrap_or(0);
+        if p & 0o070 == 0 {
+            mode &= !0o050;
+        }
+        if p & 0o007 == 0 {
+            mode &= !0o005;
         }
         let Some((last, parents)) = comps.split_last() else {
             let fd = self.top.try_clone().map_err(|e| SysError { call: "dup".into(), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;

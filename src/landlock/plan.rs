@@ -1,0 +1,299 @@
+//! What to enforce: the policy the options ask for, then the plan for the
+//! running kernel's landlock ABI with one line for each thing it cannot
+//! enforce (never a silent downgrade).
+
+use super::ports::{port_count, show_ports};
+use super::rights::Rights;
+use super::rules::{Rule, derive, explicit};
+use super::{fallback, rules};
+use crate::spec::{PortRange, Spec};
+
+/// Where the command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// In its new root: rule paths are paths inside it.
+    Namespaced,
+    /// `--fallback landlock`: on the host, without namespaces.
+    Fallback,
+}
+
+/// The ABI that brought each feature.
+pub const ABI_NET: u32 = 4;
+pub const ABI_SCOPE: u32 = 6;
+
+/// What the options ask landlock to restrict, whatever the kernel offers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// `None`: the filesystem is not restricted by landlock.
+    pub fs: Option<Vec<Rule>>,
+    pub tcp_connect: Option<Vec<PortRange>>,
+    pub tcp_bind: Option<Vec<PortRange>>,
+    pub scope_abstract_unix: bool,
+    pub scope_signal: bool,
+    pub strict: bool,
+    /// Options that cannot be honoured (fallback mode).
+    pub lost: Vec<String>,
+}
+
+impl Policy {
+    pub fn from_spec(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Policy {
+        let ll = &spec.landlock;
+        let mut p = Policy {
+            fs: None,
+            tcp_connect: ll.tcp_connect.clone(),
+            tcp_bind: ll.tcp_bind.clone(),
+            scope_abstract_unix: ll.scope_abstract_unix,
+            scope_signal: ll.scope_signal,
+            strict: ll.strict,
+            lost: Vec::new(),
+        };
+        match mode {
+            Mode::Namespaced => {
+                if !ll.rules.is_empty() {
+                    p.fs = Some(explicit(&ll.rules));
+                } else if ll.derive {
+                    p.fs = Some(derive(&spec.ops));
+                }
+            }
+            Mode::Fallback => {
+                // Confinement is the point of the fallback: the filesystem
+                // is always restricted.
+                let (mapped, lost) = fallback::host_rules(&spec.ops);
+                p.fs = Some(if ll.rules.is_empty() { mapped } else { explicit(&ll.rules) });
+                if ll.rules.is_empty() {
+                    p.lost = lost;
+                }
+                p.lost.extend(fallback::lost_namespaces(spec, caller));
+                // The closest a shared network and pid space get to namespaces.
+                if spec.namespaces.net {
+                    p.tcp_connect.get_or_insert_with(Vec::new);
+                    p.tcp_bind.get_or_insert_with(Vec::new);
+                    p.scope_abstract_unix = true;
+                }
+                if spec.namespaces.pid {
+                    p.scope_signal = true;
+                }
+            }
+        }
+        p
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fs.is_none()
+            && self.tcp_connect.is_none()
+            && self.tcp_bind.is_none()
+            && !self.scope_abstract_unix
+            && !self.scope_signal
+    }
+}
+
+/// What will be enforced on this kernel.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub abi: u32,
+    /// Filesystem rights handled (denied unless a rule allows them).
+    pub fs_handled: Rights,
+    /// Rules, each narrowed to the handled rights.
+    pub rules: Vec<Rule>,
+    pub tcp_connect: Option<Vec<PortRange>>,
+    pub tcp_bind: Option<Vec<PortRange>>,
+    pub scope_abstract_unix: bool,
+    pub scope_signal: bool,
+    /// Restrictions asked for that this kernel cannot enforce.
+    pub shortfalls: Vec<String>,
+    /// Behaviour that differs on this kernel without weakening anything.
+    pub notes: Vec<String>,
+}
+
+fn needs(what: &str, abi: u32, have: u32) -> String {
+    format!("{what} (needs landlock ABI {abi}, have ABI {have})")
+}
+
+impl Plan {
+    /// `abi` is the kernel's landlock ABI, 0 when landlock is unavailable.
+    pub fn new(policy: &Policy, abi: u32) -> Plan {
+        let mut plan = Plan { abi, ..Plan::default() };
+        if abi == 0 {
+            if !policy.is_empty() {
+                plan.shortfalls.push("landlock is not available in this kernel: nothing is restricted by it".into());
+            }
+            return plan;
+        }
+        if let Some(rules) = &policy.fs {
+            plan.fs_handled = Rights::known_at(abi);
+            plan.rules = rules
+                .iter()
+                .map(|r| Rule { rights: r.rights & plan.fs_handled, ..r.clone() })
+                .collect();
+            if !plan.fs_handled.contains(Rights::TRUNCATE) {
+                plan.shortfalls.push(needs("truncating files is not restricted", 3, abi));
+            }
+            if !plan.fs_handled.contains(Rights::IOCTL_DEV) {
+                plan.shortfalls.push(needs("ioctl on device files is not restricted", 5, abi));
+            }
+            if !plan.fs_handled.contains(Rights::REFER) {
+                plan.notes.push(needs("moving or linking files between directories is always denied", 2, abi));
+            }
+        }
+        for (asked, slot, what) in [
+            (&policy.tcp_connect, &mut plan.tcp_connect, "TCP connect"),
+            (&policy.tcp_bind, &mut plan.tcp_bind, "TCP bind"),
+        ] {
+            if let Some(ports) = asked {
+                if abi >= ABI_NET {
+                    *slot = Some(ports.clone());
+                } else {
+                    plan.shortfalls.push(needs(&format!("{what} ports are not restricted"), ABI_NET, abi));
+                }
+            }
+        }
+        for (asked, slot, what) in [
+            (policy.scope_abstract_unix, &mut plan.scope_abstract_unix, "abstract unix sockets outside the sandbox stay reachable"),
+            (policy.scope_signal, &mut plan.scope_signal, "processes outside the sandbox can still be signalled"),
+        ] {
+            if asked {
+                if abi >= ABI_SCOPE {
+                    *slot = true;
+                } else {
+                    plan.shortfalls.push(needs(what, ABI_SCOPE, abi));
+                }
+            }
+        }
+        plan
+    }
+
+    /// Whether anything is left to enforce.
+    pub fn enforces_anything(&self) -> bool {
+        !self.fs_handled.is_empty()
+            || self.tcp_connect.is_some()
+            || self.tcp_bind.is_some()
+            || self.scope_abstract_unix
+            || self.scope_signal
+    }
+
+    /// The `--verbose` report, one line each; `rules_added` is how many
+    /// filesystem rules were actually added.
+    pub fn summary(&self, rules_added: usize) -> Vec<String> {
+        let mut out = vec![format!("landlock: ABI {}", self.abi)];
+        if !self.fs_handled.is_empty() {
+            out.push(format!(
+                "landlock: filesystem: {} rules; handled rights: {}",
+                rules_added, self.fs_handled
+            ));
+            for r in &self.rules {
+                let rights = if r.rights == self.fs_handled { "all".to_string() } else { r.rights.to_string() };
+                out.push(format!("landlock: allow {rights} beneath {} ({})", r.path.display(), r.origin));
+            }
+        } else {
+            out.push("landlock: filesystem: not restricted".into());
+        }
+        for (name, ports) in [("connect", &self.tcp_connect), ("bind", &self.tcp_bind)] {
+            match ports {
+                Some(p) => out.push(format!("landlock: TCP {name}: only ports {} ({} allowed)", show_ports(p), port_count(p))),
+                None => out.push(format!("landlock: TCP {name}: not restricted")),
+            }
+        }
+        let mut scopes = Vec::new();
+        if self.scope_abstract_unix {
+            scopes.push("abstract-unix");
+        }
+        if self.scope_signal {
+            scopes.push("signal");
+        }
+        out.push(format!("landlock: scopes: {}", if scopes.is_empty() { "none".into() } else { scopes.join(",") }));
+        out
+    }
+}
+
+/// The option a rule was written as, re-exported for the engine's messages.
+pub use rules::option_name;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{BindMode, FsOp, LandlockAccess, LandlockRule};
+
+    fn spec_with(ops: Vec<FsOp>) -> Spec {
+        Spec { ops, ..Spec::default() }
+    }
+
+    #[test]
+    fn explicit_rules_replace_derived_ones() {
+        let mut s = spec_with(vec![FsOp::Bind { src: "/".into(), dest: "/".into(), mode: BindMode::ReadWrite, allow_missing: false }]);
+        s.landlock.derive = true;
+        let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
+        assert_eq!(p.fs.as_ref().map(|r| r[0].rights), Some(Rights::ALL));
+        s.landlock.rules = vec![
+            LandlockRule { path: "/".into(), access: LandlockAccess::ReadOnly },
+            LandlockRule { path: "/tmp".into(), access: LandlockAccess::ReadWrite },
+        ];
+        let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
+        let rules = p.fs.expect("fs policy");
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].rights, Rights::READ_EXEC);
+    }
+
+    #[test]
+    fn nothing_asked_nothing_planned() {
+        let p = Policy::from_spec(&Spec::default(), Mode::Namespaced, (1, 1));
+        assert!(p.is_empty());
+        let plan = Plan::new(&p, 7);
+        assert!(!plan.enforces_anything());
+        assert!(plan.shortfalls.is_empty());
+    }
+
+    #[test]
+    fn full_kernel_has_no_shortfall() {
+        let mut s = spec_with(vec![FsOp::Tmpfs { dest: "/tmp".into(), perms: None, size: None }]);
+        s.landlock.derive = true;
+        s.landlock.tcp_connect = Some(vec![PortRange { first: 80, last: 80 }]);
+        s.landlock.scope_signal = true;
+        let plan = Plan::new(&Policy::from_spec(&s, Mode::Namespaced, (1, 1)), 7);
+        assert!(plan.shortfalls.is_empty(), "{:?}", plan.shortfalls);
+        assert_eq!(plan.fs_handled, Rights::ALL);
+        assert!(plan.tcp_connect.is_some() && plan.tcp_bind.is_none());
+        assert!(plan.scope_signal && !plan.scope_abstract_unix);
+        let text = plan.summary(2).join("\n");
+        assert!(text.contains("ABI 7") && text.contains("TCP connect: only ports 80 (1 allowed)"), "{text}");
+    }
+
+    #[test]
+    fn old_kernels_say_what_they_lack() {
+        let mut s = spec_with(vec![FsOp::Tmpfs { dest: "/tmp".into(), perms: None, size: None }]);
+        s.landlock.derive = true;
+        s.landlock.tcp_bind = Some(vec![]);
+        s.landlock.scope_abstract_unix = true;
+        let policy = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
+        let plan = Plan::new(&policy, 1);
+        assert_eq!(plan.shortfalls.len(), 4, "{:?}", plan.shortfalls);
+        assert_eq!(plan.notes.len(), 1);
+        assert!(plan.rules.iter().all(|r| Rights::known_at(1).contains(r.rights)));
+        assert!(plan.tcp_bind.is_none());
+        let plan = Plan::new(&policy, 4);
+        assert_eq!(plan.shortfalls.len(), 2, "{:?}", plan.shortfalls);
+        assert!(plan.tcp_bind.is_some());
+        let plan = Plan::new(&policy, 0);
+        assert_eq!(plan.shortfalls.len(), 1);
+        assert!(!plan.enforces_anything());
+    }
+
+    #[test]
+    fn fallback_maps_namespaces_to_closest_restrictions() {
+        let mut s = spec_with(vec![FsOp::Bind { src: "/usr".into(), dest: "/usr".into(), mode: BindMode::ReadOnly, allow_missing: false }]);
+        s.namespaces.net = true;
+        s.namespaces.pid = true;
+        let p = Policy::from_spec(&s, Mode::Fallback, (1, 1));
+        assert_eq!(p.tcp_connect, Some(vec![]));
+        assert_eq!(p.tcp_bind, Some(vec![]));
+        assert!(p.scope_abstract_unix && p.scope_signal);
+        assert_eq!(p.fs.map(|r| r.len()), Some(1));
+        assert_eq!(p.lost.len(), 2);
+        // Explicit ports stay as given.
+        s.landlock.tcp_connect = Some(vec![PortRange { first: 443, last: 443 }]);
+        let p = Policy::from_spec(&s, Mode::Fallback, (1, 1));
+        assert_eq!(p.tcp_connect, Some(vec![PortRange { first: 443, last: 443 }]));
+        // Without any filesystem option, nothing is allowed.
+        let p = Policy::from_spec(&Spec::default(), Mode::Fallback, (1, 1));
+        assert_eq!(p.fs, Some(vec![]));
+    }
+}

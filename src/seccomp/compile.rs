@@ -1,18 +1,20 @@
-//! Policy → one classic BPF program, built with seccompiler.
+//! Policy → one classic BPF program.
 //!
-//! seccompiler compiles a set of per-syscall rules with *one* match action
-//! and one mismatch action. A policy has many actions and "last matching
-//! rule wins" semantics, so it is compiled as a chain of seccompiler
-//! segments: segment k holds, for every call, the k-th group of its rules
-//! (in evaluation order) that share an action. A segment's mismatch is a
-//! sentinel that is patched into a jump to the next segment; the last
-//! segment falls through to the default action.
+//! Calls whose answer does not depend on their arguments (almost all of
+//! them) are emitted directly: one `jeq` per call to a shared `ret`,
+//! grouped by answer. Calls with argument conditions are compiled by
+//! seccompiler, which handles one match action and one mismatch action per
+//! filter; since a policy has many actions and "last matching rule wins"
+//! semantics, they become a chain of seccompiler segments: segment k holds,
+//! for every such call, the k-th group of its rules (in evaluation order)
+//! that share an action. A segment's mismatch is a sentinel patched into a
+//! jump to the next segment; the last one falls through to the default.
 //!
-//! In front of the segments sits sandwrap's own prologue: the arch check
-//! (other ABIs get `other_abi`) and, on x86_64, the x32 guard (numbers with
-//! bit 30 set), so no 32-bit or x32 numbering can reach the 64-bit rules.
+//! In front sits sandwrap's own prologue: the arch check (other ABIs get
+//! `other_abi`) and, on x86_64, the x32 guard (numbers with bit 30 set), so
+//! no 32-bit or x32 numbering can reach the 64-bit rules.
 //!
-//! Calls whose rules have no conditions only meet loads of `nr`/`arch`,
+//! Calls without argument conditions only meet loads of `nr`/`arch`,
 //! jumps and constant returns on their path: the kernel's action cache then
 //! decides them once at install time and never runs the filter for them.
 

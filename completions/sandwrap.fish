@@ -136,6 +136,10 @@ complete -c sandwrap -l landlock-tcp-connect -d 'Landlock: allow TCP connect onl
 complete -c sandwrap -l landlock-tcp-bind -d 'Landlock: allow TCP bind only to PORTS (e.g. 8080, or none)' -r -f
 complete -c sandwrap -l landlock-scope -d 'Landlock: cut off abstract-unix sockets and/or signal delivery outside the sandbox' -r -f
 complete -c sandwrap -l fallback -d 'Without user namespaces, run confined by MODE (landlock) instead of failing' -r -f
+complete -c sandwrap -l seccomp-policy -d 'Filter system calls with a preset (default, strict) or a TOML policy file' -r -F
+complete -c sandwrap -l seccomp-allow -d 'Allow SYSCALL (name or number) on top of the seccomp policy' -r -f
+complete -c sandwrap -l seccomp-deny -d 'Deny SYSCALL with ERRNO (default EPERM) or :kill on top of the policy' -r -f
+complete -c sandwrap -l seccomp-report-fd -d 'Write a line to FD for every system call the policy denies' -r -f
 complete -c sandwrap -l help -d 'Print this help'
 complete -c sandwrap -l version -d 'Print version'
 complete -c sandwrap -l level-prefix -d 'Prepend e.g. <3> to diagnostic messages'
@@ -159,3 +163,4 @@ complete -c sandwrap -l not-a-security-boundary -d 'Treat some setup failures (e
 complete -c sandwrap -l landlock -d 'Confine the command with landlock rules derived from the filesystem options'
 complete -c sandwrap -l landlock-strict -d 'Fail instead of warning when landlock cannot enforce something'
 complete -c sandwrap -l verbose -d 'Report what landlock enforces on stderr'
+complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every system call the policy denies'

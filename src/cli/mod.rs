@@ -8,6 +8,8 @@ mod cnum;
 mod help;
 #[cfg(test)]
 mod landlock_tests;
+#[cfg(test)]
+mod seccomp_tests;
 mod parse;
 pub mod table;
 #[cfg(test)]

@@ -12,7 +12,8 @@ use super::cnum::{self, SizeError};
 use super::table::{self, Action, OptDef};
 use super::{CliError, LabelError, Outcome, ParseContext};
 use crate::landlock::ports::{parse_ports, parse_scopes};
-use crate::spec::{CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, Spec};
+use crate::seccomp::{self, Action as SeccompAction};
+use crate::spec::{CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, ReportTo, Spec};
 
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
@@ -35,6 +36,11 @@ struct Parser<'c, 'a> {
     total_args: usize,
     uid_seen: bool,
     gid_seen: bool,
+    /// `--seccomp-policy`: the base policy, loaded when met.
+    seccomp_base: Option<seccomp::Policy>,
+    /// `--seccomp-allow`/`--seccomp-deny`: (syscall word, action, origin),
+    /// applied on top of the base in order.
+    seccomp_ops: Vec<(String, SeccompAction, String)>,
 }
 
 /// Parse a full argv (including argv[0]).
@@ -46,6 +52,8 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         total_args: argv.len().saturating_sub(1),
         uid_seen: false,
         gid_seen: false,
+        seccomp_base: None,
+        seccomp_ops: Vec::new(),
     };
     if argv.len().saturating_sub(1) > MAX_ARGS {
         return Err(p.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
@@ -431,9 +439,67 @@ impl Parser<'_, '_> {
                 self.spec.fallback = Some(Fallback::Landlock);
             }
             Action::Verbose => self.spec.verbose = true,
+            Action::SeccompPolicy => {
+                self.warn_repeat(self.seccomp_base.is_some(), def);
+                let arch = self.seccomp_arch()?;
+                let word = v[0].to_string_lossy();
+                let policy = seccomp::load_policy(&word, arch).map_err(|e| self.error(e))?;
+                self.seccomp_base = Some(policy);
+            }
+            Action::SeccompAllow | Action::SeccompDeny => {
+                let arch = self.seccomp_arch()?;
+                let word = v[0].to_string_lossy().into_owned();
+                let (call, action) = if action == Action::SeccompAllow {
+                    (word.as_str(), SeccompAction::Allow)
+                } else {
+                    let (call, how) = word.split_once(':').unwrap_or((word.as_str(), "EPERM"));
+                    let action = match how {
+                        "kill" | "trap" | "log" => SeccompAction::parse(how),
+                        errno => SeccompAction::parse(&format!("errno {errno}")),
+                    }
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                    (call, action)
+                };
+                seccomp::policy::resolve_syscall(arch, call).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let origin = format!("--{} {word}", def.name);
+                self.seccomp_ops.push((call.to_string(), action, origin));
+            }
+            Action::SeccompReport => {
+                self.warn_repeat(self.spec.seccomp.report.is_some(), def);
+                self.spec.seccomp.report = Some(ReportTo::Stderr);
+            }
+            Action::SeccompReportFd => {
+                self.warn_repeat(self.spec.seccomp.report.is_some(), def);
+                self.spec.seccomp.report = Some(ReportTo::Fd(self.fd(&v[0])?));
+            }
         }
         // Options that do not take the pending --size / --perms leave them
         // set, which check_modifiers_consumed reports.
+        Ok(())
+    }
+
+    fn seccomp_arch(&self) -> Result<seccomp::Arch, CliError> {
+        seccomp::Arch::native()
+            .ok_or_else(|| self.error("sandwrap's seccomp policies support x86_64 and aarch64 only"))
+    }
+
+    /// The policy the seccomp options describe, or `None` without any.
+    fn resolve_seccomp(&mut self) -> Result<(), CliError> {
+        let ops = std::mem::take(&mut self.seccomp_ops);
+        let mut policy = match self.seccomp_base.take() {
+            Some(p) => p,
+            None if ops.is_empty() => {
+                if self.spec.seccomp.report.is_some() {
+                    return Err(self.error("--seccomp-report requires --seccomp-policy, --seccomp-allow or --seccomp-deny"));
+                }
+                return Ok(());
+            }
+            None => seccomp::Policy::allow_all(self.seccomp_arch()?),
+        };
+        for (call, action, origin) in ops {
+            policy.push_simple(&call, action, origin).map_err(|e| self.error(e))?;
+        }
+        self.spec.seccomp.policy = Some(policy);
         Ok(())
     }
 
@@ -448,6 +514,7 @@ impl Parser<'_, '_> {
 
     /// Checks made after parsing, in bwrap's order.
     fn finish(mut self) -> Result<Outcome, CliError> {
+        self.resolve_seccomp()?;
         let s = &self.spec;
         if s.status.userns_block.is_some() && !s.namespaces.user {
             return Err(self.error("--userns-block-fd requires --unshare-user"));
@@ -523,3 +590,4 @@ pub fn os_error(e: &std::io::Error) -> String {
         None => e.to_string(),
     }
 }
+

@@ -75,6 +75,11 @@ pub enum Action {
     LandlockStrict,
     Fallback,
     Verbose,
+    SeccompPolicy,
+    SeccompAllow,
+    SeccompDeny,
+    SeccompReport,
+    SeccompReportFd,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -88,6 +93,8 @@ pub enum Section {
     Lockdown,
     /// sandwrap's own: landlock rules, the no-namespace fallback.
     Landlock,
+    /// sandwrap's own options (not in bwrap).
+    Seccomp,
 }
 
 /// One command-line option: `--name ARG...`.
@@ -200,6 +207,12 @@ pub const OPTIONS: &[OptDef] = &[
     opt("landlock-strict", &[], A::LandlockStrict, Landlock, "Fail instead of warning when landlock cannot enforce something"),
     opt("fallback", &["MODE"], A::Fallback, Landlock, "Without user namespaces, run confined by MODE (landlock) instead of failing"),
     opt("verbose", &[], A::Verbose, Landlock, "Report what landlock enforces on stderr"),
+    // sandwrap's own seccomp engine (docs/seccomp.md).
+    opt("seccomp-policy", &["NAME|FILE"], A::SeccompPolicy, Seccomp, "Filter system calls with a preset (default, strict) or a TOML policy file"),
+    opt("seccomp-allow", &["SYSCALL"], A::SeccompAllow, Seccomp, "Allow SYSCALL (name or number) on top of the seccomp policy"),
+    opt("seccomp-deny", &["SYSCALL[:ERRNO]"], A::SeccompDeny, Seccomp, "Deny SYSCALL with ERRNO (default EPERM) or :kill on top of the policy"),
+    opt("seccomp-report", &[], A::SeccompReport, Seccomp, "Print a line on stderr for every system call the policy denies"),
+    opt("seccomp-report-fd", &["FD"], A::SeccompReportFd, Seccomp, "Write a line to FD for every system call the policy denies"),
 ];
 
 /// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
@@ -232,10 +245,10 @@ mod tests {
     #[test]
     fn has_all_bwrap_options() {
         // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
-        let bwrap = OPTIONS.iter().filter(|o| o.section != Section::Landlock).count();
+        let bwrap = OPTIONS.iter().filter(|o| !matches!(o.section, Section::Landlock | Section::Seccomp)).count();
         assert_eq!(bwrap, 68);
         // sandwrap's own come after all of bwrap's.
-        assert!(OPTIONS[..68].iter().all(|o| o.section != Section::Landlock));
+        assert!(OPTIONS[..68].iter().all(|o| !matches!(o.section, Section::Landlock | Section::Seccomp)));
         assert!(lookup("--not-a-security-boundary").is_some());
         assert!(lookup("--bind-fd").is_some());
         assert!(lookup("bind").is_none());

@@ -131,6 +131,22 @@ pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
     Ok(())
 }
 
+/// Install sandwrap's own filter in the command and hand its listener (if
+/// any) to the supervisor, which answers the notifications.
+fn install_own(own: &super::seccomp::OwnFilter, sock: Option<i32>) -> Result<()> {
+    let listener = super::seccomp::install(&own.command, own.listener)?;
+    if let (Some(l), Some(sock)) = (listener, sock) {
+        use std::os::fd::AsRawFd;
+        let sent = super::seccomp::send_fd(sock, l.as_raw_fd());
+        // Closing our copy first: if the supervisor never got it, notified
+        // calls (the error report below included) fail with ENOSYS instead
+        // of waiting forever.
+        drop(l);
+        sent?;
+    }
+    Ok(())
+}
+
 /// The ids to switch to before exec, as bwrap decides: none when an outside
 /// helper wrote the maps (--userns-block-fd); with --userns only an explicit
 /// --uid/--gid other than the caller's; otherwise the sandbox ids.
@@ -205,6 +221,12 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
     // program (which may forbid the landlock calls).
     if let Some(ll) = &prepared.landlock {
         landlock::enforce(ll, spec.level_prefix)?;
+    }
+    // Ours after landlock (it may deny the landlock calls) and before the
+    // caller's programs: a caller's filter must not be able to stop the
+    // listener from reaching the supervisor.
+    if let Some(own) = &ctx.own_seccomp {
+        install_own(own, ctx.seccomp_sock)?;
     }
     install_seccomp(&prepared.seccomp)?;
     if let Some(fd) = ctx.exec_report {

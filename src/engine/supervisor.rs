@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
-use super::{diagnose, exit_code, report, signals, status, sys, userns};
+use super::{diagnose, exit_code, report, seccomp, signals, status, sys, userns};
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
@@ -120,6 +120,12 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     // --userns-block-fd, until an outside helper has written its id maps.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
     let go_pipe = if reports || spec.status.userns_block.is_some() { Some(sys::pipe()?) } else { None };
+    // Compiled once, here, before the clone; the sandbox only installs it.
+    let own_seccomp = seccomp::build(spec)?;
+    let listener_channel = match &own_seccomp {
+        Some(own) if own.listener => Some(seccomp::channel()?),
+        _ => None,
+    };
 
     // The joins were done by the first attempt when falling back.
     if let (false, Some(fd)) = (fallback, spec.join.userns) {
@@ -143,6 +149,8 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
         supervisor_ends: [Some(life_w.as_raw_fd()), go_pipe.as_ref().map(|(_, w)| w.as_raw_fd())],
         sigset,
+        own_seccomp,
+        seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
         last_cap: super::caps::last_cap(),
         fallback,
     };
@@ -157,7 +165,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
                     e, dg.cause, dg.fix
                 ),
             );
-            drop((ctx, life_r, life_w, exec_pipe, status_pipe, go_pipe));
+            drop((ctx, life_r, life_w, exec_pipe, status_pipe, go_pipe, listener_channel));
             return launch(spec, true);
         }
         Err(e) => return Err(clone_error(spec, e)),
@@ -166,6 +174,10 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         child::main(spec, &ctx);
     }
     drop(life_r);
+    let mut notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
+        (Some((ours, _theirs)), Some(policy), Some(to)) => Some(seccomp::Notifier::new(policy, to, ours, &sigset)?),
+        _ => None,
+    };
     let exec_r: Option<OwnedFd> = exec_pipe.map(|(r, _w)| r);
     let status_r: Option<OwnedFd> = status_pipe.map(|(r, _w)| r);
     let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
@@ -197,11 +209,15 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     keep.extend(exec_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(spec.status.json_status);
+    keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
     sys::close_fds_except(&keep);
 
     let shares_pgrp = !spec.new_session;
     let child_status = loop {
-        let (sig, code) = signals::wait(&sigset);
+        let (sig, code) = match notifier.as_mut() {
+            Some(n) => n.wait(),
+            None => signals::wait(&sigset),
+        };
         if sig == libc::SIGCHLD {
             if let Some(st) = signals::reap(pid) {
                 break st;
@@ -223,6 +239,9 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         })
         .unwrap_or(child_status);
     signals::kill_remaining_children();
+    if let Some(note) = seccomp::sigsys_note(spec, status) {
+        eprintln!("{note}");
+    }
     let code = exit_code(status);
 
     if let (Some(fd), Some(r)) = (spec.status.json_status, exec_r) {

@@ -633,6 +633,7 @@ fn unwritable_status_fds_are_errors() {
         cmd.stdout(std::fs::File::create(&out_path).expect("out file"));
         cmd.stderr(std::fs::File::create(&err_path).expect("err file"));
         let mut child = cmd.spawn().expect("spawn");
+        drop(cmd); // it holds the parent's copies of the output files
         let mut status = None;
         assert!(wait_for(LIMIT, || { status = child.try_wait().expect("try_wait"); status.is_some() }), "{opt}: sandwrap hangs");
         let out = std::fs::read_to_string(&out_path).expect("out");

@@ -9,7 +9,6 @@
 #![allow(dead_code)]
 
 mod procs;
-pub use procs::*;
 
 use std::ffi::OsStr;
 use std::os::unix::fs::{PermissionsExt, chown};

@@ -386,7 +386,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let err = write_lock_probe(&file);
     assert!(err == libc::EAGAIN || err == libc::EACCES, "F_WRLCK probe while running: errno {err}");
     let (ty, holder) = lock_holder(&file);
-    assert_eq!(ty, libc::F_RDLCK as i32, "a read lock");
+    assert_eq!(ty, libc::F_RDLCK, "a read lock");
     assert_eq!(holder as i64, info[0].1, "held by the sandbox's pid 1 (child-pid)");
     drop(stdin);
     let status = child.wait().expect("wait");

@@ -9,6 +9,8 @@
 #![allow(dead_code)]
 
 mod procs;
+#[allow(unused_imports)] // not every test binary uses them
+pub use procs::*;
 
 use std::ffi::OsStr;
 use std::os::unix::fs::{PermissionsExt, chown};

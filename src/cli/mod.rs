@@ -54,8 +54,11 @@ pub struct ParseContext<'a> {
     /// Whether `--unshare-cgroup-try` can create a cgroup namespace.
     pub cgroupns_available: Box<dyn Fn() -> bool + 'a>,
     /// bwrap's `die_unless_label_valid` for `--exec-label`/`--file-label`.
-    pub check_label: Box<dyn Fn(&OsStr) -> Result<(), LabelError> + 'a>,
+    pub check_label: Box<LabelCheck<'a>>,
 }
+
+/// Checks one `--exec-label`/`--file-label` value.
+pub type LabelCheck<'a> = dyn Fn(&OsStr) -> Result<(), LabelError> + 'a;
 
 /// Why a security label was refused.
 #[derive(Debug)]

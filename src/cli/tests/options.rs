@@ -14,7 +14,9 @@ fn p(s: &str) -> PathBuf {
 /// The words to test `--name` with (before the command), and the change
 /// they must make to the spec of the bare command. Run as root so that no
 /// user namespace is implied.
-fn case(name: &str) -> (Vec<&'static str>, Box<dyn Fn(&mut Spec)>) {
+type Change = Box<dyn Fn(&mut Spec)>;
+
+fn case(name: &str) -> (Vec<&'static str>, Change) {
     let w = |v: &[&'static str]| v.to_vec();
     match name {
         "args" => (w(&["--args", "5"]), Box::new(|s| s.namespaces.ipc = true)),

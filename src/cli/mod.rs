@@ -4,10 +4,12 @@
 //! interface; `--help`, the man page and the completions are derived from it.
 
 mod capnames;
+mod explain;
 mod help;
 #[cfg(test)]
 mod landlock_tests;
 mod parse;
+pub mod profile;
 pub mod table;
 #[cfg(test)]
 mod tests;
@@ -16,6 +18,7 @@ use std::ffi::OsString;
 use std::os::fd::RawFd;
 
 pub use capnames::{CAP_NAMES, parse_cap};
+pub use explain::explain;
 pub use help::{clap_command, usage_text};
 pub use parse::{os_error, parse};
 
@@ -27,6 +30,11 @@ pub enum Outcome {
     Help,
     Version,
     Run(Box<Spec>),
+    /// `--list-profiles`: the listing to print.
+    ListProfiles(String),
+    /// `--explain`: the resolved sandbox, and the option words that build it
+    /// (profiles and `--args` expanded; no `--profile`, no `--explain`).
+    Explain { spec: Box<Spec>, argv: Vec<OsString> },
 }
 
 /// A command-line error. `Usage` prints the usage text to stderr.

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use super::capnames::parse_cap;
 use super::table::{self, Action, OptDef};
-use super::{CliError, Outcome, ParseContext};
+use super::{CliError, Outcome, ParseContext, profile};
 use crate::landlock::ports::{parse_ports, parse_scopes};
-use crate::spec::{CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, Spec};
+use crate::spec::{BindMode, CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, Spec};
 
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
@@ -34,6 +34,13 @@ struct Parser<'c, 'a> {
     total_args: usize,
     uid_seen: bool,
     gid_seen: bool,
+    /// `--explain`: print instead of running.
+    explain: bool,
+    /// Every option word applied, profiles and `--args` expanded: the plain
+    /// command line `--explain` prints.
+    applied: Vec<OsString>,
+    /// Basename of COMMAND, for a profile's `$APP`.
+    app: Option<String>,
 }
 
 /// Parse a full argv (including argv[0]).
@@ -45,11 +52,15 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         total_args: argv.len().saturating_sub(1),
         uid_seen: false,
         gid_seen: false,
+        explain: false,
+        applied: Vec::new(),
+        app: None,
     };
     if argv.len().saturating_sub(1) > MAX_ARGS {
         return Err(p.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
     }
     let words = argv.get(1..).unwrap_or(&[]);
+    p.app = command_basename(words);
     let rest = match p.parse_words(words, false)? {
         Step::Stop(rest) => rest,
         Step::Early(outcome) => return Ok(outcome),
@@ -124,6 +135,10 @@ impl Parser<'_, '_> {
             }
             let values = &words[i + 1..i + 1 + nargs];
             i += 1 + nargs;
+            if !matches!(def.action, Action::Args | Action::Profile | Action::Explain) {
+                self.applied.push(words[i - 1 - nargs].clone());
+                self.applied.extend_from_slice(values);
+            }
 
             match def.action {
                 Action::Help => return Ok(Step::Early(Outcome::Help)),
@@ -146,6 +161,25 @@ impl Parser<'_, '_> {
                         return Ok(Step::Early(outcome));
                     }
                 }
+                Action::ListProfiles => {
+                    let env = profile::ProfileEnv::from_host(self.app.clone());
+                    return Ok(Step::Early(Outcome::ListProfiles(profile::list(&env))));
+                }
+                Action::Profile => {
+                    let name = values[0].to_str().ok_or_else(|| self.error("--profile: the name is not valid UTF-8"))?;
+                    let env = profile::ProfileEnv::from_host(self.app.clone());
+                    let payload = profile::load(name, &env).map_err(|e| self.error(e))?;
+                    self.total_args += payload.len();
+                    if self.total_args > MAX_ARGS {
+                        return Err(self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
+                    }
+                    // A profile holds options only (the loader emits nothing
+                    // else), so it never ends the option list.
+                    if let Step::Early(outcome) = self.parse_words(&payload, true)? {
+                        return Ok(Step::Early(outcome));
+                    }
+                }
+                Action::Explain => self.explain = true,
                 action => self.apply(def, action, values)?,
             }
             self.check_modifiers_consumed(def)?;
@@ -198,7 +232,9 @@ impl Parser<'_, '_> {
         let path = |i: usize| PathBuf::from(v[i].clone());
         let ns = &mut self.spec.namespaces;
         match action {
-            Action::Help | Action::Version | Action::Args => unreachable!("handled by parse_words"),
+            Action::Help | Action::Version | Action::Args | Action::ListProfiles | Action::Profile | Action::Explain => {
+                unreachable!("handled by parse_words")
+            }
             Action::Argv0 => {
                 if self.spec.argv0.is_some() {
                     return Err(self.error("--argv0 used multiple times"));
@@ -407,6 +443,23 @@ impl Parser<'_, '_> {
                 self.spec.fallback = Some(Fallback::Landlock);
             }
             Action::Verbose => self.spec.verbose = true,
+            Action::RoBindAsHost => {
+                let p = path(0);
+                match profile::host_path(&p) {
+                    profile::HostPath::Symlink(target) => self.spec.ops.push(FsOp::Symlink { target, dest: p }),
+                    profile::HostPath::Other => self.spec.ops.push(FsOp::Bind {
+                        src: p.clone(),
+                        dest: p,
+                        mode: BindMode::ReadOnly,
+                        allow_missing: true,
+                    }),
+                    profile::HostPath::Missing => {}
+                }
+            }
+            Action::BindMkdir => {
+                self.spec.host_dirs.push(path(0));
+                self.spec.ops.push(FsOp::Bind { src: path(0), dest: path(1), mode: BindMode::ReadWrite, allow_missing: false });
+            }
         }
         // Options that do not take the pending --size / --perms leave them
         // set, which check_modifiers_consumed reports.
@@ -465,7 +518,8 @@ impl Parser<'_, '_> {
         if self.spec.namespaces.cgroup_try && !self.spec.namespaces.cgroup && (self.ctx.cgroupns_available)() {
             self.spec.namespaces.cgroup = true;
         }
-        if self.spec.command.is_empty() {
+        // `--explain` shows a sandbox that a COMMAND could be run in.
+        if self.spec.command.is_empty() && !self.explain {
             return Err(CliError::Usage);
         }
         let s = &self.spec;
@@ -485,8 +539,32 @@ impl Parser<'_, '_> {
         if s.as_pid_1 && !s.lock_files.is_empty() {
             return Err(self.error("Specifying --as-pid-1 and --lock-file is not permitted"));
         }
+        if self.explain {
+            return Ok(Outcome::Explain { spec: Box::new(self.spec), argv: self.applied });
+        }
         Ok(Outcome::Run(Box::new(self.spec)))
     }
+}
+
+/// Basename of COMMAND: the first word after the options of the real argv
+/// (profiles and `--args` payloads never hold it), found with the option
+/// table only.
+fn command_basename(words: &[OsString]) -> Option<String> {
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].to_str()?;
+        if w == "--" {
+            i += 1;
+            break;
+        }
+        if !w.starts_with('-') {
+            break;
+        }
+        i += 1 + table::lookup(w)?.args.len();
+    }
+    let cmd = words.get(i)?.to_str()?;
+    let base = cmd.rsplit('/').next()?;
+    (!base.is_empty() && base != "." && base != "..").then(|| base.to_string())
 }
 
 /// A whole-string base-10 number ≥ 0, as bwrap's `strtol` checks it.

@@ -75,6 +75,11 @@ pub enum Action {
     LandlockStrict,
     Fallback,
     Verbose,
+    Profile,
+    ListProfiles,
+    Explain,
+    RoBindAsHost,
+    BindMkdir,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -88,6 +93,8 @@ pub enum Section {
     Lockdown,
     /// sandwrap's own: landlock rules, the no-namespace fallback.
     Landlock,
+    /// sandwrap's own: profiles and `--explain`.
+    Profiles,
 }
 
 /// One command-line option: `--name ARG...`.
@@ -199,6 +206,11 @@ pub const OPTIONS: &[OptDef] = &[
     opt("landlock-strict", &[], A::LandlockStrict, Landlock, "Fail instead of warning when landlock cannot enforce something"),
     opt("fallback", &["MODE"], A::Fallback, Landlock, "Without user namespaces, run confined by MODE (landlock) instead of failing"),
     opt("verbose", &[], A::Verbose, Landlock, "Report what landlock enforces on stderr"),
+    opt("profile", &["NAME"], A::Profile, Profiles, "Apply profile NAME (or a .toml FILE) here; later options refine it"),
+    opt("list-profiles", &[], A::ListProfiles, Profiles, "List the profiles --profile can find, then exit"),
+    opt("explain", &[], A::Explain, Profiles, "Print the resolved sandbox and an equivalent command line; run nothing"),
+    opt("ro-bind-as-host", &["PATH"], A::RoBindAsHost, Filesystem, "Reproduce host PATH: a symlink stays a symlink, else bind it read-only; skip if missing"),
+    opt("bind-mkdir", &["SRC", "DEST"], A::BindMkdir, Filesystem, "Equal to --bind, creating host directory SRC (mode 0700) if missing"),
 ];
 
 /// Look an option up by its full name, including the leading `--`.
@@ -223,10 +235,10 @@ mod tests {
     #[test]
     fn has_all_bwrap_options() {
         // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
-        let bwrap = OPTIONS.iter().filter(|o| o.section != Section::Landlock).count();
-        assert_eq!(bwrap, 68);
         // sandwrap's own come after all of bwrap's.
-        assert!(OPTIONS[..68].iter().all(|o| o.section != Section::Landlock));
+        let own = |o: &&OptDef| matches!(o.section, Section::Landlock | Section::Profiles) || o.name.ends_with("-as-host") || o.name == "bind-mkdir";
+        assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
+        assert!(OPTIONS[..68].iter().all(|o| !own(&o)));
         assert!(lookup("--not-a-security-boundary").is_some());
         assert!(lookup("--bind-fd").is_some());
         assert!(lookup("bind").is_none());

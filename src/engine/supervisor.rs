@@ -37,6 +37,20 @@ fn current_dir() -> Option<PathBuf> {
     std::env::current_dir().ok()
 }
 
+/// `--bind-mkdir` sources: made by the caller, before any namespace, so
+/// they belong to the caller; private (0700) as they hold an app's data.
+fn create_host_dirs(spec: &Spec) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    for dir in &spec.host_dirs {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| anyhow!("mkdir -p {} (mode 0700): {}", dir.display(), crate::cli::os_error(&e)))?;
+    }
+    Ok(())
+}
+
 fn clone_flags(spec: &Spec, fallback: bool) -> i32 {
     if fallback {
         return 0;
@@ -86,6 +100,7 @@ fn falls_back(spec: &Spec, errno: i32) -> bool {
 
 /// `fallback`: run without namespaces (`--fallback landlock`).
 fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
+    create_host_dirs(spec)?;
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS").context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod landlock;
 mod engine;
+pub mod seccomp;
 pub mod spec;
 
 pub use engine::{exit_code, run};

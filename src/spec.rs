@@ -117,13 +117,25 @@ pub struct StatusFds {
     pub sync: Option<RawFd>,
 }
 
-/// Caller-supplied seccomp programs (raw `struct sock_filter` arrays).
+/// Where `--seccomp-report` lines go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportTo {
+    Stderr,
+    Fd(RawFd),
+}
+
+/// Seccomp filters: the caller's cBPF programs and sandwrap's own policy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeccompSpec {
     /// `--seccomp FD`: read after setup, in the child.
     pub fd: Option<RawFd>,
     /// `--add-seccomp-fd FD`: read while parsing, installed in this order.
     pub programs: Vec<Vec<u8>>,
+    /// sandwrap's own policy (`--seccomp-policy`, `--seccomp-allow`,
+    /// `--seccomp-deny`), resolved; `None` installs no filter of ours.
+    pub policy: Option<crate::seccomp::Policy>,
+    /// `--seccomp-report[-fd]`: explain every denial of our policy.
+    pub report: Option<ReportTo>,
 }
 
 /// How much of a path a `--landlock-*` rule grants. Read-only and

@@ -11,7 +11,8 @@ use super::capnames::parse_cap;
 use super::table::{self, Action, OptDef};
 use super::{CliError, Outcome, ParseContext, profile};
 use crate::landlock::ports::{parse_ports, parse_scopes};
-use crate::spec::{BindMode, CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, Spec};
+use crate::seccomp::{self, Action as SeccompAction};
+use crate::spec::{BindMode, CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, ReportTo, Spec};
 
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
@@ -41,6 +42,11 @@ struct Parser<'c, 'a> {
     applied: Vec<OsString>,
     /// Basename of COMMAND, for a profile's `$APP`.
     app: Option<String>,
+    /// `--seccomp-policy`: the base policy, loaded when met.
+    seccomp_base: Option<seccomp::Policy>,
+    /// `--seccomp-allow`/`--seccomp-deny`: (syscall word, action, origin),
+    /// applied on top of the base in order.
+    seccomp_ops: Vec<(String, SeccompAction, String)>,
 }
 
 /// Parse a full argv (including argv[0]).
@@ -55,6 +61,8 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         explain: false,
         applied: Vec::new(),
         app: None,
+        seccomp_base: None,
+        seccomp_ops: Vec::new(),
     };
     if argv.len().saturating_sub(1) > MAX_ARGS {
         return Err(p.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
@@ -460,9 +468,67 @@ impl Parser<'_, '_> {
                 self.spec.host_dirs.push(path(0));
                 self.spec.ops.push(FsOp::Bind { src: path(0), dest: path(1), mode: BindMode::ReadWrite, allow_missing: false });
             }
+            Action::SeccompPolicy => {
+                self.warn_repeat(self.seccomp_base.is_some(), def);
+                let arch = self.seccomp_arch()?;
+                let word = v[0].to_string_lossy();
+                let policy = seccomp::load_policy(&word, arch).map_err(|e| self.error(e))?;
+                self.seccomp_base = Some(policy);
+            }
+            Action::SeccompAllow | Action::SeccompDeny => {
+                let arch = self.seccomp_arch()?;
+                let word = v[0].to_string_lossy().into_owned();
+                let (call, action) = if action == Action::SeccompAllow {
+                    (word.as_str(), SeccompAction::Allow)
+                } else {
+                    let (call, how) = word.split_once(':').unwrap_or((word.as_str(), "EPERM"));
+                    let action = match how {
+                        "kill" | "trap" | "log" => SeccompAction::parse(how),
+                        errno => SeccompAction::parse(&format!("errno {errno}")),
+                    }
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                    (call, action)
+                };
+                seccomp::policy::resolve_syscall(arch, call).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let origin = format!("--{} {word}", def.name);
+                self.seccomp_ops.push((call.to_string(), action, origin));
+            }
+            Action::SeccompReport => {
+                self.warn_repeat(self.spec.seccomp.report.is_some(), def);
+                self.spec.seccomp.report = Some(ReportTo::Stderr);
+            }
+            Action::SeccompReportFd => {
+                self.warn_repeat(self.spec.seccomp.report.is_some(), def);
+                self.spec.seccomp.report = Some(ReportTo::Fd(self.fd(&v[0])?));
+            }
         }
         // Options that do not take the pending --size / --perms leave them
         // set, which check_modifiers_consumed reports.
+        Ok(())
+    }
+
+    fn seccomp_arch(&self) -> Result<seccomp::Arch, CliError> {
+        seccomp::Arch::native()
+            .ok_or_else(|| self.error("sandwrap's seccomp policies support x86_64 and aarch64 only"))
+    }
+
+    /// The policy the seccomp options describe, or `None` without any.
+    fn resolve_seccomp(&mut self) -> Result<(), CliError> {
+        let ops = std::mem::take(&mut self.seccomp_ops);
+        let mut policy = match self.seccomp_base.take() {
+            Some(p) => p,
+            None if ops.is_empty() => {
+                if self.spec.seccomp.report.is_some() {
+                    return Err(self.error("--seccomp-report requires --seccomp-policy, --seccomp-allow or --seccomp-deny"));
+                }
+                return Ok(());
+            }
+            None => seccomp::Policy::allow_all(self.seccomp_arch()?),
+        };
+        for (call, action, origin) in ops {
+            policy.push_simple(&call, action, origin).map_err(|e| self.error(e))?;
+        }
+        self.spec.seccomp.policy = Some(policy);
         Ok(())
     }
 
@@ -488,6 +554,7 @@ impl Parser<'_, '_> {
 
     /// Checks made after parsing, in bwrap's order.
     fn finish(mut self) -> Result<Outcome, CliError> {
+        self.resolve_seccomp()?;
         let s = &self.spec;
         if s.status.userns_block.is_some() && !s.namespaces.user {
             return Err(self.error("--userns-block-fd requires --unshare-user"));
@@ -589,5 +656,95 @@ pub fn os_error(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => crate::errno_text(code),
         None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod seccomp_option_tests {
+    use super::*;
+    use crate::seccomp::{Action, Policy};
+
+    fn ctx() -> ParseContext<'static> {
+        ParseContext {
+            real_uid: 1000,
+            real_gid: 1000,
+            warnings: Vec::new(),
+            read_fd: Box::new(|_| Ok(Vec::new())),
+            userns_available: Box::new(|| true),
+            cgroupns_available: Box::new(|| true),
+        }
+    }
+
+    fn parse_words(words: &[&str]) -> Result<Spec, CliError> {
+        let mut argv: Vec<OsString> = vec!["sandwrap".into()];
+        argv.extend(words.iter().map(OsString::from));
+        argv.push("true".into());
+        match parse(&argv, &mut ctx())? {
+            Outcome::Run(spec) => Ok(*spec),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn message(r: Result<Spec, CliError>) -> String {
+        match r {
+            Err(CliError::Message { msg, .. }) => msg,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_option_no_filter() {
+        let s = parse_words(&["--ro-bind", "/", "/"]).expect("parses");
+        assert_eq!(s.seccomp.policy, None);
+        assert_eq!(s.seccomp.report, None);
+    }
+
+    #[test]
+    fn allow_and_deny_apply_in_order_on_top_of_the_policy() {
+        let s = parse_words(&["--seccomp-deny", "ptrace", "--seccomp-policy", "strict", "--seccomp-allow", "ptrace", "--seccomp-deny", "getpid:ENOSYS"])
+            .expect("parses");
+        let p: Policy = s.seccomp.policy.expect("policy");
+        assert_eq!(p.name, "strict");
+        let n = p.rules.len();
+        assert_eq!(p.rules[n - 3].action, Action::Errno(libc::EPERM));
+        assert_eq!(p.rules[n - 2].action, Action::Allow);
+        assert_eq!(p.rules[n - 1].action, Action::Errno(libc::ENOSYS));
+        assert_eq!(p.rules[n - 1].origin, "--seccomp-deny getpid:ENOSYS");
+        let nr = p.arch.nr("ptrace").expect("ptrace");
+        assert_eq!(p.decide(p.arch.audit(), nr, &[16, 1, 0, 0, 0, 0]).0, Action::Allow);
+    }
+
+    #[test]
+    fn deny_alone_builds_on_allow_all() {
+        let s = parse_words(&["--seccomp-deny", "mount:kill", "--seccomp-report"]).expect("parses");
+        let p = s.seccomp.policy.expect("policy");
+        assert_eq!(p.default, Action::Allow);
+        assert_eq!(p.rules.len(), 1);
+        assert_eq!(p.rules[0].action, Action::Kill);
+        assert_eq!(s.seccomp.report, Some(ReportTo::Stderr));
+        let s = parse_words(&["--seccomp-allow", "165", "--seccomp-report-fd", "7"]).expect("numbers");
+        assert_eq!(s.seccomp.report, Some(ReportTo::Fd(7)));
+    }
+
+    #[test]
+    fn errors_name_the_option_and_token() {
+        assert_eq!(message(parse_words(&["--seccomp-deny", "ptrcae"])), "--seccomp-deny: unknown system call \"ptrcae\"");
+        assert_eq!(message(parse_words(&["--seccomp-allow", "nope"])), "--seccomp-allow: unknown system call \"nope\"");
+        assert_eq!(message(parse_words(&["--seccomp-deny", "ptrace:EPREM"])), "--seccomp-deny: unknown errno name \"EPREM\"");
+        assert!(message(parse_words(&["--seccomp-policy", "lax"])).starts_with("Unknown seccomp policy \"lax\""));
+        assert_eq!(
+            message(parse_words(&["--seccomp-report"])),
+            "--seccomp-report requires --seccomp-policy, --seccomp-allow or --seccomp-deny"
+        );
+        assert_eq!(message(parse_words(&["--seccomp-report-fd", "x", "--seccomp-deny", "bpf"])), "Invalid fd: x");
+    }
+
+    #[test]
+    fn repeated_policy_warns_and_keeps_the_last() {
+        let mut c = ctx();
+        let argv: Vec<OsString> = ["sandwrap", "--seccomp-policy", "strict", "--seccomp-policy", "default", "true"].iter().map(OsString::from).collect();
+        let Ok(Outcome::Run(spec)) = parse(&argv, &mut c) else { panic!("parses") };
+        assert_eq!(spec.seccomp.policy.expect("policy").name, "default");
+        assert_eq!(c.warnings, vec!["sandwrap: Only the last --seccomp-policy option will take effect".to_string()]);
     }
 }

@@ -80,6 +80,11 @@ pub enum Action {
     Explain,
     RoBindAsHost,
     BindMkdir,
+    SeccompPolicy,
+    SeccompAllow,
+    SeccompDeny,
+    SeccompReport,
+    SeccompReportFd,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -93,6 +98,8 @@ pub enum Section {
     Lockdown,
     /// sandwrap's own: landlock rules, the no-namespace fallback.
     Landlock,
+    /// sandwrap's own: the seccomp engine.
+    Seccomp,
     /// sandwrap's own: profiles and `--explain`.
     Profiles,
 }
@@ -206,6 +213,12 @@ pub const OPTIONS: &[OptDef] = &[
     opt("landlock-strict", &[], A::LandlockStrict, Landlock, "Fail instead of warning when landlock cannot enforce something"),
     opt("fallback", &["MODE"], A::Fallback, Landlock, "Without user namespaces, run confined by MODE (landlock) instead of failing"),
     opt("verbose", &[], A::Verbose, Landlock, "Report what landlock enforces on stderr"),
+    // sandwrap's own seccomp engine (docs/seccomp.md).
+    opt("seccomp-policy", &["NAME|FILE"], A::SeccompPolicy, Seccomp, "Filter system calls with a preset (default, strict) or a TOML policy file"),
+    opt("seccomp-allow", &["SYSCALL"], A::SeccompAllow, Seccomp, "Allow SYSCALL (name or number) on top of the seccomp policy"),
+    opt("seccomp-deny", &["SYSCALL[:ERRNO]"], A::SeccompDeny, Seccomp, "Deny SYSCALL with ERRNO (default EPERM) or :kill on top of the policy"),
+    opt("seccomp-report", &[], A::SeccompReport, Seccomp, "Print a line on stderr for every system call the policy denies"),
+    opt("seccomp-report-fd", &["FD"], A::SeccompReportFd, Seccomp, "Write a line to FD for every system call the policy denies"),
     opt("profile", &["NAME"], A::Profile, Profiles, "Apply profile NAME (or a .toml FILE) here; later options refine it"),
     opt("list-profiles", &[], A::ListProfiles, Profiles, "List the profiles --profile can find, then exit"),
     opt("explain", &[], A::Explain, Profiles, "Print the resolved sandbox and an equivalent command line; run nothing"),
@@ -236,7 +249,7 @@ mod tests {
     fn has_all_bwrap_options() {
         // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
         // sandwrap's own come after all of bwrap's.
-        let own = |o: &&OptDef| matches!(o.section, Section::Landlock | Section::Profiles) || o.name.ends_with("-as-host") || o.name == "bind-mkdir";
+        let own = |o: &&OptDef| matches!(o.section, Section::Landlock | Section::Seccomp | Section::Profiles) || o.name.ends_with("-as-host") || o.name == "bind-mkdir";
         assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
         assert!(OPTIONS[..68].iter().all(|o| !own(&o)));
         assert!(lookup("--not-a-security-boundary").is_some());

@@ -23,6 +23,10 @@ pub struct ChildCtx {
     /// `--fallback landlock`: no namespaces were created; skip everything
     /// that builds or enters them.
     pub fallback: bool,
+    /// sandwrap's own seccomp programs, compiled before the clone.
+    pub own_seccomp: Option<super::seccomp::OwnFilter>,
+    /// Where the command sends its seccomp listener (with --seccomp-report).
+    pub seccomp_sock: Option<RawFd>,
 }
 
 /// Entry point after clone; never returns.
@@ -48,7 +52,11 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         super::exit_now(1);
     }
     // The status fds belong to the supervisor.
-    for fd in [spec.status.info, spec.status.json_status].into_iter().flatten() {
+    let report_fd = match spec.seccomp.report {
+        Some(crate::spec::ReportTo::Fd(fd)) => Some(fd),
+        _ => None,
+    };
+    for fd in [spec.status.info, spec.status.json_status, report_fd].into_iter().flatten() {
         // SAFETY: closing our copy of a caller fd the supervisor owns.
         unsafe { libc::close(fd) };
     }

@@ -131,6 +131,22 @@ pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
     Ok(())
 }
 
+/// Install sandwrap's own filter in the command and hand its listener (if
+/// any) to the supervisor, which answers the notifications.
+fn install_own(own: &super::seccomp::OwnFilter, sock: Option<i32>) -> Result<()> {
+    let listener = super::seccomp::install(&own.command, own.listener)?;
+    if let (Some(l), Some(sock)) = (listener, sock) {
+        use std::os::fd::AsRawFd;
+        let sent = super::seccomp::send_fd(sock, l.as_raw_fd());
+        // Closing our copy first: if the supervisor never got it, notified
+        // calls (the error report below included) fail with ENOSYS instead
+        // of waiting forever.
+        drop(l);
+        sent?;
+    }
+    Ok(())
+}
+
 fn set_ids(uid: u32, gid: u32) -> Result<()> {
     // SAFETY: plain id syscalls.
     unsafe {
@@ -187,10 +203,15 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
-    // Landlock after ids and capabilities, before the caller's seccomp
-    // program (which may forbid the landlock calls).
+    // Landlock after ids and capabilities, before any seccomp program
+    // (which may forbid the landlock calls).
     if let Some(ll) = &prepared.landlock {
         landlock::enforce(ll, spec.level_prefix)?;
+    }
+    // Our own filter before the caller's: a caller's filter must not be
+    // able to stop the listener from reaching the supervisor.
+    if let Some(own) = &ctx.own_seccomp {
+        install_own(own, ctx.seccomp_sock)?;
     }
     install_seccomp(&prepared.seccomp)?;
     if let Some(fd) = ctx.exec_report {

@@ -27,7 +27,8 @@ pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t) 
     keep.extend(spec.status.sync);
     sys::close_fds_except(&keep);
     let _ = caps::drop_all(caps::last_cap());
-    if let Err(e) = super::exec::install_seccomp(&prepared.seccomp) {
+    let own = ctx.own_seccomp.as_ref().map(|o| super::seccomp::install(&o.pid1, false).map(drop));
+    if let Err(e) = own.unwrap_or(Ok(())).and_then(|()| super::exec::install_seccomp(&prepared.seccomp)) {
         report(spec.level_prefix, &e);
         // SAFETY: see above.
         unsafe { libc::kill(cmd, libc::SIGKILL) };

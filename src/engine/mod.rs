@@ -13,6 +13,7 @@ mod init;
 mod landlock;
 mod mount;
 mod net;
+mod seccomp;
 mod signals;
 mod status;
 mod supervisor;

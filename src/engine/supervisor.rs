@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
-use super::{diagnose, exit_code, report, signals, status, sys, userns};
+use super::{diagnose, exit_code, report, seccomp, signals, status, sys, userns};
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
@@ -131,6 +131,12 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         Some(_) => Some(sys::pipe()?),
         None => None,
     };
+    // Compiled once, here, before the clone; the sandbox only installs it.
+    let own_seccomp = seccomp::build(spec)?;
+    let listener_channel = match &own_seccomp {
+        Some(own) if own.listener => Some(seccomp::channel()?),
+        _ => None,
+    };
 
     // The joins were done by the first attempt when falling back.
     if let (false, Some(fd)) = (fallback, spec.join.userns) {
@@ -154,6 +160,8 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
         sigset,
         fallback,
+        own_seccomp,
+        seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
     };
     let pid = match sys::clone_fork(clone_flags(spec, fallback)) {
         Ok(pid) => pid,
@@ -166,7 +174,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
                     e, dg.cause, dg.fix
                 ),
             );
-            drop((ctx, life_r, life_w, exec_pipe, status_pipe, go_pipe));
+            drop((ctx, life_r, life_w, exec_pipe, status_pipe, go_pipe, listener_channel));
             return launch(spec, true);
         }
         Err(e) => return Err(clone_error(spec, e)),
@@ -175,6 +183,10 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         child::main(spec, &ctx);
     }
     drop(life_r);
+    let mut notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
+        (Some((ours, _theirs)), Some(policy), Some(to)) => Some(seccomp::Notifier::new(policy, to, ours, &sigset)?),
+        _ => None,
+    };
     let exec_r: Option<OwnedFd> = exec_pipe.map(|(r, _w)| r);
     let status_r: Option<OwnedFd> = status_pipe.map(|(r, _w)| r);
     let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
@@ -204,11 +216,15 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     keep.extend(exec_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(spec.status.json_status);
+    keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
     sys::close_fds_except(&keep);
 
     let shares_pgrp = !spec.new_session;
     let child_status = loop {
-        let (sig, code) = signals::wait(&sigset);
+        let (sig, code) = match notifier.as_mut() {
+            Some(n) => n.wait(),
+            None => signals::wait(&sigset),
+        };
         if sig == libc::SIGCHLD {
             if let Some(st) = signals::reap(pid) {
                 break st;
@@ -230,6 +246,9 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         })
         .unwrap_or(child_status);
     signals::kill_remaining_children();
+    if let Some(note) = seccomp::sigsys_note(spec, status) {
+        eprintln!("{note}");
+    }
     let code = exit_code(status);
 
     if let (Some(fd), Some(r)) = (spec.status.json_status, exec_r) {

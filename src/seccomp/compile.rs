@@ -1,0 +1,273 @@
+//! Policy → one classic BPF program, built with seccompiler.
+//!
+//! seccompiler compiles a set of per-syscall rules with *one* match action
+//! and one mismatch action. A policy has many actions and "last matching
+//! rule wins" semantics, so it is compiled as a chain of seccompiler
+//! segments: segment k holds, for every call, the k-th group of its rules
+//! (in evaluation order) that share an action. A segment's mismatch is a
+//! sentinel that is patched into a jump to the next segment; the last
+//! segment falls through to the default action.
+//!
+//! In front of the segments sits sandwrap's own prologue: the arch check
+//! (other ABIs get `other_abi`) and, on x86_64, the x32 guard (numbers with
+//! bit 30 set), so no 32-bit or x32 numbering can reach the 64-bit rules.
+//!
+//! Calls whose rules have no conditions only meet loads of `nr`/`arch`,
+//! jumps and constant returns on their path: the kernel's action cache then
+//! decides them once at install time and never runs the filter for them.
+
+use std::collections::BTreeMap;
+
+use seccompiler::{
+    SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch, sock_filter,
+};
+
+use super::policy::{Action, Cond, Op, Policy};
+use super::syscalls::{Arch, X32_SYSCALL_BIT};
+
+pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
+pub const RET_TRAP: u32 = 0x0003_0000;
+pub const RET_ERRNO: u32 = 0x0005_0000;
+pub const RET_USER_NOTIF: u32 = 0x7fc0_0000;
+pub const RET_TRACE: u32 = 0x7ff0_0000;
+pub const RET_LOG: u32 = 0x7ffc_0000;
+pub const RET_ALLOW: u32 = 0x7fff_0000;
+
+pub const BPF_LD_W_ABS: u16 = 0x20;
+pub const BPF_JA: u16 = 0x05;
+pub const BPF_JEQ_K: u16 = 0x15;
+pub const BPF_JGT_K: u16 = 0x25;
+pub const BPF_JGE_K: u16 = 0x35;
+pub const BPF_JSET_K: u16 = 0x45;
+pub const BPF_AND_K: u16 = 0x54;
+pub const BPF_RET_K: u16 = 0x06;
+/// The kernel's limit on one program.
+pub const BPF_MAXINSNS: usize = 4096;
+
+/// Trace data values marking patch points; users cannot ask for trace.
+const NEXT_MARK: u32 = 0xffff;
+const NOTIFY_MARK: u32 = 0xfffe;
+
+/// How denials are delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The kernel applies every action itself.
+    Plain,
+    /// Errno, kill and log go to the supervisor as user notifications, which
+    /// answers them (and prints a report line).
+    Notify,
+}
+
+/// What the compiled program returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Ret {
+    Act(Action),
+    Notify,
+}
+
+fn effective(a: Action, mode: Mode) -> Ret {
+    match (a, mode) {
+        (Action::Errno(_) | Action::Kill | Action::Log, Mode::Notify) => Ret::Notify,
+        _ => Ret::Act(a),
+    }
+}
+
+fn ret_value(r: Ret) -> u32 {
+    match r {
+        Ret::Notify => RET_USER_NOTIF,
+        Ret::Act(Action::Allow) => RET_ALLOW,
+        Ret::Act(Action::Log) => RET_LOG,
+        Ret::Act(Action::Errno(e)) => RET_ERRNO | (e as u32 & 0xffff),
+        Ret::Act(Action::Trap) => RET_TRAP,
+        Ret::Act(Action::Kill) => RET_KILL_PROCESS,
+    }
+}
+
+fn seccompiler_action(r: Ret) -> SeccompAction {
+    match r {
+        Ret::Notify => SeccompAction::Trace(NOTIFY_MARK),
+        Ret::Act(Action::Allow) => SeccompAction::Allow,
+        Ret::Act(Action::Log) => SeccompAction::Log,
+        Ret::Act(Action::Errno(e)) => SeccompAction::Errno(e as u32),
+        Ret::Act(Action::Trap) => SeccompAction::Trap,
+        Ret::Act(Action::Kill) => SeccompAction::KillProcess,
+    }
+}
+
+fn target(arch: Arch) -> TargetArch {
+    match arch {
+        Arch::X86_64 => TargetArch::x86_64,
+        Arch::Aarch64 => TargetArch::aarch64,
+    }
+}
+
+fn stmt(code: u16, k: u32) -> sock_filter {
+    sock_filter { code, jt: 0, jf: 0, k }
+}
+
+fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
+    sock_filter { code, jt, jf, k }
+}
+
+/// One group of a call's rules that share an action: any of `alts` (each a
+/// list of ANDed conditions; an empty list always matches).
+struct Run<'a> {
+    ret: Ret,
+    alts: Vec<&'a [Cond]>,
+}
+
+/// For each call, its runs in evaluation order (last rule first), with
+/// shadowed and redundant rules removed.
+fn plan(policy: &Policy, mode: Mode) -> BTreeMap<u32, Vec<Run<'_>>> {
+    let mut by_nr: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, r) in policy.rules.iter().enumerate() {
+        by_nr.entry(r.nr).or_default().push(i);
+    }
+    let default = effective(policy.default, mode);
+    let mut out = BTreeMap::new();
+    for (nr, idx) in by_nr {
+        // An unconditional rule shadows every rule before it.
+        let start = idx.iter().rposition(|&i| policy.rules[i].conds.is_empty()).unwrap_or(0);
+        let live = &idx[start..];
+        let mut runs: Vec<Run<'_>> = Vec::new();
+        for &i in live.iter().rev() {
+            let r = &policy.rules[i];
+            let ret = effective(r.action, mode);
+            match runs.last_mut() {
+                Some(run) if run.ret == ret => run.alts.push(&r.conds),
+                _ => runs.push(Run { ret, alts: vec![&r.conds] }),
+            }
+        }
+        // What the call gets when no run matches, then drop trailing runs
+        // that give the same answer.
+        let always = runs.last().is_some_and(|run| run.alts.iter().any(|c| c.is_empty()));
+        let fallback = if always { runs.last().map_or(default, |r| r.ret) } else { default };
+        if always {
+            runs.pop();
+        }
+        while runs.last().is_some_and(|r| r.ret == fallback) {
+            runs.pop();
+        }
+        if fallback != default {
+            runs.push(Run { ret: fallback, alts: vec![&[]] });
+        }
+        if !runs.is_empty() {
+            out.insert(nr, runs);
+        }
+    }
+    out
+}
+
+fn seccompiler_cond(c: &Cond) -> Result<SeccompCondition, String> {
+    let (len, value, op) = if c.narrow {
+        let op = match c.op {
+            Op::MaskedEq(m) => SeccompCmpOp::MaskedEq(m & 0xffff_ffff),
+            other => plain_op(other),
+        };
+        (SeccompCmpArgLen::Dword, c.value & 0xffff_ffff, op)
+    } else {
+        (SeccompCmpArgLen::Qword, c.value, plain_op(c.op))
+    };
+    SeccompCondition::new(c.arg, len, op, value).map_err(|e| format!("condition {c}: {e}"))
+}
+
+fn plain_op(op: Op) -> SeccompCmpOp {
+    match op {
+        Op::Eq => SeccompCmpOp::Eq,
+        Op::Ne => SeccompCmpOp::Ne,
+        Op::Lt => SeccompCmpOp::Lt,
+        Op::Le => SeccompCmpOp::Le,
+        Op::Gt => SeccompCmpOp::Gt,
+        Op::Ge => SeccompCmpOp::Ge,
+        Op::MaskedEq(m) => SeccompCmpOp::MaskedEq(m),
+    }
+}
+
+/// seccompiler's output for one segment, without its own arch check.
+fn segment(arch: Arch, rules: BTreeMap<i64, Vec<SeccompRule>>, ret: Ret) -> Result<Vec<sock_filter>, String> {
+    let filter = SeccompFilter::new(rules, SeccompAction::Trace(NEXT_MARK), seccompiler_action(ret), target(arch))
+        .map_err(|e| format!("seccompiler: {e}"))?;
+    let prog: Vec<sock_filter> = filter.try_into().map_err(|e: seccompiler::BackendError| format!("seccompiler: {e}"))?;
+    // seccompiler starts with `ld arch; jeq ARCH, 1, 0; ret KILL`: our prologue
+    // has checked the arch already.
+    let expected = [stmt(BPF_LD_W_ABS, 4), jump(BPF_JEQ_K, arch.audit(), 1, 0), stmt(BPF_RET_K, RET_KILL_PROCESS)];
+    if prog.len() < 4 || prog[..3] != expected {
+        return Err("seccompiler produced an unexpected program layout".into());
+    }
+    Ok(prog[3..].to_vec())
+}
+
+/// The arch check and x32 guard.
+fn prologue(policy: &Policy, mode: Mode) -> Vec<sock_filter> {
+    let other = ret_value(effective(policy.other_abi, mode));
+    let mut p = vec![stmt(BPF_LD_W_ABS, 4), jump(BPF_JEQ_K, policy.arch.audit(), 1, 0), stmt(BPF_RET_K, other)];
+    if policy.arch.has_x32() {
+        p.push(stmt(BPF_LD_W_ABS, 0));
+        p.push(jump(BPF_JGE_K, X32_SYSCALL_BIT, 0, 1));
+        p.push(stmt(BPF_RET_K, other));
+    }
+    p
+}
+
+/// Compile a policy to a BPF program for `policy.arch`.
+pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> {
+    let runs = plan(policy, mode);
+    let depth = runs.values().map(Vec::len).max().unwrap_or(0);
+    let mut prog = prologue(policy, mode);
+    for k in 0..depth {
+        let mut by_ret: BTreeMap<Ret, BTreeMap<i64, Vec<SeccompRule>>> = BTreeMap::new();
+        for (nr, call_runs) in &runs {
+            let Some(run) = call_runs.get(k) else { continue };
+            let rules = if run.alts.iter().any(|c| c.is_empty()) {
+                Vec::new()
+            } else {
+                run.alts
+                    .iter()
+                    .map(|conds| {
+                        let c = conds.iter().map(seccompiler_cond).collect::<Result<Vec<_>, _>>()?;
+                        SeccompRule::new(c).map_err(|e| format!("seccompiler: {e}"))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?
+            };
+            by_ret.entry(run.ret).or_default().insert(i64::from(*nr), rules);
+        }
+        for (ret, rules) in by_ret {
+            let mut seg = segment(policy.arch, rules, ret)?;
+            let len = seg.len();
+            for (i, insn) in seg.iter_mut().enumerate() {
+                if insn.code == BPF_RET_K && insn.k == RET_TRACE | NEXT_MARK {
+                    *insn = stmt(BPF_JA, (len - i - 1) as u32);
+                } else if insn.code == BPF_RET_K && insn.k == RET_TRACE | NOTIFY_MARK {
+                    insn.k = RET_USER_NOTIF;
+                }
+            }
+            prog.extend(seg);
+        }
+    }
+    prog.push(stmt(BPF_RET_K, ret_value(effective(policy.default, mode))));
+    if prog.len() > BPF_MAXINSNS {
+        return Err(format!(
+            "policy {} compiles to {} BPF instructions, more than the kernel's limit of {BPF_MAXINSNS}",
+            policy.name,
+            prog.len()
+        ));
+    }
+    Ok(prog)
+}
+
+/// A program as the raw `struct sock_filter[]` bytes bwrap's `--seccomp` reads.
+pub fn to_bytes(prog: &[sock_filter]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(prog.len() * 8);
+    for i in prog {
+        out.extend_from_slice(&i.code.to_ne_bytes());
+        out.push(i.jt);
+        out.push(i.jf);
+        out.extend_from_slice(&i.k.to_ne_bytes());
+    }
+    out
+}
+
+/// Whether any rule of the compiled program needs the supervisor.
+pub fn uses_notify(prog: &[sock_filter]) -> bool {
+    prog.iter().any(|i| i.code == BPF_RET_K && i.k == RET_USER_NOTIF)
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::landlock::ports::show_ports;
 use crate::landlock::{Mode, Policy, Rights};
-use crate::spec::{BindMode, CapOp, EnvOp, FsOp, OverlayKind, Spec};
+use crate::spec::{BindMode, CapOp, EnvOp, FsOp, OverlayKind, ReportTo, Spec};
 
 fn show(p: &Path) -> String {
     p.display().to_string()
@@ -201,16 +201,67 @@ fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
 
 fn seccomp_lines(spec: &Spec) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(p) = &spec.seccomp.policy {
+        out.push(format!(
+            "policy {} ({}): calls no rule names -> {}; calls through other ABIs -> {}",
+            p.name,
+            p.arch.name(),
+            p.default,
+            p.other_abi
+        ));
+        // Rules grouped by action, in first-appearance order; the last
+        // matching rule decides, so a later rule's group wins for its call.
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for r in &p.rules {
+            let mut call = r.name.to_string();
+            if !r.conds.is_empty() {
+                let conds: Vec<String> = r.conds.iter().map(|c| c.to_string()).collect();
+                call = format!("{call} when {}", conds.join(" && "));
+            }
+            let action = r.action.to_string();
+            match groups.iter_mut().find(|(a, _)| *a == action) {
+                Some((_, calls)) => calls.push(call),
+                None => groups.push((action, vec![call])),
+            }
+        }
+        for (action, calls) in groups {
+            out.extend(wrap(&format!("{action}:"), &calls, 76));
+        }
+        match spec.seccomp.report {
+            Some(ReportTo::Stderr) => out.push("every denial is reported on stderr".into()),
+            Some(ReportTo::Fd(fd)) => out.push(format!("every denial is reported to fd {fd}")),
+            None => {}
+        }
+    }
     if let Some(fd) = spec.seccomp.fd {
-        out.push(format!("program read from fd {fd}"));
+        out.push(format!("caller's program read from fd {fd}"));
     }
     for (i, p) in spec.seccomp.programs.iter().enumerate() {
-        out.push(format!("program {} from --add-seccomp-fd ({} instructions)", i + 1, p.len() / 8));
+        out.push(format!("caller's program {} from --add-seccomp-fd ({} instructions)", i + 1, p.len() / 8));
     }
     if out.is_empty() {
         out.push("none".into());
     }
     out
+}
+
+/// `head` then the items, comma-separated, in lines of at most `width`
+/// characters (continuation lines indented).
+fn wrap(head: &str, items: &[String], width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = format!("  {head}");
+    for (i, item) in items.iter().enumerate() {
+        let sep = if i + 1 < items.len() { "," } else { "" };
+        if line.len() + 1 + item.len() + sep.len() > width && line.trim_start() != head {
+            lines.push(line);
+            line = "     ".to_string();
+        }
+        line.push(' ');
+        line.push_str(item);
+        line.push_str(sep);
+    }
+    lines.push(line);
+    lines
 }
 
 /// A labelled block: the first line after the label, the rest indented.

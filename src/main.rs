@@ -1,10 +1,16 @@
 //! The `sandwrap` command: parse, run, exit with the command's status.
 
+#![no_main]
+
 use std::ffi::OsString;
 
 use sandwrap::cli::{self, CliError, Outcome};
 
-fn main() {
+/// Entered straight from the C runtime: std's start-up (stack-guard probing
+/// through /proc/self/maps, SIGSEGV handlers) is not on the launch path.
+/// `std::env::args_os` still works (glibc hands argv to std at load time).
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let argv0 = argv.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_else(|| "sandwrap".into());
     let code = match cli::parse_args(&argv) {
@@ -36,5 +42,7 @@ fn main() {
             1
         }
     };
-    std::process::exit(code);
+    // Without std's runtime nothing flushes stdout at exit for us.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    code
 }

@@ -4,7 +4,7 @@
 use clap::{Arg, ArgAction, Command, ValueHint};
 
 use super::capnames::CAP_NAMES;
-use super::table::{OPTIONS, OptDef};
+use super::table::{OPTIONS, OptDef, Section};
 
 /// Width of the option column in `--help`, as bwrap lays it out.
 const COLUMN: usize = 33;
@@ -22,7 +22,8 @@ pub fn usage_text(argv0: &str) -> String {
         let pad = COLUMN.saturating_sub(left.len()).max(1);
         out.push_str(&left);
         out.push_str(&" ".repeat(pad));
-        out.push_str(o.help);
+        // Continuation lines start in the help column, as in bwrap.
+        out.push_str(&o.help.replace('\n', &format!("\n{}", " ".repeat(COLUMN))));
         out.push('\n');
     }
     out
@@ -37,6 +38,21 @@ fn value_hint(o: &OptDef, metavar: &str) -> ValueHint {
     }
 }
 
+/// The man page's headings, named like bwrap's own man page groups options.
+fn heading(section: Section) -> &'static str {
+    match section {
+        Section::General => "General options",
+        Section::Namespaces => "Namespace options",
+        Section::Environment => "Environment options",
+        Section::Monitoring => "Monitoring options",
+        Section::Filesystem => "Filesystem options",
+        Section::Lockdown => "Lockdown options",
+        Section::Landlock => "Landlock options",
+        Section::Seccomp => "Seccomp options",
+        Section::Profiles => "Profile options",
+    }
+}
+
 /// The interface as a clap `Command`. sandwrap does not parse with clap
 /// (bwrap's grammar is stricter: no `--opt=value`, order matters); clap
 /// renders the man page and the completions from this.
@@ -45,15 +61,24 @@ pub fn clap_command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .about("A rootless, bubblewrap-compatible Linux sandbox")
         .long_about(
-            "sandwrap runs COMMAND in new Linux namespaces with a root filesystem built \
-             from the options, in command-line order, exactly as bubblewrap (bwrap) does. \
-             It is never setuid: an unprivileged caller always gets a user namespace.",
+            "sandwrap runs COMMAND in new Linux namespaces, with a root filesystem built \
+             from an empty tmpfs by the filesystem options, in command-line order. It \
+             accepts bubblewrap's (bwrap's) command line and reproduces its behaviour and \
+             messages, so it can stand in for bwrap under tools such as Flatpak.\n\
+             \n\
+             Options are read left to right and each takes its values as separate words \
+             (there is no --opt=value form). Option parsing stops at the first word that \
+             does not start with a dash, or after --. Options can also be read, \
+             NUL-separated, from a file descriptor with --args.\n\
+             \n\
+             sandwrap is never setuid: when run by an unprivileged user it always creates \
+             a user namespace, mapping the caller's uid and gid (or --uid and --gid).",
         )
         .override_usage("sandwrap [OPTIONS...] [--] COMMAND [ARGS...]")
         .disable_help_flag(true)
         .disable_version_flag(true);
     for o in OPTIONS {
-        let mut arg = Arg::new(o.name).long(o.name).help(o.help);
+        let mut arg = Arg::new(o.name).long(o.name).help(o.help.replace('\n', " ")).help_heading(heading(o.section));
         if o.args.is_empty() {
             arg = arg.action(ArgAction::SetTrue);
         } else {
@@ -71,12 +96,19 @@ pub fn clap_command() -> Command {
                 names.push("ALL");
                 arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names)).hide_possible_values(true);
             }
+            if o.name == "profile" {
+                // Completions offer the built-ins; a FILE is typed as a path.
+                let names: Vec<&'static str> = super::profile::BUILTINS.iter().map(|(n, _)| *n).collect();
+                arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names));
+            }
         }
         cmd = cmd.arg(arg);
     }
     cmd.arg(
         Arg::new("COMMAND")
             .help("The command to run in the sandbox, and its arguments")
+            .help_heading("Arguments")
+            .required(true)
             .num_args(1..)
             .trailing_var_arg(true)
             .value_hint(ValueHint::CommandWithArguments),

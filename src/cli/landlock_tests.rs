@@ -13,6 +13,7 @@ fn ctx() -> ParseContext<'static> {
         read_fd: Box::new(|_| Ok(Vec::new())),
         userns_available: Box::new(|| true),
         cgroupns_available: Box::new(|| true),
+        check_label: Box::new(|_| Ok(())),
     }
 }
 

@@ -4,6 +4,7 @@
 //! interface; `--help`, the man page and the completions are derived from it.
 
 mod capnames;
+mod cnum;
 mod explain;
 mod help;
 #[cfg(test)]
@@ -14,7 +15,7 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 
 pub use capnames::{CAP_NAMES, parse_cap};
@@ -58,6 +59,17 @@ pub struct ParseContext<'a> {
     pub userns_available: Box<dyn Fn() -> bool + 'a>,
     /// Whether `--unshare-cgroup-try` can create a cgroup namespace.
     pub cgroupns_available: Box<dyn Fn() -> bool + 'a>,
+    /// bwrap's `die_unless_label_valid` for `--exec-label`/`--file-label`.
+    pub check_label: Box<dyn Fn(&OsStr) -> Result<(), LabelError> + 'a>,
+}
+
+/// Why a security label was refused.
+#[derive(Debug)]
+pub enum LabelError {
+    /// No SELinux: `labeling not supported on this system`.
+    Unsupported,
+    /// The kernel refused it: `invalid label X: <strerror>`.
+    Invalid(std::io::Error),
 }
 
 impl<'a> ParseContext<'a> {
@@ -70,6 +82,7 @@ impl<'a> ParseContext<'a> {
             read_fd: Box::new(read_fd_to_end),
             userns_available: Box::new(userns_available),
             cgroupns_available: Box::new(|| std::path::Path::new("/proc/self/ns/cgroup").exists()),
+            check_label: Box::new(check_selinux_label),
         }
     }
 }
@@ -87,6 +100,25 @@ fn read_fd_to_end(fd: RawFd) -> std::io::Result<Vec<u8>> {
     let mut data = Vec::new();
     file.read_to_end(&mut data)?;
     Ok(data)
+}
+
+/// libselinux's `is_selinux_enabled` then `security_check_context`: the
+/// label, NUL-terminated, is written to selinuxfs, which refuses invalid ones.
+fn check_selinux_label(label: &OsStr) -> Result<(), LabelError> {
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let selinuxfs = std::path::Path::new("/sys/fs/selinux");
+    if !selinuxfs.join("enforce").exists() {
+        return Err(LabelError::Unsupported);
+    }
+    let mut data = label.as_bytes().to_vec();
+    data.push(0);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(selinuxfs.join("context"))
+        .and_then(|mut f| f.write_all(&data))
+        .map_err(LabelError::Invalid)
 }
 
 /// bwrap's probe for `--unshare-user-try`.

@@ -7,9 +7,10 @@ use std::os::fd::RawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
-use super::capnames::parse_cap;
+use super::capnames::{CapWord, parse_cap_word};
+use super::cnum::{self, SizeError};
 use super::table::{self, Action, OptDef};
-use super::{CliError, Outcome, ParseContext, profile};
+use super::{CliError, LabelError, Outcome, ParseContext, profile};
 use crate::landlock::ports::{parse_ports, parse_scopes};
 use crate::seccomp::{self, Action as SeccompAction};
 use crate::spec::{BindMode, CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, ReportTo, Spec};
@@ -137,6 +138,9 @@ impl Parser<'_, '_> {
                     return Err(self.error(format!("Unknown option {}", words[i].to_string_lossy())));
                 }
             };
+            if def.action == Action::Args && in_args_file {
+                return Err(self.error("--args not supported in arguments file"));
+            }
             let nargs = def.args.len();
             if words.len() - i - 1 < nargs {
                 return Err(self.error(missing_value(def)));
@@ -152,9 +156,6 @@ impl Parser<'_, '_> {
                 Action::Help => return Ok(Step::Early(Outcome::Help)),
                 Action::Version => return Ok(Step::Early(Outcome::Version)),
                 Action::Args => {
-                    if in_args_file {
-                        return Err(self.error("--args not supported in arguments file"));
-                    }
                     let fd = self.fd(&values[0])?;
                     let data = (self.ctx.read_fd)(fd)
                         .map_err(|e| self.error(format!("Can't read --args data: {}", os_error(&e))))?;
@@ -212,24 +213,40 @@ impl Parser<'_, '_> {
     }
 
     fn fd(&self, word: &OsStr) -> Result<RawFd, CliError> {
-        parse_nonneg(word)
-            .and_then(|n| RawFd::try_from(n).ok())
+        cnum::c_int_nonneg(word.as_bytes())
             .ok_or_else(|| self.error(format!("Invalid fd: {}", word.to_string_lossy())))
     }
 
+    /// A uid or gid: bwrap parses it like an fd, so it is below 2^31.
     fn id(&self, word: &OsStr, what: &str) -> Result<u32, CliError> {
-        parse_nonneg(word)
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|&n| n != u32::MAX)
+        cnum::c_int_nonneg(word.as_bytes())
+            .map(|n| n as u32)
             .ok_or_else(|| self.error(format!("Invalid {what}: {}", word.to_string_lossy())))
     }
 
     fn octal(&self, word: &OsStr, option: &str) -> Result<u32, CliError> {
-        let s = word.to_str().unwrap_or("");
-        u32::from_str_radix(s, 8)
-            .ok()
-            .filter(|&n| !s.is_empty() && !s.starts_with(['+', '-']) && n <= 0o7777)
+        cnum::c_octal_mode(word.as_bytes())
             .ok_or_else(|| self.error(format!("--{option} takes an octal argument <= 07777")))
+    }
+
+    /// bwrap validates labels while parsing.
+    fn label(&self, word: &OsStr) -> Result<(), CliError> {
+        match (self.ctx.check_label)(word) {
+            Ok(()) => Ok(()),
+            Err(LabelError::Unsupported) => Err(self.error("labeling not supported on this system")),
+            Err(LabelError::Invalid(e)) => {
+                Err(self.error(format!("invalid label {}: {}", word.to_string_lossy(), os_error(&e))))
+            }
+        }
+    }
+
+    /// bwrap edits its own environment while parsing, so a name glibc's
+    /// setenv/unsetenv refuses (empty, or containing '=') is fatal at once.
+    fn env_name(&self, name: &OsStr, call: &str) -> Result<(), CliError> {
+        if name.is_empty() || name.as_bytes().contains(&b'=') {
+            return Err(self.error(format!("{call} failed")));
+        }
+        Ok(())
     }
 
     fn take_perms(&mut self) -> Option<u32> {
@@ -301,8 +318,14 @@ impl Parser<'_, '_> {
                 self.spec.chdir = Some(path(0));
             }
             Action::Clearenv => self.spec.env.push(EnvOp::Clear),
-            Action::Setenv => self.spec.env.push(EnvOp::Set(v[0].clone(), v[1].clone())),
-            Action::Unsetenv => self.spec.env.push(EnvOp::Unset(v[0].clone())),
+            Action::Setenv => {
+                self.env_name(&v[0], "setenv")?;
+                self.spec.env.push(EnvOp::Set(v[0].clone(), v[1].clone()));
+            }
+            Action::Unsetenv => {
+                self.env_name(&v[0], "unsetenv")?;
+                self.spec.env.push(EnvOp::Unset(v[0].clone()));
+            }
             Action::LockFile => self.spec.lock_files.push(path(0)),
             Action::SyncFd => {
                 self.spec.status.sync = Some(self.fd_last(self.spec.status.sync, &v[0], def)?);
@@ -334,10 +357,12 @@ impl Parser<'_, '_> {
             Action::ExecLabel => {
                 self.warn_repeat(self.spec.exec_label.is_some(), def);
                 self.spec.exec_label = Some(v[0].clone());
+                self.label(&v[0])?;
             }
             Action::FileLabel => {
                 self.warn_repeat(self.spec.file_label.is_some(), def);
                 self.spec.file_label = Some(v[0].clone());
+                self.label(&v[0])?;
             }
             Action::Proc => self.spec.ops.push(FsOp::Proc { dest: path(0) }),
             Action::Dev => self.spec.ops.push(FsOp::Dev { dest: path(0) }),
@@ -397,15 +422,14 @@ impl Parser<'_, '_> {
             Action::AsPid1 => self.spec.as_pid_1 = true,
             Action::CapAdd | Action::CapDrop => {
                 let add = action == Action::CapAdd;
-                let word = v[0].to_string_lossy();
-                let op = if word == "ALL" {
-                    if add { CapOp::AddAll } else { CapOp::DropAll }
-                } else {
-                    let cap = parse_cap(&word)
-                        .ok_or_else(|| self.error(format!("unknown cap: {word}")))?;
-                    if add { CapOp::Add(cap) } else { CapOp::Drop(cap) }
-                };
-                self.spec.caps.push(op);
+                let word = parse_cap_word(v[0].as_bytes())
+                    .ok_or_else(|| self.error(format!("unknown cap: {}", v[0].to_string_lossy())))?;
+                self.spec.caps.push(match (word, add) {
+                    (CapWord::All, true) => CapOp::AddAll,
+                    (CapWord::All, false) => CapOp::DropAll,
+                    (CapWord::Cap(c), true) => CapOp::Add(c),
+                    (CapWord::Cap(c), false) => CapOp::Drop(c),
+                });
             }
             Action::Perms => {
                 if self.pending.perms.is_some() {
@@ -532,24 +556,13 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    /// `--size` as `strtoull(…, 0)`: decimal, `0x` hex or leading-0 octal,
-    /// starting with a digit, non-zero, at most SIZE_MAX/2.
     fn size(&self, word: &OsStr) -> Result<u64, CliError> {
-        let s = word.to_str().unwrap_or("");
-        let parsed = if !s.starts_with(|c: char| c.is_ascii_digit()) {
-            None
-        } else if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-            u64::from_str_radix(hex, 16).ok()
-        } else if s.len() > 1 && s.starts_with('0') {
-            u64::from_str_radix(&s[1..], 8).ok()
-        } else {
-            s.parse::<u64>().ok()
-        };
-        match parsed {
-            Some(n) if n > 0 && n <= u64::MAX / 2 => Ok(n),
-            Some(n) if n > 0 => Err(self.error(format!("--size (for tmpfs) is limited to {}", u64::MAX / 2))),
-            _ => Err(self.error("--size takes a non-zero number of bytes")),
-        }
+        cnum::c_size(word.as_bytes()).map_err(|e| match e {
+            SizeError::NotANumber => self.error("--size takes a non-zero number of bytes"),
+            SizeError::TooLarge => {
+                self.error(format!("--size (for tmpfs) is limited to {}", cnum::MAX_TMPFS_BYTES))
+            }
+        })
     }
 
     /// Checks made after parsing, in bwrap's order.
@@ -634,21 +647,18 @@ fn command_basename(words: &[OsString]) -> Option<String> {
     (!base.is_empty() && base != "." && base != "..").then(|| base.to_string())
 }
 
-/// A whole-string base-10 number ≥ 0, as bwrap's `strtol` checks it.
-fn parse_nonneg(word: &OsStr) -> Option<u64> {
-    let s = word.to_str()?;
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
+/// The words of an `--args` payload as bwrap splits it: each ends at a NUL
+/// or at the end of the data, so one trailing NUL adds no word but `"\0"`
+/// alone is one empty word (which ends the payload's options).
 fn split_nul(data: &[u8]) -> Vec<OsString> {
-    let data = data.strip_suffix(b"\0").unwrap_or(data);
-    if data.is_empty() {
-        return Vec::new();
+    let mut words = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        words.push(OsString::from_vec(rest[..end].to_vec()));
+        rest = rest.get(end + 1..).unwrap_or(&[]);
     }
-    data.split(|&b| b == 0).map(|w| OsString::from_vec(w.to_vec())).collect()
+    words
 }
 
 /// The `strerror` text of an I/O error, without Rust's " (os error N)".
@@ -672,6 +682,7 @@ mod seccomp_option_tests {
             read_fd: Box::new(|_| Ok(Vec::new())),
             userns_available: Box::new(|| true),
             cgroupns_available: Box::new(|| true),
+            check_label: Box::new(|_| Ok(())),
         }
     }
 

@@ -111,6 +111,7 @@ pub struct OptDef {
     pub name: &'static str,
     /// Names of the values that follow, each its own word.
     pub args: &'static [&'static str],
+    /// One line per `\n`, broken where bwrap's `--help` breaks it.
     pub help: &'static str,
     pub action: Action,
     pub section: Section,
@@ -172,7 +173,7 @@ pub const OPTIONS: &[OptDef] = &[
     opt("ro-bind-fd", &["FD", "DEST"], A::BindFd(true), Filesystem, "Bind open directory or path fd read-only on DEST"),
     opt("remount-ro", &["DEST"], A::RemountRo, Filesystem, "Remount DEST as readonly; does not recursively remount"),
     opt("overlay-src", &["SRC"], A::OverlaySrc, Filesystem, "Read files from SRC in the following overlay"),
-    opt("overlay", &["RWSRC", "WORKDIR", "DEST"], A::Overlay, Filesystem, "Mount overlayfs on DEST, with RWSRC as the host path for writes and WORKDIR an empty directory on the same filesystem as RWSRC"),
+    opt("overlay", &["RWSRC", "WORKDIR", "DEST"], A::Overlay, Filesystem, "Mount overlayfs on DEST, with RWSRC as the host path for writes and\nWORKDIR an empty directory on the same filesystem as RWSRC"),
     opt("tmp-overlay", &["DEST"], A::TmpOverlay, Filesystem, "Mount overlayfs on DEST, with writes going to an invisible tmpfs"),
     opt("ro-overlay", &["DEST"], A::RoOverlay, Filesystem, "Mount overlayfs read-only on DEST"),
     opt("exec-label", &["LABEL"], A::ExecLabel, Lockdown, "Exec label for the sandbox"),
@@ -225,6 +226,14 @@ pub const OPTIONS: &[OptDef] = &[
     opt("ro-bind-as-host", &["PATH"], A::RoBindAsHost, Filesystem, "Reproduce host PATH: a symlink stays a symlink, else bind it read-only; skip if missing"),
     opt("bind-mkdir", &["SRC", "DEST"], A::BindMkdir, Filesystem, "Equal to --bind, creating host directory SRC (mode 0700) if missing"),
 ];
+
+/// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
+/// come first in the table; sandwrap's additions follow.
+pub const BWRAP_OPTION_COUNT: usize = 68;
+
+pub fn bwrap_options() -> &'static [OptDef] {
+    &OPTIONS[..BWRAP_OPTION_COUNT]
+}
 
 /// Look an option up by its full name, including the leading `--`.
 pub fn lookup(word: &str) -> Option<&'static OptDef> {

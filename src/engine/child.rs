@@ -1,7 +1,7 @@
 //! The sandbox's first process: enters the id maps, builds the new root,
 //! then becomes pid 1 (reaper) and forks the command, or execs it directly.
 
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -20,6 +20,8 @@ pub struct ChildCtx {
     pub status_report: Option<RawFd>,
     pub go: Option<RawFd>,
     pub sigset: libc::sigset_t,
+    /// Highest capability number, read before /proc may be gone.
+    pub last_cap: u8,
     /// `--fallback landlock`: no namespaces were created; skip everything
     /// that builds or enters them.
     pub fallback: bool,
@@ -67,11 +69,20 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         return run(spec, ctx, old_umask);
     }
     if let Some(go) = ctx.go {
-        // An outside helper writes our id maps; the supervisor says when.
+        // The supervisor has reported us (and, with --userns-block-fd, an
+        // outside helper has written our id maps).
         let mut b = [0u8; 1];
         let _ = sys::read_some(go, &mut b);
-    } else if spec.namespaces.user {
-        userns::write_maps(&ctx.ids.first, true)?;
+    }
+    // The nested maps are written after the pivot, through the host's
+    // procfs: the sandbox's own /proc may be missing or read-only.
+    let proc = if spec.namespaces.user {
+        Some(sys::openat(libc::AT_FDCWD, Path::new("/proc"), libc::O_PATH | libc::O_DIRECTORY, 0).context("Can't open /proc")?)
+    } else {
+        None
+    };
+    if let Some(proc) = proc.as_ref().filter(|_| spec.status.userns_block.is_none()) {
+        userns::write_maps(&ctx.ids.first, true, proc.as_fd())?;
     }
 
     // SAFETY: umask has no failure mode.
@@ -103,9 +114,10 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     if let Some(fd) = spec.join.userns2 {
         sys::setns(fd, libc::CLONE_NEWUSER, "userns2").context("Setting userns2 failed")?;
     }
-    if let Some(nested) = &ctx.ids.nested {
-        userns::enter_nested(nested)?;
+    if let (Some(nested), Some(proc)) = (&ctx.ids.nested, &proc) {
+        userns::enter_nested(nested, proc.as_fd())?;
     }
+    drop(proc);
     if spec.disable_userns || spec.assert_userns_disabled {
         // SAFETY: plain syscall; success is the failure we check for.
         if unsafe { libc::unshare(libc::CLONE_NEWUSER) } == 0 {
@@ -121,11 +133,14 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
 fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::convert::Infallible> {
     let prepared = exec::prepare(spec, ctx, old_umask)?;
     if spec.needs_reaper() {
+        // Locked before the fork (fcntl locks stay with the process that
+        // becomes pid 1), so they are held before the command starts.
+        let locks = init::take_locks(spec)?;
         // SAFETY: single-threaded; the child only runs our own code then execs.
         match unsafe { libc::fork() } {
             -1 => bail!("Can't fork for pid 1: {}", crate::errno_text(errno())),
             0 => exec::run_command(spec, ctx, &prepared),
-            cmd => init::reap(spec, ctx, &prepared, cmd),
+            cmd => init::reap(spec, ctx, &prepared, cmd, locks),
         }
     } else {
         exec::run_command(spec, ctx, &prepared)

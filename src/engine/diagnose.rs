@@ -119,12 +119,12 @@ pub fn diagnose(f: &Facts) -> Diagnosis {
 
 /// One extra sentence naming the cause found on this host, if any (for the
 /// clone error, which keeps bwrap's wording before it).
-pub fn userns_hint() -> String {
-    let dg = diagnose(&facts(libc::EPERM));
+pub fn userns_hint(errno: i32) -> String {
+    let dg = diagnose(&facts(errno));
     if dg.cause.starts_with("the kernel refused") {
         return String::new();
     }
-    format!("\nHint: {}; {}.", dg.cause, dg.fix)
+    format!("\nHint: {}; {}. Or add --fallback landlock to run without namespaces, confined by landlock.", dg.cause, dg.fix)
 }
 
 #[cfg(test)]

@@ -147,13 +147,28 @@ fn install_own(own: &super::seccomp::OwnFilter, sock: Option<i32>) -> Result<()>
     Ok(())
 }
 
-fn set_ids(uid: u32, gid: u32) -> Result<()> {
+/// The ids to switch to before exec, as bwrap decides: none when an outside
+/// helper wrote the maps (--userns-block-fd); with --userns only an explicit
+/// --uid/--gid other than the caller's; otherwise the sandbox ids.
+fn target_ids(spec: &Spec, caller: (u32, u32)) -> (Option<u32>, Option<u32>) {
+    if spec.status.userns_block.is_some() {
+        (None, None)
+    } else if spec.join.userns.is_some() {
+        (spec.uid.filter(|&u| u != caller.0), spec.gid.filter(|&g| g != caller.1))
+    } else {
+        (Some(spec.uid.unwrap_or(caller.0)), Some(spec.gid.unwrap_or(caller.1)))
+    }
+}
+
+fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
     // SAFETY: plain id syscalls.
     unsafe {
-        if libc::getgid() != gid && libc::setresgid(gid, gid, gid) != 0 {
-            bail!("unable to switch to gid {gid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        if let Some(gid) = gid.filter(|&g| libc::getgid() != g) {
+            if libc::setresgid(gid, gid, gid) != 0 {
+                bail!("unable to switch to gid {gid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+            }
         }
-        if libc::getuid() != uid {
+        if let Some(uid) = uid.filter(|&u| libc::getuid() != u) {
             libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0);
             if libc::setresuid(uid, uid, uid) != 0 {
                 bail!("unable to switch to uid {uid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
@@ -188,11 +203,10 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
     }
     // Without a user namespace (fallback) the command keeps the caller's
     // ids and gets no capabilities.
-    let (uid, gid) = if ctx.fallback { ctx.caller } else { (spec.uid.unwrap_or(ctx.caller.0), spec.gid.unwrap_or(ctx.caller.1)) };
+    let (uid, gid) = if ctx.fallback { (None, None) } else { target_ids(spec, ctx.caller) };
     set_ids(uid, gid)?;
-    let last = caps::last_cap();
-    let keep = if ctx.fallback { 0 } else { spec.resolve_caps(0, last) };
-    caps::apply(keep, last)?;
+    let keep = if ctx.fallback { 0 } else { spec.resolve_caps(0, ctx.last_cap) };
+    caps::apply(keep, ctx.last_cap)?;
     sys::prctl(libc::PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE").context("can't set dumpable")?;
     if let Some(soft) = super::saved_nofile_limit(None) {
         let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

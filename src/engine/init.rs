@@ -12,21 +12,14 @@ use super::exec::Prepared;
 use super::{caps, exit_code, report, signals, sys};
 use crate::spec::Spec;
 
-pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t) -> ! {
-    let locks = match take_locks(spec) {
-        Ok(l) => l,
-        Err(e) => {
-            report(spec.level_prefix, &e);
-            // SAFETY: killing our own child before giving up.
-            unsafe { libc::kill(cmd, libc::SIGKILL) };
-            super::exit_now(1);
-        }
-    };
+/// `locks`: the `--lock-file` locks, taken by this process before it forked
+/// the command.
+pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, locks: Vec<OwnedFd>) -> ! {
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
     keep.extend(ctx.status_report);
     keep.extend(spec.status.sync);
     sys::close_fds_except(&keep);
-    let _ = caps::drop_all(caps::last_cap());
+    let _ = caps::drop_all(ctx.last_cap);
     let own = ctx.own_seccomp.as_ref().map(|o| super::seccomp::install(&o.pid1, false).map(drop));
     if let Err(e) = own.unwrap_or(Ok(())).and_then(|()| super::exec::install_seccomp(&prepared.seccomp)) {
         report(spec.level_prefix, &e);
@@ -52,7 +45,7 @@ pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t) 
 }
 
 /// `--lock-file`: a shared (read) lock on each file for the sandbox's lifetime.
-fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
+pub fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
     let mut out = Vec::new();
     for path in &spec.lock_files {
         let fd = sys::openat(libc::AT_FDCWD, path, libc::O_RDONLY, 0)

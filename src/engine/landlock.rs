@@ -22,6 +22,23 @@ pub struct Enforcement {
     summary: Vec<String>,
 }
 
+/// Caps the ABI used, to exercise the older-kernel paths on a new kernel.
+/// It can only lower what is enforced, and every shortfall is reported.
+const ABI_MAX_VAR: &str = "SANDWRAP_LANDLOCK_ABI_MAX";
+
+/// The ABI to plan for: the kernel's, lowered by `SANDWRAP_LANDLOCK_ABI_MAX`;
+/// with the reason when it is 0.
+fn usable_abi() -> (u32, String) {
+    let (abi, why) = kernel_abi();
+    let cap = std::env::var(ABI_MAX_VAR).ok().and_then(|v| v.parse::<u32>().ok());
+    match cap {
+        Some(cap) if cap < abi => {
+            (cap, format!("{ABI_MAX_VAR}={cap} limits landlock to ABI {cap} (the kernel has {abi})"))
+        }
+        _ => (abi, why.to_string()),
+    }
+}
+
 /// The kernel's landlock ABI (0: none), and why there is none.
 pub fn kernel_abi() -> (u32, &'static str) {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_ulong = 1;
@@ -113,13 +130,16 @@ pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enf
     for lost in &policy.lost {
         rep.shortfall(&format!("--fallback landlock: {lost}"))?;
     }
-    let (abi, why) = kernel_abi();
+    let (abi, why) = usable_abi();
+    if abi > 0 && !why.is_empty() {
+        super::warn(spec.level_prefix, &format!("warning: landlock: {why}"));
+    }
     if abi == 0 && mode == Mode::Fallback {
         bail!("--fallback landlock: {why}; refusing to run the command unconfined");
     }
     let plan = Plan::new(&policy, abi);
     for s in &plan.shortfalls {
-        let s = if abi == 0 { format!("{s}: {why}") } else { s.clone() };
+        let s = if abi == 0 { format!("landlock is not available ({why}): nothing is restricted by it") } else { s.clone() };
         rep.shortfall(&format!("landlock: {s}"))?;
     }
     for n in &plan.notes {

@@ -79,9 +79,12 @@ fn clone_error(spec: &Spec, e: sys::SysError) -> anyhow::Error {
         ),
         libc::EPERM if spec.namespaces.user => anyhow!(
             "No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces. On e.g. debian this can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.{}",
-            diagnose::userns_hint()
+            diagnose::userns_hint(libc::EPERM)
         ),
-        libc::ENOSPC => anyhow!("Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)"),
+        libc::ENOSPC => anyhow!(
+            "Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC){}",
+            if spec.namespaces.user { diagnose::userns_hint(libc::ENOSPC) } else { String::new() }
+        ),
         errno => anyhow!("Creating new namespace failed: {}", crate::errno_text(errno)),
     }
 }
@@ -127,10 +130,11 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         None => None,
     };
     let status_pipe = if spec.needs_reaper() { Some(sys::pipe()?) } else { None };
-    let go_pipe = match spec.status.userns_block {
-        Some(_) => Some(sys::pipe()?),
-        None => None,
-    };
+    // The child waits for "go" until its namespaces have been reported (so
+    // the report is complete even when setup fails at once) and, with
+    // --userns-block-fd, until an outside helper has written its id maps.
+    let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
+    let go_pipe = if reports || spec.status.userns_block.is_some() { Some(sys::pipe()?) } else { None };
     // Compiled once, here, before the clone; the sandbox only installs it.
     let own_seccomp = seccomp::build(spec)?;
     let listener_channel = match &own_seccomp {
@@ -159,6 +163,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
         sigset,
+        last_cap: super::caps::last_cap(),
         fallback,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
@@ -203,9 +208,11 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
             write_status(fd, &status::status_line(&info))?;
         }
     }
-    if let (Some(fd), Some(go)) = (spec.status.userns_block, &go_w) {
+    if let Some(fd) = spec.status.userns_block {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd, &mut b);
+    }
+    if let Some(go) = &go_w {
         let _ = sys::write_all(go.as_raw_fd(), b"g");
     }
     drop(go_w);

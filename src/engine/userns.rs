@@ -5,6 +5,7 @@
 //! namespaces): then it maps the caller to 0 and a nested namespace maps
 //! the sandbox ids onto that 0 after setup.
 
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -45,26 +46,32 @@ pub fn plan(caller: (u32, u32), sandbox: (u32, u32), nest: bool) -> IdPlan {
 
 /// Write this process's maps (it must have just entered a new user
 /// namespace). `deny_setgroups` is required for an unprivileged writer.
-pub fn write_maps(map: &IdMap, deny_setgroups: bool) -> Result<()> {
+/// `proc` is a procfs directory (the host's, opened before the pivot: the
+/// sandbox's own /proc may be missing or read-only).
+pub fn write_maps(map: &IdMap, deny_setgroups: bool, proc: BorrowedFd<'_>) -> Result<()> {
     if deny_setgroups {
-        match sys::write_file(Path::new("/proc/self/setgroups"), b"deny") {
+        match write_proc(proc, "self/setgroups", "deny") {
             Err(e) if e.errno != libc::ENOENT => return Err(e).context("error writing to setgroups"),
             _ => {}
         }
     }
-    sys::write_file(Path::new("/proc/self/uid_map"), format!("{} {} 1\n", map.uid_inside, map.uid_outside).as_bytes())
-        .context("setting up uid map")?;
-    sys::write_file(Path::new("/proc/self/gid_map"), format!("{} {} 1\n", map.gid_inside, map.gid_outside).as_bytes())
-        .context("setting up gid map")?;
+    write_proc(proc, "self/uid_map", &format!("{} {} 1\n", map.uid_inside, map.uid_outside)).context("setting up uid map")?;
+    write_proc(proc, "self/gid_map", &format!("{} {} 1\n", map.gid_inside, map.gid_outside)).context("setting up gid map")?;
     Ok(())
+}
+
+fn write_proc(proc: BorrowedFd<'_>, name: &str, text: &str) -> std::result::Result<(), sys::SysError> {
+    let fd = sys::openat(proc.as_raw_fd(), Path::new(name), libc::O_WRONLY, 0)?;
+    sys::write_all(fd.as_raw_fd(), text.as_bytes())
+        .map_err(|errno| sys::SysError { call: format!("write /proc/{name}"), errno })
 }
 
 /// Enter a nested user namespace (and a mount namespace owned by it, which
 /// locks every mount made during setup: not even a capable command inside
 /// can remount a read-only bind writable) and map the sandbox ids there.
-pub fn enter_nested(map: &IdMap) -> Result<()> {
+pub fn enter_nested(map: &IdMap, proc: BorrowedFd<'_>) -> Result<()> {
     sys::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).context("unshare user ns")?;
-    write_maps(map, false)
+    write_maps(map, false, proc)
 }
 
 #[cfg(test)]

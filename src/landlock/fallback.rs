@@ -2,7 +2,7 @@
 //! filesystem option becomes the closest rule on the host's own paths, and
 //! every option that cannot be honoured is named.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::rights::Rights;
 use super::rules::{Need, Rule, describe, is_beneath, normalize};
@@ -54,14 +54,13 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
                 }
             }
             FsOp::Proc { .. } => {
-                if dest != PathBuf::from("/proc") {
+                if dest != Path::new("/proc") {
                     lost.push(format!("{what}: the host's /proc is used instead"));
                 }
-                lost.push(format!("{what}: the host's /proc shows every process (no pid namespace)"));
                 rules.push(Rule { path: "/proc".into(), rights: Rights::PROC, need: Need::Reported, origin: what });
             }
             FsOp::Dev { .. } => {
-                if dest != PathBuf::from("/dev") {
+                if dest != Path::new("/dev") {
                     lost.push(format!("{what}: the host's /dev is used instead"));
                 }
                 for node in DEV_NODES {
@@ -81,11 +80,17 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
             }
         }
     }
-    // A mount narrows what lies beneath it; rules only add up, so a
-    // narrower rule beneath a wider one narrows nothing.
+    // A read-only mount narrows what lies beneath it; rules only add up,
+    // so a rule without write rights beneath a writable one narrows nothing.
+    let writes = |r: Rights| r & !Rights::READ_EXEC;
     for (i, inner) in rules.iter().enumerate() {
+        // A rule for a single file only carries file rights.
+        let applicable = if Rights::FILE.contains(inner.rights) { Rights::FILE } else { Rights::ALL };
         let wider = rules.iter().enumerate().find(|(j, outer)| {
-            *j != i && outer.path != inner.path && is_beneath(&inner.path, &outer.path) && !inner.rights.contains(outer.rights)
+            *j != i
+                && outer.path != inner.path
+                && is_beneath(&inner.path, &outer.path)
+                && !(writes(outer.rights) & applicable & !inner.rights).is_empty()
         });
         if let Some((_, outer)) = wider {
             lost.push(format!(
@@ -159,11 +164,14 @@ mod tests {
     #[test]
     fn dev_and_proc_become_node_rules() {
         let (rules, lost) = host_rules(&[FsOp::Dev { dest: "/dev".into() }, FsOp::Proc { dest: "/proc".into() }]);
-        assert!(rules.iter().any(|r| r.path == PathBuf::from("/dev/null") && r.rights == Rights::ALL & Rights::FILE));
-        assert!(rules.iter().any(|r| r.path == PathBuf::from("/dev/pts")));
-        assert!(!rules.iter().any(|r| r.path == PathBuf::from("/dev")));
-        assert!(rules.iter().any(|r| r.path == PathBuf::from("/proc") && r.rights == Rights::PROC));
-        assert_eq!(lost.len(), 1);
+        assert!(rules.iter().any(|r| r.path == Path::new("/dev/null") && r.rights == Rights::ALL & Rights::FILE));
+        assert!(rules.iter().any(|r| r.path == Path::new("/dev/pts")));
+        assert!(!rules.iter().any(|r| r.path == Path::new("/dev")));
+        assert!(rules.iter().any(|r| r.path == Path::new("/proc") && r.rights == Rights::PROC));
+        assert!(lost.is_empty(), "{lost:?}");
+        // Device nodes beneath a read-only root are wider, not narrower.
+        let ops = [FsOp::Bind { src: "/".into(), dest: "/".into(), mode: BindMode::ReadOnly, allow_missing: false }, FsOp::Dev { dest: "/dev".into() }];
+        assert!(host_rules(&ops).1.is_empty());
     }
 
     #[test]

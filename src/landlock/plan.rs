@@ -106,7 +106,7 @@ pub struct Plan {
 }
 
 fn needs(what: &str, abi: u32, have: u32) -> String {
-    format!("{what} (needs landlock ABI {abi}, this kernel has {have})")
+    format!("{what} (needs landlock ABI {abi}, have ABI {have})")
 }
 
 impl Plan {
@@ -214,9 +214,7 @@ mod tests {
     use crate::spec::{BindMode, FsOp, LandlockAccess, LandlockRule};
 
     fn spec_with(ops: Vec<FsOp>) -> Spec {
-        let mut s = Spec::default();
-        s.ops = ops;
-        s
+        Spec { ops, ..Spec::default() }
     }
 
     #[test]

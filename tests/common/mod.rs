@@ -8,6 +8,9 @@
 //! where that user cannot reach (e.g. under /root).
 #![allow(dead_code)]
 
+mod procs;
+pub use procs::*;
+
 use std::ffi::OsStr;
 use std::os::unix::fs::{PermissionsExt, chown};
 use std::path::{Path, PathBuf};

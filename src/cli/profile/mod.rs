@@ -9,6 +9,7 @@
 
 mod convert;
 mod expand;
+pub mod man;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

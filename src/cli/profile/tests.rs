@@ -159,3 +159,10 @@ fn invalid_toml_names_the_line() {
     let e = load_text("a = 1\nb = [\n").unwrap_err();
     assert!(e.contains(":2: invalid TOML") || e.contains(":3: invalid TOML"), "{e}");
 }
+
+#[test]
+fn every_builtin_is_documented_for_the_man_page() {
+    let documented: Vec<&str> = man::BUILTIN_DOCS.iter().map(|(n, _)| *n).collect();
+    let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+    assert_eq!(documented, builtins);
+}

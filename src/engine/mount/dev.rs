@@ -20,7 +20,7 @@ const LINKS: [(&str, &str); 5] = [
 ];
 
 pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
-    mount_fs(root, dest, "tmpfs", &[("mode", "0755".into())], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, "Can't mount tmpfs on")?;
+    mount_fs(root, dest, None, "tmpfs", &[("mode", "0755".into())], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, "Can't mount tmpfs on")?;
     let shown = dest.display();
     for node in NODES {
         let host_path = Path::new("/dev").join(node);
@@ -39,10 +39,12 @@ pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
     sys::mkdirat(dir.as_fd(), Path::new("pts"), 0o755).map_err(|e| anyhow!("Can't create {shown}/devpts: {}", crate::errno_text(e.errno)))?;
     let pts = sys::openat(dir.as_raw_fd(), Path::new("pts"), libc::O_PATH | libc::O_DIRECTORY, 0)?;
     let opts = [("newinstance", String::new()), ("ptmxmode", "0666".into()), ("mode", "620".into())];
+    // bwrap names the devpts mount point by its path under /newroot.
+    let pts_shown = Path::new("/newroot").join(dest.strip_prefix("/").unwrap_or(dest)).join("pts");
     let devpts = new_fs("devpts", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC)
-        .map_err(|e| anyhow!("Can't mount devpts on {shown}/pts: {}", crate::errno_text(e.errno)))?;
+        .map_err(|e| anyhow!("Can't mount devpts on {}: {}", pts_shown.display(), crate::errno_text(e.errno)))?;
     sys::move_mount(devpts.as_fd(), pts.as_fd(), "devpts", &dest.join("pts"))
-        .map_err(|e| anyhow!("Can't mount devpts on {shown}/pts: {}", crate::errno_text(e.errno)))?;
+        .map_err(|e| anyhow!("Can't mount devpts on {}: {}", pts_shown.display(), crate::errno_text(e.errno)))?;
     sys::symlinkat(Path::new("pts/ptmx"), dir.as_fd(), Path::new("ptmx"))
         .map_err(|e| anyhow!("Can't make symlink at {shown}/ptmx: {}", crate::errno_text(e.errno)))?;
     // A terminal on stdout becomes /dev/console, as bwrap does it.

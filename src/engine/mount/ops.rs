@@ -39,20 +39,21 @@ fn fail(msg: &str, dest: &Path, e: SysError) -> anyhow::Error {
 }
 
 fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv<'_>) -> Result<()> {
-    let OpenedOp { op, sources, .. } = opened;
+    let OpenedOp { op, sources, tree, .. } = opened;
     match op {
         FsOp::Bind { src, dest, mode, .. } => {
             let src_fd = sources.into_iter().next().context("bind source missing")?;
-            bind(root, src_fd.as_fd(), &src.display().to_string(), dest, *mode)
+            let tree = tree.context("bind source tree missing")?;
+            bind_tree(root, src_fd.as_fd(), tree, &src.display().to_string(), dest, *mode, None)
         }
         FsOp::BindFd { fd, dest, read_only } => {
             if !sys::fd_is_open(*fd) {
                 bail!("Can't stat fd {fd}: {}", crate::errno_text(libc::EBADF));
             }
-            // SAFETY: the caller handed us this fd; we only borrow it here.
-            let src = unsafe { BorrowedFd::borrow_raw(*fd) };
+            let src = sources.into_iter().next().context("bind source missing")?;
             let mode = if *read_only { BindMode::ReadOnly } else { BindMode::ReadWrite };
-            bind(root, src, &format!("/proc/self/fd/{fd}"), dest, mode)
+            let tree = tree.context("bind source tree missing")?;
+            bind_tree(root, src.as_fd(), tree, &format!("/proc/self/fd/{fd}"), dest, mode, None)
         }
         FsOp::RemountRo { dest } => remount_ro(root, dest),
         FsOp::Tmpfs { dest, perms, size } => {
@@ -60,27 +61,29 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv<'_>) -> Resul
             if let Some(size) = size {
                 opts.push(("size", size.to_string()));
             }
-            mount_fs(root, dest, "tmpfs", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, "Can't mount tmpfs on")
+            let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+            mount_fs(root, dest, Some(perms.unwrap_or(0o755)), "tmpfs", &opts, attrs, "Can't mount tmpfs on")
         }
         FsOp::Mqueue { dest } => {
-            mount_fs(root, dest, "mqueue", &[], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV, "Can't mount mqueue on")
+            // bwrap mounts mqueue with no flags at all.
+            mount_fs(root, dest, None, "mqueue", &[], 0, "Can't mount mqueue on")
         }
         FsOp::Proc { dest } => proc(root, dest, env),
         FsOp::Dev { dest } => dev::mount_dev(root, dest),
         FsOp::Dir { dest, perms } => {
-            let (parent, name) = root.ensure_parents(dest, *perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+            let (parent, name) = root.ensure_parents(dest, Some(perms.unwrap_or(0o755))).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
             make_dir(&parent, &name, perms.unwrap_or(0o755)).map_err(|e| fail("Can't mkdir", dest, e))?;
             root.resolve_with(dest, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|e| fail("Can't mkdir", dest, e))?;
             Ok(())
         }
         FsOp::File { fd, dest, perms } => {
-            root.ensure_parents(dest, *perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+            root.ensure_parents(dest, Some(perms.unwrap_or(0o666))).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
             let file = root
                 .resolve_with(dest, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, perms.unwrap_or(0o666))
                 .map_err(|e| fail("Can't create file", dest, e))?;
             copy_fd(*fd, file.as_raw_fd()).map_err(|e| fail("Can't write data to file", dest, e))
         }
-        FsOp::BindData { fd, dest, perms, read_only } => bind_data(root, *fd, dest, perms.unwrap_or(0o600), *read_only, env),
+        FsOp::BindData { fd, dest, perms, read_only } => bind_data(root, *fd, dest, *perms, *read_only, env),
         FsOp::Symlink { target, dest } => symlink(root, target, dest),
         FsOp::Chmod { path, perms } => {
             let what = format!("Can't chmod {} {}", c_octal(*perms), path.display());
@@ -103,11 +106,11 @@ fn make_dir(parent: &OwnedFd, name: &Path, mode: u32) -> std::result::Result<(),
 /// Create what a mount needs to land on: a directory for a directory source,
 /// an empty file (0444) otherwise. An existing destination is used as is
 /// (a symlink is followed, inside the root).
-fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool) -> Result<()> {
+fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool, perms: Option<u32>) -> Result<()> {
     if root.resolve(dest).is_ok() {
         return Ok(());
     }
-    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    let (parent, name) = root.ensure_parents(dest, perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if is_dir {
         make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))
     } else {
@@ -131,11 +134,25 @@ fn attrs_for(mode: BindMode) -> u64 {
 /// for `--dev-bind`) and read-only (`--ro-bind`) set on every submount in
 /// one `mount_setattr(AT_RECURSIVE)` on the still-detached copy.
 pub fn bind(root: &mut NewRoot, src: BorrowedFd<'_>, shown_src: &str, dest: &Path, mode: BindMode) -> Result<()> {
+    let tree = sys::open_tree_clone(src, Path::new(shown_src));
+    bind_tree(root, src, tree, shown_src, dest, mode, None)
+}
+
+/// `bind` with the source's mount tree already cloned (`tree`).
+pub fn bind_tree(
+    root: &mut NewRoot,
+    src: BorrowedFd<'_>,
+    tree: std::result::Result<OwnedFd, SysError>,
+    shown_src: &str,
+    dest: &Path,
+    mode: BindMode,
+    parent_perms: Option<u32>,
+) -> Result<()> {
     let st = sys::fstat(src).map_err(|e| anyhow!("Can't get type of source {shown_src}: {}", crate::errno_text(e.errno)))?;
     let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-    make_mount_point(root, dest, is_dir)?;
+    make_mount_point(root, dest, is_dir, parent_perms)?;
     let what = || format!("Can't bind mount {shown_src} on {}", dest.display());
-    let tree = sys::open_tree_clone(src, Path::new(shown_src)).map_err(|e| anyhow!("{}: {e}", what()))?;
+    let tree = tree.map_err(|e| anyhow!("{}: {e}", what()))?;
     sys::mount_setattr(tree.as_fd(), true, attrs_for(mode), dest).map_err(|e| anyhow!("{}: {e}", what()))?;
     attach(root, tree, dest, &what)
 }
@@ -159,8 +176,9 @@ fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
     let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
     match sys::mount_setattr(fd.as_fd(), false, attrs, dest) {
         Ok(()) => Ok(()),
-        // Not the root of a mount: remount the mount that holds it, keeping
-        // the flags it has (locked ones cannot be cleared anyway).
+        // Retry with a legacy remount, keeping the flags the mount has
+        // (locked ones cannot be cleared anyway); EINVAL there means DEST
+        // is not a mount point, which bwrap refuses too.
         Err(e) if e.errno == libc::EINVAL => {
             // SAFETY: zeroed statvfs is a valid out-parameter.
             let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
@@ -168,21 +186,35 @@ fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
             let flags = if unsafe { libc::fstatvfs(fd.as_raw_fd(), &mut vfs) } == 0 { vfs.f_flag } else { 0 };
             let keep = flags & (libc::ST_NOEXEC | libc::ST_NOATIME | libc::ST_NODIRATIME | libc::ST_RELATIME);
             let ms = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | keep as libc::c_ulong;
-            sys::mount(None, &sys::fd_path(fd.as_fd()), None, ms, None)
-                .map_err(|e| anyhow!("{what}: Unable to remount destination \"{}\" with correct flags: {}", dest.display(), crate::errno_text(e.errno)))
+            sys::mount(None, &sys::fd_path(fd.as_fd()), None, ms, None).map_err(|e| match e.errno {
+                // Not a mount point at all: bwrap's wording.
+                libc::EINVAL => anyhow!("{what}: Unable to find \"{}\" in mount table", dest.display()),
+                errno => anyhow!("{what}: Unable to remount destination \"{}\" with correct flags: {}", dest.display(), crate::errno_text(errno)),
+            })
         }
         Err(e) => Err(anyhow!("{what}: {}", crate::errno_text(e.errno))),
     }
 }
 
-/// Mount a new filesystem instance on DEST (created as a directory).
-pub fn mount_fs(root: &mut NewRoot, dest: &Path, fstype: &'static str, opts: &[(&str, String)], attrs: u64, what: &str) -> Result<()> {
-    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+/// Mount a new filesystem instance on DEST (created as a directory; missing
+/// parents follow `perms` as bwrap's do).
+pub fn mount_fs(
+    root: &mut NewRoot,
+    dest: &Path,
+    perms: Option<u32>,
+    fstype: &'static str,
+    opts: &[(&str, String)],
+    attrs: u64,
+    what: &str,
+) -> Result<()> {
+    let (parent, name) = root.ensure_parents(dest, perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if !is_root(dest) {
         make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
     }
-    let mnt = new_fs(fstype, opts, attrs).map_err(|e| anyhow!("{what} {}: {}", dest.display(), crate::errno_text(e.errno)))?;
-    let w = || format!("{what} {}", dest.display());
+    // bwrap names the mount point by its path under /newroot here.
+    let shown = Path::new("/newroot").join(dest.strip_prefix("/").unwrap_or(dest));
+    let mnt = new_fs(fstype, opts, attrs).map_err(|e| anyhow!("{what} {}: {}", shown.display(), crate::errno_text(e.errno)))?;
+    let w = || format!("{what} {}", shown.display());
     attach(root, mnt, dest, &w)
 }
 
@@ -204,7 +236,7 @@ pub fn new_fs(fstype: &'static str, opts: &[(&str, String)], attrs: u64) -> std:
 fn proc(root: &mut NewRoot, dest: &Path, env: &OpEnv<'_>) -> Result<()> {
     let what = "Can't mount proc on";
     if env.own_pid_ns {
-        mount_fs(root, dest, "proc", &[], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC, what)?;
+        mount_fs(root, dest, None, "proc", &[], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC, what)?;
     } else {
         let host = sys::openat(libc::AT_FDCWD, Path::new("/proc"), libc::O_PATH | libc::O_DIRECTORY, 0)
             .map_err(|e| fail(what, dest, e))?;
@@ -224,8 +256,21 @@ fn proc(root: &mut NewRoot, dest: &Path, env: &OpEnv<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Caller fds `copy_fd` has read and closed.
+static CONSUMED_FDS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
 /// Copy a caller's fd to EOF into `out`, then close the caller's fd.
 pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
+    // A caller fd is consumed once. When a later option names the same
+    // number, that number may by now be one of our own fds: refuse it as
+    // the closed fd it is (bwrap's read fails with EBADF too).
+    {
+        let mut consumed = CONSUMED_FDS.lock().unwrap_or_else(|e| e.into_inner());
+        if consumed.contains(&from) {
+            return Err(SysError { call: format!("read fd {from}"), errno: libc::EBADF });
+        }
+        consumed.push(from);
+    }
     let mut buf = vec![0u8; 64 * 1024];
     let res = loop {
         match sys::read_some(from, &mut buf) {
@@ -245,7 +290,8 @@ pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
 
 /// `--bind-data`/`--ro-bind-data`: the data goes into a hidden file on the
 /// root tmpfs (never on the host), which is bound on DEST and unlinked.
-fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, perms: u32, read_only: bool, env: &mut OpEnv<'_>) -> Result<()> {
+fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, given_perms: Option<u32>, read_only: bool, env: &mut OpEnv<'_>) -> Result<()> {
+    let perms = given_perms.unwrap_or(0o600);
     env.hidden_seq += 1;
     let name = std::path::PathBuf::from(format!(".sandwrap-data-{}-{}", std::process::id(), env.hidden_seq));
     let file = sys::openat(root.base.as_raw_fd(), &name, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR | libc::O_NOFOLLOW, perms)
@@ -259,10 +305,8 @@ fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, perms: u32, read_only: bo
         .map_err(|e| fail("Can't write data to file", dest, e))
         .and_then(|()| {
             let mode = if read_only { BindMode::ReadOnly } else { BindMode::ReadWrite };
-            root.set_unbindable(false)?;
-            let bound = bind(root, file.as_fd(), &dest.display().to_string(), dest, mode);
-            root.set_unbindable(true)?;
-            bound
+            let tree = sys::open_tree_clone(file.as_fd(), dest);
+            bind_tree(root, file.as_fd(), tree, &dest.display().to_string(), dest, mode, given_perms)
         });
     let c = sys::cstring(name.as_os_str());
     // SAFETY: valid fd and C string; the bound mount keeps the inode alive.

@@ -54,10 +54,6 @@ impl NewRoot {
             .context("Failed to mount tmpfs")?;
         let base = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)
             .context("Failed to mount tmpfs")?;
-        // A recursive bind of a source containing the attach point (`--bind
-        // / /`) must copy the host's /tmp, not the new root: recursive
-        // copies skip unbindable mounts.
-        set_propagation(&base, libc::MS_UNBINDABLE)?;
         let top = base.try_clone().context("dup")?;
         Ok(NewRoot { base, top })
     }
@@ -91,17 +87,18 @@ impl NewRoot {
 
     /// Create the missing parent directories of `dest` and return the parent
     /// (opened inside the root) with the last component's name. Parents get
-    /// mode 0755, less group/other bits the `--perms` value lacks (bwrap).
+    /// mode 0755, less group/other bits the op's mode lacks (bwrap). `perms`
+    /// is the mode bwrap records for the op: None for ops without one,
+    /// which bwrap records as 0, so their parents are 0700.
     pub fn ensure_parents(&self, dest: &Path, perms: Option<u32>) -> std::result::Result<(OwnedFd, PathBuf), SysError> {
         let comps = components(dest);
         let mut mode = 0o755;
-        if let Some(p) = perms {
-            if p & 0o070 == 0 {
-                mode &= !0o050;
-            }
-            if p & 0o007 == 0 {
-                mode &= !0o005;
-            }
+        let p = perms.unwrap_or(0);
+        if p & 0o070 == 0 {
+            mode &= !0o050;
+        }
+        if p & 0o007 == 0 {
+            mode &= !0o005;
         }
         let Some((last, parents)) = comps.split_last() else {
             let fd = self.top.try_clone().map_err(|e| SysError { call: "dup".into(), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;
@@ -127,16 +124,8 @@ impl NewRoot {
         Ok((parent, PathBuf::from(last)))
     }
 
-    /// Let setup bind a file from the root tmpfs itself (`--bind-data`):
-    /// `false` while doing so, `true` again after.
-    pub fn set_unbindable(&self, unbindable: bool) -> Result<()> {
-        set_propagation(&self.base, if unbindable { libc::MS_UNBINDABLE } else { libc::MS_PRIVATE })
-    }
-
     /// Make the new root `/` and detach the host's root for good.
     pub fn pivot(self) -> Result<()> {
-        // Sandboxes nested inside must be able to bind the root.
-        self.set_unbindable(false)?;
         sys::fchdir(self.top(), Path::new(ATTACH_POINT)).context("chdir /newroot")?;
         sys::pivot_root(Path::new("."), Path::new(".")).context("pivot_root(/newroot)")?;
         // The old root now sits on top of the new one at "/": detach it.
@@ -146,10 +135,6 @@ impl NewRoot {
         let _ = self.top.as_raw_fd();
         Ok(())
     }
-}
-
-fn set_propagation(fd: &OwnedFd, flag: libc::c_ulong) -> Result<()> {
-    sys::mount(None, &sys::fd_path(fd.as_fd()), None, flag, None).context("set propagation of the new root")
 }
 
 #[cfg(test)]

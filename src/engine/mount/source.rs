@@ -2,13 +2,15 @@
 //! view) before the new root is attached, so later mounts cannot change what
 //! a source path means and each bind works on an fd, not a path.
 
-use std::os::fd::OwnedFd;
-use std::path::Path;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
 
-use crate::engine::sys;
+use crate::engine::sys::{self, SysError};
 use crate::spec::{FsOp, OverlayKind};
+
+type SysResult<T> = std::result::Result<T, SysError>;
 
 /// A filesystem operation with its host paths already opened.
 pub struct OpenedOp<'a> {
@@ -16,6 +18,10 @@ pub struct OpenedOp<'a> {
     /// Sources in the order the operation lists them (bind: one; overlay:
     /// lower layers, then upper and work for a persistent overlay).
     pub sources: Vec<OwnedFd>,
+    /// Binds: a detached copy of the source's mount tree. It is taken before
+    /// the new root is attached (on the host's /tmp), so a bind of `/` or
+    /// `/tmp` shows the host's /tmp, not the new root itself.
+    pub tree: Option<SysResult<OwnedFd>>,
     /// A `-try` bind whose source does not exist: skipped.
     pub skip: bool,
 }
@@ -34,13 +40,25 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
     raise_nofile_limit(needed);
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
-        let mut opened = OpenedOp { op, sources: Vec::new(), skip: false };
+        let mut opened = OpenedOp { op, sources: Vec::new(), tree: None, skip: false };
         match op {
             FsOp::Bind { src, allow_missing, .. } => match open_source(src) {
-                Ok(fd) => opened.sources.push(fd),
+                Ok(fd) => {
+                    let (fd, tree) = clone_source(fd, src)?;
+                    opened.tree = Some(tree);
+                    opened.sources.push(fd);
+                }
                 Err(e) if *allow_missing && e.errno == libc::ENOENT => opened.skip = true,
                 Err(e) => return Err(not_found(src, &e)),
             },
+            FsOp::BindFd { fd, .. } if sys::fd_is_open(*fd) => {
+                let shown = PathBuf::from(format!("/proc/self/fd/{fd}"));
+                // SAFETY: the caller handed us this fd; we only borrow it here.
+                let given = unsafe { BorrowedFd::borrow_raw(*fd) };
+                let src = reopen_here(given, &shown)?;
+                opened.tree = Some(sys::open_tree_clone(src.as_fd(), &shown));
+                opened.sources.push(src);
+            }
             FsOp::Overlay { sources, kind, .. } => {
                 for src in sources {
                     opened.sources.push(open_source(src).map_err(|e| not_found(src, &e))?);
@@ -56,6 +74,38 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
         out.push(opened);
     }
     Ok(out)
+}
+
+/// Clone the mount tree at `fd`. A source reached through a magic link
+/// (`/dev/fd/N`, `/proc/self/fd/N`) sits on a mount of the caller's mount
+/// namespace, which cannot be cloned from ours (EINVAL): then the path it
+/// names is opened again here.
+fn clone_source(fd: OwnedFd, shown: &Path) -> Result<(OwnedFd, SysResult<OwnedFd>)> {
+    match sys::open_tree_clone(fd.as_fd(), shown) {
+        Err(e) if e.errno == libc::EINVAL => {
+            let here = reopen_here(fd.as_fd(), shown)?;
+            let tree = sys::open_tree_clone(here.as_fd(), shown);
+            Ok((here, tree))
+        }
+        tree => Ok((fd, tree)),
+    }
+}
+
+/// Open, in our mount namespace, the path that `fd` (from the caller's)
+/// names, and check that it is the same file: bwrap's sources go through
+/// realpath, so it binds that path too.
+fn reopen_here(fd: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd> {
+    let path = std::fs::read_link(sys::fd_path(fd))
+        .map_err(|e| anyhow!("Can't find source path {}: {}", shown.display(), crate::cli::os_error(&e)))?;
+    let here = open_source(&path).map_err(|e| not_found(shown, &e))?;
+    let stat = |f: BorrowedFd<'_>| {
+        sys::fstat(f).map_err(|e| anyhow!("Can't get type of source {}: {}", shown.display(), crate::errno_text(e.errno)))
+    };
+    let (a, b) = (stat(fd)?, stat(here.as_fd())?);
+    if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {
+        return Err(anyhow!("Race condition binding dirfd"));
+    }
+    Ok(here)
 }
 
 fn source_count(op: &FsOp) -> usize {

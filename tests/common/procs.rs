@@ -1,0 +1,74 @@
+//! Finding, waiting for and killing sandbox processes from outside, and
+//! handing a sandbox extra file descriptors.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::time::{Duration, Instant};
+
+/// Pids of processes whose argv[0] is exactly `argv0`.
+pub fn pids_with_argv0(argv0: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else { continue };
+        if cmdline.split(|&b| b == 0).next() == Some(argv0.as_bytes()) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Poll `cond` for up to 10 s; say what was awaited when giving up.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!("gave up waiting for {what}");
+    false
+}
+
+pub fn kill_all(pids: &[u32]) {
+    for p in pids {
+        // SAFETY: plain kill of a leftover test process.
+        unsafe { libc::kill(*p as i32, libc::SIGKILL) };
+    }
+}
+
+/// A unique argv[0] for a `sleep` inside the sandbox (a symlink to sleep
+/// made in the sandbox's /tmp), so the process can be found from outside.
+pub fn marker(tag: &str) -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("/tmp/sandwrap-mark-{}-{tag}-{n}", std::process::id())
+}
+
+/// Run `sandwrap ARGS` with `fds` (target number, open file) inherited.
+pub fn run_with_fds(args: &[String], fds: Vec<(i32, OwnedFd)>) -> (i32, String, String) {
+    let mut cmd = super::sandwrap(args);
+    let pairs: Vec<(i32, i32)> = fds.iter().map(|(t, f)| (*t, f.as_raw_fd())).collect();
+    // SAFETY: only fcntl/dup2 between fork and exec; no allocation.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut moved = [0i32; 16];
+            for (i, (_, src)) in pairs.iter().enumerate() {
+                moved[i] = libc::fcntl(*src, libc::F_DUPFD_CLOEXEC, 100);
+                if moved[i] < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (i, (target, _)) in pairs.iter().enumerate() {
+                if libc::dup2(moved[i], *target) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let o = super::output(cmd);
+    drop(fds);
+    (o.status.code().unwrap_or(-1), super::stdout(&o), super::stderr(&o))
+}

@@ -1,0 +1,209 @@
+//! The man page and shell completions are generated from the clap description
+//! of the interface (itself built from the one option table) and committed.
+//! This test fails when a committed file is stale; with SANDWRAP_REGENERATE=1
+//! it rewrites them instead.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap_complete::Shell;
+use clap_mangen::Man;
+use clap_mangen::roff::{Roff, bold, roman};
+
+use sandwrap::cli::table::OPTIONS;
+
+const REGENERATE: &str = "SANDWRAP_REGENERATE";
+
+/// One paragraph under a `.TP` tag: `tag` in bold, then the body.
+fn item(roff: &mut Roff, tag: &str, body: &str) {
+    roff.control("TP", []);
+    roff.text([bold(tag)]);
+    roff.text([roman(body)]);
+}
+
+/// Sections clap knows nothing about, in roff.
+fn extra_sections() -> Roff {
+    let mut r = Roff::new();
+
+    r.control("SH", ["EXIT STATUS"]);
+    item(&mut r, "N", "COMMAND exited with status N; sandwrap exits with the same status.");
+    item(&mut r, "128+N", "COMMAND was killed by signal N.");
+    item(
+        &mut r,
+        "1",
+        "sandwrap itself failed: a usage error, an unknown or invalid option, a setup \
+         failure, or COMMAND could not be executed. A message starting with \"sandwrap: \" \
+         is printed to standard error.",
+    );
+    item(&mut r, "0", "--help or --version.");
+
+    r.control("SH", ["ENVIRONMENT"]);
+    r.text([roman(
+        "COMMAND gets sandwrap's environment, changed by --setenv, --unsetenv and \
+         --clearenv in the order they appear. PWD is always set to COMMAND's working \
+         directory: --chdir, else the current directory if it exists in the sandbox, \
+         else HOME, else /. COMMAND is searched for in the PATH of that environment, \
+         inside the new root.",
+    )]);
+
+    r.control("SH", ["PROFILES"]);
+    for (tag, body) in sandwrap::cli::profile::man::RULES {
+        if tag.is_empty() {
+            r.text([roman(*body)]);
+        } else {
+            item(&mut r, tag, body);
+        }
+    }
+    r.control("SS", ["Built-in profiles"]);
+    for (tag, body) in sandwrap::cli::profile::man::BUILTIN_DOCS {
+        item(&mut r, tag, body);
+    }
+
+    r.control("SH", ["NOTES"]);
+    r.text([roman(
+        "--help lists the options in bwrap's order, not grouped as in this page, so \
+         that the two can be compared line by line.",
+    )]);
+
+    r.control("SH", ["DIFFERENCES FROM BWRAP"]);
+    let differences: [(&str, &str); 6] = [
+        (
+            "Never setuid",
+            "sandwrap is never installed setuid and never gains privileges. An unprivileged \
+             caller always gets a user namespace.",
+        ),
+        (
+            "No capabilities by default",
+            "COMMAND runs with no capabilities, even when sandwrap is run as root, unless \
+             they are granted with --cap-add.",
+        ),
+        (
+            "The sandbox ends with COMMAND",
+            "With a pid namespace, pid 1 exits when COMMAND exits, which ends every process \
+             left in the sandbox. bwrap keeps them running.",
+        ),
+        (
+            "Leftover processes are killed",
+            "The supervisor is a child subreaper: when COMMAND exits, processes it left \
+             behind are reparented to the supervisor and killed.",
+        ),
+        (
+            "Destinations resolve inside the new root",
+            "Every destination is resolved with openat2(RESOLVE_IN_ROOT) relative to the \
+             new root, so a symlink inside the sandbox (absolute, or using ..) can never \
+             make setup create, change or mount anything outside it.",
+        ),
+        (
+            "Locked read-only mounts",
+            "With --dev or --disable-userns, COMMAND runs in a nested user and mount \
+             namespace, so the read-only mounts made during setup are locked and cannot be \
+             remounted writable from inside.",
+        ),
+    ];
+    for (tag, body) in differences {
+        item(&mut r, tag, body);
+    }
+
+    r.control("SH", ["SEE ALSO"]);
+    r.text([bold("bwrap"), roman("(1), "), bold("user_namespaces"), roman("(7), "), bold("mount_namespaces"), roman("(7)")]);
+    r
+}
+
+/// `Roff` writers each start with the same preamble; keep only the first.
+fn strip_preamble(piece: Vec<u8>) -> Vec<u8> {
+    let preamble = Roff::new().render().into_bytes();
+    match piece.strip_prefix(preamble.as_slice()) {
+        Some(rest) => rest.to_vec(),
+        None => piece,
+    }
+}
+
+fn man_page() -> Vec<u8> {
+    let man = Man::new(sandwrap::cli::clap_command());
+    type Render<'a> = &'a dyn Fn(&mut Vec<u8>) -> std::io::Result<()>;
+    let pieces: [Render; 7] = [
+        // clap_mangen leaves an empty date out of `.TH`, shifting the fields;
+        // the date stays empty so that the file is reproducible.
+        &|w| writeln!(w, ".TH SANDWRAP 1 \"\" \"sandwrap {}\" \"User Commands\"", env!("CARGO_PKG_VERSION")),
+        &|w| man.render_name_section(w),
+        &|w| man.render_synopsis_section(w),
+        &|w| man.render_description_section(w),
+        &|w| man.render_options_section(w),
+        &|w| extra_sections().to_writer(w),
+        &|w| man.render_version_section(w),
+    ];
+    let mut out = Roff::new().render().into_bytes();
+    for render in pieces {
+        let mut piece = Vec::new();
+        render(&mut piece).expect("render");
+        out.extend(strip_preamble(piece));
+    }
+    out
+}
+
+fn completion(shell: Shell) -> Vec<u8> {
+    let mut cmd = sandwrap::cli::clap_command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "sandwrap", &mut out);
+    out
+}
+
+fn generated() -> Vec<(PathBuf, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    vec![
+        (root.join("man/sandwrap.1"), man_page()),
+        (root.join("completions/sandwrap.bash"), completion(Shell::Bash)),
+        (root.join("completions/_sandwrap"), completion(Shell::Zsh)),
+        (root.join("completions/sandwrap.fish"), completion(Shell::Fish)),
+    ]
+}
+
+#[test]
+fn committed_files_are_current() {
+    let regenerate = std::env::var_os(REGENERATE).is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for (path, content) in generated() {
+        if std::fs::read(&path).ok().as_deref() == Some(content.as_slice()) {
+            continue;
+        }
+        if regenerate {
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("create dir");
+            std::fs::write(&path, &content).expect("write generated file");
+            eprintln!("regenerated {}", path.display());
+        } else {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale generated files (the option table or src/cli/help.rs changed):\n  {}\n\
+         regenerate them with:\n  {REGENERATE}=1 cargo test --test generated\nand commit the result",
+        stale.join("\n  ")
+    );
+}
+
+/// The generated text really describes the interface: every option, and the
+/// hand-written sections.
+#[test]
+fn generated_files_cover_every_option() {
+    let files = generated();
+    for (path, content) in &files {
+        let text = String::from_utf8_lossy(content);
+        for o in OPTIONS {
+            // roff escapes '-' as '\-'.
+            let needle = if path.extension().is_some_and(|e| e == "1") {
+                format!("\\-\\-{}", o.name.replace('-', "\\-"))
+            } else if path.extension().is_some_and(|e| e == "fish") {
+                format!("-l {}", o.name)
+            } else {
+                format!("--{}", o.name)
+            };
+            assert!(text.contains(&needle), "{} lacks {needle}", path.display());
+        }
+    }
+    let man = String::from_utf8_lossy(&files[0].1);
+    for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "NAMESPACE OPTIONS", "FILESYSTEM OPTIONS", "EXIT STATUS", "ENVIRONMENT", "PROFILES", "DIFFERENCES FROM BWRAP", "SEE ALSO"] {
+        assert!(man.contains(&format!(".SH \"{section}\"")) || man.contains(&format!(".SH {section}\n")), "man page lacks section {section}");
+    }
+    assert!(man.contains("RESOLVE_IN_ROOT"));
+}

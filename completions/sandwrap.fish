@@ -136,7 +136,7 @@ complete -c sandwrap -l landlock-tcp-connect -d 'Landlock: allow TCP connect onl
 complete -c sandwrap -l landlock-tcp-bind -d 'Landlock: allow TCP bind only to PORTS (e.g. 8080, or none)' -r -f
 complete -c sandwrap -l landlock-scope -d 'Landlock: cut off abstract-unix sockets and/or signal delivery outside the sandbox' -r -f
 complete -c sandwrap -l fallback -d 'Without user namespaces, run confined by MODE (landlock) instead of failing' -r -f
-complete -c sandwrap -l seccomp-policy -d 'Filter system calls with a preset (default, strict) or a TOML policy file' -r -f
+complete -c sandwrap -l seccomp-policy -d 'Filter system calls with a preset (default, strict) or a TOML policy file' -r -F
 complete -c sandwrap -l seccomp-allow -d 'Allow SYSCALL (name or number) on top of the seccomp policy' -r -f
 complete -c sandwrap -l seccomp-deny -d 'Deny SYSCALL with ERRNO (default EPERM) or :kill on top of the policy' -r -f
 complete -c sandwrap -l seccomp-report-fd -d 'Write a line to FD for every system call the policy denies' -r -f

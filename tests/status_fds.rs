@@ -386,7 +386,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let err = write_lock_probe(&file);
     assert!(err == libc::EAGAIN || err == libc::EACCES, "F_WRLCK probe while running: errno {err}");
     let (ty, holder) = lock_holder(&file);
-    assert_eq!(ty, libc::F_RDLCK as i32, "a read lock");
+    assert_eq!(ty, libc::F_RDLCK, "a read lock");
     assert_eq!(holder as i64, info[0].1, "held by the sandbox's pid 1 (child-pid)");
     drop(stdin);
     let status = child.wait().expect("wait");
@@ -623,8 +623,31 @@ fn sync_fd_goes_to_the_command_with_as_pid_1() {
 
 #[test]
 fn unwritable_status_fds_are_errors() {
+    // The supervisor fails right after the clone; the child must notice and
+    // end (not wait forever for a go-ahead). Output goes to files and the
+    // wait is bounded, so a child left behind fails the test, not hangs it.
+    let dir = scratch("unwritable");
     for opt in ["--info-fd", "--json-status-fd"] {
-        let (code, out, err) = run(&sh(&[opt, "77"], "echo ran"));
-        assert_eq!((code, out.as_str(), err.trim()), (1, "", "sandwrap: Write to info_fd: Bad file descriptor"), "{opt}");
+        let (out_path, err_path) = (dir.join(format!("{opt}.out")), dir.join(format!("{opt}.err")));
+        let mut cmd = sandwrap(sh(&[opt, "77"], "echo ran"));
+        cmd.stdout(std::fs::File::create(&out_path).expect("out file"));
+        cmd.stderr(std::fs::File::create(&err_path).expect("err file"));
+        let mut child = cmd.spawn().expect("spawn");
+        drop(cmd); // it holds the parent's copies of the output files
+        let mut status = None;
+        assert!(wait_for(LIMIT, || { status = child.try_wait().expect("try_wait"); status.is_some() }), "{opt}: sandwrap hangs");
+        let out = std::fs::read_to_string(&out_path).expect("out");
+        let err = std::fs::read_to_string(&err_path).expect("err");
+        assert_eq!((status.and_then(|s| s.code()), out.as_str(), err.trim()), (Some(1), "", "sandwrap: Write to info_fd: Bad file descriptor"), "{opt}");
+        // Nothing of the sandbox is left holding the output file open.
+        let path = out_path.display().to_string();
+        let holders = || {
+            std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|p| {
+                std::fs::read_dir(p.path().join("fd")).into_iter().flatten().flatten().any(|fd| {
+                    std::fs::read_link(fd.path()).map(|l| l.display().to_string() == path).unwrap_or(false)
+                })
+            })
+        };
+        assert!(wait_for(LIMIT, || !holders()), "{opt}: a sandbox process outlived sandwrap");
     }
 }

@@ -33,7 +33,7 @@ fn value_hint(o: &OptDef, metavar: &str) -> ValueHint {
     match metavar {
         "SRC" | "DEST" | "RWSRC" | "WORKDIR" | "PATH" => ValueHint::AnyPath,
         "DIR" => ValueHint::DirPath,
-        _ if o.name == "lock-file" => ValueHint::FilePath,
+        _ if o.name == "lock-file" || o.name == "seccomp-policy" => ValueHint::FilePath,
         _ => ValueHint::Other,
     }
 }
@@ -48,7 +48,7 @@ fn heading(section: Section) -> &'static str {
         Section::Filesystem => "Filesystem options",
         Section::Lockdown => "Lockdown options",
         Section::Landlock => "Landlock options",
-        Section::Seccomp => "Seccomp options",
+        Section::Seccomp => "Seccomp policy options",
         Section::Profiles => "Profile options",
     }
 }

@@ -9,6 +9,8 @@ mod explain;
 mod help;
 #[cfg(test)]
 mod landlock_tests;
+#[cfg(test)]
+mod seccomp_tests;
 mod parse;
 pub mod profile;
 pub mod table;

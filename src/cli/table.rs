@@ -98,7 +98,7 @@ pub enum Section {
     Lockdown,
     /// sandwrap's own: landlock rules, the no-namespace fallback.
     Landlock,
-    /// sandwrap's own: the seccomp engine.
+    /// sandwrap's own options (not in bwrap).
     Seccomp,
     /// sandwrap's own: profiles and `--explain`.
     Profiles,

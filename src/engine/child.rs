@@ -19,6 +19,9 @@ pub struct ChildCtx {
     pub exec_report: Option<RawFd>,
     pub status_report: Option<RawFd>,
     pub go: Option<RawFd>,
+    /// Our copies of the write ends of `lifeline` and `go`: closed first, so
+    /// that only the supervisor holds them and its death reads as HUP/EOF.
+    pub supervisor_ends: [Option<RawFd>; 2],
     pub sigset: libc::sigset_t,
     /// Highest capability number, read before /proc may be gone.
     pub last_cap: u8,
@@ -49,6 +52,10 @@ fn supervisor_gone(lifeline: RawFd) -> bool {
 }
 
 fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
+    for fd in ctx.supervisor_ends.into_iter().flatten() {
+        // SAFETY: our copy of a pipe end the supervisor keeps.
+        unsafe { libc::close(fd) };
+    }
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
     if supervisor_gone(ctx.lifeline) {
         super::exit_now(1);

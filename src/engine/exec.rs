@@ -217,13 +217,14 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
-    // Landlock after ids and capabilities, before any seccomp program
-    // (which may forbid the landlock calls).
+    // Landlock after ids and capabilities, before the caller's seccomp
+    // program (which may forbid the landlock calls).
     if let Some(ll) = &prepared.landlock {
         landlock::enforce(ll, spec.level_prefix)?;
     }
-    // Our own filter before the caller's: a caller's filter must not be
-    // able to stop the listener from reaching the supervisor.
+    // Ours after landlock (it may deny the landlock calls) and before the
+    // caller's programs: a caller's filter must not be able to stop the
+    // listener from reaching the supervisor.
     if let Some(own) = &ctx.own_seccomp {
         install_own(own, ctx.seccomp_sock)?;
     }

@@ -162,6 +162,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
+        supervisor_ends: [Some(life_w.as_raw_fd()), go_pipe.as_ref().map(|(_, w)| w.as_raw_fd())],
         sigset,
         last_cap: super::caps::last_cap(),
         fallback,

@@ -1,18 +1,20 @@
-//! Policy → one classic BPF program, built with seccompiler.
+//! Policy → one classic BPF program.
 //!
-//! seccompiler compiles a set of per-syscall rules with *one* match action
-//! and one mismatch action. A policy has many actions and "last matching
-//! rule wins" semantics, so it is compiled as a chain of seccompiler
-//! segments: segment k holds, for every call, the k-th group of its rules
-//! (in evaluation order) that share an action. A segment's mismatch is a
-//! sentinel that is patched into a jump to the next segment; the last
-//! segment falls through to the default action.
+//! Calls whose answer does not depend on their arguments (almost all of
+//! them) are emitted directly: one `jeq` per call to a shared `ret`,
+//! grouped by answer. Calls with argument conditions are compiled by
+//! seccompiler, which handles one match action and one mismatch action per
+//! filter; since a policy has many actions and "last matching rule wins"
+//! semantics, they become a chain of seccompiler segments: segment k holds,
+//! for every such call, the k-th group of its rules (in evaluation order)
+//! that share an action. A segment's mismatch is a sentinel patched into a
+//! jump to the next segment; the last one falls through to the default.
 //!
-//! In front of the segments sits sandwrap's own prologue: the arch check
-//! (other ABIs get `other_abi`) and, on x86_64, the x32 guard (numbers with
-//! bit 30 set), so no 32-bit or x32 numbering can reach the 64-bit rules.
+//! In front sits sandwrap's own prologue: the arch check (other ABIs get
+//! `other_abi`) and, on x86_64, the x32 guard (numbers with bit 30 set), so
+//! no 32-bit or x32 numbering can reach the 64-bit rules.
 //!
-//! Calls whose rules have no conditions only meet loads of `nr`/`arch`,
+//! Calls without argument conditions only meet loads of `nr`/`arch`,
 //! jumps and constant returns on their path: the kernel's action cache then
 //! decides them once at install time and never runs the filter for them.
 
@@ -116,22 +118,36 @@ struct Run<'a> {
     alts: Vec<&'a [Cond]>,
 }
 
-/// For each call, its runs in evaluation order (last rule first), with
-/// shadowed and redundant rules removed.
-fn plan(policy: &Policy, mode: Mode) -> BTreeMap<u32, Vec<Run<'_>>> {
-    let mut by_nr: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, r) in policy.rules.iter().enumerate() {
-        by_nr.entry(r.nr).or_default().push(i);
-    }
+/// The compilation plan: calls whose answer does not depend on their
+/// arguments (most of them), and, for the others, their runs in evaluation
+/// order (last rule first), shadowed and redundant rules removed.
+struct Plan<'a> {
+    constant: Vec<(Ret, u32)>,
+    layered: Vec<(u32, Vec<Run<'a>>)>,
+}
+
+fn plan(policy: &Policy, mode: Mode) -> Plan<'_> {
+    // One sort instead of a map of vectors: this runs at every launch.
+    let mut order: Vec<(u32, u32)> = policy.rules.iter().enumerate().map(|(i, r)| (r.nr, i as u32)).collect();
+    order.sort_unstable();
     let default = effective(policy.default, mode);
-    let mut out = BTreeMap::new();
-    for (nr, idx) in by_nr {
+    let mut plan = Plan { constant: Vec::with_capacity(order.len()), layered: Vec::new() };
+    for group in order.chunk_by(|a, b| a.0 == b.0) {
+        let nr = group[0].0;
+        let rule = |&(_, i): &(u32, u32)| &policy.rules[i as usize];
         // An unconditional rule shadows every rule before it.
-        let start = idx.iter().rposition(|&i| policy.rules[i].conds.is_empty()).unwrap_or(0);
-        let live = &idx[start..];
+        let start = group.iter().rposition(|g| rule(g).conds.is_empty());
+        if start == Some(group.len() - 1) {
+            let ret = effective(rule(&group[group.len() - 1]).action, mode);
+            if ret != default {
+                plan.constant.push((ret, nr));
+            }
+            continue;
+        }
+        let live = &group[start.unwrap_or(0)..];
         let mut runs: Vec<Run<'_>> = Vec::new();
-        for &i in live.iter().rev() {
-            let r = &policy.rules[i];
+        for g in live.iter().rev() {
+            let r = rule(g);
             let ret = effective(r.action, mode);
             match runs.last_mut() {
                 Some(run) if run.ret == ret => run.alts.push(&r.conds),
@@ -148,14 +164,18 @@ fn plan(policy: &Policy, mode: Mode) -> BTreeMap<u32, Vec<Run<'_>>> {
         while runs.last().is_some_and(|r| r.ret == fallback) {
             runs.pop();
         }
+        if runs.is_empty() {
+            if fallback != default {
+                plan.constant.push((fallback, nr));
+            }
+            continue;
+        }
         if fallback != default {
             runs.push(Run { ret: fallback, alts: vec![&[]] });
         }
-        if !runs.is_empty() {
-            out.insert(nr, runs);
-        }
+        plan.layered.push((nr, runs));
     }
-    out
+    plan
 }
 
 fn seccompiler_cond(c: &Cond) -> Result<SeccompCondition, String> {
@@ -209,14 +229,42 @@ fn prologue(policy: &Policy, mode: Mode) -> Vec<sock_filter> {
     p
 }
 
+/// Calls that get `ret` whatever their arguments: `ld nr`, one `jeq` per
+/// call jumping to a shared `ret`, and a jump over it for the others. Built
+/// directly rather than through seccompiler (which spends five
+/// instructions and several allocations per call): this keeps the strict
+/// preset's build well inside the launch budget, and the path of every
+/// such call holds only what the kernel's action cache can evaluate.
+fn constant_block(nrs: &[u32], ret: u32) -> Vec<sock_filter> {
+    let mut out = Vec::with_capacity(nrs.len() + 2 * (nrs.len() / 250 + 1) + 1);
+    for chunk in nrs.chunks(250) {
+        out.push(stmt(BPF_LD_W_ABS, 0));
+        let n = chunk.len();
+        for (i, &nr) in chunk.iter().enumerate() {
+            out.push(jump(BPF_JEQ_K, nr, (n - i) as u8, 0));
+        }
+        out.push(stmt(BPF_JA, 1));
+        out.push(stmt(BPF_RET_K, ret));
+    }
+    out
+}
+
 /// Compile a policy to a BPF program for `policy.arch`.
 pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> {
-    let runs = plan(policy, mode);
-    let depth = runs.values().map(Vec::len).max().unwrap_or(0);
+    let mut plan = plan(policy, mode);
     let mut prog = prologue(policy, mode);
+    prog.reserve(plan.constant.len() + 8);
+    // Constant calls first, one block per answer: their path never meets
+    // an argument load.
+    plan.constant.sort_unstable();
+    for block in plan.constant.chunk_by(|a, b| a.0 == b.0) {
+        let nrs: Vec<u32> = block.iter().map(|(_, nr)| *nr).collect();
+        prog.extend(constant_block(&nrs, ret_value(block[0].0)));
+    }
+    let depth = plan.layered.iter().map(|(_, runs)| runs.len()).max().unwrap_or(0);
     for k in 0..depth {
         let mut by_ret: BTreeMap<Ret, BTreeMap<i64, Vec<SeccompRule>>> = BTreeMap::new();
-        for (nr, call_runs) in &runs {
+        for (nr, call_runs) in &plan.layered {
             let Some(run) = call_runs.get(k) else { continue };
             let rules = if run.alts.iter().any(|c| c.is_empty()) {
                 Vec::new()
@@ -232,7 +280,15 @@ pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> 
             by_ret.entry(run.ret).or_default().insert(i64::from(*nr), rules);
         }
         for (ret, rules) in by_ret {
-            let mut seg = segment(policy.arch, rules, ret)?;
+            let (always, conditional): (Vec<_>, Vec<_>) = rules.into_iter().partition(|(_, r)| r.is_empty());
+            if !always.is_empty() {
+                let nrs: Vec<u32> = always.into_iter().map(|(nr, _)| nr as u32).collect();
+                prog.extend(constant_block(&nrs, ret_value(ret)));
+            }
+            if conditional.is_empty() {
+                continue;
+            }
+            let mut seg = segment(policy.arch, conditional.into_iter().collect(), ret)?;
             let len = seg.len();
             for (i, insn) in seg.iter_mut().enumerate() {
                 if insn.code == BPF_RET_K && insn.k == RET_TRACE | NEXT_MARK {

@@ -117,7 +117,9 @@ pub fn errno_name(n: i32) -> String {
     ERRNOS.iter().find(|(_, v)| *v == n).map_or_else(|| n.to_string(), |(name, _)| (*name).to_string())
 }
 
-/// Values argument conditions can name.
+/// Values argument conditions can name. (The casts keep the table the same
+/// on every target, where libc gives these constants different types.)
+#[allow(clippy::unnecessary_cast)]
 pub const CONSTANTS: &[(&str, u64)] = &[
     // ioctl requests (terminal injection and the common harmless ones).
     ("TIOCSTI", libc::TIOCSTI as u64),

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 mod procs;
+#[allow(unused_imports)] // not every test binary uses them
 pub use procs::*;
 
 use std::ffi::OsStr;

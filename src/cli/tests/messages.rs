@@ -2,7 +2,6 @@
 
 use super::{Host, err, spec};
 use crate::cli::CliError;
-use crate::cli::table::OPTIONS;
 
 /// bwrap's message for `--name` with too few values (bwrap-strings.md §2).
 fn missing_value_message(name: &str) -> Option<&'static str> {

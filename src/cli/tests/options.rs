@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use super::{Host, base, spec};
 use crate::cli::Outcome;
-use crate::cli::table::OPTIONS;
 use crate::spec::{BindMode, CapOp, EnvOp, FsOp, OverlayKind, Spec};
 
 fn p(s: &str) -> PathBuf {

@@ -40,7 +40,7 @@ pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
     let pts = sys::openat(dir.as_raw_fd(), Path::new("pts"), libc::O_PATH | libc::O_DIRECTORY, 0)?;
     let opts = [("newinstance", String::new()), ("ptmxmode", "0666".into()), ("mode", "620".into())];
     // bwrap names the devpts mount point by its path under /newroot.
-    let pts_shown = Path::new("/newroot").join(dest.strip_prefix("/").unwrap_or(dest)).join("pts");
+    let pts_shown = super::ops::newroot_path(dest).join("pts");
     let devpts = new_fs("devpts", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC)
         .map_err(|e| anyhow!("Can't mount devpts on {}: {}", pts_shown.display(), crate::errno_text(e.errno)))?;
     sys::move_mount(devpts.as_fd(), pts.as_fd(), "devpts", &dest.join("pts"))

@@ -33,6 +33,12 @@ pub fn apply_all(root: &mut NewRoot, ops: Vec<OpenedOp<'_>>, spec: &Spec, own_pi
     Ok(())
 }
 
+/// DEST as bwrap's mount namespace sees it, for the messages where bwrap
+/// prints that path rather than DEST as given.
+pub(super) fn newroot_path(dest: &Path) -> std::path::PathBuf {
+    Path::new("/newroot").join(dest.strip_prefix("/").unwrap_or(dest))
+}
+
 /// "Can't X DEST: strerror", bwrap's shape for setup failures.
 fn fail(msg: &str, dest: &Path, e: SysError) -> anyhow::Error {
     anyhow!("{msg} {}: {}", dest.display(), crate::errno_text(e.errno))
@@ -43,7 +49,8 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv<'_>) -> Resul
     match op {
         FsOp::Bind { src, dest, mode, .. } => {
             let src_fd = sources.into_iter().next().context("bind source missing")?;
-            let tree = tree.context("bind source tree missing")?;
+            // Sources that could not contain the new root are cloned now.
+            let tree = tree.unwrap_or_else(|| sys::open_tree_clone(src_fd.as_fd(), src));
             bind_tree(root, src_fd.as_fd(), tree, &src.display().to_string(), dest, *mode, None)
         }
         FsOp::BindFd { fd, dest, read_only } => {
@@ -107,8 +114,16 @@ fn make_dir(parent: &OwnedFd, name: &Path, mode: u32) -> std::result::Result<(),
 /// an empty file (0444) otherwise. An existing destination is used as is
 /// (a symlink is followed, inside the root).
 fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool, perms: Option<u32>) -> Result<()> {
-    if root.resolve(dest).is_ok() {
-        return Ok(());
+    if let Ok(existing) = root.resolve(dest) {
+        // bwrap's ensure_dir/ensure_file: an existing destination must be
+        // of the source's kind.
+        let existing_dir = sys::fstat(existing.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
+        let refuse = |call: &str, errno| SysError { call: call.into(), errno };
+        return match (is_dir, existing_dir) {
+            (true, false) => Err(fail("Can't mkdir", dest, refuse("mkdir", libc::ENOTDIR))),
+            (false, true) => Err(fail("Can't create file at", dest, refuse("creat", libc::EISDIR))),
+            _ => Ok(()),
+        };
     }
     let (parent, name) = root.ensure_parents(dest, perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if is_dir {
@@ -171,8 +186,13 @@ fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> Stri
 
 /// `--remount-ro`: read-only (plus nosuid, nodev) on the mount at DEST only.
 fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
-    let what = format!("Can't remount readonly on {}", dest.display());
-    let fd = root.resolve(dest).map_err(|e| anyhow!("{what}: {}", crate::errno_text(e.errno)))?;
+    // bwrap's wording, with paths as its mount namespace sees them.
+    let what = format!("Can't remount readonly on {}", newroot_path(dest).display());
+    let fd = root.resolve(dest).map_err(|e| anyhow!("{what}: realpath(destination): {}", crate::errno_text(e.errno)))?;
+    let resolved = std::fs::read_link(sys::fd_path(fd.as_fd()))
+        .ok()
+        .and_then(|p| p.strip_prefix(super::root::ATTACH_POINT).ok().map(newroot_path))
+        .unwrap_or_else(|| newroot_path(dest));
     let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
     match sys::mount_setattr(fd.as_fd(), false, attrs, dest) {
         Ok(()) => Ok(()),
@@ -188,11 +208,15 @@ fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
             let ms = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | keep as libc::c_ulong;
             sys::mount(None, &sys::fd_path(fd.as_fd()), None, ms, None).map_err(|e| match e.errno {
                 // Not a mount point at all: bwrap's wording.
-                libc::EINVAL => anyhow!("{what}: Unable to find \"{}\" in mount table", dest.display()),
-                errno => anyhow!("{what}: Unable to remount destination \"{}\" with correct flags: {}", dest.display(), crate::errno_text(errno)),
+                libc::EINVAL => anyhow!("{what}: Unable to find \"{}\" in mount table", resolved.display()),
+                errno => anyhow!("{what}: Unable to remount destination \"{}\" with correct flags: {}", resolved.display(), crate::errno_text(errno)),
             })
         }
-        Err(e) => Err(anyhow!("{what}: {}", crate::errno_text(e.errno))),
+        Err(e) => Err(anyhow!(
+            "{what}: Unable to remount destination \"{}\" with correct flags: {}",
+            resolved.display(),
+            crate::errno_text(e.errno)
+        )),
     }
 }
 
@@ -212,7 +236,7 @@ pub fn mount_fs(
         make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
     }
     // bwrap names the mount point by its path under /newroot here.
-    let shown = Path::new("/newroot").join(dest.strip_prefix("/").unwrap_or(dest));
+    let shown = newroot_path(dest);
     let mnt = new_fs(fstype, opts, attrs).map_err(|e| anyhow!("{what} {}: {}", shown.display(), crate::errno_text(e.errno)))?;
     let w = || format!("{what} {}", shown.display());
     attach(root, mnt, dest, &w)

@@ -14,7 +14,7 @@ use crate::engine::sys::{self, FsContext, SysError};
 
 /// Where the new root is attached during setup. Only this mount namespace
 /// sees it, and every host source was opened before it was attached.
-const ATTACH_POINT: &str = "/tmp";
+pub(super) const ATTACH_POINT: &str = "/tmp";
 
 pub struct NewRoot {
     /// The root tmpfs itself (its root dentry), even when later covered by a

@@ -18,9 +18,11 @@ pub struct OpenedOp<'a> {
     /// Sources in the order the operation lists them (bind: one; overlay:
     /// lower layers, then upper and work for a persistent overlay).
     pub sources: Vec<OwnedFd>,
-    /// Binds: a detached copy of the source's mount tree. It is taken before
-    /// the new root is attached (on the host's /tmp), so a bind of `/` or
-    /// `/tmp` shows the host's /tmp, not the new root itself.
+    /// Binds: a detached copy of the source's mount tree, taken before the
+    /// new root is attached (over the host's /tmp) when the source contains
+    /// that place, so a bind of `/` or `/tmp` shows the host's /tmp, not the
+    /// new root. Other sources are cloned when their operation runs, which
+    /// keeps one fd per bind open instead of two.
     pub tree: Option<SysResult<OwnedFd>>,
     /// A `-try` bind whose source does not exist: skipped.
     pub skip: bool,
@@ -45,10 +47,11 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
             FsOp::Bind { src, allow_missing, .. } => match open_source(src) {
                 Ok(fd) => {
                     let (fd, tree) = clone_source(fd, src)?;
-                    opened.tree = Some(tree);
+                    opened.tree = tree;
                     opened.sources.push(fd);
                 }
                 Err(e) if *allow_missing && e.errno == libc::ENOENT => opened.skip = true,
+                Err(e) if e.errno == libc::EMFILE => return Err(too_many(src, ops.len())),
                 Err(e) => return Err(not_found(src, &e)),
             },
             FsOp::BindFd { fd, .. } if sys::fd_is_open(*fd) => {
@@ -58,6 +61,10 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
                 let src = reopen_here(given, &shown)?;
                 opened.tree = Some(sys::open_tree_clone(src.as_fd(), &shown));
                 opened.sources.push(src);
+            }
+            // bwrap's realpath("/proc/self/fd/N") of a closed fd.
+            FsOp::BindFd { fd, .. } => {
+                return Err(anyhow!("Can't find source path /proc/self/fd/{fd}: {}", crate::errno_text(libc::ENOENT)));
             }
             FsOp::Overlay { sources, kind, .. } => {
                 for src in sources {
@@ -80,15 +87,39 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
 /// (`/dev/fd/N`, `/proc/self/fd/N`) sits on a mount of the caller's mount
 /// namespace, which cannot be cloned from ours (EINVAL): then the path it
 /// names is opened again here.
-fn clone_source(fd: OwnedFd, shown: &Path) -> Result<(OwnedFd, SysResult<OwnedFd>)> {
+fn clone_source(fd: OwnedFd, shown: &Path) -> Result<(OwnedFd, Option<SysResult<OwnedFd>>)> {
+    // Only a path through procfs (or /dev/fd, /dev/stdin...) can land on a
+    // mount of the caller's namespace; other sources are cloned now only
+    // when they contain the new root's attach point.
+    let via_magic_link = shown.starts_with("/proc") || shown.starts_with("/dev");
+    if !via_magic_link && !contains_attach_point(fd.as_fd()) {
+        return Ok((fd, None));
+    }
     match sys::open_tree_clone(fd.as_fd(), shown) {
         Err(e) if e.errno == libc::EINVAL => {
             let here = reopen_here(fd.as_fd(), shown)?;
             let tree = sys::open_tree_clone(here.as_fd(), shown);
-            Ok((here, tree))
+            Ok((here, Some(tree)))
         }
-        tree => Ok((fd, tree)),
+        tree => Ok((fd, Some(tree))),
     }
+}
+
+/// Whether the new root's attach point lies inside this source, so that a
+/// recursive copy made later would contain the new root itself.
+fn contains_attach_point(fd: BorrowedFd<'_>) -> bool {
+    match std::fs::read_link(sys::fd_path(fd)) {
+        Ok(path) => Path::new(super::root::ATTACH_POINT).starts_with(&path),
+        Err(_) => true, // unknown: take the copy now, to be safe
+    }
+}
+
+fn too_many(src: &Path, ops: usize) -> anyhow::Error {
+    anyhow!(
+        "Can't find source path {}: {} ({ops} filesystem operations hold their sources open during setup; raise the open-files limit, e.g. ulimit -n)",
+        src.display(),
+        crate::errno_text(libc::EMFILE)
+    )
 }
 
 /// Open, in our mount namespace, the path that `fd` (from the caller's)
@@ -108,9 +139,10 @@ fn reopen_here(fd: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd> {
     Ok(here)
 }
 
+/// Fds held open per operation until it runs.
 fn source_count(op: &FsOp) -> usize {
     match op {
-        FsOp::Bind { .. } => 1,
+        FsOp::Bind { .. } | FsOp::BindFd { .. } => 2,
         FsOp::Overlay { sources, .. } => sources.len() + 2,
         _ => 0,
     }

@@ -1,0 +1,257 @@
+//! The built binary's command line: help, version, usage errors, message
+//! framing, and what it runs.
+mod common;
+use common::*;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+/// bwrap 0.11's usage text (bwrap-strings.md §1) after its header line,
+/// with its own name where it names itself.
+const BWRAP_0_11_OPTIONS: &str = "
+    --help                       Print this help
+    --version                    Print version
+    --args FD                    Parse NUL-separated args from FD
+    --argv0 VALUE                Set argv[0] to the value VALUE before running the program
+    --level-prefix               Prepend e.g. <3> to diagnostic messages
+    --unshare-all                Unshare every namespace we support by default
+    --share-net                  Retain the network namespace (can only combine with --unshare-all)
+    --unshare-user               Create new user namespace (may be automatically implied if not setuid)
+    --unshare-user-try           Create new user namespace if possible else continue by skipping it
+    --unshare-ipc                Create new ipc namespace
+    --unshare-pid                Create new pid namespace
+    --unshare-net                Create new network namespace
+    --unshare-uts                Create new uts namespace
+    --unshare-cgroup             Create new cgroup namespace
+    --unshare-cgroup-try         Create new cgroup namespace if possible else continue by skipping it
+    --userns FD                  Use this user namespace (cannot combine with --unshare-user)
+    --userns2 FD                 After setup switch to this user namespace, only useful with --userns
+    --disable-userns             Disable further use of user namespaces inside sandbox
+    --assert-userns-disabled     Fail unless further use of user namespace inside sandbox is disabled
+    --pidns FD                   Use this pid namespace (as parent namespace if using --unshare-pid)
+    --uid UID                    Custom uid in the sandbox (requires --unshare-user or --userns)
+    --gid GID                    Custom gid in the sandbox (requires --unshare-user or --userns)
+    --hostname NAME              Custom hostname in the sandbox (requires --unshare-uts)
+    --chdir DIR                  Change directory to DIR
+    --clearenv                   Unset all environment variables
+    --setenv VAR VALUE           Set an environment variable
+    --unsetenv VAR               Unset an environment variable
+    --lock-file DEST             Take a lock on DEST while sandbox is running
+    --sync-fd FD                 Keep this fd open while sandbox is running
+    --bind SRC DEST              Bind mount the host path SRC on DEST
+    --bind-try SRC DEST          Equal to --bind but ignores non-existent SRC
+    --dev-bind SRC DEST          Bind mount the host path SRC on DEST, allowing device access
+    --dev-bind-try SRC DEST      Equal to --dev-bind but ignores non-existent SRC
+    --ro-bind SRC DEST           Bind mount the host path SRC readonly on DEST
+    --ro-bind-try SRC DEST       Equal to --ro-bind but ignores non-existent SRC
+    --bind-fd FD DEST            Bind open directory or path fd on DEST
+    --ro-bind-fd FD DEST         Bind open directory or path fd read-only on DEST
+    --remount-ro DEST            Remount DEST as readonly; does not recursively remount
+    --overlay-src SRC            Read files from SRC in the following overlay
+    --overlay RWSRC WORKDIR DEST Mount overlayfs on DEST, with RWSRC as the host path for writes and
+                                 WORKDIR an empty directory on the same filesystem as RWSRC
+    --tmp-overlay DEST           Mount overlayfs on DEST, with writes going to an invisible tmpfs
+    --ro-overlay DEST            Mount overlayfs read-only on DEST
+    --exec-label LABEL           Exec label for the sandbox
+    --file-label LABEL           File label for temporary sandbox content
+    --proc DEST                  Mount new procfs on DEST
+    --dev DEST                   Mount new dev on DEST
+    --tmpfs DEST                 Mount new tmpfs on DEST
+    --mqueue DEST                Mount new mqueue on DEST
+    --dir DEST                   Create dir at DEST
+    --file FD DEST               Copy from FD to destination DEST
+    --bind-data FD DEST          Copy from FD to file which is bind-mounted on DEST
+    --ro-bind-data FD DEST       Copy from FD to file which is readonly bind-mounted on DEST
+    --symlink SRC DEST           Create symlink at DEST with target SRC
+    --seccomp FD                 Load and use seccomp rules from FD (not repeatable)
+    --add-seccomp-fd FD          Load and use seccomp rules from FD (repeatable)
+    --block-fd FD                Block on FD until some data to read is available
+    --userns-block-fd FD         Block on FD until the user namespace is ready
+    --info-fd FD                 Write information about the running container to FD
+    --json-status-fd FD          Write container status to FD as multiple JSON documents
+    --new-session                Create a new terminal session
+    --die-with-parent            Kills with SIGKILL child process (COMMAND) when sandwrap or sandwrap's parent dies.
+    --as-pid-1                   Do not install a reaper process with PID=1
+    --cap-add CAP                Add cap CAP when running as privileged user
+    --cap-drop CAP               Drop cap CAP when running as privileged user
+    --perms OCTAL                Set permissions of next argument (--bind-data, --file, etc.)
+    --size BYTES                 Set size of next argument (only for --tmpfs)
+    --chmod OCTAL PATH           Change permissions of PATH (must already exist)
+";
+
+/// The binary run directly, as the current user, with `argv[0]` set.
+fn direct(argv0: &str, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(sandwrap_bin())
+        .arg0(argv0)
+        .args(args)
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn sandwrap");
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+}
+
+fn usage_header(argv0: &str) -> String {
+    format!("usage: {argv0} [OPTIONS...] [--] COMMAND [ARGS...]\n")
+}
+
+/// Check a usage text: bwrap 0.11's, then --not-a-security-boundary, then
+/// only sandwrap's own options.
+fn assert_usage(text: &str, argv0: &str) {
+    let rest = text.strip_prefix(&usage_header(argv0)).unwrap_or_else(|| panic!("bad header in:\n{text}"));
+    let rest = rest.strip_prefix(BWRAP_0_11_OPTIONS).unwrap_or_else(|| panic!("bwrap 0.11's options differ:\n{rest}"));
+    let mut lines = rest.lines();
+    let boundary = lines.next().expect("--not-a-security-boundary line");
+    assert!(boundary.starts_with("    --not-a-security-boundary    "), "{boundary}");
+    for line in lines {
+        assert!(line.starts_with("    --") && line.len() > 33, "unexpected line {line:?}");
+    }
+    assert!(text.ends_with('\n') && !text.ends_with("\n\n"));
+}
+
+#[test]
+fn help_goes_to_stdout_with_every_bwrap_option() {
+    let (code, out, err) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert_eq!(err, "");
+    assert_usage(&out, &sandwrap_bin().display().to_string());
+    // Every option counted: bwrap 0.11's 67, plus --not-a-security-boundary.
+    let bwrap_lines = BWRAP_0_11_OPTIONS.lines().filter(|l| l.starts_with("    --")).count();
+    assert_eq!(bwrap_lines, 67);
+}
+
+#[test]
+fn usage_names_argv0_as_given() {
+    let (code, out, _) = direct("my-wrapper", &["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with(&usage_header("my-wrapper")), "{out}");
+    // --help wins wherever it stands in the options, and ends them.
+    let (code, out, _) = direct("w", &["--unshare-pid", "--help", "--no-such-option"]);
+    assert_eq!(code, 0);
+    assert_usage(&out, "w");
+}
+
+#[test]
+fn no_arguments_or_no_command_prints_usage_to_stderr() {
+    for args in [&[][..], &["--unshare-pid"][..], &["--"][..], &["--bind", "/a", "/b"][..]] {
+        let (code, out, err) = direct("sw", args);
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(out, "", "{args:?}");
+        assert_usage(&err, "sw");
+    }
+}
+
+#[test]
+fn version_exits_zero() {
+    for args in [&["--version"][..], &["--unshare-pid", "--version", "--no-such-option"][..]] {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "{args:?}");
+        assert_eq!(out, format!("sandwrap {}\n", env!("CARGO_PKG_VERSION")));
+        assert_eq!(err, "");
+    }
+}
+
+#[test]
+fn unknown_options_are_fatal() {
+    for word in ["--foo", "--bind=a", "--chdir=/", "-x", "-", "---bind"] {
+        let (code, out, err) = run(&[word, "true"]);
+        assert_eq!(code, 1, "{word}");
+        assert_eq!(out, "");
+        assert_eq!(err, format!("sandwrap: Unknown option {word}\n"));
+    }
+    // Found in order: --help after it is not reached.
+    let (code, _, err) = run(&["--foo", "--help"]);
+    assert_eq!((code, err.as_str()), (1, "sandwrap: Unknown option --foo\n"));
+}
+
+#[test]
+fn option_errors_use_bwrap_wording() {
+    for (args, msg) in [
+        (&["--bind", "/a"][..], "--bind takes two arguments"),
+        (&["--ro-bind-fd", "3"][..], "--bind-fd takes two arguments"),
+        (&["--chdir"][..], "--chdir takes one argument"),
+        (&["--uid", "x", "true"][..], "Invalid uid: x"),
+        (&["--perms", "0700", "--bind", "/a", "/b", "true"][..], "--perms must be followed by an option that creates a file"),
+        (&["--argv0", "a", "--argv0", "b", "true"][..], "--argv0 used multiple times"),
+        (&["--cap-add", "sys_admin", "true"][..], "unknown cap: sys_admin"),
+        (&["--hostname", "h", "true"][..], "Specifying --hostname requires --unshare-uts"),
+    ] {
+        let (code, out, err) = run(args);
+        assert_eq!((code, out.as_str()), (1, ""), "{args:?}");
+        assert_eq!(err, format!("sandwrap: {msg}\n"), "{args:?}");
+    }
+}
+
+#[test]
+fn level_prefix_marks_later_errors_and_warnings() {
+    let (code, _, err) = run(&["--level-prefix", "--foo"]);
+    assert_eq!((code, err.as_str()), (1, "<3>sandwrap: Unknown option --foo\n"));
+    // Only once it has been parsed.
+    let (code, _, err) = run(&["--foo", "--level-prefix"]);
+    assert_eq!((code, err.as_str()), (1, "sandwrap: Unknown option --foo\n"));
+    let (code, _, err) = run(&["--level-prefix", "--chdir", "/", "--chdir", "/", "--bogus"]);
+    assert_eq!(code, 1);
+    assert_eq!(err, "<4>sandwrap: Only the last --chdir option will take effect\n<3>sandwrap: Unknown option --bogus\n");
+    // Validation after parsing knows it too.
+    let (_, _, err) = run(&["--level-prefix", "--as-pid-1", "true"]);
+    assert_eq!(err, "<3>sandwrap: Specifying --as-pid-1 requires --unshare-pid\n");
+}
+
+/// Whether sandboxes can be created here at all.
+fn sandboxes_work() -> bool {
+    let (code, _, err) = run(&["--ro-bind", "/", "/", "true"]);
+    if code != 0 {
+        eprintln!("skipping: sandwrap cannot create a sandbox here: {err}");
+    }
+    code == 0
+}
+
+#[test]
+fn warnings_do_not_stop_the_command() {
+    if !sandboxes_work() {
+        return;
+    }
+    let (code, out, err) = run(&["--ro-bind", "/", "/", "--chdir", "/usr", "--chdir", "/", "pwd"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "/\n");
+    assert_eq!(err, "sandwrap: Only the last --chdir option will take effect\n");
+}
+
+#[test]
+fn a_command_named_like_an_option_runs_after_double_dash() {
+    if !sandboxes_work() {
+        return;
+    }
+    let dir = scratch("optcmd");
+    for name in ["--version", "--bind", "-x"] {
+        let script = dir.join(name);
+        std::fs::write(&script, format!("#!/bin/sh\necho ran {name} \"$@\"\n")).expect("write script");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        give(&script);
+        let path = dir.display().to_string();
+        let (code, out, err) = run(&["--ro-bind", "/", "/", "--setenv", "PATH", &path, "--", name, "--help"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert_eq!(out, format!("ran {name} --help\n"));
+    }
+}
+
+#[test]
+fn args_are_read_from_a_real_fd() {
+    if !sandboxes_work() {
+        return;
+    }
+    let dir = scratch("argsfd");
+    let payload = dir.join("args");
+    std::fs::write(&payload, b"--ro-bind\0/\0/\0--setenv\0FROM_FD\0yes\0").expect("write payload");
+    give(&payload);
+    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+    cmd.arg("-c")
+        .arg("exec \"$0\" \"$@\" 3<\"$ARGS_FILE\"")
+        .arg(sandwrap_bin())
+        .args(["--args", "3", "sh", "-c", "echo $FROM_FD; ls /proc/self/fd/3 2>/dev/null || echo closed"])
+        .env("ARGS_FILE", &payload);
+    let o = output(cmd);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The payload was parsed, and the fd was closed after reading it.
+    assert_eq!(stdout(&o), "yes\nclosed\n");
+}

@@ -500,3 +500,20 @@ fn bad_profiles_give_one_precise_error_each() {
         "sandwrap: DIR/b.toml:2: include loop: DIR/a.toml -> b.toml -> a.toml"
     );
 }
+
+#[test]
+fn overriding_a_profile_value_does_not_warn_but_repeating_an_option_does() {
+    let home = fake_home();
+    let proj = scratch("proj");
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "untrusted", "--chdir", "/", "--seccomp-policy", "strict", "--explain", "--", "true"],
+    ));
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stderr(&o), "", "overriding the profile's --chdir and --seccomp-policy is not a repeat");
+    let out = stdout(&o);
+    assert!(out.contains("Directory:    /\n") && out.contains("policy strict"), "{out}");
+    let o = output(in_project(&home, &proj, &["--profile", "untrusted", "--chdir", "/", "--chdir", "/tmp", "--explain", "--", "true"]));
+    assert_eq!(stderr(&o), "sandwrap: Only the last --chdir option will take effect\n");
+}

@@ -43,6 +43,10 @@ struct Parser<'c, 'a> {
     applied: Vec<OsString>,
     /// Basename of COMMAND, for a profile's `$APP`.
     app: Option<String>,
+    /// How many `--profile`s are being read (they nest through `--args`).
+    profile_depth: usize,
+    /// Single-value options whose current value a profile set.
+    set_by_profile: Vec<&'static str>,
     /// `--seccomp-policy`: the base policy, loaded when met.
     seccomp_base: Option<seccomp::Policy>,
     /// `--seccomp-allow`/`--seccomp-deny`: (syscall word, action, origin),
@@ -62,6 +66,8 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         explain: false,
         applied: Vec::new(),
         app: None,
+        profile_depth: 0,
+        set_by_profile: Vec::new(),
         seccomp_base: None,
         seccomp_ops: Vec::new(),
     };
@@ -111,9 +117,19 @@ impl Parser<'_, '_> {
 
     /// bwrap warns about a repeated single-value option before it looks
     /// at the new value.
+    /// Overriding a value a profile set is what options after `--profile`
+    /// are for: no warning then.
     fn warn_repeat(&mut self, repeated: bool, def: &OptDef) {
-        if repeated {
+        let from_profile = self.set_by_profile.contains(&def.name);
+        if repeated && !from_profile {
             self.warn(format!("Only the last --{} option will take effect", def.name));
+        }
+        if self.profile_depth > 0 {
+            if !from_profile {
+                self.set_by_profile.push(def.name);
+            }
+        } else {
+            self.set_by_profile.retain(|n| *n != def.name);
         }
     }
 
@@ -184,7 +200,10 @@ impl Parser<'_, '_> {
                     }
                     // A profile holds options only (the loader emits nothing
                     // else), so it never ends the option list.
-                    if let Step::Early(outcome) = self.parse_words(&payload, true)? {
+                    self.profile_depth += 1;
+                    let step = self.parse_words(&payload, true)?;
+                    self.profile_depth -= 1;
+                    if let Step::Early(outcome) = step {
                         return Ok(Step::Early(outcome));
                     }
                 }

@@ -140,6 +140,13 @@ complete -c sandwrap -l seccomp-policy -d 'Filter system calls with a preset (de
 complete -c sandwrap -l seccomp-allow -d 'Allow SYSCALL (name or number) on top of the seccomp policy' -r -f
 complete -c sandwrap -l seccomp-deny -d 'Deny SYSCALL with ERRNO (default EPERM) or :kill on top of the policy' -r -f
 complete -c sandwrap -l seccomp-report-fd -d 'Write a line to FD for every system call the policy denies' -r -f
+complete -c sandwrap -l profile -d 'Apply profile NAME (or a .toml FILE) here; later options refine it' -r -f -a "base\t''
+untrusted\t''
+build\t''
+ci\t''
+desktop\t''"
+complete -c sandwrap -l ro-bind-as-host -d 'Reproduce host PATH: a symlink stays a symlink, else bind it read-only; skip if missing' -r -F
+complete -c sandwrap -l bind-mkdir -d 'Equal to --bind, creating host directory SRC (mode 0700) if missing' -r -F
 complete -c sandwrap -l help -d 'Print this help'
 complete -c sandwrap -l version -d 'Print version'
 complete -c sandwrap -l level-prefix -d 'Prepend e.g. <3> to diagnostic messages'
@@ -164,3 +171,5 @@ complete -c sandwrap -l landlock -d 'Confine the command with landlock rules der
 complete -c sandwrap -l landlock-strict -d 'Fail instead of warning when landlock cannot enforce something'
 complete -c sandwrap -l verbose -d 'Report what landlock enforces on stderr'
 complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every system call the policy denies'
+complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, then exit'
+complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'

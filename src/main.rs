@@ -23,6 +23,16 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
             0
         }
         Ok(Outcome::Run(spec)) => sandwrap::run(&spec),
+        Ok(Outcome::ListProfiles(text)) => {
+            print!("{text}");
+            0
+        }
+        Ok(Outcome::Explain { spec, argv }) => {
+            // SAFETY: getuid/getgid have no preconditions.
+            let caller = unsafe { (libc::getuid(), libc::getgid()) };
+            print!("{}", cli::explain(&spec, &argv, caller));
+            0
+        }
         Err(CliError::Usage) => {
             eprint!("{}", cli::usage_text(&argv0));
             1

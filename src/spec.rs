@@ -233,6 +233,9 @@ pub struct Spec {
     pub fallback: Option<Fallback>,
     /// `--verbose`: report what was enforced on stderr.
     pub verbose: bool,
+    /// `--bind-mkdir`: host directories created (mode 0700, with parents)
+    /// before anything else, so they can be bound.
+    pub host_dirs: Vec<PathBuf>,
 }
 
 impl Spec {

@@ -46,6 +46,19 @@ fn extra_sections() -> Roff {
          inside the new root.",
     )]);
 
+    r.control("SH", ["PROFILES"]);
+    for (tag, body) in sandwrap::cli::profile::man::RULES {
+        if tag.is_empty() {
+            r.text([roman(*body)]);
+        } else {
+            item(&mut r, tag, body);
+        }
+    }
+    r.control("SS", ["Built-in profiles"]);
+    for (tag, body) in sandwrap::cli::profile::man::BUILTIN_DOCS {
+        item(&mut r, tag, body);
+    }
+
     r.control("SH", ["NOTES"]);
     r.text([roman(
         "--help lists the options in bwrap's order, not grouped as in this page, so \
@@ -189,7 +202,7 @@ fn generated_files_cover_every_option() {
         }
     }
     let man = String::from_utf8_lossy(&files[0].1);
-    for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "NAMESPACE OPTIONS", "FILESYSTEM OPTIONS", "EXIT STATUS", "ENVIRONMENT", "DIFFERENCES FROM BWRAP", "SEE ALSO"] {
+    for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "NAMESPACE OPTIONS", "FILESYSTEM OPTIONS", "EXIT STATUS", "ENVIRONMENT", "PROFILES", "DIFFERENCES FROM BWRAP", "SEE ALSO"] {
         assert!(man.contains(&format!(".SH \"{section}\"")) || man.contains(&format!(".SH {section}\n")), "man page lacks section {section}");
     }
     assert!(man.contains("RESOLVE_IN_ROOT"));

@@ -49,6 +49,7 @@ fn heading(section: Section) -> &'static str {
         Section::Lockdown => "Lockdown options",
         Section::Landlock => "Landlock options",
         Section::Seccomp => "Seccomp policy options",
+        Section::Profiles => "Profile options",
     }
 }
 
@@ -94,6 +95,11 @@ pub fn clap_command() -> Command {
                     .collect();
                 names.push("ALL");
                 arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names)).hide_possible_values(true);
+            }
+            if o.name == "profile" {
+                // Completions offer the built-ins; a FILE is typed as a path.
+                let names: Vec<&'static str> = super::profile::BUILTINS.iter().map(|(n, _)| *n).collect();
+                arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names));
             }
         }
         cmd = cmd.arg(arg);

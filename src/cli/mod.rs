@@ -5,12 +5,14 @@
 
 mod capnames;
 mod cnum;
+mod explain;
 mod help;
 #[cfg(test)]
 mod landlock_tests;
 #[cfg(test)]
 mod seccomp_tests;
 mod parse;
+pub mod profile;
 pub mod table;
 #[cfg(test)]
 mod tests;
@@ -19,6 +21,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 
 pub use capnames::{CAP_NAMES, parse_cap};
+pub use explain::explain;
 pub use help::{clap_command, usage_text};
 pub use parse::{os_error, parse};
 
@@ -30,6 +33,11 @@ pub enum Outcome {
     Help,
     Version,
     Run(Box<Spec>),
+    /// `--list-profiles`: the listing to print.
+    ListProfiles(String),
+    /// `--explain`: the resolved sandbox, and the option words that build it
+    /// (profiles and `--args` expanded; no `--profile`, no `--explain`).
+    Explain { spec: Box<Spec>, argv: Vec<OsString> },
 }
 
 /// A command-line error. `Usage` prints the usage text to stderr.

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use super::capnames::{CapWord, parse_cap_word};
 use super::cnum::{self, SizeError};
 use super::table::{self, Action, OptDef};
-use super::{CliError, LabelError, Outcome, ParseContext};
+use super::{CliError, LabelError, Outcome, ParseContext, profile};
 use crate::landlock::ports::{parse_ports, parse_scopes};
 use crate::seccomp::{self, Action as SeccompAction};
-use crate::spec::{CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, ReportTo, Spec};
+use crate::spec::{BindMode, CapOp, EnvOp, Fallback, FsOp, LandlockRule, OverlayKind, ReportTo, Spec};
 
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
@@ -36,6 +36,17 @@ struct Parser<'c, 'a> {
     total_args: usize,
     uid_seen: bool,
     gid_seen: bool,
+    /// `--explain`: print instead of running.
+    explain: bool,
+    /// Every option word applied, profiles and `--args` expanded: the plain
+    /// command line `--explain` prints.
+    applied: Vec<OsString>,
+    /// Basename of COMMAND, for a profile's `$APP`.
+    app: Option<String>,
+    /// How many `--profile`s are being read (they nest through `--args`).
+    profile_depth: usize,
+    /// Single-value options whose current value a profile set.
+    set_by_profile: Vec<&'static str>,
     /// `--seccomp-policy`: the base policy, loaded when met.
     seccomp_base: Option<seccomp::Policy>,
     /// `--seccomp-allow`/`--seccomp-deny`: (syscall word, action, origin),
@@ -52,6 +63,11 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         total_args: argv.len().saturating_sub(1),
         uid_seen: false,
         gid_seen: false,
+        explain: false,
+        applied: Vec::new(),
+        app: None,
+        profile_depth: 0,
+        set_by_profile: Vec::new(),
         seccomp_base: None,
         seccomp_ops: Vec::new(),
     };
@@ -59,6 +75,7 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         return Err(p.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
     }
     let words = argv.get(1..).unwrap_or(&[]);
+    p.app = command_basename(words);
     let rest = match p.parse_words(words, false)? {
         Step::Stop(rest) => rest,
         Step::Early(outcome) => return Ok(outcome),
@@ -100,9 +117,19 @@ impl Parser<'_, '_> {
 
     /// bwrap warns about a repeated single-value option before it looks
     /// at the new value.
+    /// Overriding a value a profile set is what options after `--profile`
+    /// are for: no warning then.
     fn warn_repeat(&mut self, repeated: bool, def: &OptDef) {
-        if repeated {
+        let from_profile = self.set_by_profile.contains(&def.name);
+        if repeated && !from_profile {
             self.warn(format!("Only the last --{} option will take effect", def.name));
+        }
+        if self.profile_depth > 0 {
+            if !from_profile {
+                self.set_by_profile.push(def.name);
+            }
+        } else {
+            self.set_by_profile.retain(|n| *n != def.name);
         }
     }
 
@@ -136,6 +163,10 @@ impl Parser<'_, '_> {
             }
             let values = &words[i + 1..i + 1 + nargs];
             i += 1 + nargs;
+            if !matches!(def.action, Action::Args | Action::Profile | Action::Explain) {
+                self.applied.push(words[i - 1 - nargs].clone());
+                self.applied.extend_from_slice(values);
+            }
 
             match def.action {
                 Action::Help => return Ok(Step::Early(Outcome::Help)),
@@ -155,6 +186,28 @@ impl Parser<'_, '_> {
                         return Ok(Step::Early(outcome));
                     }
                 }
+                Action::ListProfiles => {
+                    let env = profile::ProfileEnv::from_host(self.app.clone());
+                    return Ok(Step::Early(Outcome::ListProfiles(profile::list(&env))));
+                }
+                Action::Profile => {
+                    let name = values[0].to_str().ok_or_else(|| self.error("--profile: the name is not valid UTF-8"))?;
+                    let env = profile::ProfileEnv::from_host(self.app.clone());
+                    let payload = profile::load(name, &env).map_err(|e| self.error(e))?;
+                    self.total_args += payload.len();
+                    if self.total_args > MAX_ARGS {
+                        return Err(self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
+                    }
+                    // A profile holds options only (the loader emits nothing
+                    // else), so it never ends the option list.
+                    self.profile_depth += 1;
+                    let step = self.parse_words(&payload, true)?;
+                    self.profile_depth -= 1;
+                    if let Step::Early(outcome) = step {
+                        return Ok(Step::Early(outcome));
+                    }
+                }
+                Action::Explain => self.explain = true,
                 action => self.apply(def, action, values)?,
             }
             self.check_modifiers_consumed(def)?;
@@ -223,7 +276,9 @@ impl Parser<'_, '_> {
         let path = |i: usize| PathBuf::from(v[i].clone());
         let ns = &mut self.spec.namespaces;
         match action {
-            Action::Help | Action::Version | Action::Args => unreachable!("handled by parse_words"),
+            Action::Help | Action::Version | Action::Args | Action::ListProfiles | Action::Profile | Action::Explain => {
+                unreachable!("handled by parse_words")
+            }
             Action::Argv0 => {
                 if self.spec.argv0.is_some() {
                     return Err(self.error("--argv0 used multiple times"));
@@ -439,6 +494,23 @@ impl Parser<'_, '_> {
                 self.spec.fallback = Some(Fallback::Landlock);
             }
             Action::Verbose => self.spec.verbose = true,
+            Action::RoBindAsHost => {
+                let p = path(0);
+                match profile::host_path(&p) {
+                    profile::HostPath::Symlink(target) => self.spec.ops.push(FsOp::Symlink { target, dest: p }),
+                    profile::HostPath::Other => self.spec.ops.push(FsOp::Bind {
+                        src: p.clone(),
+                        dest: p,
+                        mode: BindMode::ReadOnly,
+                        allow_missing: true,
+                    }),
+                    profile::HostPath::Missing => {}
+                }
+            }
+            Action::BindMkdir => {
+                self.spec.host_dirs.push(path(0));
+                self.spec.ops.push(FsOp::Bind { src: path(0), dest: path(1), mode: BindMode::ReadWrite, allow_missing: false });
+            }
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
                 let arch = self.seccomp_arch()?;
@@ -545,7 +617,8 @@ impl Parser<'_, '_> {
         if self.spec.namespaces.cgroup_try && !self.spec.namespaces.cgroup && (self.ctx.cgroupns_available)() {
             self.spec.namespaces.cgroup = true;
         }
-        if self.spec.command.is_empty() {
+        // `--explain` shows a sandbox that a COMMAND could be run in.
+        if self.spec.command.is_empty() && !self.explain {
             return Err(CliError::Usage);
         }
         let s = &self.spec;
@@ -565,8 +638,32 @@ impl Parser<'_, '_> {
         if s.as_pid_1 && !s.lock_files.is_empty() {
             return Err(self.error("Specifying --as-pid-1 and --lock-file is not permitted"));
         }
+        if self.explain {
+            return Ok(Outcome::Explain { spec: Box::new(self.spec), argv: self.applied });
+        }
         Ok(Outcome::Run(Box::new(self.spec)))
     }
+}
+
+/// Basename of COMMAND: the first word after the options of the real argv
+/// (profiles and `--args` payloads never hold it), found with the option
+/// table only.
+fn command_basename(words: &[OsString]) -> Option<String> {
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].to_str()?;
+        if w == "--" {
+            i += 1;
+            break;
+        }
+        if !w.starts_with('-') {
+            break;
+        }
+        i += 1 + table::lookup(w)?.args.len();
+    }
+    let cmd = words.get(i)?.to_str()?;
+    let base = cmd.rsplit('/').next()?;
+    (!base.is_empty() && base != "." && base != "..").then(|| base.to_string())
 }
 
 /// The words of an `--args` payload as bwrap splits it: each ends at a NUL

@@ -75,6 +75,11 @@ pub enum Action {
     LandlockStrict,
     Fallback,
     Verbose,
+    Profile,
+    ListProfiles,
+    Explain,
+    RoBindAsHost,
+    BindMkdir,
     SeccompPolicy,
     SeccompAllow,
     SeccompDeny,
@@ -95,6 +100,8 @@ pub enum Section {
     Landlock,
     /// sandwrap's own options (not in bwrap).
     Seccomp,
+    /// sandwrap's own: profiles and `--explain`.
+    Profiles,
 }
 
 /// One command-line option: `--name ARG...`.
@@ -213,6 +220,11 @@ pub const OPTIONS: &[OptDef] = &[
     opt("seccomp-deny", &["SYSCALL[:ERRNO]"], A::SeccompDeny, Seccomp, "Deny SYSCALL with ERRNO (default EPERM) or :kill on top of the policy"),
     opt("seccomp-report", &[], A::SeccompReport, Seccomp, "Print a line on stderr for every system call the policy denies"),
     opt("seccomp-report-fd", &["FD"], A::SeccompReportFd, Seccomp, "Write a line to FD for every system call the policy denies"),
+    opt("profile", &["NAME"], A::Profile, Profiles, "Apply profile NAME (or a .toml FILE) here; later options refine it"),
+    opt("list-profiles", &[], A::ListProfiles, Profiles, "List the profiles --profile can find, then exit"),
+    opt("explain", &[], A::Explain, Profiles, "Print the resolved sandbox and an equivalent command line; run nothing"),
+    opt("ro-bind-as-host", &["PATH"], A::RoBindAsHost, Filesystem, "Reproduce host PATH: a symlink stays a symlink, else bind it read-only; skip if missing"),
+    opt("bind-mkdir", &["SRC", "DEST"], A::BindMkdir, Filesystem, "Equal to --bind, creating host directory SRC (mode 0700) if missing"),
 ];
 
 /// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
@@ -245,10 +257,10 @@ mod tests {
     #[test]
     fn has_all_bwrap_options() {
         // bwrap 0.11 has 67 options; 0.12 adds --not-a-security-boundary.
-        let bwrap = OPTIONS.iter().filter(|o| !matches!(o.section, Section::Landlock | Section::Seccomp)).count();
-        assert_eq!(bwrap, 68);
         // sandwrap's own come after all of bwrap's.
-        assert!(OPTIONS[..68].iter().all(|o| !matches!(o.section, Section::Landlock | Section::Seccomp)));
+        let own = |o: &&OptDef| matches!(o.section, Section::Landlock | Section::Seccomp | Section::Profiles) || o.name.ends_with("-as-host") || o.name == "bind-mkdir";
+        assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
+        assert!(OPTIONS[..68].iter().all(|o| !own(&o)));
         assert!(lookup("--not-a-security-boundary").is_some());
         assert!(lookup("--bind-fd").is_some());
         assert!(lookup("bind").is_none());

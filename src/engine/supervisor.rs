@@ -37,6 +37,20 @@ fn current_dir() -> Option<PathBuf> {
     std::env::current_dir().ok()
 }
 
+/// `--bind-mkdir` sources: made by the caller, before any namespace, so
+/// they belong to the caller; private (0700) as they hold an app's data.
+fn create_host_dirs(spec: &Spec) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    for dir in &spec.host_dirs {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| anyhow!("mkdir -p {} (mode 0700): {}", dir.display(), crate::cli::os_error(&e)))?;
+    }
+    Ok(())
+}
+
 fn clone_flags(spec: &Spec, fallback: bool) -> i32 {
     if fallback {
         return 0;
@@ -89,6 +103,7 @@ fn falls_back(spec: &Spec, errno: i32) -> bool {
 
 /// `fallback`: run without namespaces (`--fallback landlock`).
 fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
+    create_host_dirs(spec)?;
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS").context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
@@ -149,10 +164,10 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
         supervisor_ends: [Some(life_w.as_raw_fd()), go_pipe.as_ref().map(|(_, w)| w.as_raw_fd())],
         sigset,
-        own_seccomp,
-        seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
         last_cap: super::caps::last_cap(),
         fallback,
+        own_seccomp,
+        seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
     };
     let pid = match sys::clone_fork(clone_flags(spec, fallback)) {
         Ok(pid) => pid,

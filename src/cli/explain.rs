@@ -1,0 +1,345 @@
+//! `--explain`: the resolved sandbox in words, and a plain command line that
+//! builds the same sandbox (for review, or to paste into a script).
+
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::landlock::ports::show_ports;
+use crate::landlock::{Mode, Policy, Rights};
+use crate::spec::{BindMode, CapOp, EnvOp, FsOp, OverlayKind, ReportTo, Spec};
+
+fn show(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// A word as a POSIX shell reads it back.
+pub fn shell_quote(word: &OsStr) -> String {
+    let s = word.to_string_lossy();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn mode_text(perms: Option<u32>) -> String {
+    perms.map(|p| format!(", mode {p:04o}")).unwrap_or_default()
+}
+
+/// One filesystem operation: (path in the sandbox, what happens there).
+fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) {
+    let what = match op {
+        FsOp::Bind { src, mode, allow_missing, .. } => {
+            let kind = match mode {
+                BindMode::ReadOnly => "read-only bind",
+                BindMode::ReadWrite => "read-write bind",
+                BindMode::Device => "read-write bind (devices allowed)",
+            };
+            let mut t = format!("{kind} of host {}", show(src));
+            if *allow_missing {
+                t.push_str(", if it exists");
+            }
+            if host_dirs.iter().any(|d| d == src) {
+                t.push_str(", created (0700) if missing");
+            }
+            t
+        }
+        FsOp::BindFd { fd, read_only, .. } => {
+            format!("{} bind of fd {fd}", if *read_only { "read-only" } else { "read-write" })
+        }
+        FsOp::RemountRo { .. } => "remounted read-only".into(),
+        FsOp::Tmpfs { perms, size, .. } => {
+            let size = size.map(|s| format!(", {s} bytes")).unwrap_or_default();
+            format!("new tmpfs{}{size}", mode_text(*perms))
+        }
+        FsOp::Proc { .. } => "new procfs".into(),
+        FsOp::Dev { .. } => "new /dev (null, zero, full, random, urandom, tty, pts, shm)".into(),
+        FsOp::Mqueue { .. } => "new mqueue".into(),
+        FsOp::Dir { perms, .. } => format!("directory{}", mode_text(*perms)),
+        FsOp::File { fd, perms, .. } => format!("file copied from fd {fd}{}", mode_text(*perms)),
+        FsOp::BindData { fd, perms, read_only, .. } => format!(
+            "{}file bound from fd {fd}{}",
+            if *read_only { "read-only " } else { "" },
+            mode_text(*perms)
+        ),
+        FsOp::Symlink { target, .. } => format!("symlink -> {}", show(target)),
+        FsOp::Chmod { perms, .. } => format!("chmod {perms:04o}"),
+        FsOp::Overlay { sources, kind, .. } => {
+            let lower: Vec<String> = sources.iter().map(|s| show(s)).collect();
+            let writes = match kind {
+                OverlayKind::Persistent { upper, work } => {
+                    format!("writes to host {} (work dir {})", show(upper), show(work))
+                }
+                OverlayKind::Temporary => "writes to a hidden tmpfs".into(),
+                OverlayKind::ReadOnly => "read-only".into(),
+            };
+            format!("overlay of {}; {writes}", lower.join(", "))
+        }
+    };
+    (show(op.dest()), what)
+}
+
+fn rights_text(r: Rights) -> String {
+    match r {
+        r if r == Rights::ALL => "all".into(),
+        r if r == Rights::READ_EXEC => "read, execute".into(),
+        r if r == Rights::READ => "read".into(),
+        r if r == Rights::READ_DIR => "list".into(),
+        r if r == Rights::PROC => "read, write existing files".into(),
+        r => r.to_string(),
+    }
+}
+
+fn namespaces(spec: &Spec) -> String {
+    let ns = &spec.namespaces;
+    let all = [
+        ("user", ns.user),
+        ("mount", true),
+        ("pid", ns.pid),
+        ("net", ns.net),
+        ("ipc", ns.ipc),
+        ("uts", ns.uts),
+        ("cgroup", ns.cgroup),
+    ];
+    let new: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+    let shared: Vec<&str> = all.iter().filter(|(_, on)| !*on).map(|(n, _)| *n).collect();
+    let mut out = format!("new: {}", new.join(", "));
+    if !shared.is_empty() {
+        let _ = write!(out, "; shared with the host: {}", shared.join(", "));
+    }
+    out
+}
+
+fn env_lines(spec: &Spec) -> Vec<String> {
+    let mut lines = Vec::new();
+    for op in &spec.env {
+        lines.push(match op {
+            EnvOp::Clear => "clear everything".to_string(),
+            EnvOp::Set(k, v) => format!("set {}={}", k.to_string_lossy(), v.to_string_lossy()),
+            EnvOp::Unset(k) => format!("unset {}", k.to_string_lossy()),
+        });
+    }
+    lines
+}
+
+fn cap_name(c: u8) -> String {
+    super::CAP_NAMES.get(usize::from(c)).map_or_else(|| c.to_string(), |n| n.to_ascii_uppercase())
+}
+
+fn process_lines(spec: &Spec) -> Vec<String> {
+    let mut out = Vec::new();
+    if spec.new_session {
+        out.push("new session (no access to the terminal's input queue)".to_string());
+    }
+    if spec.die_with_parent {
+        out.push("killed when sandwrap's parent dies".into());
+    }
+    if spec.as_pid_1 {
+        out.push("the command is pid 1 (no reaper)".into());
+    }
+    if spec.disable_userns {
+        out.push("no further user namespaces".into());
+    }
+    if let Some(a) = &spec.argv0 {
+        out.push(format!("argv[0] is {}", a.to_string_lossy()));
+    }
+    for op in &spec.caps {
+        out.push(match op {
+            CapOp::Add(c) => format!("add capability {}", cap_name(*c)),
+            CapOp::Drop(c) => format!("drop capability {}", cap_name(*c)),
+            CapOp::AddAll => "add all capabilities".into(),
+            CapOp::DropAll => "drop all capabilities".into(),
+        });
+    }
+    if out.is_empty() {
+        out.push("(defaults)".into());
+    }
+    out
+}
+
+fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
+    let policy = Policy::from_spec(spec, Mode::Namespaced, caller);
+    if policy.is_empty() {
+        return vec!["not used".into()];
+    }
+    let mut out = Vec::new();
+    match &policy.fs {
+        Some(rules) => {
+            let how = if spec.landlock.rules.is_empty() { "derived from the filesystem" } else { "explicit" };
+            out.push(format!("filesystem: only these rules ({how}):"));
+            let width = rules.iter().map(|r| rights_text(r.rights).len()).max().unwrap_or(0);
+            for r in rules {
+                out.push(format!("  {:width$}  beneath {}  ({})", rights_text(r.rights), show(&r.path), r.origin));
+            }
+        }
+        None => out.push("filesystem: not restricted".into()),
+    }
+    for (what, ports) in [("TCP connect", &policy.tcp_connect), ("TCP bind", &policy.tcp_bind)] {
+        match ports {
+            Some(p) if p.is_empty() => out.push(format!("{what}: no port")),
+            Some(p) => out.push(format!("{what}: only ports {}", show_ports(p))),
+            None => out.push(format!("{what}: not restricted")),
+        }
+    }
+    let mut scopes = Vec::new();
+    if policy.scope_abstract_unix {
+        scopes.push("abstract unix sockets");
+    }
+    if policy.scope_signal {
+        scopes.push("signals");
+    }
+    if !scopes.is_empty() {
+        out.push(format!("scoped: {}", scopes.join(", ")));
+    }
+    if policy.strict {
+        out.push("strict: anything the kernel cannot enforce is an error".into());
+    }
+    out
+}
+
+fn seccomp_lines(spec: &Spec) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(p) = &spec.seccomp.policy {
+        out.push(format!(
+            "policy {} ({}): calls no rule names -> {}; calls through other ABIs -> {}",
+            p.name,
+            p.arch.name(),
+            p.default,
+            p.other_abi
+        ));
+        // Rules grouped by action, in first-appearance order; the last
+        // matching rule decides, so a later rule's group wins for its call.
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for r in &p.rules {
+            let mut call = r.name.to_string();
+            if !r.conds.is_empty() {
+                let conds: Vec<String> = r.conds.iter().map(|c| c.to_string()).collect();
+                call = format!("{call} when {}", conds.join(" && "));
+            }
+            let action = r.action.to_string();
+            match groups.iter_mut().find(|(a, _)| *a == action) {
+                Some((_, calls)) => calls.push(call),
+                None => groups.push((action, vec![call])),
+            }
+        }
+        for (action, calls) in groups {
+            out.extend(wrap(&format!("{action}:"), &calls, 76));
+        }
+        match spec.seccomp.report {
+            Some(ReportTo::Stderr) => out.push("every denial is reported on stderr".into()),
+            Some(ReportTo::Fd(fd)) => out.push(format!("every denial is reported to fd {fd}")),
+            None => {}
+        }
+    }
+    if let Some(fd) = spec.seccomp.fd {
+        out.push(format!("caller's program read from fd {fd}"));
+    }
+    for (i, p) in spec.seccomp.programs.iter().enumerate() {
+        out.push(format!("caller's program {} from --add-seccomp-fd ({} instructions)", i + 1, p.len() / 8));
+    }
+    if out.is_empty() {
+        out.push("none".into());
+    }
+    out
+}
+
+/// `head` then the items, comma-separated, in lines of at most `width`
+/// characters (continuation lines indented).
+fn wrap(head: &str, items: &[String], width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = format!("  {head}");
+    for (i, item) in items.iter().enumerate() {
+        let sep = if i + 1 < items.len() { "," } else { "" };
+        if line.len() + 1 + item.len() + sep.len() > width && line.trim_start() != head {
+            lines.push(line);
+            line = "     ".to_string();
+        }
+        line.push(' ');
+        line.push_str(item);
+        line.push_str(sep);
+    }
+    lines.push(line);
+    lines
+}
+
+/// A labelled block: the first line after the label, the rest indented.
+fn block(out: &mut String, label: &str, lines: &[String]) {
+    const WIDTH: usize = 14;
+    for (i, l) in lines.iter().enumerate() {
+        let head = if i == 0 { format!("{label}:") } else { String::new() };
+        let _ = writeln!(out, "{head:WIDTH$}{l}");
+    }
+}
+
+/// The whole explanation. `argv`: the option words that were applied;
+/// `caller`: the real uid and gid.
+pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
+    let mut out = String::new();
+    block(&mut out, "Namespaces", &[namespaces(spec)]);
+    let uid = spec.uid.unwrap_or(caller.0);
+    let gid = spec.gid.unwrap_or(caller.1);
+    let ids = if spec.namespaces.user {
+        format!("uid {uid}, gid {gid} inside; uid {}, gid {} outside", caller.0, caller.1)
+    } else {
+        format!("uid {uid}, gid {gid}")
+    };
+    block(&mut out, "Ids", &[ids]);
+    if let Some(h) = &spec.hostname {
+        block(&mut out, "Hostname", &[h.to_string_lossy().into_owned()]);
+    }
+
+    let _ = writeln!(out, "Filesystem:   on an empty root (tmpfs), in this order:");
+    let ops: Vec<(String, String)> = spec.ops.iter().map(|op| describe_op(op, &spec.host_dirs)).collect();
+    let width = ops.iter().map(|(d, _)| d.len()).max().unwrap_or(0);
+    for (i, (dest, what)) in ops.iter().enumerate() {
+        let _ = writeln!(out, "  {:>3}  {dest:width$}  {what}", i + 1);
+    }
+    if ops.is_empty() {
+        let _ = writeln!(out, "  (nothing: an empty root)");
+    }
+    let cwd = match &spec.chdir {
+        Some(d) => show(d),
+        None => "the current directory if it exists inside, else $HOME, else /".into(),
+    };
+    block(&mut out, "Directory", &[cwd]);
+    let env = env_lines(spec);
+    let env = if env.is_empty() { vec!["inherited unchanged".to_string()] } else { env };
+    block(&mut out, "Environment", &env);
+    block(&mut out, "Process", &process_lines(spec));
+    block(&mut out, "Seccomp", &seccomp_lines(spec));
+    block(&mut out, "Landlock", &landlock_lines(spec, caller));
+
+    let _ = writeln!(out, "\nEquivalent command line:");
+    let _ = write!(out, "sandwrap");
+    let mut i = 0;
+    while i < argv.len() {
+        let nargs = argv[i].to_str().and_then(super::table::lookup).map_or(0, |d| d.args.len());
+        let end = (i + 1 + nargs).min(argv.len());
+        let words: Vec<String> = argv[i..end].iter().map(|w| shell_quote(w)).collect();
+        let _ = write!(out, " \\\n    {}", words.join(" "));
+        i = end;
+    }
+    let command: Vec<String> = if spec.command.is_empty() {
+        vec!["COMMAND".into(), "[ARGS...]".into()]
+    } else {
+        spec.command.iter().map(|w| shell_quote(w)).collect()
+    };
+    let _ = writeln!(out, " \\\n    -- {}", command.join(" "));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote(OsStr::new("/usr/bin")), "/usr/bin");
+        assert_eq!(shell_quote(OsStr::new("a b")), "'a b'");
+        assert_eq!(shell_quote(OsStr::new("it's")), "'it'\\''s'");
+        assert_eq!(shell_quote(OsStr::new("")), "''");
+        assert_eq!(shell_quote(OsStr::new("$HOME")), "'$HOME'");
+    }
+}

@@ -1,0 +1,105 @@
+//! The man page's PROFILES section, kept next to the code it describes.
+
+/// One paragraph: an empty tag is plain text, else a tagged item.
+pub type Paragraph = (&'static str, &'static str);
+
+/// How profiles work.
+pub const RULES: &[Paragraph] = &[
+    (
+        "",
+        "--profile NAME|FILE applies a profile: a TOML file whose keys are sandwrap's option \
+         names without the leading --. The profile turns into the options it names, read where \
+         --profile stands, so options after it refine it (--profile untrusted --share-net) and \
+         --profile can be repeated. --explain prints the resolved sandbox (every mount in \
+         order, namespaces, ids, environment changes, the seccomp policy, the landlock rules) \
+         and a plain sandwrap command line that builds the same sandbox, without running \
+         anything; the COMMAND may then be left out.",
+    ),
+    (
+        "Lookup",
+        "NAME is looked up among the built-in profiles, then as \
+         $XDG_CONFIG_HOME/sandwrap/profiles/NAME.toml (default ~/.config/sandwrap/profiles), \
+         then as /etc/sandwrap/profiles/NAME.toml. A value that contains / or ends in .toml is \
+         a file. --list-profiles shows every profile found, in that order.",
+    ),
+    ("flag = true", "An option without a value, such as unshare-all = true. false leaves it out."),
+    (
+        "name = \"value\"",
+        "An option with one value. An array of strings gives the option once per value: \
+         unsetenv = [\"A\", \"B\"]. --uid, --gid, --size and port lists may also be written \
+         as integers.",
+    ),
+    (
+        "name = [\"a\", \"b\"]",
+        "An option with several values, given once; an array of such arrays gives it once per \
+         array: setenv = [[\"LANG\", \"C\"], [\"TZ\", \"UTC\"]].",
+    ),
+    (
+        "mounts = [[\"OPTION\", VALUE...], ...]",
+        "The filesystem options, in the order they apply: mounts = [[\"ro-bind\", \"/usr\", \
+         \"/usr\"], [\"tmpfs\", \"/tmp\"]]. Filesystem options are accepted only here, because \
+         their order matters; --perms and --size go just before the entry they modify.",
+    ),
+    (
+        "include = [\"NAME\", ...]",
+        "Applies other profiles (names, or files relative to the including profile) at that \
+         point. Including a profile that is already being applied is an include loop, an error.",
+    ),
+    ("description = \"...\"", "Shown by --list-profiles."),
+    ("Order", "Keys apply in the order they appear in the file."),
+    (
+        "Values",
+        "A leading ~, and $HOME, $PWD (the current directory), $XDG_RUNTIME_DIR (default \
+         /run/user/$UID), $UID, $APP (the basename of COMMAND) and $WAYLAND_DISPLAY (default \
+         wayland-0), written $NAME or ${NAME}, are replaced; $$ is a $. Any other $NAME is an \
+         error: there is no templating.",
+    ),
+    (
+        "Not in profiles",
+        "Options that take a file descriptor, --profile (use include), --help, --version, \
+         --list-profiles and --explain.",
+    ),
+    (
+        "Errors",
+        "A bad profile stops sandwrap before anything runs, with one message naming the file, \
+         the line and the key, and what was expected.",
+    ),
+];
+
+/// The built-in profiles (their TOML is in the source tree, profiles/).
+pub const BUILTIN_DOCS: &[Paragraph] = &[
+    (
+        "base",
+        "All namespaces (--unshare-all), --die-with-parent, --new-session, the default seccomp \
+         policy, landlock rules derived from the mounts (--landlock); the host's /usr and /etc \
+         read-only, /bin, /sbin, /lib, /lib32, /lib64 and /libx32 as on the host (symlinks on \
+         a merged-/usr system, else read-only binds: --ro-bind-as-host), a new /dev and /proc, \
+         private /tmp and /var/tmp, and an empty home (a tmpfs on $HOME). The common ground of \
+         the others.",
+    ),
+    (
+        "untrusted",
+        "base, and the current directory read-write (and the working directory). No network. \
+         Run from your home directory, this exposes all of it.",
+    ),
+    (
+        "build",
+        "untrusted, and ~/.cargo, ~/.cache, ~/.npm and ~/go read-write when they exist \
+         (--bind-try), ~/.rustup read-only. No network.",
+    ),
+    (
+        "ci",
+        "build with the host's network (--share-net), outbound TCP connections limited to \
+         ports 80 and 443 by landlock (--landlock-tcp-connect 80,443; a later \
+         --landlock-tcp-connect adds ports).",
+    ),
+    (
+        "desktop",
+        "base, with a persistent home of the application's own, \
+         ~/.local/share/sandwrap/APP where APP is the basename of COMMAND (created, mode 0700, \
+         on first use: --bind-mkdir), the X11 sockets (/tmp/.X11-unix, ~/.Xauthority), the \
+         Wayland, PipeWire and PulseAudio sockets in $XDG_RUNTIME_DIR, the user's fonts and \
+         themes read-only, /dev/dri and the sysfs entries Mesa needs. No network: add \
+         --share-net for an application that needs it.",
+    ),
+];

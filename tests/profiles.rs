@@ -1,0 +1,519 @@
+//! Built-in profiles run real programs as an unprivileged user; `--explain`
+//! output matches golden files; bad profiles give one precise error each.
+mod common;
+use common::*;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PY: &str = "/usr/bin/python3";
+const REGENERATE: &str = "SANDWRAP_REGENERATE";
+
+/// A fake home with a private key in it, owned by the test user.
+fn fake_home() -> PathBuf {
+    let home = scratch("home");
+    let ssh = home.join(".ssh");
+    std::fs::create_dir(&ssh).expect("mkdir .ssh");
+    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o700)).expect("chmod .ssh");
+    std::fs::write(ssh.join("id_rsa"), "-----BEGIN FAKE PRIVATE KEY-----\n").expect("write key");
+    give(&ssh);
+    give(&ssh.join("id_rsa"));
+    home
+}
+
+/// `sandwrap ARGS` as the test user, in `cwd`, with `home` as HOME.
+fn in_project<S: AsRef<std::ffi::OsStr>>(home: &Path, cwd: &Path, args: &[S]) -> Command {
+    let mut c = sandwrap(args);
+    c.env("HOME", home).env("PWD", cwd).current_dir(cwd);
+    c
+}
+
+fn write_file(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write file");
+    give(path);
+}
+
+/// Profiles need a working sandbox; say why when there is none.
+fn sandboxes_work() -> bool {
+    let (code, _, err) = run(&["--ro-bind", "/", "/", "--unshare-all", "--", "true"]);
+    if code != 0 {
+        eprintln!("skipping: sandwrap cannot create a sandbox here: {err}");
+    }
+    code == 0 && {
+        let ok = Path::new(PY).exists();
+        if !ok {
+            eprintln!("skipping: {PY} is not installed");
+        }
+        ok
+    }
+}
+
+/// The running kernel's landlock ABI (0: none).
+fn landlock_abi() -> i64 {
+    // SAFETY: landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    // only returns a number.
+    let v = unsafe { libc::syscall(444, std::ptr::null::<u8>(), 0usize, 1u32) };
+    v.max(0)
+}
+
+/// Lines `key value` printed by a probe script.
+fn field<'a>(out: &'a str, key: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no `{key}` line in:\n{out}"))
+}
+
+#[test]
+fn untrusted_reads_the_project_but_not_ssh_keys_the_network_or_usr() {
+    if !sandboxes_work() {
+        return;
+    }
+    let home = fake_home();
+    let proj = scratch("proj");
+    write_file(&proj.join("data.txt"), "project data\n");
+    // A listener on the host's loopback: the sandbox must not reach it.
+    let host = TcpListener::bind("127.0.0.1:0").expect("listen");
+    host.set_nonblocking(true).expect("nonblocking");
+    let port = host.local_addr().expect("addr").port();
+    let script = format!(
+        r#"
+import os, socket
+print("data", open("data.txt").read().strip())
+try:
+    open(os.path.expanduser("~/.ssh/id_rsa")).read(); print("ssh readable")
+except OSError as e: print("ssh", type(e).__name__)
+s = socket.socket(); s.settimeout(3)
+try:
+    s.connect(("127.0.0.1", {port})); print("net connected")
+except OSError as e: print("net refused", e.errno)
+try:
+    open("/usr/sandwrap-probe", "w"); print("usr writable")
+except OSError as e: print("usr", e.errno)
+open("written.txt", "w").write("from the sandbox")
+print("home", os.listdir(os.path.expanduser("~")))
+"#
+    );
+    let o = output(in_project(&home, &proj, &["--profile", "untrusted", "--", PY, "-c", &script]));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    assert_eq!(field(&out, "data"), "project data");
+    assert_eq!(field(&out, "ssh"), "FileNotFoundError", "{out}");
+    assert!(field(&out, "net").starts_with("refused"), "{out}");
+    assert!(host.accept().is_err(), "the host listener got a connection from the sandbox");
+    let usr = field(&out, "usr");
+    assert!(usr == "30" || usr == "13", "writing /usr: expected EROFS or EACCES, got {usr}");
+    assert!(!Path::new("/usr/sandwrap-probe").exists());
+    assert_eq!(field(&out, "home"), "[]", "the home must be empty");
+    assert_eq!(std::fs::read_to_string(proj.join("written.txt")).expect("written"), "from the sandbox");
+}
+
+#[test]
+fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
+    if !sandboxes_work() {
+        return;
+    }
+    if !Path::new("/usr/bin/gcc").exists() {
+        eprintln!("skipping: /usr/bin/gcc is not installed");
+        return;
+    }
+    let home = fake_home();
+    let cache = home.join(".cache");
+    std::fs::create_dir(&cache).expect("mkdir .cache");
+    give(&cache);
+    let proj = scratch("proj");
+    write_file(&proj.join("hello.c"), "#include <stdio.h>\nint main(void) { puts(\"hello from C\"); return 0; }\n");
+    let pkg = proj.join("pkg");
+    std::fs::create_dir(&pkg).expect("mkdir pkg");
+    give(&pkg);
+    write_file(&pkg.join("__init__.py"), "");
+    write_file(&pkg.join("greet.py"), "def greet():\n    return 'hello from Python'\n");
+    write_file(&proj.join("main.py"), "from pkg.greet import greet\nprint(greet())\n");
+    let script = "gcc -O1 -Wall -o hello hello.c && ./hello \
+                  && python3 -m compileall -q pkg && python3 main.py \
+                  && echo cached > ~/.cache/sandwrap-build-test";
+    let o = output(in_project(&home, &proj, &["--profile", "build", "--", "sh", "-c", script]));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    assert_eq!(out, "hello from C\nhello from Python\n");
+    assert!(proj.join("hello").exists(), "the binary lands in the project");
+    assert!(pkg.join("__pycache__").is_dir(), "bytecode lands in the project");
+    assert_eq!(std::fs::read_to_string(cache.join("sandwrap-build-test")).expect("cache file"), "cached\n");
+    assert!(!home.join(".npm").exists(), "a missing cache is not created");
+}
+
+/// Answer every connection with a small HTTP response.
+fn http_server(listener: TcpListener) {
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 13\r\n\r\nhello over ci");
+        }
+    });
+}
+
+#[test]
+fn ci_reaches_the_allowed_port_only() {
+    if !sandboxes_work() {
+        return;
+    }
+    let home = fake_home();
+    let proj = scratch("proj");
+    // Stand-ins for 80/443 (which an unprivileged test cannot bind): the
+    // allowed port is added with a later --landlock-tcp-connect.
+    let allowed = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let allowed_port = allowed.local_addr().expect("addr").port();
+    http_server(allowed);
+    let other = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let other_port = other.local_addr().expect("addr").port();
+    http_server(other);
+    let script = format!(
+        r#"
+import socket, urllib.request
+print("allowed", urllib.request.urlopen("http://127.0.0.1:{allowed_port}/", timeout=10).read().decode())
+s = socket.socket(); s.settimeout(5)
+try:
+    s.connect(("127.0.0.1", {other_port})); print("other connected")
+except OSError as e: print("other refused", e.errno)
+"#
+    );
+    let port_arg = allowed_port.to_string();
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "ci", "--landlock-tcp-connect", &port_arg, "--", PY, "-c", &script],
+    ));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    assert_eq!(field(&out, "allowed"), "hello over ci");
+    if landlock_abi() < 4 {
+        eprintln!("not checking the refused port: landlock ABI {} cannot restrict TCP (needs 4)", landlock_abi());
+        return;
+    }
+    assert_eq!(field(&out, "other"), "refused 13", "landlock must refuse port {other_port}: {out}");
+}
+
+/// A running Xvfb on a free display, killed on drop.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_xvfb() -> Option<Xvfb> {
+    for tool in ["/usr/bin/Xvfb", "/usr/bin/xlogo", "/usr/bin/xwininfo", "/usr/bin/xwd"] {
+        if !Path::new(tool).exists() {
+            eprintln!("skipping: {tool} is missing (Debian packages xvfb, x11-apps, x11-utils)");
+            return None;
+        }
+    }
+    let n = (90..190).find(|n| {
+        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+    })?;
+    let display = format!(":{n}");
+    let child = Command::new("/usr/bin/Xvfb")
+        .args([display.as_str(), "-nolisten", "tcp", "-br", "-screen", "0", "320x240x24"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let x = Xvfb { child, display };
+    let socket = format!("/tmp/.X11-unix/X{n}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if Path::new(&socket).exists() && xwininfo_tree(&x.display).is_some() {
+            return Some(x);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("skipping: Xvfb {} did not start within 15 s", x.display);
+    None
+}
+
+fn xwininfo_tree(display: &str) -> Option<String> {
+    let o = Command::new("/usr/bin/xwininfo").args(["-root", "-tree", "-display", display]).output().ok()?;
+    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// Pixels of an `xwd -root` dump that differ from the pixel at the
+/// bottom-right corner (the black root, far from any window).
+fn non_background_pixels(xwd: &[u8]) -> usize {
+    let be = |i: usize| u32::from_be_bytes(xwd[i * 4..i * 4 + 4].try_into().expect("4 bytes")) as usize;
+    let (header_size, width, height) = (be(0), be(4), be(5));
+    let (bits_per_pixel, bytes_per_line, ncolors) = (be(11), be(12), be(19));
+    assert_eq!(bits_per_pixel, 32, "expected a 24-bit screen stored as 32 bits per pixel");
+    let data = &xwd[header_size + ncolors * 12..];
+    let pixel = |x: usize, y: usize| &data[y * bytes_per_line + x * 4..y * bytes_per_line + x * 4 + 4];
+    let background = pixel(width - 1, height - 1).to_vec();
+    (0..height).flat_map(|y| (0..width).map(move |x| (x, y))).filter(|&(x, y)| pixel(x, y) != background.as_slice()).count()
+}
+
+#[test]
+fn desktop_runs_an_x11_client_that_draws_a_window() {
+    if !sandboxes_work() {
+        return;
+    }
+    let Some(x) = start_xvfb() else { return };
+    let home = fake_home();
+    let proj = scratch("proj");
+    let mut client = in_project(&home, &proj, &["--profile", "desktop", "--", "xlogo", "-display", &x.display])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sandwrap");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut tree = String::new();
+    while Instant::now() < deadline {
+        tree = xwininfo_tree(&x.display).unwrap_or_default();
+        if tree.contains("\"xlogo\"") || client.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Let it draw before the screenshot.
+    std::thread::sleep(Duration::from_millis(500));
+    let shot = Command::new("/usr/bin/xwd").args(["-root", "-silent", "-display", &x.display]).output().expect("xwd");
+    // SAFETY: signalling our own child; sandwrap forwards SIGTERM to the command.
+    unsafe { libc::kill(client.id() as i32, libc::SIGTERM) };
+    let o = client.wait_with_output().expect("wait sandwrap");
+    assert!(tree.contains("\"xlogo\""), "no xlogo window; stderr: {}\ntree:\n{tree}", stderr(&o));
+    assert!(shot.status.success(), "xwd failed");
+    let drawn = non_background_pixels(&shot.stdout);
+    eprintln!("xlogo in the desktop profile drew {drawn} pixels");
+    // xlogo's window is 100x100 on a white background.
+    assert!(drawn >= 1000, "the screenshot shows only {drawn} non-background pixels");
+    let app_home = home.join(".local/share/sandwrap/xlogo");
+    let meta = std::fs::metadata(&app_home).expect("the app's home was created");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(meta.uid(), caller_uid());
+}
+
+/// `--explain` output with the run's paths and ids replaced by names, the
+/// column padding collapsed, and host-dependent lines (what
+/// `--ro-bind-as-host` finds) left out, so it is the same on every machine
+/// of one architecture.
+fn normalize(text: &str, home: &Path, proj: &Path) -> String {
+    let uid = caller_uid().to_string();
+    let gid = caller_gid().to_string();
+    let host_as = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+    let mut out = String::new();
+    for line in text.replace(proj.to_str().expect("utf8"), "$PWD").replace(home.to_str().expect("utf8"), "$HOME").lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        // Filesystem lines: `N  DEST  what`; landlock lines: `... beneath DEST  (origin)`.
+        let numbered = words.first().is_some_and(|w| w.parse::<u32>().is_ok());
+        if numbered && words.get(1).is_some_and(|d| host_as.contains(d)) {
+            continue;
+        }
+        if words.windows(2).any(|w| w[0] == "beneath" && host_as.contains(&w[1])) {
+            continue;
+        }
+        let words: Vec<String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 && numbered {
+                    "#".to_string()
+                } else {
+                    let mut w = w.to_string();
+                    let after_gid = i > 0 && words[i - 1] == "gid";
+                    if after_gid && w.trim_matches(|c: char| !c.is_ascii_digit()) == gid {
+                        return w.replace(&gid, "$GID");
+                    }
+                    if w.trim_matches(|c: char| !c.is_ascii_digit()) == uid {
+                        w = w.replace(&uid, "$UID");
+                    }
+                    w.replace(&format!("/{uid}"), "/$UID")
+                }
+            })
+            .collect();
+        let indent = if line.starts_with(' ') { "  " } else { "" };
+        out.push_str(indent);
+        out.push_str(&words.join(" "));
+        out.push('\n');
+    }
+    out
+}
+
+fn explain(profile: &str, command: &str, home: &Path, proj: &Path) -> String {
+    let o = output(in_project(home, proj, &["--profile", profile, "--explain", "--", command]));
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(o.stderr.is_empty(), "stderr: {}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn explain_matches_the_golden_file_for_each_builtin() {
+    if std::env::consts::ARCH != "x86_64" {
+        eprintln!("skipping: the golden files list the x86_64 seccomp policy");
+        return;
+    }
+    let home = fake_home();
+    let proj = scratch("proj");
+    let golden_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut stale = Vec::new();
+    for (profile, command) in [("base", "make"), ("untrusted", "make"), ("build", "make"), ("ci", "make"), ("desktop", "xlogo")] {
+        let got = normalize(&explain(profile, command, &home, &proj), &home, &proj);
+        let path = golden_dir.join(format!("explain-{profile}.txt"));
+        if std::env::var_os(REGENERATE).is_some() {
+            std::fs::create_dir_all(&golden_dir).expect("mkdir golden");
+            std::fs::write(&path, &got).expect("write golden");
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if got != want {
+            stale.push(format!("{}:\n--- want\n{want}\n--- got\n{got}", path.display()));
+        }
+    }
+    assert!(stale.is_empty(), "stale golden files (regenerate with {REGENERATE}=1):\n{}", stale.join("\n"));
+}
+
+/// Split a command line as printed by `--explain` (backslash-newlines,
+/// single quotes) into words.
+fn shell_words(text: &str) -> Vec<String> {
+    let text = text.replace("\\\n", " ");
+    let mut words = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                let w = cur.get_or_insert_with(String::new);
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    w.push(q);
+                }
+            }
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.get_or_insert_with(String::new).push(n);
+                }
+            }
+            c if c.is_whitespace() => words.extend(cur.take()),
+            c => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(cur);
+    words
+}
+
+#[test]
+fn explained_command_line_rebuilds_the_same_sandbox_and_later_options_refine() {
+    let home = fake_home();
+    let proj = scratch("proj");
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "build", "--share-net", "--setenv", "A", "it's", "--explain", "--", "make", "all"],
+    ));
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let first = stdout(&o);
+    assert!(first.contains("shared with the host: net"), "--share-net after the profile: {first}");
+    assert!(first.contains("set A=it's"), "{first}");
+    let (_, cmdline) = first.split_once("Equivalent command line:\n").expect("command line");
+    let words = shell_words(cmdline);
+    assert_eq!(words[0], "sandwrap");
+    assert!(!words.iter().any(|w| w == "--profile" || w == "--explain"));
+    assert_eq!(&words[words.len() - 3..], ["--", "make", "all"]);
+    let mut again: Vec<String> = words[1..words.len() - 3].to_vec();
+    again.extend(["--explain", "--", "make", "all"].map(String::from));
+    let o = output(in_project(&home, &proj, &again));
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), first, "the printed command line must explain to the same sandbox");
+}
+
+#[test]
+fn list_profiles_shows_builtins_and_user_profiles() {
+    let home = fake_home();
+    let dir = home.join(".config/sandwrap/profiles");
+    std::fs::create_dir_all(&dir).expect("mkdir profiles");
+    write_file(&dir.join("mine.toml"), "description = \"my own\"\ninclude = [\"untrusted\"]\n");
+    let o = output(in_project(&home, &home, &["--list-profiles"]));
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = stdout(&o);
+    for name in ["base", "untrusted", "build", "ci", "desktop"] {
+        assert!(out.lines().any(|l| l.starts_with(&format!("{name} ")) && l.contains("built-in")), "{name}: {out}");
+    }
+    let mine = out.lines().find(|l| l.starts_with("mine ")).expect("user profile listed");
+    assert!(mine.contains(dir.join("mine.toml").to_str().expect("utf8")) && mine.ends_with("my own"), "{mine}");
+    // And it is found by name.
+    let o = output(in_project(&home, &home, &["--profile", "mine", "--explain"]));
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+}
+
+/// Run a bad profile: it must fail before running anything, with exactly
+/// one line on stderr.
+fn bad_profile(files: &[(&str, &str)]) -> String {
+    let dir = scratch("bad");
+    for (name, text) in files {
+        write_file(&dir.join(name), text);
+    }
+    let marker = dir.join("ran");
+    let profile = dir.join(files[0].0);
+    let o = output(in_project(
+        &dir,
+        &dir,
+        &["--profile", profile.to_str().expect("utf8"), "--", "touch", marker.to_str().expect("utf8")],
+    ));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+    assert!(!marker.exists(), "a bad profile must not run the command");
+    assert_eq!(err.lines().count(), 1, "one error line: {err}");
+    err.trim_end().replace(dir.to_str().expect("utf8"), "DIR")
+}
+
+#[test]
+fn bad_profiles_give_one_precise_error_each() {
+    assert_eq!(
+        bad_profile(&[("p.toml", "unshare-all = true\nunshare-everything = true\n")]),
+        "sandwrap: DIR/p.toml:2: unknown key `unshare-everything`: not a sandwrap option (see sandwrap --help), nor include, mounts or description"
+    );
+    assert_eq!(
+        bad_profile(&[("p.toml", "# wrong type\ndie-with-parent = \"yes\"\n")]),
+        "sandwrap: DIR/p.toml:2: key `die-with-parent`: expected true or false, found the string \"yes\""
+    );
+    assert_eq!(
+        bad_profile(&[("p.toml", "mounts = [\n  [\"ro-bind\", \"/usr\"],\n]\n")]),
+        "sandwrap: DIR/p.toml:2: key `mounts`: `ro-bind` takes 2 values: [\"ro-bind\", SRC, DEST], found 1"
+    );
+    let missing = bad_profile(&[("p.toml", "include = [\"untrusted\", \"no-such-profile\"]\n")]);
+    assert!(
+        missing.starts_with("sandwrap: DIR/p.toml:1: include: no profile named `no-such-profile` (looked in the built-ins, "),
+        "{missing}"
+    );
+    assert_eq!(
+        bad_profile(&[("a.toml", "include = [\"b.toml\"]\n"), ("b.toml", "hostname = \"b\"\ninclude = [\"a.toml\"]\n")]),
+        "sandwrap: DIR/b.toml:2: include loop: DIR/a.toml -> b.toml -> a.toml"
+    );
+}
+
+#[test]
+fn overriding_a_profile_value_does_not_warn_but_repeating_an_option_does() {
+    let home = fake_home();
+    let proj = scratch("proj");
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "untrusted", "--chdir", "/", "--seccomp-policy", "strict", "--explain", "--", "true"],
+    ));
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stderr(&o), "", "overriding the profile's --chdir and --seccomp-policy is not a repeat");
+    let out = stdout(&o);
+    assert!(out.contains("Directory:    /\n") && out.contains("policy strict"), "{out}");
+    let o = output(in_project(&home, &proj, &["--profile", "untrusted", "--chdir", "/", "--chdir", "/tmp", "--explain", "--", "true"]));
+    assert_eq!(stderr(&o), "sandwrap: Only the last --chdir option will take effect\n");
+}

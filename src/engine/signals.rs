@@ -50,6 +50,57 @@ pub fn wait(set: &libc::sigset_t) -> (i32, i32) {
     }
 }
 
+/// What ended a wait: a signal, or data on the watched fd.
+pub enum Event {
+    Signal(i32, i32),
+    Readable,
+}
+
+/// Blocked signals as a pollable fd, so a wait can also watch a pipe.
+pub struct SignalFd(std::os::fd::OwnedFd);
+
+impl SignalFd {
+    pub fn new(set: &libc::sigset_t) -> Option<SignalFd> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: valid set; the fd is ours.
+        let fd = unsafe { libc::signalfd(-1, set, libc::SFD_CLOEXEC) };
+        // SAFETY: a fresh fd from the kernel.
+        (fd >= 0).then(|| SignalFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+
+    pub fn raw(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(&self.0)
+    }
+
+    /// Wait for a signal or for `watch` to become readable (or hung up).
+    pub fn wait_or_readable(&self, watch: i32) -> Event {
+        use std::os::fd::AsRawFd;
+        loop {
+            let mut fds = [
+                libc::pollfd { fd: self.0.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: watch, events: libc::POLLIN, revents: 0 },
+            ];
+            // SAFETY: valid array of two pollfd.
+            if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+                continue; // EINTR
+            }
+            if fds[0].revents & libc::POLLIN != 0 {
+                // SAFETY: zeroed signalfd_siginfo is a valid buffer of `size` bytes.
+                let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+                let size = std::mem::size_of::<libc::signalfd_siginfo>();
+                // SAFETY: see above.
+                let n = unsafe { libc::read(self.0.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+                if n as usize == size {
+                    return Event::Signal(info.ssi_signo as i32, info.ssi_code);
+                }
+            }
+            if fds[1].revents != 0 {
+                return Event::Readable;
+            }
+        }
+    }
+}
+
 /// Whether a received signal should be passed on to the sandbox.
 pub fn should_forward(si_code: i32, shares_process_group: bool) -> bool {
     si_code != libc::SI_KERNEL || !shares_process_group

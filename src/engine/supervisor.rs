@@ -228,10 +228,39 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     sys::close_fds_except(&keep);
 
     let shares_pgrp = !spec.new_session;
+    // pid 1 reports the command's own status before it exits.
+    let read_report = |r: &OwnedFd| {
+        let mut buf = [0u8; 4];
+        match sys::read_some(r.as_raw_fd(), &mut buf) {
+            Ok(4) => Some(i32::from_ne_bytes(buf)),
+            _ => None,
+        }
+    };
+    // With a pid namespace of our own, the report is the end: pid 1 exits
+    // right after it and takes every process of the sandbox with it, so
+    // there is no need to wait while the kernel tears the namespaces down.
+    // Not with lock files or a sync fd: when sandwrap exits, those must
+    // already be released.
+    let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
+    let early = match (&status_r, notifier.is_none() && !fallback && spec.namespaces.pid && !holds) {
+        (Some(r), true) => signals::SignalFd::new(&sigset).map(|sfd| (r, sfd)),
+        _ => None,
+    };
+    let mut reported = None;
     let child_status = loop {
-        let (sig, code) = match notifier.as_mut() {
-            Some(n) => n.wait(),
-            None => signals::wait(&sigset),
+        let (sig, code) = match (notifier.as_mut(), &early) {
+            (Some(n), _) => n.wait(),
+            (None, Some((r, sfd))) => match sfd.wait_or_readable(r.as_raw_fd()) {
+                signals::Event::Signal(sig, code) => (sig, code),
+                signals::Event::Readable => match read_report(r) {
+                    Some(st) => {
+                        reported = Some(st);
+                        break st;
+                    }
+                    None => continue, // EOF: pid 1 died without a report; SIGCHLD follows
+                },
+            },
+            (None, None) => signals::wait(&sigset),
         };
         if sig == libc::SIGCHLD {
             if let Some(st) = signals::reap(pid) {
@@ -242,18 +271,19 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
             unsafe { libc::kill(pid, sig) };
         }
     };
-    // pid 1 reports the command's own status before it exits.
-    let status = status_r
-        .as_ref()
-        .and_then(|r| {
-            let mut buf = [0u8; 4];
-            match sys::read_some(r.as_raw_fd(), &mut buf) {
-                Ok(4) => Some(i32::from_ne_bytes(buf)),
-                _ => None,
-            }
-        })
-        .unwrap_or(child_status);
-    signals::kill_remaining_children();
+    let status = match reported {
+        Some(st) => {
+            // pid 1 is on its way out; make sure of it, without waiting.
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            st
+        }
+        None => {
+            let st = status_r.as_ref().and_then(read_report).unwrap_or(child_status);
+            signals::kill_remaining_children();
+            st
+        }
+    };
     if let Some(note) = seccomp::sigsys_note(spec, status) {
         eprintln!("{note}");
     }

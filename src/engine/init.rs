@@ -32,6 +32,11 @@ pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, 
         let (sig, code) = signals::wait(&ctx.sigset);
         if sig == libc::SIGCHLD {
             if let Some(status) = signals::reap(cmd) {
+                // Only as pid 1 of a namespace we created: a joined one
+                // (--pidns without --unshare-pid) holds processes not ours.
+                if spec.namespaces.pid && std::process::id() == 1 {
+                    end_namespace();
+                }
                 if let Some(fd) = ctx.status_report {
                     let _ = sys::write_all(fd, &status.to_ne_bytes());
                 }
@@ -59,4 +64,21 @@ pub fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
         out.push(fd);
     }
     Ok(out)
+}
+
+/// The command is gone: end everything else in our pid namespace and reap
+/// it, so that when the supervisor hears the status no process the command
+/// started is left (only pid 1 itself, about to exit).
+fn end_namespace() {
+    // SAFETY: as pid 1 of our own pid namespace, -1 means "every other
+    // process in this namespace", never anything outside it.
+    unsafe { libc::kill(-1, libc::SIGKILL) };
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return; // ECHILD: nobody left
+        }
+    }
 }

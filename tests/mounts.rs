@@ -485,3 +485,23 @@ fn sources_given_as_fds() {
     // bwrap's realpath("/proc/self/fd/57") fails first.
     assert_eq!((code, err.as_str()), (1, "sandwrap: Can't find source path /proc/self/fd/57: No such file or directory\n"));
 }
+
+#[test]
+fn errors_use_bwrap_wording_and_verbose_names_the_failed_call() {
+    let args = |verbose: bool| {
+        let mut v: Vec<&str> = if verbose { vec!["--verbose"] } else { vec![] };
+        v.extend(["--ro-bind", "/", "/", "--dir", "/usr/sandwrap-no-such-dir", "true"]);
+        v
+    };
+    let (code, _, err) = run(&args(false));
+    assert_eq!((code, err.as_str()), (1, "sandwrap: Can't mkdir /usr/sandwrap-no-such-dir: Read-only file system\n"));
+    let (code, _, err) = run(&args(true));
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            "sandwrap: Can't mkdir /usr/sandwrap-no-such-dir: Read-only file system",
+            "sandwrap: failed call: mkdir \"sandwrap-no-such-dir\": Read-only file system",
+        ]
+    );
+}

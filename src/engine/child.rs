@@ -40,7 +40,7 @@ pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    report(spec.level_prefix, &err);
+    report(spec, &err);
     super::exit_now(1)
 }
 

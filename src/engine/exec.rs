@@ -79,7 +79,7 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
 
     // --chdir, else the old directory if it exists inside, else $HOME, else /.
     let cwd: PathBuf = if let Some(dir) = &spec.chdir {
-        sys::chdir(dir).map_err(|e| anyhow!("Can't chdir to {}: {}", dir.display(), crate::errno_text(e.errno)))?;
+        sys::chdir(dir).map_err(|e| anyhow::Error::new(e).context(format!("Can't chdir to {}", dir.display())))?;
         dir.clone()
     } else if let Some(old) = ctx.old_cwd.as_ref().filter(|d| sys::chdir(d).is_ok()) {
         old.clone()
@@ -184,7 +184,7 @@ pub fn run_command(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    report(spec.level_prefix, &err);
+    report(spec, &err);
     super::exit_now(1)
 }
 

@@ -22,7 +22,7 @@ pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, 
     let _ = caps::drop_all(ctx.last_cap);
     let own = ctx.own_seccomp.as_ref().map(|o| super::seccomp::install(&o.pid1, false).map(drop));
     if let Err(e) = own.unwrap_or(Ok(())).and_then(|()| super::exec::install_seccomp(&prepared.seccomp)) {
-        report(spec.level_prefix, &e);
+        report(spec, &e);
         // SAFETY: see above.
         unsafe { libc::kill(cmd, libc::SIGKILL) };
         super::exit_now(1);
@@ -54,7 +54,7 @@ pub fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
     let mut out = Vec::new();
     for path in &spec.lock_files {
         let fd = sys::openat(libc::AT_FDCWD, path, libc::O_RDONLY, 0)
-            .map_err(|e| anyhow!("Unable to open lock file {}: {}", path.display(), crate::errno_text(e.errno)))?;
+            .map_err(|e| anyhow::Error::new(e).context(format!("Unable to open lock file {}", path.display())))?;
         let lock = libc::flock { l_type: libc::F_RDLCK as i16, l_whence: libc::SEEK_SET as i16, l_start: 0, l_len: 0, l_pid: 0 };
         // SAFETY: valid fd and flock struct.
         if unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_SETLK, &lock) } != 0 {

@@ -46,9 +46,40 @@ pub(crate) fn saved_nofile_limit(set: Option<u64>) -> Option<u64> {
 
 /// Print an error the way bwrap does: `sandwrap: message`, or `<3>sandwrap:`
 /// with `--level-prefix`.
-pub(crate) fn report(level_prefix: bool, err: &anyhow::Error) {
-    let prefix = if level_prefix { "<3>" } else { "" };
-    eprintln!("{prefix}sandwrap: {err:#}");
+pub(crate) fn report(spec: &crate::spec::Spec, err: &anyhow::Error) {
+    let prefix = if spec.level_prefix { "<3>" } else { "" };
+    let (msg, call) = message(err);
+    eprintln!("{prefix}sandwrap: {msg}");
+    if let (true, Some(call)) = (spec.verbose, call) {
+        eprintln!("{prefix}sandwrap: failed call: {call}");
+    }
+}
+
+/// The one-line message for an error chain, and the failed system call
+/// behind it (if any). The message uses bwrap's wording: the contexts, then
+/// the `strerror` text; the call with its arguments is kept for --verbose,
+/// and stands alone only when no context says what was being done.
+pub(crate) fn message(err: &anyhow::Error) -> (String, Option<String>) {
+    let mut parts = Vec::new();
+    let mut failed: Option<&sys::SysError> = None;
+    for e in err.chain() {
+        match e.downcast_ref::<sys::SysError>() {
+            Some(s) => {
+                failed.get_or_insert(s);
+            }
+            None => parts.push(e.to_string()),
+        }
+    }
+    let mut msg = parts.join(": ");
+    if let Some(s) = failed {
+        let text = crate::errno_text(s.errno);
+        if msg.is_empty() {
+            msg = s.to_string();
+        } else if !msg.ends_with(&text) {
+            msg = format!("{msg}: {text}");
+        }
+    }
+    (msg, failed.map(|s| s.to_string()))
 }
 
 /// A warning line: `sandwrap: msg`, `<4>sandwrap: msg` with `--level-prefix`.

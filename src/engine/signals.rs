@@ -68,9 +68,6 @@ impl SignalFd {
         (fd >= 0).then(|| SignalFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
     }
 
-    pub fn raw(&self) -> i32 {
-        std::os::fd::AsRawFd::as_raw_fd(&self.0)
-    }
 
     /// Wait for a signal or for `watch` to become readable (or hung up).
     pub fn wait_or_readable(&self, watch: i32) -> Event {

@@ -16,7 +16,7 @@ pub fn run(spec: &Spec) -> i32 {
     match launch(spec, false) {
         Ok(code) => code,
         Err(e) => {
-            report(spec.level_prefix, &e);
+            report(spec, &e);
             1
         }
     }
@@ -150,7 +150,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         })?;
     }
     if let (false, Some(fd)) = (fallback, spec.join.pidns) {
-        sys::setns(fd, libc::CLONE_NEWPID, "pidns").map_err(|e| anyhow!("Setting pidns failed: {}", crate::errno_text(e.errno)))?;
+        sys::setns(fd, libc::CLONE_NEWPID, "pidns").map_err(|e| anyhow::Error::new(e).context(format!("Setting pidns failed")))?;
     }
 
     let ctx = ChildCtx {

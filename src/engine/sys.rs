@@ -57,10 +57,6 @@ fn owned(fd: libc::c_long) -> OwnedFd {
 
 // ---- openat2 -------------------------------------------------------------
 
-pub const RESOLVE_NO_XDEV: u64 = 0x01;
-pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-pub const RESOLVE_BENEATH: u64 = 0x08;
 pub const RESOLVE_IN_ROOT: u64 = 0x10;
 
 #[repr(C)]
@@ -218,14 +214,6 @@ impl FsContext {
         check(r, || format!("fsconfig {} {key}={value}", self.fstype)).map(|_| self)
     }
 
-    pub fn set_os(&self, key: &str, value: &OsStr) -> Result<&Self> {
-        let (k, v) = (CString::new(key).unwrap_or_default(), cstr_os(value));
-        // SAFETY: valid C strings.
-        let r = unsafe {
-            libc::syscall(libc::SYS_fsconfig, self.fd.as_raw_fd(), FSCONFIG_SET_STRING, k.as_ptr(), v.as_ptr(), 0)
-        };
-        check(r, || format!("fsconfig {} {key}={value:?}", self.fstype)).map(|_| self)
-    }
 
     pub fn flag(&self, key: &str) -> Result<&Self> {
         let k = CString::new(key).unwrap_or_default();
@@ -413,11 +401,6 @@ fn close_range(first: u32, last: u32) {
     }
 }
 
-/// Clear FD_CLOEXEC is never needed; set it on a caller fd we consume.
-pub fn set_cloexec(fd: RawFd) {
-    // SAFETY: fcntl on an integer fd; failure is harmless (fd not open).
-    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-}
 
 pub fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD has no side effects.

@@ -14,8 +14,7 @@ use crate::engine::sys::{self, FsContext, SysError};
 use crate::spec::{BindMode, FsOp, OverlayKind, Spec};
 
 /// Settings of the whole sandbox that change how an operation behaves.
-pub struct OpEnv<'a> {
-    pub spec: &'a Spec,
+pub struct OpEnv {
     /// A new procfs can be mounted (we are in a pid namespace of our own).
     pub own_pid_ns: bool,
     /// Counter for hidden setup files and directories.
@@ -23,7 +22,8 @@ pub struct OpEnv<'a> {
 }
 
 pub fn apply_all(root: &mut NewRoot, ops: Vec<OpenedOp<'_>>, spec: &Spec, own_pid_ns: bool) -> Result<()> {
-    let mut env = OpEnv { spec, own_pid_ns, hidden_seq: 0 };
+    root.lenient = spec.not_a_security_boundary.then_some(spec.level_prefix);
+    let mut env = OpEnv { own_pid_ns, hidden_seq: 0 };
     for opened in ops {
         if opened.skip {
             continue;
@@ -40,11 +40,12 @@ pub(super) fn newroot_path(dest: &Path) -> std::path::PathBuf {
 }
 
 /// "Can't X DEST: strerror", bwrap's shape for setup failures.
+/// The failed call stays in the error for `--verbose` (engine::message).
 fn fail(msg: &str, dest: &Path, e: SysError) -> anyhow::Error {
-    anyhow!("{msg} {}: {}", dest.display(), crate::errno_text(e.errno))
+    anyhow::Error::new(e).context(format!("{msg} {}", dest.display()))
 }
 
-fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv<'_>) -> Result<()> {
+fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()> {
     let OpenedOp { op, sources, tree, .. } = opened;
     match op {
         FsOp::Bind { src, dest, mode, .. } => {
@@ -94,8 +95,8 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv<'_>) -> Resul
         FsOp::Symlink { target, dest } => symlink(root, target, dest),
         FsOp::Chmod { path, perms } => {
             let what = format!("Can't chmod {} {}", c_octal(*perms), path.display());
-            let fd = root.resolve(path).map_err(|e| anyhow!("{what}: {}", crate::errno_text(e.errno)))?;
-            sys::chmod_fd(fd.as_fd(), *perms, path).map_err(|e| anyhow!("{what}: {}", crate::errno_text(e.errno)))
+            let fd = root.resolve(path).map_err(|e| anyhow::Error::new(e).context(format!("{what}")))?;
+            sys::chmod_fd(fd.as_fd(), *perms, path).map_err(|e| anyhow::Error::new(e).context(format!("{what}")))
         }
         FsOp::Overlay { kind, dest, .. } => overlay(root, sources, kind, dest, env),
     }
@@ -163,21 +164,29 @@ pub fn bind_tree(
     mode: BindMode,
     parent_perms: Option<u32>,
 ) -> Result<()> {
-    let st = sys::fstat(src).map_err(|e| anyhow!("Can't get type of source {shown_src}: {}", crate::errno_text(e.errno)))?;
+    let st = sys::fstat(src).map_err(|e| anyhow::Error::new(e).context(format!("Can't get type of source {shown_src}")))?;
     let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
     make_mount_point(root, dest, is_dir, parent_perms)?;
     let what = || format!("Can't bind mount {shown_src} on {}", dest.display());
     let tree = tree.map_err(|e| anyhow!("{}: {e}", what()))?;
-    sys::mount_setattr(tree.as_fd(), true, attrs_for(mode), dest).map_err(|e| anyhow!("{}: {e}", what()))?;
+    if let Err(e) = sys::mount_setattr(tree.as_fd(), true, attrs_for(mode), dest) {
+        let failed = anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what()));
+        let Some(level_prefix) = root.lenient else { return Err(failed) };
+        // Some submount refused (e.g. a dead automount): restrict at least
+        // the top of the tree and go on, as bwrap 0.12 does when told so.
+        sys::mount_setattr(tree.as_fd(), false, attrs_for(mode), dest).map_err(|e| anyhow!("{}: {e}", what()))?;
+        let (msg, _) = crate::engine::message(&failed);
+        crate::engine::warn(level_prefix, &format!("{msg} (continuing: --not-a-security-boundary)"));
+    }
     attach(root, tree, dest, &what)
 }
 
 /// Attach a detached mount at `dest` (resolved inside the root).
 fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> String) -> Result<()> {
-    let target = root.resolve(dest).map_err(|e| anyhow!("{}: {}", what(), crate::errno_text(e.errno)))?;
+    let target = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(format!("{}", what())))?;
     let covers_root = is_root(dest) || root.is_top(target.as_fd());
     sys::move_mount(mnt.as_fd(), target.as_fd(), "", dest)
-        .map_err(|e| anyhow!("{}: Unable to mount source on destination: {}", what(), crate::errno_text(e.errno)))?;
+        .map_err(|e| anyhow::Error::new(e).context(format!("{}: Unable to mount source on destination", what())))?;
     if covers_root {
         root.refresh_top()?;
     }
@@ -188,7 +197,7 @@ fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> Stri
 fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
     // bwrap's wording, with paths as its mount namespace sees them.
     let what = format!("Can't remount readonly on {}", newroot_path(dest).display());
-    let fd = root.resolve(dest).map_err(|e| anyhow!("{what}: realpath(destination): {}", crate::errno_text(e.errno)))?;
+    let fd = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(format!("{what}: realpath(destination)")))?;
     let resolved = std::fs::read_link(sys::fd_path(fd.as_fd()))
         .ok()
         .and_then(|p| p.strip_prefix(super::root::ATTACH_POINT).ok().map(newroot_path))
@@ -237,7 +246,7 @@ pub fn mount_fs(
     }
     // bwrap names the mount point by its path under /newroot here.
     let shown = newroot_path(dest);
-    let mnt = new_fs(fstype, opts, attrs).map_err(|e| anyhow!("{what} {}: {}", shown.display(), crate::errno_text(e.errno)))?;
+    let mnt = new_fs(fstype, opts, attrs).map_err(|e| anyhow::Error::new(e).context(format!("{what} {}", shown.display())))?;
     let w = || format!("{what} {}", shown.display());
     attach(root, mnt, dest, &w)
 }
@@ -257,7 +266,7 @@ pub fn new_fs(fstype: &'static str, opts: &[(&str, String)], attrs: u64) -> std:
 /// `--proc`: a new procfs in our own pid namespace, else a bind of the host's;
 /// then the parts that can change the host kernel are made read-only when
 /// they are writable.
-fn proc(root: &mut NewRoot, dest: &Path, env: &OpEnv<'_>) -> Result<()> {
+fn proc(root: &mut NewRoot, dest: &Path, env: &OpEnv) -> Result<()> {
     let what = "Can't mount proc on";
     if env.own_pid_ns {
         mount_fs(root, dest, None, "proc", &[], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC, what)?;
@@ -314,7 +323,7 @@ pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
 
 /// `--bind-data`/`--ro-bind-data`: the data goes into a hidden file on the
 /// root tmpfs (never on the host), which is bound on DEST and unlinked.
-fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, given_perms: Option<u32>, read_only: bool, env: &mut OpEnv<'_>) -> Result<()> {
+fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, given_perms: Option<u32>, read_only: bool, env: &mut OpEnv) -> Result<()> {
     let perms = given_perms.unwrap_or(0o600);
     env.hidden_seq += 1;
     let name = std::path::PathBuf::from(format!(".sandwrap-data-{}-{}", std::process::id(), env.hidden_seq));
@@ -323,7 +332,7 @@ fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, given_perms: Option<u32>,
     // SAFETY: valid fd.
     if unsafe { libc::fchmod(file.as_raw_fd(), perms) } != 0 {
         let e = SysError { call: "fchmod".into(), errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) };
-        return Err(anyhow!("Can't set mode {} on file to be used for {}: {}", c_octal(perms), dest.display(), crate::errno_text(e.errno)));
+        return Err(anyhow::Error::new(e).context(format!("Can't set mode {} on file to be used for {}", c_octal(perms), dest.display())));
     }
     let res = copy_fd(fd, file.as_raw_fd())
         .map_err(|e| fail("Can't write data to file", dest, e))
@@ -348,15 +357,15 @@ fn symlink(root: &NewRoot, target: &Path, dest: &Path) -> Result<()> {
             Ok(existing) if existing == target => Ok(()),
             Ok(existing) => bail!("{what}: existing destination is {}", existing.display()),
             Err(e) if e.errno == libc::EINVAL => bail!("{what}: destination exists and is not a symlink"),
-            Err(e) => bail!("{what}: destination exists, and cannot read symlink target: {}", crate::errno_text(e.errno)),
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("{what}: destination exists, and cannot read symlink target"))),
         },
-        Err(e) => bail!("{what}: {}", crate::errno_text(e.errno)),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("{what}"))),
     }
 }
 
 /// Overlay mounts. Layers are handed to overlayfs as `/proc/self/fd/N` of
 /// the opened sources, so no path needs escaping and none can change.
-fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: &Path, env: &mut OpEnv<'_>) -> Result<()> {
+fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: &Path, env: &mut OpEnv) -> Result<()> {
     let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if !is_root(dest) {
         make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
@@ -388,7 +397,7 @@ fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: 
             let top = sys::openat(root.base.as_raw_fd(), &hidden, libc::O_PATH | libc::O_DIRECTORY, 0)?;
             for d in ["upper", "work"] {
                 sys::mkdirat(top.as_fd(), Path::new(d), 0o755)
-                    .map_err(|e| anyhow!("Creating --tmp-overlay {d}dir failed: {}", crate::errno_text(e.errno)))?;
+                    .map_err(|e| anyhow::Error::new(e).context(format!("Creating --tmp-overlay {d}dir failed")))?;
                 let fd = sys::openat(top.as_raw_fd(), Path::new(d), libc::O_PATH | libc::O_DIRECTORY, 0)?;
                 opts.push((if d == "upper" { "upperdir" } else { "workdir" }, sys::fd_path(fd.as_fd()).display().to_string()));
                 scratch_fds.push(fd);
@@ -404,7 +413,7 @@ fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: 
     let result = match new_fs("overlay", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV) {
         Ok(mnt) => attach(root, mnt, dest, &|| what.clone()),
         Err(e) if e.errno == libc::ELOOP => Err(anyhow!("{what}: Overlay directories may not overlap")),
-        Err(e) => Err(anyhow!("{what}: {}", crate::errno_text(e.errno))),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("{what}"))),
     };
     drop(scratch_fds);
     if let Some(hidden) = scratch {

@@ -22,6 +22,9 @@ pub struct NewRoot {
     pub base: OwnedFd,
     /// The topmost mount on `/`, from which destinations are resolved.
     top: OwnedFd,
+    /// `--not-a-security-boundary`: a failure to restrict submounts is a
+    /// warning, not an error.
+    pub lenient: Option<bool>,
 }
 
 /// Split a destination into normal components (`..` is kept: the kernel
@@ -55,7 +58,7 @@ impl NewRoot {
         let base = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)
             .context("Failed to mount tmpfs")?;
         let top = base.try_clone().context("dup")?;
-        Ok(NewRoot { base, top })
+        Ok(NewRoot { base, top, lenient: None })
     }
 
     pub fn top(&self) -> BorrowedFd<'_> {

@@ -32,8 +32,8 @@ fn open_source(path: &Path) -> std::result::Result<OwnedFd, sys::SysError> {
     sys::openat(libc::AT_FDCWD, path, libc::O_PATH, 0)
 }
 
-fn not_found(path: &Path, e: &sys::SysError) -> anyhow::Error {
-    anyhow!("Can't find source path {}: {}", path.display(), crate::errno_text(e.errno))
+fn not_found(path: &Path, e: sys::SysError) -> anyhow::Error {
+    anyhow::Error::new(e).context(format!("Can't find source path {}", path.display()))
 }
 
 /// Open the host side of every operation, in order.
@@ -52,7 +52,7 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
                 }
                 Err(e) if *allow_missing && e.errno == libc::ENOENT => opened.skip = true,
                 Err(e) if e.errno == libc::EMFILE => return Err(too_many(src, ops.len())),
-                Err(e) => return Err(not_found(src, &e)),
+                Err(e) => return Err(not_found(src, e)),
             },
             FsOp::BindFd { fd, .. } if sys::fd_is_open(*fd) => {
                 let shown = PathBuf::from(format!("/proc/self/fd/{fd}"));
@@ -68,11 +68,11 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
             }
             FsOp::Overlay { sources, kind, .. } => {
                 for src in sources {
-                    opened.sources.push(open_source(src).map_err(|e| not_found(src, &e))?);
+                    opened.sources.push(open_source(src).map_err(|e| not_found(src, e))?);
                 }
                 if let OverlayKind::Persistent { upper, work } = kind {
                     for p in [upper, work] {
-                        opened.sources.push(open_source(p).map_err(|e| not_found(p, &e))?);
+                        opened.sources.push(open_source(p).map_err(|e| not_found(p, e))?);
                     }
                 }
             }
@@ -128,9 +128,9 @@ fn too_many(src: &Path, ops: usize) -> anyhow::Error {
 fn reopen_here(fd: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd> {
     let path = std::fs::read_link(sys::fd_path(fd))
         .map_err(|e| anyhow!("Can't find source path {}: {}", shown.display(), crate::cli::os_error(&e)))?;
-    let here = open_source(&path).map_err(|e| not_found(shown, &e))?;
+    let here = open_source(&path).map_err(|e| not_found(shown, e))?;
     let stat = |f: BorrowedFd<'_>| {
-        sys::fstat(f).map_err(|e| anyhow!("Can't get type of source {}: {}", shown.display(), crate::errno_text(e.errno)))
+        sys::fstat(f).map_err(|e| anyhow::Error::new(e).context(format!("Can't get type of source {}", shown.display())))
     };
     let (a, b) = (stat(fd)?, stat(here.as_fd())?);
     if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {

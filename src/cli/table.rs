@@ -213,7 +213,7 @@ pub const OPTIONS: &[OptDef] = &[
     opt("landlock-scope", &["SCOPES"], A::LandlockScope, Landlock, "Landlock: cut off abstract-unix sockets and/or signal delivery outside the sandbox"),
     opt("landlock-strict", &[], A::LandlockStrict, Landlock, "Fail instead of warning when landlock cannot enforce something"),
     opt("fallback", &["MODE"], A::Fallback, Landlock, "Without user namespaces, run confined by MODE (landlock) instead of failing"),
-    opt("verbose", &[], A::Verbose, Landlock, "Report what landlock enforces on stderr"),
+    opt("verbose", &[], A::Verbose, Landlock, "On stderr: what landlock enforces, and the system call behind an error"),
     // sandwrap's own seccomp engine (docs/seccomp.md).
     opt("seccomp-policy", &["NAME|FILE"], A::SeccompPolicy, Seccomp, "Filter system calls with a preset (default, strict) or a TOML policy file"),
     opt("seccomp-allow", &["SYSCALL"], A::SeccompAllow, Seccomp, "Allow SYSCALL (name or number) on top of the seccomp policy"),

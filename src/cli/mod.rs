@@ -7,10 +7,6 @@ mod capnames;
 mod cnum;
 mod explain;
 mod help;
-#[cfg(test)]
-mod landlock_tests;
-#[cfg(test)]
-mod seccomp_tests;
 mod parse;
 pub mod profile;
 pub mod table;

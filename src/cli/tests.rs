@@ -2,9 +2,11 @@
 //! (/work/notes/bwrap-strings.md), with a fake host.
 
 mod args_file;
+mod landlock;
 mod messages;
 mod modifiers;
 mod options;
+mod seccomp;
 mod validation;
 
 use std::collections::HashMap;

@@ -2,24 +2,13 @@
 
 use std::ffi::OsString;
 
-use super::{CliError, Outcome, ParseContext, parse};
+use super::Host;
+use crate::cli::{CliError, Outcome, parse};
 use crate::spec::{Fallback, LandlockAccess, LandlockRule, PortRange, Spec};
-
-fn ctx() -> ParseContext<'static> {
-    ParseContext {
-        real_uid: 1000,
-        real_gid: 1000,
-        warnings: Vec::new(),
-        read_fd: Box::new(|_| Ok(Vec::new())),
-        userns_available: Box::new(|| true),
-        cgroupns_available: Box::new(|| true),
-        check_label: Box::new(|_| Ok(())),
-    }
-}
 
 fn spec(args: &[&str]) -> Spec {
     let argv: Vec<OsString> = std::iter::once("sandwrap").chain(args.iter().copied()).chain(["true"]).map(Into::into).collect();
-    match parse(&argv, &mut ctx()) {
+    match parse(&argv, &mut Host::user().context()) {
         Ok(Outcome::Run(s)) => *s,
         other => panic!("{args:?}: {other:?}"),
     }
@@ -27,7 +16,7 @@ fn spec(args: &[&str]) -> Spec {
 
 fn error(args: &[&str]) -> String {
     let argv: Vec<OsString> = std::iter::once("sandwrap").chain(args.iter().copied()).chain(["true"]).map(Into::into).collect();
-    match parse(&argv, &mut ctx()) {
+    match parse(&argv, &mut Host::user().context()) {
         Err(CliError::Message { msg, .. }) => msg,
         other => panic!("{args:?}: expected an error, got {other:?}"),
     }

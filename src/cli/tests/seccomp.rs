@@ -2,26 +2,15 @@
 
 use std::ffi::OsString;
 
-use super::{CliError, Outcome, ParseContext, parse};
+use super::Host;
+use crate::cli::{CliError, Outcome, parse};
 use crate::seccomp::{Action, Policy};
 use crate::spec::{ReportTo, Spec};
-fn ctx() -> ParseContext<'static> {
-    ParseContext {
-        real_uid: 1000,
-        real_gid: 1000,
-        warnings: Vec::new(),
-        read_fd: Box::new(|_| Ok(Vec::new())),
-        userns_available: Box::new(|| true),
-        cgroupns_available: Box::new(|| true),
-        check_label: Box::new(|_| Ok(())),
-    }
-}
-
 fn parse_words(words: &[&str]) -> Result<Spec, CliError> {
     let mut argv: Vec<OsString> = vec!["sandwrap".into()];
     argv.extend(words.iter().map(OsString::from));
     argv.push("true".into());
-    match parse(&argv, &mut ctx())? {
+    match parse(&argv, &mut Host::user().context())? {
         Outcome::Run(spec) => Ok(*spec),
         other => panic!("unexpected {other:?}"),
     }
@@ -83,7 +72,7 @@ fn errors_name_the_option_and_token() {
 
 #[test]
 fn repeated_policy_warns_and_keeps_the_last() {
-    let mut c = ctx();
+    let mut c = Host::user().context();
     let argv: Vec<OsString> = ["sandwrap", "--seccomp-policy", "strict", "--seccomp-policy", "default", "true"].iter().map(OsString::from).collect();
     let Ok(Outcome::Run(spec)) = parse(&argv, &mut c) else { panic!("parses") };
     assert_eq!(spec.seccomp.policy.expect("policy").name, "default");

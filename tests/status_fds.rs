@@ -651,3 +651,73 @@ fn unwritable_status_fds_are_errors() {
         assert!(wait_for(LIMIT, || !holders()), "{opt}: a sandbox process outlived sandwrap");
     }
 }
+
+/// A closed fd named on the command line fails as in bwrap (EBADF where it
+/// is used; a --block-fd read error is ignored), and never hangs: sandwrap's
+/// own pipes must not take its number.
+#[test]
+fn closed_caller_fds_fail_at_once() {
+    let dir = scratch("closedfd");
+    let cases: [(&[&str], &str); 3] = [
+        (&["--file", "63", "/tmp/x"], "sandwrap: Can't write data to file /tmp/x: Bad file descriptor"),
+        (&["--ro-bind-data", "63", "/tmp/x"], "sandwrap: Can't write data to file /tmp/x: Bad file descriptor"),
+        (&["--block-fd", "63"], ""),
+    ];
+    for (extra, expected) in cases {
+        let mut args: Vec<&str> = vec!["--ro-bind", "/", "/", "--tmpfs", "/tmp"];
+        args.extend_from_slice(extra);
+        args.push("true");
+        let err_path = dir.join("err");
+        let mut cmd = sandwrap(&args);
+        cmd.stdout(std::process::Stdio::null());
+        cmd.stderr(std::fs::File::create(&err_path).expect("err file"));
+        let mut child = cmd.spawn().expect("spawn");
+        drop(cmd);
+        let mut status = None;
+        let done = wait_for(LIMIT, || {
+            status = child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        if !done {
+            let _ = child.kill();
+        }
+        assert!(done, "{extra:?}: sandwrap hangs");
+        let err = std::fs::read_to_string(&err_path).expect("err");
+        let code = if expected.is_empty() { 0 } else { 1 };
+        assert_eq!((status.and_then(|s| s.code()), err.trim()), (Some(code), expected), "{extra:?}");
+    }
+}
+
+/// SIGTERM to sandwrap while setup waits (here on --block-fd) ends the
+/// sandbox with 128+15, with and without a pid namespace.
+#[test]
+fn sigterm_during_setup_ends_the_sandbox() {
+    for pidns in [false, true] {
+        let (block_r, block_w) = pipe();
+        let mut args: Vec<String> = ["--ro-bind", "/", "/", "--block-fd", "5"].iter().map(|s| s.to_string()).collect();
+        if pidns {
+            args.push("--unshare-pid".into());
+        }
+        args.extend(["echo", "ran"].iter().map(|s| s.to_string()));
+        let mut cmd = sandwrap(&args);
+        cmd.stdout(std::process::Stdio::piped());
+        pass(&mut cmd, &[(block_r.as_raw_fd(), 5)]);
+        let mut child = cmd.spawn().expect("spawn");
+        drop(block_r);
+        // Let it reach the wait on the block fd.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // SAFETY: signalling the sandwrap we started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let mut status = None;
+        let done = wait_for(LIMIT, || {
+            status = child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        drop(block_w);
+        if !done {
+            let _ = child.kill();
+        }
+        assert!(done, "pidns={pidns}: SIGTERM did not end sandwrap");
+        assert_eq!(status.and_then(|s| s.code()), Some(143), "pidns={pidns}");
+    }
+}

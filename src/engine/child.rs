@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{exec, init, mount, net, report, sys, userns};
+use super::{exec, init, mount, net, report, signals, sys, userns};
 use crate::spec::Spec;
 
 /// What the supervisor prepared for the child before the clone.
@@ -60,6 +60,11 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     if supervisor_gone(ctx.lifeline) {
         super::exit_now(1);
     }
+    // Until the command runs, a signal passed on by the supervisor (SIGTERM
+    // from `timeout`, Ctrl-C with --new-session) ends setup, even one that
+    // waits on --block-fd: pid 1 of a pid namespace only gets signals from
+    // outside for which it has a handler.
+    signals::end_on_signals();
     // The status fds belong to the supervisor.
     let report_fd = match spec.seccomp.report {
         Some(crate::spec::ReportTo::Fd(fd)) => Some(fd),
@@ -139,6 +144,8 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
 /// the command.
 fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::convert::Infallible> {
     let prepared = exec::prepare(spec, ctx, old_umask)?;
+    // From here pid 1 takes signals with sigwaitinfo and passes them on.
+    signals::take_signals_back(&ctx.sigset);
     if spec.needs_reaper() {
         // Locked before the fork (fcntl locks stay with the process that
         // becomes pid 1), so they are held before the command starts.

@@ -26,6 +26,37 @@ pub fn block(set: &libc::sigset_t) {
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, set, std::ptr::null_mut()) };
 }
 
+extern "C" fn exit_on_signal(sig: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(128 + sig) }
+}
+
+/// During setup: the passed-on signals end this process, as they would end
+/// the command (exit status 128+N).
+pub fn end_on_signals() {
+    // SAFETY: installing an async-signal-safe handler; plain set operations.
+    unsafe {
+        let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
+        libc::sigemptyset(&mut set);
+        for s in FORWARDED {
+            libc::signal(s, exit_on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
+            libc::sigaddset(&mut set, s);
+        }
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// After setup: block them again (pid 1 waits for them) and drop the handler.
+pub fn take_signals_back(set: &libc::sigset_t) {
+    block(set);
+    // SAFETY: restoring default dispositions.
+    unsafe {
+        for s in FORWARDED {
+            libc::signal(s, libc::SIG_DFL);
+        }
+    }
+}
+
 /// Give the command a clean signal state: nothing blocked, default
 /// dispositions (Rust ignores SIGPIPE, which exec would pass on).
 pub fn reset_for_exec() {

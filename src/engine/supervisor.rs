@@ -13,11 +13,42 @@ use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
 pub fn run(spec: &Spec) -> i32 {
+    reserve_closed_data_fds(spec);
     match launch(spec, false) {
         Ok(code) => code,
         Err(e) => {
             report(spec, &e);
             1
+        }
+    }
+}
+
+/// A data fd the caller named but did not pass (or that `--args` /
+/// `--add-seccomp-fd` already consumed) must stay unusable: left free, the
+/// number would be taken by one of our own pipes, and reading it would
+/// hang or close an fd we own. An O_PATH placeholder holds the number
+/// instead; reading or writing it fails with EBADF, as bwrap's do.
+fn reserve_closed_data_fds(spec: &Spec) {
+    use crate::spec::FsOp;
+    let op_fds = spec.ops.iter().filter_map(|op| match op {
+        FsOp::File { fd, .. } | FsOp::BindData { fd, .. } => Some(*fd),
+        _ => None,
+    });
+    let status = &spec.status;
+    let other = [spec.seccomp.fd, status.block, status.userns_block, status.info, status.json_status];
+    for fd in op_fds.chain(other.into_iter().flatten()) {
+        if fd < 0 || sys::fd_is_open(fd) {
+            continue;
+        }
+        let Ok(placeholder) = sys::openat(libc::AT_FDCWD, std::path::Path::new("/"), libc::O_PATH | libc::O_CLOEXEC, 0) else {
+            continue;
+        };
+        if placeholder.as_raw_fd() == fd {
+            // It landed on the number itself: keep it open for good.
+            let _ = std::os::fd::IntoRawFd::into_raw_fd(placeholder);
+        } else {
+            // SAFETY: dup3 onto a number nothing in this process uses.
+            unsafe { libc::dup3(placeholder.as_raw_fd(), fd, libc::O_CLOEXEC) };
         }
     }
 }

@@ -427,3 +427,53 @@ fn newer_than_local_bwrap() {
     let o = output(sandwrap(argv(USR_ONLY, &["--symlink", "usr/bin", "/bin"], &["/bin/true"])));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// `sandwrap ARGS` as the test user, killed if it hangs (a hang is the bug
+/// these guard against; the limit is generous and never a speed check).
+fn sandwrap_guarded(args: &[&str], files: &[(i32, &Path)]) -> Out {
+    let redirects: String = files.iter().map(|(fd, p)| format!(" {fd}<'{}'", p.display())).collect();
+    let mut cmd = user_command(Path::new("/bin/sh"));
+    cmd.arg("-c")
+        .arg(format!("exec timeout -k 5 60 \"$0\" \"$@\"{redirects}"))
+        .arg(sandwrap_bin())
+        .args(args);
+    out(output(cmd), "sandwrap")
+}
+
+/// Data fds the caller never opened, or that `--args` already consumed,
+/// read as closed: sandwrap's own pipes must not take their numbers.
+#[test]
+fn closed_data_fds_fail_like_bwrap() {
+    let bad_fd = "PFX: Can't write data to file /tmp/x: Bad file descriptor\n";
+    let dir = scratch("diffclosed");
+    let payload = dir.join("args");
+    std::fs::write(&payload, b"--tmpfs\0/tmp\0").expect("write payload");
+    give(&payload);
+    let cases: &[(&[&str], &[(i32, &Path)], &str)] = &[
+        (&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "true"], &[], bad_fd),
+        (&["--ro-bind", "/", "/", "--seccomp", "3", "true"], &[], "PFX: Can't read seccomp data: Bad file descriptor\n"),
+        (&["--ro-bind", "/", "/", "--args", "3", "--file", "3", "/tmp/x", "true"], &[(3, payload.as_path())], bad_fd),
+    ];
+    for (args, files, expected) in cases {
+        let s = sandwrap_guarded(args, files);
+        assert_eq!((s.code, s.stderr.as_str()), (1, *expected), "{args:?}");
+        if bwrap_usable() {
+            let (b, _) = both_with(args, files).expect("bwrap usable");
+            assert_eq!((b.code, b.stderr.as_str()), (1, *expected), "bwrap, {args:?}");
+        }
+    }
+    // bwrap 0.8.0 reads one of its own fds for these (an empty file, or a
+    // hang for the status fds); sandwrap reports the closed fd.
+    for (args, expected) in [
+        (&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind-data", "4", "/tmp/x", "true"][..], bad_fd),
+        (&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "--file", "3", "/tmp/y", "true"][..], bad_fd),
+        (&["--ro-bind", "/", "/", "--info-fd", "3", "true"][..], "PFX: Write to info_fd: Bad file descriptor\n"),
+        (&["--ro-bind", "/", "/", "--json-status-fd", "3", "true"][..], "PFX: Write to info_fd: Bad file descriptor\n"),
+    ] {
+        let s = sandwrap_guarded(args, &[]);
+        assert_eq!((s.code, s.stderr.as_str()), (1, expected), "{args:?}");
+    }
+    // A block fd that cannot be read does not block.
+    let s = sandwrap_guarded(&["--ro-bind", "/", "/", "--block-fd", "3", "true"], &[]);
+    assert_eq!((s.code, s.stderr.as_str()), (0, ""));
+}

@@ -1,0 +1,124 @@
+//! sandwrap's own options (landlock, fallback, seccomp policies, the
+//! options profiles use): their part of the parser, apart from bwrap's.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use super::Parser;
+use crate::cli::table::{Action, OptDef};
+use crate::cli::{CliError, profile};
+use crate::landlock::ports::{parse_ports, parse_scopes};
+use crate::seccomp::{self, Action as SeccompAction};
+use crate::spec::{BindMode, Fallback, FsOp, LandlockRule, ReportTo};
+
+impl Parser<'_, '_> {
+    pub(super) fn apply_own(&mut self, def: &OptDef, action: Action, v: &[OsString]) -> Result<(), CliError> {
+        let path = |i: usize| PathBuf::from(v[i].clone());
+        match action {
+            Action::Landlock => self.spec.landlock.derive = true,
+            Action::LandlockRule(access) => self.spec.landlock.rules.push(LandlockRule { path: path(0), access }),
+            Action::LandlockTcpConnect | Action::LandlockTcpBind => {
+                let text = v[0].to_str().unwrap_or("");
+                let ports = parse_ports(text).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let slot = if action == Action::LandlockTcpConnect {
+                    &mut self.spec.landlock.tcp_connect
+                } else {
+                    &mut self.spec.landlock.tcp_bind
+                };
+                // Repeating the option adds ports.
+                slot.get_or_insert_with(Vec::new).extend(ports);
+            }
+            Action::LandlockScope => {
+                let (unix, signal) =
+                    parse_scopes(v[0].to_str().unwrap_or("")).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                self.spec.landlock.scope_abstract_unix |= unix;
+                self.spec.landlock.scope_signal |= signal;
+            }
+            Action::LandlockStrict => self.spec.landlock.strict = true,
+            Action::Fallback => {
+                if v[0] != "landlock" {
+                    return Err(self.error(format!("--fallback: unknown mode \"{}\" (expected landlock)", v[0].to_string_lossy())));
+                }
+                self.spec.fallback = Some(Fallback::Landlock);
+            }
+            Action::Verbose => self.spec.verbose = true,
+            Action::RoBindAsHost => {
+                let p = path(0);
+                match profile::host_path(&p) {
+                    profile::HostPath::Symlink(target) => self.spec.ops.push(FsOp::Symlink { target, dest: p }),
+                    profile::HostPath::Other => self.spec.ops.push(FsOp::Bind {
+                        src: p.clone(),
+                        dest: p,
+                        mode: BindMode::ReadOnly,
+                        allow_missing: true,
+                    }),
+                    profile::HostPath::Missing => {}
+                }
+            }
+            Action::BindMkdir => {
+                self.spec.host_dirs.push(path(0));
+                self.spec.ops.push(FsOp::Bind { src: path(0), dest: path(1), mode: BindMode::ReadWrite, allow_missing: false });
+            }
+            Action::SeccompPolicy => {
+                self.warn_repeat(self.seccomp_base.is_some(), def);
+                let arch = self.seccomp_arch()?;
+                let word = v[0].to_string_lossy();
+                let policy = seccomp::load_policy(&word, arch).map_err(|e| self.error(e))?;
+                self.seccomp_base = Some(policy);
+            }
+            Action::SeccompAllow | Action::SeccompDeny => {
+                let arch = self.seccomp_arch()?;
+                let word = v[0].to_string_lossy().into_owned();
+                let (call, action) = if action == Action::SeccompAllow {
+                    (word.as_str(), SeccompAction::Allow)
+                } else {
+                    let (call, how) = word.split_once(':').unwrap_or((word.as_str(), "EPERM"));
+                    let action = match how {
+                        "kill" | "trap" | "log" => SeccompAction::parse(how),
+                        errno => SeccompAction::parse(&format!("errno {errno}")),
+                    }
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                    (call, action)
+                };
+                seccomp::policy::resolve_syscall(arch, call).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let origin = format!("--{} {word}", def.name);
+                self.seccomp_ops.push((call.to_string(), action, origin));
+            }
+            Action::SeccompReport => {
+                self.warn_repeat(self.spec.seccomp.report.is_some(), def);
+                self.spec.seccomp.report = Some(ReportTo::Stderr);
+            }
+            Action::SeccompReportFd => {
+                self.warn_repeat(self.spec.seccomp.report.is_some(), def);
+                self.spec.seccomp.report = Some(ReportTo::Fd(self.fd(&v[0])?));
+            }
+            bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),
+        }
+        Ok(())
+    }
+
+    fn seccomp_arch(&self) -> Result<seccomp::Arch, CliError> {
+        seccomp::Arch::native()
+            .ok_or_else(|| self.error("sandwrap's seccomp policies support x86_64 and aarch64 only"))
+    }
+
+    /// The policy the seccomp options describe, or `None` without any.
+    pub(super) fn resolve_seccomp(&mut self) -> Result<(), CliError> {
+        let ops = std::mem::take(&mut self.seccomp_ops);
+        let mut policy = match self.seccomp_base.take() {
+            Some(p) => p,
+            None if ops.is_empty() => {
+                if self.spec.seccomp.report.is_some() {
+                    return Err(self.error("--seccomp-report requires --seccomp-policy, --seccomp-allow or --seccomp-deny"));
+                }
+                return Ok(());
+            }
+            None => seccomp::Policy::allow_all(self.seccomp_arch()?),
+        };
+        for (call, action, origin) in ops {
+            policy.push_simple(&call, action, origin).map_err(|e| self.error(e))?;
+        }
+        self.spec.seccomp.policy = Some(policy);
+        Ok(())
+    }
+}

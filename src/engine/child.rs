@@ -150,14 +150,22 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
         // Locked before the fork (fcntl locks stay with the process that
         // becomes pid 1), so they are held before the command starts.
         let locks = init::take_locks(spec)?;
+        // The command waits until pid 1 has given up its capabilities.
+        let (ready_r, ready_w) = sys::pipe()?;
         // SAFETY: single-threaded; the child only runs our own code then execs.
         match unsafe { libc::fork() } {
             -1 => bail!("Can't fork for pid 1: {}", crate::errno_text(errno())),
-            0 => exec::run_command(spec, ctx, &prepared),
-            cmd => init::reap(spec, ctx, &prepared, cmd, locks),
+            0 => {
+                drop(ready_w);
+                exec::run_command(spec, ctx, &prepared, Some(ready_r))
+            }
+            cmd => {
+                drop(ready_r);
+                init::reap(spec, ctx, &prepared, cmd, locks, ready_w)
+            }
         }
     } else {
-        exec::run_command(spec, ctx, &prepared)
+        exec::run_command(spec, ctx, &prepared, None)
     }
 }
 

@@ -2,6 +2,7 @@
 //! ids, capabilities, seccomp, and `execvp` searching the sandbox's PATH.
 
 use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
@@ -179,7 +180,12 @@ fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
 }
 
 /// Become the command; never returns.
-pub fn run_command(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> ! {
+/// `pid1_ready`: reaches EOF once pid 1 has dropped its capabilities.
+pub fn run_command(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, pid1_ready: Option<OwnedFd>) -> ! {
+    if let Some(fd) = pid1_ready {
+        let mut b = [0u8; 1];
+        let _ = sys::read_some(fd.as_raw_fd(), &mut b);
+    }
     let err = match finish_and_exec(spec, ctx, prepared) {
         Ok(never) => match never {},
         Err(e) => e,

@@ -14,8 +14,11 @@ use crate::spec::Spec;
 
 /// `locks`: the `--lock-file` locks, taken by this process before it forked
 /// the command.
-pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, locks: Vec<OwnedFd>) -> ! {
+/// `ready`: closed once this process holds no capabilities and is filtered,
+/// which lets the command go on.
+pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, locks: Vec<OwnedFd>, ready: OwnedFd) -> ! {
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
+    keep.push(std::os::fd::AsRawFd::as_raw_fd(&ready));
     keep.extend(ctx.status_report);
     keep.extend(spec.status.sync);
     sys::close_fds_except(&keep);
@@ -27,6 +30,7 @@ pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, 
         unsafe { libc::kill(cmd, libc::SIGKILL) };
         super::exit_now(1);
     }
+    drop(ready);
     let shares_pgrp = !spec.new_session;
     loop {
         let (sig, code) = signals::wait(&ctx.sigset);

@@ -11,6 +11,7 @@ mod diagnose;
 mod exec;
 mod init;
 mod landlock;
+mod monitor;
 mod mount;
 mod net;
 mod seccomp;

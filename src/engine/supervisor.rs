@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
-use super::{diagnose, exit_code, report, seccomp, signals, status, sys, userns};
+use super::{diagnose, monitor, report, seccomp, signals, status, sys, userns};
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
@@ -137,19 +137,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     create_host_dirs(spec)?;
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
-    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS").context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
-    if spec.die_with_parent {
-        let parent = nix::unistd::getppid();
-        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
-        if nix::unistd::getppid() != parent {
-            // Our parent died before the death signal was armed.
-            super::exit_now(1);
-        }
-    }
-    let sigset = signals::handled_set();
-    signals::block(&sigset);
-    // Orphans of the sandbox come to us, so none outlives it.
-    sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+    let sigset = arm(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns());
@@ -174,14 +162,8 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     };
 
     // The joins were done by the first attempt when falling back.
-    if let (false, Some(fd)) = (fallback, spec.join.userns) {
-        sys::setns(fd, libc::CLONE_NEWUSER, "userns").map_err(|e| match e.errno {
-            libc::EINVAL => anyhow!("Joining the specified user namespace failed, it might not be a descendant of the current user namespace."),
-            errno => anyhow!("Joining specified user namespace failed: {}", crate::errno_text(errno)),
-        })?;
-    }
-    if let (false, Some(fd)) = (fallback, spec.join.pidns) {
-        sys::setns(fd, libc::CLONE_NEWPID, "pidns").map_err(|e| anyhow::Error::new(e).context(format!("Setting pidns failed")))?;
+    if !fallback {
+        join_namespaces(spec)?;
     }
 
     let ctx = ChildCtx {
@@ -220,7 +202,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         child::main(spec, &ctx);
     }
     drop(life_r);
-    let mut notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
+    let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => Some(seccomp::Notifier::new(policy, to, ours, &sigset)?),
         _ => None,
     };
@@ -228,6 +210,63 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     let status_r: Option<OwnedFd> = status_pipe.map(|(r, _w)| r);
     let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
 
+    report_started(spec, pid, fallback)?;
+    if let Some(go) = &go_w {
+        let _ = sys::write_all(go.as_raw_fd(), b"g");
+    }
+    drop(go_w);
+
+    // Keep only what we still need; every fd the caller passed on belongs
+    // to the sandbox now (a --sync-fd peer must see HUP when it ends).
+    let mut keep = vec![life_w.as_raw_fd()];
+    keep.extend(exec_r.as_ref().map(|f| f.as_raw_fd()));
+    keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
+    keep.extend(spec.status.json_status);
+    keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
+    sys::close_fds_except(&keep);
+
+    let watch = monitor::Watch { pid, sigset, status_report: status_r, exec_report: exec_r, notifier, fallback };
+    let code = monitor::run(spec, watch);
+    drop(life_w);
+    Ok(code)
+}
+
+/// What the supervisor itself must be before the clone: no new privileges,
+/// tied to its parent with --die-with-parent, signals taken synchronously,
+/// and a subreaper, so orphans of the sandbox come to it.
+fn arm(spec: &Spec) -> Result<libc::sigset_t> {
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS").context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
+    if spec.die_with_parent {
+        let parent = nix::unistd::getppid();
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
+        if nix::unistd::getppid() != parent {
+            // Our parent died before the death signal was armed.
+            super::exit_now(1);
+        }
+    }
+    let sigset = signals::handled_set();
+    signals::block(&sigset);
+    sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+    Ok(sigset)
+}
+
+/// `--userns FD` and `--pidns FD`: enter them before the clone.
+fn join_namespaces(spec: &Spec) -> Result<()> {
+    if let Some(fd) = spec.join.userns {
+        sys::setns(fd, libc::CLONE_NEWUSER, "userns").map_err(|e| match e.errno {
+            libc::EINVAL => anyhow!("Joining the specified user namespace failed, it might not be a descendant of the current user namespace."),
+            errno => anyhow!("Joining specified user namespace failed: {}", crate::errno_text(errno)),
+        })?;
+    }
+    if let Some(fd) = spec.join.pidns {
+        sys::setns(fd, libc::CLONE_NEWPID, "pidns").map_err(|e| anyhow::Error::new(e).context("Setting pidns failed"))?;
+    }
+    Ok(())
+}
+
+/// `--info-fd` and the first `--json-status-fd` line, then wait for an
+/// outside helper's go-ahead (`--userns-block-fd`).
+fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<()> {
     if spec.status.info.is_some() || spec.status.json_status.is_some() {
         let created = if fallback { crate::spec::Namespaces::default() } else { spec.namespaces };
         let info = status::collect(pid, &created);
@@ -244,97 +283,5 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd, &mut b);
     }
-    if let Some(go) = &go_w {
-        let _ = sys::write_all(go.as_raw_fd(), b"g");
-    }
-    drop(go_w);
-
-    // Keep only what we still need; every fd the caller passed on belongs
-    // to the sandbox now (a --sync-fd peer must see HUP when it ends).
-    let mut keep = vec![life_w.as_raw_fd()];
-    keep.extend(exec_r.as_ref().map(|f| f.as_raw_fd()));
-    keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
-    keep.extend(spec.status.json_status);
-    keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
-    sys::close_fds_except(&keep);
-
-    let shares_pgrp = !spec.new_session;
-    // pid 1 reports the command's own status before it exits.
-    let read_report = |r: &OwnedFd| {
-        let mut buf = [0u8; 4];
-        match sys::read_some(r.as_raw_fd(), &mut buf) {
-            Ok(4) => Some(i32::from_ne_bytes(buf)),
-            _ => None,
-        }
-    };
-    // With a pid namespace of our own, the report is the end: pid 1 exits
-    // right after it and takes every process of the sandbox with it, so
-    // there is no need to wait while the kernel tears the namespaces down.
-    // Not with lock files or a sync fd: when sandwrap exits, those must
-    // already be released.
-    let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
-    let early = match (&status_r, notifier.is_none() && !fallback && spec.namespaces.pid && !holds) {
-        (Some(r), true) => signals::SignalFd::new(&sigset).map(|sfd| (r, sfd)),
-        _ => None,
-    };
-    let mut reported = None;
-    let child_status = loop {
-        let (sig, code) = match (notifier.as_mut(), &early) {
-            (Some(n), _) => n.wait(),
-            (None, Some((r, sfd))) => match sfd.wait_or_readable(r.as_raw_fd()) {
-                signals::Event::Signal(sig, code) => (sig, code),
-                signals::Event::Readable => match read_report(r) {
-                    Some(st) => {
-                        reported = Some(st);
-                        break st;
-                    }
-                    None => continue, // EOF: pid 1 died without a report; SIGCHLD follows
-                },
-            },
-            (None, None) => signals::wait(&sigset),
-        };
-        if sig == libc::SIGCHLD {
-            if let Some(st) = signals::reap(pid) {
-                break st;
-            }
-        } else if signals::should_forward(code, shares_pgrp) {
-            // SAFETY: signalling our own child.
-            unsafe { libc::kill(pid, sig) };
-        }
-    };
-    let status = match reported {
-        Some(st) => {
-            // pid 1 is on its way out; make sure of it, without waiting.
-            // SAFETY: signalling our own child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            st
-        }
-        None => {
-            let st = status_r.as_ref().and_then(read_report).unwrap_or(child_status);
-            signals::kill_remaining_children();
-            st
-        }
-    };
-    if let Some(note) = seccomp::sigsys_note(spec, status) {
-        eprintln!("{note}");
-    }
-    let code = exit_code(status);
-
-    if let (Some(fd), Some(r)) = (spec.status.json_status, exec_r) {
-        let mut buf = [0u8; 2];
-        let mut got = 0;
-        while got < 2 {
-            match sys::read_some(r.as_raw_fd(), &mut buf[got..]) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got += n,
-            }
-        }
-        if got == 1 {
-            let _ = sys::write_all(fd, status::exit_line(code).as_bytes());
-        }
-        // SAFETY: closing the status fd the caller handed us.
-        unsafe { libc::close(fd) };
-    }
-    drop(life_w);
-    Ok(code)
+    Ok(())
 }

@@ -299,8 +299,7 @@ mod tests {
 
     #[test]
     fn caps_apply_in_order() {
-        let mut s = Spec::default();
-        s.caps = vec![CapOp::AddAll, CapOp::Drop(21), CapOp::Drop(0)];
+        let mut s = Spec { caps: vec![CapOp::AddAll, CapOp::Drop(21), CapOp::Drop(0)], ..Default::default() };
         let set = s.resolve_caps(0, 40);
         assert_eq!(set & (1 << 21), 0);
         assert_eq!(set & 1, 0);

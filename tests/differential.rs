@@ -449,7 +449,9 @@ fn closed_data_fds_fail_like_bwrap() {
     let payload = dir.join("args");
     std::fs::write(&payload, b"--tmpfs\0/tmp\0").expect("write payload");
     give(&payload);
-    let cases: &[(&[&str], &[(i32, &Path)], &str)] = &[
+    // (argv, fds passed as (number, file to open), expected stderr)
+    type Case<'a> = (&'a [&'a str], &'a [(i32, &'a Path)], &'a str);
+    let cases: &[Case] = &[
         (&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "true"], &[], bad_fd),
         (&["--ro-bind", "/", "/", "--seccomp", "3", "true"], &[], "PFX: Can't read seccomp data: Bad file descriptor\n"),
         (&["--ro-bind", "/", "/", "--args", "3", "--file", "3", "/tmp/x", "true"], &[(3, payload.as_path())], bad_fd),

@@ -227,7 +227,7 @@ mod tests {
         let data = |n: &str, args: [u64; 6]| Data { nr: x.nr(n).expect("known"), arch: x.audit(), ip: 0, args };
         assert_eq!(run(&prog, &data("keyctl", [0; 6])), Ok(RET_USER_NOTIF));
         assert_eq!(run(&prog, &data("getppid", [0; 6])), Ok(RET_ALLOW));
-        assert_eq!(run(&prog, &data("ioctl", [0, libc::TIOCSTI as u64, 0, 0, 0, 0])), Ok(RET_USER_NOTIF));
+        assert_eq!(run(&prog, &data("ioctl", [0, libc::TIOCSTI, 0, 0, 0, 0])), Ok(RET_USER_NOTIF));
         assert_eq!(run(&prog, &Data { nr: 20, arch: AUDIT_ARCH_I386, ip: 0, args: [0; 6] }), Ok(RET_USER_NOTIF));
         assert!(compile::uses_notify(&prog));
         assert!(!compile::uses_notify(&compile::compile(&p, Mode::Plain).expect("plain")));

@@ -87,7 +87,7 @@ mod tests {
             "sandwrap: seccomp: pid 3 (host pid 4711) keyctl-test: keyctl(1, 2, 0, 0, 0, 0) = -EPERM (denied) by preset default: keyctl -> errno EPERM"
         );
         let ioctl = x.nr("ioctl").expect("ioctl");
-        let args = [0, libc::TIOCSTI as u64, 0x7ffd_0000_1000, 0, 0, 0];
+        let args = [0, libc::TIOCSTI, 0x7ffd_0000_1000, 0, 0, 0];
         let (action, by) = p.decide(x.audit(), ioctl, &args);
         let l = line(&p, &Caller { pid: 7, host_pid: 7, comm: "sh" }, x.audit(), ioctl, &args, action, by);
         assert!(l.contains("pid 7 sh: ioctl(0, 21522, 0x7ffd00001000, 0, 0, 0) = -EPERM"), "{l}");

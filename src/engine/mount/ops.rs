@@ -95,8 +95,8 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
         FsOp::Symlink { target, dest } => symlink(root, target, dest),
         FsOp::Chmod { path, perms } => {
             let what = format!("Can't chmod {} {}", c_octal(*perms), path.display());
-            let fd = root.resolve(path).map_err(|e| anyhow::Error::new(e).context(format!("{what}")))?;
-            sys::chmod_fd(fd.as_fd(), *perms, path).map_err(|e| anyhow::Error::new(e).context(format!("{what}")))
+            let fd = root.resolve(path).map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
+            sys::chmod_fd(fd.as_fd(), *perms, path).map_err(|e| anyhow::Error::new(e).context(what.to_string()))
         }
         FsOp::Overlay { kind, dest, .. } => overlay(root, sources, kind, dest, env),
     }
@@ -183,7 +183,7 @@ pub fn bind_tree(
 
 /// Attach a detached mount at `dest` (resolved inside the root).
 fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> String) -> Result<()> {
-    let target = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(format!("{}", what())))?;
+    let target = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(what().to_string()))?;
     let covers_root = is_root(dest) || root.is_top(target.as_fd());
     sys::move_mount(mnt.as_fd(), target.as_fd(), "", dest)
         .map_err(|e| anyhow::Error::new(e).context(format!("{}: Unable to mount source on destination", what())))?;
@@ -357,9 +357,9 @@ fn symlink(root: &NewRoot, target: &Path, dest: &Path) -> Result<()> {
             Ok(existing) if existing == target => Ok(()),
             Ok(existing) => bail!("{what}: existing destination is {}", existing.display()),
             Err(e) if e.errno == libc::EINVAL => bail!("{what}: destination exists and is not a symlink"),
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("{what}: destination exists, and cannot read symlink target"))),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("{what}: destination exists, and cannot read symlink target"))),
         },
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("{what}"))),
+        Err(e) => Err(anyhow::Error::new(e).context(what.to_string())),
     }
 }
 
@@ -413,7 +413,7 @@ fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: 
     let result = match new_fs("overlay", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV) {
         Ok(mnt) => attach(root, mnt, dest, &|| what.clone()),
         Err(e) if e.errno == libc::ELOOP => Err(anyhow!("{what}: Overlay directories may not overlap")),
-        Err(e) => Err(anyhow::Error::new(e).context(format!("{what}"))),
+        Err(e) => Err(anyhow::Error::new(e).context(what.to_string())),
     };
     drop(scratch_fds);
     if let Some(hidden) = scratch {

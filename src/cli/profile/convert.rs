@@ -201,17 +201,17 @@ fn option(origin: &Origin<'_>, vars: &Vars, def: &OptDef, value: &Spanned<DeValu
                     DeValue::Array(vals) if vals.len() == def.args.len() => vals,
                     other => return Err(wrong(u.span().start, other)),
                 };
-                let vals = vals
-                    .iter()
-                    .zip(def.args)
-                    .map(|(v, m)| word(origin, vars, def, m, v))
-                    .collect::<Result<Vec<_>, _>>()?;
-                push_use(words, def, vals);
+                push_use(words, def, values(origin, vars, def, vals)?);
             }
         }
         (_, other) => return Err(wrong(at, other)),
     }
     Ok(())
+}
+
+/// One use of `def`: its values as option words, each named by its metavar.
+fn values(origin: &Origin<'_>, vars: &Vars, def: &OptDef, vals: &[Spanned<DeValue<'_>>]) -> Result<Vec<OsString>, String> {
+    vals.iter().zip(def.args).map(|(v, m)| word(origin, vars, def, m, v)).collect()
 }
 
 /// `mounts = [["ro-bind", "/usr", "/usr"], ["tmpfs", "/tmp"], ...]`.
@@ -249,12 +249,7 @@ fn mounts(origin: &Origin<'_>, vars: &Vars, value: &Spanned<DeValue<'_>>, words:
                 ),
             ));
         }
-        let vals = vals
-            .iter()
-            .zip(def.args)
-            .map(|(v, m)| word(origin, vars, def, m, v))
-            .collect::<Result<Vec<_>, _>>()?;
-        push_use(words, def, vals);
+        push_use(words, def, values(origin, vars, def, vals)?);
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! run the filesystem operations in command-line order, pivot.
 
 mod dev;
+mod legacy;
 mod ops;
 mod root;
 mod source;

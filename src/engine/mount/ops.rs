@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use super::root::{NewRoot, is_root};
 use super::source::OpenedOp;
-use super::{c_octal, dev};
+use super::{c_octal, dev, legacy};
 use crate::engine::sys::{self, FsContext, SysError};
 use crate::spec::{BindMode, FsOp, OverlayKind, Spec};
 
@@ -169,16 +169,30 @@ pub fn bind_tree(
     make_mount_point(root, dest, is_dir, parent_perms)?;
     let what = || format!("Can't bind mount {shown_src} on {}", dest.display());
     let tree = tree.map_err(|e| anyhow!("{}: {e}", what()))?;
-    if let Err(e) = sys::mount_setattr(tree.as_fd(), true, attrs_for(mode), dest) {
-        let failed = anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what()));
-        let Some(level_prefix) = root.lenient else { return Err(failed) };
-        // Some submount refused (e.g. a dead automount): restrict at least
-        // the top of the tree and go on, as bwrap 0.12 does when told so.
-        sys::mount_setattr(tree.as_fd(), false, attrs_for(mode), dest).map_err(|e| anyhow!("{}: {e}", what()))?;
-        let (msg, _) = crate::engine::message(&failed);
-        crate::engine::warn(level_prefix, &format!("{msg} (continuing: --not-a-security-boundary)"));
+    let mut legacy = legacy::forced();
+    if !legacy {
+        match sys::mount_setattr(tree.as_fd(), true, attrs_for(mode), dest) {
+            Ok(()) => {}
+            Err(e) if e.errno == libc::ENOSYS => legacy = true, // Linux < 5.12
+            Err(e) => {
+                let failed = anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what()));
+                let Some(level_prefix) = root.lenient else { return Err(failed) };
+                // Some submount refused (e.g. a dead automount): restrict at
+                // least the top of the tree and go on, as bwrap 0.12 does
+                // when told so.
+                sys::mount_setattr(tree.as_fd(), false, attrs_for(mode), dest).map_err(|e| anyhow!("{}: {e}", what()))?;
+                let (msg, _) = crate::engine::message(&failed);
+                crate::engine::warn(level_prefix, &format!("{msg} (continuing: --not-a-security-boundary)"));
+            }
+        }
     }
-    attach(root, tree, dest, &what)
+    attach(root, tree, dest, &what)?;
+    if legacy {
+        let target = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(what()))?;
+        legacy::restrict_attached(target.as_fd(), legacy::ms_flags(attrs_for(mode)), dest)
+            .map_err(|e| anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what())))?;
+    }
+    Ok(())
 }
 
 /// Attach a detached mount at `dest` (resolved inside the root).
@@ -203,12 +217,18 @@ fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
         .and_then(|p| p.strip_prefix(super::root::ATTACH_POINT).ok().map(newroot_path))
         .unwrap_or_else(|| newroot_path(dest));
     let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
-    match sys::mount_setattr(fd.as_fd(), false, attrs, dest) {
+    let tried = if legacy::forced() {
+        Err(SysError { call: "mount_setattr (not used)".into(), errno: libc::ENOSYS })
+    } else {
+        sys::mount_setattr(fd.as_fd(), false, attrs, dest)
+    };
+    match tried {
         Ok(()) => Ok(()),
-        // Retry with a legacy remount, keeping the flags the mount has
-        // (locked ones cannot be cleared anyway); EINVAL there means DEST
-        // is not a mount point, which bwrap refuses too.
-        Err(e) if e.errno == libc::EINVAL => {
+        // Retry with a legacy remount (also all that Linux < 5.12 has),
+        // keeping the flags the mount has (locked ones cannot be cleared
+        // anyway); EINVAL there means DEST is not a mount point, which bwrap
+        // refuses too.
+        Err(e) if e.errno == libc::EINVAL || e.errno == libc::ENOSYS => {
             // SAFETY: zeroed statvfs is a valid out-parameter.
             let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
             // SAFETY: valid fd and pointer.

@@ -45,6 +45,17 @@ fn extra_sections() -> Roff {
          else HOME, else /. COMMAND is searched for in the PATH of that environment, \
          inside the new root.",
     )]);
+    item(
+        &mut r,
+        "SANDWRAP_MOUNT_API=legacy",
+        "Do not use mount_setattr(2): remount each mount of a bind from the mount table, \
+         as on Linux before 5.12 (where sandwrap does this by itself). For testing.",
+    );
+    item(
+        &mut r,
+        "SANDWRAP_LANDLOCK_ABI_MAX=N",
+        "Use at most landlock ABI N, as on an older kernel. For testing.",
+    );
 
     r.control("SH", ["PROFILES"]);
     for (tag, body) in sandwrap::cli::profile::man::RULES {
@@ -66,7 +77,7 @@ fn extra_sections() -> Roff {
     )]);
 
     r.control("SH", ["DIFFERENCES FROM BWRAP"]);
-    let differences: [(&str, &str); 6] = [
+    let differences: [(&str, &str); 8] = [
         (
             "Never setuid",
             "sandwrap is never installed setuid and never gains privileges. An unprivileged \
@@ -79,8 +90,8 @@ fn extra_sections() -> Roff {
         ),
         (
             "The sandbox ends with COMMAND",
-            "With a pid namespace, pid 1 exits when COMMAND exits, which ends every process \
-             left in the sandbox. bwrap keeps them running.",
+            "With a pid namespace, pid 1 kills and reaps every process left in the sandbox \
+             when COMMAND exits, then exits itself. bwrap keeps them running.",
         ),
         (
             "Leftover processes are killed",
@@ -92,6 +103,17 @@ fn extra_sections() -> Roff {
             "Every destination is resolved with openat2(RESOLVE_IN_ROOT) relative to the \
              new root, so a symlink inside the sandbox (absolute, or using ..) can never \
              make setup create, change or mount anything outside it.",
+        ),
+        (
+            "Signals reach the sandbox",
+            "SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1 and SIGUSR2 sent to sandwrap are passed \
+             on to COMMAND (those from the terminal only with --new-session, since COMMAND \
+             gets them itself otherwise); during setup they end the sandbox with 128+N.",
+        ),
+        (
+            "Errors name the failed call",
+            "Messages keep bwrap's wording on one line; with --verbose a second line names the \
+             system call that failed and its arguments.",
         ),
         (
             "Locked read-only mounts",

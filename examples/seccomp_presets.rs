@@ -25,7 +25,10 @@ fn main() {
             let t = Instant::now();
             let _ = seccomp::compile(&p, Mode::Plain).expect("compiles");
             let compile = t.elapsed().as_nanos() as f64 / 1000.0;
-            println!("strict, first build in this process: resolve {resolve:.1} us + compile {compile:.1} us = {:.1} us", resolve + compile);
+            println!(
+                "strict, first build in this process: resolve {resolve:.1} us + compile {compile:.1} us = {:.1} us",
+                resolve + compile
+            );
             for name in ["default", "strict"] {
                 for mode in [Mode::Plain, Mode::Notify] {
                     // Warm up, then take the median of many single builds:
@@ -43,7 +46,9 @@ fn main() {
                     times.sort_unstable();
                     let median = times[times.len() / 2] as f64 / 1000.0;
                     let p99 = times[times.len() * 99 / 100] as f64 / 1000.0;
-                    println!("{name:8} {mode:?}: {len} instructions, build: first (cold) {first:.1} us, median {median:.1} us, p99 {p99:.1} us");
+                    println!(
+                        "{name:8} {mode:?}: {len} instructions, build: first (cold) {first:.1} us, median {median:.1} us, p99 {p99:.1} us"
+                    );
                 }
             }
         }

@@ -4,8 +4,8 @@
 //! sandbox it describes and returns the exit status.
 
 pub mod cli;
-pub mod landlock;
 mod engine;
+pub mod landlock;
 pub mod seccomp;
 pub mod spec;
 
@@ -13,7 +13,9 @@ pub use engine::{exit_code, run};
 
 /// Everything pure that the engine exposes for tests and tools.
 pub mod plan {
-    pub use crate::engine::{IdMap, IdPlan, NsInfo, c_octal, exit_line, id_plan, info_json, status_line};
+    pub use crate::engine::{
+        IdMap, IdPlan, NsInfo, c_octal, exit_line, id_plan, info_json, status_line,
+    };
 }
 
 /// `strerror(code)`: the text bwrap appends to its messages.

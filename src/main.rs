@@ -10,9 +10,15 @@ use sandwrap::cli::{self, CliError, Outcome};
 /// through /proc/self/maps, SIGSEGV handlers) is not on the launch path.
 /// `std::env::args_os` still works (glibc hands argv to std at load time).
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let argv0 = argv.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_else(|| "sandwrap".into());
+    let argv0 = argv
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sandwrap".into());
     let code = match cli::parse_args(&argv) {
         Ok(Outcome::Help) => {
             print!("{}", cli::usage_text(&argv0));

@@ -32,19 +32,62 @@ pub enum OverlayKind {
 /// Later operations stack on top of earlier ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FsOp {
-    Bind { src: PathBuf, dest: PathBuf, mode: BindMode, allow_missing: bool },
-    BindFd { fd: RawFd, dest: PathBuf, read_only: bool },
-    RemountRo { dest: PathBuf },
-    Tmpfs { dest: PathBuf, perms: Option<u32>, size: Option<u64> },
-    Proc { dest: PathBuf },
-    Dev { dest: PathBuf },
-    Mqueue { dest: PathBuf },
-    Dir { dest: PathBuf, perms: Option<u32> },
-    File { fd: RawFd, dest: PathBuf, perms: Option<u32> },
-    BindData { fd: RawFd, dest: PathBuf, perms: Option<u32>, read_only: bool },
-    Symlink { target: PathBuf, dest: PathBuf },
-    Chmod { path: PathBuf, perms: u32 },
-    Overlay { sources: Vec<PathBuf>, kind: OverlayKind, dest: PathBuf },
+    Bind {
+        src: PathBuf,
+        dest: PathBuf,
+        mode: BindMode,
+        allow_missing: bool,
+    },
+    BindFd {
+        fd: RawFd,
+        dest: PathBuf,
+        read_only: bool,
+    },
+    RemountRo {
+        dest: PathBuf,
+    },
+    Tmpfs {
+        dest: PathBuf,
+        perms: Option<u32>,
+        size: Option<u64>,
+    },
+    Proc {
+        dest: PathBuf,
+    },
+    Dev {
+        dest: PathBuf,
+    },
+    Mqueue {
+        dest: PathBuf,
+    },
+    Dir {
+        dest: PathBuf,
+        perms: Option<u32>,
+    },
+    File {
+        fd: RawFd,
+        dest: PathBuf,
+        perms: Option<u32>,
+    },
+    BindData {
+        fd: RawFd,
+        dest: PathBuf,
+        perms: Option<u32>,
+        read_only: bool,
+    },
+    Symlink {
+        target: PathBuf,
+        dest: PathBuf,
+    },
+    Chmod {
+        path: PathBuf,
+        perms: u32,
+    },
+    Overlay {
+        sources: Vec<PathBuf>,
+        kind: OverlayKind,
+        dest: PathBuf,
+    },
 }
 
 impl FsOp {
@@ -242,7 +285,8 @@ impl Spec {
     /// Whether a process must stay behind as pid 1 (reaper) while the
     /// command runs, as bwrap decides it.
     pub fn needs_reaper(&self) -> bool {
-        let wants = self.namespaces.pid || !self.lock_files.is_empty() || self.status.sync.is_some();
+        let wants =
+            self.namespaces.pid || !self.lock_files.is_empty() || self.status.sync.is_some();
         wants && !self.as_pid_1
     }
 
@@ -256,7 +300,11 @@ impl Spec {
 
     /// Resolve the requested capability operations against a starting set.
     pub fn resolve_caps(&self, start: u64, last_cap: u8) -> u64 {
-        let all = if last_cap >= 63 { u64::MAX } else { (1u64 << (last_cap + 1)) - 1 };
+        let all = if last_cap >= 63 {
+            u64::MAX
+        } else {
+            (1u64 << (last_cap + 1)) - 1
+        };
         self.caps.iter().fold(start, |set, op| match *op {
             CapOp::Add(c) => set | (1u64 << c),
             CapOp::Drop(c) => set & !(1u64 << c),
@@ -291,7 +339,9 @@ mod tests {
         let mut s = Spec::default();
         s.namespaces.user = true;
         assert!(!s.needs_nested_userns());
-        s.ops.push(FsOp::Dev { dest: "/dev".into() });
+        s.ops.push(FsOp::Dev {
+            dest: "/dev".into(),
+        });
         assert!(s.needs_nested_userns());
         s.namespaces.user = false;
         assert!(!s.needs_nested_userns());
@@ -299,7 +349,10 @@ mod tests {
 
     #[test]
     fn caps_apply_in_order() {
-        let mut s = Spec { caps: vec![CapOp::AddAll, CapOp::Drop(21), CapOp::Drop(0)], ..Default::default() };
+        let mut s = Spec {
+            caps: vec![CapOp::AddAll, CapOp::Drop(21), CapOp::Drop(0)],
+            ..Default::default()
+        };
         let set = s.resolve_caps(0, 40);
         assert_eq!(set & (1 << 21), 0);
         assert_eq!(set & 1, 0);

@@ -98,13 +98,23 @@ fn usage_header(argv0: &str) -> String {
 /// Check a usage text: bwrap 0.11's, then --not-a-security-boundary, then
 /// only sandwrap's own options.
 fn assert_usage(text: &str, argv0: &str) {
-    let rest = text.strip_prefix(&usage_header(argv0)).unwrap_or_else(|| panic!("bad header in:\n{text}"));
-    let rest = rest.strip_prefix(BWRAP_0_11_OPTIONS).unwrap_or_else(|| panic!("bwrap 0.11's options differ:\n{rest}"));
+    let rest = text
+        .strip_prefix(&usage_header(argv0))
+        .unwrap_or_else(|| panic!("bad header in:\n{text}"));
+    let rest = rest
+        .strip_prefix(BWRAP_0_11_OPTIONS)
+        .unwrap_or_else(|| panic!("bwrap 0.11's options differ:\n{rest}"));
     let mut lines = rest.lines();
     let boundary = lines.next().expect("--not-a-security-boundary line");
-    assert!(boundary.starts_with("    --not-a-security-boundary    "), "{boundary}");
+    assert!(
+        boundary.starts_with("    --not-a-security-boundary    "),
+        "{boundary}"
+    );
     for line in lines {
-        assert!(line.starts_with("    --") && line.len() > 33, "unexpected line {line:?}");
+        assert!(
+            line.starts_with("    --") && line.len() > 33,
+            "unexpected line {line:?}"
+        );
     }
     assert!(text.ends_with('\n') && !text.ends_with("\n\n"));
 }
@@ -116,7 +126,10 @@ fn help_goes_to_stdout_with_every_bwrap_option() {
     assert_eq!(err, "");
     assert_usage(&out, &sandwrap_bin().display().to_string());
     // Every option counted: bwrap 0.11's 67, plus --not-a-security-boundary.
-    let bwrap_lines = BWRAP_0_11_OPTIONS.lines().filter(|l| l.starts_with("    --")).count();
+    let bwrap_lines = BWRAP_0_11_OPTIONS
+        .lines()
+        .filter(|l| l.starts_with("    --"))
+        .count();
     assert_eq!(bwrap_lines, 67);
 }
 
@@ -133,7 +146,12 @@ fn usage_names_argv0_as_given() {
 
 #[test]
 fn no_arguments_or_no_command_prints_usage_to_stderr() {
-    for args in [&[][..], &["--unshare-pid"][..], &["--"][..], &["--bind", "/a", "/b"][..]] {
+    for args in [
+        &[][..],
+        &["--unshare-pid"][..],
+        &["--"][..],
+        &["--bind", "/a", "/b"][..],
+    ] {
         let (code, out, err) = direct("sw", args);
         assert_eq!(code, 1, "{args:?}");
         assert_eq!(out, "", "{args:?}");
@@ -143,7 +161,10 @@ fn no_arguments_or_no_command_prints_usage_to_stderr() {
 
 #[test]
 fn version_exits_zero() {
-    for args in [&["--version"][..], &["--unshare-pid", "--version", "--no-such-option"][..]] {
+    for args in [
+        &["--version"][..],
+        &["--unshare-pid", "--version", "--no-such-option"][..],
+    ] {
         let (code, out, err) = run(args);
         assert_eq!(code, 0, "{args:?}");
         assert_eq!(out, format!("sandwrap {}\n", env!("CARGO_PKG_VERSION")));
@@ -161,7 +182,10 @@ fn unknown_options_are_fatal() {
     }
     // Found in order: --help after it is not reached.
     let (code, _, err) = run(&["--foo", "--help"]);
-    assert_eq!((code, err.as_str()), (1, "sandwrap: Unknown option --foo\n"));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "sandwrap: Unknown option --foo\n")
+    );
 }
 
 #[test]
@@ -171,10 +195,22 @@ fn option_errors_use_bwrap_wording() {
         (&["--ro-bind-fd", "3"][..], "--bind-fd takes two arguments"),
         (&["--chdir"][..], "--chdir takes one argument"),
         (&["--uid", "x", "true"][..], "Invalid uid: x"),
-        (&["--perms", "0700", "--bind", "/a", "/b", "true"][..], "--perms must be followed by an option that creates a file"),
-        (&["--argv0", "a", "--argv0", "b", "true"][..], "--argv0 used multiple times"),
-        (&["--cap-add", "sys_admin", "true"][..], "unknown cap: sys_admin"),
-        (&["--hostname", "h", "true"][..], "Specifying --hostname requires --unshare-uts"),
+        (
+            &["--perms", "0700", "--bind", "/a", "/b", "true"][..],
+            "--perms must be followed by an option that creates a file",
+        ),
+        (
+            &["--argv0", "a", "--argv0", "b", "true"][..],
+            "--argv0 used multiple times",
+        ),
+        (
+            &["--cap-add", "sys_admin", "true"][..],
+            "unknown cap: sys_admin",
+        ),
+        (
+            &["--hostname", "h", "true"][..],
+            "Specifying --hostname requires --unshare-uts",
+        ),
     ] {
         let (code, out, err) = run(args);
         assert_eq!((code, out.as_str()), (1, ""), "{args:?}");
@@ -185,16 +221,28 @@ fn option_errors_use_bwrap_wording() {
 #[test]
 fn level_prefix_marks_later_errors_and_warnings() {
     let (code, _, err) = run(&["--level-prefix", "--foo"]);
-    assert_eq!((code, err.as_str()), (1, "<3>sandwrap: Unknown option --foo\n"));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "<3>sandwrap: Unknown option --foo\n")
+    );
     // Only once it has been parsed.
     let (code, _, err) = run(&["--foo", "--level-prefix"]);
-    assert_eq!((code, err.as_str()), (1, "sandwrap: Unknown option --foo\n"));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "sandwrap: Unknown option --foo\n")
+    );
     let (code, _, err) = run(&["--level-prefix", "--chdir", "/", "--chdir", "/", "--bogus"]);
     assert_eq!(code, 1);
-    assert_eq!(err, "<4>sandwrap: Only the last --chdir option will take effect\n<3>sandwrap: Unknown option --bogus\n");
+    assert_eq!(
+        err,
+        "<4>sandwrap: Only the last --chdir option will take effect\n<3>sandwrap: Unknown option --bogus\n"
+    );
     // Validation after parsing knows it too.
     let (_, _, err) = run(&["--level-prefix", "--as-pid-1", "true"]);
-    assert_eq!(err, "<3>sandwrap: Specifying --as-pid-1 requires --unshare-pid\n");
+    assert_eq!(
+        err,
+        "<3>sandwrap: Specifying --as-pid-1 requires --unshare-pid\n"
+    );
 }
 
 /// Whether sandboxes can be created here at all.
@@ -211,10 +259,22 @@ fn warnings_do_not_stop_the_command() {
     if !sandboxes_work() {
         return;
     }
-    let (code, out, err) = run(&["--ro-bind", "/", "/", "--chdir", "/usr", "--chdir", "/", "pwd"]);
+    let (code, out, err) = run(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--chdir",
+        "/usr",
+        "--chdir",
+        "/",
+        "pwd",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "/\n");
-    assert_eq!(err, "sandwrap: Only the last --chdir option will take effect\n");
+    assert_eq!(
+        err,
+        "sandwrap: Only the last --chdir option will take effect\n"
+    );
 }
 
 #[test]
@@ -225,11 +285,23 @@ fn a_command_named_like_an_option_runs_after_double_dash() {
     let dir = scratch("optcmd");
     for name in ["--version", "--bind", "-x"] {
         let script = dir.join(name);
-        std::fs::write(&script, format!("#!/bin/sh\necho ran {name} \"$@\"\n")).expect("write script");
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        std::fs::write(&script, format!("#!/bin/sh\necho ran {name} \"$@\"\n"))
+            .expect("write script");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
         give(&script);
         let path = dir.display().to_string();
-        let (code, out, err) = run(&["--ro-bind", "/", "/", "--setenv", "PATH", &path, "--", name, "--help"]);
+        let (code, out, err) = run(&[
+            "--ro-bind",
+            "/",
+            "/",
+            "--setenv",
+            "PATH",
+            &path,
+            "--",
+            name,
+            "--help",
+        ]);
         assert_eq!(code, 0, "{name}: {err}");
         assert_eq!(out, format!("ran {name} --help\n"));
     }
@@ -248,7 +320,13 @@ fn args_are_read_from_a_real_fd() {
     cmd.arg("-c")
         .arg("exec \"$0\" \"$@\" 3<\"$ARGS_FILE\"")
         .arg(sandwrap_bin())
-        .args(["--args", "3", "sh", "-c", "echo $FROM_FD; ls /proc/self/fd/3 2>/dev/null || echo closed"])
+        .args([
+            "--args",
+            "3",
+            "sh",
+            "-c",
+            "echo $FROM_FD; ls /proc/self/fd/3 2>/dev/null || echo closed",
+        ])
         .env("ARGS_FILE", &payload);
     let o = output(cmd);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -36,7 +36,11 @@ fn normalize(stderr: &str, tool: &str) -> String {
 }
 
 fn out(o: std::process::Output, tool: &str) -> Out {
-    Out { code: o.status.code().unwrap_or(-1), stdout: stdout(&o), stderr: normalize(&stderr(&o), tool) }
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: stdout(&o),
+        stderr: normalize(&stderr(&o), tool),
+    }
 }
 
 /// Whether bwrap is installed and can make a sandbox for the test user.
@@ -49,7 +53,10 @@ fn bwrap_usable() -> bool {
         };
         let o = output(cmd);
         if !o.status.success() {
-            eprintln!("skipping: bwrap cannot create a sandbox here: {}", stderr(&o));
+            eprintln!(
+                "skipping: bwrap cannot create a sandbox here: {}",
+                stderr(&o)
+            );
         }
         o.status.success()
     })
@@ -60,7 +67,10 @@ fn both_with(args: &[&str], files: &[(i32, &Path)]) -> Option<(Out, Out)> {
     if !bwrap_usable() {
         return None;
     }
-    let redirects: String = files.iter().map(|(fd, p)| format!(" {fd}<'{}'", p.display())).collect();
+    let redirects: String = files
+        .iter()
+        .map(|(fd, p)| format!(" {fd}<'{}'", p.display()))
+        .collect();
     let script = format!("exec \"$0\" \"$@\"{redirects}");
     let run_one = |bin: &Path, tool: &str| {
         let mut cmd = user_command(Path::new("/bin/sh"));
@@ -80,13 +90,19 @@ fn both(args: &[&str]) -> Option<(Out, Out)> {
 /// bwrap is unusable, after saying why).
 fn same(args: &[&str]) -> Option<Out> {
     let (b, s) = both(args)?;
-    assert_eq!(s, b, "sandwrap (left) differs from bwrap (right) for {args:?}");
+    assert_eq!(
+        s, b,
+        "sandwrap (left) differs from bwrap (right) for {args:?}"
+    );
     Some(s)
 }
 
 fn same_with(args: &[&str], files: &[(i32, &Path)]) -> Option<Out> {
     let (b, s) = both_with(args, files)?;
-    assert_eq!(s, b, "sandwrap (left) differs from bwrap (right) for {args:?}");
+    assert_eq!(
+        s, b,
+        "sandwrap (left) differs from bwrap (right) for {args:?}"
+    );
     Some(s)
 }
 
@@ -103,8 +119,21 @@ const ROOT: &[&str] = &["--ro-bind", "/", "/"];
 const ROOT_PROC: &[&str] = &["--ro-bind", "/", "/", "--proc", "/proc"];
 /// A root without the host's /tmp or the test's working directory.
 const USR_ONLY: &[&str] = &[
-    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink",
-    "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
 ];
 
 #[test]
@@ -120,7 +149,9 @@ fn ids_and_id_maps() {
         &["--unshare-all"][..],
         &["--unshare-user-try"][..],
     ] {
-        let Some(s) = same(&argv(ROOT_PROC, extra, &["sh", "-c", script])) else { return };
+        let Some(s) = same(&argv(ROOT_PROC, extra, &["sh", "-c", script])) else {
+            return;
+        };
         assert_eq!(s.code, 0, "{extra:?}: {}", s.stderr);
     }
 }
@@ -139,22 +170,44 @@ fn pid_of_the_command() {
         (&["--unshare-pid", "--as-pid-1"][..], "1"),
         (&["--unshare-all"][..], "2"),
     ] {
-        let Some((b, s)) = both(&argv(ROOT_PROC, extra, &["sh", "-c", "echo $$"])) else { return };
-        assert_eq!((classify(&s), classify(&b)), (expected.to_string(), expected.to_string()), "{extra:?}");
+        let Some((b, s)) = both(&argv(ROOT_PROC, extra, &["sh", "-c", "echo $$"])) else {
+            return;
+        };
+        assert_eq!(
+            (classify(&s), classify(&b)),
+            (expected.to_string(), expected.to_string()),
+            "{extra:?}"
+        );
     }
 }
 
 #[test]
 fn hostname() {
-    let Some(s) = same(&argv(ROOT, &["--unshare-uts", "--hostname", "sandbox-host"], &["hostname"])) else { return };
+    let Some(s) = same(&argv(
+        ROOT,
+        &["--unshare-uts", "--hostname", "sandbox-host"],
+        &["hostname"],
+    )) else {
+        return;
+    };
     assert_eq!(s.stdout, "sandbox-host\n");
     same(&argv(ROOT, &["--unshare-uts"], &["hostname"]));
-    same(&argv(ROOT, &["--unshare-uts", "--hostname", "a", "--hostname", "b"], &["hostname"]));
+    same(&argv(
+        ROOT,
+        &["--unshare-uts", "--hostname", "a", "--hostname", "b"],
+        &["hostname"],
+    ));
 }
 
 #[test]
 fn network_interfaces() {
-    let Some(s) = same(&argv(ROOT_PROC, &["--unshare-net"], &["cat", "/proc/net/dev"])) else { return };
+    let Some(s) = same(&argv(
+        ROOT_PROC,
+        &["--unshare-net"],
+        &["cat", "/proc/net/dev"],
+    )) else {
+        return;
+    };
     assert_eq!(s.stdout.lines().count(), 3, "only lo: {}", s.stdout);
     if Path::new("/usr/sbin/ip").exists() || Path::new("/sbin/ip").exists() {
         same(&argv(ROOT_PROC, &["--unshare-net"], &["ip", "-o", "link"]));
@@ -167,12 +220,25 @@ fn network_interfaces() {
 #[test]
 fn dev_listing() {
     let script = r#"cd /dev && for f in * .* pts/* shm/*; do [ -e "$f" ] || [ -L "$f" ] || continue; stat -c "%n %F %a %U:%G %t:%T" "$f"; [ -L "$f" ] && readlink "$f"; done; ls -la /dev | awk 'NR > 1 { print $1, $3, $4, $NF }'"#;
-    let Some(s) = same(&argv(ROOT, &["--dev", "/dev"], &["sh", "-c", script])) else { return };
-    for node in ["null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "fd", "core", "stdin"] {
-        assert!(s.stdout.lines().any(|l| l.starts_with(&format!("{node} "))), "{node} missing:\n{}", s.stdout);
+    let Some(s) = same(&argv(ROOT, &["--dev", "/dev"], &["sh", "-c", script])) else {
+        return;
+    };
+    for node in [
+        "null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "fd", "core",
+        "stdin",
+    ] {
+        assert!(
+            s.stdout.lines().any(|l| l.starts_with(&format!("{node} "))),
+            "{node} missing:\n{}",
+            s.stdout
+        );
     }
     // At another place, and inside a tmpfs.
-    same(&argv(ROOT, &["--tmpfs", "/tmp", "--dev", "/tmp/dev"], &["ls", "-1", "/tmp/dev"]));
+    same(&argv(
+        ROOT,
+        &["--tmpfs", "/tmp", "--dev", "/tmp/dev"],
+        &["ls", "-1", "/tmp/dev"],
+    ));
 }
 
 /// Mount point, fs type and the per-mount flags that matter, sorted: the
@@ -184,9 +250,14 @@ fn mount_shape(mountinfo: &str) -> Vec<String> {
         .lines()
         .map(|line| {
             let fields: Vec<&str> = line.split(' ').collect();
-            let sep = fields.iter().position(|f| *f == "-").expect("mountinfo separator");
-            let flags: Vec<&str> =
-                fields[5].split(',').filter(|f| matches!(*f, "ro" | "rw" | "nosuid" | "nodev" | "noexec")).collect();
+            let sep = fields
+                .iter()
+                .position(|f| *f == "-")
+                .expect("mountinfo separator");
+            let flags: Vec<&str> = fields[5]
+                .split(',')
+                .filter(|f| matches!(*f, "ro" | "rw" | "nosuid" | "nodev" | "noexec"))
+                .collect();
             format!("{} {} {}", fields[4], fields[sep + 1], flags.join(","))
         })
         .collect();
@@ -199,18 +270,53 @@ fn mount_table_shape() {
     let dir = scratch("diffmounts");
     let dir = dir.display().to_string();
     let mut extra: Vec<&str> = vec![
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/var", "--bind", &dir, "/scr", "--ro-bind", "/etc",
-        "/etc", "--unshare-ipc", "--mqueue", "/dev/mqueue", "--remount-ro", "/scr", "--tmpfs", "/tmp/sub", "--ro-bind",
-        "/usr/bin", "/tmp/sub/bin", "--dev-bind", "/dev/null", "/tmp/null", "--perms", "0700", "--size", "65536",
-        "--tmpfs", "/run",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--dir",
+        "/var",
+        "--bind",
+        &dir,
+        "/scr",
+        "--ro-bind",
+        "/etc",
+        "/etc",
+        "--unshare-ipc",
+        "--mqueue",
+        "/dev/mqueue",
+        "--remount-ro",
+        "/scr",
+        "--tmpfs",
+        "/tmp/sub",
+        "--ro-bind",
+        "/usr/bin",
+        "/tmp/sub/bin",
+        "--dev-bind",
+        "/dev/null",
+        "/tmp/null",
+        "--perms",
+        "0700",
+        "--size",
+        "65536",
+        "--tmpfs",
+        "/run",
     ];
     for pid in [false, true] {
         if pid {
             extra.push("--unshare-pid");
         }
-        let Some((b, s)) = both(&argv(USR_ONLY, &extra, &["cat", "/proc/self/mountinfo"])) else { return };
+        let Some((b, s)) = both(&argv(USR_ONLY, &extra, &["cat", "/proc/self/mountinfo"])) else {
+            return;
+        };
         assert_eq!((s.code, b.code), (0, 0), "{}{}", s.stderr, b.stderr);
-        assert_eq!(mount_shape(&s.stdout), mount_shape(&b.stdout), "--unshare-pid: {pid}");
+        assert_eq!(
+            mount_shape(&s.stdout),
+            mount_shape(&b.stdout),
+            "--unshare-pid: {pid}"
+        );
     }
 }
 
@@ -222,17 +328,72 @@ fn modes_of_created_files_and_dirs() {
     give(&data);
     let files: Vec<(i32, &Path)> = (3..=6).map(|fd| (fd, data.as_path())).collect();
     let extra = [
-        "--dir", "/a", "--perms", "0700", "--dir", "/b", "--dir", "/c/d/e", "--perms", "0700", "--dir", "/p/q",
-        "--perms", "0750", "--dir", "/r/s", "--tmpfs", "/t", "--perms", "01777", "--tmpfs", "/t2", "--perms", "0",
-        "--tmpfs", "/t3", "--file", "3", "/f", "--perms", "0640", "--file", "4", "/g", "--bind-data", "5", "/h",
-        "--perms", "0444", "--ro-bind-data", "6", "/i", "--dir", "/j", "--chmod", "0711", "/j",
+        "--dir",
+        "/a",
+        "--perms",
+        "0700",
+        "--dir",
+        "/b",
+        "--dir",
+        "/c/d/e",
+        "--perms",
+        "0700",
+        "--dir",
+        "/p/q",
+        "--perms",
+        "0750",
+        "--dir",
+        "/r/s",
+        "--tmpfs",
+        "/t",
+        "--perms",
+        "01777",
+        "--tmpfs",
+        "/t2",
+        "--perms",
+        "0",
+        "--tmpfs",
+        "/t3",
+        "--file",
+        "3",
+        "/f",
+        "--perms",
+        "0640",
+        "--file",
+        "4",
+        "/g",
+        "--bind-data",
+        "5",
+        "/h",
+        "--perms",
+        "0444",
+        "--ro-bind-data",
+        "6",
+        "/i",
+        "--dir",
+        "/j",
+        "--chmod",
+        "0711",
+        "/j",
         // Parents made for these ops: bwrap records no mode for them (0),
         // so they are 0700.
-        "--bind", "/usr", "/m/n", "--ro-bind", "/etc/passwd", "/o/p", "--symlink", "x", "/s/l", "--dev", "/dd/dev",
+        "--bind",
+        "/usr",
+        "/m/n",
+        "--ro-bind",
+        "/etc/passwd",
+        "/o/p",
+        "--symlink",
+        "x",
+        "/s/l",
+        "--dev",
+        "/dd/dev",
     ];
     let paths = "/ /a /b /c /c/d /c/d/e /p /p/q /r /r/s /t /t2 /t3 /f /g /h /i /j /m /o /s /dd";
     let script = format!("for p in {paths}; do stat -c '%n %a %F %s' $p; done");
-    let Some(s) = same_with(&argv(USR_ONLY, &extra, &["sh", "-c", &script]), &files) else { return };
+    let Some(s) = same_with(&argv(USR_ONLY, &extra, &["sh", "-c", &script]), &files) else {
+        return;
+    };
     assert!(s.stdout.contains("/m 700 directory"), "{}", s.stdout);
     assert!(s.stdout.contains("/f 666 regular file 6"), "{}", s.stdout);
 }
@@ -242,16 +403,41 @@ fn environment() {
     for extra in [
         &[][..],
         &["--clearenv"][..],
-        &["--setenv", "A", "1", "--unsetenv", "HOME", "--setenv", "PWD", "x"][..],
-        &["--unsetenv", "PWD", "--setenv", "B", "2", "--clearenv", "--setenv", "C", "3"][..],
+        &[
+            "--setenv",
+            "A",
+            "1",
+            "--unsetenv",
+            "HOME",
+            "--setenv",
+            "PWD",
+            "x",
+        ][..],
+        &[
+            "--unsetenv",
+            "PWD",
+            "--setenv",
+            "B",
+            "2",
+            "--clearenv",
+            "--setenv",
+            "C",
+            "3",
+        ][..],
         &["--setenv", "LANG", "x", "--setenv", "LANG", "y"][..],
     ] {
-        let Some(s) = same(&argv(ROOT, extra, &["/usr/bin/env"])) else { return };
+        let Some(s) = same(&argv(ROOT, extra, &["/usr/bin/env"])) else {
+            return;
+        };
         assert_eq!(s.code, 0, "{extra:?}: {}", s.stderr);
     }
     // No PATH: both fall back to execvp's default search path, or fail alike.
     same(&argv(ROOT, &["--clearenv"], &["env"]));
-    same(&argv(ROOT, &["--clearenv", "--setenv", "PATH", "/nonexistent"], &["env"]));
+    same(&argv(
+        ROOT,
+        &["--clearenv", "--setenv", "PATH", "/nonexistent"],
+        &["env"],
+    ));
 }
 
 #[test]
@@ -271,10 +457,14 @@ fn working_directory() {
         (ROOT, &["--chdir", "bin"][..]),
         (ROOT, &["--chdir", "/usr", "--chdir", "/etc"][..]),
     ] {
-        let Some(s) = same(&argv(base, extra, &show)) else { return };
+        let Some(s) = same(&argv(base, extra, &show)) else {
+            return;
+        };
         assert_eq!(s.code, 0, "{extra:?}: {}", s.stderr);
     }
-    let Some(s) = same(&argv(ROOT, &["--chdir", "bin"], &["/usr/bin/env"])) else { return };
+    let Some(s) = same(&argv(ROOT, &["--chdir", "bin"], &["/usr/bin/env"])) else {
+        return;
+    };
     assert!(s.stdout.contains("PWD=bin\n"), "{}", s.stdout);
     same(&argv(ROOT, &["--chdir", "/nonexistent"], &["true"]));
     same(&argv(ROOT, &["--chdir", "/etc/passwd"], &["true"]));
@@ -290,15 +480,27 @@ fn exit_codes() {
         (&["--unshare-pid"][..], "kill -9 $$", 137),
         (&["--unshare-pid", "--as-pid-1"][..], "exit 7", 7),
         // pid 1 ignores signals it has no handler for.
-        (&["--unshare-pid", "--as-pid-1"][..], "kill -9 $$; exit 5", 5),
+        (
+            &["--unshare-pid", "--as-pid-1"][..],
+            "kill -9 $$; exit 5",
+            5,
+        ),
     ] {
-        let Some(s) = same(&argv(ROOT_PROC, extra, &["sh", "-c", script])) else { return };
+        let Some(s) = same(&argv(ROOT_PROC, extra, &["sh", "-c", script])) else {
+            return;
+        };
         assert_eq!(s.code, code, "{extra:?} {script}");
     }
     for cmd in ["nonexistent-command", "/nonexistent", "/etc/passwd", "/tmp"] {
-        let Some(s) = same(&argv(ROOT, &[], &[cmd])) else { return };
+        let Some(s) = same(&argv(ROOT, &[], &[cmd])) else {
+            return;
+        };
         assert_eq!(s.code, 1);
-        assert!(s.stderr.starts_with(&format!("PFX: execvp {cmd}: ")), "{}", s.stderr);
+        assert!(
+            s.stderr.starts_with(&format!("PFX: execvp {cmd}: ")),
+            "{}",
+            s.stderr
+        );
     }
 }
 
@@ -351,29 +553,103 @@ const BAD_ARGVS: &[&[&str]] = &[
     &["--userns", "3", "--unshare-user", "true"],
     &["--userns", "3", "--unshare-all", "true"],
     &["--disable-userns", "true"],
-    &["--unshare-user", "--disable-userns", "--info-fd", "3", "--userns-block-fd", "4", "true"],
+    &[
+        "--unshare-user",
+        "--disable-userns",
+        "--info-fd",
+        "3",
+        "--userns-block-fd",
+        "4",
+        "true",
+    ],
     &["--hostname", "foo", "true"],
     &["--as-pid-1", "true"],
     &["--unshare-pid", "--as-pid-1", "--lock-file", "/x", "true"],
     // Failures during setup.
     &["--bind", "/nonexistent", "/x", "true"],
     &["--ro-bind", "/", "/", "--bind-fd", "99", "/tmp", "true"],
-    &["--ro-bind", "/", "/", "--remount-ro", "/nonexistent", "true"],
+    &[
+        "--ro-bind",
+        "/",
+        "/",
+        "--remount-ro",
+        "/nonexistent",
+        "true",
+    ],
     &["--ro-bind", "/", "/", "--remount-ro", "/etc", "true"],
     &["--ro-bind", "/", "/", "--remount-ro", "/bin", "true"],
     &["--ro-bind", "/", "/", "--dir", "/etc/passwd", "true"],
-    &["--ro-bind", "/", "/", "--chmod", "0755", "/nonexistent", "true"],
+    &[
+        "--ro-bind",
+        "/",
+        "/",
+        "--chmod",
+        "0755",
+        "/nonexistent",
+        "true",
+    ],
     &["--ro-bind", "/", "/", "--file", "99", "/tmp/x", "true"],
-    &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "99", "/tmp/x", "true"],
-    &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind-data", "99", "/tmp/x", "true"],
-    &["--ro-bind", "/", "/", "--bind", "/tmp", "/etc/passwd", "true"],
-    &["--ro-bind", "/", "/", "--ro-bind", "/etc/passwd", "/tmp", "true"],
+    &[
+        "--ro-bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/tmp",
+        "--file",
+        "99",
+        "/tmp/x",
+        "true",
+    ],
+    &[
+        "--ro-bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/tmp",
+        "--bind-data",
+        "99",
+        "/tmp/x",
+        "true",
+    ],
+    &[
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        "/tmp",
+        "/etc/passwd",
+        "true",
+    ],
+    &[
+        "--ro-bind",
+        "/",
+        "/",
+        "--ro-bind",
+        "/etc/passwd",
+        "/tmp",
+        "true",
+    ],
     &["--ro-bind", "/", "/", "--mqueue", "/dev/mqueue", "true"],
-    &["--ro-bind", "/usr", "/usr", "--mqueue", "/dev/mqueue", "true"],
+    &[
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--mqueue",
+        "/dev/mqueue",
+        "true",
+    ],
     &["--ro-bind", "/", "/", "--seccomp", "99", "true"],
     &["--ro-bind", "/", "/", "--userns", "99", "true"],
     &["--ro-bind", "/", "/", "--lock-file", "/nonexistent", "true"],
-    &["--ro-bind", "/", "/", "--unshare-pid", "--lock-file", "/nonexistent", "true"],
+    &[
+        "--ro-bind",
+        "/",
+        "/",
+        "--unshare-pid",
+        "--lock-file",
+        "/nonexistent",
+        "true",
+    ],
 ];
 
 #[test]
@@ -401,22 +677,53 @@ fn newer_than_local_bwrap() {
         // --argv0, --level-prefix and the overlays are newer than 0.8.0,
         // which calls them unknown options.
         (&["--argv0"], "PFX: --argv0 takes one argument\n"),
-        (&["--argv0", "a", "--argv0", "b", "true"], "PFX: --argv0 used multiple times\n"),
-        (&["--level-prefix", "--foo"], "<3>PFX: Unknown option --foo\n"),
-        (&["--tmp-overlay", "/x", "true"], "PFX: --tmp-overlay requires at least one --overlay-src\n"),
-        (&["--overlay-src", "/a", "--ro-overlay", "/x", "true"], "PFX: --ro-overlay requires at least two --overlay-src\n"),
+        (
+            &["--argv0", "a", "--argv0", "b", "true"],
+            "PFX: --argv0 used multiple times\n",
+        ),
+        (
+            &["--level-prefix", "--foo"],
+            "<3>PFX: Unknown option --foo\n",
+        ),
+        (
+            &["--tmp-overlay", "/x", "true"],
+            "PFX: --tmp-overlay requires at least one --overlay-src\n",
+        ),
+        (
+            &["--overlay-src", "/a", "--ro-overlay", "/x", "true"],
+            "PFX: --ro-overlay requires at least two --overlay-src\n",
+        ),
         (
             &["--overlay-src", "/a", "true"],
             "PFX: --overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay\n",
         ),
         // 0.8.0 says "File exists" for both; 0.11 explains, and accepts a
         // symlink that is already there with the same target.
-        (&["--ro-bind", "/", "/", "--symlink", "a", "/etc", "true"], "PFX: Can't make symlink at /etc: destination exists and is not a symlink\n"),
-        (&["--tmpfs", "/t", "--symlink", "a", "/t/l", "--symlink", "b", "/t/l", "true"], "PFX: Can't make symlink at /t/l: existing destination is a\n"),
+        (
+            &["--ro-bind", "/", "/", "--symlink", "a", "/etc", "true"],
+            "PFX: Can't make symlink at /etc: destination exists and is not a symlink\n",
+        ),
+        (
+            &[
+                "--tmpfs",
+                "/t",
+                "--symlink",
+                "a",
+                "/t/l",
+                "--symlink",
+                "b",
+                "/t/l",
+                "true",
+            ],
+            "PFX: Can't make symlink at /t/l: existing destination is a\n",
+        ),
     ];
     let probe = output(sandwrap(["--ro-bind", "/", "/", "true"]));
     if !probe.status.success() {
-        eprintln!("skipping: sandwrap cannot create a sandbox here: {}", stderr(&probe));
+        eprintln!(
+            "skipping: sandwrap cannot create a sandbox here: {}",
+            stderr(&probe)
+        );
         return;
     }
     for (args, expected) in cases {
@@ -424,14 +731,21 @@ fn newer_than_local_bwrap() {
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert_eq!(normalize(&stderr(&o), "sandwrap"), *expected, "{args:?}");
     }
-    let o = output(sandwrap(argv(USR_ONLY, &["--symlink", "usr/bin", "/bin"], &["/bin/true"])));
+    let o = output(sandwrap(argv(
+        USR_ONLY,
+        &["--symlink", "usr/bin", "/bin"],
+        &["/bin/true"],
+    )));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 /// `sandwrap ARGS` as the test user, killed if it hangs (a hang is the bug
 /// these guard against; the limit is generous and never a speed check).
 fn sandwrap_guarded(args: &[&str], files: &[(i32, &Path)]) -> Out {
-    let redirects: String = files.iter().map(|(fd, p)| format!(" {fd}<'{}'", p.display())).collect();
+    let redirects: String = files
+        .iter()
+        .map(|(fd, p)| format!(" {fd}<'{}'", p.display()))
+        .collect();
     let mut cmd = user_command(Path::new("/bin/sh"));
     cmd.arg("-c")
         .arg(format!("exec timeout -k 5 60 \"$0\" \"$@\"{redirects}"))
@@ -452,25 +766,96 @@ fn closed_data_fds_fail_like_bwrap() {
     // (argv, fds passed as (number, file to open), expected stderr)
     type Case<'a> = (&'a [&'a str], &'a [(i32, &'a Path)], &'a str);
     let cases: &[Case] = &[
-        (&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "true"], &[], bad_fd),
-        (&["--ro-bind", "/", "/", "--seccomp", "3", "true"], &[], "PFX: Can't read seccomp data: Bad file descriptor\n"),
-        (&["--ro-bind", "/", "/", "--args", "3", "--file", "3", "/tmp/x", "true"], &[(3, payload.as_path())], bad_fd),
+        (
+            &[
+                "--ro-bind",
+                "/",
+                "/",
+                "--tmpfs",
+                "/tmp",
+                "--file",
+                "3",
+                "/tmp/x",
+                "true",
+            ],
+            &[],
+            bad_fd,
+        ),
+        (
+            &["--ro-bind", "/", "/", "--seccomp", "3", "true"],
+            &[],
+            "PFX: Can't read seccomp data: Bad file descriptor\n",
+        ),
+        (
+            &[
+                "--ro-bind",
+                "/",
+                "/",
+                "--args",
+                "3",
+                "--file",
+                "3",
+                "/tmp/x",
+                "true",
+            ],
+            &[(3, payload.as_path())],
+            bad_fd,
+        ),
     ];
     for (args, files, expected) in cases {
         let s = sandwrap_guarded(args, files);
         assert_eq!((s.code, s.stderr.as_str()), (1, *expected), "{args:?}");
         if bwrap_usable() {
             let (b, _) = both_with(args, files).expect("bwrap usable");
-            assert_eq!((b.code, b.stderr.as_str()), (1, *expected), "bwrap, {args:?}");
+            assert_eq!(
+                (b.code, b.stderr.as_str()),
+                (1, *expected),
+                "bwrap, {args:?}"
+            );
         }
     }
     // bwrap 0.8.0 reads one of its own fds for these (an empty file, or a
     // hang for the status fds); sandwrap reports the closed fd.
     for (args, expected) in [
-        (&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind-data", "4", "/tmp/x", "true"][..], bad_fd),
-        (&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "--file", "3", "/tmp/y", "true"][..], bad_fd),
-        (&["--ro-bind", "/", "/", "--info-fd", "3", "true"][..], "PFX: Write to info_fd: Bad file descriptor\n"),
-        (&["--ro-bind", "/", "/", "--json-status-fd", "3", "true"][..], "PFX: Write to info_fd: Bad file descriptor\n"),
+        (
+            &[
+                "--ro-bind",
+                "/",
+                "/",
+                "--tmpfs",
+                "/tmp",
+                "--bind-data",
+                "4",
+                "/tmp/x",
+                "true",
+            ][..],
+            bad_fd,
+        ),
+        (
+            &[
+                "--ro-bind",
+                "/",
+                "/",
+                "--tmpfs",
+                "/tmp",
+                "--file",
+                "3",
+                "/tmp/x",
+                "--file",
+                "3",
+                "/tmp/y",
+                "true",
+            ][..],
+            bad_fd,
+        ),
+        (
+            &["--ro-bind", "/", "/", "--info-fd", "3", "true"][..],
+            "PFX: Write to info_fd: Bad file descriptor\n",
+        ),
+        (
+            &["--ro-bind", "/", "/", "--json-status-fd", "3", "true"][..],
+            "PFX: Write to info_fd: Bad file descriptor\n",
+        ),
     ] {
         let s = sandwrap_guarded(args, &[]);
         assert_eq!((s.code, s.stderr.as_str()), (1, expected), "{args:?}");

@@ -20,19 +20,26 @@ impl Victim {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("sandwrap-victim-{}-{tag}-{n}", std::process::id());
-        let base = ["/var/tmp", "/dev/shm"].into_iter().map(Path::new).find(|b| {
-            std::fs::metadata(b).is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o1777 == 0o1777)
-        });
+        let base = ["/var/tmp", "/dev/shm"]
+            .into_iter()
+            .map(Path::new)
+            .find(|b| {
+                std::fs::metadata(b)
+                    .is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o1777 == 0o1777)
+            });
         let dir = match base {
             Some(b) => b.join(name),
             None => {
-                eprintln!("neither /var/tmp nor /dev/shm is a sticky world-writable dir: victim under /tmp");
+                eprintln!(
+                    "neither /var/tmp nor /dev/shm is a sticky world-writable dir: victim under /tmp"
+                );
                 return Victim(scratch(&name));
             }
         };
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir(&dir).expect("create victim");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod victim");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod victim");
         give(&dir);
         let f = dir.join("file");
         std::fs::write(&f, "victim").expect("write victim file");
@@ -48,13 +55,29 @@ impl Victim {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["file"], "{what}: something was created in the host victim dir");
+        assert_eq!(
+            names,
+            ["file"],
+            "{what}: something was created in the host victim dir"
+        );
         let m = std::fs::metadata(&self.0).expect("stat victim");
-        assert_eq!(m.permissions().mode() & 0o7777, 0o755, "{what}: victim dir mode changed");
+        assert_eq!(
+            m.permissions().mode() & 0o7777,
+            0o755,
+            "{what}: victim dir mode changed"
+        );
         let f = self.0.join("file");
         let m = std::fs::metadata(&f).expect("stat victim file");
-        assert_eq!(m.permissions().mode() & 0o7777, 0o644, "{what}: victim file mode changed");
-        assert_eq!(std::fs::read_to_string(&f).expect("read"), "victim", "{what}");
+        assert_eq!(
+            m.permissions().mode() & 0o7777,
+            0o644,
+            "{what}: victim file mode changed"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&f).expect("read"),
+            "victim",
+            "{what}"
+        );
     }
 }
 
@@ -85,11 +108,18 @@ fn run_with_data(args: &[String], data_file: &Path) -> (i32, String) {
 
 /// A small root without the host's /: the victim is not inside it.
 fn minimal_root(planted: &Path) -> Vec<String> {
-    let mut v: Vec<String> = ["--ro-bind", "/usr", "/usr"].iter().map(|s| s.to_string()).collect();
+    let mut v: Vec<String> = ["--ro-bind", "/usr", "/usr"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for d in ["/bin", "/lib", "/lib64", "/etc"] {
         v.extend(["--ro-bind-try".to_string(), d.to_string(), d.to_string()]);
     }
-    v.extend(["--bind".to_string(), planted.display().to_string(), "/s".to_string()]);
+    v.extend([
+        "--bind".to_string(),
+        planted.display().to_string(),
+        "/s".to_string(),
+    ]);
     v
 }
 
@@ -101,30 +131,65 @@ fn setup_never_follows_planted_symlinks_out_of_the_root() {
     let data = scratch("planted-data").join("d");
     std::fs::write(&data, "payload").expect("write data");
     let up = "../".repeat(planted.components().count() + 2);
-    let kinds = [("abs", v.clone()), ("old", format!("/oldroot{v}")), ("rel", format!("{up}{}", v.trim_start_matches('/')))];
+    let kinds = [
+        ("abs", v.clone()),
+        ("old", format!("/oldroot{v}")),
+        ("rel", format!("{up}{}", v.trim_start_matches('/'))),
+    ];
     for (name, target) in &kinds {
         symlink(target, planted.join(name)).expect("plant dir link");
-        symlink(format!("{target}/file"), planted.join(format!("{name}file"))).expect("plant file link");
-        symlink(format!("{target}/created"), planted.join(format!("{name}new"))).expect("plant dangling link");
+        symlink(
+            format!("{target}/file"),
+            planted.join(format!("{name}file")),
+        )
+        .expect("plant file link");
+        symlink(
+            format!("{target}/created"),
+            planted.join(format!("{name}new")),
+        )
+        .expect("plant dangling link");
     }
     // Make sure the links really reach the victim from the host's point of view.
     for (name, _) in &kinds[..1] {
-        assert!(planted.join(name).join("file").exists(), "planted link {name} does not reach the victim");
+        assert!(
+            planted.join(name).join("file").exists(),
+            "planted link {name} does not reach the victim"
+        );
     }
-    assert!(planted.join("rel").join("file").exists(), "relative link does not reach the victim");
+    assert!(
+        planted.join("rel").join("file").exists(),
+        "relative link does not reach the victim"
+    );
 
     for (name, _) in &kinds {
         let through = format!("/s/{name}");
         let ops: Vec<Vec<String>> = vec![
             vec!["--dir".into(), format!("{through}/newdir")],
-            vec!["--perms".into(), "0700".into(), "--dir".into(), format!("{through}/a/b")],
+            vec![
+                "--perms".into(),
+                "0700".into(),
+                "--dir".into(),
+                format!("{through}/a/b"),
+            ],
             vec!["--file".into(), "10".into(), format!("{through}/newfile")],
             vec!["--symlink".into(), "x".into(), format!("{through}/newlink")],
             vec!["--tmpfs".into(), format!("{through}/newtmp")],
             vec!["--dev".into(), format!("{through}/newdev")],
-            vec!["--ro-bind".into(), "/etc/hostname".into(), format!("{through}/newmp")],
-            vec!["--ro-bind".into(), "/usr".into(), format!("{through}/newdmp")],
-            vec!["--bind-data".into(), "10".into(), format!("{through}/newdata")],
+            vec![
+                "--ro-bind".into(),
+                "/etc/hostname".into(),
+                format!("{through}/newmp"),
+            ],
+            vec![
+                "--ro-bind".into(),
+                "/usr".into(),
+                format!("{through}/newdmp"),
+            ],
+            vec![
+                "--bind-data".into(),
+                "10".into(),
+                format!("{through}/newdata"),
+            ],
             vec!["--chmod".into(), "0777".into(), through.clone()],
             vec!["--chmod".into(), "0600".into(), format!("{through}file")],
             vec!["--remount-ro".into(), through.clone()],
@@ -132,8 +197,16 @@ fn setup_never_follows_planted_symlinks_out_of_the_root() {
             vec!["--file".into(), "10".into(), format!("{through}new")],
             vec!["--dir".into(), format!("{through}new")],
             vec!["--tmpfs".into(), format!("{through}new")],
-            vec!["--ro-bind".into(), "/etc/hostname".into(), format!("{through}new")],
-            vec!["--ro-bind-data".into(), "10".into(), format!("{through}new")],
+            vec![
+                "--ro-bind".into(),
+                "/etc/hostname".into(),
+                format!("{through}new"),
+            ],
+            vec![
+                "--ro-bind-data".into(),
+                "10".into(),
+                format!("{through}new"),
+            ],
             vec!["--symlink".into(), "x".into(), format!("{through}new/l")],
         ];
         for op in ops {
@@ -155,8 +228,17 @@ fn planted_links_resolve_inside_the_root() {
     let planted = scratch("planted-in");
     symlink(&v, planted.join("abs")).expect("plant");
     let mut args = minimal_root(&planted);
-    args.extend(["--tmpfs".to_string(), v.clone(), "--dir".to_string(), "/s/abs/made".to_string()]);
-    args.extend(["--", "/usr/bin/ls", "-A", &v].iter().map(|s| s.to_string()));
+    args.extend([
+        "--tmpfs".to_string(),
+        v.clone(),
+        "--dir".to_string(),
+        "/s/abs/made".to_string(),
+    ]);
+    args.extend(
+        ["--", "/usr/bin/ls", "-A", &v]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     let o = output(sandwrap(&args));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "made\n");
@@ -164,8 +246,11 @@ fn planted_links_resolve_inside_the_root() {
 }
 
 fn mountinfo_lines() -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo").lines().map(String::from).collect();
+    let mut v: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+        .expect("mountinfo")
+        .lines()
+        .map(String::from)
+        .collect();
     v.sort();
     v
 }
@@ -178,21 +263,53 @@ fn host_never_sees_sandbox_mounts() {
     std::fs::write(&data, "payload").expect("write");
     let before = mountinfo_lines();
     let mut args: Vec<String> = [
-        "--ro-bind", "/", "/", "--bind", &d, &d, "--tmpfs", &format!("{d}/t"), "--dev", &format!("{d}/dev"),
-        "--unshare-pid", "--unshare-ipc", "--proc", &format!("{d}/proc"), "--mqueue", &format!("{d}/mq"),
-        "--ro-bind-data", "10", &format!("{d}/data"), "--remount-ro", &format!("{d}/t"), "--dev", "/dev",
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        &d,
+        &d,
+        "--tmpfs",
+        &format!("{d}/t"),
+        "--dev",
+        &format!("{d}/dev"),
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--proc",
+        &format!("{d}/proc"),
+        "--mqueue",
+        &format!("{d}/mq"),
+        "--ro-bind-data",
+        "10",
+        &format!("{d}/data"),
+        "--remount-ro",
+        &format!("{d}/t"),
+        "--dev",
+        "/dev",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    args.extend(["--", "sh", "-c", &format!("grep -c . /proc/self/mountinfo && test -c {d}/dev/null")].iter().map(|s| s.to_string()));
+    args.extend(
+        [
+            "--",
+            "sh",
+            "-c",
+            &format!("grep -c . /proc/self/mountinfo && test -c {d}/dev/null"),
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
     let (code, err) = run_with_data(&args, &data);
     assert_eq!(code, 0, "{err}");
     assert_eq!(mountinfo_lines(), before, "the host's mount table changed");
     // The mount points themselves are plain empty directories/files on the host.
     for sub in ["t", "dev", "proc", "mq"] {
         let p = dir.join(sub);
-        assert!(p.is_dir() && std::fs::read_dir(&p).expect("read").next().is_none(), "{sub} on the host");
+        assert!(
+            p.is_dir() && std::fs::read_dir(&p).expect("read").next().is_none(),
+            "{sub} on the host"
+        );
     }
     assert_eq!(std::fs::metadata(dir.join("data")).expect("data").size(), 0);
 }
@@ -213,8 +330,15 @@ fn no_background_process_outlives_sandwrap() {
         let (code, out, err) = run(&sh(&extra, &script));
         let left = pids_with_argv0(&m);
         kill_all(&left);
-        assert_eq!((code, out.as_str()), (0, "started\n"), "pidns={pidns}: {err}");
-        assert!(left.is_empty(), "pidns={pidns}: background sleep {left:?} survived sandwrap");
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "started\n"),
+            "pidns={pidns}: {err}"
+        );
+        assert!(
+            left.is_empty(),
+            "pidns={pidns}: background sleep {left:?} survived sandwrap"
+        );
     }
 }
 

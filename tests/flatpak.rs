@@ -32,7 +32,8 @@ fn bare_command(program: &Path) -> Command {
     let mut cmd = if is_root() {
         let uid = test_uid().to_string();
         let mut c = Command::new("/usr/bin/setpriv");
-        c.args(["--reuid", &uid, "--regid", &uid, "--clear-groups", "--"]).arg(program);
+        c.args(["--reuid", &uid, "--regid", &uid, "--clear-groups", "--"])
+            .arg(program);
         c
     } else {
         Command::new(program)
@@ -46,8 +47,16 @@ fn usr_links(payload: &mut Vec<String>) {
     for name in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
         let host = PathBuf::from("/").join(name);
         match std::fs::read_link(&host) {
-            Ok(target) => payload.extend(["--symlink".into(), target.display().to_string(), host.display().to_string()]),
-            Err(_) if host.is_dir() => payload.extend(["--ro-bind".into(), host.display().to_string(), host.display().to_string()]),
+            Ok(target) => payload.extend([
+                "--symlink".into(),
+                target.display().to_string(),
+                host.display().to_string(),
+            ]),
+            Err(_) if host.is_dir() => payload.extend([
+                "--ro-bind".into(),
+                host.display().to_string(),
+                host.display().to_string(),
+            ]),
             Err(_) => {}
         }
     }
@@ -64,15 +73,27 @@ fn nul_join(words: &[String]) -> Vec<u8> {
 
 fn write_lock_errno(path: &Path) -> i32 {
     let fd = open(path, libc::O_RDWR);
-    let lock = libc::flock { l_type: libc::F_WRLCK as i16, l_whence: libc::SEEK_SET as i16, l_start: 0, l_len: 0, l_pid: 0 };
+    let lock = libc::flock {
+        l_type: libc::F_WRLCK as i16,
+        l_whence: libc::SEEK_SET as i16,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
     // SAFETY: valid fd and flock.
     let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLK, &lock) };
-    if r == 0 { 0 } else { std::io::Error::last_os_error().raw_os_error().unwrap_or(-1) }
+    if r == 0 {
+        0
+    } else {
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
+    }
 }
 
 #[test]
 fn flatpak_style_launch_and_join() {
-    let Some(filter) = bpf(FLATPAK_RULES) else { return };
+    let Some(filter) = bpf(FLATPAK_RULES) else {
+        return;
+    };
     let uid = caller_uid();
     let gid = caller_gid();
     let dir = scratch("flatpak");
@@ -80,9 +101,12 @@ fn flatpak_style_launch_and_join() {
     std::fs::write(&app_ref, "").expect("ref file");
     give(&app_ref);
 
-    let passwd = format!("flatpakuser:x:{uid}:{gid}:Flatpak User:/home/flatpakuser:/bin/sh\nnfsnobody:x:65534:65534::/:/sbin/nologin\n");
+    let passwd = format!(
+        "flatpakuser:x:{uid}:{gid}:Flatpak User:/home/flatpakuser:/bin/sh\nnfsnobody:x:65534:65534::/:/sbin/nologin\n"
+    );
     let group = format!("flatpakuser:x:{gid}:\nnfsnobody:x:65534:\n");
-    let info = "[Application]\nname=org.example.Test\nruntime=runtime/org.example.Platform/x86_64/1\n";
+    let info =
+        "[Application]\nname=org.example.Test\nruntime=runtime/org.example.Platform/x86_64/1\n";
 
     // fds as the launcher numbers them in the child.
     const ARGS: i32 = 3;
@@ -95,19 +119,60 @@ fn flatpak_style_launch_and_join() {
 
     let mut payload: Vec<String> = Vec::new();
     let mut add = |words: &[&str]| payload.extend(words.iter().map(|s| s.to_string()));
-    add(&["--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-net"]);
+    add(&[
+        "--unshare-user",
+        "--disable-userns",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-net",
+    ]);
     add(&["--die-with-parent", "--ro-bind", "/usr", "/usr"]);
     let mut links = Vec::new();
     usr_links(&mut links);
     payload.extend(links);
     let mut add = |words: &[&str]| payload.extend(words.iter().map(|s| s.to_string()));
-    add(&["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--dir", "/run/user/1000"]);
+    add(&[
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--dir",
+        "/tmp",
+        "--dir",
+        "/run/user/1000",
+    ]);
     add(&["--ro-bind-try", "/proc/self/ns/user", "/run/.userns"]);
-    add(&["--ro-bind-data", &PASSWD.to_string(), "/etc/passwd", "--ro-bind-data", &GROUP.to_string(), "/etc/group"]);
-    add(&["--perms", "0600", "--file", &INFO_FILE.to_string(), "/.flatpak-info"]);
+    add(&[
+        "--ro-bind-data",
+        &PASSWD.to_string(),
+        "/etc/passwd",
+        "--ro-bind-data",
+        &GROUP.to_string(),
+        "/etc/group",
+    ]);
+    add(&[
+        "--perms",
+        "0600",
+        "--file",
+        &INFO_FILE.to_string(),
+        "/.flatpak-info",
+    ]);
     let ref_path = app_ref.display().to_string();
-    add(&["--ro-bind", &ref_path, "/app/.ref", "--lock-file", "/app/.ref"]);
-    add(&["--seccomp", &SECCOMP.to_string(), "--info-fd", &INFO_FD.to_string(), "--sync-fd", &SYNC.to_string()]);
+    add(&[
+        "--ro-bind",
+        &ref_path,
+        "/app/.ref",
+        "--lock-file",
+        "/app/.ref",
+    ]);
+    add(&[
+        "--seccomp",
+        &SECCOMP.to_string(),
+        "--info-fd",
+        &INFO_FD.to_string(),
+        "--sync-fd",
+        &SYNC.to_string(),
+    ]);
     add(&["--setenv", "PATH", "/usr/bin:/bin"]);
 
     let script = format!(
@@ -118,7 +183,11 @@ fn flatpak_style_launch_and_join() {
     );
 
     let args_fd = memfd(&nul_join(&payload));
-    let (passwd_fd, group_fd, info_file_fd) = (memfd(passwd.as_bytes()), memfd(group.as_bytes()), memfd(info.as_bytes()));
+    let (passwd_fd, group_fd, info_file_fd) = (
+        memfd(passwd.as_bytes()),
+        memfd(group.as_bytes()),
+        memfd(info.as_bytes()),
+    );
     let seccomp_fd = memfd(&filter);
     let (info_r, info_w) = pipe();
     let (sync_r, sync_w) = pipe();
@@ -135,15 +204,40 @@ fn flatpak_style_launch_and_join() {
         (&info_w, INFO_FD),
         (&sync_w, SYNC),
     ];
-    pass(&mut cmd, &fds.iter().map(|(f, t)| (f.as_raw_fd(), *t)).collect::<Vec<_>>());
-    cmd.stdin(Stdio::from(in_r)).stdout(Stdio::piped()).stderr(Stdio::piped());
+    pass(
+        &mut cmd,
+        &fds.iter()
+            .map(|(f, t)| (f.as_raw_fd(), *t))
+            .collect::<Vec<_>>(),
+    );
+    cmd.stdin(Stdio::from(in_r))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn sandwrap");
-    drop((args_fd, passwd_fd, group_fd, info_file_fd, seccomp_fd, info_w, sync_w));
+    drop((
+        args_fd,
+        passwd_fd,
+        group_fd,
+        info_file_fd,
+        seccomp_fd,
+        info_w,
+        sync_w,
+    ));
 
     let info_json = read_to_end(info_r);
     let members = parse_flat_json(&info_json);
     let keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["child-pid", "ipc-namespace", "mnt-namespace", "net-namespace", "pid-namespace"], "{info_json}");
+    assert_eq!(
+        keys,
+        [
+            "child-pid",
+            "ipc-namespace",
+            "mnt-namespace",
+            "net-namespace",
+            "pid-namespace"
+        ],
+        "{info_json}"
+    );
     let pid = members[0].1;
 
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
@@ -161,17 +255,39 @@ fn flatpak_style_launch_and_join() {
     }
 
     // What the command saw.
-    assert!(seen.starts_with(&format!("{passwd}{group}600 {}\n{info}", info.len())), "{seen}");
-    let env: Vec<&str> = seen.lines().skip_while(|l| *l != "<env>").skip(1).take_while(|l| *l != "</env>").collect();
-    assert_eq!(env, ["PATH=/usr/bin:/bin", "PWD=/"], "only what the launcher set (and PWD): {seen}");
-    assert!(seen.contains("tiocsti errno 1\n"), "TIOCSTI must fail with EPERM from the filter (ENOTTY without it): {seen}");
+    assert!(
+        seen.starts_with(&format!("{passwd}{group}600 {}\n{info}", info.len())),
+        "{seen}"
+    );
+    let env: Vec<&str> = seen
+        .lines()
+        .skip_while(|l| *l != "<env>")
+        .skip(1)
+        .take_while(|l| *l != "</env>")
+        .collect();
+    assert_eq!(
+        env,
+        ["PATH=/usr/bin:/bin", "PWD=/"],
+        "only what the launcher set (and PWD): {seen}"
+    );
+    assert!(
+        seen.contains("tiocsti errno 1\n"),
+        "TIOCSTI must fail with EPERM from the filter (ENOTTY without it): {seen}"
+    );
     assert!(seen.contains("userns refused\n"), "{seen}");
 
     // While it runs: pid 1 holds the lock and the sync fd.
     assert!(alive(pid));
     let e = write_lock_errno(&app_ref);
-    assert!(e == libc::EAGAIN || e == libc::EACCES, "lock probe errno {e}");
-    assert_eq!(poll(&sync_r, libc::POLLIN, Duration::from_millis(200)), 0, "sync fd HUP while running");
+    assert!(
+        e == libc::EAGAIN || e == libc::EACCES,
+        "lock probe errno {e}"
+    );
+    assert_eq!(
+        poll(&sync_r, libc::POLLIN, Duration::from_millis(200)),
+        0,
+        "sync fd HUP while running"
+    );
 
     // Join it like flatpak-spawn: outer userns from /run/.userns, the
     // nested one and the pid namespace from /proc/PID/ns.
@@ -179,19 +295,47 @@ fn flatpak_style_launch_and_join() {
     let mut join = bare_command(Path::new("/bin/sh"));
     join.args([
         "-c",
-        &format!("exec \"$@\" 3</proc/{pid}/root/run/.userns 4</proc/{pid}/ns/user 5</proc/{pid}/ns/pid"),
+        &format!(
+            "exec \"$@\" 3</proc/{pid}/root/run/.userns 4</proc/{pid}/ns/user 5</proc/{pid}/ns/pid"
+        ),
         "sh",
     ]);
     join.arg(sandwrap_bin());
-    join.args(["--userns", "3", "--userns2", "4", "--pidns", "5", "--assert-userns-disabled", "--ro-bind", "/usr", "/usr"]);
+    join.args([
+        "--userns",
+        "3",
+        "--userns2",
+        "4",
+        "--pidns",
+        "5",
+        "--assert-userns-disabled",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]);
     let mut links = Vec::new();
     usr_links(&mut links);
     join.args(&links);
-    join.args(["--proc", "/proc", "--dev", "/dev", "--setenv", "PATH", "/usr/bin:/bin", "--", "sh", "-c", list]);
+    join.args([
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--setenv",
+        "PATH",
+        "/usr/bin:/bin",
+        "--",
+        "sh",
+        "-c",
+        list,
+    ]);
     let o = join.output().expect("spawn join");
     let (jout, jerr) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(0), "join: {jerr}");
-    assert!(jout.lines().any(|l| l.trim_end() == MARKER), "the joined sandbox sees the first one's processes: {jout}");
+    assert!(
+        jout.lines().any(|l| l.trim_end() == MARKER),
+        "the joined sandbox sees the first one's processes: {jout}"
+    );
     assert!(!jout.lines().any(|l| l == "userns allowed"), "{jout}");
 
     // End it: HUP on the sync fd, lock released, exit 0.
@@ -205,7 +349,10 @@ fn flatpak_style_launch_and_join() {
         let _ = e.read_to_string(&mut err);
     }
     assert_eq!(status.code(), Some(0), "stderr: {err}");
-    assert!(err.contains("Operation not permitted"), "unshare refused by the filter (EPERM), not only by the limit: {err}");
+    assert!(
+        err.contains("Operation not permitted"),
+        "unshare refused by the filter (EPERM), not only by the limit: {err}"
+    );
     let ev = poll(&sync_r, libc::POLLIN, Duration::from_secs(30));
     assert!(ev & libc::POLLHUP != 0, "HUP after the end, got {ev:#x}");
     assert_eq!(write_lock_errno(&app_ref), 0, "lock released after exit");

@@ -26,7 +26,11 @@ fn extra_sections() -> Roff {
     let mut r = Roff::new();
 
     r.control("SH", ["EXIT STATUS"]);
-    item(&mut r, "N", "COMMAND exited with status N; sandwrap exits with the same status.");
+    item(
+        &mut r,
+        "N",
+        "COMMAND exited with status N; sandwrap exits with the same status.",
+    );
     item(&mut r, "128+N", "COMMAND was killed by signal N.");
     item(
         &mut r,
@@ -127,7 +131,14 @@ fn extra_sections() -> Roff {
     }
 
     r.control("SH", ["SEE ALSO"]);
-    r.text([bold("bwrap"), roman("(1), "), bold("user_namespaces"), roman("(7), "), bold("mount_namespaces"), roman("(7)")]);
+    r.text([
+        bold("bwrap"),
+        roman("(1), "),
+        bold("user_namespaces"),
+        roman("(7), "),
+        bold("mount_namespaces"),
+        roman("(7)"),
+    ]);
     r
 }
 
@@ -146,7 +157,13 @@ fn man_page() -> Vec<u8> {
     let pieces: [Render; 7] = [
         // clap_mangen leaves an empty date out of `.TH`, shifting the fields;
         // the date stays empty so that the file is reproducible.
-        &|w| writeln!(w, ".TH SANDWRAP 1 \"\" \"sandwrap {}\" \"User Commands\"", env!("CARGO_PKG_VERSION")),
+        &|w| {
+            writeln!(
+                w,
+                ".TH SANDWRAP 1 \"\" \"sandwrap {}\" \"User Commands\"",
+                env!("CARGO_PKG_VERSION")
+            )
+        },
         &|w| man.render_name_section(w),
         &|w| man.render_synopsis_section(w),
         &|w| man.render_description_section(w),
@@ -174,9 +191,15 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     vec![
         (root.join("man/sandwrap.1"), man_page()),
-        (root.join("completions/sandwrap.bash"), completion(Shell::Bash)),
+        (
+            root.join("completions/sandwrap.bash"),
+            completion(Shell::Bash),
+        ),
         (root.join("completions/_sandwrap"), completion(Shell::Zsh)),
-        (root.join("completions/sandwrap.fish"), completion(Shell::Fish)),
+        (
+            root.join("completions/sandwrap.fish"),
+            completion(Shell::Fish),
+        ),
     ]
 }
 
@@ -224,8 +247,23 @@ fn generated_files_cover_every_option() {
         }
     }
     let man = String::from_utf8_lossy(&files[0].1);
-    for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "NAMESPACE OPTIONS", "FILESYSTEM OPTIONS", "EXIT STATUS", "ENVIRONMENT", "PROFILES", "DIFFERENCES FROM BWRAP", "SEE ALSO"] {
-        assert!(man.contains(&format!(".SH \"{section}\"")) || man.contains(&format!(".SH {section}\n")), "man page lacks section {section}");
+    for section in [
+        "NAME",
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "NAMESPACE OPTIONS",
+        "FILESYSTEM OPTIONS",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "PROFILES",
+        "DIFFERENCES FROM BWRAP",
+        "SEE ALSO",
+    ] {
+        assert!(
+            man.contains(&format!(".SH \"{section}\""))
+                || man.contains(&format!(".SH {section}\n")),
+            "man page lacks section {section}"
+        );
     }
     assert!(man.contains("RESOLVE_IN_ROOT"));
 }

@@ -28,29 +28,67 @@ impl First {
     fn start(extra: &[&str]) -> First {
         let (info_r, info_w) = pipe();
         let (in_r, in_w) = pipe();
-        let mut args: Vec<String> = ["--unshare-user", "--unshare-pid", "--info-fd", "5"].iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = ["--unshare-user", "--unshare-pid", "--info-fd", "5"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         // No --dev: it would put the processes in a nested user namespace,
         // whose fd alone cannot be used to join the pid namespace (owned by
         // the outer one), exactly as with bwrap.
-        args.extend(["--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc"].iter().map(|s| s.to_string()));
+        args.extend(
+            [
+                "--ro-bind",
+                "/",
+                "/",
+                "--dev-bind",
+                "/dev",
+                "/dev",
+                "--proc",
+                "/proc",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
         args.extend(extra.iter().map(|s| s.to_string()));
-        args.extend(["--", "sh", "-c", &format!("{MARKER} & echo ready; read x; kill $!")].iter().map(|s| s.to_string()));
+        args.extend(
+            [
+                "--",
+                "sh",
+                "-c",
+                &format!("{MARKER} & echo ready; read x; kill $!"),
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
         let mut cmd = sandwrap(&args);
         pass(&mut cmd, &[(info_w.as_raw_fd(), 5)]);
-        cmd.stdin(Stdio::from(in_r)).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::from(in_r))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn first sandbox");
         drop(info_w);
         let info = parse_flat_json(&read_to_end(info_r));
         assert!(!info.is_empty(), "no info from the first sandbox");
         let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("ready");
+        BufReader::new(child.stdout.as_mut().expect("stdout"))
+            .read_line(&mut line)
+            .expect("ready");
         assert_eq!(line, "ready\n", "first sandbox did not start: {line:?}");
         let pid = info[0].1;
-        First { child, stdin: std::fs::File::from(in_w), pid, info }
+        First {
+            child,
+            stdin: std::fs::File::from(in_w),
+            pid,
+            info,
+        }
     }
 
     fn ns(&self, name: &str) -> i64 {
-        self.info.iter().find(|(k, _)| k == &format!("{name}-namespace")).map(|(_, v)| *v).expect("namespace in info")
+        self.info
+            .iter()
+            .find(|(k, _)| k == &format!("{name}-namespace"))
+            .map(|(_, v)| *v)
+            .expect("namespace in info")
     }
 
     fn stop(mut self) {
@@ -70,7 +108,9 @@ fn join(opens: &[(u8, String)], args: &[&str]) -> (i32, String, String) {
         script.push_str(&format!(" {fd}<'{path}'"));
     }
     let mut cmd = user_command(std::path::Path::new("/bin/sh"));
-    cmd.args(["-c", &script, "sh"]).arg(sandwrap_bin()).args(args);
+    cmd.args(["-c", &script, "sh"])
+        .arg(sandwrap_bin())
+        .args(args);
     let o = output(cmd);
     (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
 }
@@ -88,13 +128,40 @@ fn join_user_and_pid_namespace_of_a_running_sandbox() {
     assert!(alive(p));
     let script = format!("{LIST_PROCS}; readlink /proc/self/ns/pid; id -u");
     let (code, out, err) = join(
-        &[(3, format!("/proc/{p}/ns/user")), (4, format!("/proc/{p}/ns/pid"))],
-        &["--userns", "3", "--pidns", "4", "--ro-bind", "/", "/", "--proc", "/proc", "--", "sh", "-c", &script],
+        &[
+            (3, format!("/proc/{p}/ns/user")),
+            (4, format!("/proc/{p}/ns/pid")),
+        ],
+        &[
+            "--userns",
+            "3",
+            "--pidns",
+            "4",
+            "--ro-bind",
+            "/",
+            "/",
+            "--proc",
+            "/proc",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
     );
     assert_eq!(code, 0, "{err}");
-    assert!(sees_marker(&out), "the second sandbox must see the first one's processes: {out}");
-    assert!(out.contains(&format!("pid:[{}]", first.ns("pid"))), "same pid namespace: {out}");
-    assert_eq!(out.lines().last(), Some(caller_uid().to_string().as_str()), "{out}");
+    assert!(
+        sees_marker(&out),
+        "the second sandbox must see the first one's processes: {out}"
+    );
+    assert!(
+        out.contains(&format!("pid:[{}]", first.ns("pid"))),
+        "same pid namespace: {out}"
+    );
+    assert_eq!(
+        out.lines().last(),
+        Some(caller_uid().to_string().as_str()),
+        "{out}"
+    );
     first.stop();
 }
 
@@ -102,27 +169,73 @@ fn join_user_and_pid_namespace_of_a_running_sandbox() {
 fn join_a_sandbox_with_disabled_user_namespaces_like_flatpak_spawn() {
     // The first sandbox exposes its outer user namespace at /run/.userns
     // (flatpak's trick); its processes live in a nested one.
-    let first = First::start(&["--disable-userns", "--tmpfs", "/run", "--ro-bind-try", "/proc/self/ns/user", "/run/.userns"]);
+    let first = First::start(&[
+        "--disable-userns",
+        "--tmpfs",
+        "/run",
+        "--ro-bind-try",
+        "/proc/self/ns/user",
+        "/run/.userns",
+    ]);
     let p = first.pid;
     let script = format!("{LIST_PROCS}; id -u; if unshare -U true; then echo unshare-worked; fi");
     let (code, out, err) = join(
-        &[(3, format!("/proc/{p}/root/run/.userns")), (4, format!("/proc/{p}/ns/pid")), (5, format!("/proc/{p}/ns/user"))],
         &[
-            "--userns", "3", "--userns2", "5", "--pidns", "4", "--assert-userns-disabled",
-            "--ro-bind", "/", "/", "--proc", "/proc", "--", "sh", "-c", &script,
+            (3, format!("/proc/{p}/root/run/.userns")),
+            (4, format!("/proc/{p}/ns/pid")),
+            (5, format!("/proc/{p}/ns/user")),
+        ],
+        &[
+            "--userns",
+            "3",
+            "--userns2",
+            "5",
+            "--pidns",
+            "4",
+            "--assert-userns-disabled",
+            "--ro-bind",
+            "/",
+            "/",
+            "--proc",
+            "/proc",
+            "--",
+            "sh",
+            "-c",
+            &script,
         ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(sees_marker(&out), "{out}");
     assert!(!out.lines().any(|l| l == "unshare-worked"), "{out}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.last(), Some(&caller_uid().to_string().as_str()), "after --userns2 the ids are the sandbox's: {out}");
+    assert_eq!(
+        lines.last(),
+        Some(&caller_uid().to_string().as_str()),
+        "after --userns2 the ids are the sandbox's: {out}"
+    );
 
     // Without --userns2 the command stays in the outer namespace, where the
     // caller is uid 0, and bwrap does not switch ids unless --uid is given.
     let (code, out, err) = join(
-        &[(3, format!("/proc/{p}/root/run/.userns")), (4, format!("/proc/{p}/ns/pid"))],
-        &["--userns", "3", "--pidns", "4", "--ro-bind", "/", "/", "--proc", "/proc", "--", "sh", "-c", &format!("{LIST_PROCS}; id -u")],
+        &[
+            (3, format!("/proc/{p}/root/run/.userns")),
+            (4, format!("/proc/{p}/ns/pid")),
+        ],
+        &[
+            "--userns",
+            "3",
+            "--pidns",
+            "4",
+            "--ro-bind",
+            "/",
+            "/",
+            "--proc",
+            "/proc",
+            "--",
+            "sh",
+            "-c",
+            &format!("{LIST_PROCS}; id -u"),
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(sees_marker(&out), "{out}");
@@ -133,15 +246,44 @@ fn join_a_sandbox_with_disabled_user_namespaces_like_flatpak_spawn() {
 #[test]
 fn assert_userns_disabled_fails_when_user_namespaces_are_allowed() {
     let (code, out, err) = run(&sh(&["--assert-userns-disabled"], "echo ran"));
-    assert_eq!((code, out.as_str(), err.trim()), (1, "", "sandwrap: creation of new user namespaces was not disabled as requested"));
+    assert_eq!(
+        (code, out.as_str(), err.trim()),
+        (
+            1,
+            "",
+            "sandwrap: creation of new user namespaces was not disabled as requested"
+        )
+    );
     // Joining a sandbox that did not disable them does not help.
     let first = First::start(&[]);
     let p = first.pid;
     let (code, out, err) = join(
-        &[(3, format!("/proc/{p}/ns/user")), (4, format!("/proc/{p}/ns/pid"))],
-        &["--userns", "3", "--pidns", "4", "--assert-userns-disabled", "--ro-bind", "/", "/", "--", "echo", "ran"],
+        &[
+            (3, format!("/proc/{p}/ns/user")),
+            (4, format!("/proc/{p}/ns/pid")),
+        ],
+        &[
+            "--userns",
+            "3",
+            "--pidns",
+            "4",
+            "--assert-userns-disabled",
+            "--ro-bind",
+            "/",
+            "/",
+            "--",
+            "echo",
+            "ran",
+        ],
     );
-    assert_eq!((code, out.as_str(), err.trim()), (1, "", "sandwrap: creation of new user namespaces was not disabled as requested"));
+    assert_eq!(
+        (code, out.as_str(), err.trim()),
+        (
+            1,
+            "",
+            "sandwrap: creation of new user namespaces was not disabled as requested"
+        )
+    );
     first.stop();
 }
 
@@ -154,39 +296,87 @@ fn disable_userns_stops_new_user_namespaces_inside() {
         return;
     }
     assert_eq!(out, "allowed\n");
-    for extra in [&["--disable-userns"][..], &["--disable-userns", "--assert-userns-disabled"][..]] {
+    for extra in [
+        &["--disable-userns"][..],
+        &["--disable-userns", "--assert-userns-disabled"][..],
+    ] {
         let mut e = vec!["--unshare-user"];
         e.extend(extra);
-        let (code, out, err) = run(&sh(&e, "if unshare -U true; then echo allowed; else echo refused; fi; id -u"));
+        let (code, out, err) = run(&sh(
+            &e,
+            "if unshare -U true; then echo allowed; else echo refused; fi; id -u",
+        ));
         assert_eq!(code, 0, "{extra:?}: {err}");
-        assert_eq!(out, format!("refused\n{}\n", caller_uid()), "{extra:?}: {err}");
+        assert_eq!(
+            out,
+            format!("refused\n{}\n", caller_uid()),
+            "{extra:?}: {err}"
+        );
     }
 }
 
 #[test]
 fn join_errors() {
     // Not a namespace fd.
-    let (code, _, err) = join(&[(3, "/dev/null".into())], &["--userns", "3", "--ro-bind", "/", "/", "true"]);
+    let (code, _, err) = join(
+        &[(3, "/dev/null".into())],
+        &["--userns", "3", "--ro-bind", "/", "/", "true"],
+    );
     assert_eq!(code, 1);
     assert_eq!(
         err.trim(),
         "sandwrap: Joining the specified user namespace failed, it might not be a descendant of the current user namespace."
     );
-    let (code, _, err) = join(&[(4, "/dev/null".into())], &["--pidns", "4", "--ro-bind", "/", "/", "true"]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: Setting pidns failed: Invalid argument"));
+    let (code, _, err) = join(
+        &[(4, "/dev/null".into())],
+        &["--pidns", "4", "--ro-bind", "/", "/", "true"],
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (1, "sandwrap: Setting pidns failed: Invalid argument")
+    );
     // Our own (initial) user namespace is not a descendant of itself.
-    let (code, _, err) = join(&[(3, "/proc/self/ns/user".into())], &["--userns", "3", "--ro-bind", "/", "/", "true"]);
+    let (code, _, err) = join(
+        &[(3, "/proc/self/ns/user".into())],
+        &["--userns", "3", "--ro-bind", "/", "/", "true"],
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("sandwrap: Joining the specified user namespace failed"), "{err}");
+    assert!(
+        err.contains("sandwrap: Joining the specified user namespace failed"),
+        "{err}"
+    );
     // Parse-time rules.
     let (code, _, err) = run(&["--userns", "3", "--unshare-user", "true"]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: --userns not compatible --unshare-user"));
+    assert_eq!(
+        (code, err.trim()),
+        (1, "sandwrap: --userns not compatible --unshare-user")
+    );
     let (code, _, err) = run(&["--userns", "3", "--unshare-all", "true"]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: --userns not compatible --unshare-user-try"));
+    assert_eq!(
+        (code, err.trim()),
+        (1, "sandwrap: --userns not compatible --unshare-user-try")
+    );
     let (code, _, err) = run(&["--disable-userns", "true"]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: --disable-userns requires --unshare-user"));
-    let (code, _, err) = run(&["--unshare-user", "--disable-userns", "--userns-block-fd", "3", "--info-fd", "4", "true"]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: --disable-userns is not compatible with  --userns-block-fd"));
+    assert_eq!(
+        (code, err.trim()),
+        (1, "sandwrap: --disable-userns requires --unshare-user")
+    );
+    let (code, _, err) = run(&[
+        "--unshare-user",
+        "--disable-userns",
+        "--userns-block-fd",
+        "3",
+        "--info-fd",
+        "4",
+        "true",
+    ]);
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: --disable-userns is not compatible with  --userns-block-fd"
+        )
+    );
 }
 
 #[test]
@@ -196,10 +386,26 @@ fn the_first_sandbox_ends_cleanly_after_being_joined() {
     let first = First::start(&[]);
     let p = first.pid;
     let (code, _, err) = join(
-        &[(3, format!("/proc/{p}/ns/user")), (4, format!("/proc/{p}/ns/pid"))],
-        &["--userns", "3", "--pidns", "4", "--ro-bind", "/", "/", "--", "true"],
+        &[
+            (3, format!("/proc/{p}/ns/user")),
+            (4, format!("/proc/{p}/ns/pid")),
+        ],
+        &[
+            "--userns",
+            "3",
+            "--pidns",
+            "4",
+            "--ro-bind",
+            "/",
+            "/",
+            "--",
+            "true",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     first.stop();
-    assert!(wait_for(Duration::from_secs(10), || !alive(p)), "pid 1 of the first sandbox outlived it");
+    assert!(
+        wait_for(Duration::from_secs(10), || !alive(p)),
+        "pid 1 of the first sandbox outlived it"
+    );
 }

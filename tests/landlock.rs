@@ -10,7 +10,14 @@ use std::path::Path;
 /// The kernel's landlock ABI (0 without landlock).
 fn landlock_abi() -> i64 {
     // SAFETY: the version query takes no attribute pointer.
-    let v = unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<libc::c_void>(), 0usize, 1usize) };
+    let v = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            1usize,
+        )
+    };
     v.max(0)
 }
 
@@ -61,17 +68,27 @@ fn explicit_rules_limit_writes_beneath_a_writable_mount() {
     // Without landlock the writable bind allows both writes: the test can fail.
     let (code, out, err) = run(&with_root("--bind", &[], &script));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("wrote-scratch") && out.contains("wrote-other"), "{out}");
+    assert!(
+        out.contains("wrote-scratch") && out.contains("wrote-other"),
+        "{out}"
+    );
     std::fs::remove_file(other.join("y")).expect("rm");
 
     let rw = work.display().to_string();
-    let (code, out, err) = run(&with_root("--bind", &["--landlock-ro", "/", "--landlock-rw", &rw], &script));
+    let (code, out, err) = run(&with_root(
+        "--bind",
+        &["--landlock-ro", "/", "--landlock-rw", &rw],
+        &script,
+    ));
     assert!(out.contains("wrote-scratch"), "out: {out} err: {err}");
     assert!(!out.contains("wrote-other"), "out: {out}");
     assert!(err.contains("Permission denied"), "err: {err}");
     assert_ne!(code, 0);
     assert!(!other.join("y").exists());
-    assert_eq!(std::fs::read_to_string(work.join("x")).expect("x").trim(), "a");
+    assert_eq!(
+        std::fs::read_to_string(work.join("x")).expect("x").trim(),
+        "a"
+    );
 }
 
 #[test]
@@ -84,7 +101,17 @@ fn writes_fail_with_eacces() {
         "import errno\ntry:\n    open('{}/f', 'w')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\nelse:\n    print('written')",
         other.display()
     );
-    let (_, out, err) = run(&["--bind", "/", "/", "--landlock-ro", "/", "--", PYTHON, "-c", &code]);
+    let (_, out, err) = run(&[
+        "--bind",
+        "/",
+        "/",
+        "--landlock-ro",
+        "/",
+        "--",
+        PYTHON,
+        "-c",
+        &code,
+    ]);
     assert_eq!(out.trim(), "EACCES", "err: {err}");
 }
 
@@ -114,7 +141,11 @@ fn noexec_rule_allows_reading_not_running() {
     let dir = scratch("ll-noexec");
     let script_path = dir.join("hello.sh");
     std::fs::write(&script_path, "#!/bin/sh\necho hello\n").expect("write");
-    std::fs::set_permissions(&script_path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(
+        &script_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
     let d = dir.display().to_string();
     let script = format!("grep -q hello {d}/hello.sh && echo read-ok; {d}/hello.sh");
     let (_, out, err) = run(&with_root("--ro-bind", &["--landlock-ro", "/"], &script));
@@ -130,14 +161,27 @@ fn noexec_rule_allows_reading_not_running() {
 
 /// `--ro-bind /usr /usr` and the usual symlinks, no bind of `/`.
 const USR_VIEW: &[&str] = &[
-    "--ro-bind", "/usr", "/usr",
-    "--symlink", "usr/bin", "/bin",
-    "--symlink", "usr/lib", "/lib",
-    "--symlink", "usr/lib64", "/lib64",
-    "--symlink", "usr/sbin", "/sbin",
-    "--tmpfs", "/tmp",
-    "--proc", "/proc",
-    "--dev", "/dev",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
+    "--tmpfs",
+    "/tmp",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
     "--unshare-pid",
 ];
 
@@ -219,10 +263,22 @@ fn verbose_reports_abi_rules_and_rights() {
     }
     let (code, _, err) = run(&strs(&usr_view(&["--landlock", "--verbose"], "true")));
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains(&format!("sandwrap: landlock: ABI {}", landlock_abi())), "{err}");
-    assert!(err.contains("landlock: filesystem: 5 rules; handled rights: execute,"), "{err}");
-    assert!(err.contains("allow execute,read_file,read_dir beneath /usr (--ro-bind /usr /usr)"), "{err}");
-    assert!(err.contains("allow all beneath /tmp (--tmpfs /tmp)"), "{err}");
+    assert!(
+        err.contains(&format!("sandwrap: landlock: ABI {}", landlock_abi())),
+        "{err}"
+    );
+    assert!(
+        err.contains("landlock: filesystem: 5 rules; handled rights: execute,"),
+        "{err}"
+    );
+    assert!(
+        err.contains("allow execute,read_file,read_dir beneath /usr (--ro-bind /usr /usr)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("allow all beneath /tmp (--tmpfs /tmp)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -230,10 +286,17 @@ fn a_named_path_that_cannot_be_opened_is_an_error() {
     if !have_abi(1) {
         return;
     }
-    let (code, out, err) = run(&with_root("--ro-bind", &["--landlock-ro", "/no/such/dir"], "echo ran"));
+    let (code, out, err) = run(&with_root(
+        "--ro-bind",
+        &["--landlock-ro", "/no/such/dir"],
+        "echo ran",
+    ));
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
-    assert_eq!(err.trim(), "sandwrap: --landlock-ro /no/such/dir: can't open /no/such/dir for a landlock rule: No such file or directory");
+    assert_eq!(
+        err.trim(),
+        "sandwrap: --landlock-ro /no/such/dir: can't open /no/such/dir for a landlock rule: No such file or directory"
+    );
 }
 
 #[test]
@@ -241,7 +304,10 @@ fn bind_try_of_a_missing_source_needs_no_rule() {
     if !have_abi(1) {
         return;
     }
-    let (code, out, err) = run(&strs(&usr_view(&["--bind-try", "/no/such/dir", "/opt", "--landlock"], "echo ran")));
+    let (code, out, err) = run(&strs(&usr_view(
+        &["--bind-try", "/no/such/dir", "/opt", "--landlock"],
+        "echo ran",
+    )));
     assert_eq!((code, out.as_str()), (0, "ran\n"), "{err}");
     assert!(err.is_empty(), "{err}");
 }
@@ -262,12 +328,34 @@ fn tcp_connect_only_to_listed_ports() {
     }
     let allowed = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
     let denied = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
-    let (pa, pd) = (allowed.local_addr().expect("addr").port(), denied.local_addr().expect("addr").port());
+    let (pa, pd) = (
+        allowed.local_addr().expect("addr").port(),
+        denied.local_addr().expect("addr").port(),
+    );
     let code = tcp_client_script(&[pa, pd]);
-    let (_, out, err) = run(&["--ro-bind", "/", "/", "--share-net", "--", PYTHON, "-c", &code]);
+    let (_, out, err) = run(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--share-net",
+        "--",
+        PYTHON,
+        "-c",
+        &code,
+    ]);
     assert_eq!(out, format!("{pa} ok\n{pd} ok\n"), "{err}");
     let port = pa.to_string();
-    let (_, out, err) = run(&["--ro-bind", "/", "/", "--landlock-tcp-connect", &port, "--", PYTHON, "-c", &code]);
+    let (_, out, err) = run(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--landlock-tcp-connect",
+        &port,
+        "--",
+        PYTHON,
+        "-c",
+        &code,
+    ]);
     assert_eq!(out, format!("{pa} ok\n{pd} EACCES\n"), "{err}");
 }
 
@@ -277,13 +365,29 @@ fn tcp_bind_only_to_listed_ports() {
         return;
     }
     // Two free ports, released again so the sandbox can bind them.
-    let free = || std::net::TcpListener::bind("127.0.0.1:0").expect("listen").local_addr().expect("addr").port();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("listen")
+            .local_addr()
+            .expect("addr")
+            .port()
+    };
     let (pa, pd) = (free(), free());
     let code = format!(
         "import socket, errno\nfor p in [{pa}, {pd}]:\n    s = socket.socket()\n    try:\n        s.bind(('127.0.0.1', p)); print(p, 'ok')\n    except OSError as e:\n        print(p, errno.errorcode[e.errno])"
     );
     let port = pa.to_string();
-    let (_, out, err) = run(&["--ro-bind", "/", "/", "--landlock-tcp-bind", &port, "--", PYTHON, "-c", &code]);
+    let (_, out, err) = run(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--landlock-tcp-bind",
+        &port,
+        "--",
+        PYTHON,
+        "-c",
+        &code,
+    ]);
     assert_eq!(out, format!("{pa} ok\n{pd} EACCES\n"), "{err}");
 }
 
@@ -300,7 +404,17 @@ fn abstract_unix_scope_cuts_off_outside_sockets() {
     );
     let (_, out, err) = run(&["--ro-bind", "/", "/", "--", PYTHON, "-c", &code]);
     assert_eq!(out.trim(), "ok", "{err}");
-    let (_, out, err) = run(&["--ro-bind", "/", "/", "--landlock-scope", "abstract-unix", "--", PYTHON, "-c", &code]);
+    let (_, out, err) = run(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--landlock-scope",
+        "abstract-unix",
+        "--",
+        PYTHON,
+        "-c",
+        &code,
+    ]);
     assert_eq!(out.trim(), "EPERM", "{err}");
 }
 
@@ -309,11 +423,18 @@ fn signal_scope_protects_outside_processes() {
     if !have_abi(6) {
         return;
     }
-    let mut sleeper = user_command(Path::new("/bin/sleep")).arg("60").spawn().expect("spawn sleep");
+    let mut sleeper = user_command(Path::new("/bin/sleep"))
+        .arg("60")
+        .spawn()
+        .expect("spawn sleep");
     let script = format!("kill -0 {} && echo reached", sleeper.id());
     let (code, out, err) = run(&with_root("--ro-bind", &[], &script));
     assert_eq!((code, out.as_str()), (0, "reached\n"), "{err}");
-    let (code, out, err) = run(&with_root("--ro-bind", &["--landlock-scope", "signal"], &script));
+    let (code, out, err) = run(&with_root(
+        "--ro-bind",
+        &["--landlock-scope", "signal"],
+        &script,
+    ));
     let _ = sleeper.kill();
     let _ = sleeper.wait();
     assert_ne!(code, 0);
@@ -327,8 +448,21 @@ fn nested(inner: &[&str], shared: &Path) -> (i32, String, String) {
     let bin = sandwrap_bin().display().to_string();
     let shared = shared.display().to_string();
     let mut args: Vec<&str> = vec![
-        "--unshare-user", "--disable-userns", "--ro-bind", "/", "/", "--bind", &shared, &shared,
-        "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--", &bin,
+        "--unshare-user",
+        "--disable-userns",
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        &shared,
+        &shared,
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-pid",
+        "--",
+        &bin,
     ];
     args.extend_from_slice(inner);
     run(&args)
@@ -340,8 +474,15 @@ fn without_user_namespaces_the_cause_is_diagnosed() {
     let (code, out, err) = nested(&["--ro-bind", "/", "/", "--", "echo", "ran"], &dir);
     assert_eq!(code, 1, "{out} {err}");
     assert!(out.is_empty());
-    assert!(err.contains("Creating new namespace failed") || err.contains("No permissions to create a new namespace"), "{err}");
-    assert!(err.contains("--disable-userns"), "the hint names the enclosing sandbox: {err}");
+    assert!(
+        err.contains("Creating new namespace failed")
+            || err.contains("No permissions to create a new namespace"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--disable-userns"),
+        "the hint names the enclosing sandbox: {err}"
+    );
 }
 
 #[test]
@@ -357,9 +498,25 @@ fn fallback_landlock_confines_without_namespaces() {
         give(d);
     }
     let (w, o) = (work.display().to_string(), other.display().to_string());
-    let script = format!("echo a > {w}/x && echo wrote-work; echo b > {o}/y && echo wrote-other; id -u");
+    let script =
+        format!("echo a > {w}/x && echo wrote-work; echo b > {o}/y && echo wrote-other; id -u");
     let (code, out, err) = nested(
-        &["--ro-bind", "/", "/", "--bind", &w, &w, "--dev", "/dev", "--fallback", "landlock", "--", "sh", "-c", &script],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--bind",
+            &w,
+            &w,
+            "--dev",
+            "/dev",
+            "--fallback",
+            "landlock",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
         &top,
     );
     assert!(out.contains("wrote-work"), "out: {out} err: {err}");
@@ -378,10 +535,26 @@ fn fallback_names_what_it_cannot_honour_and_strict_refuses() {
         return;
     }
     let top = scratch("ll-fallback-lost");
-    let inner = ["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--unshare-net", "--unshare-pid", "--fallback", "landlock", "--", "echo", "ran"];
+    let inner = [
+        "--ro-bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/tmp",
+        "--unshare-net",
+        "--unshare-pid",
+        "--fallback",
+        "landlock",
+        "--",
+        "echo",
+        "ran",
+    ];
     let (code, out, err) = nested(&inner, &top);
     assert_eq!((code, out.as_str()), (0, "ran\n"), "{err}");
-    assert!(err.contains("--tmpfs /tmp: cannot mount without a mount namespace"), "{err}");
+    assert!(
+        err.contains("--tmpfs /tmp: cannot mount without a mount namespace"),
+        "{err}"
+    );
     assert!(err.contains("--unshare-net: no network namespace"), "{err}");
     assert!(err.contains("--unshare-pid: no pid namespace"), "{err}");
 
@@ -390,7 +563,10 @@ fn fallback_names_what_it_cannot_honour_and_strict_refuses() {
     let (code, out, err) = nested(&strict, &top);
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("sandwrap: --landlock-strict: --fallback landlock: --tmpfs /tmp"), "{err}");
+    assert!(
+        err.contains("sandwrap: --landlock-strict: --fallback landlock: --tmpfs /tmp"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -402,7 +578,21 @@ fn fallback_denies_tcp_when_the_network_was_to_be_unshared() {
     let port = listener.local_addr().expect("addr").port();
     let top = scratch("ll-fallback-net");
     let code = tcp_client_script(&[port]);
-    let (_, out, err) = nested(&["--ro-bind", "/", "/", "--unshare-net", "--fallback", "landlock", "--", PYTHON, "-c", &code], &top);
+    let (_, out, err) = nested(
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--unshare-net",
+            "--fallback",
+            "landlock",
+            "--",
+            PYTHON,
+            "-c",
+            &code,
+        ],
+        &top,
+    );
     assert_eq!(out, format!("{port} EACCES\n"), "{err}");
 }
 
@@ -420,7 +610,16 @@ fn older_abi_enforces_what_it_can_and_says_what_it_cannot() {
         return;
     }
     let script = "mkdir /made 2>/dev/null || echo denied";
-    let args = usr_view(&["--landlock", "--landlock-tcp-connect", "80", "--landlock-scope", "signal"], script);
+    let args = usr_view(
+        &[
+            "--landlock",
+            "--landlock-tcp-connect",
+            "80",
+            "--landlock-scope",
+            "signal",
+        ],
+        script,
+    );
     let (code, out, err) = run_at_abi(3, &strs(&args));
     assert_eq!((code, out.as_str()), (0, "denied\n"), "{err}");
     let lines: Vec<&str> = err.lines().collect();
@@ -445,7 +644,17 @@ fn strict_turns_a_shortfall_into_an_error() {
     if !have_abi(6) {
         return;
     }
-    let args = ["--ro-bind", "/", "/", "--landlock-scope", "signal", "--landlock-strict", "--", "echo", "ran"];
+    let args = [
+        "--ro-bind",
+        "/",
+        "/",
+        "--landlock-scope",
+        "signal",
+        "--landlock-strict",
+        "--",
+        "echo",
+        "ran",
+    ];
     let (code, out, err) = run_at_abi(5, &args);
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
@@ -462,21 +671,51 @@ fn without_landlock_nothing_is_restricted_and_the_fallback_refuses() {
     if !have_abi(1) {
         return;
     }
-    let (code, out, err) = run_at_abi(0, &["--ro-bind", "/", "/", "--landlock", "--", "echo", "ran"]);
+    let (code, out, err) = run_at_abi(
+        0,
+        &["--ro-bind", "/", "/", "--landlock", "--", "echo", "ran"],
+    );
     assert_eq!((code, out.as_str()), (0, "ran\n"), "{err}");
-    assert!(err.contains("warning: landlock: landlock is not available"), "{err}");
+    assert!(
+        err.contains("warning: landlock: landlock is not available"),
+        "{err}"
+    );
     assert!(err.contains("nothing is restricted by it"), "{err}");
 
     let top = scratch("ll-fallback-nolandlock");
     let bin = sandwrap_bin().display().to_string();
     let shared = top.display().to_string();
     let args = [
-        "--unshare-user", "--disable-userns", "--ro-bind", "/", "/", "--bind", &shared, &shared, "--proc", "/proc",
-        "--unshare-pid", "--setenv", "SANDWRAP_LANDLOCK_ABI_MAX", "0", "--", &bin, "--ro-bind", "/", "/",
-        "--fallback", "landlock", "--", "echo", "ran",
+        "--unshare-user",
+        "--disable-userns",
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        &shared,
+        &shared,
+        "--proc",
+        "/proc",
+        "--unshare-pid",
+        "--setenv",
+        "SANDWRAP_LANDLOCK_ABI_MAX",
+        "0",
+        "--",
+        &bin,
+        "--ro-bind",
+        "/",
+        "/",
+        "--fallback",
+        "landlock",
+        "--",
+        "echo",
+        "ran",
     ];
     let (code, out, err) = run(&args);
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("refusing to run the command unconfined"), "{err}");
+    assert!(
+        err.contains("refusing to run the command unconfined"),
+        "{err}"
+    );
 }

@@ -21,9 +21,16 @@ fn mounts(args: &[&str]) -> Vec<(String, String)> {
     v.extend(["--", "cat", "/proc/self/mountinfo"]);
     let (code, out, err) = legacy(&v);
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<Vec<String>> = out.lines().map(|l| l.split(' ').map(str::to_string).collect()).collect();
+    let lines: Vec<Vec<String>> = out
+        .lines()
+        .map(|l| l.split(' ').map(str::to_string).collect())
+        .collect();
     let covered = |l: &Vec<String>| lines.iter().any(|o| o[1] == l[0] && o[4] == l[4]);
-    lines.iter().filter(|l| !covered(l)).map(|l| (l[4].clone(), l[5].clone())).collect()
+    lines
+        .iter()
+        .filter(|l| !covered(l))
+        .map(|l| (l[4].clone(), l[5].clone()))
+        .collect()
 }
 
 fn has(opts: &str, flag: &str) -> bool {
@@ -35,7 +42,10 @@ fn ro_bind_makes_every_submount_read_only_nosuid_nodev() {
     let seen = mounts(&["--ro-bind", "/", "/"]);
     assert!(seen.len() > 1, "expected the host's submounts: {seen:?}");
     for (mp, opts) in &seen {
-        assert!(has(opts, "ro") && has(opts, "nosuid") && has(opts, "nodev"), "{mp}: {opts}");
+        assert!(
+            has(opts, "ro") && has(opts, "nosuid") && has(opts, "nodev"),
+            "{mp}: {opts}"
+        );
     }
 }
 
@@ -43,14 +53,48 @@ fn ro_bind_makes_every_submount_read_only_nosuid_nodev() {
 fn bind_is_writable_nosuid_nodev_and_dev_bind_keeps_devices() {
     let dir = scratch("legacy");
     let d = dir.to_str().expect("utf-8");
-    let seen = mounts(&["--ro-bind", "/", "/", "--bind", d, d, "--dev-bind", "/dev/null", "/dev/null"]);
-    let opts = |p: &str| seen.iter().rev().find(|(mp, _)| mp == p).map(|(_, o)| o.clone()).expect(p);
+    let seen = mounts(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        d,
+        d,
+        "--dev-bind",
+        "/dev/null",
+        "/dev/null",
+    ]);
+    let opts = |p: &str| {
+        seen.iter()
+            .rev()
+            .find(|(mp, _)| mp == p)
+            .map(|(_, o)| o.clone())
+            .expect(p)
+    };
     let scratch_opts = opts(d);
-    assert!(has(&scratch_opts, "rw") && has(&scratch_opts, "nosuid") && has(&scratch_opts, "nodev"), "{scratch_opts}");
+    assert!(
+        has(&scratch_opts, "rw") && has(&scratch_opts, "nosuid") && has(&scratch_opts, "nodev"),
+        "{scratch_opts}"
+    );
     let null_opts = opts("/dev/null");
-    assert!(has(&null_opts, "nosuid") && !has(&null_opts, "nodev"), "{null_opts}");
-    let (code, out, err) = legacy(&["--ro-bind", "/", "/", "--bind", d, d, "--dev", "/dev", "--", "sh", "-c",
-        &format!("echo ok > {d}/f && cat {d}/f && cat /dev/null && echo null-ok")]);
+    assert!(
+        has(&null_opts, "nosuid") && !has(&null_opts, "nodev"),
+        "{null_opts}"
+    );
+    let (code, out, err) = legacy(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        d,
+        d,
+        "--dev",
+        "/dev",
+        "--",
+        "sh",
+        "-c",
+        &format!("echo ok > {d}/f && cat {d}/f && cat /dev/null && echo null-ok"),
+    ]);
     assert_eq!((code, out.as_str()), (0, "ok\nnull-ok\n"), "{err}");
 }
 
@@ -60,17 +104,42 @@ fn a_bind_over_an_earlier_one_restricts_only_its_own_tree() {
     // the writable bind on top is writable: each remount hits its own tree.
     let dir = scratch("legacy-stack");
     let d = dir.to_str().expect("utf-8");
-    let (code, out, err) = legacy(&["--ro-bind", "/", "/", "--bind", d, "/mnt", "--", "sh", "-c",
-        "echo w > /mnt/f && cat /mnt/f; touch /etc/sandwrap-legacy 2>/dev/null || echo etc-ro"]);
+    let (code, out, err) = legacy(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        d,
+        "/mnt",
+        "--",
+        "sh",
+        "-c",
+        "echo w > /mnt/f && cat /mnt/f; touch /etc/sandwrap-legacy 2>/dev/null || echo etc-ro",
+    ]);
     assert_eq!((code, out.as_str()), (0, "w\netc-ro\n"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.join("f")).expect("written on the host"), "w\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("f")).expect("written on the host"),
+        "w\n"
+    );
 }
 
 #[test]
 fn remount_ro_without_mount_setattr() {
     let dir = scratch("legacy-remount");
     let d = dir.to_str().expect("utf-8");
-    let (code, out, err) = legacy(&["--ro-bind", "/", "/", "--bind", d, "/mnt", "--remount-ro", "/mnt", "--", "sh", "-c",
-        "touch /mnt/f 2>/dev/null || echo ro"]);
+    let (code, out, err) = legacy(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        d,
+        "/mnt",
+        "--remount-ro",
+        "/mnt",
+        "--",
+        "sh",
+        "-c",
+        "touch /mnt/f 2>/dev/null || echo ro",
+    ]);
     assert_eq!((code, out.as_str()), (0, "ro\n"), "{err}");
 }

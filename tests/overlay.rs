@@ -72,22 +72,50 @@ fn overlay_writes_land_in_rwsrc_and_persist() {
         return;
     }
     let dir = scratch("overlay-rw");
-    let (l1, l2, u, w) = (mkdir(&dir.join("l1")), mkdir(&dir.join("l2")), mkdir(&dir.join("upper")), mkdir(&dir.join("work")));
+    let (l1, l2, u, w) = (
+        mkdir(&dir.join("l1")),
+        mkdir(&dir.join("l2")),
+        mkdir(&dir.join("upper")),
+        mkdir(&dir.join("work")),
+    );
     mkfile(&l1.join("a"), "l1\n");
     mkfile(&l1.join("b"), "l1b\n");
     mkfile(&l2.join("a"), "l2\n");
-    let ov = args(&["--overlay-src", &s(&l1), "--overlay-src", &s(&l2), "--overlay", &s(&u), &s(&w), "/mnt"]);
-    let (code, out, err) =
-        run_sh(&ov, "cat /mnt/a /mnt/b; echo new > /mnt/new; echo changed > /mnt/a; rm /mnt/b; ls /mnt");
+    let ov = args(&[
+        "--overlay-src",
+        &s(&l1),
+        "--overlay-src",
+        &s(&l2),
+        "--overlay",
+        &s(&u),
+        &s(&w),
+        "/mnt",
+    ]);
+    let (code, out, err) = run_sh(
+        &ov,
+        "cat /mnt/a /mnt/b; echo new > /mnt/new; echo changed > /mnt/a; rm /mnt/b; ls /mnt",
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "l2\nl1b\na\nnew\n", "{err}");
     // Writes went to RWSRC; the layers are untouched.
-    assert_eq!(std::fs::read_to_string(u.join("new")).expect("upper/new"), "new\n");
-    assert_eq!(std::fs::read_to_string(u.join("a")).expect("upper/a"), "changed\n");
+    assert_eq!(
+        std::fs::read_to_string(u.join("new")).expect("upper/new"),
+        "new\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(u.join("a")).expect("upper/a"),
+        "changed\n"
+    );
     let whiteout = std::fs::symlink_metadata(u.join("b")).expect("whiteout for b");
-    assert!(whiteout.file_type().is_char_device(), "b is deleted by a whiteout in the upper dir");
+    assert!(
+        whiteout.file_type().is_char_device(),
+        "b is deleted by a whiteout in the upper dir"
+    );
     assert_eq!(std::fs::read_to_string(l1.join("a")).expect("l1/a"), "l1\n");
-    assert_eq!(std::fs::read_to_string(l1.join("b")).expect("l1/b"), "l1b\n");
+    assert_eq!(
+        std::fs::read_to_string(l1.join("b")).expect("l1/b"),
+        "l1b\n"
+    );
     assert_eq!(std::fs::read_to_string(l2.join("a")).expect("l2/a"), "l2\n");
     assert!(!l1.join("new").exists() && !l2.join("new").exists());
     // A second sandbox sees the same state.
@@ -105,17 +133,47 @@ fn tmp_overlay_writes_vanish() {
     let l = mkdir(&dir.join("lower"));
     mkfile(&l.join("a"), "lower\n");
     let ov = args(&["--overlay-src", &s(&l), "--tmp-overlay", "/mnt"]);
-    let (code, out, err) = run_sh(&ov, "echo x > /mnt/x; echo changed > /mnt/a; cat /mnt/x /mnt/a; rm /mnt/a; ls /mnt");
+    let (code, out, err) = run_sh(
+        &ov,
+        "echo x > /mnt/x; echo changed > /mnt/a; cat /mnt/x /mnt/a; rm /mnt/a; ls /mnt",
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "x\nchanged\nx\n");
-    assert_eq!(std::fs::read_to_string(l.join("a")).expect("lower/a"), "lower\n");
-    assert_eq!(std::fs::read_dir(&l).expect("ls").count(), 1, "nothing new in the lower dir");
+    assert_eq!(
+        std::fs::read_to_string(l.join("a")).expect("lower/a"),
+        "lower\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&l).expect("ls").count(),
+        1,
+        "nothing new in the lower dir"
+    );
     let (code, out, err) = run_sh(&ov, "ls /mnt; cat /mnt/a");
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "a\nlower\n");
     // Nothing of the scratch upper dir shows in the sandbox's root.
-    let (code, out, err) = run(&["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-        "--symlink", "usr/lib64", "/lib64", "--overlay-src", &s(&l), "--tmp-overlay", "/mnt", "--", "ls", "-a", "/"]);
+    let (code, out, err) = run(&[
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--overlay-src",
+        &s(&l),
+        "--tmp-overlay",
+        "/mnt",
+        "--",
+        "ls",
+        "-a",
+        "/",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, ".\n..\nbin\nlib\nlib64\nmnt\nusr\n");
 }
@@ -130,13 +188,32 @@ fn ro_overlay_is_read_only_and_needs_two_sources() {
     mkfile(&l1.join("a"), "l1\n");
     mkfile(&l1.join("only1"), "1\n");
     mkfile(&l2.join("a"), "l2\n");
-    let ov = args(&["--overlay-src", &s(&l1), "--overlay-src", &s(&l2), "--ro-overlay", "/mnt"]);
-    let (code, out, err) = run_sh(&ov, "cat /mnt/a /mnt/only1; if touch /mnt/x; then echo writable; fi; echo end");
+    let ov = args(&[
+        "--overlay-src",
+        &s(&l1),
+        "--overlay-src",
+        &s(&l2),
+        "--ro-overlay",
+        "/mnt",
+    ]);
+    let (code, out, err) = run_sh(
+        &ov,
+        "cat /mnt/a /mnt/only1; if touch /mnt/x; then echo writable; fi; echo end",
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "l2\n1\nend\n");
     assert!(err.contains("Read-only file system"), "{err}");
-    let (code, _, err) = run_sh(&args(&["--overlay-src", &s(&l1), "--ro-overlay", "/mnt"]), "true");
-    assert_eq!((code, err.trim()), (1, "sandwrap: --ro-overlay requires at least two --overlay-src"));
+    let (code, _, err) = run_sh(
+        &args(&["--overlay-src", &s(&l1), "--ro-overlay", "/mnt"]),
+        "true",
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: --ro-overlay requires at least two --overlay-src"
+        )
+    );
 }
 
 #[test]
@@ -183,11 +260,23 @@ fn source_names_with_overlayfs_separators() {
     let lower2 = mkdir(&dir.join("a:b"));
     mkfile(&lower.join("f"), "special\n");
     mkfile(&lower2.join("g"), "colon\n");
-    let ov = args(&["--overlay-src", &s(&lower), "--overlay-src", &s(&lower2), "--overlay", &s(&upper), &s(&work), "/mnt"]);
+    let ov = args(&[
+        "--overlay-src",
+        &s(&lower),
+        "--overlay-src",
+        &s(&lower2),
+        "--overlay",
+        &s(&upper),
+        &s(&work),
+        "/mnt",
+    ]);
     let (code, out, err) = run_sh(&ov, "cat /mnt/f /mnt/g; echo w > /mnt/written");
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "special\ncolon\n");
-    assert_eq!(std::fs::read_to_string(upper.join("written")).expect("written in upper"), "w\n");
+    assert_eq!(
+        std::fs::read_to_string(upper.join("written")).expect("written in upper"),
+        "w\n"
+    );
 }
 
 #[test]
@@ -198,45 +287,139 @@ fn overlapping_layers_are_refused() {
     let dir = scratch("overlay-overlap");
     let outer = mkdir(&dir.join("outer"));
     let inner = mkdir(&outer.join("inner"));
-    let (code, out, err) = run_sh(&args(&["--overlay-src", &s(&outer), "--overlay-src", &s(&inner), "--tmp-overlay", "/mnt"]), "echo ran");
+    let (code, out, err) = run_sh(
+        &args(&[
+            "--overlay-src",
+            &s(&outer),
+            "--overlay-src",
+            &s(&inner),
+            "--tmp-overlay",
+            "/mnt",
+        ]),
+        "echo ran",
+    );
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
-    assert!(err.starts_with("sandwrap: Can't make overlay mount on /mnt with options "), "{err}");
-    assert!(err.trim_end().ends_with(": Overlay directories may not overlap"), "{err}");
+    assert!(
+        err.starts_with("sandwrap: Can't make overlay mount on /mnt with options "),
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with(": Overlay directories may not overlap"),
+        "{err}"
+    );
     // A lower layer inside the upper dir.
     let (u, w) = (mkdir(&dir.join("u")), mkdir(&dir.join("w")));
     let in_upper = mkdir(&u.join("l"));
-    let (code, _, err) = run_sh(&args(&["--overlay-src", &s(&in_upper), "--overlay", &s(&u), &s(&w), "/mnt"]), "true");
+    let (code, _, err) = run_sh(
+        &args(&[
+            "--overlay-src",
+            &s(&in_upper),
+            "--overlay",
+            &s(&u),
+            &s(&w),
+            "/mnt",
+        ]),
+        "true",
+    );
     assert_eq!(code, 1);
-    assert!(err.trim_end().ends_with(": Overlay directories may not overlap"), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with(": Overlay directories may not overlap"),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_sources_are_reported() {
-    let (code, _, err) = run_sh(&args(&["--overlay-src", "/nonexistent-layer", "--tmp-overlay", "/mnt"]), "true");
-    assert_eq!((code, err.trim()), (1, "sandwrap: Can't find source path /nonexistent-layer: No such file or directory"));
+    let (code, _, err) = run_sh(
+        &args(&[
+            "--overlay-src",
+            "/nonexistent-layer",
+            "--tmp-overlay",
+            "/mnt",
+        ]),
+        "true",
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: Can't find source path /nonexistent-layer: No such file or directory"
+        )
+    );
     let dir = scratch("overlay-missing");
     let l = mkdir(&dir.join("l"));
-    let (code, _, err) = run_sh(&args(&["--overlay-src", &s(&l), "--overlay", "/nonexistent-upper", "/tmp", "/mnt"]), "true");
-    assert_eq!((code, err.trim()), (1, "sandwrap: Can't find source path /nonexistent-upper: No such file or directory"));
+    let (code, _, err) = run_sh(
+        &args(&[
+            "--overlay-src",
+            &s(&l),
+            "--overlay",
+            "/nonexistent-upper",
+            "/tmp",
+            "/mnt",
+        ]),
+        "true",
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: Can't find source path /nonexistent-upper: No such file or directory"
+        )
+    );
 }
 
 #[test]
 fn parse_errors() {
     let dangling = "sandwrap: --overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay";
     let cases: [(&[&str], &str); 7] = [
-        (&["--tmp-overlay", "/mnt", "true"], "sandwrap: --tmp-overlay requires at least one --overlay-src"),
-        (&["--overlay", "/u", "/w", "/mnt", "true"], "sandwrap: --overlay requires at least one --overlay-src"),
-        (&["--ro-overlay", "/mnt", "true"], "sandwrap: --ro-overlay requires at least two --overlay-src"),
-        (&["--overlay-src", "/usr", "--tmpfs", "/mnt", "true"], dangling),
+        (
+            &["--tmp-overlay", "/mnt", "true"],
+            "sandwrap: --tmp-overlay requires at least one --overlay-src",
+        ),
+        (
+            &["--overlay", "/u", "/w", "/mnt", "true"],
+            "sandwrap: --overlay requires at least one --overlay-src",
+        ),
+        (
+            &["--ro-overlay", "/mnt", "true"],
+            "sandwrap: --ro-overlay requires at least two --overlay-src",
+        ),
+        (
+            &["--overlay-src", "/usr", "--tmpfs", "/mnt", "true"],
+            dangling,
+        ),
         (&["--overlay-src", "/usr", "true"], dangling),
         (&["--overlay-src", "/usr", "--", "true"], dangling),
-        (&["--overlay-src", "/usr", "--overlay", "/u", "/w"], "sandwrap: --overlay takes three arguments"),
+        (
+            &["--overlay-src", "/usr", "--overlay", "/u", "/w"],
+            "sandwrap: --overlay takes three arguments",
+        ),
     ];
     for (argv, expected) in cases {
         let (code, out, err) = run(argv);
-        assert_eq!((code, out.as_str(), err.trim()), (1, "", expected), "{argv:?}");
+        assert_eq!(
+            (code, out.as_str(), err.trim()),
+            (1, "", expected),
+            "{argv:?}"
+        );
     }
     // Sources are consumed by one overlay: the next needs its own.
-    let (code, _, err) = run(&["--overlay-src", "/usr", "--tmp-overlay", "/a", "--tmp-overlay", "/b", "true"]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: --tmp-overlay requires at least one --overlay-src"));
+    let (code, _, err) = run(&[
+        "--overlay-src",
+        "/usr",
+        "--tmp-overlay",
+        "/a",
+        "--tmp-overlay",
+        "/b",
+        "true",
+    ]);
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: --tmp-overlay requires at least one --overlay-src"
+        )
+    );
 }

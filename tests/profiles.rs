@@ -97,18 +97,31 @@ open("written.txt", "w").write("from the sandbox")
 print("home", os.listdir(os.path.expanduser("~")))
 "#
     );
-    let o = output(in_project(&home, &proj, &["--profile", "untrusted", "--", PY, "-c", &script]));
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "untrusted", "--", PY, "-c", &script],
+    ));
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
     assert_eq!(field(&out, "data"), "project data");
     assert_eq!(field(&out, "ssh"), "FileNotFoundError", "{out}");
     assert!(field(&out, "net").starts_with("refused"), "{out}");
-    assert!(host.accept().is_err(), "the host listener got a connection from the sandbox");
+    assert!(
+        host.accept().is_err(),
+        "the host listener got a connection from the sandbox"
+    );
     let usr = field(&out, "usr");
-    assert!(usr == "30" || usr == "13", "writing /usr: expected EROFS or EACCES, got {usr}");
+    assert!(
+        usr == "30" || usr == "13",
+        "writing /usr: expected EROFS or EACCES, got {usr}"
+    );
     assert!(!Path::new("/usr/sandwrap-probe").exists());
     assert_eq!(field(&out, "home"), "[]", "the home must be empty");
-    assert_eq!(std::fs::read_to_string(proj.join("written.txt")).expect("written"), "from the sandbox");
+    assert_eq!(
+        std::fs::read_to_string(proj.join("written.txt")).expect("written"),
+        "from the sandbox"
+    );
 }
 
 #[test]
@@ -125,24 +138,49 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
     std::fs::create_dir(&cache).expect("mkdir .cache");
     give(&cache);
     let proj = scratch("proj");
-    write_file(&proj.join("hello.c"), "#include <stdio.h>\nint main(void) { puts(\"hello from C\"); return 0; }\n");
+    write_file(
+        &proj.join("hello.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"hello from C\"); return 0; }\n",
+    );
     let pkg = proj.join("pkg");
     std::fs::create_dir(&pkg).expect("mkdir pkg");
     give(&pkg);
     write_file(&pkg.join("__init__.py"), "");
-    write_file(&pkg.join("greet.py"), "def greet():\n    return 'hello from Python'\n");
-    write_file(&proj.join("main.py"), "from pkg.greet import greet\nprint(greet())\n");
+    write_file(
+        &pkg.join("greet.py"),
+        "def greet():\n    return 'hello from Python'\n",
+    );
+    write_file(
+        &proj.join("main.py"),
+        "from pkg.greet import greet\nprint(greet())\n",
+    );
     let script = "gcc -O1 -Wall -o hello hello.c && ./hello \
                   && python3 -m compileall -q pkg && python3 main.py \
                   && echo cached > ~/.cache/sandwrap-build-test";
-    let o = output(in_project(&home, &proj, &["--profile", "build", "--", "sh", "-c", script]));
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "build", "--", "sh", "-c", script],
+    ));
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
     assert_eq!(out, "hello from C\nhello from Python\n");
-    assert!(proj.join("hello").exists(), "the binary lands in the project");
-    assert!(pkg.join("__pycache__").is_dir(), "bytecode lands in the project");
-    assert_eq!(std::fs::read_to_string(cache.join("sandwrap-build-test")).expect("cache file"), "cached\n");
-    assert!(!home.join(".npm").exists(), "a missing cache is not created");
+    assert!(
+        proj.join("hello").exists(),
+        "the binary lands in the project"
+    );
+    assert!(
+        pkg.join("__pycache__").is_dir(),
+        "bytecode lands in the project"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cache.join("sandwrap-build-test")).expect("cache file"),
+        "cached\n"
+    );
+    assert!(
+        !home.join(".npm").exists(),
+        "a missing cache is not created"
+    );
 }
 
 /// Answer every connection with a small HTTP response.
@@ -186,16 +224,32 @@ except OSError as e: print("other refused", e.errno)
     let o = output(in_project(
         &home,
         &proj,
-        &["--profile", "ci", "--landlock-tcp-connect", &port_arg, "--", PY, "-c", &script],
+        &[
+            "--profile",
+            "ci",
+            "--landlock-tcp-connect",
+            &port_arg,
+            "--",
+            PY,
+            "-c",
+            &script,
+        ],
     ));
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
     assert_eq!(field(&out, "allowed"), "hello over ci");
     if landlock_abi() < 4 {
-        eprintln!("not checking the refused port: landlock ABI {} cannot restrict TCP (needs 4)", landlock_abi());
+        eprintln!(
+            "not checking the refused port: landlock ABI {} cannot restrict TCP (needs 4)",
+            landlock_abi()
+        );
         return;
     }
-    assert_eq!(field(&out, "other"), "refused 13", "landlock must refuse port {other_port}: {out}");
+    assert_eq!(
+        field(&out, "other"),
+        "refused 13",
+        "landlock must refuse port {other_port}: {out}"
+    );
 }
 
 /// A running Xvfb on a free display, killed on drop.
@@ -212,18 +266,32 @@ impl Drop for Xvfb {
 }
 
 fn start_xvfb() -> Option<Xvfb> {
-    for tool in ["/usr/bin/Xvfb", "/usr/bin/xlogo", "/usr/bin/xwininfo", "/usr/bin/xwd"] {
+    for tool in [
+        "/usr/bin/Xvfb",
+        "/usr/bin/xlogo",
+        "/usr/bin/xwininfo",
+        "/usr/bin/xwd",
+    ] {
         if !Path::new(tool).exists() {
             eprintln!("skipping: {tool} is missing (Debian packages xvfb, x11-apps, x11-utils)");
             return None;
         }
     }
     let n = (90..190).find(|n| {
-        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
     })?;
     let display = format!(":{n}");
     let child = Command::new("/usr/bin/Xvfb")
-        .args([display.as_str(), "-nolisten", "tcp", "-br", "-screen", "0", "320x240x24"])
+        .args([
+            display.as_str(),
+            "-nolisten",
+            "tcp",
+            "-br",
+            "-screen",
+            "0",
+            "320x240x24",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -243,21 +311,34 @@ fn start_xvfb() -> Option<Xvfb> {
 }
 
 fn xwininfo_tree(display: &str) -> Option<String> {
-    let o = Command::new("/usr/bin/xwininfo").args(["-root", "-tree", "-display", display]).output().ok()?;
-    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+    let o = Command::new("/usr/bin/xwininfo")
+        .args(["-root", "-tree", "-display", display])
+        .output()
+        .ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 /// Pixels of an `xwd -root` dump that differ from the pixel at the
 /// bottom-right corner (the black root, far from any window).
 fn non_background_pixels(xwd: &[u8]) -> usize {
-    let be = |i: usize| u32::from_be_bytes(xwd[i * 4..i * 4 + 4].try_into().expect("4 bytes")) as usize;
+    let be =
+        |i: usize| u32::from_be_bytes(xwd[i * 4..i * 4 + 4].try_into().expect("4 bytes")) as usize;
     let (header_size, width, height) = (be(0), be(4), be(5));
     let (bits_per_pixel, bytes_per_line, ncolors) = (be(11), be(12), be(19));
-    assert_eq!(bits_per_pixel, 32, "expected a 24-bit screen stored as 32 bits per pixel");
+    assert_eq!(
+        bits_per_pixel, 32,
+        "expected a 24-bit screen stored as 32 bits per pixel"
+    );
     let data = &xwd[header_size + ncolors * 12..];
-    let pixel = |x: usize, y: usize| &data[y * bytes_per_line + x * 4..y * bytes_per_line + x * 4 + 4];
+    let pixel =
+        |x: usize, y: usize| &data[y * bytes_per_line + x * 4..y * bytes_per_line + x * 4 + 4];
     let background = pixel(width - 1, height - 1).to_vec();
-    (0..height).flat_map(|y| (0..width).map(move |x| (x, y))).filter(|&(x, y)| pixel(x, y) != background.as_slice()).count()
+    (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .filter(|&(x, y)| pixel(x, y) != background.as_slice())
+        .count()
 }
 
 #[test]
@@ -268,11 +349,22 @@ fn desktop_runs_an_x11_client_that_draws_a_window() {
     let Some(x) = start_xvfb() else { return };
     let home = fake_home();
     let proj = scratch("proj");
-    let mut client = in_project(&home, &proj, &["--profile", "desktop", "--", "xlogo", "-display", &x.display])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sandwrap");
+    let mut client = in_project(
+        &home,
+        &proj,
+        &[
+            "--profile",
+            "desktop",
+            "--",
+            "xlogo",
+            "-display",
+            &x.display,
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn sandwrap");
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut tree = String::new();
     while Instant::now() < deadline {
@@ -284,16 +376,26 @@ fn desktop_runs_an_x11_client_that_draws_a_window() {
     }
     // Let it draw before the screenshot.
     std::thread::sleep(Duration::from_millis(500));
-    let shot = Command::new("/usr/bin/xwd").args(["-root", "-silent", "-display", &x.display]).output().expect("xwd");
+    let shot = Command::new("/usr/bin/xwd")
+        .args(["-root", "-silent", "-display", &x.display])
+        .output()
+        .expect("xwd");
     // SAFETY: signalling our own child; sandwrap forwards SIGTERM to the command.
     unsafe { libc::kill(client.id() as i32, libc::SIGTERM) };
     let o = client.wait_with_output().expect("wait sandwrap");
-    assert!(tree.contains("\"xlogo\""), "no xlogo window; stderr: {}\ntree:\n{tree}", stderr(&o));
+    assert!(
+        tree.contains("\"xlogo\""),
+        "no xlogo window; stderr: {}\ntree:\n{tree}",
+        stderr(&o)
+    );
     assert!(shot.status.success(), "xwd failed");
     let drawn = non_background_pixels(&shot.stdout);
     eprintln!("xlogo in the desktop profile drew {drawn} pixels");
     // xlogo's window is 100x100 on a white background.
-    assert!(drawn >= 1000, "the screenshot shows only {drawn} non-background pixels");
+    assert!(
+        drawn >= 1000,
+        "the screenshot shows only {drawn} non-background pixels"
+    );
     let app_home = home.join(".local/share/sandwrap/xlogo");
     let meta = std::fs::metadata(&app_home).expect("the app's home was created");
     assert_eq!(meta.permissions().mode() & 0o777, 0o700);
@@ -310,14 +412,21 @@ fn normalize(text: &str, home: &Path, proj: &Path) -> String {
     let gid = caller_gid().to_string();
     let host_as = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
     let mut out = String::new();
-    for line in text.replace(proj.to_str().expect("utf8"), "$PWD").replace(home.to_str().expect("utf8"), "$HOME").lines() {
+    for line in text
+        .replace(proj.to_str().expect("utf8"), "$PWD")
+        .replace(home.to_str().expect("utf8"), "$HOME")
+        .lines()
+    {
         let words: Vec<&str> = line.split_whitespace().collect();
         // Filesystem lines: `N  DEST  what`; landlock lines: `... beneath DEST  (origin)`.
         let numbered = words.first().is_some_and(|w| w.parse::<u32>().is_ok());
         if numbered && words.get(1).is_some_and(|d| host_as.contains(d)) {
             continue;
         }
-        if words.windows(2).any(|w| w[0] == "beneath" && host_as.contains(&w[1])) {
+        if words
+            .windows(2)
+            .any(|w| w[0] == "beneath" && host_as.contains(&w[1]))
+        {
             continue;
         }
         let words: Vec<String> = words
@@ -348,7 +457,11 @@ fn normalize(text: &str, home: &Path, proj: &Path) -> String {
 }
 
 fn explain(profile: &str, command: &str, home: &Path, proj: &Path) -> String {
-    let o = output(in_project(home, proj, &["--profile", profile, "--explain", "--", command]));
+    let o = output(in_project(
+        home,
+        proj,
+        &["--profile", profile, "--explain", "--", command],
+    ));
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     assert!(o.stderr.is_empty(), "stderr: {}", stderr(&o));
     stdout(&o)
@@ -364,7 +477,13 @@ fn explain_matches_the_golden_file_for_each_builtin() {
     let proj = scratch("proj");
     let golden_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut stale = Vec::new();
-    for (profile, command) in [("base", "make"), ("untrusted", "make"), ("build", "make"), ("ci", "make"), ("desktop", "xlogo")] {
+    for (profile, command) in [
+        ("base", "make"),
+        ("untrusted", "make"),
+        ("build", "make"),
+        ("ci", "make"),
+        ("desktop", "xlogo"),
+    ] {
         let got = normalize(&explain(profile, command, &home, &proj), &home, &proj);
         let path = golden_dir.join(format!("explain-{profile}.txt"));
         if std::env::var_os(REGENERATE).is_some() {
@@ -374,10 +493,17 @@ fn explain_matches_the_golden_file_for_each_builtin() {
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
         if got != want {
-            stale.push(format!("{}:\n--- want\n{want}\n--- got\n{got}", path.display()));
+            stale.push(format!(
+                "{}:\n--- want\n{want}\n--- got\n{got}",
+                path.display()
+            ));
         }
     }
-    assert!(stale.is_empty(), "stale golden files (regenerate with {REGENERATE}=1):\n{}", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "stale golden files (regenerate with {REGENERATE}=1):\n{}",
+        stale.join("\n")
+    );
 }
 
 /// Split a command line as printed by `--explain` (backslash-newlines,
@@ -418,13 +544,29 @@ fn explained_command_line_rebuilds_the_same_sandbox_and_later_options_refine() {
     let o = output(in_project(
         &home,
         &proj,
-        &["--profile", "build", "--share-net", "--setenv", "A", "it's", "--explain", "--", "make", "all"],
+        &[
+            "--profile",
+            "build",
+            "--share-net",
+            "--setenv",
+            "A",
+            "it's",
+            "--explain",
+            "--",
+            "make",
+            "all",
+        ],
     ));
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let first = stdout(&o);
-    assert!(first.contains("shared with the host: net"), "--share-net after the profile: {first}");
+    assert!(
+        first.contains("shared with the host: net"),
+        "--share-net after the profile: {first}"
+    );
     assert!(first.contains("set A=it's"), "{first}");
-    let (_, cmdline) = first.split_once("Equivalent command line:\n").expect("command line");
+    let (_, cmdline) = first
+        .split_once("Equivalent command line:\n")
+        .expect("command line");
     let words = shell_words(cmdline);
     assert_eq!(words[0], "sandwrap");
     assert!(!words.iter().any(|w| w == "--profile" || w == "--explain"));
@@ -433,7 +575,11 @@ fn explained_command_line_rebuilds_the_same_sandbox_and_later_options_refine() {
     again.extend(["--explain", "--", "make", "all"].map(String::from));
     let o = output(in_project(&home, &proj, &again));
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert_eq!(stdout(&o), first, "the printed command line must explain to the same sandbox");
+    assert_eq!(
+        stdout(&o),
+        first,
+        "the printed command line must explain to the same sandbox"
+    );
 }
 
 #[test]
@@ -441,17 +587,34 @@ fn list_profiles_shows_builtins_and_user_profiles() {
     let home = fake_home();
     let dir = home.join(".config/sandwrap/profiles");
     std::fs::create_dir_all(&dir).expect("mkdir profiles");
-    write_file(&dir.join("mine.toml"), "description = \"my own\"\ninclude = [\"untrusted\"]\n");
+    write_file(
+        &dir.join("mine.toml"),
+        "description = \"my own\"\ninclude = [\"untrusted\"]\n",
+    );
     let o = output(in_project(&home, &home, &["--list-profiles"]));
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let out = stdout(&o);
     for name in ["base", "untrusted", "build", "ci", "desktop"] {
-        assert!(out.lines().any(|l| l.starts_with(&format!("{name} ")) && l.contains("built-in")), "{name}: {out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{name} ")) && l.contains("built-in")),
+            "{name}: {out}"
+        );
     }
-    let mine = out.lines().find(|l| l.starts_with("mine ")).expect("user profile listed");
-    assert!(mine.contains(dir.join("mine.toml").to_str().expect("utf8")) && mine.ends_with("my own"), "{mine}");
+    let mine = out
+        .lines()
+        .find(|l| l.starts_with("mine "))
+        .expect("user profile listed");
+    assert!(
+        mine.contains(dir.join("mine.toml").to_str().expect("utf8")) && mine.ends_with("my own"),
+        "{mine}"
+    );
     // And it is found by name.
-    let o = output(in_project(&home, &home, &["--profile", "mine", "--explain"]));
+    let o = output(in_project(
+        &home,
+        &home,
+        &["--profile", "mine", "--explain"],
+    ));
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
 }
 
@@ -467,7 +630,13 @@ fn bad_profile(files: &[(&str, &str)]) -> String {
     let o = output(in_project(
         &dir,
         &dir,
-        &["--profile", profile.to_str().expect("utf8"), "--", "touch", marker.to_str().expect("utf8")],
+        &[
+            "--profile",
+            profile.to_str().expect("utf8"),
+            "--",
+            "touch",
+            marker.to_str().expect("utf8"),
+        ],
     ));
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "stderr: {err}");
@@ -496,7 +665,10 @@ fn bad_profiles_give_one_precise_error_each() {
         "{missing}"
     );
     assert_eq!(
-        bad_profile(&[("a.toml", "include = [\"b.toml\"]\n"), ("b.toml", "hostname = \"b\"\ninclude = [\"a.toml\"]\n")]),
+        bad_profile(&[
+            ("a.toml", "include = [\"b.toml\"]\n"),
+            ("b.toml", "hostname = \"b\"\ninclude = [\"a.toml\"]\n")
+        ]),
         "sandwrap: DIR/b.toml:2: include loop: DIR/a.toml -> b.toml -> a.toml"
     );
 }
@@ -508,12 +680,46 @@ fn overriding_a_profile_value_does_not_warn_but_repeating_an_option_does() {
     let o = output(in_project(
         &home,
         &proj,
-        &["--profile", "untrusted", "--chdir", "/", "--seccomp-policy", "strict", "--explain", "--", "true"],
+        &[
+            "--profile",
+            "untrusted",
+            "--chdir",
+            "/",
+            "--seccomp-policy",
+            "strict",
+            "--explain",
+            "--",
+            "true",
+        ],
     ));
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert_eq!(stderr(&o), "", "overriding the profile's --chdir and --seccomp-policy is not a repeat");
+    assert_eq!(
+        stderr(&o),
+        "",
+        "overriding the profile's --chdir and --seccomp-policy is not a repeat"
+    );
     let out = stdout(&o);
-    assert!(out.contains("Directory:    /\n") && out.contains("policy strict"), "{out}");
-    let o = output(in_project(&home, &proj, &["--profile", "untrusted", "--chdir", "/", "--chdir", "/tmp", "--explain", "--", "true"]));
-    assert_eq!(stderr(&o), "sandwrap: Only the last --chdir option will take effect\n");
+    assert!(
+        out.contains("Directory:    /\n") && out.contains("policy strict"),
+        "{out}"
+    );
+    let o = output(in_project(
+        &home,
+        &proj,
+        &[
+            "--profile",
+            "untrusted",
+            "--chdir",
+            "/",
+            "--chdir",
+            "/tmp",
+            "--explain",
+            "--",
+            "true",
+        ],
+    ));
+    assert_eq!(
+        stderr(&o),
+        "sandwrap: Only the last --chdir option will take effect\n"
+    );
 }

@@ -123,10 +123,18 @@ fn helper() -> Option<PathBuf> {
             let src = dir.join("probe.c");
             let bin = dir.join("probe");
             std::fs::write(&src, HELPER_C).expect("write helper source");
-            match Command::new("gcc").args(["-O1", "-o"]).arg(&bin).arg(&src).output() {
+            match Command::new("gcc")
+                .args(["-O1", "-o"])
+                .arg(&bin)
+                .arg(&src)
+                .output()
+            {
                 Ok(o) if o.status.success() => Some(bin),
                 Ok(o) => {
-                    eprintln!("skipping: gcc failed on the probe helper: {}", String::from_utf8_lossy(&o.stderr));
+                    eprintln!(
+                        "skipping: gcc failed on the probe helper: {}",
+                        String::from_utf8_lossy(&o.stderr)
+                    );
                     None
                 }
                 Err(e) => {
@@ -151,33 +159,68 @@ fn probe(extra: &[&str], probes: &[&str]) -> Option<(i32, String, String)> {
 }
 
 fn value<'a>(out: &'a str, name: &str) -> &'a str {
-    out.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).unwrap_or("<missing>")
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or("<missing>")
 }
 
 #[test]
 fn default_preset_blocks_what_it_claims() {
-    let probes = ["ptrace", "keyctl", "unshare_user", "clone_user", "mount", "bpf", "tiocsti"];
-    let Some((code, out, err)) = probe(&["--seccomp-policy", "default", "--seccomp-report"], &probes) else { return };
+    let probes = [
+        "ptrace",
+        "keyctl",
+        "unshare_user",
+        "clone_user",
+        "mount",
+        "bpf",
+        "tiocsti",
+    ];
+    let Some((code, out, err)) = probe(
+        &["--seccomp-policy", "default", "--seccomp-report"],
+        &probes,
+    ) else {
+        return;
+    };
     assert_eq!(code, 0, "stderr: {err}");
-    for p in ["ptrace", "keyctl", "unshare_user", "clone_user", "mount", "bpf"] {
+    for p in [
+        "ptrace",
+        "keyctl",
+        "unshare_user",
+        "clone_user",
+        "mount",
+        "bpf",
+    ] {
         assert_eq!(value(&out, p), "EPERM", "{p}: {out}");
     }
     // The report proves the filter (not a missing capability) said no.
     for (call, rule) in [
-        ("ptrace(", "preset default: ptrace when arg0 != 0x0 -> errno EPERM"),
+        (
+            "ptrace(",
+            "preset default: ptrace when arg0 != 0x0 -> errno EPERM",
+        ),
         ("keyctl(", "preset default: keyctl -> errno EPERM"),
-        ("unshare(", "preset default: unshare when arg0 has 0x10000000"),
+        (
+            "unshare(",
+            "preset default: unshare when arg0 has 0x10000000",
+        ),
         ("clone(", "preset default: clone when arg0 has 0x10000000"),
         ("mount(", "preset default: mount -> errno EPERM"),
         ("bpf(", "preset default: bpf -> errno EPERM"),
     ] {
-        assert!(err.lines().any(|l| l.contains(call) && l.contains(rule) && l.contains("= -EPERM")), "no report for {call} in: {err}");
+        assert!(
+            err.lines()
+                .any(|l| l.contains(call) && l.contains(rule) && l.contains("= -EPERM")),
+            "no report for {call} in: {err}"
+        );
     }
     match value(&out, "tiocsti") {
         v if v.starts_with("SKIP:") => eprintln!("skipping the TIOCSTI probe: {v}"),
         v => {
             assert_eq!(v, "EPERM", "{out}");
-            assert!(err.contains("ioctl when arg1 == 0x5412 -> errno EPERM"), "{err}");
+            assert!(
+                err.contains("ioctl when arg1 == 0x5412 -> errno EPERM"),
+                "{err}"
+            );
         }
     }
 }
@@ -186,7 +229,10 @@ fn default_preset_blocks_what_it_claims() {
 /// the denials above come from the filter.
 #[test]
 fn without_options_no_filter_is_installed() {
-    let Some((code, out, err)) = probe(&[], &["keyctl", "unshare_user", "ptrace", "x32_getpid"]) else { return };
+    let Some((code, out, err)) = probe(&[], &["keyctl", "unshare_user", "ptrace", "x32_getpid"])
+    else {
+        return;
+    };
     assert_eq!(code, 0, "stderr: {err}");
     assert_ne!(value(&out, "keyctl"), "EPERM", "{out}");
     assert_eq!(value(&out, "unshare_user"), "OK", "{out}");
@@ -196,7 +242,12 @@ fn without_options_no_filter_is_installed() {
 
 #[test]
 fn strict_preset_denies_by_default_and_limits_socket_families() {
-    let Some((code, out, err)) = probe(&["--seccomp-policy", "strict"], &["ptrace", "keyctl", "unshare_user", "mount", "uname"]) else { return };
+    let Some((code, out, err)) = probe(
+        &["--seccomp-policy", "strict"],
+        &["ptrace", "keyctl", "unshare_user", "mount", "uname"],
+    ) else {
+        return;
+    };
     assert_eq!(code, 0, "stderr: {err}");
     for p in ["ptrace", "keyctl", "unshare_user", "mount"] {
         assert_eq!(value(&out, p), "EPERM", "{p}: {out}");
@@ -215,7 +266,9 @@ fn strict_preset_denies_by_default_and_limits_socket_families() {
 fn other_abis_are_killed() {
     // x32 numbers: the kernel here may not even have x32, but the filter must
     // kill before the kernel looks.
-    let Some((code, out, err)) = probe(&["--seccomp-policy", "default"], &["x32_getpid"]) else { return };
+    let Some((code, out, err)) = probe(&["--seccomp-policy", "default"], &["x32_getpid"]) else {
+        return;
+    };
     assert_eq!(code, 128 + libc::SIGSYS, "out: {out} stderr: {err}");
     assert!(err.contains("killed by SIGSYS"), "{err}");
     // i386 through int 0x80, where the kernel runs 32-bit calls at all.
@@ -225,15 +278,28 @@ fn other_abis_are_killed() {
         eprintln!("skipping the int 0x80 probe: this kernel does not run i386 calls here ({v:?})");
         return;
     }
-    let (code, out, err) = probe(&["--seccomp-policy", "default", "--seccomp-report"], &["i386_getpid"]).expect("helper");
+    let (code, out, err) = probe(
+        &["--seccomp-policy", "default", "--seccomp-report"],
+        &["i386_getpid"],
+    )
+    .expect("helper");
     assert_eq!(code, 128 + libc::SIGSYS, "out: {out} stderr: {err}");
-    assert!(err.contains("i386 syscall 20(") && err.contains("killed the process (SIGSYS)"), "{err}");
+    assert!(
+        err.contains("i386 syscall 20(") && err.contains("killed the process (SIGSYS)"),
+        "{err}"
+    );
 }
 
 fn assert_runs(policy: &str, script: &str, want: &str) {
-    let (code, out, err) = run(&sh(&["--tmpfs", "/tmp", "--seccomp-policy", policy], script));
+    let (code, out, err) = run(&sh(
+        &["--tmpfs", "/tmp", "--seccomp-policy", policy],
+        script,
+    ));
     assert_eq!(code, 0, "{policy}: {script}\nstdout: {out}\nstderr: {err}");
-    assert!(out.contains(want), "{policy}: {script}\nstdout: {out}\nstderr: {err}");
+    assert!(
+        out.contains(want),
+        "{policy}: {script}\nstdout: {out}\nstderr: {err}"
+    );
 }
 
 #[test]
@@ -245,7 +311,11 @@ fn ordinary_programs_run_under_both_presets() {
     let python = "/usr/bin/python3 -c 'import json, subprocess, threading, tempfile, os\nt = threading.Thread(target=lambda: None); t.start(); t.join()\nprint(subprocess.run([\"echo\", \"sub\"], capture_output=True, text=True).stdout.strip(), json.dumps({\"a\": 1}), os.getpid() > 0)'";
     let gcc = "cd /tmp && printf '#include <stdio.h>\\nint main(void){puts(\"compiled-ok\");return 0;}\\n' > h.c && gcc -O2 -o h h.c && ./h";
     for policy in ["default", "strict"] {
-        assert_runs(policy, "echo $((1+2)); for i in 1 2; do :; done; (exit 0) && echo sh-ok", "sh-ok");
+        assert_runs(
+            policy,
+            "echo $((1+2)); for i in 1 2; do :; done; (exit 0) && echo sh-ok",
+            "sh-ok",
+        );
         assert_runs(policy, coreutils, "coreutils-ok");
         assert_runs(policy, python, "sub {\"a\": 1} True");
         if Path::new("/usr/bin/gcc").exists() {
@@ -254,7 +324,11 @@ fn ordinary_programs_run_under_both_presets() {
             eprintln!("skipping the gcc run: /usr/bin/gcc is missing");
         }
         if Path::new("/usr/bin/make").exists() {
-            assert_runs(policy, "cd /tmp && printf 'all:\\n\\techo make-ok\\n' > Makefile && make -s", "make-ok");
+            assert_runs(
+                policy,
+                "cd /tmp && printf 'all:\\n\\techo make-ok\\n' > Makefile && make -s",
+                "make-ok",
+            );
         }
     }
 }
@@ -276,11 +350,19 @@ fn cargo_version_runs_under_both_presets() {
         let dir = scratch("seccomp-cargo");
         let copy = dir.join("cargo");
         std::fs::copy(&cargo, &copy).expect("copy cargo");
-        eprintln!("note: {} is not runnable by uid {}; running a copy at {}", cargo.display(), caller_uid(), copy.display());
+        eprintln!(
+            "note: {} is not runnable by uid {}; running a copy at {}",
+            cargo.display(),
+            caller_uid(),
+            copy.display()
+        );
         copy
     };
     for policy in ["default", "strict"] {
-        let (code, out, err) = run(&sh(&["--seccomp-policy", policy], &format!("'{}' --version", cargo.display())));
+        let (code, out, err) = run(&sh(
+            &["--seccomp-policy", policy],
+            &format!("'{}' --version", cargo.display()),
+        ));
         assert_eq!(code, 0, "{policy}: {err}");
         assert!(out.starts_with("cargo "), "{policy}: {out}");
     }
@@ -288,13 +370,26 @@ fn cargo_version_runs_under_both_presets() {
 
 #[test]
 fn report_lines_go_to_stderr_or_an_fd() {
-    let Some((code, out, err)) = probe(&["--seccomp-deny", "uname:ENOTBLK", "--seccomp-report"], &["uname", "keyctl"]) else { return };
+    let Some((code, out, err)) = probe(
+        &["--seccomp-deny", "uname:ENOTBLK", "--seccomp-report"],
+        &["uname", "keyctl"],
+    ) else {
+        return;
+    };
     assert_eq!(code, 0, "{err}");
     assert_eq!(value(&out, "uname"), "ENOTBLK");
     assert_ne!(value(&out, "keyctl"), "ENOTBLK");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("sandwrap: seccomp: ")).collect();
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("sandwrap: seccomp: "))
+        .collect();
     assert_eq!(lines.len(), 1, "{err}");
-    assert!(lines[0].contains(" probe: uname(") && lines[0].contains("= -ENOTBLK (denied) by --seccomp-deny uname:ENOTBLK: uname"), "{}", lines[0]);
+    assert!(
+        lines[0].contains(" probe: uname(")
+            && lines[0].contains("= -ENOTBLK (denied) by --seccomp-deny uname:ENOTBLK: uname"),
+        "{}",
+        lines[0]
+    );
 
     // The same to a file descriptor: the line is there, stderr stays clean.
     let bin = helper().expect("helper built above");
@@ -302,36 +397,87 @@ fn report_lines_go_to_stderr_or_an_fd() {
     let path = dir.join("report.txt");
     let file = std::fs::File::create(&path).expect("report file");
     give(&path);
-    let mut cmd = sandwrap(["--ro-bind", "/", "/", "--seccomp-deny", "uname", "--seccomp-report-fd", "0", "--"]);
+    let mut cmd = sandwrap([
+        "--ro-bind",
+        "/",
+        "/",
+        "--seccomp-deny",
+        "uname",
+        "--seccomp-report-fd",
+        "0",
+        "--",
+    ]);
     cmd.arg(&bin).arg("uname").stdin(Stdio::from(file));
     let o = output(cmd);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("seccomp"), "{}", stderr(&o));
     let report = std::fs::read_to_string(&path).expect("read report");
-    assert!(report.contains("uname(") && report.contains("= -EPERM (denied)"), "{report}");
+    assert!(
+        report.contains("uname(") && report.contains("= -EPERM (denied)"),
+        "{report}"
+    );
 }
 
 #[test]
 fn kill_rules_name_the_call() {
-    let Some((code, _, err)) = probe(&["--seccomp-deny", "uname:kill", "--seccomp-report"], &["uname"]) else { return };
+    let Some((code, _, err)) = probe(
+        &["--seccomp-deny", "uname:kill", "--seccomp-report"],
+        &["uname"],
+    ) else {
+        return;
+    };
     assert_eq!(code, 128 + libc::SIGSYS, "{err}");
-    assert!(err.contains("uname(") && err.contains("killed the process (SIGSYS) by --seccomp-deny uname:kill"), "{err}");
+    assert!(
+        err.contains("uname(")
+            && err.contains("killed the process (SIGSYS) by --seccomp-deny uname:kill"),
+        "{err}"
+    );
     let (code, _, err) = probe(&["--seccomp-deny", "uname:kill"], &["uname"]).expect("helper");
     assert_eq!(code, 128 + libc::SIGSYS, "{err}");
-    assert!(err.contains("killed by SIGSYS") && err.contains("kill rules of policy custom: uname"), "{err}");
+    assert!(
+        err.contains("killed by SIGSYS") && err.contains("kill rules of policy custom: uname"),
+        "{err}"
+    );
 }
 
 #[test]
 fn policy_file_errors_name_file_line_and_token() {
     let dir = scratch("seccomp-file");
     let path = dir.join("p.toml");
-    std::fs::write(&path, "include = [\"default\"]\n\n[[rule]]\nsyscall = \"unmae\"\naction = \"allow\"\n").expect("write");
+    std::fs::write(
+        &path,
+        "include = [\"default\"]\n\n[[rule]]\nsyscall = \"unmae\"\naction = \"allow\"\n",
+    )
+    .expect("write");
     give(&path);
-    let (code, _, err) = run(&["--ro-bind", "/", "/", "--seccomp-policy", path.to_str().expect("utf8"), "--", "true"]);
+    let (code, _, err) = run(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--seccomp-policy",
+        path.to_str().expect("utf8"),
+        "--",
+        "true",
+    ]);
     assert_eq!(code, 1);
-    assert_eq!(err, format!("sandwrap: {}:4: \"unmae\": unknown system call \"unmae\"\n", path.display()));
-    std::fs::write(&path, "include = [\"default\"]\n[[rule]]\nsyscall = \"uname\"\naction = \"errno ENOTBLK\"\n").expect("write");
-    let Some((code, out, err)) = probe(&["--seccomp-policy", path.to_str().expect("utf8")], &["uname", "keyctl"]) else { return };
+    assert_eq!(
+        err,
+        format!(
+            "sandwrap: {}:4: \"unmae\": unknown system call \"unmae\"\n",
+            path.display()
+        )
+    );
+    std::fs::write(
+        &path,
+        "include = [\"default\"]\n[[rule]]\nsyscall = \"uname\"\naction = \"errno ENOTBLK\"\n",
+    )
+    .expect("write");
+    let Some((code, out, err)) = probe(
+        &["--seccomp-policy", path.to_str().expect("utf8")],
+        &["uname", "keyctl"],
+    ) else {
+        return;
+    };
     assert_eq!(code, 0, "{err}");
     assert_eq!(value(&out, "uname"), "ENOTBLK");
     assert_eq!(value(&out, "keyctl"), "EPERM");
@@ -347,10 +493,16 @@ fn stacks_with_a_caller_seccomp_fd() {
         "import errno, seccomp\nf = seccomp.SyscallFilter(defaction=seccomp.ALLOW)\nf.add_rule(seccomp.ERRNO(errno.EACCES), 'getpgrp')\nf.export_bpf(open('{}', 'wb'))\n",
         bpf.display()
     );
-    match Command::new("/usr/bin/python3").args(["-c", &script]).output() {
+    match Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+    {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
-            eprintln!("skipping: python3's seccomp module cannot build a filter: {}", String::from_utf8_lossy(&o.stderr));
+            eprintln!(
+                "skipping: python3's seccomp module cannot build a filter: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             return;
         }
         Err(e) => {
@@ -360,12 +512,29 @@ fn stacks_with_a_caller_seccomp_fd() {
     }
     let Some(bin) = helper() else { return };
     let file = std::fs::File::open(&bpf).expect("open bpf");
-    let mut cmd = sandwrap(["--ro-bind", "/", "/", "--seccomp", "0", "--seccomp-policy", "default", "--seccomp-deny", "uname:ENOTBLK", "--"]);
-    cmd.arg(&bin).args(["getpgrp", "keyctl", "uname"]).stdin(Stdio::from(file));
+    let mut cmd = sandwrap([
+        "--ro-bind",
+        "/",
+        "/",
+        "--seccomp",
+        "0",
+        "--seccomp-policy",
+        "default",
+        "--seccomp-deny",
+        "uname:ENOTBLK",
+        "--",
+    ]);
+    cmd.arg(&bin)
+        .args(["getpgrp", "keyctl", "uname"])
+        .stdin(Stdio::from(file));
     let o = output(cmd);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(value(&out, "getpgrp"), "EACCES", "caller's filter: {out}");
     assert_eq!(value(&out, "keyctl"), "EPERM", "sandwrap's preset: {out}");
-    assert_eq!(value(&out, "uname"), "ENOTBLK", "sandwrap's --seccomp-deny: {out}");
+    assert_eq!(
+        value(&out, "uname"),
+        "ENOTBLK",
+        "sandwrap's --seccomp-deny: {out}"
+    );
 }

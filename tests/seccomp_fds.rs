@@ -14,7 +14,12 @@ const DENY_MKDIR_EPERM: &str = "f.add_rule(seccomp.ERRNO(errno.EPERM), 'mkdir')\
 const DENY_MKDIR_EACCES: &str = "f.add_rule(seccomp.ERRNO(errno.EACCES), 'mkdir')\nf.add_rule(seccomp.ERRNO(errno.EACCES), 'mkdirat')";
 
 /// Run `sandwrap PRE... BASE EXTRA... -- sh -c SCRIPT` with `fds` passed.
-fn run_fds(pre: &[&str], extra: &[&str], script: &str, fds: &[(&OwnedFd, i32)]) -> (i32, String, String) {
+fn run_fds(
+    pre: &[&str],
+    extra: &[&str],
+    script: &str,
+    fds: &[(&OwnedFd, i32)],
+) -> (i32, String, String) {
     let mut args: Vec<String> = pre.iter().map(|s| s.to_string()).collect();
     args.extend(sh(extra, script));
     let mut cmd = sandwrap(&args);
@@ -36,9 +41,16 @@ fn without_a_filter_mkdir_works() {
 
 #[test]
 fn seccomp_fd_denies_mkdir() {
-    let Some(prog) = bpf(DENY_MKDIR_EPERM) else { return };
+    let Some(prog) = bpf(DENY_MKDIR_EPERM) else {
+        return;
+    };
     let fd = memfd(&prog);
-    let (code, out, err) = run_fds(&["--seccomp", "5"], &["--tmpfs", "/tmp"], MKDIR, &[(&fd, 5)]);
+    let (code, out, err) = run_fds(
+        &["--seccomp", "5"],
+        &["--tmpfs", "/tmp"],
+        MKDIR,
+        &[(&fd, 5)],
+    );
     assert_eq!(code, 1, "{err}");
     assert_eq!(out, "");
     assert!(err.contains("Operation not permitted"), "{err}");
@@ -46,7 +58,9 @@ fn seccomp_fd_denies_mkdir() {
 
 #[test]
 fn seccomp_fd_from_a_pipe() {
-    let Some(prog) = bpf(DENY_MKDIR_EPERM) else { return };
+    let Some(prog) = bpf(DENY_MKDIR_EPERM) else {
+        return;
+    };
     let (r, w) = pipe();
     std::fs::File::from(w).write_all_checked(&prog);
     let (code, _, err) = run_fds(&["--seccomp", "5"], &["--tmpfs", "/tmp"], MKDIR, &[(&r, 5)]);
@@ -67,12 +81,22 @@ impl WriteAll for std::fs::File {
 
 #[test]
 fn add_seccomp_fd_stacks_in_order() {
-    let (Some(eperm), Some(eacces)) = (bpf(DENY_MKDIR_EPERM), bpf(DENY_MKDIR_EACCES)) else { return };
+    let (Some(eperm), Some(eacces)) = (bpf(DENY_MKDIR_EPERM), bpf(DENY_MKDIR_EACCES)) else {
+        return;
+    };
     // For two ERRNO results the most recently installed filter wins, so the
     // last --add-seccomp-fd decides the errno.
-    for (first, second, expected) in [(&eperm, &eacces, "Permission denied"), (&eacces, &eperm, "Operation not permitted")] {
+    for (first, second, expected) in [
+        (&eperm, &eacces, "Permission denied"),
+        (&eacces, &eperm, "Operation not permitted"),
+    ] {
         let (a, b) = (memfd(first), memfd(second));
-        let (code, _, err) = run_fds(&["--add-seccomp-fd", "5", "--add-seccomp-fd", "6"], &["--tmpfs", "/tmp"], MKDIR, &[(&a, 5), (&b, 6)]);
+        let (code, _, err) = run_fds(
+            &["--add-seccomp-fd", "5", "--add-seccomp-fd", "6"],
+            &["--tmpfs", "/tmp"],
+            MKDIR,
+            &[(&a, 5), (&b, 6)],
+        );
         assert_eq!(code, 1, "{err}");
         assert!(err.contains(expected), "expected {expected}: {err}");
     }
@@ -80,29 +104,54 @@ fn add_seccomp_fd_stacks_in_order() {
 
 /// `Seccomp_filters:` of a status file's text.
 fn filters(status: &str) -> Option<u32> {
-    status.lines().find_map(|l| l.strip_prefix("Seccomp_filters:")).and_then(|v| v.trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Seccomp_filters:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 #[test]
 fn filters_are_installed_in_pid_1_too() {
-    let Ok(own) = std::fs::read_to_string("/proc/self/status") else { return };
+    let Ok(own) = std::fs::read_to_string("/proc/self/status") else {
+        return;
+    };
     let Some(base) = filters(&own) else {
         eprintln!("skipping: this kernel has no Seccomp_filters in /proc/PID/status");
         return;
     };
-    let (Some(a), Some(b)) = (bpf(DENY_MKDIR_EPERM), bpf("f.add_rule(seccomp.ERRNO(errno.EPERM), 'acct')")) else { return };
+    let (Some(a), Some(b)) = (
+        bpf(DENY_MKDIR_EPERM),
+        bpf("f.add_rule(seccomp.ERRNO(errno.EPERM), 'acct')"),
+    ) else {
+        return;
+    };
     let script = "grep -h Seccomp_filters /proc/1/status /proc/self/status";
     // Two stacked programs, with a pid namespace (pid 1 is sandwrap's reaper).
     let (fa, fb) = (memfd(&a), memfd(&b));
-    let (code, out, err) =
-        run_fds(&["--unshare-pid", "--add-seccomp-fd", "5", "--add-seccomp-fd", "6"], &[], script, &[(&fa, 5), (&fb, 6)]);
+    let (code, out, err) = run_fds(
+        &[
+            "--unshare-pid",
+            "--add-seccomp-fd",
+            "5",
+            "--add-seccomp-fd",
+            "6",
+        ],
+        &[],
+        script,
+        &[(&fa, 5), (&fb, 6)],
+    );
     assert_eq!(code, 0, "{err}");
     let counts: Vec<Option<u32>> = out.lines().map(filters).collect();
     // setpriv (when the tests run as root) adds none; the sandbox adds two.
     assert_eq!(counts, [Some(base + 2), Some(base + 2)], "{out}");
     // One program through --seccomp.
     let fa = memfd(&a);
-    let (code, out, err) = run_fds(&["--unshare-pid", "--seccomp", "5"], &[], script, &[(&fa, 5)]);
+    let (code, out, err) = run_fds(
+        &["--unshare-pid", "--seccomp", "5"],
+        &[],
+        script,
+        &[(&fa, 5)],
+    );
     assert_eq!(code, 0, "{err}");
     let counts: Vec<Option<u32>> = out.lines().map(filters).collect();
     assert_eq!(counts, [Some(base + 1), Some(base + 1)], "{out}");
@@ -116,18 +165,39 @@ fn filters_are_installed_in_pid_1_too() {
 #[test]
 fn setup_is_not_filtered() {
     // The filter denies mkdir, but setup (which creates /tmp/a/b) runs first.
-    let Some(prog) = bpf(DENY_MKDIR_EPERM) else { return };
+    let Some(prog) = bpf(DENY_MKDIR_EPERM) else {
+        return;
+    };
     let fd = memfd(&prog);
-    let (code, out, err) = run_fds(&["--seccomp", "5"], &["--tmpfs", "/tmp", "--dir", "/tmp/a/b"], "test -d /tmp/a/b && echo ok", &[(&fd, 5)]);
+    let (code, out, err) = run_fds(
+        &["--seccomp", "5"],
+        &["--tmpfs", "/tmp", "--dir", "/tmp/a/b"],
+        "test -d /tmp/a/b && echo ok",
+        &[(&fd, 5)],
+    );
     assert_eq!((code, out.as_str()), (0, "ok\n"), "{err}");
 }
 
 #[test]
 fn bad_fd_errors() {
     let (code, out, err) = run_fds(&["--seccomp", "77"], &[], "echo ran", &[]);
-    assert_eq!((code, out.as_str(), err.trim()), (1, "", "sandwrap: Can't read seccomp data: Bad file descriptor"));
+    assert_eq!(
+        (code, out.as_str(), err.trim()),
+        (
+            1,
+            "",
+            "sandwrap: Can't read seccomp data: Bad file descriptor"
+        )
+    );
     let (code, out, err) = run_fds(&["--add-seccomp-fd", "77"], &[], "echo ran", &[]);
-    assert_eq!((code, out.as_str(), err.trim()), (1, "", "sandwrap: Can't read seccomp data: Bad file descriptor"));
+    assert_eq!(
+        (code, out.as_str(), err.trim()),
+        (
+            1,
+            "",
+            "sandwrap: Can't read seccomp data: Bad file descriptor"
+        )
+    );
     let (code, _, err) = run_fds(&["--seccomp", "x"], &[], "true", &[]);
     assert_eq!((code, err.trim()), (1, "sandwrap: Invalid fd: x"));
 }
@@ -137,7 +207,15 @@ fn length_must_be_a_multiple_of_8() {
     for opt in ["--seccomp", "--add-seccomp-fd"] {
         let fd = memfd(&[0u8; 12]);
         let (code, out, err) = run_fds(&[opt, "5"], &[], "echo ran", &[(&fd, 5)]);
-        assert_eq!((code, out.as_str(), err.trim()), (1, "", "sandwrap: Invalid seccomp data, must be multiple of 8"), "{opt}");
+        assert_eq!(
+            (code, out.as_str(), err.trim()),
+            (
+                1,
+                "",
+                "sandwrap: Invalid seccomp data, must be multiple of 8"
+            ),
+            "{opt}"
+        );
     }
 }
 
@@ -147,7 +225,12 @@ fn invalid_program_is_refused_by_the_kernel() {
     let garbage: Vec<u8> = [0x15u16.to_ne_bytes().to_vec(), vec![200, 200], vec![0; 4]].concat();
     let fd = memfd(&garbage);
     let (st_r, st_w) = pipe();
-    let (code, out, err) = run_fds(&["--seccomp", "5", "--json-status-fd", "6"], &[], "echo ran", &[(&fd, 5), (&st_w, 6)]);
+    let (code, out, err) = run_fds(
+        &["--seccomp", "5", "--json-status-fd", "6"],
+        &[],
+        "echo ran",
+        &[(&fd, 5), (&st_w, 6)],
+    );
     drop(st_w);
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(
@@ -160,23 +243,60 @@ fn invalid_program_is_refused_by_the_kernel() {
 
 #[test]
 fn the_two_options_do_not_mix() {
-    let Some(prog) = bpf(DENY_MKDIR_EPERM) else { return };
+    let Some(prog) = bpf(DENY_MKDIR_EPERM) else {
+        return;
+    };
     let (a, b) = (memfd(&prog), memfd(&prog));
-    let (code, _, err) = run_fds(&["--seccomp", "5", "--add-seccomp-fd", "6"], &[], "true", &[(&a, 5), (&b, 6)]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: --add-seccomp-fd cannot be combined with --seccomp"));
+    let (code, _, err) = run_fds(
+        &["--seccomp", "5", "--add-seccomp-fd", "6"],
+        &[],
+        "true",
+        &[(&a, 5), (&b, 6)],
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: --add-seccomp-fd cannot be combined with --seccomp"
+        )
+    );
     let (a, b) = (memfd(&prog), memfd(&prog));
-    let (code, _, err) = run_fds(&["--add-seccomp-fd", "5", "--seccomp", "6"], &[], "true", &[(&a, 5), (&b, 6)]);
-    assert_eq!((code, err.trim()), (1, "sandwrap: --seccomp cannot be combined with --add-seccomp-fd"));
+    let (code, _, err) = run_fds(
+        &["--add-seccomp-fd", "5", "--seccomp", "6"],
+        &[],
+        "true",
+        &[(&a, 5), (&b, 6)],
+    );
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: --seccomp cannot be combined with --add-seccomp-fd"
+        )
+    );
 }
 
 #[test]
 fn repeated_seccomp_keeps_the_last() {
-    let (Some(eperm), Some(eacces)) = (bpf(DENY_MKDIR_EPERM), bpf(DENY_MKDIR_EACCES)) else { return };
+    let (Some(eperm), Some(eacces)) = (bpf(DENY_MKDIR_EPERM), bpf(DENY_MKDIR_EACCES)) else {
+        return;
+    };
     let (a, b) = (memfd(&eperm), memfd(&eacces));
-    let (code, _, err) = run_fds(&["--seccomp", "5", "--seccomp", "6"], &["--tmpfs", "/tmp"], MKDIR, &[(&a, 5), (&b, 6)]);
+    let (code, _, err) = run_fds(
+        &["--seccomp", "5", "--seccomp", "6"],
+        &["--tmpfs", "/tmp"],
+        MKDIR,
+        &[(&a, 5), (&b, 6)],
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("sandwrap: Only the last --seccomp option will take effect"), "{err}");
-    assert!(err.contains("Permission denied") && !err.contains("Operation not permitted"), "{err}");
+    assert!(
+        err.contains("sandwrap: Only the last --seccomp option will take effect"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Permission denied") && !err.contains("Operation not permitted"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -185,17 +305,28 @@ fn same_errors_as_bwrap() {
         eprintln!("skipping: /usr/bin/bwrap is not installed");
         return;
     }
-    let cases: [&[&str]; 3] = [&["--seccomp", "77"], &["--add-seccomp-fd", "77"], &["--seccomp", "5"]];
+    let cases: [&[&str]; 3] = [
+        &["--seccomp", "77"],
+        &["--add-seccomp-fd", "77"],
+        &["--seccomp", "5"],
+    ];
     for pre in cases {
         let mut results = Vec::new();
         for tool in ["sandwrap", "bwrap"] {
             let fd = memfd(&[0u8; 7]);
             let mut args: Vec<String> = pre.iter().map(|s| s.to_string()).collect();
             args.extend(sh(&[], "true"));
-            let mut cmd = if tool == "sandwrap" { sandwrap(&args) } else { bwrap(&args).expect("bwrap") };
+            let mut cmd = if tool == "sandwrap" {
+                sandwrap(&args)
+            } else {
+                bwrap(&args).expect("bwrap")
+            };
             pass(&mut cmd, &[(fd.as_raw_fd(), 5)]);
             let o = cmd.output().expect("spawn");
-            results.push((o.status.code(), stderr(&o).replacen("bwrap: ", "sandwrap: ", 1)));
+            results.push((
+                o.status.code(),
+                stderr(&o).replacen("bwrap: ", "sandwrap: ", 1),
+            ));
         }
         assert_eq!(results[0], results[1], "{pre:?}");
     }

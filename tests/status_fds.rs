@@ -29,7 +29,9 @@ fn spawn(args: &[String], fds: &[(&OwnedFd, i32)]) -> (Child, std::fs::File) {
     let mut cmd = sandwrap(args);
     let raw: Vec<(i32, i32)> = fds.iter().map(|(fd, t)| (fd.as_raw_fd(), *t)).collect();
     pass(&mut cmd, &raw);
-    cmd.stdin(Stdio::from(in_r)).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::from(in_r))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let child = cmd.spawn().expect("spawn sandwrap");
     (child, std::fs::File::from(in_w))
 }
@@ -39,7 +41,11 @@ fn read_until_eof(fd: OwnedFd, what: &str) -> String {
     let mut out = Vec::new();
     loop {
         let ev = poll(&fd, libc::POLLIN, LIMIT);
-        assert!(ev != 0, "{what}: no EOF within {LIMIT:?} (fd not closed?); got so far {:?}", String::from_utf8_lossy(&out));
+        assert!(
+            ev != 0,
+            "{what}: no EOF within {LIMIT:?} (fd not closed?); got so far {:?}",
+            String::from_utf8_lossy(&out)
+        );
         let mut buf = [0u8; 4096];
         // SAFETY: valid buffer.
         let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
@@ -63,10 +69,19 @@ const ALL_NS: [&str; 6] = ["cgroup", "ipc", "mnt", "net", "pid", "uts"];
 /// of the live child. Returns the members.
 fn check_info(text: &str, expected_ns: &[&str]) -> Vec<(String, i64)> {
     assert_eq!(text.matches('{').count(), 1, "exactly one object: {text:?}");
-    assert!(text.starts_with("{\n    \"child-pid\": "), "layout: {text:?}");
-    assert!(text.ends_with("\n}\n") || text.ends_with("\n}"), "layout: {text:?}");
+    assert!(
+        text.starts_with("{\n    \"child-pid\": "),
+        "layout: {text:?}"
+    );
+    assert!(
+        text.ends_with("\n}\n") || text.ends_with("\n}"),
+        "layout: {text:?}"
+    );
     for line in text.lines().filter(|l| *l != "{" && *l != "}") {
-        assert!(line.starts_with("    \"") && !line.starts_with("     "), "4-space indent: {line:?} in {text:?}");
+        assert!(
+            line.starts_with("    \"") && !line.starts_with("     "),
+            "4-space indent: {line:?} in {text:?}"
+        );
     }
     let members = parse_flat_json(text);
     let mut keys = vec!["child-pid".to_string()];
@@ -74,10 +89,14 @@ fn check_info(text: &str, expected_ns: &[&str]) -> Vec<(String, i64)> {
     let got: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(got, keys, "keys and order in {text:?}");
     let pid = members[0].1;
-    assert!(alive(pid), "child-pid {pid} is not a live process while the sandbox runs");
+    assert!(
+        alive(pid),
+        "child-pid {pid} is not a live process while the sandbox runs"
+    );
     for (key, ino) in &members[1..] {
         let name = key.trim_end_matches("-namespace");
-        let actual = ns_inode(pid, name).unwrap_or_else(|| panic!("cannot stat /proc/{pid}/ns/{name}"));
+        let actual =
+            ns_inode(pid, name).unwrap_or_else(|| panic!("cannot stat /proc/{pid}/ns/{name}"));
         assert_eq!(*ino as u64, actual, "{key} of child {pid}");
         let ours = ns_inode(std::process::id() as i64, name).expect("own ns");
         assert_ne!(actual, ours, "{key}: the sandbox should have a new one");
@@ -87,7 +106,15 @@ fn check_info(text: &str, expected_ns: &[&str]) -> Vec<(String, i64)> {
 
 #[test]
 fn info_fd_reports_created_namespaces_and_is_closed() {
-    let mut args = strings(&["--unshare-cgroup", "--unshare-ipc", "--unshare-net", "--unshare-pid", "--unshare-uts", "--info-fd", "5"]);
+    let mut args = strings(&[
+        "--unshare-cgroup",
+        "--unshare-ipc",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-uts",
+        "--info-fd",
+        "5",
+    ]);
     args.extend(sh(&[], "echo started; read x; echo done"));
     let (info_r, info_w) = pipe();
     let (mut child, mut stdin) = spawn(&args, &[(&info_w, 5)]);
@@ -97,7 +124,10 @@ fn info_fd_reports_created_namespaces_and_is_closed() {
     let text = read_until_eof(info_r, "--info-fd");
     let members = check_info(&text, &ALL_NS);
     let pid = members[0].1;
-    assert!(child.try_wait().expect("try_wait").is_none(), "sandbox ended too early");
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "sandbox ended too early"
+    );
     assert!(alive(pid));
     stdin.write_all(b"go\n").expect("release");
     drop(stdin);
@@ -129,15 +159,31 @@ fn info_fd_comparison_with_bwrap_layout() {
         return;
     };
     let shape = |text: &str| -> Vec<String> {
-        text.lines().map(|l| l.trim_end_matches(|c: char| c.is_ascii_digit() || c == ',').to_string()).collect()
+        text.lines()
+            .map(|l| {
+                l.trim_end_matches(|c: char| c.is_ascii_digit() || c == ',')
+                    .to_string()
+            })
+            .collect()
     };
     let mut texts = Vec::new();
     for tool in ["sandwrap", "bwrap"] {
         let (info_r, info_w) = pipe();
-        let args = sh(&["--unshare-net", "--unshare-pid", "--info-fd", "5"], "true");
-        let mut cmd = if tool == "sandwrap" { sandwrap(&args) } else { bwrap(&args).expect("bwrap") };
+        let args = sh(
+            &["--unshare-net", "--unshare-pid", "--info-fd", "5"],
+            "true",
+        );
+        let mut cmd = if tool == "sandwrap" {
+            sandwrap(&args)
+        } else {
+            bwrap(&args).expect("bwrap")
+        };
         pass(&mut cmd, &[(info_w.as_raw_fd(), 5)]);
-        let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
         drop(info_w);
         let text = read_until_eof(info_r, tool);
         let o = child.wait_with_output().expect("wait");
@@ -148,14 +194,27 @@ fn info_fd_comparison_with_bwrap_layout() {
         assert!(o.status.success(), "{tool}: {}", stderr(&o));
         texts.push(text);
     }
-    assert_eq!(shape(&texts[0]), shape(&texts[1]), "sandwrap {:?} vs bwrap {:?}", texts[0], texts[1]);
+    assert_eq!(
+        shape(&texts[0]),
+        shape(&texts[1]),
+        "sandwrap {:?} vs bwrap {:?}",
+        texts[0],
+        texts[1]
+    );
 }
 
 #[test]
 fn json_status_fd_reports_exit_code_after_exec() {
     let (st_r, st_w) = pipe();
     let (info_r, info_w) = pipe();
-    let mut args = strings(&["--unshare-pid", "--unshare-ipc", "--json-status-fd", "4", "--info-fd", "6"]);
+    let mut args = strings(&[
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--json-status-fd",
+        "4",
+        "--info-fd",
+        "6",
+    ]);
     args.extend(sh(&[], "exit 42"));
     let (child, stdin) = spawn(&args, &[(&st_w, 4), (&info_w, 6)]);
     drop((st_w, info_w, stdin));
@@ -166,16 +225,38 @@ fn json_status_fd_reports_exit_code_after_exec() {
     let lines: Vec<&str> = status.lines().collect();
     assert_eq!(lines.len(), 2, "two JSON lines: {status:?}");
     assert!(status.ends_with('\n'));
-    assert!(lines[0].starts_with("{ \"child-pid\": ") && lines[0].ends_with(" }"), "{status:?}");
-    assert_eq!(parse_flat_json(lines[0]), parse_flat_json(&info), "first line = the info object");
-    let keys: Vec<String> = parse_flat_json(lines[0]).into_iter().map(|(k, _)| k).collect();
-    assert_eq!(keys, ["child-pid", "ipc-namespace", "mnt-namespace", "pid-namespace"]);
+    assert!(
+        lines[0].starts_with("{ \"child-pid\": ") && lines[0].ends_with(" }"),
+        "{status:?}"
+    );
+    assert_eq!(
+        parse_flat_json(lines[0]),
+        parse_flat_json(&info),
+        "first line = the info object"
+    );
+    let keys: Vec<String> = parse_flat_json(lines[0])
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "child-pid",
+            "ipc-namespace",
+            "mnt-namespace",
+            "pid-namespace"
+        ]
+    );
     assert_eq!(lines[1], "{ \"exit-code\": 42 }");
 }
 
 #[test]
 fn json_status_fd_exit_code_without_pid_namespace_and_for_signals() {
-    for (script, expected, code_expected) in [("exit 0", 0, 0), ("exit 7", 7, 7), ("kill -TERM $$", 143, 143)] {
+    for (script, expected, code_expected) in [
+        ("exit 0", 0, 0),
+        ("exit 7", 7, 7),
+        ("kill -TERM $$", 143, 143),
+    ] {
         let (st_r, st_w) = pipe();
         let mut args = strings(&["--json-status-fd", "9"]);
         args.extend(sh(&[], script));
@@ -186,7 +267,11 @@ fn json_status_fd_exit_code_without_pid_namespace_and_for_signals() {
         assert_eq!(code, code_expected, "{script}: stderr: {err}");
         let lines: Vec<&str> = status.lines().collect();
         assert_eq!(lines.len(), 2, "{script}: {status:?}");
-        assert_eq!(lines[1], format!("{{ \"exit-code\": {expected} }}"), "{script}");
+        assert_eq!(
+            lines[1],
+            format!("{{ \"exit-code\": {expected} }}"),
+            "{script}"
+        );
     }
 }
 
@@ -203,10 +288,16 @@ fn json_status_fd_has_no_exit_code_when_exec_fails() {
         let status = read_until_eof(st_r, "--json-status-fd");
         let (code, _, err) = finish(child);
         assert_eq!(code, 1, "{extra:?}");
-        assert!(err.contains("sandwrap: execvp /nonexistent/command: No such file or directory"), "{extra:?}: {err}");
+        assert!(
+            err.contains("sandwrap: execvp /nonexistent/command: No such file or directory"),
+            "{extra:?}: {err}"
+        );
         let lines: Vec<&str> = status.lines().collect();
         assert_eq!(lines.len(), 1, "{extra:?}: no exit-code line: {status:?}");
-        assert!(lines[0].contains("\"child-pid\": ") && lines[0].contains("\"mnt-namespace\": "), "{status:?}");
+        assert!(
+            lines[0].contains("\"child-pid\": ") && lines[0].contains("\"mnt-namespace\": "),
+            "{status:?}"
+        );
         assert!(!status.contains("exit-code"));
     }
 }
@@ -221,11 +312,19 @@ fn json_status_fd_has_no_exit_code_when_setup_fails() {
     let status = read_until_eof(st_r, "--json-status-fd");
     let (code, _, err) = finish(child);
     assert_eq!(code, 1);
-    assert!(err.contains("sandwrap: Can't find source path /nonexistent-source: No such file or directory"), "{err}");
+    assert!(
+        err.contains(
+            "sandwrap: Can't find source path /nonexistent-source: No such file or directory"
+        ),
+        "{err}"
+    );
     let lines: Vec<&str> = status.lines().collect();
     assert_eq!(lines.len(), 1, "{status:?}");
     // The namespaces are reported even though the child failed at once.
-    let keys: Vec<String> = parse_flat_json(lines[0]).into_iter().map(|(k, _)| k).collect();
+    let keys: Vec<String> = parse_flat_json(lines[0])
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert_eq!(keys, ["child-pid", "mnt-namespace"], "{status:?}");
 }
 
@@ -241,7 +340,11 @@ fn block_fd_waits_for_a_byte() {
     read_until_eof(info_r, "--info-fd");
     let out = child.stdout.take().expect("stdout");
     let out_fd = OwnedFd::from(out);
-    assert_eq!(poll(&out_fd, libc::POLLIN, Duration::from_millis(500)), 0, "command ran before the block fd was written");
+    assert_eq!(
+        poll(&out_fd, libc::POLLIN, Duration::from_millis(500)),
+        0,
+        "command ran before the block fd was written"
+    );
     assert!(child.try_wait().expect("try_wait").is_none());
     std::fs::File::from(blk_w).write_all(b"x").expect("unblock");
     let text = read_until_eof(out_fd, "stdout");
@@ -296,16 +399,33 @@ fn userns_block_fd_lets_an_outside_helper_write_the_maps() {
     let gid = caller_gid();
     for inside in [0, uid] {
         let mut cmd = user_command(std::path::Path::new("/usr/bin/python3"));
-        cmd.args(["-c", USERNS_HELPER]).arg(sandwrap_bin()).arg(inside.to_string());
+        cmd.args(["-c", USERNS_HELPER])
+            .arg(sandwrap_bin())
+            .arg(inside.to_string());
         let o = output(cmd);
         let (out, err) = (stdout(&o), stderr(&o));
-        assert!(o.status.success(), "inside={inside}: stdout {out} stderr {err}");
-        assert!(err.contains("before:''"), "the sandbox must wait with no map written: {err}");
+        assert!(
+            o.status.success(),
+            "inside={inside}: stdout {out} stderr {err}"
+        );
+        assert!(
+            err.contains("before:''"),
+            "the sandbox must wait with no map written: {err}"
+        );
         let words: Vec<&str> = out.split_whitespace().collect();
         let gid_inside = inside;
         assert_eq!(
             words,
-            [inside.to_string(), uid.to_string(), "1".into(), gid_inside.to_string(), gid.to_string(), "1".into(), inside.to_string(), gid_inside.to_string()],
+            [
+                inside.to_string(),
+                uid.to_string(),
+                "1".into(),
+                gid_inside.to_string(),
+                gid.to_string(),
+                "1".into(),
+                inside.to_string(),
+                gid_inside.to_string()
+            ],
             "inside={inside}: {out}"
         );
     }
@@ -315,7 +435,10 @@ fn userns_block_fd_lets_an_outside_helper_write_the_maps() {
 fn userns_block_fd_requires_unshare_user_and_info_fd() {
     let (code, _, err) = run(&sh(&["--userns-block-fd", "0", "--info-fd", "1"], "true"));
     assert_eq!(code, 1);
-    assert_eq!(err.trim(), "sandwrap: --userns-block-fd requires --unshare-user");
+    assert_eq!(
+        err.trim(),
+        "sandwrap: --userns-block-fd requires --unshare-user"
+    );
     let (code, _, err) = run(&sh(&["--unshare-user", "--userns-block-fd", "0"], "true"));
     assert_eq!(code, 1);
     assert_eq!(err.trim(), "sandwrap: --userns-block-fd requires --info-fd");
@@ -328,20 +451,35 @@ fn sync_fd_peer_sees_hup_only_when_the_sandbox_ends() {
         let mut args = strings(&["--sync-fd", "5"]);
         args.extend(strings(BASE));
         args.extend(strings(extra));
-        args.extend(strings(&["--", "sh", "-c", "if [ -e /proc/self/fd/5 ]; then echo leaked; fi; echo ready; read x || true"]));
+        args.extend(strings(&[
+            "--",
+            "sh",
+            "-c",
+            "if [ -e /proc/self/fd/5 ]; then echo leaked; fi; echo ready; read x || true",
+        ]));
         let (mut child, stdin) = spawn(&args, &[(&sync_w, 5)]);
         drop(sync_w);
         let mut out = child.stdout.take().expect("stdout");
         let mut first = [0u8; 6];
         out.read_exact(&mut first).expect("ready line");
-        assert_eq!(&first, b"ready\n", "{extra:?}: the command must not get the sync fd");
+        assert_eq!(
+            &first, b"ready\n",
+            "{extra:?}: the command must not get the sync fd"
+        );
         // Running: pid 1 holds the write end, so no HUP and no data.
-        assert_eq!(poll(&sync_r, libc::POLLIN, Duration::from_millis(300)), 0, "{extra:?}: HUP before the end");
+        assert_eq!(
+            poll(&sync_r, libc::POLLIN, Duration::from_millis(300)),
+            0,
+            "{extra:?}: HUP before the end"
+        );
         drop(stdin);
         let status = child.wait().expect("wait");
         assert_eq!(status.code(), Some(0), "{extra:?}");
         let ev = poll(&sync_r, libc::POLLIN, LIMIT);
-        assert!(ev & libc::POLLHUP != 0, "{extra:?}: expected HUP after the end, got {ev:#x}");
+        assert!(
+            ev & libc::POLLHUP != 0,
+            "{extra:?}: expected HUP after the end, got {ev:#x}"
+        );
         assert_eq!(read_until_eof(sync_r, "--sync-fd"), "");
     }
 }
@@ -350,16 +488,32 @@ fn sync_fd_peer_sees_hup_only_when_the_sandbox_ends() {
 /// would: returns the errno (0 when the lock was granted, then released).
 fn write_lock_probe(path: &std::path::Path) -> i32 {
     let fd = open(path, libc::O_RDWR);
-    let lock = libc::flock { l_type: libc::F_WRLCK as i16, l_whence: libc::SEEK_SET as i16, l_start: 0, l_len: 0, l_pid: 0 };
+    let lock = libc::flock {
+        l_type: libc::F_WRLCK as i16,
+        l_whence: libc::SEEK_SET as i16,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
     // SAFETY: valid fd and flock.
     let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLK, &lock) };
-    if r == 0 { 0 } else { std::io::Error::last_os_error().raw_os_error().unwrap_or(-1) }
+    if r == 0 {
+        0
+    } else {
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
+    }
 }
 
 /// Who holds a conflicting lock (F_GETLK): (type, pid).
 fn lock_holder(path: &std::path::Path) -> (i32, i32) {
     let fd = open(path, libc::O_RDWR);
-    let mut lock = libc::flock { l_type: libc::F_WRLCK as i16, l_whence: libc::SEEK_SET as i16, l_start: 0, l_len: 0, l_pid: 0 };
+    let mut lock = libc::flock {
+        l_type: libc::F_WRLCK as i16,
+        l_whence: libc::SEEK_SET as i16,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
     // SAFETY: valid fd and flock.
     let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETLK, &mut lock) };
     assert_eq!(r, 0, "F_GETLK: {}", std::io::Error::last_os_error());
@@ -372,11 +526,26 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let file = dir.join("app.ref");
     std::fs::write(&file, "").expect("create lock file");
     give(&file);
-    assert_eq!(write_lock_probe(&file), 0, "the file must be unlocked before");
+    assert_eq!(
+        write_lock_probe(&file),
+        0,
+        "the file must be unlocked before"
+    );
     let (info_r, info_w) = pipe();
     let d = dir.display().to_string();
     let mut args = strings(&["--info-fd", "5"]);
-    args.extend(sh(&["--tmpfs", "/mnt", "--bind", &d, "/mnt/app", "--lock-file", "/mnt/app/app.ref"], "echo ready; read x || true"));
+    args.extend(sh(
+        &[
+            "--tmpfs",
+            "/mnt",
+            "--bind",
+            &d,
+            "/mnt/app",
+            "--lock-file",
+            "/mnt/app/app.ref",
+        ],
+        "echo ready; read x || true",
+    ));
     let (mut child, stdin) = spawn(&args, &[(&info_w, 5)]);
     drop(info_w);
     let info = parse_flat_json(&read_until_eof(info_r, "--info-fd"));
@@ -384,21 +553,36 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let mut first = [0u8; 6];
     out.read_exact(&mut first).expect("ready line");
     let err = write_lock_probe(&file);
-    assert!(err == libc::EAGAIN || err == libc::EACCES, "F_WRLCK probe while running: errno {err}");
+    assert!(
+        err == libc::EAGAIN || err == libc::EACCES,
+        "F_WRLCK probe while running: errno {err}"
+    );
     let (ty, holder) = lock_holder(&file);
     assert_eq!(ty, libc::F_RDLCK, "a read lock");
-    assert_eq!(holder as i64, info[0].1, "held by the sandbox's pid 1 (child-pid)");
+    assert_eq!(
+        holder as i64, info[0].1,
+        "held by the sandbox's pid 1 (child-pid)"
+    );
     drop(stdin);
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
-    assert_eq!(write_lock_probe(&file), 0, "the lock must be gone after exit");
+    assert_eq!(
+        write_lock_probe(&file),
+        0,
+        "the lock must be gone after exit"
+    );
 }
 
 #[test]
 fn lock_file_errors() {
     let (code, _, err) = run(&sh(&["--lock-file", "/nonexistent-lock"], "echo ran"));
     assert_eq!(code, 1);
-    assert!(err.contains("sandwrap: Unable to open lock file /nonexistent-lock: No such file or directory"), "{err}");
+    assert!(
+        err.contains(
+            "sandwrap: Unable to open lock file /nonexistent-lock: No such file or directory"
+        ),
+        "{err}"
+    );
     assert!(!err.contains("ran"));
 }
 
@@ -409,13 +593,25 @@ fn bind_fd_and_ro_bind_fd_mount_an_open_directory() {
     let dir = scratch("bindfd");
     std::fs::write(dir.join("hello"), "from host\n").expect("write");
     give(&dir.join("hello"));
-    for (flags, what) in [(libc::O_PATH | libc::O_DIRECTORY, "O_PATH"), (libc::O_RDONLY | libc::O_DIRECTORY, "O_RDONLY")] {
+    for (flags, what) in [
+        (libc::O_PATH | libc::O_DIRECTORY, "O_PATH"),
+        (libc::O_RDONLY | libc::O_DIRECTORY, "O_RDONLY"),
+    ] {
         let _ = std::fs::remove_file(dir.join("new"));
         let _ = std::fs::remove_file(dir.join("ro-new"));
         let rw = open(&dir, flags);
         let ro = open(&dir, flags);
         let args = sh(
-            &["--tmpfs", "/mnt", "--bind-fd", "5", "/mnt/rw", "--ro-bind-fd", "6", "/mnt/ro"],
+            &[
+                "--tmpfs",
+                "/mnt",
+                "--bind-fd",
+                "5",
+                "/mnt/rw",
+                "--ro-bind-fd",
+                "6",
+                "/mnt/ro",
+            ],
             "cat /mnt/rw/hello /mnt/ro/hello; echo x > /mnt/rw/new && echo wrote; \
              if echo y > /mnt/ro/ro-new; then echo ro-writable; fi; grep -c ' /mnt/ro .*ro,' /proc/self/mountinfo",
         );
@@ -423,9 +619,15 @@ fn bind_fd_and_ro_bind_fd_mount_an_open_directory() {
         drop((rw, ro, stdin));
         let (code, out, err) = finish(child);
         assert_eq!(code, 0, "{what}: stderr: {err}");
-        assert_eq!(out, "from host\nfrom host\nwrote\n1\n", "{what}: stderr: {err}");
+        assert_eq!(
+            out, "from host\nfrom host\nwrote\n1\n",
+            "{what}: stderr: {err}"
+        );
         assert!(err.contains("Read-only file system"), "{what}: {err}");
-        assert_eq!(std::fs::read_to_string(dir.join("new")).expect("new on host"), "x\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("new")).expect("new on host"),
+            "x\n"
+        );
         assert!(!dir.join("ro-new").exists());
     }
 }
@@ -439,7 +641,10 @@ fn bind_fd_errors() {
     assert_eq!((code, err.trim()), (1, "sandwrap: Invalid fd: x"));
     let (code, _, err) = run(&["--ro-bind-fd", "3"]);
     assert_eq!(code, 1);
-    assert!(err.contains("sandwrap: --bind-fd takes two arguments"), "{err}");
+    assert!(
+        err.contains("sandwrap: --bind-fd takes two arguments"),
+        "{err}"
+    );
 }
 
 /// Mode and content of DEST as seen inside after `--perms P OP FD DEST`.
@@ -456,22 +661,55 @@ fn perms_of(op: &str, perms: Option<&str>, dest: &str) -> (String, String) {
     let (code, out, err) = finish(child);
     assert_eq!(code, 0, "{op} {perms:?}: {err}");
     let mut lines = out.lines();
-    (lines.next().unwrap_or_default().to_string(), lines.collect::<Vec<_>>().join("\n"))
+    (
+        lines.next().unwrap_or_default().to_string(),
+        lines.collect::<Vec<_>>().join("\n"),
+    )
 }
 
 #[test]
 fn perms_applies_to_every_op_that_creates_a_file() {
     // bwrap's defaults: --file 0666, --bind-data/--ro-bind-data 0600.
-    assert_eq!(perms_of("--file", None, "/work/f"), ("666".into(), "payload".into()));
-    assert_eq!(perms_of("--bind-data", None, "/work/f"), ("600".into(), "payload".into()));
-    assert_eq!(perms_of("--ro-bind-data", None, "/work/f"), ("600".into(), "payload".into()));
+    assert_eq!(
+        perms_of("--file", None, "/work/f"),
+        ("666".into(), "payload".into())
+    );
+    assert_eq!(
+        perms_of("--bind-data", None, "/work/f"),
+        ("600".into(), "payload".into())
+    );
+    assert_eq!(
+        perms_of("--ro-bind-data", None, "/work/f"),
+        ("600".into(), "payload".into())
+    );
     for op in ["--file", "--bind-data", "--ro-bind-data"] {
-        assert_eq!(perms_of(op, Some("0640"), "/work/f"), ("640".into(), "payload".into()), "{op}");
-        assert_eq!(perms_of(op, Some("0400"), "/work/f"), ("400".into(), "payload".into()), "{op}");
+        assert_eq!(
+            perms_of(op, Some("0640"), "/work/f"),
+            ("640".into(), "payload".into()),
+            "{op}"
+        );
+        assert_eq!(
+            perms_of(op, Some("0400"), "/work/f"),
+            ("400".into(), "payload".into()),
+            "{op}"
+        );
     }
     // --dir and --tmpfs.
     let (code, out, err) = run(&sh(
-        &["--tmpfs", "/work", "--perms", "0700", "--dir", "/work/d", "--perms", "01777", "--tmpfs", "/work/t", "--dir", "/work/plain"],
+        &[
+            "--tmpfs",
+            "/work",
+            "--perms",
+            "0700",
+            "--dir",
+            "/work/d",
+            "--perms",
+            "01777",
+            "--tmpfs",
+            "/work/t",
+            "--dir",
+            "/work/plain",
+        ],
         "stat -c %a /work/d /work/t /work/plain",
     ));
     assert_eq!(code, 0, "{err}");
@@ -479,7 +717,18 @@ fn perms_applies_to_every_op_that_creates_a_file() {
     // Parents created for a --perms op lose the group/other bits the mode lacks.
     let data = memfd(b"x");
     let (child, stdin) = spawn(
-        &sh(&["--tmpfs", "/work", "--perms", "0600", "--file", "5", "/work/a/b/f"], "stat -c %a /work/a /work/a/b /work/a/b/f"),
+        &sh(
+            &[
+                "--tmpfs",
+                "/work",
+                "--perms",
+                "0600",
+                "--file",
+                "5",
+                "/work/a/b/f",
+            ],
+            "stat -c %a /work/a /work/a/b /work/a/b/f",
+        ),
         &[(&data, 5)],
     );
     drop((data, stdin));
@@ -491,13 +740,34 @@ fn perms_applies_to_every_op_that_creates_a_file() {
 #[test]
 fn perms_must_be_followed_by_a_creating_op() {
     let (code, _, err) = run(&sh(&["--perms", "0644", "--chmod", "0644", "/etc"], "true"));
-    assert_eq!((code, err.trim()), (1, "sandwrap: --perms must be followed by an option that creates a file"));
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: --perms must be followed by an option that creates a file"
+        )
+    );
     let (code, _, err) = run(&sh(&["--perms", "0644", "--bind", "/etc", "/etc"], "true"));
-    assert_eq!((code, err.trim()), (1, "sandwrap: --perms must be followed by an option that creates a file"));
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "sandwrap: --perms must be followed by an option that creates a file"
+        )
+    );
     let (code, _, err) = run(&sh(&["--perms", "9"], "true"));
-    assert_eq!((code, err.trim()), (1, "sandwrap: --perms takes an octal argument <= 07777"));
-    let (code, _, err) = run(&sh(&["--perms", "0644", "--perms", "0644", "--dir", "/x"], "true"));
-    assert_eq!((code, err.trim()), (1, "sandwrap: --perms given twice for the same action"));
+    assert_eq!(
+        (code, err.trim()),
+        (1, "sandwrap: --perms takes an octal argument <= 07777")
+    );
+    let (code, _, err) = run(&sh(
+        &["--perms", "0644", "--perms", "0644", "--dir", "/x"],
+        "true",
+    ));
+    assert_eq!(
+        (code, err.trim()),
+        (1, "sandwrap: --perms given twice for the same action")
+    );
 }
 
 #[test]
@@ -508,7 +778,19 @@ fn file_and_bind_data_read_the_fd_to_eof_and_bind_data_is_private() {
     let rbd = memfd(b"ro-bind-data\n");
     let (child, stdin) = spawn(
         &sh(
-            &["--tmpfs", "/work", "--file", "5", "/work/big", "--bind-data", "6", "/work/bd", "--ro-bind-data", "7", "/work/rbd"],
+            &[
+                "--tmpfs",
+                "/work",
+                "--file",
+                "5",
+                "/work/big",
+                "--bind-data",
+                "6",
+                "/work/bd",
+                "--ro-bind-data",
+                "7",
+                "/work/rbd",
+            ],
             "wc -c < /work/big; cat /work/bd /work/rbd; echo more >> /work/bd && echo bd-writable; \
              if echo more >> /work/rbd; then echo rbd-writable; fi; ls -a / | grep -c sandwrap",
         ),
@@ -518,7 +800,10 @@ fn file_and_bind_data_read_the_fd_to_eof_and_bind_data_is_private() {
     let (code, out, err) = finish(child);
     // grep -c prints 0 and exits 1: no hidden setup file is left in the root.
     assert_eq!(code, 1, "stderr: {err}");
-    assert_eq!(out, "200000\nbind-data\nro-bind-data\nbd-writable\n0\n", "stderr: {err}");
+    assert_eq!(
+        out, "200000\nbind-data\nro-bind-data\nbd-writable\n0\n",
+        "stderr: {err}"
+    );
     assert!(err.contains("Read-only file system"), "{err}");
 }
 
@@ -527,27 +812,53 @@ fn file_and_bind_data_read_the_fd_to_eof_and_bind_data_is_private() {
 #[test]
 fn level_prefix_marks_errors_and_later_warnings() {
     // Warning before --level-prefix: no prefix; after it: <4>.
-    let (code, _, err) = run(&sh(&["--chdir", "/", "--chdir", "/", "--level-prefix", "--chdir", "/"], "true"));
+    let (code, _, err) = run(&sh(
+        &[
+            "--chdir",
+            "/",
+            "--chdir",
+            "/",
+            "--level-prefix",
+            "--chdir",
+            "/",
+        ],
+        "true",
+    ));
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(
         lines,
-        ["sandwrap: Only the last --chdir option will take effect", "<4>sandwrap: Only the last --chdir option will take effect"]
+        [
+            "sandwrap: Only the last --chdir option will take effect",
+            "<4>sandwrap: Only the last --chdir option will take effect"
+        ]
     );
     // Parse-time error.
     let (code, _, err) = run(&["--level-prefix", "--bogus"]);
-    assert_eq!((code, err.trim()), (1, "<3>sandwrap: Unknown option --bogus"));
+    assert_eq!(
+        (code, err.trim()),
+        (1, "<3>sandwrap: Unknown option --bogus")
+    );
     // Setup error in the child.
-    let (code, _, err) = run(&sh(&["--level-prefix", "--bind", "/nonexistent-source", "/x"], "true"));
+    let (code, _, err) = run(&sh(
+        &["--level-prefix", "--bind", "/nonexistent-source", "/x"],
+        "true",
+    ));
     assert_eq!(code, 1);
-    assert_eq!(err.trim(), "<3>sandwrap: Can't find source path /nonexistent-source: No such file or directory");
+    assert_eq!(
+        err.trim(),
+        "<3>sandwrap: Can't find source path /nonexistent-source: No such file or directory"
+    );
     // exec failure.
     let mut args = strings(&["--level-prefix"]);
     args.extend(strings(BASE));
     args.extend(strings(&["--", "/nonexistent/cmd"]));
     let (code, _, err) = run(&args);
     assert_eq!(code, 1);
-    assert_eq!(err.trim(), "<3>sandwrap: execvp /nonexistent/cmd: No such file or directory");
+    assert_eq!(
+        err.trim(),
+        "<3>sandwrap: execvp /nonexistent/cmd: No such file or directory"
+    );
     // Without it: no prefix.
     let (_, _, err) = run(&["--bogus"]);
     assert_eq!(err.trim(), "sandwrap: Unknown option --bogus");
@@ -568,9 +879,17 @@ fn labels_without_selinux_are_refused_at_parse_time() {
         let (code, out, err) = run(&sh(&[opt, "system_u:system_r:container_t:s0"], "echo ran"));
         assert_eq!(code, 1, "{opt}: {err}");
         assert_eq!(out, "", "{opt}");
-        assert_eq!(err.trim(), "sandwrap: labeling not supported on this system", "{opt}");
+        assert_eq!(
+            err.trim(),
+            "sandwrap: labeling not supported on this system",
+            "{opt}"
+        );
         let (_, _, err) = run(&sh(&["--level-prefix", opt, "x"], "true"));
-        assert_eq!(err.trim(), "<3>sandwrap: labeling not supported on this system", "{opt}");
+        assert_eq!(
+            err.trim(),
+            "<3>sandwrap: labeling not supported on this system",
+            "{opt}"
+        );
     }
 }
 
@@ -583,20 +902,39 @@ fn not_a_security_boundary_is_accepted() {
 
 #[test]
 fn status_fd_errors_name_the_option() {
-    for opt in ["--info-fd", "--json-status-fd", "--block-fd", "--sync-fd", "--userns-block-fd"] {
+    for opt in [
+        "--info-fd",
+        "--json-status-fd",
+        "--block-fd",
+        "--sync-fd",
+        "--userns-block-fd",
+    ] {
         let (code, _, err) = run(&sh(&[opt, "-1"], "true"));
         assert_eq!((code, err.trim()), (1, "sandwrap: Invalid fd: -1"), "{opt}");
         let (code, _, err) = run(&[opt]);
-        assert_eq!((code, err.trim().to_string()), (1, format!("sandwrap: {opt} takes an argument")), "{opt}");
+        assert_eq!(
+            (code, err.trim().to_string()),
+            (1, format!("sandwrap: {opt} takes an argument")),
+            "{opt}"
+        );
     }
     // Repeats: last wins, with bwrap's warning.
     let (st_r, st_w) = pipe();
-    let (child, stdin) = spawn(&sh(&["--json-status-fd", "8", "--json-status-fd", "5"], "exit 3"), &[(&st_w, 5)]);
+    let (child, stdin) = spawn(
+        &sh(
+            &["--json-status-fd", "8", "--json-status-fd", "5"],
+            "exit 3",
+        ),
+        &[(&st_w, 5)],
+    );
     drop((st_w, stdin));
     let status = read_until_eof(st_r, "--json-status-fd");
     let (code, _, err) = finish(child);
     assert_eq!(code, 3);
-    assert!(err.contains("sandwrap: Only the last --json-status-fd option will take effect"), "{err}");
+    assert!(
+        err.contains("sandwrap: Only the last --json-status-fd option will take effect"),
+        "{err}"
+    );
     assert!(status.ends_with("{ \"exit-code\": 3 }\n"), "{status:?}");
 }
 
@@ -628,27 +966,57 @@ fn unwritable_status_fds_are_errors() {
     // wait is bounded, so a child left behind fails the test, not hangs it.
     let dir = scratch("unwritable");
     for opt in ["--info-fd", "--json-status-fd"] {
-        let (out_path, err_path) = (dir.join(format!("{opt}.out")), dir.join(format!("{opt}.err")));
+        let (out_path, err_path) = (
+            dir.join(format!("{opt}.out")),
+            dir.join(format!("{opt}.err")),
+        );
         let mut cmd = sandwrap(sh(&[opt, "77"], "echo ran"));
         cmd.stdout(std::fs::File::create(&out_path).expect("out file"));
         cmd.stderr(std::fs::File::create(&err_path).expect("err file"));
         let mut child = cmd.spawn().expect("spawn");
         drop(cmd); // it holds the parent's copies of the output files
         let mut status = None;
-        assert!(wait_for(LIMIT, || { status = child.try_wait().expect("try_wait"); status.is_some() }), "{opt}: sandwrap hangs");
+        assert!(
+            wait_for(LIMIT, || {
+                status = child.try_wait().expect("try_wait");
+                status.is_some()
+            }),
+            "{opt}: sandwrap hangs"
+        );
         let out = std::fs::read_to_string(&out_path).expect("out");
         let err = std::fs::read_to_string(&err_path).expect("err");
-        assert_eq!((status.and_then(|s| s.code()), out.as_str(), err.trim()), (Some(1), "", "sandwrap: Write to info_fd: Bad file descriptor"), "{opt}");
+        assert_eq!(
+            (status.and_then(|s| s.code()), out.as_str(), err.trim()),
+            (
+                Some(1),
+                "",
+                "sandwrap: Write to info_fd: Bad file descriptor"
+            ),
+            "{opt}"
+        );
         // Nothing of the sandbox is left holding the output file open.
         let path = out_path.display().to_string();
         let holders = || {
-            std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|p| {
-                std::fs::read_dir(p.path().join("fd")).into_iter().flatten().flatten().any(|fd| {
-                    std::fs::read_link(fd.path()).map(|l| l.display().to_string() == path).unwrap_or(false)
+            std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|p| {
+                    std::fs::read_dir(p.path().join("fd"))
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .any(|fd| {
+                            std::fs::read_link(fd.path())
+                                .map(|l| l.display().to_string() == path)
+                                .unwrap_or(false)
+                        })
                 })
-            })
         };
-        assert!(wait_for(LIMIT, || !holders()), "{opt}: a sandbox process outlived sandwrap");
+        assert!(
+            wait_for(LIMIT, || !holders()),
+            "{opt}: a sandbox process outlived sandwrap"
+        );
     }
 }
 
@@ -659,8 +1027,14 @@ fn unwritable_status_fds_are_errors() {
 fn closed_caller_fds_fail_at_once() {
     let dir = scratch("closedfd");
     let cases: [(&[&str], &str); 3] = [
-        (&["--file", "63", "/tmp/x"], "sandwrap: Can't write data to file /tmp/x: Bad file descriptor"),
-        (&["--ro-bind-data", "63", "/tmp/x"], "sandwrap: Can't write data to file /tmp/x: Bad file descriptor"),
+        (
+            &["--file", "63", "/tmp/x"],
+            "sandwrap: Can't write data to file /tmp/x: Bad file descriptor",
+        ),
+        (
+            &["--ro-bind-data", "63", "/tmp/x"],
+            "sandwrap: Can't write data to file /tmp/x: Bad file descriptor",
+        ),
         (&["--block-fd", "63"], ""),
     ];
     for (extra, expected) in cases {
@@ -684,7 +1058,11 @@ fn closed_caller_fds_fail_at_once() {
         assert!(done, "{extra:?}: sandwrap hangs");
         let err = std::fs::read_to_string(&err_path).expect("err");
         let code = if expected.is_empty() { 0 } else { 1 };
-        assert_eq!((status.and_then(|s| s.code()), err.trim()), (Some(code), expected), "{extra:?}");
+        assert_eq!(
+            (status.and_then(|s| s.code()), err.trim()),
+            (Some(code), expected),
+            "{extra:?}"
+        );
     }
 }
 
@@ -694,7 +1072,10 @@ fn closed_caller_fds_fail_at_once() {
 fn sigterm_during_setup_ends_the_sandbox() {
     for pidns in [false, true] {
         let (block_r, block_w) = pipe();
-        let mut args: Vec<String> = ["--ro-bind", "/", "/", "--block-fd", "5"].iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = ["--ro-bind", "/", "/", "--block-fd", "5"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         if pidns {
             args.push("--unshare-pid".into());
         }

@@ -9,15 +9,47 @@ use super::cnum::c_ulong_prefix;
 
 /// Capability names indexed by number (Linux 6.x: 0..=40).
 pub const CAP_NAMES: &[&str] = &[
-    "cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner", "cap_fsetid",
-    "cap_kill", "cap_setgid", "cap_setuid", "cap_setpcap", "cap_linux_immutable",
-    "cap_net_bind_service", "cap_net_broadcast", "cap_net_admin", "cap_net_raw",
-    "cap_ipc_lock", "cap_ipc_owner", "cap_sys_module", "cap_sys_rawio", "cap_sys_chroot",
-    "cap_sys_ptrace", "cap_sys_pacct", "cap_sys_admin", "cap_sys_boot", "cap_sys_nice",
-    "cap_sys_resource", "cap_sys_time", "cap_sys_tty_config", "cap_mknod", "cap_lease",
-    "cap_audit_write", "cap_audit_control", "cap_setfcap", "cap_mac_override",
-    "cap_mac_admin", "cap_syslog", "cap_wake_alarm", "cap_block_suspend", "cap_audit_read",
-    "cap_perfmon", "cap_bpf", "cap_checkpoint_restore",
+    "cap_chown",
+    "cap_dac_override",
+    "cap_dac_read_search",
+    "cap_fowner",
+    "cap_fsetid",
+    "cap_kill",
+    "cap_setgid",
+    "cap_setuid",
+    "cap_setpcap",
+    "cap_linux_immutable",
+    "cap_net_bind_service",
+    "cap_net_broadcast",
+    "cap_net_admin",
+    "cap_net_raw",
+    "cap_ipc_lock",
+    "cap_ipc_owner",
+    "cap_sys_module",
+    "cap_sys_rawio",
+    "cap_sys_chroot",
+    "cap_sys_ptrace",
+    "cap_sys_pacct",
+    "cap_sys_admin",
+    "cap_sys_boot",
+    "cap_sys_nice",
+    "cap_sys_resource",
+    "cap_sys_time",
+    "cap_sys_tty_config",
+    "cap_mknod",
+    "cap_lease",
+    "cap_audit_write",
+    "cap_audit_control",
+    "cap_setfcap",
+    "cap_mac_override",
+    "cap_mac_admin",
+    "cap_syslog",
+    "cap_wake_alarm",
+    "cap_block_suspend",
+    "cap_audit_read",
+    "cap_perfmon",
+    "cap_bpf",
+    "cap_checkpoint_restore",
 ];
 
 /// What `--cap-add`/`--cap-drop` asked for.
@@ -44,9 +76,15 @@ fn parse_cap_bytes(word: &[u8]) -> Option<u8> {
     if word.first().is_some_and(u8::is_ascii_digit) {
         return c_ulong_prefix(word).filter(|&n| n < 64).map(|n| n as u8);
     }
-    let len = word.iter().position(|&b| !(b.is_ascii_alphabetic() || b == b'_')).unwrap_or(word.len());
+    let len = word
+        .iter()
+        .position(|&b| !(b.is_ascii_alphabetic() || b == b'_'))
+        .unwrap_or(word.len());
     let token = &word[..len];
-    CAP_NAMES.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(token)).map(|i| i as u8)
+    CAP_NAMES
+        .iter()
+        .position(|n| n.as_bytes().eq_ignore_ascii_case(token))
+        .map(|i| i as u8)
 }
 
 #[cfg(test)]

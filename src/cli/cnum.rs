@@ -26,8 +26,12 @@ fn leading_digits(s: &[u8], radix: u32) -> (u128, usize) {
     let mut value: u128 = 0;
     let mut n = 0;
     for &b in s {
-        let Some(d) = (b as char).to_digit(radix) else { break };
-        value = value.saturating_mul(radix as u128).saturating_add(d as u128);
+        let Some(d) = (b as char).to_digit(radix) else {
+            break;
+        };
+        value = value
+            .saturating_mul(radix as u128)
+            .saturating_add(d as u128);
         n += 1;
     }
     (value, n)
@@ -44,7 +48,11 @@ pub fn c_int_nonneg(s: &[u8]) -> Option<i32> {
         return None;
     }
     let long: i64 = if negative {
-        if magnitude > i64::MAX as u128 + 1 { i64::MIN } else { (magnitude as i128).wrapping_neg() as i64 }
+        if magnitude > i64::MAX as u128 + 1 {
+            i64::MIN
+        } else {
+            (magnitude as i128).wrapping_neg() as i64
+        }
     } else if magnitude > i64::MAX as u128 {
         i64::MAX
     } else {
@@ -86,7 +94,9 @@ pub fn c_size(s: &[u8]) -> Result<u64, SizeError> {
         return Err(SizeError::NotANumber);
     }
     let (radix, digits) = match s {
-        [b'0', b'x' | b'X', rest @ ..] if rest.first().is_some_and(u8::is_ascii_hexdigit) => (16, rest),
+        [b'0', b'x' | b'X', rest @ ..] if rest.first().is_some_and(u8::is_ascii_hexdigit) => {
+            (16, rest)
+        }
         [b'0', ..] => (8, s),
         _ => (10, s),
     };
@@ -105,7 +115,9 @@ pub fn c_size(s: &[u8]) -> Result<u64, SizeError> {
 /// None on overflow. `s` starts with a digit.
 pub fn c_ulong_prefix(s: &[u8]) -> Option<u64> {
     let (radix, digits) = match s {
-        [b'0', b'x' | b'X', rest @ ..] if rest.first().is_some_and(u8::is_ascii_hexdigit) => (16, rest),
+        [b'0', b'x' | b'X', rest @ ..] if rest.first().is_some_and(u8::is_ascii_hexdigit) => {
+            (16, rest)
+        }
         [b'0', ..] => (8, s),
         _ => (10, s),
     };
@@ -127,8 +139,24 @@ mod tests {
         assert_eq!(c_int_nonneg(b"-4294967296"), Some(0));
         assert_eq!(c_int_nonneg(b"-99999999999999999999"), Some(0));
         assert_eq!(c_int_nonneg(b"2147483647"), Some(i32::MAX));
-        for bad in [&b""[..], b"-", b" ", b"+", b"5 ", b"0x5", b"-1", b"2147483648", b"99999999999999999999", b"5a"] {
-            assert_eq!(c_int_nonneg(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"-",
+            b" ",
+            b"+",
+            b"5 ",
+            b"0x5",
+            b"-1",
+            b"2147483648",
+            b"99999999999999999999",
+            b"5a",
+        ] {
+            assert_eq!(
+                c_int_nonneg(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -140,8 +168,23 @@ mod tests {
         assert_eq!(c_octal_mode(b"+700"), Some(0o700));
         assert_eq!(c_octal_mode(b"-0"), Some(0));
         assert_eq!(c_octal_mode(b"07777"), Some(0o7777));
-        for bad in [&b""[..], b"-1", b"8", b"0o7", b"010000", b"0x7", b"7 ", b"-", b" "] {
-            assert_eq!(c_octal_mode(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"8",
+            b"0o7",
+            b"010000",
+            b"0x7",
+            b"7 ",
+            b"-",
+            b" ",
+        ] {
+            assert_eq!(
+                c_octal_mode(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -155,8 +198,26 @@ mod tests {
         assert_eq!(c_size(b"9223372036854775808"), Err(SizeError::TooLarge));
         assert_eq!(c_size(b"18446744073709551615"), Err(SizeError::TooLarge));
         assert_eq!(c_size(b"0xffffffffffffffff"), Err(SizeError::TooLarge));
-        for bad in [&b""[..], b"0", b"00", b"0x0", b"08", b" 5", b"+5", b"0x", b"0x+5", b"0+5", b"5k", b"18446744073709551616"] {
-            assert_eq!(c_size(bad), Err(SizeError::NotANumber), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"0",
+            b"00",
+            b"0x0",
+            b"08",
+            b" 5",
+            b"+5",
+            b"0x",
+            b"0x+5",
+            b"0+5",
+            b"5k",
+            b"18446744073709551616",
+        ] {
+            assert_eq!(
+                c_size(bad),
+                Err(SizeError::NotANumber),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

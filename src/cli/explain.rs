@@ -31,7 +31,12 @@ fn mode_text(perms: Option<u32>) -> String {
 /// One filesystem operation: (path in the sandbox, what happens there).
 fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) {
     let what = match op {
-        FsOp::Bind { src, mode, allow_missing, .. } => {
+        FsOp::Bind {
+            src,
+            mode,
+            allow_missing,
+            ..
+        } => {
             let kind = match mode {
                 BindMode::ReadOnly => "read-only bind",
                 BindMode::ReadWrite => "read-write bind",
@@ -47,7 +52,14 @@ fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) 
             t
         }
         FsOp::BindFd { fd, read_only, .. } => {
-            format!("{} bind of fd {fd}", if *read_only { "read-only" } else { "read-write" })
+            format!(
+                "{} bind of fd {fd}",
+                if *read_only {
+                    "read-only"
+                } else {
+                    "read-write"
+                }
+            )
         }
         FsOp::RemountRo { .. } => "remounted read-only".into(),
         FsOp::Tmpfs { perms, size, .. } => {
@@ -59,7 +71,12 @@ fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) 
         FsOp::Mqueue { .. } => "new mqueue".into(),
         FsOp::Dir { perms, .. } => format!("directory{}", mode_text(*perms)),
         FsOp::File { fd, perms, .. } => format!("file copied from fd {fd}{}", mode_text(*perms)),
-        FsOp::BindData { fd, perms, read_only, .. } => format!(
+        FsOp::BindData {
+            fd,
+            perms,
+            read_only,
+            ..
+        } => format!(
             "{}file bound from fd {fd}{}",
             if *read_only { "read-only " } else { "" },
             mode_text(*perms)
@@ -125,7 +142,9 @@ fn env_lines(spec: &Spec) -> Vec<String> {
 }
 
 fn cap_name(c: u8) -> String {
-    super::CAP_NAMES.get(usize::from(c)).map_or_else(|| c.to_string(), |n| n.to_ascii_uppercase())
+    super::CAP_NAMES
+        .get(usize::from(c))
+        .map_or_else(|| c.to_string(), |n| n.to_ascii_uppercase())
 }
 
 fn process_lines(spec: &Spec) -> Vec<String> {
@@ -167,16 +186,32 @@ fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
     let mut out = Vec::new();
     match &policy.fs {
         Some(rules) => {
-            let how = if spec.landlock.rules.is_empty() { "derived from the filesystem" } else { "explicit" };
+            let how = if spec.landlock.rules.is_empty() {
+                "derived from the filesystem"
+            } else {
+                "explicit"
+            };
             out.push(format!("filesystem: only these rules ({how}):"));
-            let width = rules.iter().map(|r| rights_text(r.rights).len()).max().unwrap_or(0);
+            let width = rules
+                .iter()
+                .map(|r| rights_text(r.rights).len())
+                .max()
+                .unwrap_or(0);
             for r in rules {
-                out.push(format!("  {:width$}  beneath {}  ({})", rights_text(r.rights), show(&r.path), r.origin));
+                out.push(format!(
+                    "  {:width$}  beneath {}  ({})",
+                    rights_text(r.rights),
+                    show(&r.path),
+                    r.origin
+                ));
             }
         }
         None => out.push("filesystem: not restricted".into()),
     }
-    for (what, ports) in [("TCP connect", &policy.tcp_connect), ("TCP bind", &policy.tcp_bind)] {
+    for (what, ports) in [
+        ("TCP connect", &policy.tcp_connect),
+        ("TCP bind", &policy.tcp_bind),
+    ] {
         match ports {
             Some(p) if p.is_empty() => out.push(format!("{what}: no port")),
             Some(p) => out.push(format!("{what}: only ports {}", show_ports(p))),
@@ -237,7 +272,11 @@ fn seccomp_lines(spec: &Spec) -> Vec<String> {
         out.push(format!("caller's program read from fd {fd}"));
     }
     for (i, p) in spec.seccomp.programs.iter().enumerate() {
-        out.push(format!("caller's program {} from --add-seccomp-fd ({} instructions)", i + 1, p.len() / 8));
+        out.push(format!(
+            "caller's program {} from --add-seccomp-fd ({} instructions)",
+            i + 1,
+            p.len() / 8
+        ));
     }
     if out.is_empty() {
         out.push("none".into());
@@ -268,7 +307,11 @@ fn wrap(head: &str, items: &[String], width: usize) -> Vec<String> {
 fn block(out: &mut String, label: &str, lines: &[String]) {
     const WIDTH: usize = 14;
     for (i, l) in lines.iter().enumerate() {
-        let head = if i == 0 { format!("{label}:") } else { String::new() };
+        let head = if i == 0 {
+            format!("{label}:")
+        } else {
+            String::new()
+        };
         let _ = writeln!(out, "{head:WIDTH$}{l}");
     }
 }
@@ -281,7 +324,10 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
     let uid = spec.uid.unwrap_or(caller.0);
     let gid = spec.gid.unwrap_or(caller.1);
     let ids = if spec.namespaces.user {
-        format!("uid {uid}, gid {gid} inside; uid {}, gid {} outside", caller.0, caller.1)
+        format!(
+            "uid {uid}, gid {gid} inside; uid {}, gid {} outside",
+            caller.0, caller.1
+        )
     } else {
         format!("uid {uid}, gid {gid}")
     };
@@ -290,8 +336,15 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
         block(&mut out, "Hostname", &[h.to_string_lossy().into_owned()]);
     }
 
-    let _ = writeln!(out, "Filesystem:   on an empty root (tmpfs), in this order:");
-    let ops: Vec<(String, String)> = spec.ops.iter().map(|op| describe_op(op, &spec.host_dirs)).collect();
+    let _ = writeln!(
+        out,
+        "Filesystem:   on an empty root (tmpfs), in this order:"
+    );
+    let ops: Vec<(String, String)> = spec
+        .ops
+        .iter()
+        .map(|op| describe_op(op, &spec.host_dirs))
+        .collect();
     let width = ops.iter().map(|(d, _)| d.len()).max().unwrap_or(0);
     for (i, (dest, what)) in ops.iter().enumerate() {
         let _ = writeln!(out, "  {:>3}  {dest:width$}  {what}", i + 1);
@@ -305,7 +358,11 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
     };
     block(&mut out, "Directory", &[cwd]);
     let env = env_lines(spec);
-    let env = if env.is_empty() { vec!["inherited unchanged".to_string()] } else { env };
+    let env = if env.is_empty() {
+        vec!["inherited unchanged".to_string()]
+    } else {
+        env
+    };
     block(&mut out, "Environment", &env);
     block(&mut out, "Process", &process_lines(spec));
     block(&mut out, "Seccomp", &seccomp_lines(spec));
@@ -315,7 +372,10 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
     let _ = write!(out, "sandwrap");
     let mut i = 0;
     while i < argv.len() {
-        let nargs = argv[i].to_str().and_then(super::table::lookup).map_or(0, |d| d.args.len());
+        let nargs = argv[i]
+            .to_str()
+            .and_then(super::table::lookup)
+            .map_or(0, |d| d.args.len());
         let end = (i + 1 + nargs).min(argv.len());
         let words: Vec<String> = argv[i..end].iter().map(|w| shell_quote(w)).collect();
         let _ = write!(out, " \\\n    {}", words.join(" "));

@@ -78,7 +78,10 @@ pub fn clap_command() -> Command {
         .disable_help_flag(true)
         .disable_version_flag(true);
     for o in OPTIONS {
-        let mut arg = Arg::new(o.name).long(o.name).help(o.help.replace('\n', " ")).help_heading(heading(o.section));
+        let mut arg = Arg::new(o.name)
+            .long(o.name)
+            .help(o.help.replace('\n', " "))
+            .help_heading(heading(o.section));
         if o.args.is_empty() {
             arg = arg.action(ArgAction::SetTrue);
         } else {
@@ -94,11 +97,14 @@ pub fn clap_command() -> Command {
                     .map(|n| &*Box::leak(n.to_ascii_uppercase().into_boxed_str()))
                     .collect();
                 names.push("ALL");
-                arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names)).hide_possible_values(true);
+                arg = arg
+                    .value_parser(clap::builder::PossibleValuesParser::new(names))
+                    .hide_possible_values(true);
             }
             if o.name == "profile" {
                 // Completions offer the built-ins; a FILE is typed as a path.
-                let names: Vec<&'static str> = super::profile::BUILTINS.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&'static str> =
+                    super::profile::BUILTINS.iter().map(|(n, _)| *n).collect();
                 arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names));
             }
         }

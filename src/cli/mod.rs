@@ -33,7 +33,10 @@ pub enum Outcome {
     ListProfiles(String),
     /// `--explain`: the resolved sandbox, and the option words that build it
     /// (profiles and `--args` expanded; no `--profile`, no `--explain`).
-    Explain { spec: Box<Spec>, argv: Vec<OsString> },
+    Explain {
+        spec: Box<Spec>,
+        argv: Vec<OsString>,
+    },
 }
 
 /// A command-line error. `Usage` prints the usage text to stderr.

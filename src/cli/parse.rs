@@ -19,8 +19,7 @@ use crate::spec::{CapOp, EnvOp, FsOp, OverlayKind, Spec};
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
 
-const OVERLAY_SRC_DANGLING: &str =
-    "--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay";
+const OVERLAY_SRC_DANGLING: &str = "--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay";
 
 /// Values an option modifies the next operation with.
 #[derive(Default)]
@@ -108,7 +107,10 @@ fn missing_value(def: &OptDef) -> String {
 
 impl Parser<'_, '_> {
     fn error(&self, msg: impl Into<String>) -> CliError {
-        CliError::Message { msg: msg.into(), level_prefix: self.spec.level_prefix }
+        CliError::Message {
+            msg: msg.into(),
+            level_prefix: self.spec.level_prefix,
+        }
     }
 
     fn warn(&mut self, msg: String) {
@@ -123,7 +125,10 @@ impl Parser<'_, '_> {
     fn warn_repeat(&mut self, repeated: bool, def: &OptDef) {
         let from_profile = self.set_by_profile.contains(&def.name);
         if repeated && !from_profile {
-            self.warn(format!("Only the last --{} option will take effect", def.name));
+            self.warn(format!(
+                "Only the last --{} option will take effect",
+                def.name
+            ));
         }
         if self.profile_depth > 0 {
             if !from_profile {
@@ -134,7 +139,12 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn fd_last(&mut self, current: Option<RawFd>, word: &OsStr, def: &OptDef) -> Result<RawFd, CliError> {
+    fn fd_last(
+        &mut self,
+        current: Option<RawFd>,
+        word: &OsStr,
+        def: &OptDef,
+    ) -> Result<RawFd, CliError> {
         self.warn_repeat(current.is_some(), def);
         self.fd(word)
     }
@@ -152,7 +162,9 @@ impl Parser<'_, '_> {
             let def = match std::str::from_utf8(word).ok().and_then(table::lookup) {
                 Some(def) => def,
                 None => {
-                    return Err(self.error(format!("Unknown option {}", words[i].to_string_lossy())));
+                    return Err(
+                        self.error(format!("Unknown option {}", words[i].to_string_lossy()))
+                    );
                 }
             };
             if def.action == Action::Args && in_args_file {
@@ -174,12 +186,15 @@ impl Parser<'_, '_> {
                 Action::Version => return Ok(Step::Early(Outcome::Version)),
                 Action::Args => {
                     let fd = self.fd(&values[0])?;
-                    let data = (self.ctx.read_fd)(fd)
-                        .map_err(|e| self.error(format!("Can't read --args data: {}", os_error(&e))))?;
+                    let data = (self.ctx.read_fd)(fd).map_err(|e| {
+                        self.error(format!("Can't read --args data: {}", os_error(&e)))
+                    })?;
                     let payload = split_nul(&data);
                     self.total_args += payload.len();
                     if self.total_args > MAX_ARGS {
-                        return Err(self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
+                        return Err(
+                            self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}"))
+                        );
                     }
                     // A non-option word inside the payload ends that payload
                     // only; the command must be on the real argv.
@@ -192,12 +207,16 @@ impl Parser<'_, '_> {
                     return Ok(Step::Early(Outcome::ListProfiles(profile::list(&env))));
                 }
                 Action::Profile => {
-                    let name = values[0].to_str().ok_or_else(|| self.error("--profile: the name is not valid UTF-8"))?;
+                    let name = values[0]
+                        .to_str()
+                        .ok_or_else(|| self.error("--profile: the name is not valid UTF-8"))?;
                     let env = profile::ProfileEnv::from_host(self.app.clone());
                     let payload = profile::load(name, &env).map_err(|e| self.error(e))?;
                     self.total_args += payload.len();
                     if self.total_args > MAX_ARGS {
-                        return Err(self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
+                        return Err(
+                            self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}"))
+                        );
                     }
                     // A profile holds options only (the loader emits nothing
                     // else), so it never ends the option list.
@@ -253,10 +272,14 @@ impl Parser<'_, '_> {
     fn label(&self, word: &OsStr) -> Result<(), CliError> {
         match (self.ctx.check_label)(word) {
             Ok(()) => Ok(()),
-            Err(LabelError::Unsupported) => Err(self.error("labeling not supported on this system")),
-            Err(LabelError::Invalid(e)) => {
-                Err(self.error(format!("invalid label {}: {}", word.to_string_lossy(), os_error(&e))))
+            Err(LabelError::Unsupported) => {
+                Err(self.error("labeling not supported on this system"))
             }
+            Err(LabelError::Invalid(e)) => Err(self.error(format!(
+                "invalid label {}: {}",
+                word.to_string_lossy(),
+                os_error(&e)
+            ))),
         }
     }
 
@@ -277,7 +300,12 @@ impl Parser<'_, '_> {
         let path = |i: usize| PathBuf::from(v[i].clone());
         let ns = &mut self.spec.namespaces;
         match action {
-            Action::Help | Action::Version | Action::Args | Action::ListProfiles | Action::Profile | Action::Explain => {
+            Action::Help
+            | Action::Version
+            | Action::Args
+            | Action::ListProfiles
+            | Action::Profile
+            | Action::Explain => {
                 unreachable!("handled by parse_words")
             }
             Action::Argv0 => {
@@ -350,29 +378,49 @@ impl Parser<'_, '_> {
             Action::SyncFd => {
                 self.spec.status.sync = Some(self.fd_last(self.spec.status.sync, &v[0], def)?);
             }
-            Action::Bind(mode, allow_missing) => {
-                self.spec.ops.push(FsOp::Bind { src: path(0), dest: path(1), mode, allow_missing })
-            }
+            Action::Bind(mode, allow_missing) => self.spec.ops.push(FsOp::Bind {
+                src: path(0),
+                dest: path(1),
+                mode,
+                allow_missing,
+            }),
             Action::BindFd(read_only) => {
                 let fd = self.fd(&v[0])?;
-                self.spec.ops.push(FsOp::BindFd { fd, dest: path(1), read_only });
+                self.spec.ops.push(FsOp::BindFd {
+                    fd,
+                    dest: path(1),
+                    read_only,
+                });
             }
             Action::RemountRo => self.spec.ops.push(FsOp::RemountRo { dest: path(0) }),
             Action::OverlaySrc => self.pending.overlay_sources.push(path(0)),
             Action::Overlay | Action::TmpOverlay | Action::RoOverlay => {
                 let sources = std::mem::take(&mut self.pending.overlay_sources);
                 let (kind, dest, needed) = match action {
-                    Action::Overlay => {
-                        (OverlayKind::Persistent { upper: path(0), work: path(1) }, path(2), 1)
-                    }
+                    Action::Overlay => (
+                        OverlayKind::Persistent {
+                            upper: path(0),
+                            work: path(1),
+                        },
+                        path(2),
+                        1,
+                    ),
                     Action::TmpOverlay => (OverlayKind::Temporary, path(0), 1),
                     _ => (OverlayKind::ReadOnly, path(0), 2),
                 };
                 if sources.len() < needed {
-                    let what = if needed == 1 { "at least one" } else { "at least two" };
+                    let what = if needed == 1 {
+                        "at least one"
+                    } else {
+                        "at least two"
+                    };
                     return Err(self.error(format!("--{} requires {what} --overlay-src", def.name)));
                 }
-                self.spec.ops.push(FsOp::Overlay { sources, kind, dest });
+                self.spec.ops.push(FsOp::Overlay {
+                    sources,
+                    kind,
+                    dest,
+                });
             }
             Action::ExecLabel => {
                 self.warn_repeat(self.spec.exec_label.is_some(), def);
@@ -389,24 +437,43 @@ impl Parser<'_, '_> {
             Action::Tmpfs => {
                 let perms = self.take_perms();
                 let size = self.pending.size.take();
-                self.spec.ops.push(FsOp::Tmpfs { dest: path(0), perms, size });
+                self.spec.ops.push(FsOp::Tmpfs {
+                    dest: path(0),
+                    perms,
+                    size,
+                });
             }
             Action::Mqueue => self.spec.ops.push(FsOp::Mqueue { dest: path(0) }),
             Action::Dir => {
                 let perms = self.take_perms();
-                self.spec.ops.push(FsOp::Dir { dest: path(0), perms });
+                self.spec.ops.push(FsOp::Dir {
+                    dest: path(0),
+                    perms,
+                });
             }
             Action::File => {
                 let fd = self.fd(&v[0])?;
                 let perms = self.take_perms();
-                self.spec.ops.push(FsOp::File { fd, dest: path(1), perms });
+                self.spec.ops.push(FsOp::File {
+                    fd,
+                    dest: path(1),
+                    perms,
+                });
             }
             Action::BindData(read_only) => {
                 let fd = self.fd(&v[0])?;
                 let perms = self.take_perms();
-                self.spec.ops.push(FsOp::BindData { fd, dest: path(1), perms, read_only });
+                self.spec.ops.push(FsOp::BindData {
+                    fd,
+                    dest: path(1),
+                    perms,
+                    read_only,
+                });
             }
-            Action::Symlink => self.spec.ops.push(FsOp::Symlink { target: path(0), dest: path(1) }),
+            Action::Symlink => self.spec.ops.push(FsOp::Symlink {
+                target: path(0),
+                dest: path(1),
+            }),
             Action::Seccomp => {
                 if !self.spec.seccomp.programs.is_empty() {
                     return Err(self.error("--seccomp cannot be combined with --add-seccomp-fd"));
@@ -418,8 +485,9 @@ impl Parser<'_, '_> {
                     return Err(self.error("--add-seccomp-fd cannot be combined with --seccomp"));
                 }
                 let fd = self.fd(&v[0])?;
-                let data = (self.ctx.read_fd)(fd)
-                    .map_err(|e| self.error(format!("Can't read seccomp data: {}", os_error(&e))))?;
+                let data = (self.ctx.read_fd)(fd).map_err(|e| {
+                    self.error(format!("Can't read seccomp data: {}", os_error(&e)))
+                })?;
                 if data.len() % 8 != 0 {
                     return Err(self.error("Invalid seccomp data, must be multiple of 8"));
                 }
@@ -429,21 +497,24 @@ impl Parser<'_, '_> {
                 self.spec.status.block = Some(self.fd_last(self.spec.status.block, &v[0], def)?);
             }
             Action::UsernsBlockFd => {
-                self.spec.status.userns_block = Some(self.fd_last(self.spec.status.userns_block, &v[0], def)?);
+                self.spec.status.userns_block =
+                    Some(self.fd_last(self.spec.status.userns_block, &v[0], def)?);
             }
             Action::InfoFd => {
                 self.spec.status.info = Some(self.fd_last(self.spec.status.info, &v[0], def)?);
             }
             Action::JsonStatusFd => {
-                self.spec.status.json_status = Some(self.fd_last(self.spec.status.json_status, &v[0], def)?);
+                self.spec.status.json_status =
+                    Some(self.fd_last(self.spec.status.json_status, &v[0], def)?);
             }
             Action::NewSession => self.spec.new_session = true,
             Action::DieWithParent => self.spec.die_with_parent = true,
             Action::AsPid1 => self.spec.as_pid_1 = true,
             Action::CapAdd | Action::CapDrop => {
                 let add = action == Action::CapAdd;
-                let word = parse_cap_word(v[0].as_bytes())
-                    .ok_or_else(|| self.error(format!("unknown cap: {}", v[0].to_string_lossy())))?;
+                let word = parse_cap_word(v[0].as_bytes()).ok_or_else(|| {
+                    self.error(format!("unknown cap: {}", v[0].to_string_lossy()))
+                })?;
                 self.spec.caps.push(match (word, add) {
                     (CapWord::All, true) => CapOp::AddAll,
                     (CapWord::All, false) => CapOp::DropAll,
@@ -465,7 +536,10 @@ impl Parser<'_, '_> {
             }
             Action::Chmod => {
                 let perms = self.octal(&v[0], "chmod")?;
-                self.spec.ops.push(FsOp::Chmod { path: path(1), perms });
+                self.spec.ops.push(FsOp::Chmod {
+                    path: path(1),
+                    perms,
+                });
             }
             Action::NotASecurityBoundary => self.spec.not_a_security_boundary = true,
             own => self.apply_own(def, own, v)?,
@@ -478,9 +552,10 @@ impl Parser<'_, '_> {
     fn size(&self, word: &OsStr) -> Result<u64, CliError> {
         cnum::c_size(word.as_bytes()).map_err(|e| match e {
             SizeError::NotANumber => self.error("--size takes a non-zero number of bytes"),
-            SizeError::TooLarge => {
-                self.error(format!("--size (for tmpfs) is limited to {}", cnum::MAX_TMPFS_BYTES))
-            }
+            SizeError::TooLarge => self.error(format!(
+                "--size (for tmpfs) is limited to {}",
+                cnum::MAX_TMPFS_BYTES
+            )),
         })
     }
 
@@ -511,10 +586,16 @@ impl Parser<'_, '_> {
         if real_uid != 0 && self.spec.join.userns.is_none() {
             self.spec.namespaces.user = true;
         }
-        if self.spec.namespaces.user_try && !self.spec.namespaces.user && (self.ctx.userns_available)() {
+        if self.spec.namespaces.user_try
+            && !self.spec.namespaces.user
+            && (self.ctx.userns_available)()
+        {
             self.spec.namespaces.user = true;
         }
-        if self.spec.namespaces.cgroup_try && !self.spec.namespaces.cgroup && (self.ctx.cgroupns_available)() {
+        if self.spec.namespaces.cgroup_try
+            && !self.spec.namespaces.cgroup
+            && (self.ctx.cgroupns_available)()
+        {
             self.spec.namespaces.cgroup = true;
         }
         // `--explain` shows a sandbox that a COMMAND could be run in.
@@ -539,7 +620,10 @@ impl Parser<'_, '_> {
             return Err(self.error("Specifying --as-pid-1 and --lock-file is not permitted"));
         }
         if self.explain {
-            return Ok(Outcome::Explain { spec: Box::new(self.spec), argv: self.applied });
+            return Ok(Outcome::Explain {
+                spec: Box::new(self.spec),
+                argv: self.applied,
+            });
         }
         Ok(Outcome::Run(Box::new(self.spec)))
     }
@@ -587,4 +671,3 @@ pub fn os_error(e: &std::io::Error) -> String {
         None => e.to_string(),
     }
 }
-

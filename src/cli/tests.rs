@@ -31,12 +31,23 @@ pub(super) struct Host {
 impl Host {
     /// An unprivileged caller on a kernel with every namespace.
     pub fn user() -> Host {
-        Host { real_uid: 1000, real_gid: 1000, fds: HashMap::new(), userns: true, cgroupns: true, selinux: false }
+        Host {
+            real_uid: 1000,
+            real_gid: 1000,
+            fds: HashMap::new(),
+            userns: true,
+            cgroupns: true,
+            selinux: false,
+        }
     }
 
     /// Root, so that no user namespace is implied.
     pub fn root() -> Host {
-        Host { real_uid: 0, real_gid: 0, ..Host::user() }
+        Host {
+            real_uid: 0,
+            real_gid: 0,
+            ..Host::user()
+        }
     }
 
     pub fn fd(mut self, fd: RawFd, data: &[u8]) -> Host {
@@ -52,13 +63,17 @@ impl Host {
             real_gid: self.real_gid,
             warnings: Vec::new(),
             read_fd: Box::new(move |fd| {
-                fds.get(&fd).cloned().ok_or_else(|| std::io::Error::from_raw_os_error(libc::EBADF))
+                fds.get(&fd)
+                    .cloned()
+                    .ok_or_else(|| std::io::Error::from_raw_os_error(libc::EBADF))
             }),
             userns_available: Box::new(move || userns),
             cgroupns_available: Box::new(move || cgroupns),
             check_label: Box::new(move |label: &OsStr| match () {
                 _ if !selinux => Err(LabelError::Unsupported),
-                _ if label == "bad_t" => Err(LabelError::Invalid(std::io::Error::from_raw_os_error(libc::EINVAL))),
+                _ if label == "bad_t" => Err(LabelError::Invalid(
+                    std::io::Error::from_raw_os_error(libc::EINVAL),
+                )),
                 _ => Ok(()),
             }),
         }
@@ -89,7 +104,10 @@ impl Host {
 }
 
 pub(super) fn argv(args: &[&str]) -> Vec<OsString> {
-    std::iter::once("sandwrap").chain(args.iter().copied()).map(OsString::from).collect()
+    std::iter::once("sandwrap")
+        .chain(args.iter().copied())
+        .map(OsString::from)
+        .collect()
 }
 
 /// Shorthands for an unprivileged caller.

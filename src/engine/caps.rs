@@ -29,16 +29,30 @@ struct CapData {
 const CAP_V3: u32 = 0x2008_0522;
 
 fn capset(set: u64) -> Result<()> {
-    let hdr = CapHeader { version: CAP_V3, pid: 0 };
+    let hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
     let lo = set as u32;
     let hi = (set >> 32) as u32;
     let data = [
-        CapData { effective: lo, permitted: lo, inheritable: lo },
-        CapData { effective: hi, permitted: hi, inheritable: hi },
+        CapData {
+            effective: lo,
+            permitted: lo,
+            inheritable: lo,
+        },
+        CapData {
+            effective: hi,
+            permitted: hi,
+            inheritable: hi,
+        },
     ];
     // SAFETY: valid header and two data structs, as capset v3 requires.
     if unsafe { libc::syscall(libc::SYS_capset, &hdr, data.as_ptr()) } != 0 {
-        bail!("capset failed: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        bail!(
+            "capset failed: {}",
+            crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        );
     }
     Ok(())
 }
@@ -51,7 +65,10 @@ pub fn limit_bounding(keep: u64, last: u8) -> Result<()> {
             let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
             let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
             if r != 0 && e != libc::EINVAL && e != libc::EPERM {
-                bail!("Dropping capability {cap} from bounds: {}", crate::errno_text(e));
+                bail!(
+                    "Dropping capability {cap} from bounds: {}",
+                    crate::errno_text(e)
+                );
             }
         }
     }
@@ -65,7 +82,15 @@ pub fn apply(keep: u64, last: u8) -> Result<()> {
     for cap in 0..=last {
         if keep & (1u64 << cap) != 0 {
             // SAFETY: integer arguments.
-            let r = unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong, cap as libc::c_ulong, 0, 0) };
+            let r = unsafe {
+                libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+                    cap as libc::c_ulong,
+                    0,
+                    0,
+                )
+            };
             let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
             if r != 0 && e != libc::EINVAL && e != libc::EPERM {
                 bail!("Adding ambient capability {cap}: {}", crate::errno_text(e));

@@ -45,7 +45,11 @@ pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
 }
 
 fn supervisor_gone(lifeline: RawFd) -> bool {
-    let mut pfd = libc::pollfd { fd: lifeline, events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd: lifeline,
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd, zero timeout.
     let r = unsafe { libc::poll(&mut pfd, 1, 0) };
     r > 0 && pfd.revents & libc::POLLHUP != 0
@@ -56,7 +60,12 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         // SAFETY: our copy of a pipe end the supervisor keeps.
         unsafe { libc::close(fd) };
     }
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
+    sys::prctl(
+        libc::PR_SET_PDEATHSIG,
+        libc::SIGKILL as libc::c_ulong,
+        "PR_SET_PDEATHSIG",
+    )
+    .context("prctl")?;
     if supervisor_gone(ctx.lifeline) {
         super::exit_now(1);
     }
@@ -70,7 +79,10 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         Some(crate::spec::ReportTo::Fd(fd)) => Some(fd),
         _ => None,
     };
-    for fd in [spec.status.info, spec.status.json_status, report_fd].into_iter().flatten() {
+    for fd in [spec.status.info, spec.status.json_status, report_fd]
+        .into_iter()
+        .flatten()
+    {
         // SAFETY: closing our copy of a caller fd the supervisor owns.
         unsafe { libc::close(fd) };
     }
@@ -89,7 +101,15 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     // The nested maps are written after the pivot, through the host's
     // procfs: the sandbox's own /proc may be missing or read-only.
     let proc = if spec.namespaces.user {
-        Some(sys::openat(libc::AT_FDCWD, Path::new("/proc"), libc::O_PATH | libc::O_DIRECTORY, 0).context("Can't open /proc")?)
+        Some(
+            sys::openat(
+                libc::AT_FDCWD,
+                Path::new("/proc"),
+                libc::O_PATH | libc::O_DIRECTORY,
+                0,
+            )
+            .context("Can't open /proc")?,
+        )
     } else {
         None
     };
@@ -100,7 +120,14 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     // SAFETY: umask has no failure mode.
     let old_umask = unsafe { libc::umask(0) };
 
-    sys::mount(None, Path::new("/"), None, libc::MS_SLAVE | libc::MS_REC, None).context("Failed to make / slave")?;
+    sys::mount(
+        None,
+        Path::new("/"),
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+    )
+    .context("Failed to make / slave")?;
     let opened = mount::open_sources(&spec.ops)?;
     let mut root = mount::NewRoot::create()?;
     mount::apply_all(&mut root, opened, spec, ctx.own_pid_ns)?;
@@ -109,7 +136,11 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         let c = sys::cstring(name);
         // SAFETY: valid buffer and length.
         if unsafe { libc::sethostname(c.as_ptr(), c.as_bytes().len()) } != 0 {
-            bail!("Can't set hostname to {}: {}", name.to_string_lossy(), crate::errno_text(errno()));
+            bail!(
+                "Can't set hostname to {}: {}",
+                name.to_string_lossy(),
+                crate::errno_text(errno())
+            );
         }
     }
     if spec.namespaces.net {
@@ -170,5 +201,7 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
 }
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }

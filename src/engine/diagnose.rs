@@ -5,7 +5,9 @@
 use std::path::Path;
 
 fn read(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_owned())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
 }
 
 /// What the host says about user namespaces.
@@ -27,7 +29,8 @@ pub struct Facts {
 
 pub fn facts(errno: i32) -> Facts {
     let seccomp = read("/proc/self/status").and_then(|s| {
-        s.lines().find_map(|l| l.strip_prefix("Seccomp:").map(|v| v.trim().to_owned()))
+        s.lines()
+            .find_map(|l| l.strip_prefix("Seccomp:").map(|v| v.trim().to_owned()))
     });
     let container_marker = if Path::new("/.dockerenv").exists() {
         Some("docker".into())
@@ -64,7 +67,10 @@ fn is_identity_map(map: &str) -> bool {
 }
 
 pub fn diagnose(f: &Facts) -> Diagnosis {
-    let d = |cause: &str, fix: &str| Diagnosis { cause: cause.into(), fix: fix.into() };
+    let d = |cause: &str, fix: &str| Diagnosis {
+        cause: cause.into(),
+        fix: fix.into(),
+    };
     if f.apparmor_restrict.as_deref() == Some("1") {
         return d(
             "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1)",
@@ -75,7 +81,10 @@ pub fn diagnose(f: &Facts) -> Diagnosis {
         );
     }
     if f.max_user_namespaces.as_deref() == Some("0") {
-        return d("user namespaces are disabled (user.max_user_namespaces=0)", "run 'sudo sysctl user.max_user_namespaces=15000'");
+        return d(
+            "user namespaces are disabled (user.max_user_namespaces=0)",
+            "run 'sudo sysctl user.max_user_namespaces=15000'",
+        );
     }
     if f.unprivileged_userns_clone.as_deref() == Some("0") {
         return d(
@@ -93,7 +102,9 @@ pub fn diagnose(f: &Facts) -> Diagnosis {
     }
     if let Some(kind) = &f.container_marker {
         return d(
-            &format!("this runs in a container ({kind}) whose security policy forbids user namespaces"),
+            &format!(
+                "this runs in a container ({kind}) whose security policy forbids user namespaces"
+            ),
             "start the container with user namespaces allowed: docker/podman '--security-opt seccomp=unconfined \
              --security-opt apparmor=unconfined' (or a seccomp profile allowing clone/unshare with CLONE_NEWUSER), \
              LXC/Incus 'security.nesting=true'",
@@ -124,7 +135,10 @@ pub fn userns_hint(errno: i32) -> String {
     if dg.cause.starts_with("the kernel refused") {
         return String::new();
     }
-    format!("\nHint: {}; {}. Or add --fallback landlock to run without namespaces, confined by landlock.", dg.cause, dg.fix)
+    format!(
+        "\nHint: {}; {}. Or add --fallback landlock to run without namespaces, confined by landlock.",
+        dg.cause, dg.fix
+    )
 }
 
 #[cfg(test)]
@@ -148,7 +162,9 @@ mod tests {
         f.max_user_namespaces = Some("0".into());
         let d = diagnose(&f);
         assert!(d.cause.contains("AppArmor"));
-        assert!(d.fix.contains("apparmor_restrict_unprivileged_userns=0") && d.fix.contains("userns,"));
+        assert!(
+            d.fix.contains("apparmor_restrict_unprivileged_userns=0") && d.fix.contains("userns,")
+        );
         f.apparmor_restrict = Some("0".into());
         assert!(diagnose(&f).fix.contains("user.max_user_namespaces=15000"));
     }
@@ -179,6 +195,10 @@ mod tests {
         f.seccomp = Some("2".into());
         assert!(diagnose(&f).cause.contains("seccomp"));
         f.seccomp = Some("0".into());
-        assert!(diagnose(&f).cause.starts_with("the kernel refused (Operation not permitted)"));
+        assert!(
+            diagnose(&f)
+                .cause
+                .starts_with("the kernel refused (Operation not permitted)")
+        );
     }
 }

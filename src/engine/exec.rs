@@ -67,7 +67,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
     }
     let mut seccomp = spec.seccomp.programs.clone();
     if let Some(fd) = spec.seccomp.fd {
-        let data = read_all(fd).map_err(|e| anyhow!("Can't read seccomp data: {}", crate::errno_text(e)))?;
+        let data = read_all(fd)
+            .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::errno_text(e)))?;
         // SAFETY: the seccomp fd is consumed, as bwrap consumes it.
         unsafe { libc::close(fd) };
         if data.len() % 8 != 0 {
@@ -80,11 +81,18 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
 
     // --chdir, else the old directory if it exists inside, else $HOME, else /.
     let cwd: PathBuf = if let Some(dir) = &spec.chdir {
-        sys::chdir(dir).map_err(|e| anyhow::Error::new(e).context(format!("Can't chdir to {}", dir.display())))?;
+        sys::chdir(dir).map_err(|e| {
+            anyhow::Error::new(e).context(format!("Can't chdir to {}", dir.display()))
+        })?;
         dir.clone()
     } else if let Some(old) = ctx.old_cwd.as_ref().filter(|d| sys::chdir(d).is_ok()) {
         old.clone()
-    } else if let Some(home) = env.iter().find(|(k, _)| k == "HOME").map(|(_, v)| PathBuf::from(v)).filter(|h| sys::chdir(h).is_ok()) {
+    } else if let Some(home) = env
+        .iter()
+        .find(|(k, _)| k == "HOME")
+        .map(|(_, v)| PathBuf::from(v))
+        .filter(|h| sys::chdir(h).is_ok())
+    {
         home
     } else {
         PathBuf::from("/")
@@ -94,16 +102,26 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
     if spec.new_session {
         // SAFETY: setsid has no memory-safety preconditions.
         if unsafe { libc::setsid() } < 0 {
-            bail!("setsid: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+            bail!(
+                "setsid: {}",
+                crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+            );
         }
     }
     if let Some(label) = &spec.exec_label {
         sys::write_file(Path::new("/proc/thread-self/attr/exec"), label.as_bytes())
             .with_context(|| format!("label_exec {}", spec.command[0].to_string_lossy()))?;
     }
-    let mode = if ctx.fallback { Mode::Fallback } else { Mode::Namespaced };
+    let mode = if ctx.fallback {
+        Mode::Fallback
+    } else {
+        Mode::Namespaced
+    };
     let landlock = landlock::prepare(spec, mode, ctx.caller)?;
-    let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
+    let path_var = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
     let env = env
         .into_iter()
         .map(|(k, v)| {
@@ -113,18 +131,37 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
             CString::new(kv).unwrap_or_default()
         })
         .collect();
-    Ok(Prepared { seccomp, landlock, env, path_var })
+    Ok(Prepared {
+        seccomp,
+        landlock,
+        env,
+        path_var,
+    })
 }
 
 /// Install caller-supplied cBPF programs, in order.
 pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
     for prog in programs {
-        let filter = libc::sock_fprog { len: (prog.len() / 8) as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
+        let filter = libc::sock_fprog {
+            len: (prog.len() / 8) as u16,
+            filter: prog.as_ptr() as *mut libc::sock_filter,
+        };
         // SAFETY: filter points at prog, which outlives the call.
-        if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &filter as *const _ as libc::c_ulong, 0, 0) } != 0 {
+        if unsafe {
+            libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &filter as *const _ as libc::c_ulong,
+                0,
+                0,
+            )
+        } != 0
+        {
             let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
             if e == libc::EINVAL {
-                bail!("Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)");
+                bail!(
+                    "Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)"
+                );
             }
             bail!("prctl(PR_SET_SECCOMP): {}", crate::errno_text(e));
         }
@@ -155,9 +192,15 @@ fn target_ids(spec: &Spec, caller: (u32, u32)) -> (Option<u32>, Option<u32>) {
     if spec.status.userns_block.is_some() {
         (None, None)
     } else if spec.join.userns.is_some() {
-        (spec.uid.filter(|&u| u != caller.0), spec.gid.filter(|&g| g != caller.1))
+        (
+            spec.uid.filter(|&u| u != caller.0),
+            spec.gid.filter(|&g| g != caller.1),
+        )
     } else {
-        (Some(spec.uid.unwrap_or(caller.0)), Some(spec.gid.unwrap_or(caller.1)))
+        (
+            Some(spec.uid.unwrap_or(caller.0)),
+            Some(spec.gid.unwrap_or(caller.1)),
+        )
     }
 }
 
@@ -166,13 +209,19 @@ fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
     unsafe {
         if let Some(gid) = gid.filter(|&g| libc::getgid() != g) {
             if libc::setresgid(gid, gid, gid) != 0 {
-                bail!("unable to switch to gid {gid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+                bail!(
+                    "unable to switch to gid {gid}: {}",
+                    crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+                );
             }
         }
         if let Some(uid) = uid.filter(|&u| libc::getuid() != u) {
             libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0);
             if libc::setresuid(uid, uid, uid) != 0 {
-                bail!("unable to switch to uid {uid}: {}", crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+                bail!(
+                    "unable to switch to uid {uid}: {}",
+                    crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+                );
             }
         }
     }
@@ -181,7 +230,12 @@ fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
 
 /// Become the command; never returns.
 /// `pid1_ready`: reaches EOF once pid 1 has dropped its capabilities.
-pub fn run_command(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, pid1_ready: Option<OwnedFd>) -> ! {
+pub fn run_command(
+    spec: &Spec,
+    ctx: &ChildCtx,
+    prepared: &Prepared,
+    pid1_ready: Option<OwnedFd>,
+) -> ! {
     if let Some(fd) = pid1_ready {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd.as_raw_fd(), &mut b);
@@ -194,9 +248,18 @@ pub fn run_command(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, pid1_ready:
     super::exit_now(1)
 }
 
-fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<std::convert::Infallible> {
+fn finish_and_exec(
+    spec: &Spec,
+    ctx: &ChildCtx,
+    prepared: &Prepared,
+) -> Result<std::convert::Infallible> {
     signals::reset_for_exec();
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
+    sys::prctl(
+        libc::PR_SET_PDEATHSIG,
+        libc::SIGKILL as libc::c_ulong,
+        "PR_SET_PDEATHSIG",
+    )
+    .context("prctl")?;
     if let Some(fd) = ctx.status_report {
         // SAFETY: pid 1's channel; the command must not hold it.
         unsafe { libc::close(fd) };
@@ -209,13 +272,24 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
     }
     // Without a user namespace (fallback) the command keeps the caller's
     // ids and gets no capabilities.
-    let (uid, gid) = if ctx.fallback { (None, None) } else { target_ids(spec, ctx.caller) };
+    let (uid, gid) = if ctx.fallback {
+        (None, None)
+    } else {
+        target_ids(spec, ctx.caller)
+    };
     set_ids(uid, gid)?;
-    let keep = if ctx.fallback { 0 } else { spec.resolve_caps(0, ctx.last_cap) };
+    let keep = if ctx.fallback {
+        0
+    } else {
+        spec.resolve_caps(0, ctx.last_cap)
+    };
     caps::apply(keep, ctx.last_cap)?;
     sys::prctl(libc::PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE").context("can't set dumpable")?;
     if let Some(soft) = super::saved_nofile_limit(None) {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         // SAFETY: valid pointers.
         unsafe {
             libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
@@ -238,16 +312,30 @@ fn finish_and_exec(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared) -> Result<s
     if let Some(fd) = ctx.exec_report {
         let _ = sys::write_all(fd, b"R");
     }
-    let err = execvp(&spec.command, spec.argv0.as_deref(), &prepared.env, prepared.path_var.as_deref());
+    let err = execvp(
+        &spec.command,
+        spec.argv0.as_deref(),
+        &prepared.env,
+        prepared.path_var.as_deref(),
+    );
     if let Some(fd) = ctx.exec_report {
         let _ = sys::write_all(fd, b"F");
     }
-    Err(anyhow!("execvp {}: {}", spec.command[0].to_string_lossy(), crate::errno_text(err)))
+    Err(anyhow!(
+        "execvp {}: {}",
+        spec.command[0].to_string_lossy(),
+        crate::errno_text(err)
+    ))
 }
 
 /// `execvp` with the sandbox's PATH (glibc's own would use ours). Returns
 /// the errno to report when every candidate failed.
-fn execvp(command: &[OsString], argv0: Option<&OsStr>, env: &[CString], path_var: Option<&OsStr>) -> i32 {
+fn execvp(
+    command: &[OsString],
+    argv0: Option<&OsStr>,
+    env: &[CString],
+    path_var: Option<&OsStr>,
+) -> i32 {
     let file = command[0].as_bytes();
     let mut argv: Vec<CString> = command.iter().map(|a| sys::cstring(a)).collect();
     if let Some(a0) = argv0 {
@@ -259,11 +347,17 @@ fn execvp(command: &[OsString], argv0: Option<&OsStr>, env: &[CString], path_var
     if file.contains(&b'/') {
         return try_exec(&sys::cstring(&command[0]), &argv, env);
     }
-    let path = path_var.map(|p| p.as_bytes().to_vec()).unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
+    let path = path_var
+        .map(|p| p.as_bytes().to_vec())
+        .unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
     let mut saw_eacces = false;
     let mut last = libc::ENOENT;
     for dir in path.split(|&b| b == b':') {
-        let mut full = if dir.is_empty() { Vec::new() } else { dir.to_vec() };
+        let mut full = if dir.is_empty() {
+            Vec::new()
+        } else {
+            dir.to_vec()
+        };
         if !full.is_empty() {
             full.push(b'/');
         }
@@ -281,7 +375,10 @@ fn execvp(command: &[OsString], argv0: Option<&OsStr>, env: &[CString], path_var
 }
 
 fn ptrs(v: &[CString]) -> Vec<*const libc::c_char> {
-    v.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
+    v.iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
 }
 
 /// execve one candidate; a file without `#!` that the kernel cannot run
@@ -290,7 +387,9 @@ fn try_exec(path: &CString, argv: &[CString], env: &[CString]) -> i32 {
     let (a, e) = (ptrs(argv), ptrs(env));
     // SAFETY: NULL-terminated arrays of valid C strings.
     unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
-    let err = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::ENOENT);
+    let err = std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::ENOENT);
     if err == libc::ENOEXEC {
         let mut sh_args = vec![c"/bin/sh".to_owned(), path.clone()];
         sh_args.extend(argv.iter().skip(1).cloned());
@@ -317,8 +416,15 @@ mod tests {
             EnvOp::Unset("A".into()),
             EnvOp::Set("B".into(), "x".into()),
         ];
-        assert_eq!(build_env(base.clone(), &ops), vec![kv("B", "x"), kv("C", "3")]);
-        let ops = vec![EnvOp::Set("C".into(), "3".into()), EnvOp::Clear, EnvOp::Set("D".into(), "4".into())];
+        assert_eq!(
+            build_env(base.clone(), &ops),
+            vec![kv("B", "x"), kv("C", "3")]
+        );
+        let ops = vec![
+            EnvOp::Set("C".into(), "3".into()),
+            EnvOp::Clear,
+            EnvOp::Set("D".into(), "4".into()),
+        ];
         assert_eq!(build_env(base, &ops), vec![kv("D", "4")]);
     }
 }

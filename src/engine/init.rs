@@ -16,15 +16,28 @@ use crate::spec::Spec;
 /// the command.
 /// `ready`: closed once this process holds no capabilities and is filtered,
 /// which lets the command go on.
-pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, locks: Vec<OwnedFd>, ready: OwnedFd) -> ! {
+pub fn reap(
+    spec: &Spec,
+    ctx: &ChildCtx,
+    prepared: &Prepared,
+    cmd: libc::pid_t,
+    locks: Vec<OwnedFd>,
+    ready: OwnedFd,
+) -> ! {
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
     keep.push(std::os::fd::AsRawFd::as_raw_fd(&ready));
     keep.extend(ctx.status_report);
     keep.extend(spec.status.sync);
     sys::close_fds_except(&keep);
     let _ = caps::drop_all(ctx.last_cap);
-    let own = ctx.own_seccomp.as_ref().map(|o| super::seccomp::install(&o.pid1, false).map(drop));
-    if let Err(e) = own.unwrap_or(Ok(())).and_then(|()| super::exec::install_seccomp(&prepared.seccomp)) {
+    let own = ctx
+        .own_seccomp
+        .as_ref()
+        .map(|o| super::seccomp::install(&o.pid1, false).map(drop));
+    if let Err(e) = own
+        .unwrap_or(Ok(()))
+        .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))
+    {
         report(spec, &e);
         // SAFETY: see above.
         unsafe { libc::kill(cmd, libc::SIGKILL) };
@@ -57,13 +70,26 @@ pub fn reap(spec: &Spec, ctx: &ChildCtx, prepared: &Prepared, cmd: libc::pid_t, 
 pub fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
     let mut out = Vec::new();
     for path in &spec.lock_files {
-        let fd = sys::openat(libc::AT_FDCWD, path, libc::O_RDONLY, 0)
-            .map_err(|e| anyhow::Error::new(e).context(format!("Unable to open lock file {}", path.display())))?;
-        let lock = libc::flock { l_type: libc::F_RDLCK as i16, l_whence: libc::SEEK_SET as i16, l_start: 0, l_len: 0, l_pid: 0 };
+        let fd = sys::openat(libc::AT_FDCWD, path, libc::O_RDONLY, 0).map_err(|e| {
+            anyhow::Error::new(e).context(format!("Unable to open lock file {}", path.display()))
+        })?;
+        let lock = libc::flock {
+            l_type: libc::F_RDLCK as i16,
+            l_whence: libc::SEEK_SET as i16,
+            l_start: 0,
+            l_len: 0,
+            l_pid: 0,
+        };
         // SAFETY: valid fd and flock struct.
         if unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_SETLK, &lock) } != 0 {
-            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
-            return Err(anyhow!("Unable to lock file {}: {}", path.display(), crate::errno_text(e)));
+            let e = std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO);
+            return Err(anyhow!(
+                "Unable to lock file {}: {}",
+                path.display(),
+                crate::errno_text(e)
+            ));
         }
         out.push(fd);
     }

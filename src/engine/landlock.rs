@@ -6,11 +6,11 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use anyhow::{Context, Result, anyhow, bail};
 use ::landlock::{
-    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset, RulesetAttr,
-    RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
+    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
 };
+use anyhow::{Context, Result, anyhow, bail};
 
 use super::sys;
 use crate::landlock::{Mode, Need, Plan, Policy, Rights, Rule};
@@ -30,11 +30,14 @@ const ABI_MAX_VAR: &str = "SANDWRAP_LANDLOCK_ABI_MAX";
 /// with the reason when it is 0.
 fn usable_abi() -> (u32, String) {
     let (abi, why) = kernel_abi();
-    let cap = std::env::var(ABI_MAX_VAR).ok().and_then(|v| v.parse::<u32>().ok());
+    let cap = std::env::var(ABI_MAX_VAR)
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok());
     match cap {
-        Some(cap) if cap < abi => {
-            (cap, format!("{ABI_MAX_VAR}={cap} limits landlock to ABI {cap} (the kernel has {abi})"))
-        }
+        Some(cap) if cap < abi => (
+            cap,
+            format!("{ABI_MAX_VAR}={cap} limits landlock to ABI {cap} (the kernel has {abi})"),
+        ),
         _ => (abi, why.to_string()),
     }
 }
@@ -44,14 +47,25 @@ pub fn kernel_abi() -> (u32, &'static str) {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_ulong = 1;
     // SAFETY: the version query takes no attribute pointer.
     let v = unsafe {
-        libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<libc::c_void>(), 0usize, LANDLOCK_CREATE_RULESET_VERSION)
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
     };
     if v > 0 {
         return (v as u32, "");
     }
     match std::io::Error::last_os_error().raw_os_error() {
-        Some(libc::EOPNOTSUPP) => (0, "landlock is built in but not enabled (add landlock to the lsm= boot parameter)"),
-        _ => (0, "this kernel has no landlock (Linux 5.13 or later with CONFIG_SECURITY_LANDLOCK needed)"),
+        Some(libc::EOPNOTSUPP) => (
+            0,
+            "landlock is built in but not enabled (add landlock to the lsm= boot parameter)",
+        ),
+        _ => (
+            0,
+            "this kernel has no landlock (Linux 5.13 or later with CONFIG_SECURITY_LANDLOCK needed)",
+        ),
     }
 }
 
@@ -75,7 +89,10 @@ const FS_TABLE: [(Rights, AccessFs); 16] = [
 ];
 
 fn access_fs(rights: Rights) -> BitFlags<AccessFs> {
-    FS_TABLE.iter().filter(|(r, _)| rights.contains(*r)).fold(BitFlags::EMPTY, |acc, (_, a)| acc | *a)
+    FS_TABLE
+        .iter()
+        .filter(|(r, _)| rights.contains(*r))
+        .fold(BitFlags::EMPTY, |acc, (_, a)| acc | *a)
 }
 
 /// Reports shortfalls: warnings, or errors under `--landlock-strict`.
@@ -100,17 +117,32 @@ fn open_rule(rule: &Rule, rep: &Reporter) -> Result<Option<(OwnedFd, Rights)>> {
     let fd = match sys::openat(libc::AT_FDCWD, &rule.path, libc::O_PATH, 0) {
         Ok(fd) => fd,
         Err(e) => {
-            let msg = format!("landlock: no rule for {} ({}): {}", rule.path.display(), rule.origin, crate::errno_text(e.errno));
+            let msg = format!(
+                "landlock: no rule for {} ({}): {}",
+                rule.path.display(),
+                rule.origin,
+                crate::errno_text(e.errno)
+            );
             return match rule.need {
-                Need::Required => Err(anyhow!("{}: can't open {} for a landlock rule: {}", rule.origin, rule.path.display(), crate::errno_text(e.errno))),
+                Need::Required => Err(anyhow!(
+                    "{}: can't open {} for a landlock rule: {}",
+                    rule.origin,
+                    rule.path.display(),
+                    crate::errno_text(e.errno)
+                )),
                 Need::IfExists if e.errno == libc::ENOENT => Ok(None),
                 _ => rep.shortfall(&msg).map(|()| None),
             };
         }
     };
-    let st = sys::fstat(fd.as_fd()).map_err(|e| anyhow!("landlock rule {}: {e}", rule.path.display()))?;
+    let st = sys::fstat(fd.as_fd())
+        .map_err(|e| anyhow!("landlock rule {}: {e}", rule.path.display()))?;
     let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-    let rights = if is_dir { rule.rights } else { rule.rights & Rights::FILE };
+    let rights = if is_dir {
+        rule.rights
+    } else {
+        rule.rights & Rights::FILE
+    };
     Ok((!rights.is_empty()).then_some((fd, rights)))
 }
 
@@ -126,7 +158,10 @@ pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enf
     if policy.is_empty() {
         return Ok(None);
     }
-    let rep = Reporter { strict: policy.strict, level_prefix: spec.level_prefix };
+    let rep = Reporter {
+        strict: policy.strict,
+        level_prefix: spec.level_prefix,
+    };
     for lost in &policy.lost {
         rep.shortfall(&format!("--fallback landlock: {lost}"))?;
     }
@@ -139,7 +174,11 @@ pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enf
     }
     let plan = Plan::new(&policy, abi);
     for s in &plan.shortfalls {
-        let s = if abi == 0 { format!("landlock is not available ({why}): nothing is restricted by it") } else { s.clone() };
+        let s = if abi == 0 {
+            format!("landlock is not available ({why}): nothing is restricted by it")
+        } else {
+            s.clone()
+        };
         rep.shortfall(&format!("landlock: {s}"))?;
     }
     for n in &plan.notes {
@@ -151,7 +190,9 @@ pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enf
 
     let mut ruleset = Ruleset::default().set_compatibility(CompatLevel::HardRequirement);
     if !plan.fs_handled.is_empty() {
-        ruleset = ruleset.handle_access(access_fs(plan.fs_handled)).map_err(ruleset_error("filesystem rights"))?;
+        ruleset = ruleset
+            .handle_access(access_fs(plan.fs_handled))
+            .map_err(ruleset_error("filesystem rights"))?;
     }
     let mut net = BitFlags::<AccessNet>::EMPTY;
     if plan.tcp_connect.is_some() {
@@ -161,7 +202,9 @@ pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enf
         net |= AccessNet::BindTcp;
     }
     if !net.is_empty() {
-        ruleset = ruleset.handle_access(net).map_err(ruleset_error("network rights"))?;
+        ruleset = ruleset
+            .handle_access(net)
+            .map_err(ruleset_error("network rights"))?;
     }
     let mut scopes = BitFlags::<Scope>::EMPTY;
     if plan.scope_abstract_unix {
@@ -173,17 +216,24 @@ pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enf
     if !scopes.is_empty() {
         ruleset = ruleset.scope(scopes).map_err(ruleset_error("scopes"))?;
     }
-    let mut created = ruleset.create().map_err(ruleset_error("landlock_create_ruleset"))?;
+    let mut created = ruleset
+        .create()
+        .map_err(ruleset_error("landlock_create_ruleset"))?;
 
     let mut added = 0;
     for rule in &plan.rules {
         if let Some((fd, rights)) = open_rule(rule, &rep)? {
             let what = format!("rule for {}", rule.path.display());
-            created = created.add_rule(PathBeneath::new(fd, access_fs(rights))).map_err(|e| anyhow!("landlock: {what}: {e}"))?;
+            created = created
+                .add_rule(PathBeneath::new(fd, access_fs(rights)))
+                .map_err(|e| anyhow!("landlock: {what}: {e}"))?;
             added += 1;
         }
     }
-    for (ports, access) in [(&plan.tcp_connect, AccessNet::ConnectTcp), (&plan.tcp_bind, AccessNet::BindTcp)] {
+    for (ports, access) in [
+        (&plan.tcp_connect, AccessNet::ConnectTcp),
+        (&plan.tcp_bind, AccessNet::BindTcp),
+    ] {
         for range in ports.iter().flatten() {
             for port in range.first..=range.last {
                 created = created
@@ -192,16 +242,28 @@ pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enf
             }
         }
     }
-    let summary = if spec.verbose { plan.summary(added) } else { Vec::new() };
-    Ok(Some(Enforcement { ruleset: created, summary }))
+    let summary = if spec.verbose {
+        plan.summary(added)
+    } else {
+        Vec::new()
+    };
+    Ok(Some(Enforcement {
+        ruleset: created,
+        summary,
+    }))
 }
 
 /// Restrict this process (and everything it will run) for good.
 pub fn enforce(e: &Enforcement, level_prefix: bool) -> Result<()> {
     let ruleset = e.ruleset.try_clone().context("landlock: dup ruleset fd")?;
-    let status = ruleset.restrict_self().map_err(ruleset_error("landlock_restrict_self"))?;
+    let status = ruleset
+        .restrict_self()
+        .map_err(ruleset_error("landlock_restrict_self"))?;
     if status.ruleset != RulesetStatus::FullyEnforced {
-        bail!("landlock: the kernel did not fully enforce the ruleset ({:?})", status.ruleset);
+        bail!(
+            "landlock: the kernel did not fully enforce the ruleset ({:?})",
+            status.ruleset
+        );
     }
     let prefix = if level_prefix { "<6>" } else { "" };
     for line in &e.summary {

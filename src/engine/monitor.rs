@@ -94,7 +94,11 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
             st
         }
         None => {
-            let st = w.status_report.as_ref().and_then(read_report).unwrap_or(child_status);
+            let st = w
+                .status_report
+                .as_ref()
+                .and_then(read_report)
+                .unwrap_or(child_status);
             signals::kill_remaining_children();
             st
         }

@@ -7,7 +7,10 @@ pub fn loopback_up() -> Result<()> {
     // SAFETY: plain socket call.
     let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if sock < 0 {
-        bail!("loopback: Failed to create NETLINK_ROUTE socket: {}", crate::errno_text(last_errno()));
+        bail!(
+            "loopback: Failed to create NETLINK_ROUTE socket: {}",
+            crate::errno_text(last_errno())
+        );
     }
     // SAFETY: ifreq is plain data; zero is a valid starting value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
@@ -20,7 +23,11 @@ pub fn loopback_up() -> Result<()> {
             Err("loopback: Failed to look up lo")
         } else {
             req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            if libc::ioctl(sock, libc::SIOCSIFFLAGS, &req) < 0 { Err("loopback: Failed RTM_NEWLINK") } else { Ok(()) }
+            if libc::ioctl(sock, libc::SIOCSIFFLAGS, &req) < 0 {
+                Err("loopback: Failed RTM_NEWLINK")
+            } else {
+                Ok(())
+            }
         }
     };
     let errno = last_errno();
@@ -33,5 +40,7 @@ pub fn loopback_up() -> Result<()> {
 }
 
 fn last_errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }

@@ -22,28 +22,62 @@ pub struct OwnFilter {
 }
 
 pub fn build(spec: &Spec) -> Result<Option<OwnFilter>> {
-    let Some(policy) = &spec.seccomp.policy else { return Ok(None) };
-    let pid1 = seccomp::compile(policy, Mode::Plain).map_err(|e| anyhow!("seccomp policy {}: {e}", policy.name))?;
+    let Some(policy) = &spec.seccomp.policy else {
+        return Ok(None);
+    };
+    let pid1 = seccomp::compile(policy, Mode::Plain)
+        .map_err(|e| anyhow!("seccomp policy {}: {e}", policy.name))?;
     if spec.seccomp.report.is_none() {
-        return Ok(Some(OwnFilter { command: pid1.clone(), pid1, listener: false }));
+        return Ok(Some(OwnFilter {
+            command: pid1.clone(),
+            pid1,
+            listener: false,
+        }));
     }
-    let command = seccomp::compile(policy, Mode::Notify).map_err(|e| anyhow!("seccomp policy {}: {e}", policy.name))?;
+    let command = seccomp::compile(policy, Mode::Notify)
+        .map_err(|e| anyhow!("seccomp policy {}: {e}", policy.name))?;
     let listener = seccomp::compile::uses_notify(&command);
-    Ok(Some(OwnFilter { command, pid1, listener }))
+    Ok(Some(OwnFilter {
+        command,
+        pid1,
+        listener,
+    }))
 }
 
 /// `seccomp(SECCOMP_SET_MODE_FILTER)`, optionally asking for a listener.
 pub fn install(prog: &[sock_filter], want_listener: bool) -> Result<Option<OwnedFd>> {
-    let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
-    let flags = if want_listener { libc::SECCOMP_FILTER_FLAG_NEW_LISTENER } else { 0 };
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    let flags = if want_listener {
+        libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+    } else {
+        0
+    };
     // SAFETY: fprog points at prog (same layout as struct sock_filter), which outlives the call.
-    let r = unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
     if r < 0 {
-        let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        let e = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
         if e == libc::EINVAL {
-            bail!("Unable to set up system call filtering as requested: seccomp(SECCOMP_SET_MODE_FILTER, {flags:#x}) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)");
+            bail!(
+                "Unable to set up system call filtering as requested: seccomp(SECCOMP_SET_MODE_FILTER, {flags:#x}) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)"
+            );
         }
-        bail!("seccomp(SECCOMP_SET_MODE_FILTER, flags {flags:#x}, {} instructions): {}", prog.len(), crate::errno_text(e));
+        bail!(
+            "seccomp(SECCOMP_SET_MODE_FILTER, flags {flags:#x}, {} instructions): {}",
+            prog.len(),
+            crate::errno_text(e)
+        );
     }
     // SAFETY: with NEW_LISTENER the kernel returns a new fd that we own.
     Ok(want_listener.then(|| unsafe { OwnedFd::from_raw_fd(r as RawFd) }))
@@ -53,7 +87,14 @@ pub fn install(prog: &[sock_filter], want_listener: bool) -> Result<Option<Owned
 pub fn channel() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: fds has room for two ints.
-    let r = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) };
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
     if r < 0 {
         bail!("socketpair(AF_UNIX, SOCK_SEQPACKET): {}", last_error());
     }
@@ -62,7 +103,11 @@ pub fn channel() -> Result<(OwnedFd, OwnedFd)> {
 }
 
 fn last_error() -> String {
-    crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+    crate::errno_text(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
 }
 
 const CMSG_SPACE_ONE_FD: usize = 24;
@@ -70,7 +115,10 @@ const CMSG_SPACE_ONE_FD: usize = 24;
 /// Send `fd` over `sock` with SCM_RIGHTS.
 pub fn send_fd(sock: RawFd, fd: RawFd) -> Result<()> {
     let mut byte = [b'L'];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
     let mut cbuf = [0u64; CMSG_SPACE_ONE_FD / 8];
     // SAFETY: msghdr is plain data; the buffers outlive sendmsg.
     unsafe {
@@ -85,7 +133,10 @@ pub fn send_fd(sock: RawFd, fd: RawFd) -> Result<()> {
         (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
         std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
         if libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) < 0 {
-            bail!("sendmsg(seccomp listener fd {fd} on fd {sock}): {}", last_error());
+            bail!(
+                "sendmsg(seccomp listener fd {fd} on fd {sock}): {}",
+                last_error()
+            );
         }
     }
     Ok(())
@@ -94,7 +145,10 @@ pub fn send_fd(sock: RawFd, fd: RawFd) -> Result<()> {
 /// Receive one fd from `sock`; `Ok(None)` at end of stream.
 fn recv_fd(sock: RawFd) -> Result<Option<OwnedFd>> {
     let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
     let mut cbuf = [0u64; CMSG_SPACE_ONE_FD / 8];
     // SAFETY: as in send_fd; the kernel fills the control buffer.
     unsafe {
@@ -111,7 +165,10 @@ fn recv_fd(sock: RawFd) -> Result<Option<OwnedFd>> {
             return Ok(None);
         }
         let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() || (*cmsg).cmsg_level != libc::SOL_SOCKET || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
+        if cmsg.is_null()
+            || (*cmsg).cmsg_level != libc::SOL_SOCKET
+            || (*cmsg).cmsg_type != libc::SCM_RIGHTS
+        {
             bail!("recvmsg(seccomp listener on fd {sock}): no file descriptor in the message");
         }
         let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
@@ -132,7 +189,12 @@ pub struct Notifier<'a> {
 }
 
 impl<'a> Notifier<'a> {
-    pub fn new(policy: &'a Policy, report: ReportTo, sock: OwnedFd, sigset: &libc::sigset_t) -> Result<Notifier<'a>> {
+    pub fn new(
+        policy: &'a Policy,
+        report: ReportTo,
+        sock: OwnedFd,
+        sigset: &libc::sigset_t,
+    ) -> Result<Notifier<'a>> {
         // SAFETY: valid sigset; the signals are blocked, so they queue for the fd.
         let fd = unsafe { libc::signalfd(-1, sigset, libc::SFD_CLOEXEC) };
         if fd < 0 {
@@ -144,7 +206,14 @@ impl<'a> Notifier<'a> {
         };
         // SAFETY: the kernel just created fd.
         let sigfd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(Notifier { policy, out, sigfd, sock: Some(sock), listener: None, signalled: Vec::new() })
+        Ok(Notifier {
+            policy,
+            out,
+            sigfd,
+            sock: Some(sock),
+            listener: None,
+            signalled: Vec::new(),
+        })
     }
 
     /// The fds to keep open in the supervisor.
@@ -158,9 +227,17 @@ impl<'a> Notifier<'a> {
     /// notifications meanwhile.
     pub fn wait(&mut self) -> (i32, i32) {
         loop {
-            let mut fds = vec![libc::pollfd { fd: self.sigfd.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+            let mut fds = vec![libc::pollfd {
+                fd: self.sigfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
             for fd in [&self.sock, &self.listener].into_iter().flatten() {
-                fds.push(libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+                fds.push(libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
             }
             // SAFETY: fds is a valid array of pollfd.
             if unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) } < 0 {
@@ -191,7 +268,13 @@ impl<'a> Notifier<'a> {
                 let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
                 let size = std::mem::size_of::<libc::signalfd_siginfo>();
                 // SAFETY: info is valid for size bytes.
-                let n = unsafe { libc::read(self.sigfd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+                let n = unsafe {
+                    libc::read(
+                        self.sigfd.as_raw_fd(),
+                        (&mut info as *mut libc::signalfd_siginfo).cast(),
+                        size,
+                    )
+                };
                 if n as usize == size {
                     return (info.ssi_signo as i32, info.ssi_code);
                 }
@@ -206,7 +289,9 @@ impl<'a> Notifier<'a> {
     }
 
     fn answer_one(&mut self) {
-        let Some(listener) = &self.listener else { return };
+        let Some(listener) = &self.listener else {
+            return;
+        };
         let lfd = listener.as_raw_fd();
         // SAFETY: the kernel requires a zeroed buffer of this exact struct.
         let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
@@ -217,9 +302,16 @@ impl<'a> Notifier<'a> {
         let d = req.data;
         let nr = d.nr as u32;
         let (action, by) = self.policy.decide(d.arch, nr, &d.args);
-        let mut resp = libc::seccomp_notif_resp { id: req.id, val: 0, error: 0, flags: 0 };
+        let mut resp = libc::seccomp_notif_resp {
+            id: req.id,
+            val: 0,
+            error: 0,
+            flags: 0,
+        };
         match action {
-            Action::Allow | Action::Log => resp.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+            Action::Allow | Action::Log => {
+                resp.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32
+            }
             Action::Errno(e) => resp.error = -e,
             Action::Kill | Action::Trap => {
                 self.kill(req.pid);
@@ -229,8 +321,20 @@ impl<'a> Notifier<'a> {
         // SAFETY: valid fd and response.
         unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
         let (pid, comm) = sandbox_pid_and_comm(req.pid);
-        let who = report::Caller { pid, host_pid: req.pid, comm: &comm };
-        self.say(&report::line(self.policy, &who, d.arch, nr, &d.args, action, by));
+        let who = report::Caller {
+            pid,
+            host_pid: req.pid,
+            comm: &comm,
+        };
+        self.say(&report::line(
+            self.policy,
+            &who,
+            d.arch,
+            nr,
+            &d.args,
+            action,
+            by,
+        ));
     }
 
     /// Kill like SECCOMP_RET_KILL_PROCESS: SIGSYS, unless the process
@@ -246,7 +350,11 @@ impl<'a> Notifier<'a> {
                 .unwrap_or(u64::MAX)
         };
         let survives = (mask("SigCgt:") | mask("SigBlk:") | mask("SigIgn:")) & sigsys_bit != 0;
-        let sig = if survives || self.signalled.contains(&pid) { libc::SIGKILL } else { libc::SIGSYS };
+        let sig = if survives || self.signalled.contains(&pid) {
+            libc::SIGKILL
+        } else {
+            libc::SIGSYS
+        };
         self.signalled.push(pid);
         // SAFETY: signalling a process of our sandbox that is blocked in a notified call.
         unsafe { libc::kill(pid as libc::pid_t, sig) };
@@ -256,8 +364,16 @@ impl<'a> Notifier<'a> {
 /// The pid inside the sandbox (last NSpid entry) and the command name.
 fn sandbox_pid_and_comm(host_pid: u32) -> (u32, String) {
     let status = std::fs::read_to_string(format!("/proc/{host_pid}/status")).unwrap_or_default();
-    let field = |key: &str| status.lines().find_map(|l| l.strip_prefix(key)).map(str::trim);
-    let pid = field("NSpid:").and_then(|v| v.split_whitespace().last()).and_then(|p| p.parse().ok()).unwrap_or(host_pid);
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+    };
+    let pid = field("NSpid:")
+        .and_then(|v| v.split_whitespace().last())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(host_pid);
     let comm = field("Name:").unwrap_or("?").to_string();
     (pid, comm)
 }
@@ -265,9 +381,16 @@ fn sandbox_pid_and_comm(host_pid: u32) -> (u32, String) {
 /// The note for a command that died of SIGSYS, when no report named the call.
 pub fn sigsys_note(spec: &Spec, status: i32) -> Option<String> {
     let policy = spec.seccomp.policy.as_ref()?;
-    if spec.seccomp.report.is_some() || !libc::WIFSIGNALED(status) || libc::WTERMSIG(status) != libc::SIGSYS {
+    if spec.seccomp.report.is_some()
+        || !libc::WIFSIGNALED(status)
+        || libc::WTERMSIG(status) != libc::SIGSYS
+    {
         return None;
     }
-    let command = spec.command.first().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
+    let command = spec
+        .command
+        .first()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Some(report::sigsys_note(policy, &command))
 }

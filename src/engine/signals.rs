@@ -6,7 +6,14 @@ use std::mem::MaybeUninit;
 /// Signals passed on to the sandbox. Terminal-generated ones (Ctrl-C) are
 /// only passed on when the command does not share our process group, or it
 /// would get them twice.
-pub const FORWARDED: [i32; 6] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGUSR1, libc::SIGUSR2];
+pub const FORWARDED: [i32; 6] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
 
 pub fn handled_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set.
@@ -39,7 +46,10 @@ pub fn end_on_signals() {
         let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
         libc::sigemptyset(&mut set);
         for s in FORWARDED {
-            libc::signal(s, exit_on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
+            libc::signal(
+                s,
+                exit_on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
             libc::sigaddset(&mut set, s);
         }
         libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
@@ -99,14 +109,21 @@ impl SignalFd {
         (fd >= 0).then(|| SignalFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
     }
 
-
     /// Wait for a signal or for `watch` to become readable (or hung up).
     pub fn wait_or_readable(&self, watch: i32) -> Event {
         use std::os::fd::AsRawFd;
         loop {
             let mut fds = [
-                libc::pollfd { fd: self.0.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-                libc::pollfd { fd: watch, events: libc::POLLIN, revents: 0 },
+                libc::pollfd {
+                    fd: self.0.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: watch,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
             ];
             // SAFETY: valid array of two pollfd.
             if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
@@ -117,7 +134,13 @@ impl SignalFd {
                 let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
                 let size = std::mem::size_of::<libc::signalfd_siginfo>();
                 // SAFETY: see above.
-                let n = unsafe { libc::read(self.0.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+                let n = unsafe {
+                    libc::read(
+                        self.0.as_raw_fd(),
+                        (&mut info as *mut libc::signalfd_siginfo).cast(),
+                        size,
+                    )
+                };
                 if n as usize == size {
                     return Event::Signal(info.ssi_signo as i32, info.ssi_code);
                 }
@@ -176,7 +199,10 @@ fn children() -> Vec<libc::pid_t> {
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for task in tasks.flatten() {
             if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                out.extend(list.split_whitespace().filter_map(|p| p.parse::<libc::pid_t>().ok()));
+                out.extend(
+                    list.split_whitespace()
+                        .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+                );
             }
         }
     }

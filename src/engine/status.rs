@@ -16,7 +16,14 @@ pub struct NsInfo {
 /// Which namespace keys to report: `mnt` always, the others when created.
 pub fn reported(ns: &Namespaces) -> Vec<&'static str> {
     let mut v = Vec::new();
-    for (name, on) in [("cgroup", ns.cgroup), ("ipc", ns.ipc), ("mnt", true), ("net", ns.net), ("pid", ns.pid), ("uts", ns.uts)] {
+    for (name, on) in [
+        ("cgroup", ns.cgroup),
+        ("ipc", ns.ipc),
+        ("mnt", true),
+        ("net", ns.net),
+        ("pid", ns.pid),
+        ("uts", ns.uts),
+    ] {
         if on {
             v.push(name);
         }
@@ -28,11 +35,16 @@ pub fn collect(pid: i32, ns: &Namespaces) -> NsInfo {
     let namespaces = reported(ns)
         .into_iter()
         .filter_map(|name| {
-            let ino = std::fs::metadata(format!("/proc/{pid}/ns/{name}")).ok()?.ino();
+            let ino = std::fs::metadata(format!("/proc/{pid}/ns/{name}"))
+                .ok()?
+                .ino();
             (ino != 0).then_some((name, ino))
         })
         .collect();
-    NsInfo { child_pid: pid, namespaces }
+    NsInfo {
+        child_pid: pid,
+        namespaces,
+    }
 }
 
 pub fn info_json(info: &NsInfo) -> String {
@@ -62,7 +74,10 @@ mod tests {
     use super::*;
 
     fn sample() -> NsInfo {
-        NsInfo { child_pid: 42, namespaces: vec![("mnt", 4026532187), ("net", 4026532192)] }
+        NsInfo {
+            child_pid: 42,
+            namespaces: vec![("mnt", 4026532187), ("net", 4026532192)],
+        }
     }
 
     #[test]
@@ -75,13 +90,21 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        assert_eq!(status_line(&sample()), "{ \"child-pid\": 42, \"mnt-namespace\": 4026532187, \"net-namespace\": 4026532192 }\n");
+        assert_eq!(
+            status_line(&sample()),
+            "{ \"child-pid\": 42, \"mnt-namespace\": 4026532187, \"net-namespace\": 4026532192 }\n"
+        );
         assert_eq!(exit_line(3), "{ \"exit-code\": 3 }\n");
     }
 
     #[test]
     fn order_and_selection() {
-        let ns = Namespaces { net: true, cgroup: true, uts: true, ..Default::default() };
+        let ns = Namespaces {
+            net: true,
+            cgroup: true,
+            uts: true,
+            ..Default::default()
+        };
         assert_eq!(reported(&ns), ["cgroup", "mnt", "net", "uts"]);
     }
 }

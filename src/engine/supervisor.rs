@@ -35,12 +35,23 @@ fn reserve_closed_data_fds(spec: &Spec) {
         _ => None,
     });
     let status = &spec.status;
-    let other = [spec.seccomp.fd, status.block, status.userns_block, status.info, status.json_status];
+    let other = [
+        spec.seccomp.fd,
+        status.block,
+        status.userns_block,
+        status.info,
+        status.json_status,
+    ];
     for fd in op_fds.chain(other.into_iter().flatten()) {
         if fd < 0 || sys::fd_is_open(fd) {
             continue;
         }
-        let Ok(placeholder) = sys::openat(libc::AT_FDCWD, std::path::Path::new("/"), libc::O_PATH | libc::O_CLOEXEC, 0) else {
+        let Ok(placeholder) = sys::openat(
+            libc::AT_FDCWD,
+            std::path::Path::new("/"),
+            libc::O_PATH | libc::O_CLOEXEC,
+            0,
+        ) else {
             continue;
         };
         if placeholder.as_raw_fd() == fd {
@@ -77,7 +88,13 @@ fn create_host_dirs(spec: &Spec) -> Result<()> {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|e| anyhow!("mkdir -p {} (mode 0700): {}", dir.display(), crate::cli::os_error(&e)))?;
+            .map_err(|e| {
+                anyhow!(
+                    "mkdir -p {} (mode 0700): {}",
+                    dir.display(),
+                    crate::cli::os_error(&e)
+                )
+            })?;
     }
     Ok(())
 }
@@ -114,14 +131,22 @@ fn clone_error(spec: &Spec, e: sys::SysError) -> anyhow::Error {
         ),
         libc::ENOSPC => anyhow!(
             "Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC){}",
-            if spec.namespaces.user { diagnose::userns_hint(libc::ENOSPC) } else { String::new() }
+            if spec.namespaces.user {
+                diagnose::userns_hint(libc::ENOSPC)
+            } else {
+                String::new()
+            }
         ),
-        errno => anyhow!("Creating new namespace failed: {}", crate::errno_text(errno)),
+        errno => anyhow!(
+            "Creating new namespace failed: {}",
+            crate::errno_text(errno)
+        ),
     }
 }
 
 fn write_status(fd: RawFd, text: &str) -> Result<()> {
-    sys::write_all(fd, text.as_bytes()).map_err(|e| anyhow!("Write to info_fd: {}", crate::errno_text(e)))
+    sys::write_all(fd, text.as_bytes())
+        .map_err(|e| anyhow!("Write to info_fd: {}", crate::errno_text(e)))
 }
 
 /// Whether `--fallback landlock` takes over after the clone failed with
@@ -129,7 +154,10 @@ fn write_status(fd: RawFd, text: &str) -> Result<()> {
 fn falls_back(spec: &Spec, errno: i32) -> bool {
     spec.fallback.is_some()
         && spec.join.userns.is_none()
-        && matches!(errno, libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS)
+        && matches!(
+            errno,
+            libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS
+        )
 }
 
 /// `fallback`: run without namespaces (`--fallback landlock`).
@@ -148,12 +176,20 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         Some(_) => Some(sys::pipe()?),
         None => None,
     };
-    let status_pipe = if spec.needs_reaper() { Some(sys::pipe()?) } else { None };
+    let status_pipe = if spec.needs_reaper() {
+        Some(sys::pipe()?)
+    } else {
+        None
+    };
     // The child waits for "go" until its namespaces have been reported (so
     // the report is complete even when setup fails at once) and, with
     // --userns-block-fd, until an outside helper has written its id maps.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
-    let go_pipe = if reports || spec.status.userns_block.is_some() { Some(sys::pipe()?) } else { None };
+    let go_pipe = if reports || spec.status.userns_block.is_some() {
+        Some(sys::pipe()?)
+    } else {
+        None
+    };
     // Compiled once, here, before the clone; the sandbox only installs it.
     let own_seccomp = seccomp::build(spec)?;
     let listener_channel = match &own_seccomp {
@@ -175,7 +211,10 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
-        supervisor_ends: [Some(life_w.as_raw_fd()), go_pipe.as_ref().map(|(_, w)| w.as_raw_fd())],
+        supervisor_ends: [
+            Some(life_w.as_raw_fd()),
+            go_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
+        ],
         sigset,
         last_cap: super::caps::last_cap(),
         fallback,
@@ -193,7 +232,15 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
                     e, dg.cause, dg.fix
                 ),
             );
-            drop((ctx, life_r, life_w, exec_pipe, status_pipe, go_pipe, listener_channel));
+            drop((
+                ctx,
+                life_r,
+                life_w,
+                exec_pipe,
+                status_pipe,
+                go_pipe,
+                listener_channel,
+            ));
             return launch(spec, true);
         }
         Err(e) => return Err(clone_error(spec, e)),
@@ -203,7 +250,9 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     }
     drop(life_r);
     let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
-        (Some((ours, _theirs)), Some(policy), Some(to)) => Some(seccomp::Notifier::new(policy, to, ours, &sigset)?),
+        (Some((ours, _theirs)), Some(policy), Some(to)) => {
+            Some(seccomp::Notifier::new(policy, to, ours, &sigset)?)
+        }
         _ => None,
     };
     let exec_r: Option<OwnedFd> = exec_pipe.map(|(r, _w)| r);
@@ -225,7 +274,14 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
     sys::close_fds_except(&keep);
 
-    let watch = monitor::Watch { pid, sigset, status_report: status_r, exec_report: exec_r, notifier, fallback };
+    let watch = monitor::Watch {
+        pid,
+        sigset,
+        status_report: status_r,
+        exec_report: exec_r,
+        notifier,
+        fallback,
+    };
     let code = monitor::run(spec, watch);
     drop(life_w);
     Ok(code)
@@ -235,10 +291,16 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
 /// tied to its parent with --die-with-parent, signals taken synchronously,
 /// and a subreaper, so orphans of the sandbox come to it.
 fn arm(spec: &Spec) -> Result<libc::sigset_t> {
-    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS").context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS")
+        .context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
     if spec.die_with_parent {
         let parent = nix::unistd::getppid();
-        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, "PR_SET_PDEATHSIG").context("prctl")?;
+        sys::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            "PR_SET_PDEATHSIG",
+        )
+        .context("prctl")?;
         if nix::unistd::getppid() != parent {
             // Our parent died before the death signal was armed.
             super::exit_now(1);
@@ -259,7 +321,8 @@ fn join_namespaces(spec: &Spec) -> Result<()> {
         })?;
     }
     if let Some(fd) = spec.join.pidns {
-        sys::setns(fd, libc::CLONE_NEWPID, "pidns").map_err(|e| anyhow::Error::new(e).context("Setting pidns failed"))?;
+        sys::setns(fd, libc::CLONE_NEWPID, "pidns")
+            .map_err(|e| anyhow::Error::new(e).context("Setting pidns failed"))?;
     }
     Ok(())
 }
@@ -268,7 +331,11 @@ fn join_namespaces(spec: &Spec) -> Result<()> {
 /// outside helper's go-ahead (`--userns-block-fd`).
 fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<()> {
     if spec.status.info.is_some() || spec.status.json_status.is_some() {
-        let created = if fallback { crate::spec::Namespaces::default() } else { spec.namespaces };
+        let created = if fallback {
+            crate::spec::Namespaces::default()
+        } else {
+            spec.namespaces
+        };
         let info = status::collect(pid, &created);
         if let Some(fd) = spec.status.info {
             write_status(fd, &status::info_json(&info))?;

@@ -27,12 +27,21 @@ impl std::error::Error for SysError {}
 pub type Result<T> = std::result::Result<T, SysError>;
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// Run a raw call returning -1 on error, retrying on EINTR.
 fn check(ret: libc::c_long, call: impl FnOnce() -> String) -> Result<libc::c_long> {
-    if ret < 0 { Err(SysError { call: call(), errno: errno() }) } else { Ok(ret) }
+    if ret < 0 {
+        Err(SysError {
+            call: call(),
+            errno: errno(),
+        })
+    } else {
+        Ok(ret)
+    }
 }
 
 fn cstr(p: &Path) -> CString {
@@ -67,13 +76,29 @@ struct OpenHow {
 }
 
 /// `openat2(dirfd, path, flags, mode, resolve)`.
-pub fn openat2(dirfd: BorrowedFd<'_>, path: &Path, flags: i32, mode: u32, resolve: u64) -> Result<OwnedFd> {
+pub fn openat2(
+    dirfd: BorrowedFd<'_>,
+    path: &Path,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> Result<OwnedFd> {
     let c = cstr(path);
-    let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: mode as u64, resolve };
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: mode as u64,
+        resolve,
+    };
     loop {
         // SAFETY: valid pointers for the duration of the call.
         let r = unsafe {
-            libc::syscall(libc::SYS_openat2, dirfd.as_raw_fd(), c.as_ptr(), &how, std::mem::size_of::<OpenHow>())
+            libc::syscall(
+                libc::SYS_openat2,
+                dirfd.as_raw_fd(),
+                c.as_ptr(),
+                &how,
+                std::mem::size_of::<OpenHow>(),
+            )
         };
         if r < 0 && errno() == libc::EAGAIN {
             continue; // a concurrent rename raced the lookup; retry
@@ -101,14 +126,24 @@ pub fn symlinkat(target: &Path, dirfd: BorrowedFd<'_>, name: &Path) -> Result<()
     let (t, n) = (cstr(target), cstr(name));
     // SAFETY: valid C strings.
     let r = unsafe { libc::symlinkat(t.as_ptr(), dirfd.as_raw_fd(), n.as_ptr()) };
-    check(r as libc::c_long, || format!("symlink {} at {}", q(target), q(name))).map(drop)
+    check(r as libc::c_long, || {
+        format!("symlink {} at {}", q(target), q(name))
+    })
+    .map(drop)
 }
 
 pub fn readlinkat(dirfd: BorrowedFd<'_>, name: &Path) -> Result<std::path::PathBuf> {
     let n = cstr(name);
     let mut buf = vec![0u8; libc::PATH_MAX as usize];
     // SAFETY: buf is valid for buf.len() bytes.
-    let r = unsafe { libc::readlinkat(dirfd.as_raw_fd(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let r = unsafe {
+        libc::readlinkat(
+            dirfd.as_raw_fd(),
+            n.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
     let len = check(r as libc::c_long, || format!("readlink {}", q(name)))? as usize;
     buf.truncate(len);
     let os: std::ffi::OsString = std::os::unix::ffi::OsStringExt::from_vec(buf);
@@ -134,7 +169,10 @@ pub fn chmod_fd(fd: BorrowedFd<'_>, mode: u32, shown: &Path) -> Result<()> {
     let c = cstr(&fd_path(fd));
     // SAFETY: valid C string.
     let r = unsafe { libc::chmod(c.as_ptr(), mode) };
-    check(r as libc::c_long, || format!("chmod {} to {:o}", q(shown), mode)).map(drop)
+    check(r as libc::c_long, || {
+        format!("chmod {} to {:o}", q(shown), mode)
+    })
+    .map(drop)
 }
 
 // ---- mounts --------------------------------------------------------------
@@ -160,7 +198,10 @@ struct MountAttr {
 
 /// Clone the mount tree at `fd` (recursively) as a detached tree.
 pub fn open_tree_clone(fd: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd> {
-    let flags = OPEN_TREE_CLONE | libc::AT_RECURSIVE as u32 | libc::AT_EMPTY_PATH as u32 | libc::O_CLOEXEC as u32;
+    let flags = OPEN_TREE_CLONE
+        | libc::AT_RECURSIVE as u32
+        | libc::AT_EMPTY_PATH as u32
+        | libc::O_CLOEXEC as u32;
     // SAFETY: empty C string, valid fd.
     let r = unsafe { libc::syscall(libc::SYS_open_tree, fd.as_raw_fd(), c"".as_ptr(), flags) };
     check(r, || format!("open_tree {}", q(shown))).map(owned)
@@ -168,25 +209,57 @@ pub fn open_tree_clone(fd: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd> {
 
 /// Set (never clear) attributes on a mount, or with `recursive` on every
 /// mount below it, in one call.
-pub fn mount_setattr(fd: BorrowedFd<'_>, recursive: bool, attr_set: u64, shown: &Path) -> Result<()> {
-    let attr = MountAttr { attr_set, attr_clr: 0, propagation: 0, userns_fd: 0 };
+pub fn mount_setattr(
+    fd: BorrowedFd<'_>,
+    recursive: bool,
+    attr_set: u64,
+    shown: &Path,
+) -> Result<()> {
+    let attr = MountAttr {
+        attr_set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
     let mut flags = libc::AT_EMPTY_PATH as u32;
     if recursive {
         flags |= libc::AT_RECURSIVE as u32;
     }
     // SAFETY: valid pointers.
     let r = unsafe {
-        libc::syscall(libc::SYS_mount_setattr, fd.as_raw_fd(), c"".as_ptr(), flags, &attr, std::mem::size_of::<MountAttr>())
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr,
+            std::mem::size_of::<MountAttr>(),
+        )
     };
-    check(r, || format!("mount_setattr {} (set {:#x})", q(shown), attr_set)).map(drop)
+    check(r, || {
+        format!("mount_setattr {} (set {:#x})", q(shown), attr_set)
+    })
+    .map(drop)
 }
 
 /// Attach a detached mount (`from`) on top of the object `to` refers to.
-pub fn move_mount(from: BorrowedFd<'_>, to: BorrowedFd<'_>, shown_from: &str, shown_to: &Path) -> Result<()> {
+pub fn move_mount(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    shown_from: &str,
+    shown_to: &Path,
+) -> Result<()> {
     let flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
     // SAFETY: empty C strings, valid fds.
     let r = unsafe {
-        libc::syscall(libc::SYS_move_mount, from.as_raw_fd(), c"".as_ptr(), to.as_raw_fd(), c"".as_ptr(), flags)
+        libc::syscall(
+            libc::SYS_move_mount,
+            from.as_raw_fd(),
+            c"".as_ptr(),
+            to.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+        )
     };
     check(r, || format!("mount {shown_from} on {}", q(shown_to))).map(drop)
 }
@@ -202,24 +275,43 @@ impl FsContext {
         let c = CString::new(fstype).unwrap_or_default();
         // SAFETY: valid C string.
         let r = unsafe { libc::syscall(libc::SYS_fsopen, c.as_ptr(), libc::FSOPEN_CLOEXEC) };
-        check(r, || format!("fsopen {fstype:?}")).map(|fd| FsContext { fd: owned(fd), fstype })
+        check(r, || format!("fsopen {fstype:?}")).map(|fd| FsContext {
+            fd: owned(fd),
+            fstype,
+        })
     }
 
     pub fn set(&self, key: &str, value: &str) -> Result<&Self> {
-        let (k, v) = (CString::new(key).unwrap_or_default(), CString::new(value).unwrap_or_default());
+        let (k, v) = (
+            CString::new(key).unwrap_or_default(),
+            CString::new(value).unwrap_or_default(),
+        );
         // SAFETY: valid C strings.
         let r = unsafe {
-            libc::syscall(libc::SYS_fsconfig, self.fd.as_raw_fd(), FSCONFIG_SET_STRING, k.as_ptr(), v.as_ptr(), 0)
+            libc::syscall(
+                libc::SYS_fsconfig,
+                self.fd.as_raw_fd(),
+                FSCONFIG_SET_STRING,
+                k.as_ptr(),
+                v.as_ptr(),
+                0,
+            )
         };
         check(r, || format!("fsconfig {} {key}={value}", self.fstype)).map(|_| self)
     }
-
 
     pub fn flag(&self, key: &str) -> Result<&Self> {
         let k = CString::new(key).unwrap_or_default();
         // SAFETY: valid C string.
         let r = unsafe {
-            libc::syscall(libc::SYS_fsconfig, self.fd.as_raw_fd(), FSCONFIG_SET_FLAG, k.as_ptr(), std::ptr::null::<u8>(), 0)
+            libc::syscall(
+                libc::SYS_fsconfig,
+                self.fd.as_raw_fd(),
+                FSCONFIG_SET_FLAG,
+                k.as_ptr(),
+                std::ptr::null::<u8>(),
+                0,
+            )
         };
         check(r, || format!("fsconfig {} {key}", self.fstype)).map(|_| self)
     }
@@ -228,17 +320,37 @@ impl FsContext {
     pub fn mount(&self, attrs: u64) -> Result<OwnedFd> {
         // SAFETY: plain integer arguments.
         let r = unsafe {
-            libc::syscall(libc::SYS_fsconfig, self.fd.as_raw_fd(), FSCONFIG_CMD_CREATE, std::ptr::null::<u8>(), std::ptr::null::<u8>(), 0)
+            libc::syscall(
+                libc::SYS_fsconfig,
+                self.fd.as_raw_fd(),
+                FSCONFIG_CMD_CREATE,
+                std::ptr::null::<u8>(),
+                std::ptr::null::<u8>(),
+                0,
+            )
         };
         check(r, || format!("fsconfig {} create", self.fstype))?;
         // SAFETY: plain integer arguments.
-        let r = unsafe { libc::syscall(libc::SYS_fsmount, self.fd.as_raw_fd(), libc::FSMOUNT_CLOEXEC, attrs) };
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_fsmount,
+                self.fd.as_raw_fd(),
+                libc::FSMOUNT_CLOEXEC,
+                attrs,
+            )
+        };
         check(r, || format!("fsmount {}", self.fstype)).map(owned)
     }
 }
 
 /// Legacy `mount(2)`, for remounts.
-pub fn mount(src: Option<&Path>, target: &Path, fstype: Option<&str>, flags: libc::c_ulong, data: Option<&str>) -> Result<()> {
+pub fn mount(
+    src: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> Result<()> {
     let s = src.map(cstr);
     let t = cstr(target);
     let f = fstype.map(|f| CString::new(f).unwrap_or_default());
@@ -286,7 +398,16 @@ pub fn chdir(path: &Path) -> Result<()> {
 /// is single-threaded, so the child may run arbitrary code.
 pub fn clone_fork(flags: i32) -> Result<libc::pid_t> {
     // SAFETY: with a null stack the child continues on a copy of ours, like fork().
-    let r = unsafe { libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
     check(r, || format!("clone {}", clone_flag_names(flags))).map(|p| p as libc::pid_t)
 }
 
@@ -300,14 +421,21 @@ pub fn clone_flag_names(flags: i32) -> String {
         (libc::CLONE_NEWUTS, "NEWUTS"),
         (libc::CLONE_NEWCGROUP, "NEWCGROUP"),
     ];
-    let v: Vec<&str> = names.iter().filter(|(f, _)| flags & f != 0).map(|(_, n)| *n).collect();
+    let v: Vec<&str> = names
+        .iter()
+        .filter(|(f, _)| flags & f != 0)
+        .map(|(_, n)| *n)
+        .collect();
     v.join("|")
 }
 
 pub fn unshare(flags: i32) -> Result<()> {
     // SAFETY: plain integer argument.
     let r = unsafe { libc::unshare(flags) };
-    check(r as libc::c_long, || format!("unshare {}", clone_flag_names(flags))).map(drop)
+    check(r as libc::c_long, || {
+        format!("unshare {}", clone_flag_names(flags))
+    })
+    .map(drop)
 }
 
 pub fn setns(fd: RawFd, nstype: i32, what: &str) -> Result<()> {
@@ -325,7 +453,10 @@ pub fn prctl(option: i32, arg: libc::c_ulong, what: &str) -> Result<()> {
 /// Write a whole buffer to a path (for /proc files such as uid_map).
 pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     let fd = openat(libc::AT_FDCWD, path, libc::O_WRONLY, 0)?;
-    write_all(fd.as_raw_fd(), data).map_err(|errno| SysError { call: format!("write {}", q(path)), errno })
+    write_all(fd.as_raw_fd(), data).map_err(|errno| SysError {
+        call: format!("write {}", q(path)),
+        errno,
+    })
 }
 
 /// write() until done; returns errno on failure.
@@ -392,7 +523,9 @@ fn close_range(first: u32, last: u32) {
     if r < 0 {
         // Kernels before 5.9: close one by one from /proc/self/fd.
         if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-            let fds: Vec<u32> = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+            let fds: Vec<u32> = dir
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect();
             for fd in fds.into_iter().filter(|fd| (first..=last).contains(fd)) {
                 // SAFETY: see above.
                 unsafe { libc::close(fd as RawFd) };
@@ -400,7 +533,6 @@ fn close_range(first: u32, last: u32) {
         }
     }
 }
-
 
 pub fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD has no side effects.

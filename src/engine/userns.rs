@@ -33,12 +33,27 @@ pub struct IdPlan {
 pub fn plan(caller: (u32, u32), sandbox: (u32, u32), nest: bool) -> IdPlan {
     if nest {
         IdPlan {
-            first: IdMap { uid_inside: 0, uid_outside: caller.0, gid_inside: 0, gid_outside: caller.1 },
-            nested: Some(IdMap { uid_inside: sandbox.0, uid_outside: 0, gid_inside: sandbox.1, gid_outside: 0 }),
+            first: IdMap {
+                uid_inside: 0,
+                uid_outside: caller.0,
+                gid_inside: 0,
+                gid_outside: caller.1,
+            },
+            nested: Some(IdMap {
+                uid_inside: sandbox.0,
+                uid_outside: 0,
+                gid_inside: sandbox.1,
+                gid_outside: 0,
+            }),
         }
     } else {
         IdPlan {
-            first: IdMap { uid_inside: sandbox.0, uid_outside: caller.0, gid_inside: sandbox.1, gid_outside: caller.1 },
+            first: IdMap {
+                uid_inside: sandbox.0,
+                uid_outside: caller.0,
+                gid_inside: sandbox.1,
+                gid_outside: caller.1,
+            },
             nested: None,
         }
     }
@@ -51,19 +66,37 @@ pub fn plan(caller: (u32, u32), sandbox: (u32, u32), nest: bool) -> IdPlan {
 pub fn write_maps(map: &IdMap, deny_setgroups: bool, proc: BorrowedFd<'_>) -> Result<()> {
     if deny_setgroups {
         match write_proc(proc, "self/setgroups", "deny") {
-            Err(e) if e.errno != libc::ENOENT => return Err(e).context("error writing to setgroups"),
+            Err(e) if e.errno != libc::ENOENT => {
+                return Err(e).context("error writing to setgroups");
+            }
             _ => {}
         }
     }
-    write_proc(proc, "self/uid_map", &format!("{} {} 1\n", map.uid_inside, map.uid_outside)).context("setting up uid map")?;
-    write_proc(proc, "self/gid_map", &format!("{} {} 1\n", map.gid_inside, map.gid_outside)).context("setting up gid map")?;
+    write_proc(
+        proc,
+        "self/uid_map",
+        &format!("{} {} 1\n", map.uid_inside, map.uid_outside),
+    )
+    .context("setting up uid map")?;
+    write_proc(
+        proc,
+        "self/gid_map",
+        &format!("{} {} 1\n", map.gid_inside, map.gid_outside),
+    )
+    .context("setting up gid map")?;
     Ok(())
 }
 
-fn write_proc(proc: BorrowedFd<'_>, name: &str, text: &str) -> std::result::Result<(), sys::SysError> {
+fn write_proc(
+    proc: BorrowedFd<'_>,
+    name: &str,
+    text: &str,
+) -> std::result::Result<(), sys::SysError> {
     let fd = sys::openat(proc.as_raw_fd(), Path::new(name), libc::O_WRONLY, 0)?;
-    sys::write_all(fd.as_raw_fd(), text.as_bytes())
-        .map_err(|errno| sys::SysError { call: format!("write /proc/{name}"), errno })
+    sys::write_all(fd.as_raw_fd(), text.as_bytes()).map_err(|errno| sys::SysError {
+        call: format!("write /proc/{name}"),
+        errno,
+    })
 }
 
 /// Enter a nested user namespace (and a mount namespace owned by it, which
@@ -81,7 +114,15 @@ mod tests {
     #[test]
     fn direct_map_by_default() {
         let p = plan((1001, 1002), (1001, 1002), false);
-        assert_eq!(p.first, IdMap { uid_inside: 1001, uid_outside: 1001, gid_inside: 1002, gid_outside: 1002 });
+        assert_eq!(
+            p.first,
+            IdMap {
+                uid_inside: 1001,
+                uid_outside: 1001,
+                gid_inside: 1002,
+                gid_outside: 1002
+            }
+        );
         assert!(p.nested.is_none());
         let p = plan((1001, 1002), (0, 0), false);
         assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
@@ -92,6 +133,9 @@ mod tests {
         let p = plan((1001, 1002), (1001, 1002), true);
         assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
         let n = p.nested.expect("nested");
-        assert_eq!((n.uid_inside, n.uid_outside, n.gid_inside, n.gid_outside), (1001, 0, 1002, 0));
+        assert_eq!(
+            (n.uid_inside, n.uid_outside, n.gid_inside, n.gid_outside),
+            (1001, 0, 1002, 0)
+        );
     }
 }

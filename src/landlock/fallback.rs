@@ -21,7 +21,12 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
         let dest = normalize(op.dest());
         let what = describe(op);
         match op {
-            FsOp::Bind { src, mode, allow_missing, .. } => {
+            FsOp::Bind {
+                src,
+                mode,
+                allow_missing,
+                ..
+            } => {
                 let src = normalize(src);
                 let rights = match mode {
                     crate::spec::BindMode::ReadOnly => Rights::READ_EXEC,
@@ -34,14 +39,32 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
                         src.display()
                     ));
                 }
-                let need = if *allow_missing { Need::IfExists } else { Need::Required };
-                rules.push(Rule { path: src, rights, need, origin: what });
+                let need = if *allow_missing {
+                    Need::IfExists
+                } else {
+                    Need::Required
+                };
+                rules.push(Rule {
+                    path: src,
+                    rights,
+                    need,
+                    origin: what,
+                });
             }
             FsOp::BindFd { fd, read_only, .. } => {
                 lost.push(format!("{what}: nothing can be mounted without a mount namespace; fd {fd} is allowed as it is"));
-                let rights = if *read_only { Rights::READ_EXEC } else { Rights::ALL };
+                let rights = if *read_only {
+                    Rights::READ_EXEC
+                } else {
+                    Rights::ALL
+                };
                 let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
-                rules.push(Rule { path, rights, need: Need::Required, origin: what });
+                rules.push(Rule {
+                    path,
+                    rights,
+                    need: Need::Required,
+                    origin: what,
+                });
             }
             FsOp::RemountRo { .. } => {
                 let mut narrowed = false;
@@ -57,7 +80,12 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
                 if dest != Path::new("/proc") {
                     lost.push(format!("{what}: the host's /proc is used instead"));
                 }
-                rules.push(Rule { path: "/proc".into(), rights: Rights::PROC, need: Need::Reported, origin: what });
+                rules.push(Rule {
+                    path: "/proc".into(),
+                    rights: Rights::PROC,
+                    need: Need::Reported,
+                    origin: what,
+                });
             }
             FsOp::Dev { .. } => {
                 if dest != Path::new("/dev") {
@@ -65,17 +93,34 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
                 }
                 for node in DEV_NODES {
                     let path = PathBuf::from("/dev").join(node);
-                    rules.push(Rule { path, rights: Rights::ALL & Rights::FILE, need: Need::Reported, origin: what.clone() });
+                    rules.push(Rule {
+                        path,
+                        rights: Rights::ALL & Rights::FILE,
+                        need: Need::Reported,
+                        origin: what.clone(),
+                    });
                 }
                 for dir in DEV_DIRS {
                     let path = PathBuf::from("/dev").join(dir);
-                    rules.push(Rule { path, rights: Rights::ALL, need: Need::Reported, origin: what.clone() });
+                    rules.push(Rule {
+                        path,
+                        rights: Rights::ALL,
+                        need: Need::Reported,
+                        origin: what.clone(),
+                    });
                 }
             }
             FsOp::Tmpfs { .. } | FsOp::Mqueue { .. } | FsOp::Overlay { .. } => {
-                lost.push(format!("{what}: cannot mount without a mount namespace; {} is not allowed", dest.display()));
+                lost.push(format!(
+                    "{what}: cannot mount without a mount namespace; {} is not allowed",
+                    dest.display()
+                ));
             }
-            FsOp::Dir { .. } | FsOp::File { .. } | FsOp::BindData { .. } | FsOp::Symlink { .. } | FsOp::Chmod { .. } => {
+            FsOp::Dir { .. }
+            | FsOp::File { .. }
+            | FsOp::BindData { .. }
+            | FsOp::Symlink { .. }
+            | FsOp::Chmod { .. } => {
                 lost.push(format!("{what}: not done (it would change the host)"));
             }
         }
@@ -85,7 +130,11 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
     let writes = |r: Rights| r & !Rights::READ_EXEC;
     for (i, inner) in rules.iter().enumerate() {
         // A rule for a single file only carries file rights.
-        let applicable = if Rights::FILE.contains(inner.rights) { Rights::FILE } else { Rights::ALL };
+        let applicable = if Rights::FILE.contains(inner.rights) {
+            Rights::FILE
+        } else {
+            Rights::ALL
+        };
         let wider = rules.iter().enumerate().find(|(j, outer)| {
             *j != i
                 && outer.path != inner.path
@@ -125,9 +174,16 @@ pub fn lost_namespaces(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
         lost.push("--unshare-cgroup: no cgroup namespace".into());
     }
     if spec.uid.is_some_and(|u| u != caller.0) || spec.gid.is_some_and(|g| g != caller.1) {
-        lost.push(format!("--uid/--gid: no user namespace; the command runs as uid {} gid {}", caller.0, caller.1));
+        lost.push(format!(
+            "--uid/--gid: no user namespace; the command runs as uid {} gid {}",
+            caller.0, caller.1
+        ));
     }
-    if spec.caps.iter().any(|c| matches!(c, crate::spec::CapOp::Add(_) | crate::spec::CapOp::AddAll)) {
+    if spec
+        .caps
+        .iter()
+        .any(|c| matches!(c, crate::spec::CapOp::Add(_) | crate::spec::CapOp::AddAll))
+    {
         lost.push("--cap-add: no user namespace, so no capabilities".into());
     }
     if spec.disable_userns || spec.assert_userns_disabled {
@@ -147,15 +203,42 @@ mod tests {
     #[test]
     fn binds_map_to_their_source() {
         let ops = vec![
-            FsOp::Bind { src: "/usr".into(), dest: "/usr".into(), mode: BindMode::ReadOnly, allow_missing: false },
-            FsOp::Bind { src: "/home/u/w".into(), dest: "/work".into(), mode: BindMode::ReadWrite, allow_missing: true },
-            FsOp::Tmpfs { dest: "/tmp".into(), perms: None, size: None },
-            FsOp::Dir { dest: "/x".into(), perms: None },
+            FsOp::Bind {
+                src: "/usr".into(),
+                dest: "/usr".into(),
+                mode: BindMode::ReadOnly,
+                allow_missing: false,
+            },
+            FsOp::Bind {
+                src: "/home/u/w".into(),
+                dest: "/work".into(),
+                mode: BindMode::ReadWrite,
+                allow_missing: true,
+            },
+            FsOp::Tmpfs {
+                dest: "/tmp".into(),
+                perms: None,
+                size: None,
+            },
+            FsOp::Dir {
+                dest: "/x".into(),
+                perms: None,
+            },
         ];
         let (rules, lost) = host_rules(&ops);
         assert_eq!(rules.len(), 2);
-        assert_eq!((rules[0].path.as_path(), rules[0].rights, rules[0].need), (std::path::Path::new("/usr"), Rights::READ_EXEC, Need::Required));
-        assert_eq!((rules[1].path.as_path(), rules[1].need), (std::path::Path::new("/home/u/w"), Need::IfExists));
+        assert_eq!(
+            (rules[0].path.as_path(), rules[0].rights, rules[0].need),
+            (
+                std::path::Path::new("/usr"),
+                Rights::READ_EXEC,
+                Need::Required
+            )
+        );
+        assert_eq!(
+            (rules[1].path.as_path(), rules[1].need),
+            (std::path::Path::new("/home/u/w"), Need::IfExists)
+        );
         assert_eq!(lost.len(), 3, "{lost:?}");
         assert!(lost[0].starts_with("--bind-try /home/u/w /work:"));
         assert!(lost[1].contains("/tmp is not allowed"));
@@ -163,22 +246,50 @@ mod tests {
 
     #[test]
     fn dev_and_proc_become_node_rules() {
-        let (rules, lost) = host_rules(&[FsOp::Dev { dest: "/dev".into() }, FsOp::Proc { dest: "/proc".into() }]);
+        let (rules, lost) = host_rules(&[
+            FsOp::Dev {
+                dest: "/dev".into(),
+            },
+            FsOp::Proc {
+                dest: "/proc".into(),
+            },
+        ]);
         assert!(rules.iter().any(|r| r.path == Path::new("/dev/null") && r.rights == Rights::ALL & Rights::FILE));
         assert!(rules.iter().any(|r| r.path == Path::new("/dev/pts")));
         assert!(!rules.iter().any(|r| r.path == Path::new("/dev")));
-        assert!(rules.iter().any(|r| r.path == Path::new("/proc") && r.rights == Rights::PROC));
+        assert!(
+            rules
+                .iter()
+                .any(|r| r.path == Path::new("/proc") && r.rights == Rights::PROC)
+        );
         assert!(lost.is_empty(), "{lost:?}");
         // Device nodes beneath a read-only root are wider, not narrower.
-        let ops = [FsOp::Bind { src: "/".into(), dest: "/".into(), mode: BindMode::ReadOnly, allow_missing: false }, FsOp::Dev { dest: "/dev".into() }];
+        let ops = [
+            FsOp::Bind {
+                src: "/".into(),
+                dest: "/".into(),
+                mode: BindMode::ReadOnly,
+                allow_missing: false,
+            },
+            FsOp::Dev {
+                dest: "/dev".into(),
+            },
+        ];
         assert!(host_rules(&ops).1.is_empty());
     }
 
     #[test]
     fn remount_ro_narrows_a_bind() {
         let ops = vec![
-            FsOp::Bind { src: "/srv".into(), dest: "/srv".into(), mode: BindMode::ReadWrite, allow_missing: false },
-            FsOp::RemountRo { dest: "/srv".into() },
+            FsOp::Bind {
+                src: "/srv".into(),
+                dest: "/srv".into(),
+                mode: BindMode::ReadWrite,
+                allow_missing: false,
+            },
+            FsOp::RemountRo {
+                dest: "/srv".into(),
+            },
         ];
         let (rules, lost) = host_rules(&ops);
         assert_eq!(rules[0].rights, Rights::READ_EXEC);
@@ -188,13 +299,30 @@ mod tests {
     #[test]
     fn narrower_nested_rule_is_reported() {
         let ops = vec![
-            FsOp::Bind { src: "/".into(), dest: "/".into(), mode: BindMode::ReadWrite, allow_missing: false },
-            FsOp::Bind { src: "/etc".into(), dest: "/etc".into(), mode: BindMode::ReadOnly, allow_missing: false },
-            FsOp::Bind { src: "/tmp".into(), dest: "/tmp".into(), mode: BindMode::ReadWrite, allow_missing: false },
+            FsOp::Bind {
+                src: "/".into(),
+                dest: "/".into(),
+                mode: BindMode::ReadWrite,
+                allow_missing: false,
+            },
+            FsOp::Bind {
+                src: "/etc".into(),
+                dest: "/etc".into(),
+                mode: BindMode::ReadOnly,
+                allow_missing: false,
+            },
+            FsOp::Bind {
+                src: "/tmp".into(),
+                dest: "/tmp".into(),
+                mode: BindMode::ReadWrite,
+                allow_missing: false,
+            },
         ];
         let (_, lost) = host_rules(&ops);
         assert_eq!(lost.len(), 1, "{lost:?}");
-        assert!(lost[0].starts_with("--ro-bind /etc /etc: /etc keeps the rights of / (--bind / /)"));
+        assert!(
+            lost[0].starts_with("--ro-bind /etc /etc: /etc keeps the rights of / (--bind / /)")
+        );
     }
 
     #[test]

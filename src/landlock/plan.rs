@@ -59,7 +59,11 @@ impl Policy {
                 // Confinement is the point of the fallback: the filesystem
                 // is always restricted.
                 let (mapped, lost) = fallback::host_rules(&spec.ops);
-                p.fs = Some(if ll.rules.is_empty() { mapped } else { explicit(&ll.rules) });
+                p.fs = Some(if ll.rules.is_empty() {
+                    mapped
+                } else {
+                    explicit(&ll.rules)
+                });
                 if ll.rules.is_empty() {
                     p.lost = lost;
                 }
@@ -112,10 +116,15 @@ fn needs(what: &str, abi: u32, have: u32) -> String {
 impl Plan {
     /// `abi` is the kernel's landlock ABI, 0 when landlock is unavailable.
     pub fn new(policy: &Policy, abi: u32) -> Plan {
-        let mut plan = Plan { abi, ..Plan::default() };
+        let mut plan = Plan {
+            abi,
+            ..Plan::default()
+        };
         if abi == 0 {
             if !policy.is_empty() {
-                plan.shortfalls.push("landlock is not available in this kernel: nothing is restricted by it".into());
+                plan.shortfalls.push(
+                    "landlock is not available in this kernel: nothing is restricted by it".into(),
+                );
             }
             return plan;
         }
@@ -123,16 +132,25 @@ impl Plan {
             plan.fs_handled = Rights::known_at(abi);
             plan.rules = rules
                 .iter()
-                .map(|r| Rule { rights: r.rights & plan.fs_handled, ..r.clone() })
+                .map(|r| Rule {
+                    rights: r.rights & plan.fs_handled,
+                    ..r.clone()
+                })
                 .collect();
             if !plan.fs_handled.contains(Rights::TRUNCATE) {
-                plan.shortfalls.push(needs("truncating files is not restricted", 3, abi));
+                plan.shortfalls
+                    .push(needs("truncating files is not restricted", 3, abi));
             }
             if !plan.fs_handled.contains(Rights::IOCTL_DEV) {
-                plan.shortfalls.push(needs("ioctl on device files is not restricted", 5, abi));
+                plan.shortfalls
+                    .push(needs("ioctl on device files is not restricted", 5, abi));
             }
             if !plan.fs_handled.contains(Rights::REFER) {
-                plan.notes.push(needs("moving or linking files between directories is always denied", 2, abi));
+                plan.notes.push(needs(
+                    "moving or linking files between directories is always denied",
+                    2,
+                    abi,
+                ));
             }
         }
         for (asked, slot, what) in [
@@ -143,13 +161,25 @@ impl Plan {
                 if abi >= ABI_NET {
                     *slot = Some(ports.clone());
                 } else {
-                    plan.shortfalls.push(needs(&format!("{what} ports are not restricted"), ABI_NET, abi));
+                    plan.shortfalls.push(needs(
+                        &format!("{what} ports are not restricted"),
+                        ABI_NET,
+                        abi,
+                    ));
                 }
             }
         }
         for (asked, slot, what) in [
-            (policy.scope_abstract_unix, &mut plan.scope_abstract_unix, "abstract unix sockets outside the sandbox stay reachable"),
-            (policy.scope_signal, &mut plan.scope_signal, "processes outside the sandbox can still be signalled"),
+            (
+                policy.scope_abstract_unix,
+                &mut plan.scope_abstract_unix,
+                "abstract unix sockets outside the sandbox stay reachable",
+            ),
+            (
+                policy.scope_signal,
+                &mut plan.scope_signal,
+                "processes outside the sandbox can still be signalled",
+            ),
         ] {
             if asked {
                 if abi >= ABI_SCOPE {
@@ -181,15 +211,27 @@ impl Plan {
                 rules_added, self.fs_handled
             ));
             for r in &self.rules {
-                let rights = if r.rights == self.fs_handled { "all".to_string() } else { r.rights.to_string() };
-                out.push(format!("landlock: allow {rights} beneath {} ({})", r.path.display(), r.origin));
+                let rights = if r.rights == self.fs_handled {
+                    "all".to_string()
+                } else {
+                    r.rights.to_string()
+                };
+                out.push(format!(
+                    "landlock: allow {rights} beneath {} ({})",
+                    r.path.display(),
+                    r.origin
+                ));
             }
         } else {
             out.push("landlock: filesystem: not restricted".into());
         }
         for (name, ports) in [("connect", &self.tcp_connect), ("bind", &self.tcp_bind)] {
             match ports {
-                Some(p) => out.push(format!("landlock: TCP {name}: only ports {} ({} allowed)", show_ports(p), port_count(p))),
+                Some(p) => out.push(format!(
+                    "landlock: TCP {name}: only ports {} ({} allowed)",
+                    show_ports(p),
+                    port_count(p)
+                )),
                 None => out.push(format!("landlock: TCP {name}: not restricted")),
             }
         }
@@ -200,7 +242,14 @@ impl Plan {
         if self.scope_signal {
             scopes.push("signal");
         }
-        out.push(format!("landlock: scopes: {}", if scopes.is_empty() { "none".into() } else { scopes.join(",") }));
+        out.push(format!(
+            "landlock: scopes: {}",
+            if scopes.is_empty() {
+                "none".into()
+            } else {
+                scopes.join(",")
+            }
+        ));
         out
     }
 }
@@ -214,18 +263,32 @@ mod tests {
     use crate::spec::{BindMode, FsOp, LandlockAccess, LandlockRule};
 
     fn spec_with(ops: Vec<FsOp>) -> Spec {
-        Spec { ops, ..Spec::default() }
+        Spec {
+            ops,
+            ..Spec::default()
+        }
     }
 
     #[test]
     fn explicit_rules_replace_derived_ones() {
-        let mut s = spec_with(vec![FsOp::Bind { src: "/".into(), dest: "/".into(), mode: BindMode::ReadWrite, allow_missing: false }]);
+        let mut s = spec_with(vec![FsOp::Bind {
+            src: "/".into(),
+            dest: "/".into(),
+            mode: BindMode::ReadWrite,
+            allow_missing: false,
+        }]);
         s.landlock.derive = true;
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
         assert_eq!(p.fs.as_ref().map(|r| r[0].rights), Some(Rights::ALL));
         s.landlock.rules = vec![
-            LandlockRule { path: "/".into(), access: LandlockAccess::ReadOnly },
-            LandlockRule { path: "/tmp".into(), access: LandlockAccess::ReadWrite },
+            LandlockRule {
+                path: "/".into(),
+                access: LandlockAccess::ReadOnly,
+            },
+            LandlockRule {
+                path: "/tmp".into(),
+                access: LandlockAccess::ReadWrite,
+            },
         ];
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
         let rules = p.fs.expect("fs policy");
@@ -244,9 +307,16 @@ mod tests {
 
     #[test]
     fn full_kernel_has_no_shortfall() {
-        let mut s = spec_with(vec![FsOp::Tmpfs { dest: "/tmp".into(), perms: None, size: None }]);
+        let mut s = spec_with(vec![FsOp::Tmpfs {
+            dest: "/tmp".into(),
+            perms: None,
+            size: None,
+        }]);
         s.landlock.derive = true;
-        s.landlock.tcp_connect = Some(vec![PortRange { first: 80, last: 80 }]);
+        s.landlock.tcp_connect = Some(vec![PortRange {
+            first: 80,
+            last: 80,
+        }]);
         s.landlock.scope_signal = true;
         let plan = Plan::new(&Policy::from_spec(&s, Mode::Namespaced, (1, 1)), 7);
         assert!(plan.shortfalls.is_empty(), "{:?}", plan.shortfalls);
@@ -254,12 +324,19 @@ mod tests {
         assert!(plan.tcp_connect.is_some() && plan.tcp_bind.is_none());
         assert!(plan.scope_signal && !plan.scope_abstract_unix);
         let text = plan.summary(2).join("\n");
-        assert!(text.contains("ABI 7") && text.contains("TCP connect: only ports 80 (1 allowed)"), "{text}");
+        assert!(
+            text.contains("ABI 7") && text.contains("TCP connect: only ports 80 (1 allowed)"),
+            "{text}"
+        );
     }
 
     #[test]
     fn old_kernels_say_what_they_lack() {
-        let mut s = spec_with(vec![FsOp::Tmpfs { dest: "/tmp".into(), perms: None, size: None }]);
+        let mut s = spec_with(vec![FsOp::Tmpfs {
+            dest: "/tmp".into(),
+            perms: None,
+            size: None,
+        }]);
         s.landlock.derive = true;
         s.landlock.tcp_bind = Some(vec![]);
         s.landlock.scope_abstract_unix = true;
@@ -267,7 +344,11 @@ mod tests {
         let plan = Plan::new(&policy, 1);
         assert_eq!(plan.shortfalls.len(), 4, "{:?}", plan.shortfalls);
         assert_eq!(plan.notes.len(), 1);
-        assert!(plan.rules.iter().all(|r| Rights::known_at(1).contains(r.rights)));
+        assert!(
+            plan.rules
+                .iter()
+                .all(|r| Rights::known_at(1).contains(r.rights))
+        );
         assert!(plan.tcp_bind.is_none());
         let plan = Plan::new(&policy, 4);
         assert_eq!(plan.shortfalls.len(), 2, "{:?}", plan.shortfalls);
@@ -279,7 +360,12 @@ mod tests {
 
     #[test]
     fn fallback_maps_namespaces_to_closest_restrictions() {
-        let mut s = spec_with(vec![FsOp::Bind { src: "/usr".into(), dest: "/usr".into(), mode: BindMode::ReadOnly, allow_missing: false }]);
+        let mut s = spec_with(vec![FsOp::Bind {
+            src: "/usr".into(),
+            dest: "/usr".into(),
+            mode: BindMode::ReadOnly,
+            allow_missing: false,
+        }]);
         s.namespaces.net = true;
         s.namespaces.pid = true;
         let p = Policy::from_spec(&s, Mode::Fallback, (1, 1));
@@ -289,9 +375,18 @@ mod tests {
         assert_eq!(p.fs.map(|r| r.len()), Some(1));
         assert_eq!(p.lost.len(), 2);
         // Explicit ports stay as given.
-        s.landlock.tcp_connect = Some(vec![PortRange { first: 443, last: 443 }]);
+        s.landlock.tcp_connect = Some(vec![PortRange {
+            first: 443,
+            last: 443,
+        }]);
         let p = Policy::from_spec(&s, Mode::Fallback, (1, 1));
-        assert_eq!(p.tcp_connect, Some(vec![PortRange { first: 443, last: 443 }]));
+        assert_eq!(
+            p.tcp_connect,
+            Some(vec![PortRange {
+                first: 443,
+                last: 443
+            }])
+        );
         // Without any filesystem option, nothing is allowed.
         let p = Policy::from_spec(&Spec::default(), Mode::Fallback, (1, 1));
         assert_eq!(p.fs, Some(vec![]));

@@ -38,8 +38,13 @@ impl Rights {
     /// What procfs needs: reading, and writing existing files.
     pub const PROC: Rights = Rights(Self::READ.0 | Self::WRITE_FILE.0 | Self::TRUNCATE.0);
     /// The rights the kernel accepts on a rule for a non-directory.
-    pub const FILE: Rights =
-        Rights(Self::EXECUTE.0 | Self::WRITE_FILE.0 | Self::READ_FILE.0 | Self::TRUNCATE.0 | Self::IOCTL_DEV.0);
+    pub const FILE: Rights = Rights(
+        Self::EXECUTE.0
+            | Self::WRITE_FILE.0
+            | Self::READ_FILE.0
+            | Self::TRUNCATE.0
+            | Self::IOCTL_DEV.0,
+    );
 
     /// The rights the kernel can restrict at landlock ABI `abi`.
     pub fn known_at(abi: u32) -> Rights {
@@ -66,15 +71,30 @@ impl Rights {
 
     /// Each single right in the set, lowest bit first.
     pub fn iter(self) -> impl Iterator<Item = Rights> {
-        (0..64).map(|b| Rights(1 << b)).filter(move |r| self.contains(*r))
+        (0..64)
+            .map(|b| Rights(1 << b))
+            .filter(move |r| self.contains(*r))
     }
 
     /// The kernel's name of a single right, lower case (`read_file`).
     pub fn name(self) -> &'static str {
         const NAMES: [&str; 16] = [
-            "execute", "write_file", "read_file", "read_dir", "remove_dir", "remove_file", "make_char",
-            "make_dir", "make_reg", "make_sock", "make_fifo", "make_block", "make_sym", "refer",
-            "truncate", "ioctl_dev",
+            "execute",
+            "write_file",
+            "read_file",
+            "read_dir",
+            "remove_dir",
+            "remove_file",
+            "make_char",
+            "make_dir",
+            "make_reg",
+            "make_sock",
+            "make_fifo",
+            "make_block",
+            "make_sym",
+            "refer",
+            "truncate",
+            "ioctl_dev",
         ];
         match self.0.trailing_zeros() {
             n if (n as usize) < NAMES.len() && self.count() == 1 => NAMES[n as usize],

@@ -97,14 +97,29 @@ fn effect(op: &FsOp) -> Effect {
         BindMode::ReadWrite | BindMode::Device => Rights::ALL,
     };
     match op {
-        FsOp::Bind { mode, allow_missing, .. } => {
-            Effect::Mount(bind_rights(*mode), if *allow_missing { Need::IfExists } else { Need::Reported })
-        }
+        FsOp::Bind {
+            mode,
+            allow_missing,
+            ..
+        } => Effect::Mount(
+            bind_rights(*mode),
+            if *allow_missing {
+                Need::IfExists
+            } else {
+                Need::Reported
+            },
+        ),
         FsOp::BindFd { read_only, .. } | FsOp::BindData { read_only, .. } => {
-            let rights = if *read_only { Rights::READ_EXEC } else { Rights::ALL };
+            let rights = if *read_only {
+                Rights::READ_EXEC
+            } else {
+                Rights::ALL
+            };
             Effect::Mount(rights, Need::Reported)
         }
-        FsOp::Tmpfs { .. } | FsOp::Dev { .. } | FsOp::Mqueue { .. } => Effect::Mount(Rights::ALL, Need::Reported),
+        FsOp::Tmpfs { .. } | FsOp::Dev { .. } | FsOp::Mqueue { .. } => {
+            Effect::Mount(Rights::ALL, Need::Reported)
+        }
         FsOp::Proc { .. } => Effect::Mount(Rights::PROC, Need::Reported),
         FsOp::Overlay { kind, .. } => match kind {
             OverlayKind::ReadOnly => Effect::Mount(Rights::READ_EXEC, Need::Reported),
@@ -120,7 +135,12 @@ fn effect(op: &FsOp) -> Effect {
 pub fn describe(op: &FsOp) -> String {
     let d = op.dest().display();
     match op {
-        FsOp::Bind { src, mode, allow_missing, .. } => {
+        FsOp::Bind {
+            src,
+            mode,
+            allow_missing,
+            ..
+        } => {
             let name = match mode {
                 BindMode::ReadWrite => "bind",
                 BindMode::ReadOnly => "ro-bind",
@@ -129,7 +149,9 @@ pub fn describe(op: &FsOp) -> String {
             let tr = if *allow_missing { "-try" } else { "" };
             format!("--{name}{tr} {} {d}", src.display())
         }
-        FsOp::BindFd { fd, read_only, .. } => format!("--{}bind-fd {fd} {d}", if *read_only { "ro-" } else { "" }),
+        FsOp::BindFd { fd, read_only, .. } => {
+            format!("--{}bind-fd {fd} {d}", if *read_only { "ro-" } else { "" })
+        }
         FsOp::RemountRo { .. } => format!("--remount-ro {d}"),
         FsOp::Tmpfs { .. } => format!("--tmpfs {d}"),
         FsOp::Proc { .. } => format!("--proc {d}"),
@@ -137,11 +159,16 @@ pub fn describe(op: &FsOp) -> String {
         FsOp::Mqueue { .. } => format!("--mqueue {d}"),
         FsOp::Dir { .. } => format!("--dir {d}"),
         FsOp::File { fd, .. } => format!("--file {fd} {d}"),
-        FsOp::BindData { fd, read_only, .. } => format!("--{}bind-data {fd} {d}", if *read_only { "ro-" } else { "" }),
+        FsOp::BindData { fd, read_only, .. } => format!(
+            "--{}bind-data {fd} {d}",
+            if *read_only { "ro-" } else { "" }
+        ),
         FsOp::Symlink { target, .. } => format!("--symlink {} {d}", target.display()),
         FsOp::Chmod { perms, .. } => format!("--chmod {perms:o} {d}"),
         FsOp::Overlay { kind, .. } => match kind {
-            OverlayKind::Persistent { upper, work } => format!("--overlay {} {} {d}", upper.display(), work.display()),
+            OverlayKind::Persistent { upper, work } => {
+                format!("--overlay {} {} {d}", upper.display(), work.display())
+            }
             OverlayKind::Temporary => format!("--tmp-overlay {d}"),
             OverlayKind::ReadOnly => format!("--ro-overlay {d}"),
         },
@@ -162,11 +189,21 @@ pub fn derive(ops: &[FsOp]) -> Vec<Rule> {
         match effect(op) {
             Effect::Mount(rights, need) => {
                 rules.retain(|r| !is_beneath(&r.path, &dest));
-                rules.push(Rule { path: dest, rights, need, origin });
+                rules.push(Rule {
+                    path: dest,
+                    rights,
+                    need,
+                    origin,
+                });
             }
             Effect::Create(rights) => {
                 if !rules.iter().any(|r| is_beneath(&dest, &r.path)) {
-                    rules.push(Rule { path: dest, rights, need: Need::Reported, origin });
+                    rules.push(Rule {
+                        path: dest,
+                        rights,
+                        need: Need::Reported,
+                        origin,
+                    });
                 }
             }
             Effect::ReadOnly => {
@@ -183,7 +220,12 @@ pub fn derive(ops: &[FsOp]) -> Vec<Rule> {
         // anything written there would be a setup artefact.
         rules.insert(
             0,
-            Rule { path: root.into(), rights: Rights::READ_DIR, need: Need::Reported, origin: "the new root".into() },
+            Rule {
+                path: root.into(),
+                rights: Rights::READ_DIR,
+                need: Need::Reported,
+                origin: "the new root".into(),
+            },
         );
     }
     rules
@@ -194,11 +236,19 @@ mod tests {
     use super::*;
 
     fn bind(src: &str, dest: &str, mode: BindMode) -> FsOp {
-        FsOp::Bind { src: src.into(), dest: dest.into(), mode, allow_missing: false }
+        FsOp::Bind {
+            src: src.into(),
+            dest: dest.into(),
+            mode,
+            allow_missing: false,
+        }
     }
 
     fn paths(rules: &[Rule]) -> Vec<(String, Rights)> {
-        rules.iter().map(|r| (r.path.display().to_string(), r.rights)).collect()
+        rules
+            .iter()
+            .map(|r| (r.path.display().to_string(), r.rights))
+            .collect()
     }
 
     #[test]
@@ -215,12 +265,26 @@ mod tests {
     fn typical_view() {
         let ops = vec![
             bind("/usr", "/usr", BindMode::ReadOnly),
-            FsOp::Symlink { target: "usr/bin".into(), dest: "/bin".into() },
-            FsOp::Tmpfs { dest: "/tmp".into(), perms: None, size: None },
-            FsOp::Proc { dest: "/proc".into() },
-            FsOp::Dev { dest: "/dev".into() },
+            FsOp::Symlink {
+                target: "usr/bin".into(),
+                dest: "/bin".into(),
+            },
+            FsOp::Tmpfs {
+                dest: "/tmp".into(),
+                perms: None,
+                size: None,
+            },
+            FsOp::Proc {
+                dest: "/proc".into(),
+            },
+            FsOp::Dev {
+                dest: "/dev".into(),
+            },
             bind("/home/u/p", "/home/u/p", BindMode::ReadWrite),
-            FsOp::Dir { dest: "/run/user".into(), perms: None },
+            FsOp::Dir {
+                dest: "/run/user".into(),
+                perms: None,
+            },
         ];
         assert_eq!(
             paths(&derive(&ops)),
@@ -246,13 +310,23 @@ mod tests {
         ];
         assert_eq!(
             paths(&derive(&ops)),
-            vec![("/".into(), Rights::READ_DIR), ("/x".into(), Rights::READ_EXEC), ("/z".into(), Rights::READ_EXEC)]
+            vec![
+                ("/".into(), Rights::READ_DIR),
+                ("/x".into(), Rights::READ_EXEC),
+                ("/z".into(), Rights::READ_EXEC)
+            ]
         );
     }
 
     #[test]
     fn bound_root_needs_no_listing_rule() {
-        let ops = vec![bind("/", "/", BindMode::ReadOnly), FsOp::Dir { dest: "/tmp".into(), perms: None }];
+        let ops = vec![
+            bind("/", "/", BindMode::ReadOnly),
+            FsOp::Dir {
+                dest: "/tmp".into(),
+                perms: None,
+            },
+        ];
         // /tmp already lies under the read-only root: creating it there adds nothing.
         assert_eq!(paths(&derive(&ops)), vec![("/".into(), Rights::READ_EXEC)]);
     }
@@ -260,9 +334,20 @@ mod tests {
     #[test]
     fn remount_ro_and_try() {
         let ops = vec![
-            FsOp::Bind { src: "/opt".into(), dest: "/opt".into(), mode: BindMode::ReadWrite, allow_missing: true },
-            FsOp::RemountRo { dest: "/opt/".into() },
-            FsOp::Overlay { sources: vec!["/l".into()], kind: OverlayKind::Temporary, dest: "/o".into() },
+            FsOp::Bind {
+                src: "/opt".into(),
+                dest: "/opt".into(),
+                mode: BindMode::ReadWrite,
+                allow_missing: true,
+            },
+            FsOp::RemountRo {
+                dest: "/opt/".into(),
+            },
+            FsOp::Overlay {
+                sources: vec!["/l".into()],
+                kind: OverlayKind::Temporary,
+                dest: "/o".into(),
+            },
         ];
         let rules = derive(&ops);
         assert_eq!(rules[1].rights, Rights::READ_EXEC);
@@ -274,16 +359,31 @@ mod tests {
     #[test]
     fn explicit_rules_map_access() {
         let given = vec![
-            LandlockRule { path: "/".into(), access: LandlockAccess::ReadOnly },
-            LandlockRule { path: "/tmp".into(), access: LandlockAccess::ReadWrite },
-            LandlockRule { path: "/data".into(), access: LandlockAccess::ReadOnlyNoExec },
-            LandlockRule { path: "/out".into(), access: LandlockAccess::ReadWriteNoExec },
+            LandlockRule {
+                path: "/".into(),
+                access: LandlockAccess::ReadOnly,
+            },
+            LandlockRule {
+                path: "/tmp".into(),
+                access: LandlockAccess::ReadWrite,
+            },
+            LandlockRule {
+                path: "/data".into(),
+                access: LandlockAccess::ReadOnlyNoExec,
+            },
+            LandlockRule {
+                path: "/out".into(),
+                access: LandlockAccess::ReadWriteNoExec,
+            },
         ];
         let rules = explicit(&given);
         assert_eq!(rules[0].rights, Rights::READ_EXEC);
         assert_eq!(rules[1].rights, Rights::ALL);
         assert_eq!(rules[2].rights, Rights::READ);
-        assert!(!rules[3].rights.contains(Rights::EXECUTE) && rules[3].rights.contains(Rights::MAKE_REG));
+        assert!(
+            !rules[3].rights.contains(Rights::EXECUTE)
+                && rules[3].rights.contains(Rights::MAKE_REG)
+        );
         assert!(rules.iter().all(|r| r.need == Need::Required));
         assert_eq!(rules[1].origin, "--landlock-rw /tmp");
     }

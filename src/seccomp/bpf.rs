@@ -5,7 +5,10 @@
 
 use seccompiler::sock_filter;
 
-use super::compile::{BPF_AND_K, BPF_JA, BPF_JEQ_K, BPF_JGE_K, BPF_JGT_K, BPF_JSET_K, BPF_LD_W_ABS, BPF_RET_K, RET_ALLOW};
+use super::compile::{
+    BPF_AND_K, BPF_JA, BPF_JEQ_K, BPF_JGE_K, BPF_JGT_K, BPF_JSET_K, BPF_LD_W_ABS, BPF_RET_K,
+    RET_ALLOW,
+};
 
 /// `struct seccomp_data` as the filter sees it.
 #[derive(Clone, Copy, Debug)]
@@ -41,7 +44,11 @@ pub fn run(prog: &[sock_filter], data: &Data) -> Result<u32, String> {
         let skip = |cond: bool| usize::from(if cond { insn.jt } else { insn.jf });
         pc += 1;
         match insn.code {
-            BPF_LD_W_ABS => a = data.word(k).ok_or_else(|| format!("load from offset {k}"))?,
+            BPF_LD_W_ABS => {
+                a = data
+                    .word(k)
+                    .ok_or_else(|| format!("load from offset {k}"))?
+            }
             BPF_AND_K => a &= k,
             BPF_JA => pc += k as usize,
             BPF_JEQ_K => pc += skip(a == k),
@@ -91,7 +98,9 @@ pub fn const_allow(prog: &[sock_filter], arch: u32, nr: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seccomp::compile::{self, Mode, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_TRAP, RET_USER_NOTIF};
+    use crate::seccomp::compile::{
+        self, Mode, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_TRAP, RET_USER_NOTIF,
+    };
     use crate::seccomp::policy::{Action, Cond, Op, Policy, Rule};
     use crate::seccomp::presets;
     use crate::seccomp::syscalls::{AUDIT_ARCH_I386, Arch, X32_SYSCALL_BIT};
@@ -110,7 +119,10 @@ mod tests {
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             self.0
         }
     }
@@ -120,7 +132,12 @@ mod tests {
         let mut values: Vec<u64> = vec![0, 1, u64::MAX, 0xffff_ffff, 0x1_0000_0000];
         for r in &p.rules {
             for c in &r.conds {
-                values.extend([c.value, c.value.wrapping_add(1), c.value.wrapping_sub(1), c.value | 0xdead_0000_0000_0000]);
+                values.extend([
+                    c.value,
+                    c.value.wrapping_add(1),
+                    c.value.wrapping_sub(1),
+                    c.value | 0xdead_0000_0000_0000,
+                ]);
                 if let Op::MaskedEq(m) = c.op {
                     values.extend([m, m | 1, !m, 0x11]);
                 }
@@ -144,7 +161,12 @@ mod tests {
         let max = p.arch.max_nr() + 3;
         for nr in 0..max {
             for args in probe_args(p, &mut rng) {
-                let data = Data { nr, arch, ip: 0, args };
+                let data = Data {
+                    nr,
+                    arch,
+                    ip: 0,
+                    args,
+                };
                 let got = run(&prog, &data).expect("runs");
                 let (want, _) = p.decide(arch, nr, &args);
                 assert_eq!(got, expected_ret(want), "{} nr {nr} args {args:x?}", p.name);
@@ -155,7 +177,16 @@ mod tests {
             other.push((arch, X32_SYSCALL_BIT | 39));
         }
         for (arch, nr) in other {
-            let got = run(&prog, &Data { nr, arch, ip: 0, args: [0; 6] }).expect("runs");
+            let got = run(
+                &prog,
+                &Data {
+                    nr,
+                    arch,
+                    ip: 0,
+                    args: [0; 6],
+                },
+            )
+            .expect("runs");
             assert_eq!(got, expected_ret(p.other_abi));
         }
     }
@@ -174,24 +205,55 @@ mod tests {
         let x = Arch::X86_64;
         let mut p = presets::DEFAULT.policy(x).expect("default");
         let nr = |n: &str| x.nr(n).expect("known");
-        let c = |arg, op, value| Cond { arg, narrow: false, op, value };
+        let c = |arg, op, value| Cond {
+            arg,
+            narrow: false,
+            op,
+            value,
+        };
         for (name, conds, action) in [
             ("ioctl", vec![], Action::Errno(libc::ENOTTY)),
             ("ioctl", vec![c(1, Op::Eq, 0x5401)], Action::Allow),
             ("ioctl", vec![c(1, Op::Eq, 0x5402)], Action::Kill),
-            ("write", vec![c(0, Op::Gt, 2), c(2, Op::Le, 0x1_0000_0000)], Action::Log),
+            (
+                "write",
+                vec![c(0, Op::Gt, 2), c(2, Op::Le, 0x1_0000_0000)],
+                Action::Log,
+            ),
             ("write", vec![c(0, Op::Lt, 7)], Action::Trap),
             ("ptrace", vec![], Action::Allow),
-            ("kill", vec![c(1, Op::MaskedEq(0xf0), 0x30)], Action::Errno(libc::EACCES)),
+            (
+                "kill",
+                vec![c(1, Op::MaskedEq(0xf0), 0x30)],
+                Action::Errno(libc::EACCES),
+            ),
             ("kill", vec![c(1, Op::Ge, 64)], Action::Errno(libc::EINVAL)),
             ("getppid", vec![], Action::Allow),
         ] {
-            p.rules.push(Rule { name: name.into(), nr: nr(name), conds, action, origin: "test".into() });
+            p.rules.push(Rule {
+                name: name.into(),
+                nr: nr(name),
+                conds,
+                action,
+                origin: "test".into(),
+            });
         }
         check_against_evaluator(&p);
         let mut strict = presets::STRICT.policy(x).expect("strict");
-        strict.rules.push(Rule { name: "ptrace".into(), nr: nr("ptrace"), conds: vec![], action: Action::Kill, origin: "t".into() });
-        strict.rules.push(Rule { name: "read".into(), nr: nr("read"), conds: vec![], action: Action::Errno(5), origin: "t".into() });
+        strict.rules.push(Rule {
+            name: "ptrace".into(),
+            nr: nr("ptrace"),
+            conds: vec![],
+            action: Action::Kill,
+            origin: "t".into(),
+        });
+        strict.rules.push(Rule {
+            name: "read".into(),
+            nr: nr("read"),
+            conds: vec![],
+            action: Action::Errno(5),
+            origin: "t".into(),
+        });
         check_against_evaluator(&strict);
         check_against_evaluator(&Policy::allow_all(x));
     }
@@ -208,11 +270,32 @@ mod tests {
                     let conditional = p.rules.iter().any(|r| r.nr == *nr && !r.conds.is_empty());
                     let allowed = p.decide(arch.audit(), *nr, &[0; 6]).0 == Action::Allow;
                     let cached = const_allow(&prog, arch.audit(), *nr);
-                    assert_eq!(cached, allowed && !conditional, "{} {}: {name}", preset.name, arch.name());
+                    assert_eq!(
+                        cached,
+                        allowed && !conditional,
+                        "{} {}: {name}",
+                        preset.name,
+                        arch.name()
+                    );
                 }
-                for hot in ["read", "write", "getpid", "getppid", "newfstatat", "fstat", "futex", "mmap", "close"] {
+                for hot in [
+                    "read",
+                    "write",
+                    "getpid",
+                    "getppid",
+                    "newfstatat",
+                    "fstat",
+                    "futex",
+                    "mmap",
+                    "close",
+                ] {
                     if let Some(nr) = arch.nr(hot) {
-                        assert!(const_allow(&prog, arch.audit(), nr), "{} {}: {hot} not cached", preset.name, arch.name());
+                        assert!(
+                            const_allow(&prog, arch.audit(), nr),
+                            "{} {}: {hot} not cached",
+                            preset.name,
+                            arch.name()
+                        );
                     }
                 }
             }
@@ -224,13 +307,34 @@ mod tests {
         let x = Arch::X86_64;
         let p = presets::DEFAULT.policy(x).expect("default");
         let prog = compile::compile(&p, Mode::Notify).expect("compiles");
-        let data = |n: &str, args: [u64; 6]| Data { nr: x.nr(n).expect("known"), arch: x.audit(), ip: 0, args };
+        let data = |n: &str, args: [u64; 6]| Data {
+            nr: x.nr(n).expect("known"),
+            arch: x.audit(),
+            ip: 0,
+            args,
+        };
         assert_eq!(run(&prog, &data("keyctl", [0; 6])), Ok(RET_USER_NOTIF));
         assert_eq!(run(&prog, &data("getppid", [0; 6])), Ok(RET_ALLOW));
-        assert_eq!(run(&prog, &data("ioctl", [0, libc::TIOCSTI, 0, 0, 0, 0])), Ok(RET_USER_NOTIF));
-        assert_eq!(run(&prog, &Data { nr: 20, arch: AUDIT_ARCH_I386, ip: 0, args: [0; 6] }), Ok(RET_USER_NOTIF));
+        assert_eq!(
+            run(&prog, &data("ioctl", [0, libc::TIOCSTI, 0, 0, 0, 0])),
+            Ok(RET_USER_NOTIF)
+        );
+        assert_eq!(
+            run(
+                &prog,
+                &Data {
+                    nr: 20,
+                    arch: AUDIT_ARCH_I386,
+                    ip: 0,
+                    args: [0; 6]
+                }
+            ),
+            Ok(RET_USER_NOTIF)
+        );
         assert!(compile::uses_notify(&prog));
-        assert!(!compile::uses_notify(&compile::compile(&p, Mode::Plain).expect("plain")));
+        assert!(!compile::uses_notify(
+            &compile::compile(&p, Mode::Plain).expect("plain")
+        ));
     }
 
     #[test]
@@ -264,10 +368,12 @@ action = "trap"
     fn one_rule_filter_is_small() {
         let x = Arch::X86_64;
         let mut p = Policy::allow_all(x);
-        p.push_simple("ptrace", Action::Errno(1), "t".into()).expect("ptrace");
+        p.push_simple("ptrace", Action::Errno(1), "t".into())
+            .expect("ptrace");
         let prog = compile::compile(&p, Mode::Plain).expect("compiles");
         assert!(prog.len() < 16, "{} instructions", prog.len());
-        let strict = compile::compile(&presets::STRICT.policy(x).expect("strict"), Mode::Plain).expect("strict");
+        let strict = compile::compile(&presets::STRICT.policy(x).expect("strict"), Mode::Plain)
+            .expect("strict");
         assert!(strict.len() < compile::BPF_MAXINSNS);
     }
 }

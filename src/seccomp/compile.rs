@@ -21,7 +21,8 @@
 use std::collections::BTreeMap;
 
 use seccompiler::{
-    SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch, sock_filter,
+    SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+    TargetArch, sock_filter,
 };
 
 use super::policy::{Action, Cond, Op, Policy};
@@ -104,7 +105,12 @@ fn target(arch: Arch) -> TargetArch {
 }
 
 fn stmt(code: u16, k: u32) -> sock_filter {
-    sock_filter { code, jt: 0, jf: 0, k }
+    sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
@@ -128,10 +134,18 @@ struct Plan<'a> {
 
 fn plan(policy: &Policy, mode: Mode) -> Plan<'_> {
     // One sort instead of a map of vectors: this runs at every launch.
-    let mut order: Vec<(u32, u32)> = policy.rules.iter().enumerate().map(|(i, r)| (r.nr, i as u32)).collect();
+    let mut order: Vec<(u32, u32)> = policy
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.nr, i as u32))
+        .collect();
     order.sort_unstable();
     let default = effective(policy.default, mode);
-    let mut plan = Plan { constant: Vec::with_capacity(order.len()), layered: Vec::new() };
+    let mut plan = Plan {
+        constant: Vec::with_capacity(order.len()),
+        layered: Vec::new(),
+    };
     for group in order.chunk_by(|a, b| a.0 == b.0) {
         let nr = group[0].0;
         let rule = |&(_, i): &(u32, u32)| &policy.rules[i as usize];
@@ -151,13 +165,22 @@ fn plan(policy: &Policy, mode: Mode) -> Plan<'_> {
             let ret = effective(r.action, mode);
             match runs.last_mut() {
                 Some(run) if run.ret == ret => run.alts.push(&r.conds),
-                _ => runs.push(Run { ret, alts: vec![&r.conds] }),
+                _ => runs.push(Run {
+                    ret,
+                    alts: vec![&r.conds],
+                }),
             }
         }
         // What the call gets when no run matches, then drop trailing runs
         // that give the same answer.
-        let always = runs.last().is_some_and(|run| run.alts.iter().any(|c| c.is_empty()));
-        let fallback = if always { runs.last().map_or(default, |r| r.ret) } else { default };
+        let always = runs
+            .last()
+            .is_some_and(|run| run.alts.iter().any(|c| c.is_empty()));
+        let fallback = if always {
+            runs.last().map_or(default, |r| r.ret)
+        } else {
+            default
+        };
         if always {
             runs.pop();
         }
@@ -171,7 +194,10 @@ fn plan(policy: &Policy, mode: Mode) -> Plan<'_> {
             continue;
         }
         if fallback != default {
-            runs.push(Run { ret: fallback, alts: vec![&[]] });
+            runs.push(Run {
+                ret: fallback,
+                alts: vec![&[]],
+            });
         }
         plan.layered.push((nr, runs));
     }
@@ -204,13 +230,28 @@ fn plain_op(op: Op) -> SeccompCmpOp {
 }
 
 /// seccompiler's output for one segment, without its own arch check.
-fn segment(arch: Arch, rules: BTreeMap<i64, Vec<SeccompRule>>, ret: Ret) -> Result<Vec<sock_filter>, String> {
-    let filter = SeccompFilter::new(rules, SeccompAction::Trace(NEXT_MARK), seccompiler_action(ret), target(arch))
-        .map_err(|e| format!("seccompiler: {e}"))?;
-    let prog: Vec<sock_filter> = filter.try_into().map_err(|e: seccompiler::BackendError| format!("seccompiler: {e}"))?;
+fn segment(
+    arch: Arch,
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    ret: Ret,
+) -> Result<Vec<sock_filter>, String> {
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Trace(NEXT_MARK),
+        seccompiler_action(ret),
+        target(arch),
+    )
+    .map_err(|e| format!("seccompiler: {e}"))?;
+    let prog: Vec<sock_filter> = filter
+        .try_into()
+        .map_err(|e: seccompiler::BackendError| format!("seccompiler: {e}"))?;
     // seccompiler starts with `ld arch; jeq ARCH, 1, 0; ret KILL`: our prologue
     // has checked the arch already.
-    let expected = [stmt(BPF_LD_W_ABS, 4), jump(BPF_JEQ_K, arch.audit(), 1, 0), stmt(BPF_RET_K, RET_KILL_PROCESS)];
+    let expected = [
+        stmt(BPF_LD_W_ABS, 4),
+        jump(BPF_JEQ_K, arch.audit(), 1, 0),
+        stmt(BPF_RET_K, RET_KILL_PROCESS),
+    ];
     if prog.len() < 4 || prog[..3] != expected {
         return Err("seccompiler produced an unexpected program layout".into());
     }
@@ -220,7 +261,11 @@ fn segment(arch: Arch, rules: BTreeMap<i64, Vec<SeccompRule>>, ret: Ret) -> Resu
 /// The arch check and x32 guard.
 fn prologue(policy: &Policy, mode: Mode) -> Vec<sock_filter> {
     let other = ret_value(effective(policy.other_abi, mode));
-    let mut p = vec![stmt(BPF_LD_W_ABS, 4), jump(BPF_JEQ_K, policy.arch.audit(), 1, 0), stmt(BPF_RET_K, other)];
+    let mut p = vec![
+        stmt(BPF_LD_W_ABS, 4),
+        jump(BPF_JEQ_K, policy.arch.audit(), 1, 0),
+        stmt(BPF_RET_K, other),
+    ];
     if policy.arch.has_x32() {
         p.push(stmt(BPF_LD_W_ABS, 0));
         p.push(jump(BPF_JGE_K, X32_SYSCALL_BIT, 0, 1));
@@ -261,26 +306,40 @@ pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> 
         let nrs: Vec<u32> = block.iter().map(|(_, nr)| *nr).collect();
         prog.extend(constant_block(&nrs, ret_value(block[0].0)));
     }
-    let depth = plan.layered.iter().map(|(_, runs)| runs.len()).max().unwrap_or(0);
+    let depth = plan
+        .layered
+        .iter()
+        .map(|(_, runs)| runs.len())
+        .max()
+        .unwrap_or(0);
     for k in 0..depth {
         let mut by_ret: BTreeMap<Ret, BTreeMap<i64, Vec<SeccompRule>>> = BTreeMap::new();
         for (nr, call_runs) in &plan.layered {
-            let Some(run) = call_runs.get(k) else { continue };
+            let Some(run) = call_runs.get(k) else {
+                continue;
+            };
             let rules = if run.alts.iter().any(|c| c.is_empty()) {
                 Vec::new()
             } else {
                 run.alts
                     .iter()
                     .map(|conds| {
-                        let c = conds.iter().map(seccompiler_cond).collect::<Result<Vec<_>, _>>()?;
+                        let c = conds
+                            .iter()
+                            .map(seccompiler_cond)
+                            .collect::<Result<Vec<_>, _>>()?;
                         SeccompRule::new(c).map_err(|e| format!("seccompiler: {e}"))
                     })
                     .collect::<Result<Vec<_>, String>>()?
             };
-            by_ret.entry(run.ret).or_default().insert(i64::from(*nr), rules);
+            by_ret
+                .entry(run.ret)
+                .or_default()
+                .insert(i64::from(*nr), rules);
         }
         for (ret, rules) in by_ret {
-            let (always, conditional): (Vec<_>, Vec<_>) = rules.into_iter().partition(|(_, r)| r.is_empty());
+            let (always, conditional): (Vec<_>, Vec<_>) =
+                rules.into_iter().partition(|(_, r)| r.is_empty());
             if !always.is_empty() {
                 let nrs: Vec<u32> = always.into_iter().map(|(nr, _)| nr as u32).collect();
                 prog.extend(constant_block(&nrs, ret_value(ret)));
@@ -325,5 +384,6 @@ pub fn to_bytes(prog: &[sock_filter]) -> Vec<u8> {
 
 /// Whether any rule of the compiled program needs the supervisor.
 pub fn uses_notify(prog: &[sock_filter]) -> bool {
-    prog.iter().any(|i| i.code == BPF_RET_K && i.k == RET_USER_NOTIF)
+    prog.iter()
+        .any(|i| i.code == BPF_RET_K && i.k == RET_USER_NOTIF)
 }

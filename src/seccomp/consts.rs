@@ -114,7 +114,10 @@ pub fn errno(word: &str) -> Option<i32> {
 
 /// The preferred name of an errno number, or the number itself.
 pub fn errno_name(n: i32) -> String {
-    ERRNOS.iter().find(|(_, v)| *v == n).map_or_else(|| n.to_string(), |(name, _)| (*name).to_string())
+    ERRNOS
+        .iter()
+        .find(|(_, v)| *v == n)
+        .map_or_else(|| n.to_string(), |(name, _)| (*name).to_string())
 }
 
 /// Values argument conditions can name. (The casts keep the table the same
@@ -208,7 +211,10 @@ pub const CONSTANTS: &[(&str, u64)] = &[
 ];
 
 pub fn constant(word: &str) -> Option<u64> {
-    CONSTANTS.iter().find(|(name, _)| *name == word).map(|(_, v)| *v)
+    CONSTANTS
+        .iter()
+        .find(|(name, _)| *name == word)
+        .map(|(_, v)| *v)
 }
 
 /// Named arguments of the calls policies usually inspect: (syscall, name,
@@ -244,15 +250,22 @@ pub fn arg(syscall: &str, name: &str) -> Option<(u8, bool)> {
         if i > 5 {
             return None;
         }
-        let narrow = ARGS.iter().any(|(s, _, idx, w)| *s == syscall && *idx == i && *w);
+        let narrow = ARGS
+            .iter()
+            .any(|(s, _, idx, w)| *s == syscall && *idx == i && *w);
         return Some((i, narrow));
     }
-    ARGS.iter().find(|(s, n, _, _)| *s == syscall && *n == name).map(|(_, _, i, w)| (*i, *w))
+    ARGS.iter()
+        .find(|(s, n, _, _)| *s == syscall && *n == name)
+        .map(|(_, _, i, w)| (*i, *w))
 }
 
 /// Names of a syscall's named arguments, for error messages.
 pub fn arg_names(syscall: &str) -> Vec<&'static str> {
-    ARGS.iter().filter(|(s, _, _, _)| *s == syscall).map(|(_, n, _, _)| *n).collect()
+    ARGS.iter()
+        .filter(|(s, _, _, _)| *s == syscall)
+        .map(|(_, n, _, _)| *n)
+        .collect()
 }
 
 #[cfg(test)]

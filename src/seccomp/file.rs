@@ -58,7 +58,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn line(&self, span: &Range<usize>) -> usize {
-        self.text[..span.start.min(self.text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+        self.text[..span.start.min(self.text.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn err(&self, span: &Range<usize>, token: &str, msg: &str) -> String {
@@ -71,17 +75,34 @@ pub fn parse(path: &str, text: &str, arch: Arch) -> Result<Policy, String> {
     let cx = Ctx { path, text };
     let doc: FileDoc = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        let token = text.get(span.clone()).unwrap_or("").lines().next().unwrap_or("");
-        format!("{}:{}: {token:?}: {}", path, cx.line(&span), e.message().trim())
+        let token = text
+            .get(span.clone())
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("");
+        format!(
+            "{}:{}: {token:?}: {}",
+            path,
+            cx.line(&span),
+            e.message().trim()
+        )
     })?;
 
-    let mut policy = Policy { name: path.to_string(), ..Policy::allow_all(arch) };
+    let mut policy = Policy {
+        name: path.to_string(),
+        ..Policy::allow_all(arch)
+    };
     let mut have_default = false;
     if let Some(inc) = &doc.include {
         for name in inc.get_ref() {
             let preset = presets::find(name).ok_or_else(|| {
                 let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
-                cx.err(&inc.span(), name, &format!("unknown preset (presets: {})", names.join(", ")))
+                cx.err(
+                    &inc.span(),
+                    name,
+                    &format!("unknown preset (presets: {})", names.join(", ")),
+                )
             })?;
             let base = preset.policy(arch)?;
             policy.default = base.default;
@@ -91,12 +112,15 @@ pub fn parse(path: &str, text: &str, arch: Arch) -> Result<Policy, String> {
         }
     }
     if let Some(d) = &doc.default {
-        policy.default = Action::parse(d.get_ref()).map_err(|e| cx.err(&d.span(), d.get_ref(), &e))?;
+        policy.default =
+            Action::parse(d.get_ref()).map_err(|e| cx.err(&d.span(), d.get_ref(), &e))?;
         policy.default_origin = format!("{path}:{}", cx.line(&d.span())).into();
         have_default = true;
     }
     if !have_default {
-        return Err(format!("{path}: no default action: add e.g. default = \"errno EPERM\", or include = [\"default\"]"));
+        return Err(format!(
+            "{path}: no default action: add e.g. default = \"errno EPERM\", or include = [\"default\"]"
+        ));
     }
     if let Some(o) = &doc.other_abi {
         let a = Action::parse(o.get_ref()).map_err(|e| cx.err(&o.span(), o.get_ref(), &e))?;
@@ -112,12 +136,22 @@ pub fn parse(path: &str, text: &str, arch: Arch) -> Result<Policy, String> {
 }
 
 fn string_list(cx: &Ctx<'_>, v: &Spanned<toml::Value>, what: &str) -> Result<Vec<String>, String> {
-    let bad = |t: &str| cx.err(&v.span(), t, &format!("{what} must be a string or a list of strings"));
+    let bad = |t: &str| {
+        cx.err(
+            &v.span(),
+            t,
+            &format!("{what} must be a string or a list of strings"),
+        )
+    };
     match v.get_ref() {
         toml::Value::String(s) => Ok(vec![s.clone()]),
         toml::Value::Array(items) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_string).ok_or_else(|| bad(i.type_str())))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(i.type_str()))
+            })
             .collect(),
         other => Err(bad(other.type_str())),
     }
@@ -126,7 +160,8 @@ fn string_list(cx: &Ctx<'_>, v: &Spanned<toml::Value>, what: &str) -> Result<Vec
 fn parse_rule(cx: &Ctx<'_>, r: &FileRule, policy: &mut Policy) -> Result<(), String> {
     let line = cx.line(&r.syscall.span());
     let origin: Cow<'static, str> = format!("{}:{line}", cx.path).into();
-    let action = Action::parse(r.action.get_ref()).map_err(|e| cx.err(&r.action.span(), r.action.get_ref(), &e))?;
+    let action = Action::parse(r.action.get_ref())
+        .map_err(|e| cx.err(&r.action.span(), r.action.get_ref(), &e))?;
     let calls = string_list(cx, &r.syscall, "syscall")?;
     if calls.is_empty() {
         return Err(cx.err(&r.syscall.span(), "[]", "empty list of system calls"));
@@ -143,12 +178,21 @@ fn parse_rule(cx: &Ctx<'_>, r: &FileRule, policy: &mut Policy) -> Result<(), Str
     };
     let when_span = r.when.as_ref().map_or(r.syscall.span(), |w| w.span());
     for call in &calls {
-        let Some((name, nr)) = resolve_syscall(policy.arch, call).map_err(|e| cx.err(&r.syscall.span(), call, &e))? else {
+        let Some((name, nr)) =
+            resolve_syscall(policy.arch, call).map_err(|e| cx.err(&r.syscall.span(), call, &e))?
+        else {
             continue; // a real call this ABI lacks: nothing to filter
         };
-        let alternatives = parse_conds(&conds_text, call).map_err(|(tok, e)| cx.err(&when_span, &tok, &e))?;
+        let alternatives =
+            parse_conds(&conds_text, call).map_err(|(tok, e)| cx.err(&when_span, &tok, &e))?;
         for conds in alternatives {
-            policy.rules.push(Rule { name: name.clone(), nr, conds, action, origin: origin.clone() });
+            policy.rules.push(Rule {
+                name: name.clone(),
+                nr,
+                conds,
+                action,
+                origin: origin.clone(),
+            });
         }
     }
     Ok(())
@@ -165,7 +209,10 @@ fn parse_conds(texts: &[String], call: &str) -> Result<Vec<Vec<Cond>>, CondError
         let (conds, is_in) = parse_cond(text, call)?;
         if is_in {
             if alternatives.is_some() {
-                return Err((text.clone(), "only one `in [...]` per rule; write several rules".into()));
+                return Err((
+                    text.clone(),
+                    "only one `in [...]` per rule; write several rules".into(),
+                ));
             }
             alternatives = Some(conds);
         } else {
@@ -191,28 +238,57 @@ fn parse_conds(texts: &[String], call: &str) -> Result<Vec<Vec<Cond>>, CondError
 fn parse_cond(text: &str, call: &str) -> Result<(Vec<Cond>, bool), CondError> {
     let err = |tok: &str, msg: String| (tok.to_string(), msg);
     let words: Vec<&str> = text.split_whitespace().collect();
-    let Some(&argword) = words.first() else { return Err(err(text, "empty condition".into())) };
+    let Some(&argword) = words.first() else {
+        return Err(err(text, "empty condition".into()));
+    };
     let (arg, narrow) = consts::arg(call, argword).ok_or_else(|| {
         let names = consts::arg_names(call);
-        let hint = if names.is_empty() { String::new() } else { format!(", {}", names.join(", ")) };
-        err(argword, format!("unknown argument of {call} (use arg0..arg5{hint})"))
+        let hint = if names.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", names.join(", "))
+        };
+        err(
+            argword,
+            format!("unknown argument of {call} (use arg0..arg5{hint})"),
+        )
     })?;
     let value = |tok: &str| parse_value(tok, narrow).map_err(|m| err(tok, m));
     let rest = words[1..].join(" ");
     let list = |body: &str| -> Result<Vec<u64>, CondError> {
-        let inner = body.trim().strip_prefix('[').and_then(|b| b.strip_suffix(']')).ok_or_else(|| err(body, "expected a list: [A, B, ...]".into()))?;
-        let items: Vec<u64> = inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(&value).collect::<Result<_, _>>()?;
+        let inner = body
+            .trim()
+            .strip_prefix('[')
+            .and_then(|b| b.strip_suffix(']'))
+            .ok_or_else(|| err(body, "expected a list: [A, B, ...]".into()))?;
+        let items: Vec<u64> = inner
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(&value)
+            .collect::<Result<_, _>>()?;
         if items.is_empty() {
             return Err(err(body, "an empty list never matches".into()));
         }
         Ok(items)
     };
-    let c = |op, value| Cond { arg, narrow, op, value };
+    let c = |op, value| Cond {
+        arg,
+        narrow,
+        op,
+        value,
+    };
     if let Some(body) = rest.strip_prefix("not in") {
-        return Ok((list(body)?.into_iter().map(|v| c(Op::Ne, v)).collect(), false));
+        return Ok((
+            list(body)?.into_iter().map(|v| c(Op::Ne, v)).collect(),
+            false,
+        ));
     }
     if let Some(body) = rest.strip_prefix("in") {
-        return Ok((list(body)?.into_iter().map(|v| c(Op::Eq, v)).collect(), true));
+        return Ok((
+            list(body)?.into_iter().map(|v| c(Op::Eq, v)).collect(),
+            true,
+        ));
     }
     if let Some(v) = rest.strip_prefix("has ") {
         let v = value(v.trim())?;
@@ -222,17 +298,27 @@ fn parse_cond(text: &str, call: &str) -> Result<(Vec<Cond>, bool), CondError> {
         return Ok((vec![c(Op::MaskedEq(v), v)], false));
     }
     if let Some(masked) = rest.strip_prefix('&') {
-        let (m, v) = masked.split_once("==").ok_or_else(|| err(text, "expected ARG & MASK == VALUE".into()))?;
+        let (m, v) = masked
+            .split_once("==")
+            .ok_or_else(|| err(text, "expected ARG & MASK == VALUE".into()))?;
         let (m, v) = (value(m.trim())?, value(v.trim())?);
         if v & !m != 0 {
-            return Err(err(text, format!("impossible: {v:#x} has bits outside the mask {m:#x}")));
+            return Err(err(
+                text,
+                format!("impossible: {v:#x} has bits outside the mask {m:#x}"),
+            ));
         }
         return Ok((vec![c(Op::MaskedEq(m), v)], false));
     }
     let (op, v) = ["==", "!=", "<=", ">=", "<", ">"]
         .iter()
         .find_map(|op| rest.strip_prefix(op).map(|v| (*op, v.trim())))
-        .ok_or_else(|| err(words.get(1).copied().unwrap_or(text), "expected ==, !=, <, <=, >, >=, has, &, in or not in".into()))?;
+        .ok_or_else(|| {
+            err(
+                words.get(1).copied().unwrap_or(text),
+                "expected ==, !=, <, <=, >, >=, has, &, in or not in".into(),
+            )
+        })?;
     let v = value(v)?;
     let op = match op {
         "==" => Op::Eq,
@@ -285,18 +371,33 @@ fn check_possible(conds: &[Cond]) -> Result<(), String> {
         if on.len() < 2 {
             continue;
         }
-        let masks: Vec<(u64, u64)> = on.iter().filter_map(|c| if let Op::MaskedEq(m) = c.op { Some((m, c.value & m)) } else { None }).collect();
+        let masks: Vec<(u64, u64)> = on
+            .iter()
+            .filter_map(|c| {
+                if let Op::MaskedEq(m) = c.op {
+                    Some((m, c.value & m))
+                } else {
+                    None
+                }
+            })
+            .collect();
         for (i, (m1, v1)) in masks.iter().enumerate() {
             for (m2, v2) in &masks[i + 1..] {
                 if (v1 ^ v2) & m1 & m2 != 0 {
-                    return Err(format!("impossible: the conditions on arg{arg} contradict each other"));
+                    return Err(format!(
+                        "impossible: the conditions on arg{arg} contradict each other"
+                    ));
                 }
             }
         }
         if !masks.is_empty() {
             continue; // masks mixed with comparisons: not decided here
         }
-        let max = if on.iter().any(|c| c.narrow) { 0xffff_ffff } else { u64::MAX };
+        let max = if on.iter().any(|c| c.narrow) {
+            0xffff_ffff
+        } else {
+            u64::MAX
+        };
         let mut candidates = vec![0, max];
         for c in &on {
             candidates.extend([c.value, c.value.wrapping_sub(1), c.value.wrapping_add(1)]);
@@ -307,7 +408,9 @@ fn check_possible(conds: &[Cond]) -> Result<(), String> {
             on.iter().all(|c| c.holds(&args))
         });
         if !possible {
-            return Err(format!("impossible: the conditions on arg{arg} contradict each other"));
+            return Err(format!(
+                "impossible: the conditions on arg{arg} contradict each other"
+            ));
         }
     }
     Ok(())
@@ -352,11 +455,26 @@ syscall = ["mount", "umount2", "open"]
 action = "kill"
 "#)
         .expect("parses");
-        assert_eq!(decide(&pol, "ioctl", [0, 0x5412, 0, 0, 0, 0]), Action::Errno(libc::EPERM));
-        assert_eq!(decide(&pol, "ioctl", [0, 0x5413, 0, 0, 0, 0]), Action::Allow);
-        assert_eq!(decide(&pol, "clone", [0x1000_0011, 0, 0, 0, 0, 0]), Action::Errno(libc::EPERM));
-        assert_eq!(decide(&pol, "socket", [libc::AF_NETLINK as u64, 0, 0, 0, 0, 0]), Action::Errno(libc::EAFNOSUPPORT));
-        assert_eq!(decide(&pol, "socket", [libc::AF_INET6 as u64, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(
+            decide(&pol, "ioctl", [0, 0x5412, 0, 0, 0, 0]),
+            Action::Errno(libc::EPERM)
+        );
+        assert_eq!(
+            decide(&pol, "ioctl", [0, 0x5413, 0, 0, 0, 0]),
+            Action::Allow
+        );
+        assert_eq!(
+            decide(&pol, "clone", [0x1000_0011, 0, 0, 0, 0, 0]),
+            Action::Errno(libc::EPERM)
+        );
+        assert_eq!(
+            decide(&pol, "socket", [libc::AF_NETLINK as u64, 0, 0, 0, 0, 0]),
+            Action::Errno(libc::EAFNOSUPPORT)
+        );
+        assert_eq!(
+            decide(&pol, "socket", [libc::AF_INET6 as u64, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
         assert_eq!(decide(&pol, "umount2", [0; 6]), Action::Kill);
         assert_eq!(pol.rules[0].origin, "test.toml:5");
         assert_eq!(pol.rules.last().expect("rule").origin, "test.toml:20");
@@ -375,7 +493,10 @@ syscall = "kill"
 when = ["sig in [SIGKILL_IS_NOT_A_CONSTANT]"]
 action = "allow"
 "#);
-        assert_eq!(pol.unwrap_err(), "test.toml:9: \"SIGKILL_IS_NOT_A_CONSTANT\": unknown constant SIGKILL_IS_NOT_A_CONSTANT");
+        assert_eq!(
+            pol.unwrap_err(),
+            "test.toml:9: \"SIGKILL_IS_NOT_A_CONSTANT\": unknown constant SIGKILL_IS_NOT_A_CONSTANT"
+        );
         let pol = p("include = [\"default\"]\nother_abi = \"errno ENOSYS\"\n[[rule]]\nsyscall = \"ptrace\"\naction = \"allow\"\n[[rule]]\nsyscall = \"kill\"\nwhen = \"sig in [9, 15]\"\naction = \"allow\"\n").expect("parses");
         assert_eq!(pol.default, Action::Allow);
         assert_eq!(pol.other_abi, Action::Errno(libc::ENOSYS));
@@ -400,32 +521,81 @@ action = "allow"
         .expect("parses");
         let w = libc::PROT_WRITE as u64;
         let x = libc::PROT_EXEC as u64;
-        assert_eq!(decide(&pol, "mprotect", [0x2000, 0, w, 0, 0, 0]), Action::Allow);
-        assert_eq!(decide(&pol, "mprotect", [0x2000, 0, w | x, 0, 0, 0]), Action::Errno(1));
-        assert_eq!(decide(&pol, "mprotect", [0, 0, w, 0, 0, 0]), Action::Errno(1));
-        assert_eq!(decide(&pol, "personality", [8, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(
+            decide(&pol, "mprotect", [0x2000, 0, w, 0, 0, 0]),
+            Action::Allow
+        );
+        assert_eq!(
+            decide(&pol, "mprotect", [0x2000, 0, w | x, 0, 0, 0]),
+            Action::Errno(1)
+        );
+        assert_eq!(
+            decide(&pol, "mprotect", [0, 0, w, 0, 0, 0]),
+            Action::Errno(1)
+        );
+        assert_eq!(
+            decide(&pol, "personality", [8, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
     }
 
     #[test]
     fn errors_name_file_line_and_token() {
         let cases: &[(&str, &str)] = &[
-            ("default = \"allow\"\n[[rule]]\nsyscall = \"ptrcae\"\naction = \"allow\"\n", "test.toml:3: \"ptrcae\": unknown system call \"ptrcae\""),
-            ("default = \"allow\"\n[[rule]]\nsyscall = \"ptrace\"\naction = \"errno EPREM\"\n", "test.toml:4: \"errno EPREM\": unknown errno name \"EPREM\""),
-            ("default = \"errno EPERM\"\n\n[[rule]]\nsyscall = \"ioctl\"\nwhen = \"request == 1 && request == 2\"\naction = \"allow\"\n", "test.toml:5: \"request == 1 && request == 2\": impossible: the conditions on arg1 contradict each other"),
-            ("default = \"allow\"\n[[rule]]\nsyscall = \"ioctl\"\nwhen = \"request == 0x100000000\"\naction = \"kill\"\n", "test.toml:4: \"0x100000000\": 0x100000000 does not fit this 32-bit argument"),
-            ("default = \"allow\"\n[[rule]]\nsyscall = \"ioctl\"\nwhen = \"arg7 == 1\"\naction = \"kill\"\n", "test.toml:4: \"arg7\": unknown argument of ioctl (use arg0..arg5, fd, request)"),
-            ("default = \"allow\"\n[[rule]]\nsyscall = \"read\"\nwhen = \"arg0 < 0\"\naction = \"kill\"\n", "test.toml:4: \"arg0 < 0\": impossible: no value satisfies this"),
-            ("default = \"allow\"\n[[rule]]\nsyscall = \"read\"\nwhen = \"arg0 & 0x1 == 2\"\naction = \"kill\"\n", "test.toml:4: \"arg0 & 0x1 == 2\": impossible: 0x2 has bits outside the mask 0x1"),
-            ("default = \"alow\"\n", "test.toml:1: \"alow\": unknown action \"alow\" (expected allow, log, trap, kill or \"errno NAME\")"),
-            ("include = [\"lax\"]\n", "test.toml:1: \"lax\": unknown preset (presets: default, strict)"),
-            ("other_abi = \"allow\"\ndefault = \"allow\"\n", "test.toml:1: \"allow\": other ABIs cannot be allowed: a rule written for a 64-bit number would not see their calls"),
-            ("[[rule]]\nsyscall = \"read\"\naction = \"allow\"\n", "test.toml: no default action: add e.g. default = \"errno EPERM\", or include = [\"default\"]"),
+            (
+                "default = \"allow\"\n[[rule]]\nsyscall = \"ptrcae\"\naction = \"allow\"\n",
+                "test.toml:3: \"ptrcae\": unknown system call \"ptrcae\"",
+            ),
+            (
+                "default = \"allow\"\n[[rule]]\nsyscall = \"ptrace\"\naction = \"errno EPREM\"\n",
+                "test.toml:4: \"errno EPREM\": unknown errno name \"EPREM\"",
+            ),
+            (
+                "default = \"errno EPERM\"\n\n[[rule]]\nsyscall = \"ioctl\"\nwhen = \"request == 1 && request == 2\"\naction = \"allow\"\n",
+                "test.toml:5: \"request == 1 && request == 2\": impossible: the conditions on arg1 contradict each other",
+            ),
+            (
+                "default = \"allow\"\n[[rule]]\nsyscall = \"ioctl\"\nwhen = \"request == 0x100000000\"\naction = \"kill\"\n",
+                "test.toml:4: \"0x100000000\": 0x100000000 does not fit this 32-bit argument",
+            ),
+            (
+                "default = \"allow\"\n[[rule]]\nsyscall = \"ioctl\"\nwhen = \"arg7 == 1\"\naction = \"kill\"\n",
+                "test.toml:4: \"arg7\": unknown argument of ioctl (use arg0..arg5, fd, request)",
+            ),
+            (
+                "default = \"allow\"\n[[rule]]\nsyscall = \"read\"\nwhen = \"arg0 < 0\"\naction = \"kill\"\n",
+                "test.toml:4: \"arg0 < 0\": impossible: no value satisfies this",
+            ),
+            (
+                "default = \"allow\"\n[[rule]]\nsyscall = \"read\"\nwhen = \"arg0 & 0x1 == 2\"\naction = \"kill\"\n",
+                "test.toml:4: \"arg0 & 0x1 == 2\": impossible: 0x2 has bits outside the mask 0x1",
+            ),
+            (
+                "default = \"alow\"\n",
+                "test.toml:1: \"alow\": unknown action \"alow\" (expected allow, log, trap, kill or \"errno NAME\")",
+            ),
+            (
+                "include = [\"lax\"]\n",
+                "test.toml:1: \"lax\": unknown preset (presets: default, strict)",
+            ),
+            (
+                "other_abi = \"allow\"\ndefault = \"allow\"\n",
+                "test.toml:1: \"allow\": other ABIs cannot be allowed: a rule written for a 64-bit number would not see their calls",
+            ),
+            (
+                "[[rule]]\nsyscall = \"read\"\naction = \"allow\"\n",
+                "test.toml: no default action: add e.g. default = \"errno EPERM\", or include = [\"default\"]",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(p(text).unwrap_err(), *want, "for {text:?}");
         }
-        let e = p("default = \"allow\"\n[[rule]]\nsyscall = \"read\"\nacton = \"allow\"\n").unwrap_err();
-        assert!(e.starts_with("test.toml:4: \"acton\": unknown field `acton`"), "{e}");
+        let e = p("default = \"allow\"\n[[rule]]\nsyscall = \"read\"\nacton = \"allow\"\n")
+            .unwrap_err();
+        assert!(
+            e.starts_with("test.toml:4: \"acton\": unknown field `acton`"),
+            "{e}"
+        );
         let e = p("default = \"allow\"\n[[rule]\n").unwrap_err();
         assert!(e.starts_with("test.toml:2: "), "{e}");
     }

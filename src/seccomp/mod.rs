@@ -23,7 +23,12 @@ pub fn load_policy(word: &str, arch: Arch) -> Result<Policy, String> {
         return preset.policy(arch);
     }
     if word.contains('/') || word.ends_with(".toml") {
-        let text = std::fs::read_to_string(word).map_err(|e| format!("Can't read seccomp policy {word}: {}", crate::cli::os_error(&e)))?;
+        let text = std::fs::read_to_string(word).map_err(|e| {
+            format!(
+                "Can't read seccomp policy {word}: {}",
+                crate::cli::os_error(&e)
+            )
+        })?;
         return file::parse(word, &text, arch);
     }
     let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();

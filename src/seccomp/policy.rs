@@ -39,7 +39,9 @@ impl Action {
             (Some("errno"), Some(e), None) => {
                 Action::Errno(consts::errno(e).ok_or_else(|| format!("unknown errno name {e:?}"))?)
             }
-            (Some("errno"), None, _) => return Err("\"errno\" needs a name, e.g. \"errno EPERM\"".into()),
+            (Some("errno"), None, _) => {
+                return Err("\"errno\" needs a name, e.g. \"errno EPERM\"".into());
+            }
             _ => {
                 return Err(format!(
                     "unknown action {text:?} (expected allow, log, trap, kill or \"errno NAME\")"
@@ -203,18 +205,35 @@ impl Policy {
                 s.push_str(&format!(" -> {}", r.action));
                 s
             }
-            By::Default => format!("default action of policy {} ({}) -> {}", self.name, self.default_origin, self.default),
-            By::OtherAbi => format!("policy {}: system calls of other ABIs -> {}", self.name, self.other_abi),
+            By::Default => format!(
+                "default action of policy {} ({}) -> {}",
+                self.name, self.default_origin, self.default
+            ),
+            By::OtherAbi => format!(
+                "policy {}: system calls of other ABIs -> {}",
+                self.name, self.other_abi
+            ),
         }
     }
 
     /// Add `syscall` (a name or a number) with an action and no conditions,
     /// as `--seccomp-allow`/`--seccomp-deny` do. A name this ABI lacks
     /// (e.g. `open` on aarch64) has nothing to filter and is skipped.
-    pub fn push_simple(&mut self, syscall: &str, action: Action, origin: String) -> Result<(), String> {
+    pub fn push_simple(
+        &mut self,
+        syscall: &str,
+        action: Action,
+        origin: String,
+    ) -> Result<(), String> {
         match resolve_syscall(self.arch, syscall)? {
             Some((name, nr)) => {
-                self.rules.push(Rule { name, nr, conds: Vec::new(), action, origin: origin.into() });
+                self.rules.push(Rule {
+                    name,
+                    nr,
+                    conds: Vec::new(),
+                    action,
+                    origin: origin.into(),
+                });
                 Ok(())
             }
             None => Ok(()),
@@ -223,12 +242,19 @@ impl Policy {
 
     /// Whether any rule (or the default) kills.
     pub fn can_kill(&self) -> bool {
-        self.default == Action::Kill || self.other_abi == Action::Kill || self.rules.iter().any(|r| r.action == Action::Kill)
+        self.default == Action::Kill
+            || self.other_abi == Action::Kill
+            || self.rules.iter().any(|r| r.action == Action::Kill)
     }
 
     /// Names of the calls with a kill rule, for the SIGSYS note.
     pub fn kill_rules(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.rules.iter().filter(|r| r.action == Action::Kill).map(|r| r.name.to_string()).collect();
+        let mut v: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|r| r.action == Action::Kill)
+            .map(|r| r.name.to_string())
+            .collect();
         v.dedup();
         v
     }
@@ -241,7 +267,11 @@ pub fn resolve_syscall(arch: Arch, word: &str) -> Result<Option<(Cow<'static, st
         if nr >= X32_SYSCALL_BIT {
             return Err(format!("system call number {nr} is out of range"));
         }
-        return Ok(Some((arch.name_of(nr).map_or_else(|| Cow::Owned(format!("syscall_{nr}")), Cow::Borrowed), nr)));
+        return Ok(Some((
+            arch.name_of(nr)
+                .map_or_else(|| Cow::Owned(format!("syscall_{nr}")), Cow::Borrowed),
+            nr,
+        )));
     }
     let t = arch.table();
     if let Ok(i) = t.binary_search_by(|(n, _)| (*n).cmp(word)) {
@@ -260,14 +290,23 @@ mod tests {
     const X: Arch = Arch::X86_64;
 
     fn rule(name: &'static str, conds: Vec<Cond>, action: Action) -> Rule {
-        Rule { name: name.into(), nr: X.nr(name).expect("known"), conds, action, origin: "test".into() }
+        Rule {
+            name: name.into(),
+            nr: X.nr(name).expect("known"),
+            conds,
+            action,
+            origin: "test".into(),
+        }
     }
 
     #[test]
     fn actions_parse_and_print() {
         assert_eq!(Action::parse("allow"), Ok(Action::Allow));
         assert_eq!(Action::parse("errno EPERM"), Ok(Action::Errno(1)));
-        assert_eq!(Action::parse(" errno  ENOSYS "), Ok(Action::Errno(libc::ENOSYS)));
+        assert_eq!(
+            Action::parse(" errno  ENOSYS "),
+            Ok(Action::Errno(libc::ENOSYS))
+        );
         assert!(Action::parse("errno EPREM").unwrap_err().contains("EPREM"));
         assert!(Action::parse("errno").is_err());
         assert!(Action::parse("deny").is_err());
@@ -276,11 +315,21 @@ mod tests {
 
     #[test]
     fn narrow_args_ignore_upper_half() {
-        let c = Cond { arg: 1, narrow: true, op: Op::Eq, value: 0x5412 };
+        let c = Cond {
+            arg: 1,
+            narrow: true,
+            op: Op::Eq,
+            value: 0x5412,
+        };
         assert!(c.holds(&[0, 0xdead_0000_5412, 0, 0, 0, 0]));
         let wide = Cond { narrow: false, ..c };
         assert!(!wide.holds(&[0, 0xdead_0000_5412, 0, 0, 0, 0]));
-        let has = Cond { arg: 0, narrow: false, op: Op::MaskedEq(0x1000_0000), value: 0x1000_0000 };
+        let has = Cond {
+            arg: 0,
+            narrow: false,
+            op: Op::MaskedEq(0x1000_0000),
+            value: 0x1000_0000,
+        };
         assert!(has.holds(&[0x1001_0011, 0, 0, 0, 0, 0]));
         assert!(!has.holds(&[0x11, 0, 0, 0, 0, 0]));
     }
@@ -289,25 +338,59 @@ mod tests {
     fn last_matching_rule_wins() {
         let mut p = Policy::allow_all(X);
         p.rules.push(rule("ioctl", vec![], Action::Errno(1)));
-        p.rules.push(rule("ioctl", vec![Cond { arg: 1, narrow: true, op: Op::Eq, value: 5 }], Action::Allow));
+        p.rules.push(rule(
+            "ioctl",
+            vec![Cond {
+                arg: 1,
+                narrow: true,
+                op: Op::Eq,
+                value: 5,
+            }],
+            Action::Allow,
+        ));
         let nr = X.nr("ioctl").expect("ioctl");
-        assert_eq!(p.decide(X.audit(), nr, &[0, 5, 0, 0, 0, 0]).0, Action::Allow);
-        assert_eq!(p.decide(X.audit(), nr, &[0, 6, 0, 0, 0, 0]), (Action::Errno(1), By::Rule(0)));
-        assert_eq!(p.decide(X.audit(), 0, &[0; 6]), (Action::Allow, By::Default));
-        assert_eq!(p.decide(0x4000_0003, 0, &[0; 6]), (Action::Kill, By::OtherAbi));
-        assert_eq!(p.decide(X.audit(), X32_SYSCALL_BIT | nr, &[0; 6]), (Action::Kill, By::OtherAbi));
+        assert_eq!(
+            p.decide(X.audit(), nr, &[0, 5, 0, 0, 0, 0]).0,
+            Action::Allow
+        );
+        assert_eq!(
+            p.decide(X.audit(), nr, &[0, 6, 0, 0, 0, 0]),
+            (Action::Errno(1), By::Rule(0))
+        );
+        assert_eq!(
+            p.decide(X.audit(), 0, &[0; 6]),
+            (Action::Allow, By::Default)
+        );
+        assert_eq!(
+            p.decide(0x4000_0003, 0, &[0; 6]),
+            (Action::Kill, By::OtherAbi)
+        );
+        assert_eq!(
+            p.decide(X.audit(), X32_SYSCALL_BIT | nr, &[0; 6]),
+            (Action::Kill, By::OtherAbi)
+        );
     }
 
     #[test]
     fn simple_rules_resolve_names_and_numbers() {
         let mut p = Policy::allow_all(X);
-        p.push_simple("ptrace", Action::Errno(1), "--seccomp-deny ptrace".into()).expect("ptrace");
-        p.push_simple("101", Action::Allow, "--seccomp-allow 101".into()).expect("101");
+        p.push_simple("ptrace", Action::Errno(1), "--seccomp-deny ptrace".into())
+            .expect("ptrace");
+        p.push_simple("101", Action::Allow, "--seccomp-allow 101".into())
+            .expect("101");
         assert_eq!(p.rules[1].name, "ptrace");
-        assert!(p.push_simple("ptrcae", Action::Allow, String::new()).unwrap_err().contains("ptrcae"));
+        assert!(
+            p.push_simple("ptrcae", Action::Allow, String::new())
+                .unwrap_err()
+                .contains("ptrcae")
+        );
         let mut a = Policy::allow_all(Arch::Aarch64);
-        a.push_simple("open", Action::Errno(1), String::new()).expect("open is skipped");
+        a.push_simple("open", Action::Errno(1), String::new())
+            .expect("open is skipped");
         assert!(a.rules.is_empty());
-        assert!(p.describe(By::Rule(0)).contains("--seccomp-deny ptrace: ptrace -> errno EPERM"));
+        assert!(
+            p.describe(By::Rule(0))
+                .contains("--seccomp-deny ptrace: ptrace -> errno EPERM")
+        );
     }
 }

@@ -15,7 +15,16 @@ pub struct Caller<'a> {
 
 /// `ioctl(1, 0x5412, 140732, 0, 0, 0)`: small values in decimal, others in hex.
 fn args_text(args: &[u64; 6]) -> String {
-    let v: Vec<String> = args.iter().map(|&a| if a < 0x10000 { a.to_string() } else { format!("{a:#x}") }).collect();
+    let v: Vec<String> = args
+        .iter()
+        .map(|&a| {
+            if a < 0x10000 {
+                a.to_string()
+            } else {
+                format!("{a:#x}")
+            }
+        })
+        .collect();
     v.join(", ")
 }
 
@@ -27,11 +36,22 @@ pub fn call_name(policy: &Policy, audit_arch: u32, nr: u32) -> String {
     if policy.arch.has_x32() && nr >= X32_SYSCALL_BIT {
         return format!("x32 syscall {:#x}", nr);
     }
-    policy.arch.name_of(nr).map_or_else(|| format!("syscall {nr}"), str::to_string)
+    policy
+        .arch
+        .name_of(nr)
+        .map_or_else(|| format!("syscall {nr}"), str::to_string)
 }
 
 /// One report line (without the trailing newline).
-pub fn line(policy: &Policy, who: &Caller<'_>, audit_arch: u32, nr: u32, args: &[u64; 6], action: Action, by: By) -> String {
+pub fn line(
+    policy: &Policy,
+    who: &Caller<'_>,
+    audit_arch: u32,
+    nr: u32,
+    args: &[u64; 6],
+    action: Action,
+    by: By,
+) -> String {
     let outcome = match action {
         Action::Errno(e) => format!("= -{} (denied)", consts::errno_name(e)),
         Action::Kill => "killed the process (SIGSYS)".to_string(),
@@ -57,9 +77,15 @@ pub fn line(policy: &Policy, who: &Caller<'_>, audit_arch: u32, nr: u32, args: &
 /// the call.
 pub fn sigsys_note(policy: &Policy, command: &str) -> String {
     let kills = policy.kill_rules();
-    let mut s = format!("sandwrap: {command} was killed by SIGSYS (Bad system call): a seccomp filter refused a system call");
+    let mut s = format!(
+        "sandwrap: {command} was killed by SIGSYS (Bad system call): a seccomp filter refused a system call"
+    );
     if !kills.is_empty() {
-        s.push_str(&format!("; kill rules of policy {}: {}", policy.name, kills.join(", ")));
+        s.push_str(&format!(
+            "; kill rules of policy {}: {}",
+            policy.name,
+            kills.join(", ")
+        ));
     }
     if policy.other_abi == Action::Kill {
         s.push_str("; calls through another ABI (i386, x32) are killed too");
@@ -80,7 +106,11 @@ mod tests {
         let p = presets::DEFAULT.policy(x).expect("default");
         let nr = x.nr("keyctl").expect("keyctl");
         let (action, by) = p.decide(x.audit(), nr, &[1, 2, 0, 0, 0, 0]);
-        let who = Caller { pid: 3, host_pid: 4711, comm: "keyctl-test" };
+        let who = Caller {
+            pid: 3,
+            host_pid: 4711,
+            comm: "keyctl-test",
+        };
         let l = line(&p, &who, x.audit(), nr, &[1, 2, 0, 0, 0, 0], action, by);
         assert_eq!(
             l,
@@ -89,9 +119,27 @@ mod tests {
         let ioctl = x.nr("ioctl").expect("ioctl");
         let args = [0, libc::TIOCSTI, 0x7ffd_0000_1000, 0, 0, 0];
         let (action, by) = p.decide(x.audit(), ioctl, &args);
-        let l = line(&p, &Caller { pid: 7, host_pid: 7, comm: "sh" }, x.audit(), ioctl, &args, action, by);
-        assert!(l.contains("pid 7 sh: ioctl(0, 21522, 0x7ffd00001000, 0, 0, 0) = -EPERM"), "{l}");
-        assert!(l.contains("ioctl when arg1 == 0x5412 -> errno EPERM"), "{l}");
+        let l = line(
+            &p,
+            &Caller {
+                pid: 7,
+                host_pid: 7,
+                comm: "sh",
+            },
+            x.audit(),
+            ioctl,
+            &args,
+            action,
+            by,
+        );
+        assert!(
+            l.contains("pid 7 sh: ioctl(0, 21522, 0x7ffd00001000, 0, 0, 0) = -EPERM"),
+            "{l}"
+        );
+        assert!(
+            l.contains("ioctl when arg1 == 0x5412 -> errno EPERM"),
+            "{l}"
+        );
         let (action, by) = p.decide(AUDIT_ARCH_I386, 20, &[0; 6]);
         let l = line(&p, &who, AUDIT_ARCH_I386, 20, &[0; 6], action, by);
         assert!(l.contains("i386 syscall 20(0, 0, 0, 0, 0, 0) killed the process (SIGSYS) by policy default: system calls of other ABIs -> kill"), "{l}");
@@ -100,7 +148,8 @@ mod tests {
     #[test]
     fn sigsys_note_lists_kill_rules() {
         let mut p = Policy::allow_all(Arch::X86_64);
-        p.push_simple("ptrace", Action::Kill, "--seccomp-deny ptrace:kill".into()).expect("ptrace");
+        p.push_simple("ptrace", Action::Kill, "--seccomp-deny ptrace:kill".into())
+            .expect("ptrace");
         let n = sigsys_note(&p, "gdb");
         assert!(n.starts_with("sandwrap: gdb was killed by SIGSYS"), "{n}");
         assert!(n.contains("kill rules of policy custom: ptrace"), "{n}");

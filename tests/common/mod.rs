@@ -20,7 +20,10 @@ use std::sync::OnceLock;
 
 /// The unprivileged uid/gid the tests run sandboxes as when started as root.
 pub fn test_uid() -> u32 {
-    std::env::var("SANDWRAP_TEST_UID").ok().and_then(|v| v.parse().ok()).unwrap_or(4242)
+    std::env::var("SANDWRAP_TEST_UID")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4242)
 }
 
 pub fn is_root() -> bool {
@@ -30,11 +33,19 @@ pub fn is_root() -> bool {
 
 /// The uid the sandbox is started with (the caller's, as seen from outside).
 pub fn caller_uid() -> u32 {
-    if is_root() { test_uid() } else { unsafe { libc::getuid() } }
+    if is_root() {
+        test_uid()
+    } else {
+        unsafe { libc::getuid() }
+    }
 }
 
 pub fn caller_gid() -> u32 {
-    if is_root() { test_uid() } else { unsafe { libc::getgid() } }
+    if is_root() {
+        test_uid()
+    } else {
+        unsafe { libc::getgid() }
+    }
 }
 
 /// A directory every test user can read, holding a copy of the binary.
@@ -44,10 +55,12 @@ fn shared_dir() -> &'static PathBuf {
         let dir = std::env::temp_dir().join(format!("sandwrap-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create shared test dir");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod shared dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod shared dir");
         let bin = dir.join("sandwrap");
         std::fs::copy(env!("CARGO_BIN_EXE_sandwrap"), &bin).expect("copy sandwrap binary");
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod binary");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod binary");
         dir
     })
 }
@@ -92,7 +105,8 @@ pub fn user_command(program: &Path) -> Command {
     let mut cmd = if is_root() {
         let uid = test_uid().to_string();
         let mut c = Command::new("setpriv");
-        c.args(["--reuid", &uid, "--regid", &uid, "--clear-groups", "--"]).arg(program);
+        c.args(["--reuid", &uid, "--regid", &uid, "--clear-groups", "--"])
+            .arg(program);
         c
     } else {
         Command::new(program)

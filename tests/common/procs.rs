@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 pub fn pids_with_argv0(argv0: &str) -> Vec<u32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else { continue };
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
         if cmdline.split(|&b| b == 0).next() == Some(argv0.as_bytes()) {
             out.push(pid);
         }
@@ -70,5 +74,9 @@ pub fn run_with_fds(args: &[String], fds: Vec<(i32, OwnedFd)>) -> (i32, String, 
     }
     let o = super::output(cmd);
     drop(fds);
-    (o.status.code().unwrap_or(-1), super::stdout(&o), super::stderr(&o))
+    (
+        o.status.code().unwrap_or(-1),
+        super::stdout(&o),
+        super::stderr(&o),
+    )
 }

@@ -42,7 +42,12 @@ pub fn open(path: &Path, flags: i32) -> OwnedFd {
     let c = CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
     // SAFETY: valid C string.
     let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
-    assert!(fd >= 0, "open {}: {}", path.display(), std::io::Error::last_os_error());
+    assert!(
+        fd >= 0,
+        "open {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
     // SAFETY: fresh fd we own.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
@@ -78,13 +83,19 @@ pub fn pass(cmd: &mut Command, fds: &[(RawFd, RawFd)]) {
 /// Read everything from `fd` until EOF.
 pub fn read_to_end(fd: OwnedFd) -> String {
     let mut s = String::new();
-    std::fs::File::from(fd).read_to_string(&mut s).expect("read fd");
+    std::fs::File::from(fd)
+        .read_to_string(&mut s)
+        .expect("read fd");
     s
 }
 
 /// Poll `fd` for `events` with a timeout; returns revents (0 on timeout).
 pub fn poll(fd: &OwnedFd, events: i16, timeout: Duration) -> i16 {
-    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd.
     let r = unsafe { libc::poll(&mut pfd, 1, timeout.as_millis() as i32) };
     if r > 0 { pfd.revents } else { 0 }
@@ -125,17 +136,28 @@ pub fn read_line(fd: &OwnedFd) -> Option<String> {
 /// values) into ordered pairs; panics on anything else.
 pub fn parse_flat_json(text: &str) -> Vec<(String, i64)> {
     let t = text.trim();
-    let inner = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')).unwrap_or_else(|| panic!("not an object: {text:?}"));
+    let inner = t
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or_else(|| panic!("not an object: {text:?}"));
     if inner.trim().is_empty() {
         return Vec::new();
     }
     inner
         .split(',')
         .map(|kv| {
-            let (k, v) = kv.split_once(':').unwrap_or_else(|| panic!("bad member {kv:?} in {text:?}"));
+            let (k, v) = kv
+                .split_once(':')
+                .unwrap_or_else(|| panic!("bad member {kv:?} in {text:?}"));
             let k = k.trim();
-            let key = k.strip_prefix('"').and_then(|k| k.strip_suffix('"')).unwrap_or_else(|| panic!("bad key {k:?}"));
-            let val = v.trim().parse::<i64>().unwrap_or_else(|_| panic!("bad value {v:?} in {text:?}"));
+            let key = k
+                .strip_prefix('"')
+                .and_then(|k| k.strip_suffix('"'))
+                .unwrap_or_else(|| panic!("bad key {k:?}"));
+            let val = v
+                .trim()
+                .parse::<i64>()
+                .unwrap_or_else(|_| panic!("bad value {v:?} in {text:?}"));
             (key.to_string(), val)
         })
         .collect()
@@ -144,13 +166,18 @@ pub fn parse_flat_json(text: &str) -> Vec<(String, i64)> {
 /// The inode of `/proc/PID/ns/NAME`, or None when it cannot be read.
 pub fn ns_inode(pid: i64, name: &str) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(format!("/proc/{pid}/ns/{name}")).ok().map(|m| m.ino())
+    std::fs::metadata(format!("/proc/{pid}/ns/{name}"))
+        .ok()
+        .map(|m| m.ino())
 }
 
 /// Whether `pid` exists and is not a zombie.
 pub fn alive(pid: i64) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')).unwrap_or(false),
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+            .unwrap_or(false),
         Err(_) => false,
     }
 }
@@ -185,8 +212,19 @@ pub fn bpf(rules: &str) -> Option<Vec<u8>> {
          os.close(w)\n\
          sys.stdout.buffer.write(os.read(r, 1 << 20))\n"
     );
-    let out = Command::new(py).args(["-c", &script]).output().expect("run python3");
-    assert!(out.status.success(), "building the filter failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(!out.stdout.is_empty() && out.stdout.len() % 8 == 0, "odd filter size {}", out.stdout.len());
+    let out = Command::new(py)
+        .args(["-c", &script])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "building the filter failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.stdout.is_empty() && out.stdout.len() % 8 == 0,
+        "odd filter size {}",
+        out.stdout.len()
+    );
     Some(out.stdout)
 }

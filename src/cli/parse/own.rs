@@ -12,14 +12,23 @@ use crate::seccomp::{self, Action as SeccompAction};
 use crate::spec::{BindMode, Fallback, FsOp, LandlockRule, ReportTo};
 
 impl Parser<'_, '_> {
-    pub(super) fn apply_own(&mut self, def: &OptDef, action: Action, v: &[OsString]) -> Result<(), CliError> {
+    pub(super) fn apply_own(
+        &mut self,
+        def: &OptDef,
+        action: Action,
+        v: &[OsString],
+    ) -> Result<(), CliError> {
         let path = |i: usize| PathBuf::from(v[i].clone());
         match action {
             Action::Landlock => self.spec.landlock.derive = true,
-            Action::LandlockRule(access) => self.spec.landlock.rules.push(LandlockRule { path: path(0), access }),
+            Action::LandlockRule(access) => self.spec.landlock.rules.push(LandlockRule {
+                path: path(0),
+                access,
+            }),
             Action::LandlockTcpConnect | Action::LandlockTcpBind => {
                 let text = v[0].to_str().unwrap_or("");
-                let ports = parse_ports(text).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let ports =
+                    parse_ports(text).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let slot = if action == Action::LandlockTcpConnect {
                     &mut self.spec.landlock.tcp_connect
                 } else {
@@ -29,15 +38,18 @@ impl Parser<'_, '_> {
                 slot.get_or_insert_with(Vec::new).extend(ports);
             }
             Action::LandlockScope => {
-                let (unix, signal) =
-                    parse_scopes(v[0].to_str().unwrap_or("")).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let (unix, signal) = parse_scopes(v[0].to_str().unwrap_or(""))
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 self.spec.landlock.scope_abstract_unix |= unix;
                 self.spec.landlock.scope_signal |= signal;
             }
             Action::LandlockStrict => self.spec.landlock.strict = true,
             Action::Fallback => {
                 if v[0] != "landlock" {
-                    return Err(self.error(format!("--fallback: unknown mode \"{}\" (expected landlock)", v[0].to_string_lossy())));
+                    return Err(self.error(format!(
+                        "--fallback: unknown mode \"{}\" (expected landlock)",
+                        v[0].to_string_lossy()
+                    )));
                 }
                 self.spec.fallback = Some(Fallback::Landlock);
             }
@@ -45,7 +57,9 @@ impl Parser<'_, '_> {
             Action::RoBindAsHost => {
                 let p = path(0);
                 match profile::host_path(&p) {
-                    profile::HostPath::Symlink(target) => self.spec.ops.push(FsOp::Symlink { target, dest: p }),
+                    profile::HostPath::Symlink(target) => {
+                        self.spec.ops.push(FsOp::Symlink { target, dest: p })
+                    }
                     profile::HostPath::Other => self.spec.ops.push(FsOp::Bind {
                         src: p.clone(),
                         dest: p,
@@ -57,7 +71,12 @@ impl Parser<'_, '_> {
             }
             Action::BindMkdir => {
                 self.spec.host_dirs.push(path(0));
-                self.spec.ops.push(FsOp::Bind { src: path(0), dest: path(1), mode: BindMode::ReadWrite, allow_missing: false });
+                self.spec.ops.push(FsOp::Bind {
+                    src: path(0),
+                    dest: path(1),
+                    mode: BindMode::ReadWrite,
+                    allow_missing: false,
+                });
             }
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
@@ -80,7 +99,8 @@ impl Parser<'_, '_> {
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                     (call, action)
                 };
-                seccomp::policy::resolve_syscall(arch, call).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                seccomp::policy::resolve_syscall(arch, call)
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let origin = format!("--{} {word}", def.name);
                 self.seccomp_ops.push((call.to_string(), action, origin));
             }
@@ -98,8 +118,9 @@ impl Parser<'_, '_> {
     }
 
     fn seccomp_arch(&self) -> Result<seccomp::Arch, CliError> {
-        seccomp::Arch::native()
-            .ok_or_else(|| self.error("sandwrap's seccomp policies support x86_64 and aarch64 only"))
+        seccomp::Arch::native().ok_or_else(|| {
+            self.error("sandwrap's seccomp policies support x86_64 and aarch64 only")
+        })
     }
 
     /// The policy the seccomp options describe, or `None` without any.
@@ -116,7 +137,9 @@ impl Parser<'_, '_> {
             None => seccomp::Policy::allow_all(self.seccomp_arch()?),
         };
         for (call, action, origin) in ops {
-            policy.push_simple(&call, action, origin).map_err(|e| self.error(e))?;
+            policy
+                .push_simple(&call, action, origin)
+                .map_err(|e| self.error(e))?;
         }
         self.spec.seccomp.policy = Some(policy);
         Ok(())

@@ -24,8 +24,12 @@ use crate::cli::table::{self, OptDef, Section};
 fn refused(def: &OptDef) -> Option<String> {
     let why = match def.name {
         "profile" => "use include = [\"NAME\"] to apply another profile".to_string(),
-        "help" | "version" | "list-profiles" | "explain" => "it is a command, not a sandbox setting".to_string(),
-        _ if def.args.contains(&"FD") => "it takes a file descriptor, which a profile cannot pass".to_string(),
+        "help" | "version" | "list-profiles" | "explain" => {
+            "it is a command, not a sandbox setting".to_string()
+        }
+        _ if def.args.contains(&"FD") => {
+            "it takes a file descriptor, which a profile cannot pass".to_string()
+        }
         _ => return None,
     };
     Some(format!("`{}` cannot be used in a profile: {why}", def.name))
@@ -40,7 +44,9 @@ pub struct Origin<'a> {
 
 impl Origin<'_> {
     pub fn line_of(&self, offset: usize) -> usize {
-        self.text.get(..offset).map_or(1, |s| s.matches('\n').count() + 1)
+        self.text
+            .get(..offset)
+            .map_or(1, |s| s.matches('\n').count() + 1)
     }
 
     pub fn error(&self, offset: usize, msg: impl std::fmt::Display) -> String {
@@ -53,7 +59,11 @@ pub type IncludeFn<'f> = dyn FnMut(&str, usize) -> Result<Vec<OsString>, String>
 
 /// Parse and convert one profile. `include` applies an included profile and
 /// returns its words.
-pub fn convert(origin: &Origin<'_>, vars: &Vars, include: &mut IncludeFn<'_>) -> Result<Vec<OsString>, String> {
+pub fn convert(
+    origin: &Origin<'_>,
+    vars: &Vars,
+    include: &mut IncludeFn<'_>,
+) -> Result<Vec<OsString>, String> {
     let doc = DeTable::parse(origin.text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         origin.error(at, format!("invalid TOML: {}", e.message().trim_end()))
@@ -65,11 +75,18 @@ pub fn convert(origin: &Origin<'_>, vars: &Vars, include: &mut IncludeFn<'_>) ->
         match name {
             "description" => {
                 if !value.get_ref().is_str() {
-                    return Err(origin.error(value.span().start, "key `description`: expected a string"));
+                    return Err(
+                        origin.error(value.span().start, "key `description`: expected a string")
+                    );
                 }
             }
             "include" => {
-                for (item, item_at) in strings(origin, "include", value, "a profile name or an array of names")? {
+                for (item, item_at) in strings(
+                    origin,
+                    "include",
+                    value,
+                    "a profile name or an array of names",
+                )? {
                     words.extend(include(item, item_at)?);
                 }
             }
@@ -82,7 +99,8 @@ pub fn convert(origin: &Origin<'_>, vars: &Vars, include: &mut IncludeFn<'_>) ->
                     return Err(origin.error(at, why));
                 }
                 if def.section == Section::Filesystem {
-                    let shape = std::iter::once(format!("\"{name}\"")).chain(def.args.iter().map(|a| a.to_string()));
+                    let shape = std::iter::once(format!("\"{name}\""))
+                        .chain(def.args.iter().map(|a| a.to_string()));
                     return Err(origin.error(
                         at,
                         format!(
@@ -106,7 +124,13 @@ fn strings<'v>(
     expected: &str,
 ) -> Result<Vec<(&'v str, usize)>, String> {
     let wrong = |at: usize, found: &DeValue<'_>| {
-        origin.error(at, format!("key `{key}`: expected {expected}, found {}", describe(found)))
+        origin.error(
+            at,
+            format!(
+                "key `{key}`: expected {expected}, found {}",
+                describe(found)
+            ),
+        )
     };
     match value.get_ref() {
         DeValue::String(s) => Ok(vec![(s.as_ref(), value.span().start)]),
@@ -128,7 +152,11 @@ fn describe(v: &DeValue<'_>) -> String {
         DeValue::Float(_) => "a float".into(),
         DeValue::Boolean(b) => format!("{b}"),
         DeValue::Datetime(_) => "a date".into(),
-        DeValue::Array(a) => format!("an array of {} item{}", a.len(), if a.len() == 1 { "" } else { "s" }),
+        DeValue::Array(a) => format!(
+            "an array of {} item{}",
+            a.len(),
+            if a.len() == 1 { "" } else { "s" }
+        ),
         DeValue::Table(_) => "a table".into(),
     }
 }
@@ -152,14 +180,28 @@ fn integer_ok(metavar: &str) -> bool {
 }
 
 /// One value word: a string (expanded) or, where numbers make sense, an integer.
-fn word(origin: &Origin<'_>, vars: &Vars, def: &OptDef, metavar: &str, v: &Spanned<DeValue<'_>>) -> Result<OsString, String> {
+fn word(
+    origin: &Origin<'_>,
+    vars: &Vars,
+    def: &OptDef,
+    metavar: &str,
+    v: &Spanned<DeValue<'_>>,
+) -> Result<OsString, String> {
     let at = v.span().start;
     match v.get_ref() {
-        DeValue::String(s) => expand(s, vars).map(OsString::from).map_err(|e| origin.error(at, format!("key `{}`: {e}", def.name))),
-        DeValue::Integer(i) if integer_ok(metavar) && i.radix() == 10 => Ok(OsString::from(i.as_str().replace('_', ""))),
+        DeValue::String(s) => expand(s, vars)
+            .map(OsString::from)
+            .map_err(|e| origin.error(at, format!("key `{}`: {e}", def.name))),
+        DeValue::Integer(i) if integer_ok(metavar) && i.radix() == 10 => {
+            Ok(OsString::from(i.as_str().replace('_', "")))
+        }
         other => Err(origin.error(
             at,
-            format!("key `{}`: {metavar} must be a string, found {}", def.name, describe(other)),
+            format!(
+                "key `{}`: {metavar} must be a string, found {}",
+                def.name,
+                describe(other)
+            ),
         )),
     }
 }
@@ -170,9 +212,23 @@ fn push_use(words: &mut Vec<OsString>, def: &OptDef, values: Vec<OsString>) {
 }
 
 /// A top-level option key.
-fn option(origin: &Origin<'_>, vars: &Vars, def: &OptDef, value: &Spanned<DeValue<'_>>, words: &mut Vec<OsString>) -> Result<(), String> {
+fn option(
+    origin: &Origin<'_>,
+    vars: &Vars,
+    def: &OptDef,
+    value: &Spanned<DeValue<'_>>,
+    words: &mut Vec<OsString>,
+) -> Result<(), String> {
     let wrong = |at: usize, found: &DeValue<'_>| {
-        origin.error(at, format!("key `{}`: expected {}, found {}", def.name, expected(def), describe(found)))
+        origin.error(
+            at,
+            format!(
+                "key `{}`: expected {}, found {}",
+                def.name,
+                expected(def),
+                describe(found)
+            ),
+        )
     };
     let at = value.span().start;
     match (def.args.len(), value.get_ref()) {
@@ -181,7 +237,10 @@ fn option(origin: &Origin<'_>, vars: &Vars, def: &OptDef, value: &Spanned<DeValu
         (0, other) => return Err(wrong(at, other)),
         (1, DeValue::Array(items)) => {
             for item in items.iter() {
-                if matches!(item.get_ref(), DeValue::Array(_) | DeValue::Table(_) | DeValue::Boolean(_)) {
+                if matches!(
+                    item.get_ref(),
+                    DeValue::Array(_) | DeValue::Table(_) | DeValue::Boolean(_)
+                ) {
                     return Err(wrong(item.span().start, item.get_ref()));
                 }
                 let w = word(origin, vars, def, def.args[0], item)?;
@@ -195,7 +254,11 @@ fn option(origin: &Origin<'_>, vars: &Vars, def: &OptDef, value: &Spanned<DeValu
         }
         (_, DeValue::Array(items)) => {
             let nested = items.first().is_some_and(|i| i.get_ref().is_array());
-            let uses: Vec<&Spanned<DeValue<'_>>> = if nested { items.iter().collect() } else { vec![value] };
+            let uses: Vec<&Spanned<DeValue<'_>>> = if nested {
+                items.iter().collect()
+            } else {
+                vec![value]
+            };
             for u in uses {
                 let vals = match u.get_ref() {
                     DeValue::Array(vals) if vals.len() == def.args.len() => vals,
@@ -210,34 +273,70 @@ fn option(origin: &Origin<'_>, vars: &Vars, def: &OptDef, value: &Spanned<DeValu
 }
 
 /// One use of `def`: its values as option words, each named by its metavar.
-fn values(origin: &Origin<'_>, vars: &Vars, def: &OptDef, vals: &[Spanned<DeValue<'_>>]) -> Result<Vec<OsString>, String> {
-    vals.iter().zip(def.args).map(|(v, m)| word(origin, vars, def, m, v)).collect()
+fn values(
+    origin: &Origin<'_>,
+    vars: &Vars,
+    def: &OptDef,
+    vals: &[Spanned<DeValue<'_>>],
+) -> Result<Vec<OsString>, String> {
+    vals.iter()
+        .zip(def.args)
+        .map(|(v, m)| word(origin, vars, def, m, v))
+        .collect()
 }
 
 /// `mounts = [["ro-bind", "/usr", "/usr"], ["tmpfs", "/tmp"], ...]`.
-fn mounts(origin: &Origin<'_>, vars: &Vars, value: &Spanned<DeValue<'_>>, words: &mut Vec<OsString>) -> Result<(), String> {
+fn mounts(
+    origin: &Origin<'_>,
+    vars: &Vars,
+    value: &Spanned<DeValue<'_>>,
+    words: &mut Vec<OsString>,
+) -> Result<(), String> {
     const SHAPE: &str = "an array of [\"OPTION\", VALUE...] arrays, e.g. [[\"ro-bind\", \"/usr\", \"/usr\"], [\"tmpfs\", \"/tmp\"]]";
     let DeValue::Array(entries) = value.get_ref() else {
-        return Err(origin.error(value.span().start, format!("key `mounts`: expected {SHAPE}, found {}", describe(value.get_ref()))));
+        return Err(origin.error(
+            value.span().start,
+            format!(
+                "key `mounts`: expected {SHAPE}, found {}",
+                describe(value.get_ref())
+            ),
+        ));
     };
     for entry in entries.iter() {
         let at = entry.span().start;
         let items = match entry.get_ref() {
             DeValue::Array(items) if !items.is_empty() => items,
-            other => return Err(origin.error(at, format!("key `mounts`: expected {SHAPE}, found {}", describe(other)))),
+            other => {
+                return Err(origin.error(
+                    at,
+                    format!("key `mounts`: expected {SHAPE}, found {}", describe(other)),
+                ));
+            }
         };
         let name = items[0].get_ref().as_str().ok_or_else(|| {
-            origin.error(at, format!("key `mounts`: each entry starts with an option name, found {}", describe(items[0].get_ref())))
+            origin.error(
+                at,
+                format!(
+                    "key `mounts`: each entry starts with an option name, found {}",
+                    describe(items[0].get_ref())
+                ),
+            )
         })?;
         let def = table::lookup(&format!("--{name}"))
             .filter(|d| d.section == Section::Filesystem)
-            .ok_or_else(|| origin.error(at, format!("key `mounts`: `{name}` is not a filesystem option")))?;
+            .ok_or_else(|| {
+                origin.error(
+                    at,
+                    format!("key `mounts`: `{name}` is not a filesystem option"),
+                )
+            })?;
         if let Some(why) = refused(def) {
             return Err(origin.error(at, why));
         }
         let vals = &items[1..];
         if vals.len() != def.args.len() {
-            let shape = std::iter::once(format!("\"{name}\"")).chain(def.args.iter().map(|a| a.to_string()));
+            let shape = std::iter::once(format!("\"{name}\""))
+                .chain(def.args.iter().map(|a| a.to_string()));
             return Err(origin.error(
                 at,
                 format!(
@@ -259,6 +358,10 @@ fn mounts(origin: &Origin<'_>, vars: &Vars, value: &Spanned<DeValue<'_>>, words:
 pub fn description(text: &str) -> String {
     DeTable::parse(text)
         .ok()
-        .and_then(|doc| doc.get_ref().get("description").and_then(|v| v.get_ref().as_str().map(str::to_owned)))
+        .and_then(|doc| {
+            doc.get_ref()
+                .get("description")
+                .and_then(|v| v.get_ref().as_str().map(str::to_owned))
+        })
         .unwrap_or_default()
 }

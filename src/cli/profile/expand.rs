@@ -23,13 +23,27 @@ impl Vars {
         let missing = |why: &str| Err(format!("${name} {why}"));
         match name {
             "HOME" => self.home.clone().map_or_else(|| missing("is not set"), Ok),
-            "PWD" => self.pwd.clone().map_or_else(|| missing("is unknown: the current directory cannot be read"), Ok),
+            "PWD" => self.pwd.clone().map_or_else(
+                || missing("is unknown: the current directory cannot be read"),
+                Ok,
+            ),
             // pam_systemd's location when the session manager did not set it.
-            "XDG_RUNTIME_DIR" => Ok(self.xdg_runtime_dir.clone().unwrap_or_else(|| format!("/run/user/{}", self.uid))),
+            "XDG_RUNTIME_DIR" => Ok(self
+                .xdg_runtime_dir
+                .clone()
+                .unwrap_or_else(|| format!("/run/user/{}", self.uid))),
             "UID" => Ok(self.uid.to_string()),
-            "APP" => self.app.clone().map_or_else(|| missing("is the basename of COMMAND, but no COMMAND was given"), Ok),
-            "WAYLAND_DISPLAY" => Ok(self.wayland_display.clone().unwrap_or_else(|| "wayland-0".into())),
-            _ => Err(format!("unknown variable ${name} (a profile may use only ~, {NAMES}; write $$ for a literal $)")),
+            "APP" => self.app.clone().map_or_else(
+                || missing("is the basename of COMMAND, but no COMMAND was given"),
+                Ok,
+            ),
+            "WAYLAND_DISPLAY" => Ok(self
+                .wayland_display
+                .clone()
+                .unwrap_or_else(|| "wayland-0".into())),
+            _ => Err(format!(
+                "unknown variable ${name} (a profile may use only ~, {NAMES}; write $$ for a literal $)"
+            )),
         }
     }
 }
@@ -49,11 +63,15 @@ pub fn expand(value: &str, vars: &Vars) -> Result<String, String> {
             out.push('$');
             rest = tail;
         } else if let Some(braced) = after.strip_prefix('{') {
-            let end = braced.find('}').ok_or_else(|| format!("unterminated ${{ in {value:?}"))?;
+            let end = braced
+                .find('}')
+                .ok_or_else(|| format!("unterminated ${{ in {value:?}"))?;
             out.push_str(&vars.get(&braced[..end])?);
             rest = &braced[end + 1..];
         } else {
-            let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
             if len == 0 {
                 return Err(format!("a lone $ in {value:?} (write $$ for a literal $)"));
             }
@@ -88,8 +106,14 @@ mod tests {
         assert_eq!(expand("a~b", &v).unwrap(), "a~b");
         assert_eq!(expand("$PWD/x", &v).unwrap(), "/src/p/x");
         assert_eq!(expand("${HOME}x", &v).unwrap(), "/home/ux");
-        assert_eq!(expand("$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY", &v).unwrap(), "/run/user/1000/wayland-0");
-        assert_eq!(expand("~/.local/share/sandwrap/$APP", &v).unwrap(), "/home/u/.local/share/sandwrap/xeyes");
+        assert_eq!(
+            expand("$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY", &v).unwrap(),
+            "/run/user/1000/wayland-0"
+        );
+        assert_eq!(
+            expand("~/.local/share/sandwrap/$APP", &v).unwrap(),
+            "/home/u/.local/share/sandwrap/xeyes"
+        );
         assert_eq!(expand("cost $$5", &v).unwrap(), "cost $5");
         assert_eq!(expand("$UID", &v).unwrap(), "1000");
     }
@@ -97,7 +121,11 @@ mod tests {
     #[test]
     fn refuses_unknown_and_missing() {
         let mut v = vars();
-        assert!(expand("$USER", &v).unwrap_err().contains("unknown variable $USER"));
+        assert!(
+            expand("$USER", &v)
+                .unwrap_err()
+                .contains("unknown variable $USER")
+        );
         assert!(expand("${HOME", &v).unwrap_err().contains("unterminated"));
         assert!(expand("a $ b", &v).unwrap_err().contains("lone $"));
         v.home = None;

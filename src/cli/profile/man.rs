@@ -22,7 +22,10 @@ pub const RULES: &[Paragraph] = &[
          then as /etc/sandwrap/profiles/NAME.toml. A value that contains / or ends in .toml is \
          a file. --list-profiles shows every profile found, in that order.",
     ),
-    ("flag = true", "An option without a value, such as unshare-all = true. false leaves it out."),
+    (
+        "flag = true",
+        "An option without a value, such as unshare-all = true. false leaves it out.",
+    ),
     (
         "name = \"value\"",
         "An option with one value. An array of strings gives the option once per value: \

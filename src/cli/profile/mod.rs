@@ -19,7 +19,10 @@ pub use expand::{NAMES as VARIABLE_NAMES, Vars};
 /// Profiles compiled into the binary: (name, TOML).
 pub const BUILTINS: &[(&str, &str)] = &[
     ("base", include_str!("../../../profiles/base.toml")),
-    ("untrusted", include_str!("../../../profiles/untrusted.toml")),
+    (
+        "untrusted",
+        include_str!("../../../profiles/untrusted.toml"),
+    ),
     ("build", include_str!("../../../profiles/build.toml")),
     ("ci", include_str!("../../../profiles/ci.toml")),
     ("desktop", include_str!("../../../profiles/desktop.toml")),
@@ -77,7 +80,9 @@ fn current_dir() -> Option<String> {
             }
         }
     }
-    std::env::current_dir().ok().and_then(|p| p.to_str().map(str::to_owned))
+    std::env::current_dir()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
 }
 
 /// What a host path is, for `--ro-bind-as-host`.
@@ -121,15 +126,23 @@ impl Source {
     fn identity(&self) -> String {
         match self {
             Source::Builtin(name, _) => format!("builtin:{name}"),
-            Source::File(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string(),
+            Source::File(p) => std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string(),
         }
     }
 
     fn text(&self) -> Result<String, String> {
         match self {
             Source::Builtin(_, text) => Ok((*text).to_string()),
-            Source::File(p) => std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read profile {}: {}", p.display(), crate::cli::os_error(&e))),
+            Source::File(p) => std::fs::read_to_string(p).map_err(|e| {
+                format!(
+                    "cannot read profile {}: {}",
+                    p.display(),
+                    crate::cli::os_error(&e)
+                )
+            }),
         }
     }
 
@@ -147,7 +160,10 @@ fn is_file_name(name: &str) -> bool {
 }
 
 fn builtin(name: &str) -> Option<Source> {
-    BUILTINS.iter().find(|(n, _)| *n == name).map(|(n, t)| Source::Builtin(n, t))
+    BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, t)| Source::Builtin(n, t))
 }
 
 /// Find NAME or FILE. `relative_to`: the including profile's directory.
@@ -174,9 +190,13 @@ fn resolve(name: &str, relative_to: Option<&Path>, env: &ProfileEnv) -> Result<S
             return Ok(Source::File(path));
         }
     }
-    let looked: Vec<String> =
-        std::iter::once("the built-ins".to_string()).chain(env.dirs().map(|d| d.display().to_string())).collect();
-    Err(format!("no profile named `{name}` (looked in {}; see --list-profiles)", looked.join(", ")))
+    let looked: Vec<String> = std::iter::once("the built-ins".to_string())
+        .chain(env.dirs().map(|d| d.display().to_string()))
+        .collect();
+    Err(format!(
+        "no profile named `{name}` (looked in {}; see --list-profiles)",
+        looked.join(", ")
+    ))
 }
 
 /// The option words of profile NAME or FILE, includes applied.
@@ -196,13 +216,20 @@ fn load_source(
     stack.push((source.identity(), name.to_string()));
     let text = source.text()?;
     let file = source.display();
-    let origin = convert::Origin { file: &file, text: &text };
+    let origin = convert::Origin {
+        file: &file,
+        text: &text,
+    };
     let mut include = |inc: &str, at: usize| -> Result<Vec<OsString>, String> {
-        let found = resolve(inc, source.dir(), env).map_err(|e| origin.error(at, format!("include: {e}")))?;
+        let found = resolve(inc, source.dir(), env)
+            .map_err(|e| origin.error(at, format!("include: {e}")))?;
         let id = found.identity();
         if let Some(pos) = stack.iter().position(|(i, _)| *i == id) {
-            let chain: Vec<&str> =
-                stack[pos..].iter().map(|(_, n)| n.as_str()).chain(std::iter::once(inc)).collect();
+            let chain: Vec<&str> = stack[pos..]
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .chain(std::iter::once(inc))
+                .collect();
             return Err(origin.error(at, format!("include loop: {}", chain.join(" -> "))));
         }
         load_source(inc, &found, env, stack)
@@ -218,18 +245,26 @@ pub fn list(env: &ProfileEnv) -> String {
     let mut rows: Vec<(String, String, String)> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for (name, text) in BUILTINS {
-        rows.push((name.to_string(), "built-in".into(), convert::description(text)));
+        rows.push((
+            name.to_string(),
+            "built-in".into(),
+            convert::description(text),
+        ));
         seen.push(name.to_string());
     }
     for dir in env.dirs() {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
         files.sort();
         for path in files {
-            let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else { continue };
+            let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+                continue;
+            };
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let mut desc = convert::description(&text);
             if seen.contains(&name) {
@@ -242,7 +277,12 @@ pub fn list(env: &ProfileEnv) -> String {
     let name_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let src_w = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
     rows.iter()
-        .map(|(n, s, d)| format!("{n:name_w$}  {s:src_w$}  {d}").trim_end().to_string() + "\n")
+        .map(|(n, s, d)| {
+            format!("{n:name_w$}  {s:src_w$}  {d}")
+                .trim_end()
+                .to_string()
+                + "\n"
+        })
         .collect()
 }
 

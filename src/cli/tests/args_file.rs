@@ -7,8 +7,21 @@ use crate::spec::FsOp;
 #[test]
 fn payload_is_parsed_in_place() {
     let host = Host::user().fd(5, b"--bind\0/a\0/b\0--dir\0/c\0");
-    let s = host.spec(&["--tmpfs", "/t", "--args", "5", "--symlink", "x", "/y", "true"]);
-    let dests: Vec<_> = s.ops.iter().map(|o| o.dest().to_string_lossy().into_owned()).collect();
+    let s = host.spec(&[
+        "--tmpfs",
+        "/t",
+        "--args",
+        "5",
+        "--symlink",
+        "x",
+        "/y",
+        "true",
+    ]);
+    let dests: Vec<_> = s
+        .ops
+        .iter()
+        .map(|o| o.dest().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(dests, ["/t", "/b", "/c", "/y"]);
     // The last word needs no NUL.
     let host = Host::user().fd(5, b"--chdir\0/x");
@@ -32,7 +45,10 @@ fn a_non_option_word_ends_the_payload_only() {
     assert_eq!(host.parse(&["--args", "5"]).0.unwrap_err(), CliError::Usage);
     // Nor can `--` in the payload end argv's options.
     let host = Host::user().fd(5, b"--\0--bogus\0");
-    assert_eq!(host.spec(&["--args", "5", "--unshare-ipc", "true"]).command, vec!["true"]);
+    assert_eq!(
+        host.spec(&["--args", "5", "--unshare-ipc", "true"]).command,
+        vec!["true"]
+    );
     // An empty word (a lone NUL) ends it too.
     let host = Host::user().fd(5, b"\0--bogus\0");
     assert!(host.spec(&["--args", "5", "true"]).ops.is_empty());
@@ -43,13 +59,29 @@ fn a_non_option_word_ends_the_payload_only() {
 
 #[test]
 fn payload_errors() {
-    let host = Host::user().fd(5, b"--args\x006\0").fd(6, b"").fd(7, b"--args\0").fd(8, b"--bind\0/a\0");
-    assert_eq!(host.err(&["--args", "5", "true"]), "--args not supported in arguments file");
+    let host = Host::user()
+        .fd(5, b"--args\x006\0")
+        .fd(6, b"")
+        .fd(7, b"--args\0")
+        .fd(8, b"--bind\0/a\0");
+    assert_eq!(
+        host.err(&["--args", "5", "true"]),
+        "--args not supported in arguments file"
+    );
     // That check comes before the arity check.
-    assert_eq!(host.err(&["--args", "7", "true"]), "--args not supported in arguments file");
+    assert_eq!(
+        host.err(&["--args", "7", "true"]),
+        "--args not supported in arguments file"
+    );
     // Values do not continue into argv.
-    assert_eq!(host.err(&["--args", "8", "/b", "true"]), "--bind takes two arguments");
-    assert_eq!(host.err(&["--args", "9", "true"]), "Can't read --args data: Bad file descriptor");
+    assert_eq!(
+        host.err(&["--args", "8", "/b", "true"]),
+        "--bind takes two arguments"
+    );
+    assert_eq!(
+        host.err(&["--args", "9", "true"]),
+        "Can't read --args data: Bad file descriptor"
+    );
     assert_eq!(host.err(&["--args"]), "--args takes an argument");
     assert_eq!(host.err(&["--args", "x"]), "Invalid fd: x");
     let host = Host::user().fd(5, b"--foo\0");
@@ -60,20 +92,38 @@ fn payload_errors() {
 fn payload_modifiers_must_be_consumed_in_the_payload() {
     // bwrap checks pending --perms at the end of the --args step itself.
     let host = Host::user().fd(5, b"--perms\x00700\0");
-    assert_eq!(host.err(&["--args", "5", "--dir", "/x", "true"]), "--perms must be followed by an option that creates a file");
+    assert_eq!(
+        host.err(&["--args", "5", "--dir", "/x", "true"]),
+        "--perms must be followed by an option that creates a file"
+    );
     let host = Host::user().fd(5, b"--perms\x00700\0--dir\0/x\0");
-    assert_eq!(host.spec(&["--args", "5", "true"]).ops, vec![FsOp::Dir { dest: "/x".into(), perms: Some(0o700) }]);
+    assert_eq!(
+        host.spec(&["--args", "5", "true"]).ops,
+        vec![FsOp::Dir {
+            dest: "/x".into(),
+            perms: Some(0o700)
+        }]
+    );
     let host = Host::user().fd(5, b"--overlay-src\0/a\0");
-    assert!(host.err(&["--args", "5", "--tmp-overlay", "/x", "true"]).starts_with("--overlay-src must be followed"));
+    assert!(
+        host.err(&["--args", "5", "--tmp-overlay", "/x", "true"])
+            .starts_with("--overlay-src must be followed")
+    );
 }
 
 #[test]
 fn help_and_level_prefix_work_from_the_payload() {
     let host = Host::user().fd(5, b"--help\0").fd(6, b"--level-prefix\0");
-    assert!(matches!(host.parse(&["--args", "5", "--foo"]).0, Ok(Outcome::Help)));
+    assert!(matches!(
+        host.parse(&["--args", "5", "--foo"]).0,
+        Ok(Outcome::Help)
+    ));
     assert_eq!(
         host.parse(&["--args", "6", "--foo"]).0.unwrap_err(),
-        CliError::Message { msg: "Unknown option --foo".into(), level_prefix: true }
+        CliError::Message {
+            msg: "Unknown option --foo".into(),
+            level_prefix: true
+        }
     );
 }
 
@@ -99,6 +149,9 @@ fn at_most_9000_arguments_in_all() {
     assert_eq!(host.clone().fd(5, b"\0").err(&words), LIMIT);
     let mut words = vec!["--unshare-ipc"; 8996];
     words.extend(["--args", "5", "true"]);
-    assert!(matches!(host.clone().fd(5, b"--unshare-pid\0").parse(&words).0, Ok(Outcome::Run(_))));
+    assert!(matches!(
+        host.clone().fd(5, b"--unshare-pid\0").parse(&words).0,
+        Ok(Outcome::Run(_))
+    ));
     assert_eq!(host.clone().fd(5, b"--unshare-pid\0\0").err(&words), LIMIT);
 }

@@ -6,9 +6,25 @@ use crate::cli::CliError;
 /// bwrap's message for `--name` with too few values (bwrap-strings.md §2).
 fn missing_value_message(name: &str) -> Option<&'static str> {
     Some(match name {
-        "help" | "version" | "level-prefix" | "unshare-all" | "share-net" | "unshare-user" | "unshare-user-try"
-        | "unshare-ipc" | "unshare-pid" | "unshare-net" | "unshare-uts" | "unshare-cgroup" | "unshare-cgroup-try"
-        | "disable-userns" | "assert-userns-disabled" | "clearenv" | "new-session" | "die-with-parent" | "as-pid-1"
+        "help"
+        | "version"
+        | "level-prefix"
+        | "unshare-all"
+        | "share-net"
+        | "unshare-user"
+        | "unshare-user-try"
+        | "unshare-ipc"
+        | "unshare-pid"
+        | "unshare-net"
+        | "unshare-uts"
+        | "unshare-cgroup"
+        | "unshare-cgroup-try"
+        | "disable-userns"
+        | "assert-userns-disabled"
+        | "clearenv"
+        | "new-session"
+        | "die-with-parent"
+        | "as-pid-1"
         | "not-a-security-boundary" => return None,
         "args" => "--args takes an argument",
         "argv0" => "--argv0 takes one argument",
@@ -85,23 +101,51 @@ fn missing_values_are_reported_as_bwrap_does() {
 #[test]
 fn missing_value_is_checked_before_anything_else() {
     // Before "used multiple times", "given twice", "cannot be combined".
-    assert_eq!(err(&["--argv0", "a", "--argv0"]), "--argv0 takes one argument");
-    assert_eq!(err(&["--perms", "0700", "--perms"]), "--perms takes an argument");
+    assert_eq!(
+        err(&["--argv0", "a", "--argv0"]),
+        "--argv0 takes one argument"
+    );
+    assert_eq!(
+        err(&["--perms", "0700", "--perms"]),
+        "--perms takes an argument"
+    );
     assert_eq!(err(&["--size", "1", "--size"]), "--size takes an argument");
-    assert_eq!(Host::user().fd(5, &[]).err(&["--add-seccomp-fd", "5", "--seccomp"]), "--seccomp takes an argument");
+    assert_eq!(
+        Host::user()
+            .fd(5, &[])
+            .err(&["--add-seccomp-fd", "5", "--seccomp"]),
+        "--seccomp takes an argument"
+    );
     // The warning for a repeated option comes after the arity check.
     let (result, warnings) = Host::user().parse(&["--chdir", "/a", "--chdir"]);
-    assert!(matches!(result, Err(CliError::Message { msg, .. }) if msg == "--chdir takes one argument"));
+    assert!(
+        matches!(result, Err(CliError::Message { msg, .. }) if msg == "--chdir takes one argument")
+    );
     assert!(warnings.is_empty());
 }
 
 #[test]
 fn unknown_options() {
-    for word in ["--foo", "-x", "-", "--bind=a", "--chdir=/", "--opt=value", "---bind", "--Bind", "-help", "--"] {
+    for word in [
+        "--foo",
+        "-x",
+        "-",
+        "--bind=a",
+        "--chdir=/",
+        "--opt=value",
+        "---bind",
+        "--Bind",
+        "-help",
+        "--",
+    ] {
         if word == "--" {
             continue;
         }
-        assert_eq!(err(&[word, "true"]), format!("Unknown option {word}"), "{word}");
+        assert_eq!(
+            err(&[word, "true"]),
+            format!("Unknown option {word}"),
+            "{word}"
+        );
     }
     // Found where it stands: earlier errors win, later ones are not reached.
     assert_eq!(err(&["--foo", "--bar"]), "Unknown option --foo");
@@ -138,7 +182,13 @@ fn repeated_options_warn_that_only_the_last_counts() {
         words.extend_from_slice(values);
         words.push("true");
         let (_, warnings) = host.parse(&words);
-        assert_eq!(warnings, vec![format!("sandwrap: Only the last {opt} option will take effect")], "{words:?}");
+        assert_eq!(
+            warnings,
+            vec![format!(
+                "sandwrap: Only the last {opt} option will take effect"
+            )],
+            "{words:?}"
+        );
         // Once per repeat.
         let mut thrice = words.clone();
         thrice.splice(0..0, [*opt].into_iter().chain(values.iter().copied()));
@@ -147,22 +197,45 @@ fn repeated_options_warn_that_only_the_last_counts() {
     // --userns-block-fd needs company to get past validation; the warning
     // is printed while parsing regardless.
     let (_, warnings) = host.parse(&["--userns-block-fd", "3", "--userns-block-fd", "4", "true"]);
-    assert_eq!(warnings, vec!["sandwrap: Only the last --userns-block-fd option will take effect"]);
+    assert_eq!(
+        warnings,
+        vec!["sandwrap: Only the last --userns-block-fd option will take effect"]
+    );
     // The last value wins.
-    let s = spec(&["--chdir", "/a", "--chdir", "/b", "--unshare-user", "--uid", "1", "--uid", "2", "true"]);
+    let s = spec(&[
+        "--chdir",
+        "/a",
+        "--chdir",
+        "/b",
+        "--unshare-user",
+        "--uid",
+        "1",
+        "--uid",
+        "2",
+        "true",
+    ]);
     assert_eq!((s.chdir, s.uid), (Some("/b".into()), Some(2)));
 }
 
 #[test]
 fn repeat_warning_fires_before_the_value_is_checked() {
     let (result, warnings) = Host::user().parse(&["--uid", "1", "--uid", "x", "true"]);
-    assert_eq!(warnings, vec!["sandwrap: Only the last --uid option will take effect"]);
+    assert_eq!(
+        warnings,
+        vec!["sandwrap: Only the last --uid option will take effect"]
+    );
     assert!(matches!(result, Err(CliError::Message { msg, .. }) if msg == "Invalid uid: x"));
     let mut selinux = Host::user();
     selinux.selinux = true;
-    let (result, warnings) = selinux.parse(&["--exec-label", "a_t", "--exec-label", "bad_t", "true"]);
-    assert_eq!(warnings, vec!["sandwrap: Only the last --exec-label option will take effect"]);
-    assert!(matches!(result, Err(CliError::Message { msg, .. }) if msg == "invalid label bad_t: Invalid argument"));
+    let (result, warnings) =
+        selinux.parse(&["--exec-label", "a_t", "--exec-label", "bad_t", "true"]);
+    assert_eq!(
+        warnings,
+        vec!["sandwrap: Only the last --exec-label option will take effect"]
+    );
+    assert!(
+        matches!(result, Err(CliError::Message { msg, .. }) if msg == "invalid label bad_t: Invalid argument")
+    );
     let (result, warnings) = Host::user().parse(&["--sync-fd", "3", "--sync-fd", "-1", "true"]);
     assert_eq!(warnings.len(), 1);
     assert!(matches!(result, Err(CliError::Message { msg, .. }) if msg == "Invalid fd: -1"));
@@ -170,39 +243,103 @@ fn repeat_warning_fires_before_the_value_is_checked() {
 
 #[test]
 fn warnings_and_errors_carry_the_level_prefix_once_it_is_given() {
-    let (result, warnings) = Host::user().parse(&["--level-prefix", "--chdir", "/a", "--chdir", "/b", "--foo"]);
-    assert_eq!(warnings, vec!["<4>sandwrap: Only the last --chdir option will take effect"]);
-    assert_eq!(result.unwrap_err(), CliError::Message { msg: "Unknown option --foo".into(), level_prefix: true });
+    let (result, warnings) =
+        Host::user().parse(&["--level-prefix", "--chdir", "/a", "--chdir", "/b", "--foo"]);
+    assert_eq!(
+        warnings,
+        vec!["<4>sandwrap: Only the last --chdir option will take effect"]
+    );
+    assert_eq!(
+        result.unwrap_err(),
+        CliError::Message {
+            msg: "Unknown option --foo".into(),
+            level_prefix: true
+        }
+    );
     // Not before it is parsed.
-    let (result, warnings) = Host::user().parse(&["--chdir", "/a", "--chdir", "/b", "--foo", "--level-prefix"]);
-    assert_eq!(warnings, vec!["sandwrap: Only the last --chdir option will take effect"]);
-    assert_eq!(result.unwrap_err(), CliError::Message { msg: "Unknown option --foo".into(), level_prefix: false });
+    let (result, warnings) =
+        Host::user().parse(&["--chdir", "/a", "--chdir", "/b", "--foo", "--level-prefix"]);
+    assert_eq!(
+        warnings,
+        vec!["sandwrap: Only the last --chdir option will take effect"]
+    );
+    assert_eq!(
+        result.unwrap_err(),
+        CliError::Message {
+            msg: "Unknown option --foo".into(),
+            level_prefix: false
+        }
+    );
     // Validation after parsing knows it too.
     let (result, _) = Host::user().parse(&["--level-prefix", "--hostname", "h", "true"]);
     assert_eq!(
         result.unwrap_err(),
-        CliError::Message { msg: "Specifying --hostname requires --unshare-uts".into(), level_prefix: true }
+        CliError::Message {
+            msg: "Specifying --hostname requires --unshare-uts".into(),
+            level_prefix: true
+        }
     );
 }
 
 #[test]
 fn argv0_only_once() {
     assert_eq!(spec(&["--argv0", "x", "true"]).argv0, Some("x".into()));
-    assert_eq!(err(&["--argv0", "x", "--argv0", "y", "true"]), "--argv0 used multiple times");
-    assert_eq!(err(&["--argv0", "x", "--argv0", "x", "true"]), "--argv0 used multiple times");
+    assert_eq!(
+        err(&["--argv0", "x", "--argv0", "y", "true"]),
+        "--argv0 used multiple times"
+    );
+    assert_eq!(
+        err(&["--argv0", "x", "--argv0", "x", "true"]),
+        "--argv0 used multiple times"
+    );
 }
 
 #[test]
 fn invalid_numbers_are_echoed_verbatim() {
-    for bad in ["", "-1", "x", "3x", "0x3", "3 ", "2147483648", "99999999999999999999", "-", "+", " "] {
+    for bad in [
+        "",
+        "-1",
+        "x",
+        "3x",
+        "0x3",
+        "3 ",
+        "2147483648",
+        "99999999999999999999",
+        "-",
+        "+",
+        " ",
+    ] {
         for opt in [
-            "--sync-fd", "--block-fd", "--userns-block-fd", "--info-fd", "--json-status-fd", "--seccomp",
-            "--add-seccomp-fd", "--userns", "--userns2", "--pidns", "--args",
+            "--sync-fd",
+            "--block-fd",
+            "--userns-block-fd",
+            "--info-fd",
+            "--json-status-fd",
+            "--seccomp",
+            "--add-seccomp-fd",
+            "--userns",
+            "--userns2",
+            "--pidns",
+            "--args",
         ] {
-            assert_eq!(err(&[opt, bad, "true"]), format!("Invalid fd: {bad}"), "{opt} {bad:?}");
+            assert_eq!(
+                err(&[opt, bad, "true"]),
+                format!("Invalid fd: {bad}"),
+                "{opt} {bad:?}"
+            );
         }
-        for opt in ["--file", "--bind-data", "--ro-bind-data", "--bind-fd", "--ro-bind-fd"] {
-            assert_eq!(err(&[opt, bad, "/dest", "true"]), format!("Invalid fd: {bad}"), "{opt} {bad:?}");
+        for opt in [
+            "--file",
+            "--bind-data",
+            "--ro-bind-data",
+            "--bind-fd",
+            "--ro-bind-fd",
+        ] {
+            assert_eq!(
+                err(&[opt, bad, "/dest", "true"]),
+                format!("Invalid fd: {bad}"),
+                "{opt} {bad:?}"
+            );
         }
         assert_eq!(err(&["--uid", bad, "true"]), format!("Invalid uid: {bad}"));
         assert_eq!(err(&["--gid", bad, "true"]), format!("Invalid gid: {bad}"));
@@ -211,22 +348,54 @@ fn invalid_numbers_are_echoed_verbatim() {
 
 #[test]
 fn unknown_caps() {
-    for bad in ["sys_admin", "CAP_NOPE", "64", " 21", "", "cap_", "ALLx", "99999999999999999999"] {
-        assert_eq!(err(&["--cap-add", bad, "true"]), format!("unknown cap: {bad}"), "{bad:?}");
-        assert_eq!(err(&["--cap-drop", bad, "true"]), format!("unknown cap: {bad}"), "{bad:?}");
+    for bad in [
+        "sys_admin",
+        "CAP_NOPE",
+        "64",
+        " 21",
+        "",
+        "cap_",
+        "ALLx",
+        "99999999999999999999",
+    ] {
+        assert_eq!(
+            err(&["--cap-add", bad, "true"]),
+            format!("unknown cap: {bad}"),
+            "{bad:?}"
+        );
+        assert_eq!(
+            err(&["--cap-drop", bad, "true"]),
+            format!("unknown cap: {bad}"),
+            "{bad:?}"
+        );
     }
 }
 
 #[test]
 fn seccomp_forms_do_not_mix() {
     let host = Host::user().fd(5, &[0; 16]).fd(7, &[0; 7]).fd(8, &[]);
-    assert_eq!(host.err(&["--add-seccomp-fd", "5", "--seccomp", "6", "true"]), "--seccomp cannot be combined with --add-seccomp-fd");
-    assert_eq!(host.err(&["--seccomp", "6", "--add-seccomp-fd", "5", "true"]), "--add-seccomp-fd cannot be combined with --seccomp");
+    assert_eq!(
+        host.err(&["--add-seccomp-fd", "5", "--seccomp", "6", "true"]),
+        "--seccomp cannot be combined with --add-seccomp-fd"
+    );
+    assert_eq!(
+        host.err(&["--seccomp", "6", "--add-seccomp-fd", "5", "true"]),
+        "--add-seccomp-fd cannot be combined with --seccomp"
+    );
     // The mix is checked before the fd.
-    assert_eq!(host.err(&["--seccomp", "6", "--add-seccomp-fd", "x", "true"]), "--add-seccomp-fd cannot be combined with --seccomp");
+    assert_eq!(
+        host.err(&["--seccomp", "6", "--add-seccomp-fd", "x", "true"]),
+        "--add-seccomp-fd cannot be combined with --seccomp"
+    );
     // --add-seccomp-fd is read at once and must hold whole instructions.
-    assert_eq!(host.err(&["--add-seccomp-fd", "7", "true"]), "Invalid seccomp data, must be multiple of 8");
-    assert_eq!(host.err(&["--add-seccomp-fd", "9", "true"]), "Can't read seccomp data: Bad file descriptor");
+    assert_eq!(
+        host.err(&["--add-seccomp-fd", "7", "true"]),
+        "Invalid seccomp data, must be multiple of 8"
+    );
+    assert_eq!(
+        host.err(&["--add-seccomp-fd", "9", "true"]),
+        "Can't read seccomp data: Bad file descriptor"
+    );
     let s = host.spec(&["--add-seccomp-fd", "5", "--add-seccomp-fd", "8", "true"]);
     assert_eq!(s.seccomp.programs, vec![vec![0; 16], vec![]]);
     // --seccomp is only read later, by the engine.
@@ -247,6 +416,12 @@ fn environment_names_glibc_refuses() {
 
 #[test]
 fn labels_need_selinux() {
-    assert_eq!(err(&["--exec-label", "x_t", "true"]), "labeling not supported on this system");
-    assert_eq!(err(&["--file-label", "x_t", "true"]), "labeling not supported on this system");
+    assert_eq!(
+        err(&["--exec-label", "x_t", "true"]),
+        "labeling not supported on this system"
+    );
+    assert_eq!(
+        err(&["--file-label", "x_t", "true"]),
+        "labeling not supported on this system"
+    );
 }

@@ -32,8 +32,17 @@ fn no_option_no_filter() {
 
 #[test]
 fn allow_and_deny_apply_in_order_on_top_of_the_policy() {
-    let s = parse_words(&["--seccomp-deny", "ptrace", "--seccomp-policy", "strict", "--seccomp-allow", "ptrace", "--seccomp-deny", "getpid:ENOSYS"])
-        .expect("parses");
+    let s = parse_words(&[
+        "--seccomp-deny",
+        "ptrace",
+        "--seccomp-policy",
+        "strict",
+        "--seccomp-allow",
+        "ptrace",
+        "--seccomp-deny",
+        "getpid:ENOSYS",
+    ])
+    .expect("parses");
     let p: Policy = s.seccomp.policy.expect("policy");
     assert_eq!(p.name, "strict");
     let n = p.rules.len();
@@ -42,7 +51,10 @@ fn allow_and_deny_apply_in_order_on_top_of_the_policy() {
     assert_eq!(p.rules[n - 1].action, Action::Errno(libc::ENOSYS));
     assert_eq!(p.rules[n - 1].origin, "--seccomp-deny getpid:ENOSYS");
     let nr = p.arch.nr("ptrace").expect("ptrace");
-    assert_eq!(p.decide(p.arch.audit(), nr, &[16, 1, 0, 0, 0, 0]).0, Action::Allow);
+    assert_eq!(
+        p.decide(p.arch.audit(), nr, &[16, 1, 0, 0, 0, 0]).0,
+        Action::Allow
+    );
 }
 
 #[test]
@@ -59,22 +71,57 @@ fn deny_alone_builds_on_allow_all() {
 
 #[test]
 fn errors_name_the_option_and_token() {
-    assert_eq!(message(parse_words(&["--seccomp-deny", "ptrcae"])), "--seccomp-deny: unknown system call \"ptrcae\"");
-    assert_eq!(message(parse_words(&["--seccomp-allow", "nope"])), "--seccomp-allow: unknown system call \"nope\"");
-    assert_eq!(message(parse_words(&["--seccomp-deny", "ptrace:EPREM"])), "--seccomp-deny: unknown errno name \"EPREM\"");
-    assert!(message(parse_words(&["--seccomp-policy", "lax"])).starts_with("Unknown seccomp policy \"lax\""));
+    assert_eq!(
+        message(parse_words(&["--seccomp-deny", "ptrcae"])),
+        "--seccomp-deny: unknown system call \"ptrcae\""
+    );
+    assert_eq!(
+        message(parse_words(&["--seccomp-allow", "nope"])),
+        "--seccomp-allow: unknown system call \"nope\""
+    );
+    assert_eq!(
+        message(parse_words(&["--seccomp-deny", "ptrace:EPREM"])),
+        "--seccomp-deny: unknown errno name \"EPREM\""
+    );
+    assert!(
+        message(parse_words(&["--seccomp-policy", "lax"]))
+            .starts_with("Unknown seccomp policy \"lax\"")
+    );
     assert_eq!(
         message(parse_words(&["--seccomp-report"])),
         "--seccomp-report requires --seccomp-policy, --seccomp-allow or --seccomp-deny"
     );
-    assert_eq!(message(parse_words(&["--seccomp-report-fd", "x", "--seccomp-deny", "bpf"])), "Invalid fd: x");
+    assert_eq!(
+        message(parse_words(&[
+            "--seccomp-report-fd",
+            "x",
+            "--seccomp-deny",
+            "bpf"
+        ])),
+        "Invalid fd: x"
+    );
 }
 
 #[test]
 fn repeated_policy_warns_and_keeps_the_last() {
     let mut c = Host::user().context();
-    let argv: Vec<OsString> = ["sandwrap", "--seccomp-policy", "strict", "--seccomp-policy", "default", "true"].iter().map(OsString::from).collect();
-    let Ok(Outcome::Run(spec)) = parse(&argv, &mut c) else { panic!("parses") };
+    let argv: Vec<OsString> = [
+        "sandwrap",
+        "--seccomp-policy",
+        "strict",
+        "--seccomp-policy",
+        "default",
+        "true",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    let Ok(Outcome::Run(spec)) = parse(&argv, &mut c) else {
+        panic!("parses")
+    };
     assert_eq!(spec.seccomp.policy.expect("policy").name, "default");
-    assert_eq!(c.warnings, vec!["sandwrap: Only the last --seccomp-policy option will take effect".to_string()]);
+    assert_eq!(
+        c.warnings,
+        vec!["sandwrap: Only the last --seccomp-policy option will take effect".to_string()]
+    );
 }

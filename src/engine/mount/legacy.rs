@@ -32,7 +32,10 @@ fn unescape(field: &str) -> PathBuf {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {
@@ -77,12 +80,16 @@ pub fn parse(mountinfo: &str) -> Vec<MountLine> {
 /// The mounts of the tree just attached at `at`: the newest mount on that
 /// path and every mount below it, parents before children.
 pub fn attached_tree(lines: &[MountLine], at: &Path) -> Vec<usize> {
-    let Some(top) = lines.iter().rposition(|l| l.mount_point == at) else { return Vec::new() };
+    let Some(top) = lines.iter().rposition(|l| l.mount_point == at) else {
+        return Vec::new();
+    };
     let mut tree = vec![top];
     let mut i = 0;
     while i < tree.len() {
         let (id, this) = (lines[tree[i]].id, tree[i]);
-        let children: Vec<usize> = (0..lines.len()).filter(|&j| lines[j].parent == id && j != this).collect();
+        let children: Vec<usize> = (0..lines.len())
+            .filter(|&j| lines[j].parent == id && j != this)
+            .collect();
         tree.extend(children);
         i += 1;
     }
@@ -91,11 +98,19 @@ pub fn attached_tree(lines: &[MountLine], at: &Path) -> Vec<usize> {
 
 /// Give every mount of the tree attached at `target` the flags `add` (MS_*
 /// bits) on top of those it has.
-pub fn restrict_attached(target: BorrowedFd<'_>, add: libc::c_ulong, shown: &Path) -> Result<(), SysError> {
-    let at = std::fs::read_link(sys::fd_path(target))
-        .map_err(|e| SysError { call: format!("readlink {}", sys::q(shown)), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;
-    let info = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(|e| SysError { call: "read /proc/self/mountinfo".into(), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;
+pub fn restrict_attached(
+    target: BorrowedFd<'_>,
+    add: libc::c_ulong,
+    shown: &Path,
+) -> Result<(), SysError> {
+    let at = std::fs::read_link(sys::fd_path(target)).map_err(|e| SysError {
+        call: format!("readlink {}", sys::q(shown)),
+        errno: e.raw_os_error().unwrap_or(libc::EIO),
+    })?;
+    let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| SysError {
+        call: "read /proc/self/mountinfo".into(),
+        errno: e.raw_os_error().unwrap_or(libc::EIO),
+    })?;
     let lines = parse(&info);
     for i in attached_tree(&lines, &at) {
         let line = &lines[i];
@@ -147,7 +162,10 @@ mod tests {
     fn parses_ids_paths_and_flags() {
         let l = parse(INFO);
         assert_eq!(l.len(), 7);
-        assert_eq!(l[1].flags, libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RELATIME);
+        assert_eq!(
+            l[1].flags,
+            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RELATIME
+        );
         assert_eq!(l[5].mount_point, Path::new("/tmp/usr/my dir"));
         assert_eq!(l[3].flags, libc::MS_RDONLY | libc::MS_RELATIME);
     }
@@ -155,7 +173,10 @@ mod tests {
     #[test]
     fn attached_tree_is_the_newest_mount_and_its_descendants() {
         let l = parse(INFO);
-        let ids: Vec<u64> = attached_tree(&l, Path::new("/tmp/usr")).into_iter().map(|i| l[i].id).collect();
+        let ids: Vec<u64> = attached_tree(&l, Path::new("/tmp/usr"))
+            .into_iter()
+            .map(|i| l[i].id)
+            .collect();
         // 40 is the newest on /tmp/usr; 42 belongs to the older, covered 31.
         assert_eq!(ids, [40, 41]);
         assert!(attached_tree(&l, Path::new("/nowhere")).is_empty());
@@ -163,7 +184,10 @@ mod tests {
 
     #[test]
     fn attribute_bits_map_to_mount_flags() {
-        assert_eq!(ms_flags(sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NODEV), libc::MS_RDONLY | libc::MS_NODEV);
+        assert_eq!(
+            ms_flags(sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NODEV),
+            libc::MS_RDONLY | libc::MS_NODEV
+        );
         assert_eq!(ms_flags(0), 0);
     }
 }

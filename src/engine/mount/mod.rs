@@ -13,7 +13,11 @@ pub use source::open_sources;
 
 /// bwrap prints modes with C's `%#o`: `0755`, and `0` for zero.
 pub fn c_octal(mode: u32) -> String {
-    if mode == 0 { "0".into() } else { format!("0{mode:o}") }
+    if mode == 0 {
+        "0".into()
+    } else {
+        format!("0{mode:o}")
+    }
 }
 
 #[cfg(test)]

@@ -21,9 +21,17 @@ pub struct OpEnv {
     pub hidden_seq: u32,
 }
 
-pub fn apply_all(root: &mut NewRoot, ops: Vec<OpenedOp<'_>>, spec: &Spec, own_pid_ns: bool) -> Result<()> {
+pub fn apply_all(
+    root: &mut NewRoot,
+    ops: Vec<OpenedOp<'_>>,
+    spec: &Spec,
+    own_pid_ns: bool,
+) -> Result<()> {
     root.lenient = spec.not_a_security_boundary.then_some(spec.level_prefix);
-    let mut env = OpEnv { own_pid_ns, hidden_seq: 0 };
+    let mut env = OpEnv {
+        own_pid_ns,
+        hidden_seq: 0,
+    };
     for opened in ops {
         if opened.skip {
             continue;
@@ -46,22 +54,50 @@ fn fail(msg: &str, dest: &Path, e: SysError) -> anyhow::Error {
 }
 
 fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()> {
-    let OpenedOp { op, sources, tree, .. } = opened;
+    let OpenedOp {
+        op, sources, tree, ..
+    } = opened;
     match op {
-        FsOp::Bind { src, dest, mode, .. } => {
+        FsOp::Bind {
+            src, dest, mode, ..
+        } => {
             let src_fd = sources.into_iter().next().context("bind source missing")?;
             // Sources that could not contain the new root are cloned now.
             let tree = tree.unwrap_or_else(|| sys::open_tree_clone(src_fd.as_fd(), src));
-            bind_tree(root, src_fd.as_fd(), tree, &src.display().to_string(), dest, *mode, None)
+            bind_tree(
+                root,
+                src_fd.as_fd(),
+                tree,
+                &src.display().to_string(),
+                dest,
+                *mode,
+                None,
+            )
         }
-        FsOp::BindFd { fd, dest, read_only } => {
+        FsOp::BindFd {
+            fd,
+            dest,
+            read_only,
+        } => {
             if !sys::fd_is_open(*fd) {
                 bail!("Can't stat fd {fd}: {}", crate::errno_text(libc::EBADF));
             }
             let src = sources.into_iter().next().context("bind source missing")?;
-            let mode = if *read_only { BindMode::ReadOnly } else { BindMode::ReadWrite };
+            let mode = if *read_only {
+                BindMode::ReadOnly
+            } else {
+                BindMode::ReadWrite
+            };
             let tree = tree.context("bind source tree missing")?;
-            bind_tree(root, src.as_fd(), tree, &format!("/proc/self/fd/{fd}"), dest, mode, None)
+            bind_tree(
+                root,
+                src.as_fd(),
+                tree,
+                &format!("/proc/self/fd/{fd}"),
+                dest,
+                mode,
+                None,
+            )
         }
         FsOp::RemountRo { dest } => remount_ro(root, dest),
         FsOp::Tmpfs { dest, perms, size } => {
@@ -70,7 +106,15 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
                 opts.push(("size", size.to_string()));
             }
             let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
-            mount_fs(root, dest, Some(perms.unwrap_or(0o755)), "tmpfs", &opts, attrs, "Can't mount tmpfs on")
+            mount_fs(
+                root,
+                dest,
+                Some(perms.unwrap_or(0o755)),
+                "tmpfs",
+                &opts,
+                attrs,
+                "Can't mount tmpfs on",
+            )
         }
         FsOp::Mqueue { dest } => {
             // bwrap mounts mqueue with no flags at all.
@@ -79,24 +123,41 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
         FsOp::Proc { dest } => proc(root, dest, env),
         FsOp::Dev { dest } => dev::mount_dev(root, dest),
         FsOp::Dir { dest, perms } => {
-            let (parent, name) = root.ensure_parents(dest, Some(perms.unwrap_or(0o755))).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
-            make_dir(&parent, &name, perms.unwrap_or(0o755)).map_err(|e| fail("Can't mkdir", dest, e))?;
-            root.resolve_with(dest, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|e| fail("Can't mkdir", dest, e))?;
+            let (parent, name) = root
+                .ensure_parents(dest, Some(perms.unwrap_or(0o755)))
+                .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+            make_dir(&parent, &name, perms.unwrap_or(0o755))
+                .map_err(|e| fail("Can't mkdir", dest, e))?;
+            root.resolve_with(dest, libc::O_PATH | libc::O_DIRECTORY, 0)
+                .map_err(|e| fail("Can't mkdir", dest, e))?;
             Ok(())
         }
         FsOp::File { fd, dest, perms } => {
-            root.ensure_parents(dest, Some(perms.unwrap_or(0o666))).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+            root.ensure_parents(dest, Some(perms.unwrap_or(0o666)))
+                .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
             let file = root
-                .resolve_with(dest, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, perms.unwrap_or(0o666))
+                .resolve_with(
+                    dest,
+                    libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC,
+                    perms.unwrap_or(0o666),
+                )
                 .map_err(|e| fail("Can't create file", dest, e))?;
             copy_fd(*fd, file.as_raw_fd()).map_err(|e| fail("Can't write data to file", dest, e))
         }
-        FsOp::BindData { fd, dest, perms, read_only } => bind_data(root, *fd, dest, *perms, *read_only, env),
+        FsOp::BindData {
+            fd,
+            dest,
+            perms,
+            read_only,
+        } => bind_data(root, *fd, dest, *perms, *read_only, env),
         FsOp::Symlink { target, dest } => symlink(root, target, dest),
         FsOp::Chmod { path, perms } => {
             let what = format!("Can't chmod {} {}", c_octal(*perms), path.display());
-            let fd = root.resolve(path).map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
-            sys::chmod_fd(fd.as_fd(), *perms, path).map_err(|e| anyhow::Error::new(e).context(what.to_string()))
+            let fd = root
+                .resolve(path)
+                .map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
+            sys::chmod_fd(fd.as_fd(), *perms, path)
+                .map_err(|e| anyhow::Error::new(e).context(what.to_string()))
         }
         FsOp::Overlay { kind, dest, .. } => overlay(root, sources, kind, dest, env),
     }
@@ -118,19 +179,34 @@ fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool, perms: Option<u32
     if let Ok(existing) = root.resolve(dest) {
         // bwrap's ensure_dir/ensure_file: an existing destination must be
         // of the source's kind.
-        let existing_dir = sys::fstat(existing.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
-        let refuse = |call: &str, errno| SysError { call: call.into(), errno };
+        let existing_dir =
+            sys::fstat(existing.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
+        let refuse = |call: &str, errno| SysError {
+            call: call.into(),
+            errno,
+        };
         return match (is_dir, existing_dir) {
             (true, false) => Err(fail("Can't mkdir", dest, refuse("mkdir", libc::ENOTDIR))),
-            (false, true) => Err(fail("Can't create file at", dest, refuse("creat", libc::EISDIR))),
+            (false, true) => Err(fail(
+                "Can't create file at",
+                dest,
+                refuse("creat", libc::EISDIR),
+            )),
             _ => Ok(()),
         };
     }
-    let (parent, name) = root.ensure_parents(dest, perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    let (parent, name) = root
+        .ensure_parents(dest, perms)
+        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if is_dir {
         make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))
     } else {
-        match sys::openat(parent.as_raw_fd(), &name, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW, 0o444) {
+        match sys::openat(
+            parent.as_raw_fd(),
+            &name,
+            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
+            0o444,
+        ) {
             Ok(_) => Ok(()),
             Err(e) if e.errno == libc::EEXIST => Ok(()),
             Err(e) => Err(fail("Can't create file at", dest, e)),
@@ -141,7 +217,9 @@ fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool, perms: Option<u32
 fn attrs_for(mode: BindMode) -> u64 {
     match mode {
         BindMode::ReadWrite => sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-        BindMode::ReadOnly => sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_RDONLY,
+        BindMode::ReadOnly => {
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_RDONLY
+        }
         BindMode::Device => sys::MOUNT_ATTR_NOSUID,
     }
 }
@@ -149,7 +227,13 @@ fn attrs_for(mode: BindMode) -> u64 {
 /// Recursive bind of an opened source onto `dest`, with nosuid, nodev (not
 /// for `--dev-bind`) and read-only (`--ro-bind`) set on every submount in
 /// one `mount_setattr(AT_RECURSIVE)` on the still-detached copy.
-pub fn bind(root: &mut NewRoot, src: BorrowedFd<'_>, shown_src: &str, dest: &Path, mode: BindMode) -> Result<()> {
+pub fn bind(
+    root: &mut NewRoot,
+    src: BorrowedFd<'_>,
+    shown_src: &str,
+    dest: &Path,
+    mode: BindMode,
+) -> Result<()> {
     let tree = sys::open_tree_clone(src, Path::new(shown_src));
     bind_tree(root, src, tree, shown_src, dest, mode, None)
 }
@@ -164,7 +248,9 @@ pub fn bind_tree(
     mode: BindMode,
     parent_perms: Option<u32>,
 ) -> Result<()> {
-    let st = sys::fstat(src).map_err(|e| anyhow::Error::new(e).context(format!("Can't get type of source {shown_src}")))?;
+    let st = sys::fstat(src).map_err(|e| {
+        anyhow::Error::new(e).context(format!("Can't get type of source {shown_src}"))
+    })?;
     let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
     make_mount_point(root, dest, is_dir, parent_perms)?;
     let what = || format!("Can't bind mount {shown_src} on {}", dest.display());
@@ -175,32 +261,46 @@ pub fn bind_tree(
             Ok(()) => {}
             Err(e) if e.errno == libc::ENOSYS => legacy = true, // Linux < 5.12
             Err(e) => {
-                let failed = anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what()));
-                let Some(level_prefix) = root.lenient else { return Err(failed) };
+                let failed = anyhow::Error::new(e)
+                    .context(format!("{}: Unable to apply mount flags", what()));
+                let Some(level_prefix) = root.lenient else {
+                    return Err(failed);
+                };
                 // Some submount refused (e.g. a dead automount): restrict at
                 // least the top of the tree and go on, as bwrap 0.12 does
                 // when told so.
-                sys::mount_setattr(tree.as_fd(), false, attrs_for(mode), dest).map_err(|e| anyhow!("{}: {e}", what()))?;
+                sys::mount_setattr(tree.as_fd(), false, attrs_for(mode), dest)
+                    .map_err(|e| anyhow!("{}: {e}", what()))?;
                 let (msg, _) = crate::engine::message(&failed);
-                crate::engine::warn(level_prefix, &format!("{msg} (continuing: --not-a-security-boundary)"));
+                crate::engine::warn(
+                    level_prefix,
+                    &format!("{msg} (continuing: --not-a-security-boundary)"),
+                );
             }
         }
     }
     attach(root, tree, dest, &what)?;
     if legacy {
-        let target = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(what()))?;
+        let target = root
+            .resolve(dest)
+            .map_err(|e| anyhow::Error::new(e).context(what()))?;
         legacy::restrict_attached(target.as_fd(), legacy::ms_flags(attrs_for(mode)), dest)
-            .map_err(|e| anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what())))?;
+            .map_err(|e| {
+                anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what()))
+            })?;
     }
     Ok(())
 }
 
 /// Attach a detached mount at `dest` (resolved inside the root).
 fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> String) -> Result<()> {
-    let target = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(what().to_string()))?;
+    let target = root
+        .resolve(dest)
+        .map_err(|e| anyhow::Error::new(e).context(what().to_string()))?;
     let covers_root = is_root(dest) || root.is_top(target.as_fd());
-    sys::move_mount(mnt.as_fd(), target.as_fd(), "", dest)
-        .map_err(|e| anyhow::Error::new(e).context(format!("{}: Unable to mount source on destination", what())))?;
+    sys::move_mount(mnt.as_fd(), target.as_fd(), "", dest).map_err(|e| {
+        anyhow::Error::new(e).context(format!("{}: Unable to mount source on destination", what()))
+    })?;
     if covers_root {
         root.refresh_top()?;
     }
@@ -211,14 +311,23 @@ fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> Stri
 fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
     // bwrap's wording, with paths as its mount namespace sees them.
     let what = format!("Can't remount readonly on {}", newroot_path(dest).display());
-    let fd = root.resolve(dest).map_err(|e| anyhow::Error::new(e).context(format!("{what}: realpath(destination)")))?;
+    let fd = root
+        .resolve(dest)
+        .map_err(|e| anyhow::Error::new(e).context(format!("{what}: realpath(destination)")))?;
     let resolved = std::fs::read_link(sys::fd_path(fd.as_fd()))
         .ok()
-        .and_then(|p| p.strip_prefix(super::root::ATTACH_POINT).ok().map(newroot_path))
+        .and_then(|p| {
+            p.strip_prefix(super::root::ATTACH_POINT)
+                .ok()
+                .map(newroot_path)
+        })
         .unwrap_or_else(|| newroot_path(dest));
     let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
     let tried = if legacy::forced() {
-        Err(SysError { call: "mount_setattr (not used)".into(), errno: libc::ENOSYS })
+        Err(SysError {
+            call: "mount_setattr (not used)".into(),
+            errno: libc::ENOSYS,
+        })
     } else {
         sys::mount_setattr(fd.as_fd(), false, attrs, dest)
     };
@@ -232,13 +341,30 @@ fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
             // SAFETY: zeroed statvfs is a valid out-parameter.
             let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
             // SAFETY: valid fd and pointer.
-            let flags = if unsafe { libc::fstatvfs(fd.as_raw_fd(), &mut vfs) } == 0 { vfs.f_flag } else { 0 };
-            let keep = flags & (libc::ST_NOEXEC | libc::ST_NOATIME | libc::ST_NODIRATIME | libc::ST_RELATIME);
-            let ms = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | keep as libc::c_ulong;
+            let flags = if unsafe { libc::fstatvfs(fd.as_raw_fd(), &mut vfs) } == 0 {
+                vfs.f_flag
+            } else {
+                0
+            };
+            let keep = flags
+                & (libc::ST_NOEXEC | libc::ST_NOATIME | libc::ST_NODIRATIME | libc::ST_RELATIME);
+            let ms = libc::MS_REMOUNT
+                | libc::MS_BIND
+                | libc::MS_RDONLY
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | keep as libc::c_ulong;
             sys::mount(None, &sys::fd_path(fd.as_fd()), None, ms, None).map_err(|e| match e.errno {
                 // Not a mount point at all: bwrap's wording.
-                libc::EINVAL => anyhow!("{what}: Unable to find \"{}\" in mount table", resolved.display()),
-                errno => anyhow!("{what}: Unable to remount destination \"{}\" with correct flags: {}", resolved.display(), crate::errno_text(errno)),
+                libc::EINVAL => anyhow!(
+                    "{what}: Unable to find \"{}\" in mount table",
+                    resolved.display()
+                ),
+                errno => anyhow!(
+                    "{what}: Unable to remount destination \"{}\" with correct flags: {}",
+                    resolved.display(),
+                    crate::errno_text(errno)
+                ),
             })
         }
         Err(e) => Err(anyhow!(
@@ -260,18 +386,25 @@ pub fn mount_fs(
     attrs: u64,
     what: &str,
 ) -> Result<()> {
-    let (parent, name) = root.ensure_parents(dest, perms).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    let (parent, name) = root
+        .ensure_parents(dest, perms)
+        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if !is_root(dest) {
         make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
     }
     // bwrap names the mount point by its path under /newroot here.
     let shown = newroot_path(dest);
-    let mnt = new_fs(fstype, opts, attrs).map_err(|e| anyhow::Error::new(e).context(format!("{what} {}", shown.display())))?;
+    let mnt = new_fs(fstype, opts, attrs)
+        .map_err(|e| anyhow::Error::new(e).context(format!("{what} {}", shown.display())))?;
     let w = || format!("{what} {}", shown.display());
     attach(root, mnt, dest, &w)
 }
 
-pub fn new_fs(fstype: &'static str, opts: &[(&str, String)], attrs: u64) -> std::result::Result<OwnedFd, SysError> {
+pub fn new_fs(
+    fstype: &'static str,
+    opts: &[(&str, String)],
+    attrs: u64,
+) -> std::result::Result<OwnedFd, SysError> {
     let ctx = FsContext::open(fstype)?;
     for (k, v) in opts {
         if v.is_empty() {
@@ -289,22 +422,43 @@ pub fn new_fs(fstype: &'static str, opts: &[(&str, String)], attrs: u64) -> std:
 fn proc(root: &mut NewRoot, dest: &Path, env: &OpEnv) -> Result<()> {
     let what = "Can't mount proc on";
     if env.own_pid_ns {
-        mount_fs(root, dest, None, "proc", &[], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC, what)?;
+        mount_fs(
+            root,
+            dest,
+            None,
+            "proc",
+            &[],
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+            what,
+        )?;
     } else {
-        let host = sys::openat(libc::AT_FDCWD, Path::new("/proc"), libc::O_PATH | libc::O_DIRECTORY, 0)
-            .map_err(|e| fail(what, dest, e))?;
+        let host = sys::openat(
+            libc::AT_FDCWD,
+            Path::new("/proc"),
+            libc::O_PATH | libc::O_DIRECTORY,
+            0,
+        )
+        .map_err(|e| fail(what, dest, e))?;
         bind(root, host.as_fd(), "/proc", dest, BindMode::ReadWrite)?;
     }
     for sub in ["sys", "sysrq-trigger", "irq", "bus"] {
         let path = dest.join(sub);
-        let Ok(fd) = root.resolve(&path) else { continue };
+        let Ok(fd) = root.resolve(&path) else {
+            continue;
+        };
         let proc_path = sys::fd_path(fd.as_fd());
         let c = sys::cstring(proc_path.as_os_str());
         // SAFETY: valid C string.
         if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
             continue; // EACCES / EROFS: already harmless
         }
-        bind(root, fd.as_fd(), &path.display().to_string(), &path, BindMode::ReadOnly)?;
+        bind(
+            root,
+            fd.as_fd(),
+            &path.display().to_string(),
+            &path,
+            BindMode::ReadOnly,
+        )?;
     }
     Ok(())
 }
@@ -320,7 +474,10 @@ pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
     {
         let mut consumed = CONSUMED_FDS.lock().unwrap_or_else(|e| e.into_inner());
         if consumed.contains(&from) {
-            return Err(SysError { call: format!("read fd {from}"), errno: libc::EBADF });
+            return Err(SysError {
+                call: format!("read fd {from}"),
+                errno: libc::EBADF,
+            });
         }
         consumed.push(from);
     }
@@ -330,10 +487,18 @@ pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
             Ok(0) => break Ok(()),
             Ok(n) => {
                 if let Err(errno) = sys::write_all(out, &buf[..n]) {
-                    break Err(SysError { call: "write".into(), errno });
+                    break Err(SysError {
+                        call: "write".into(),
+                        errno,
+                    });
                 }
             }
-            Err(errno) => break Err(SysError { call: format!("read fd {from}"), errno }),
+            Err(errno) => {
+                break Err(SysError {
+                    call: format!("read fd {from}"),
+                    errno,
+                });
+            }
         }
     };
     // SAFETY: the caller gave us this fd to consume, as bwrap consumes it.
@@ -343,23 +508,60 @@ pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
 
 /// `--bind-data`/`--ro-bind-data`: the data goes into a hidden file on the
 /// root tmpfs (never on the host), which is bound on DEST and unlinked.
-fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, given_perms: Option<u32>, read_only: bool, env: &mut OpEnv) -> Result<()> {
+fn bind_data(
+    root: &mut NewRoot,
+    fd: i32,
+    dest: &Path,
+    given_perms: Option<u32>,
+    read_only: bool,
+    env: &mut OpEnv,
+) -> Result<()> {
     let perms = given_perms.unwrap_or(0o600);
     env.hidden_seq += 1;
-    let name = std::path::PathBuf::from(format!(".sandwrap-data-{}-{}", std::process::id(), env.hidden_seq));
-    let file = sys::openat(root.base.as_raw_fd(), &name, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR | libc::O_NOFOLLOW, perms)
-        .map_err(|e| fail("Can't create tmpfile for", dest, e))?;
+    let name = std::path::PathBuf::from(format!(
+        ".sandwrap-data-{}-{}",
+        std::process::id(),
+        env.hidden_seq
+    ));
+    let file = sys::openat(
+        root.base.as_raw_fd(),
+        &name,
+        libc::O_CREAT | libc::O_EXCL | libc::O_RDWR | libc::O_NOFOLLOW,
+        perms,
+    )
+    .map_err(|e| fail("Can't create tmpfile for", dest, e))?;
     // SAFETY: valid fd.
     if unsafe { libc::fchmod(file.as_raw_fd(), perms) } != 0 {
-        let e = SysError { call: "fchmod".into(), errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) };
-        return Err(anyhow::Error::new(e).context(format!("Can't set mode {} on file to be used for {}", c_octal(perms), dest.display())));
+        let e = SysError {
+            call: "fchmod".into(),
+            errno: std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO),
+        };
+        return Err(anyhow::Error::new(e).context(format!(
+            "Can't set mode {} on file to be used for {}",
+            c_octal(perms),
+            dest.display()
+        )));
     }
     let res = copy_fd(fd, file.as_raw_fd())
         .map_err(|e| fail("Can't write data to file", dest, e))
         .and_then(|()| {
-            let mode = if read_only { BindMode::ReadOnly } else { BindMode::ReadWrite };
+            let mode = if read_only {
+                BindMode::ReadOnly
+            } else {
+                BindMode::ReadWrite
+            };
             let tree = sys::open_tree_clone(file.as_fd(), dest);
-            bind_tree(root, file.as_fd(), tree, &dest.display().to_string(), dest, mode, given_perms)
+            bind_tree(
+                root,
+                file.as_fd(),
+                tree,
+                &dest.display().to_string(),
+                dest,
+                mode,
+                given_perms,
+            )
         });
     let c = sys::cstring(name.as_os_str());
     // SAFETY: valid fd and C string; the bound mount keeps the inode alive.
@@ -370,14 +572,20 @@ fn bind_data(root: &mut NewRoot, fd: i32, dest: &Path, given_perms: Option<u32>,
 /// `--symlink`: idempotent when the same link already exists.
 fn symlink(root: &NewRoot, target: &Path, dest: &Path) -> Result<()> {
     let what = format!("Can't make symlink at {}", dest.display());
-    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    let (parent, name) = root
+        .ensure_parents(dest, None)
+        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     match sys::symlinkat(target, parent.as_fd(), &name) {
         Ok(()) => Ok(()),
         Err(e) if e.errno == libc::EEXIST => match sys::readlinkat(parent.as_fd(), &name) {
             Ok(existing) if existing == target => Ok(()),
             Ok(existing) => bail!("{what}: existing destination is {}", existing.display()),
-            Err(e) if e.errno == libc::EINVAL => bail!("{what}: destination exists and is not a symlink"),
-            Err(e) => Err(anyhow::Error::new(e).context(format!("{what}: destination exists, and cannot read symlink target"))),
+            Err(e) if e.errno == libc::EINVAL => {
+                bail!("{what}: destination exists and is not a symlink")
+            }
+            Err(e) => Err(anyhow::Error::new(e).context(format!(
+                "{what}: destination exists, and cannot read symlink target"
+            ))),
         },
         Err(e) => Err(anyhow::Error::new(e).context(what.to_string())),
     }
@@ -385,8 +593,16 @@ fn symlink(root: &NewRoot, target: &Path, dest: &Path) -> Result<()> {
 
 /// Overlay mounts. Layers are handed to overlayfs as `/proc/self/fd/N` of
 /// the opened sources, so no path needs escaping and none can change.
-fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: &Path, env: &mut OpEnv) -> Result<()> {
-    let (parent, name) = root.ensure_parents(dest, None).map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+fn overlay(
+    root: &mut NewRoot,
+    sources: Vec<OwnedFd>,
+    kind: &OverlayKind,
+    dest: &Path,
+    env: &mut OpEnv,
+) -> Result<()> {
+    let (parent, name) = root
+        .ensure_parents(dest, None)
+        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if !is_root(dest) {
         make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
     }
@@ -394,32 +610,72 @@ fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: 
         OverlayKind::Persistent { .. } => sources.len() - 2,
         _ => sources.len(),
     };
-    let lower: Vec<String> = sources[..n_lower].iter().rev().map(|fd| sys::fd_path(fd.as_fd()).display().to_string()).collect();
+    let lower: Vec<String> = sources[..n_lower]
+        .iter()
+        .rev()
+        .map(|fd| sys::fd_path(fd.as_fd()).display().to_string())
+        .collect();
     let mut opts: Vec<(&str, String)> = Vec::new();
     let mut scratch: Option<std::path::PathBuf> = None;
     let mut scratch_fds = Vec::new();
     match kind {
         OverlayKind::Persistent { .. } => {
-            opts.push(("upperdir", sys::fd_path(sources[n_lower].as_fd()).display().to_string()));
-            opts.push(("workdir", sys::fd_path(sources[n_lower + 1].as_fd()).display().to_string()));
+            opts.push((
+                "upperdir",
+                sys::fd_path(sources[n_lower].as_fd()).display().to_string(),
+            ));
+            opts.push((
+                "workdir",
+                sys::fd_path(sources[n_lower + 1].as_fd())
+                    .display()
+                    .to_string(),
+            ));
         }
         OverlayKind::Temporary => {
             // Upper and work dirs on a private tmpfs attached on a hidden
             // directory of the root tmpfs, detached again once overlayfs
             // holds its own references to them.
             env.hidden_seq += 1;
-            let hidden = std::path::PathBuf::from(format!(".sandwrap-overlay-{}-{}", std::process::id(), env.hidden_seq));
-            sys::mkdirat(root.base.as_fd(), &hidden, 0o700).map_err(|e| fail("Can't mkdir", dest, e))?;
-            let hidden_fd = sys::openat(root.base.as_raw_fd(), &hidden, libc::O_PATH | libc::O_DIRECTORY, 0)?;
-            let tmp = new_fs("tmpfs", &[("mode", "0755".into())], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV)
-                .map_err(|e| fail("Can't mount tmpfs on", dest, e))?;
+            let hidden = std::path::PathBuf::from(format!(
+                ".sandwrap-overlay-{}-{}",
+                std::process::id(),
+                env.hidden_seq
+            ));
+            sys::mkdirat(root.base.as_fd(), &hidden, 0o700)
+                .map_err(|e| fail("Can't mkdir", dest, e))?;
+            let hidden_fd = sys::openat(
+                root.base.as_raw_fd(),
+                &hidden,
+                libc::O_PATH | libc::O_DIRECTORY,
+                0,
+            )?;
+            let tmp = new_fs(
+                "tmpfs",
+                &[("mode", "0755".into())],
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+            )
+            .map_err(|e| fail("Can't mount tmpfs on", dest, e))?;
             sys::move_mount(tmp.as_fd(), hidden_fd.as_fd(), "tmpfs", &hidden)?;
-            let top = sys::openat(root.base.as_raw_fd(), &hidden, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+            let top = sys::openat(
+                root.base.as_raw_fd(),
+                &hidden,
+                libc::O_PATH | libc::O_DIRECTORY,
+                0,
+            )?;
             for d in ["upper", "work"] {
-                sys::mkdirat(top.as_fd(), Path::new(d), 0o755)
-                    .map_err(|e| anyhow::Error::new(e).context(format!("Creating --tmp-overlay {d}dir failed")))?;
-                let fd = sys::openat(top.as_raw_fd(), Path::new(d), libc::O_PATH | libc::O_DIRECTORY, 0)?;
-                opts.push((if d == "upper" { "upperdir" } else { "workdir" }, sys::fd_path(fd.as_fd()).display().to_string()));
+                sys::mkdirat(top.as_fd(), Path::new(d), 0o755).map_err(|e| {
+                    anyhow::Error::new(e).context(format!("Creating --tmp-overlay {d}dir failed"))
+                })?;
+                let fd = sys::openat(
+                    top.as_raw_fd(),
+                    Path::new(d),
+                    libc::O_PATH | libc::O_DIRECTORY,
+                    0,
+                )?;
+                opts.push((
+                    if d == "upper" { "upperdir" } else { "workdir" },
+                    sys::fd_path(fd.as_fd()).display().to_string(),
+                ));
                 scratch_fds.push(fd);
             }
             scratch = Some(hidden);
@@ -428,11 +684,30 @@ fn overlay(root: &mut NewRoot, sources: Vec<OwnedFd>, kind: &OverlayKind, dest: 
     }
     opts.push(("lowerdir", lower.join(":")));
     opts.push(("userxattr", String::new()));
-    let shown: Vec<String> = opts.iter().map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={v}") }).collect();
-    let what = format!("Can't make overlay mount on {} with options {}", dest.display(), shown.join(","));
-    let result = match new_fs("overlay", &opts, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV) {
+    let shown: Vec<String> = opts
+        .iter()
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.to_string()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    let what = format!(
+        "Can't make overlay mount on {} with options {}",
+        dest.display(),
+        shown.join(",")
+    );
+    let result = match new_fs(
+        "overlay",
+        &opts,
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+    ) {
         Ok(mnt) => attach(root, mnt, dest, &|| what.clone()),
-        Err(e) if e.errno == libc::ELOOP => Err(anyhow!("{what}: Overlay directories may not overlap")),
+        Err(e) if e.errno == libc::ELOOP => {
+            Err(anyhow!("{what}: Overlay directories may not overlap"))
+        }
         Err(e) => Err(anyhow::Error::new(e).context(what.to_string())),
     };
     drop(scratch_fds);

@@ -51,14 +51,33 @@ impl NewRoot {
         let mnt = ctx
             .mount(sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV)
             .context("Failed to mount tmpfs")?;
-        let attach = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)
-            .context("Failed to mount tmpfs")?;
-        sys::move_mount(mnt.as_fd(), attach.as_fd(), "tmpfs", Path::new(ATTACH_POINT))
-            .context("Failed to mount tmpfs")?;
-        let base = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)
-            .context("Failed to mount tmpfs")?;
+        let attach = sys::openat(
+            libc::AT_FDCWD,
+            Path::new(ATTACH_POINT),
+            libc::O_PATH | libc::O_DIRECTORY,
+            0,
+        )
+        .context("Failed to mount tmpfs")?;
+        sys::move_mount(
+            mnt.as_fd(),
+            attach.as_fd(),
+            "tmpfs",
+            Path::new(ATTACH_POINT),
+        )
+        .context("Failed to mount tmpfs")?;
+        let base = sys::openat(
+            libc::AT_FDCWD,
+            Path::new(ATTACH_POINT),
+            libc::O_PATH | libc::O_DIRECTORY,
+            0,
+        )
+        .context("Failed to mount tmpfs")?;
         let top = base.try_clone().context("dup")?;
-        Ok(NewRoot { base, top, lenient: None })
+        Ok(NewRoot {
+            base,
+            top,
+            lenient: None,
+        })
     }
 
     pub fn top(&self) -> BorrowedFd<'_> {
@@ -67,7 +86,12 @@ impl NewRoot {
 
     /// After something was mounted on `/` itself, resolve from the new top.
     pub fn refresh_top(&mut self) -> Result<()> {
-        self.top = sys::openat(libc::AT_FDCWD, Path::new(ATTACH_POINT), libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        self.top = sys::openat(
+            libc::AT_FDCWD,
+            Path::new(ATTACH_POINT),
+            libc::O_PATH | libc::O_DIRECTORY,
+            0,
+        )?;
         Ok(())
     }
 
@@ -76,7 +100,12 @@ impl NewRoot {
         sys::openat2(self.top(), dest, libc::O_PATH, 0, sys::RESOLVE_IN_ROOT)
     }
 
-    pub fn resolve_with(&self, dest: &Path, flags: i32, mode: u32) -> std::result::Result<OwnedFd, SysError> {
+    pub fn resolve_with(
+        &self,
+        dest: &Path,
+        flags: i32,
+        mode: u32,
+    ) -> std::result::Result<OwnedFd, SysError> {
         sys::openat2(self.top(), dest, flags, mode, sys::RESOLVE_IN_ROOT)
     }
 
@@ -93,7 +122,11 @@ impl NewRoot {
     /// mode 0755, less group/other bits the op's mode lacks (bwrap). `perms`
     /// is the mode bwrap records for the op: None for ops without one,
     /// which bwrap records as 0, so their parents are 0700.
-    pub fn ensure_parents(&self, dest: &Path, perms: Option<u32>) -> std::result::Result<(OwnedFd, PathBuf), SysError> {
+    pub fn ensure_parents(
+        &self,
+        dest: &Path,
+        perms: Option<u32>,
+    ) -> std::result::Result<(OwnedFd, PathBuf), SysError> {
         let comps = components(dest);
         let mut mode = 0o755;
         let p = perms.unwrap_or(0);
@@ -104,11 +137,17 @@ impl NewRoot {
             mode &= !0o005;
         }
         let Some((last, parents)) = comps.split_last() else {
-            let fd = self.top.try_clone().map_err(|e| SysError { call: "dup".into(), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;
+            let fd = self.top.try_clone().map_err(|e| SysError {
+                call: "dup".into(),
+                errno: e.raw_os_error().unwrap_or(libc::EIO),
+            })?;
             return Ok((fd, PathBuf::from(".")));
         };
         let mut prefix = PathBuf::from("/");
-        let mut parent = self.top.try_clone().map_err(|e| SysError { call: "dup".into(), errno: e.raw_os_error().unwrap_or(libc::EIO) })?;
+        let mut parent = self.top.try_clone().map_err(|e| SysError {
+            call: "dup".into(),
+            errno: e.raw_os_error().unwrap_or(libc::EIO),
+        })?;
         for comp in parents {
             prefix.push(comp);
             parent = match self.resolve_with(&prefix, libc::O_PATH | libc::O_DIRECTORY, 0) {

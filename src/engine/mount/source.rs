@@ -42,9 +42,16 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
     raise_nofile_limit(needed);
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
-        let mut opened = OpenedOp { op, sources: Vec::new(), tree: None, skip: false };
+        let mut opened = OpenedOp {
+            op,
+            sources: Vec::new(),
+            tree: None,
+            skip: false,
+        };
         match op {
-            FsOp::Bind { src, allow_missing, .. } => match open_source(src) {
+            FsOp::Bind {
+                src, allow_missing, ..
+            } => match open_source(src) {
                 Ok(fd) => {
                     let (fd, tree) = clone_source(fd, src)?;
                     opened.tree = tree;
@@ -64,15 +71,22 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
             }
             // bwrap's realpath("/proc/self/fd/N") of a closed fd.
             FsOp::BindFd { fd, .. } => {
-                return Err(anyhow!("Can't find source path /proc/self/fd/{fd}: {}", crate::errno_text(libc::ENOENT)));
+                return Err(anyhow!(
+                    "Can't find source path /proc/self/fd/{fd}: {}",
+                    crate::errno_text(libc::ENOENT)
+                ));
             }
             FsOp::Overlay { sources, kind, .. } => {
                 for src in sources {
-                    opened.sources.push(open_source(src).map_err(|e| not_found(src, e))?);
+                    opened
+                        .sources
+                        .push(open_source(src).map_err(|e| not_found(src, e))?);
                 }
                 if let OverlayKind::Persistent { upper, work } = kind {
                     for p in [upper, work] {
-                        opened.sources.push(open_source(p).map_err(|e| not_found(p, e))?);
+                        opened
+                            .sources
+                            .push(open_source(p).map_err(|e| not_found(p, e))?);
                     }
                 }
             }
@@ -126,11 +140,18 @@ fn too_many(src: &Path, ops: usize) -> anyhow::Error {
 /// names, and check that it is the same file: bwrap's sources go through
 /// realpath, so it binds that path too.
 fn reopen_here(fd: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd> {
-    let path = std::fs::read_link(sys::fd_path(fd))
-        .map_err(|e| anyhow!("Can't find source path {}: {}", shown.display(), crate::cli::os_error(&e)))?;
+    let path = std::fs::read_link(sys::fd_path(fd)).map_err(|e| {
+        anyhow!(
+            "Can't find source path {}: {}",
+            shown.display(),
+            crate::cli::os_error(&e)
+        )
+    })?;
     let here = open_source(&path).map_err(|e| not_found(shown, e))?;
     let stat = |f: BorrowedFd<'_>| {
-        sys::fstat(f).map_err(|e| anyhow::Error::new(e).context(format!("Can't get type of source {}", shown.display())))
+        sys::fstat(f).map_err(|e| {
+            anyhow::Error::new(e).context(format!("Can't get type of source {}", shown.display()))
+        })
     };
     let (a, b) = (stat(fd)?, stat(here.as_fd())?);
     if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {
@@ -151,14 +172,20 @@ fn source_count(op: &FsOp) -> usize {
 /// Thousands of binds need thousands of open sources at once: lift the soft
 /// fd limit to the hard one for setup (the command gets the original back).
 fn raise_nofile_limit(needed: usize) {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: valid out-pointer.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
         return;
     }
     if (needed as u64 + 64) > lim.rlim_cur && lim.rlim_cur < lim.rlim_max {
         crate::engine::saved_nofile_limit(Some(lim.rlim_cur));
-        let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
         // SAFETY: valid pointer; failure only means the old limit stays.
         unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) };
     }

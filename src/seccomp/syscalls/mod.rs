@@ -66,12 +66,17 @@ impl Arch {
     /// The number of a system call by name.
     pub fn nr(self, name: &str) -> Option<u32> {
         let t = self.table();
-        t.binary_search_by(|(n, _)| (*n).cmp(name)).ok().map(|i| t[i].1)
+        t.binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .map(|i| t[i].1)
     }
 
     /// The name of a system call number (reports only; linear is fine).
     pub fn name_of(self, nr: u32) -> Option<&'static str> {
-        self.table().iter().find(|(_, n)| *n == nr).map(|(name, _)| *name)
+        self.table()
+            .iter()
+            .find(|(_, n)| *n == nr)
+            .map(|(name, _)| *name)
     }
 
     /// The highest number in the table.

@@ -4,6 +4,8 @@
 
 use anyhow::{Result, bail};
 
+use super::sys;
+
 /// Highest capability number the running kernel knows.
 pub fn last_cap() -> u8 {
     std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
@@ -49,10 +51,7 @@ fn capset(set: u64) -> Result<()> {
     ];
     // SAFETY: valid header and two data structs, as capset v3 requires.
     if unsafe { libc::syscall(libc::SYS_capset, &hdr, data.as_ptr()) } != 0 {
-        bail!(
-            "capset failed: {}",
-            crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        );
+        bail!("capset failed: {}", crate::errno_text(sys::errno()));
     }
     Ok(())
 }
@@ -63,7 +62,7 @@ pub fn limit_bounding(keep: u64, last: u8) -> Result<()> {
         if keep & (1u64 << cap) == 0 {
             // SAFETY: integer arguments.
             let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
-            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            let e = sys::errno();
             if r != 0 && e != libc::EINVAL && e != libc::EPERM {
                 bail!(
                     "Dropping capability {cap} from bounds: {}",
@@ -91,7 +90,7 @@ pub fn apply(keep: u64, last: u8) -> Result<()> {
                     0,
                 )
             };
-            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            let e = sys::errno();
             if r != 0 && e != libc::EINVAL && e != libc::EPERM {
                 bail!("Adding ambient capability {cap}: {}", crate::errno_text(e));
             }

@@ -139,7 +139,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
             bail!(
                 "Can't set hostname to {}: {}",
                 name.to_string_lossy(),
-                crate::errno_text(errno())
+                crate::errno_text(sys::errno())
             );
         }
     }
@@ -185,7 +185,7 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
         let (ready_r, ready_w) = sys::pipe()?;
         // SAFETY: single-threaded; the child only runs our own code then execs.
         match unsafe { libc::fork() } {
-            -1 => bail!("Can't fork for pid 1: {}", crate::errno_text(errno())),
+            -1 => bail!("Can't fork for pid 1: {}", crate::errno_text(sys::errno())),
             0 => {
                 drop(ready_w);
                 exec::run_command(spec, ctx, &prepared, Some(ready_r))
@@ -198,10 +198,4 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
     } else {
         exec::run_command(spec, ctx, &prepared, None)
     }
-}
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
 }

@@ -29,19 +29,17 @@ pub fn build_env(base: Vec<(OsString, OsString)>, ops: &[EnvOp]) -> Vec<(OsStrin
         match op {
             EnvOp::Clear => env.clear(),
             EnvOp::Unset(k) => env.retain(|(key, _)| key != k),
-            EnvOp::Set(k, v) => match env.iter_mut().find(|(key, _)| key == k) {
-                Some(slot) => slot.1 = v.clone(),
-                None => env.push((k.clone(), v.clone())),
-            },
+            EnvOp::Set(k, v) => set_var(&mut env, k, v.clone()),
         }
     }
     env
 }
 
-fn set_var(env: &mut Vec<(OsString, OsString)>, key: &str, value: OsString) {
+fn set_var(env: &mut Vec<(OsString, OsString)>, key: impl AsRef<OsStr>, value: OsString) {
+    let key = key.as_ref();
     match env.iter_mut().find(|(k, _)| k == key) {
         Some(slot) => slot.1 = value,
-        None => env.push((key.into(), value)),
+        None => env.push((key.to_os_string(), value)),
     }
 }
 
@@ -102,10 +100,7 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
     if spec.new_session {
         // SAFETY: setsid has no memory-safety preconditions.
         if unsafe { libc::setsid() } < 0 {
-            bail!(
-                "setsid: {}",
-                crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-            );
+            bail!("setsid: {}", crate::errno_text(sys::errno()));
         }
     }
     if let Some(label) = &spec.exec_label {
@@ -157,7 +152,7 @@ pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
             )
         } != 0
         {
-            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            let e = sys::errno();
             if e == libc::EINVAL {
                 bail!(
                     "Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)"
@@ -211,7 +206,7 @@ fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
             if libc::setresgid(gid, gid, gid) != 0 {
                 bail!(
                     "unable to switch to gid {gid}: {}",
-                    crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+                    crate::errno_text(sys::errno())
                 );
             }
         }
@@ -220,7 +215,7 @@ fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
             if libc::setresuid(uid, uid, uid) != 0 {
                 bail!(
                     "unable to switch to uid {uid}: {}",
-                    crate::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+                    crate::errno_text(sys::errno())
                 );
             }
         }

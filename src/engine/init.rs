@@ -39,7 +39,8 @@ pub fn reap(
         .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))
     {
         report(spec, &e);
-        // SAFETY: see above.
+        // SAFETY: killing the command we just forked; it must not run
+        // under a pid 1 that failed to restrict itself.
         unsafe { libc::kill(cmd, libc::SIGKILL) };
         super::exit_now(1);
     }
@@ -82,9 +83,7 @@ pub fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
         };
         // SAFETY: valid fd and flock struct.
         if unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_SETLK, &lock) } != 0 {
-            let e = std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO);
+            let e = sys::errno();
             return Err(anyhow!(
                 "Unable to lock file {}: {}",
                 path.display(),

@@ -3,13 +3,15 @@
 
 use anyhow::{Result, bail};
 
+use super::sys;
+
 pub fn loopback_up() -> Result<()> {
     // SAFETY: plain socket call.
     let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if sock < 0 {
         bail!(
             "loopback: Failed to create NETLINK_ROUTE socket: {}",
-            crate::errno_text(last_errno())
+            crate::errno_text(sys::errno())
         );
     }
     // SAFETY: ifreq is plain data; zero is a valid starting value.
@@ -30,17 +32,11 @@ pub fn loopback_up() -> Result<()> {
             }
         }
     };
-    let errno = last_errno();
+    let errno = sys::errno();
     // SAFETY: closing our own socket.
     unsafe { libc::close(sock) };
     match res {
         Ok(()) => Ok(()),
         Err(msg) => bail!("{msg}: {}", crate::errno_text(errno)),
     }
-}
-
-fn last_errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
 }

@@ -65,9 +65,7 @@ pub fn install(prog: &[sock_filter], want_listener: bool) -> Result<Option<Owned
         )
     };
     if r < 0 {
-        let e = std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO);
+        let e = sys::errno();
         if e == libc::EINVAL {
             bail!(
                 "Unable to set up system call filtering as requested: seccomp(SECCOMP_SET_MODE_FILTER, {flags:#x}) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)"
@@ -103,11 +101,7 @@ pub fn channel() -> Result<(OwnedFd, OwnedFd)> {
 }
 
 fn last_error() -> String {
-    crate::errno_text(
-        std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO),
-    )
+    crate::errno_text(sys::errno())
 }
 
 const CMSG_SPACE_ONE_FD: usize = 24;

@@ -26,7 +26,8 @@ impl std::error::Error for SysError {}
 
 pub type Result<T> = std::result::Result<T, SysError>;
 
-fn errno() -> i32 {
+/// The calling thread's errno (EIO if the OS gave none).
+pub fn errno() -> i32 {
     std::io::Error::last_os_error()
         .raw_os_error()
         .unwrap_or(libc::EIO)

@@ -21,6 +21,20 @@ pub struct OpEnv {
     pub hidden_seq: u32,
 }
 
+impl OpEnv {
+    /// A fresh name for a hidden setup file or directory at the top of the
+    /// root tmpfs (never on the host; removed again by the operation).
+    fn hidden_name(&mut self, what: &str) -> std::path::PathBuf {
+        self.hidden_seq += 1;
+        format!(
+            ".sandwrap-{what}-{}-{}",
+            std::process::id(),
+            self.hidden_seq
+        )
+        .into()
+    }
+}
+
 pub fn apply_all(
     root: &mut NewRoot,
     ops: Vec<OpenedOp<'_>>,
@@ -517,12 +531,7 @@ fn bind_data(
     env: &mut OpEnv,
 ) -> Result<()> {
     let perms = given_perms.unwrap_or(0o600);
-    env.hidden_seq += 1;
-    let name = std::path::PathBuf::from(format!(
-        ".sandwrap-data-{}-{}",
-        std::process::id(),
-        env.hidden_seq
-    ));
+    let name = env.hidden_name("data");
     let file = sys::openat(
         root.base.as_raw_fd(),
         &name,
@@ -534,9 +543,7 @@ fn bind_data(
     if unsafe { libc::fchmod(file.as_raw_fd(), perms) } != 0 {
         let e = SysError {
             call: "fchmod".into(),
-            errno: std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO),
+            errno: sys::errno(),
         };
         return Err(anyhow::Error::new(e).context(format!(
             "Can't set mode {} on file to be used for {}",
@@ -616,7 +623,7 @@ fn overlay(
         .map(|fd| sys::fd_path(fd.as_fd()).display().to_string())
         .collect();
     let mut opts: Vec<(&str, String)> = Vec::new();
-    let mut scratch: Option<std::path::PathBuf> = None;
+    let mut scratch: Option<Scratch> = None;
     let mut scratch_fds = Vec::new();
     match kind {
         OverlayKind::Persistent { .. } => {
@@ -632,53 +639,14 @@ fn overlay(
             ));
         }
         OverlayKind::Temporary => {
-            // Upper and work dirs on a private tmpfs attached on a hidden
-            // directory of the root tmpfs, detached again once overlayfs
-            // holds its own references to them.
-            env.hidden_seq += 1;
-            let hidden = std::path::PathBuf::from(format!(
-                ".sandwrap-overlay-{}-{}",
-                std::process::id(),
-                env.hidden_seq
+            let (dirs, upper, work) = Scratch::create(root, env, dest)?;
+            opts.push((
+                "upperdir",
+                sys::fd_path(upper.as_fd()).display().to_string(),
             ));
-            sys::mkdirat(root.base.as_fd(), &hidden, 0o700)
-                .map_err(|e| fail("Can't mkdir", dest, e))?;
-            let hidden_fd = sys::openat(
-                root.base.as_raw_fd(),
-                &hidden,
-                libc::O_PATH | libc::O_DIRECTORY,
-                0,
-            )?;
-            let tmp = new_fs(
-                "tmpfs",
-                &[("mode", "0755".into())],
-                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-            )
-            .map_err(|e| fail("Can't mount tmpfs on", dest, e))?;
-            sys::move_mount(tmp.as_fd(), hidden_fd.as_fd(), "tmpfs", &hidden)?;
-            let top = sys::openat(
-                root.base.as_raw_fd(),
-                &hidden,
-                libc::O_PATH | libc::O_DIRECTORY,
-                0,
-            )?;
-            for d in ["upper", "work"] {
-                sys::mkdirat(top.as_fd(), Path::new(d), 0o755).map_err(|e| {
-                    anyhow::Error::new(e).context(format!("Creating --tmp-overlay {d}dir failed"))
-                })?;
-                let fd = sys::openat(
-                    top.as_raw_fd(),
-                    Path::new(d),
-                    libc::O_PATH | libc::O_DIRECTORY,
-                    0,
-                )?;
-                opts.push((
-                    if d == "upper" { "upperdir" } else { "workdir" },
-                    sys::fd_path(fd.as_fd()).display().to_string(),
-                ));
-                scratch_fds.push(fd);
-            }
-            scratch = Some(hidden);
+            opts.push(("workdir", sys::fd_path(work.as_fd()).display().to_string()));
+            scratch_fds.extend([upper, work]);
+            scratch = Some(dirs);
         }
         OverlayKind::ReadOnly => {}
     }
@@ -711,12 +679,58 @@ fn overlay(
         Err(e) => Err(anyhow::Error::new(e).context(what.to_string())),
     };
     drop(scratch_fds);
-    if let Some(hidden) = scratch {
-        let base_path = sys::fd_path(root.base.as_fd()).join(&hidden);
-        let _ = sys::umount_detach(&base_path);
-        let c = sys::cstring(hidden.as_os_str());
-        // SAFETY: valid fd and C string.
-        unsafe { libc::unlinkat(root.base.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) };
-    }
+    drop(scratch);
     result
+}
+
+/// `--tmp-overlay`'s upper and work dirs: a private tmpfs attached on a
+/// hidden directory of the root tmpfs, detached and removed again when
+/// dropped (overlayfs holds its own references by then), on error paths too.
+struct Scratch {
+    base: OwnedFd,
+    hidden: std::path::PathBuf,
+}
+
+impl Scratch {
+    fn create(root: &NewRoot, env: &mut OpEnv, dest: &Path) -> Result<(Scratch, OwnedFd, OwnedFd)> {
+        let hidden = env.hidden_name("overlay");
+        sys::mkdirat(root.base.as_fd(), &hidden, 0o700)
+            .map_err(|e| fail("Can't mkdir", dest, e))?;
+        let scratch = Scratch {
+            base: root.base.try_clone()?,
+            hidden,
+        };
+        let open_dir = |dir: BorrowedFd<'_>, name: &Path| {
+            sys::openat(dir.as_raw_fd(), name, libc::O_PATH | libc::O_DIRECTORY, 0)
+        };
+        let attach_at = open_dir(scratch.base.as_fd(), &scratch.hidden)?;
+        let tmp = new_fs(
+            "tmpfs",
+            &[("mode", "0755".into())],
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+        )
+        .map_err(|e| fail("Can't mount tmpfs on", dest, e))?;
+        sys::move_mount(tmp.as_fd(), attach_at.as_fd(), "tmpfs", &scratch.hidden)?;
+        let top = open_dir(scratch.base.as_fd(), &scratch.hidden)?;
+        let mut dirs = Vec::with_capacity(2);
+        for d in ["upper", "work"] {
+            sys::mkdirat(top.as_fd(), Path::new(d), 0o755).map_err(|e| {
+                anyhow::Error::new(e).context(format!("Creating --tmp-overlay {d}dir failed"))
+            })?;
+            dirs.push(open_dir(top.as_fd(), Path::new(d))?);
+        }
+        let work = dirs.pop().context("work dir")?;
+        let upper = dirs.pop().context("upper dir")?;
+        Ok((scratch, upper, work))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Not mounted yet (an early error) is fine: the umount then fails.
+        let _ = sys::umount_detach(&sys::fd_path(self.base.as_fd()).join(&self.hidden));
+        let c = sys::cstring(self.hidden.as_os_str());
+        // SAFETY: valid fd and C string.
+        unsafe { libc::unlinkat(self.base.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) };
+    }
 }

@@ -27,4 +27,12 @@ pub fn errno_text(code: i32) -> String {
     }
 }
 
+/// The `strerror` text of an I/O error, without Rust's " (os error N)".
+pub fn io_error_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => errno_text(code),
+        None => e.to_string(),
+    }
+}
+
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -19,7 +19,7 @@ use std::os::fd::RawFd;
 pub use capnames::{CAP_NAMES, parse_cap};
 pub use explain::explain;
 pub use help::{clap_command, usage_text};
-pub use parse::{os_error, parse};
+pub use parse::parse;
 
 use crate::spec::Spec;
 
@@ -83,27 +83,12 @@ impl<'a> ParseContext<'a> {
             real_uid: nix::unistd::getuid().as_raw(),
             real_gid: nix::unistd::getgid().as_raw(),
             warnings: Vec::new(),
-            read_fd: Box::new(read_fd_to_end),
+            read_fd: Box::new(crate::engine::sys::read_and_close),
             userns_available: Box::new(userns_available),
             cgroupns_available: Box::new(|| std::path::Path::new("/proc/self/ns/cgroup").exists()),
             check_label: Box::new(check_selinux_label),
         }
     }
-}
-
-/// Read a caller-supplied fd to EOF, then close it.
-fn read_fd_to_end(fd: RawFd) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    use std::os::fd::FromRawFd;
-    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-        return Err(std::io::Error::from_raw_os_error(libc::EBADF));
-    }
-    // SAFETY: the caller handed this fd to us on the command line; we take
-    // ownership and close it after reading, as bwrap does.
-    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)?;
-    Ok(data)
 }
 
 /// libselinux's `is_selinux_enabled` then `security_check_context`: the

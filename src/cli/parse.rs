@@ -187,7 +187,10 @@ impl Parser<'_, '_> {
                 Action::Args => {
                     let fd = self.fd(&values[0])?;
                     let data = (self.ctx.read_fd)(fd).map_err(|e| {
-                        self.error(format!("Can't read --args data: {}", os_error(&e)))
+                        self.error(format!(
+                            "Can't read --args data: {}",
+                            crate::io_error_text(&e)
+                        ))
                     })?;
                     let payload = split_nul(&data);
                     self.total_args += payload.len();
@@ -278,7 +281,7 @@ impl Parser<'_, '_> {
             Err(LabelError::Invalid(e)) => Err(self.error(format!(
                 "invalid label {}: {}",
                 word.to_string_lossy(),
-                os_error(&e)
+                crate::io_error_text(&e)
             ))),
         }
     }
@@ -486,7 +489,10 @@ impl Parser<'_, '_> {
                 }
                 let fd = self.fd(&v[0])?;
                 let data = (self.ctx.read_fd)(fd).map_err(|e| {
-                    self.error(format!("Can't read seccomp data: {}", os_error(&e)))
+                    self.error(format!(
+                        "Can't read seccomp data: {}",
+                        crate::io_error_text(&e)
+                    ))
                 })?;
                 if data.len() % 8 != 0 {
                     return Err(self.error("Invalid seccomp data, must be multiple of 8"));
@@ -662,12 +668,4 @@ fn split_nul(data: &[u8]) -> Vec<OsString> {
         rest = rest.get(end + 1..).unwrap_or(&[]);
     }
     words
-}
-
-/// The `strerror` text of an I/O error, without Rust's " (os error N)".
-pub fn os_error(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => crate::errno_text(code),
-        None => e.to_string(),
-    }
 }

@@ -43,17 +43,6 @@ fn set_var(env: &mut Vec<(OsString, OsString)>, key: impl AsRef<OsStr>, value: O
     }
 }
 
-fn read_all(fd: i32) -> std::result::Result<Vec<u8>, i32> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match sys::read_some(fd, &mut buf)? {
-            0 => return Ok(data),
-            n => data.extend_from_slice(&buf[..n]),
-        }
-    }
-}
-
 pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<Prepared> {
     let mut env = build_env(std::env::vars_os().collect(), &spec.env);
 
@@ -65,10 +54,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
     }
     let mut seccomp = spec.seccomp.programs.clone();
     if let Some(fd) = spec.seccomp.fd {
-        let data = read_all(fd)
-            .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::errno_text(e)))?;
-        // SAFETY: the seccomp fd is consumed, as bwrap consumes it.
-        unsafe { libc::close(fd) };
+        let data = sys::read_and_close(fd)
+            .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::io_error_text(&e)))?;
         if data.len() % 8 != 0 {
             bail!("Invalid seccomp data, must be multiple of 8");
         }

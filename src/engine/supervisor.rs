@@ -92,7 +92,7 @@ fn create_host_dirs(spec: &Spec) -> Result<()> {
                 anyhow!(
                     "mkdir -p {} (mode 0700): {}",
                     dir.display(),
-                    crate::cli::os_error(&e)
+                    crate::io_error_text(&e)
                 )
             })?;
     }

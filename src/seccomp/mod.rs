@@ -26,7 +26,7 @@ pub fn load_policy(word: &str, arch: Arch) -> Result<Policy, String> {
         let text = std::fs::read_to_string(word).map_err(|e| {
             format!(
                 "Can't read seccomp policy {word}: {}",
-                crate::cli::os_error(&e)
+                crate::io_error_text(&e)
             )
         })?;
         return file::parse(word, &text, arch);

@@ -140,7 +140,7 @@ impl Source {
                 format!(
                     "cannot read profile {}: {}",
                     p.display(),
-                    crate::cli::os_error(&e)
+                    crate::io_error_text(&e)
                 )
             }),
         }

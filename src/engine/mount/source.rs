@@ -144,7 +144,7 @@ fn reopen_here(fd: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd> {
         anyhow!(
             "Can't find source path {}: {}",
             shown.display(),
-            crate::cli::os_error(&e)
+            crate::io_error_text(&e)
         )
     })?;
     let here = open_source(&path).map_err(|e| not_found(shown, e))?;

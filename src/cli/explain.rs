@@ -179,7 +179,7 @@ fn process_lines(spec: &Spec) -> Vec<String> {
 }
 
 fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
-    let policy = Policy::from_spec(spec, Mode::Namespaced, caller);
+    let policy = Policy::from_spec(spec, Mode::Namespaced, caller, Path::new("/"));
     if policy.is_empty() {
         return vec!["not used".into()];
     }

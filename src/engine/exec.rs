@@ -99,7 +99,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
     } else {
         Mode::Namespaced
     };
-    let landlock = landlock::prepare(spec, mode, ctx.caller)?;
+    let caller_cwd = ctx.old_cwd.as_deref().unwrap_or(Path::new("/"));
+    let landlock = landlock::prepare(spec, mode, ctx.caller, caller_cwd)?;
     let path_var = env
         .iter()
         .find(|(k, _)| k == "PATH")

@@ -5,6 +5,7 @@
 //! restriction that the model said the kernel supports.
 
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
 
 use ::landlock::{
     AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset,
@@ -153,8 +154,13 @@ fn ruleset_error(what: &str) -> impl FnOnce(::landlock::RulesetError) -> anyhow:
 /// Decide, report and build what landlock will enforce; `None` when
 /// nothing is to be enforced. Runs after the new root is in place, so rule
 /// paths resolve inside it.
-pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Result<Option<Enforcement>> {
-    let policy = Policy::from_spec(spec, mode, caller);
+pub fn prepare(
+    spec: &Spec,
+    mode: Mode,
+    caller: (u32, u32),
+    cwd: &Path,
+) -> Result<Option<Enforcement>> {
+    let policy = Policy::from_spec(spec, mode, caller, cwd);
     if policy.is_empty() {
         return Ok(None);
     }

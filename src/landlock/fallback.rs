@@ -5,18 +5,21 @@
 use std::path::{Path, PathBuf};
 
 use super::rights::Rights;
-use super::rules::{Need, Rule, describe, is_beneath, normalize};
+use super::rules::{Need, Rule, bind_rights, describe, is_beneath, normalize, ro_rights};
 use crate::spec::{FsOp, Spec};
 
-/// The device nodes `--dev` provides, allowed one by one on the host's /dev.
-const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
-const DEV_DIRS: [&str; 3] = ["pts", "shm", "ptmx"];
+/// The device nodes `--dev` provides (spec::DEV_NODES), allowed one by one
+/// on the host's /dev, and what else it makes there.
+const DEV_NODES: [&str; 7] = ["null", "zero", "full", "random", "urandom", "tty", "ptmx"];
+const DEV_DIRS: [&str; 2] = ["pts", "shm"];
 
 /// Host rules for the filesystem options, and one message per option (or
 /// part of one) that cannot be honoured.
-pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
+pub fn host_rules(ops: &[FsOp], cwd: &Path) -> (Vec<Rule>, Vec<String>) {
     let mut rules: Vec<Rule> = Vec::new();
     let mut lost = Vec::new();
+    // (sandbox destination, index in `rules`) of each bind, for --remount-ro.
+    let mut bound: Vec<(PathBuf, usize)> = Vec::new();
     for op in ops {
         let dest = normalize(op.dest());
         let what = describe(op);
@@ -27,11 +30,9 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
                 allow_missing,
                 ..
             } => {
-                let src = normalize(src);
-                let rights = match mode {
-                    crate::spec::BindMode::ReadOnly => Rights::READ_EXEC,
-                    _ => Rights::ALL,
-                };
+                // A relative source is the caller's, as in namespaced mode.
+                let src = normalize(&cwd.join(src));
+                let rights = bind_rights(*mode);
                 if src != dest {
                     lost.push(format!(
                         "{what}: nothing can be mounted on {} without a mount namespace; {} is allowed at its own path",
@@ -44,6 +45,7 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
                 } else {
                     Need::Required
                 };
+                bound.push((dest.clone(), rules.len()));
                 rules.push(Rule {
                     path: src,
                     rights,
@@ -53,11 +55,7 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
             }
             FsOp::BindFd { fd, read_only, .. } => {
                 lost.push(format!("{what}: nothing can be mounted without a mount namespace; fd {fd} is allowed as it is"));
-                let rights = if *read_only {
-                    Rights::READ_EXEC
-                } else {
-                    Rights::ALL
-                };
+                let rights = ro_rights(*read_only);
                 let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
                 rules.push(Rule {
                     path,
@@ -68,8 +66,8 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
             }
             FsOp::RemountRo { .. } => {
                 let mut narrowed = false;
-                for r in rules.iter_mut().filter(|r| r.path == dest) {
-                    r.rights = r.rights & Rights::READ_EXEC;
+                for (_, i) in bound.iter().filter(|(d, _)| *d == dest) {
+                    rules[*i].rights = rules[*i].rights & Rights::READ_EXEC;
                     narrowed = true;
                 }
                 if !narrowed {
@@ -95,7 +93,7 @@ pub fn host_rules(ops: &[FsOp]) -> (Vec<Rule>, Vec<String>) {
                     let path = PathBuf::from("/dev").join(node);
                     rules.push(Rule {
                         path,
-                        rights: Rights::ALL & Rights::FILE,
+                        rights: Rights::FILE,
                         need: Need::Reported,
                         origin: what.clone(),
                     });
@@ -201,6 +199,28 @@ mod tests {
     use crate::spec::BindMode;
 
     #[test]
+    fn relative_sources_are_the_callers_and_remount_ro_follows_the_destination() {
+        let ops = vec![
+            FsOp::Bind {
+                src: "build".into(),
+                dest: "/work".into(),
+                mode: BindMode::ReadWrite,
+                allow_missing: false,
+            },
+            FsOp::RemountRo {
+                dest: "/work".into(),
+            },
+        ];
+        let (rules, lost) = host_rules(&ops, Path::new("/home/u/proj"));
+        assert_eq!(rules[0].path, Path::new("/home/u/proj/build"));
+        assert_eq!(rules[0].rights, Rights::ALL & Rights::READ_EXEC);
+        assert!(
+            !lost.iter().any(|l| l.contains("cannot remount")),
+            "{lost:?}"
+        );
+    }
+
+    #[test]
     fn binds_map_to_their_source() {
         let ops = vec![
             FsOp::Bind {
@@ -225,7 +245,7 @@ mod tests {
                 perms: None,
             },
         ];
-        let (rules, lost) = host_rules(&ops);
+        let (rules, lost) = host_rules(&ops, Path::new("/"));
         assert_eq!(rules.len(), 2);
         assert_eq!(
             (rules[0].path.as_path(), rules[0].rights, rules[0].need),
@@ -246,14 +266,17 @@ mod tests {
 
     #[test]
     fn dev_and_proc_become_node_rules() {
-        let (rules, lost) = host_rules(&[
-            FsOp::Dev {
-                dest: "/dev".into(),
-            },
-            FsOp::Proc {
-                dest: "/proc".into(),
-            },
-        ]);
+        let (rules, lost) = host_rules(
+            &[
+                FsOp::Dev {
+                    dest: "/dev".into(),
+                },
+                FsOp::Proc {
+                    dest: "/proc".into(),
+                },
+            ],
+            Path::new("/"),
+        );
         assert!(rules.iter().any(|r| r.path == Path::new("/dev/null") && r.rights == Rights::ALL & Rights::FILE));
         assert!(rules.iter().any(|r| r.path == Path::new("/dev/pts")));
         assert!(!rules.iter().any(|r| r.path == Path::new("/dev")));
@@ -275,7 +298,7 @@ mod tests {
                 dest: "/dev".into(),
             },
         ];
-        assert!(host_rules(&ops).1.is_empty());
+        assert!(host_rules(&ops, Path::new("/")).1.is_empty());
     }
 
     #[test]
@@ -291,7 +314,7 @@ mod tests {
                 dest: "/srv".into(),
             },
         ];
-        let (rules, lost) = host_rules(&ops);
+        let (rules, lost) = host_rules(&ops, Path::new("/"));
         assert_eq!(rules[0].rights, Rights::READ_EXEC);
         assert!(lost.is_empty());
     }
@@ -318,7 +341,7 @@ mod tests {
                 allow_missing: false,
             },
         ];
-        let (_, lost) = host_rules(&ops);
+        let (_, lost) = host_rules(&ops, Path::new("/"));
         assert_eq!(lost.len(), 1, "{lost:?}");
         assert!(
             lost[0].starts_with("--ro-bind /etc /etc: /etc keeps the rights of / (--bind / /)")

@@ -4,6 +4,8 @@
 
 use super::ports::{port_count, show_ports};
 use super::rights::Rights;
+use std::path::Path;
+
 use super::rules::{Rule, derive, explicit};
 use super::{fallback, rules};
 use crate::spec::{PortRange, Spec};
@@ -36,7 +38,9 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn from_spec(spec: &Spec, mode: Mode, caller: (u32, u32)) -> Policy {
+    /// `cwd`: the caller's directory, against which relative host paths of
+    /// the fallback are taken (as the sources of binds are).
+    pub fn from_spec(spec: &Spec, mode: Mode, caller: (u32, u32), cwd: &Path) -> Policy {
         let ll = &spec.landlock;
         let mut p = Policy {
             fs: None,
@@ -58,14 +62,12 @@ impl Policy {
             Mode::Fallback => {
                 // Confinement is the point of the fallback: the filesystem
                 // is always restricted.
-                let (mapped, lost) = fallback::host_rules(&spec.ops);
-                p.fs = Some(if ll.rules.is_empty() {
-                    mapped
-                } else {
-                    explicit(&ll.rules)
-                });
                 if ll.rules.is_empty() {
+                    let (mapped, lost) = fallback::host_rules(&spec.ops, cwd);
+                    p.fs = Some(mapped);
                     p.lost = lost;
+                } else {
+                    p.fs = Some(explicit(&ll.rules));
                 }
                 p.lost.extend(fallback::lost_namespaces(spec, caller));
                 // The closest a shared network and pid space get to namespaces.
@@ -278,7 +280,7 @@ mod tests {
             allow_missing: false,
         }]);
         s.landlock.derive = true;
-        let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
+        let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         assert_eq!(p.fs.as_ref().map(|r| r[0].rights), Some(Rights::ALL));
         s.landlock.rules = vec![
             LandlockRule {
@@ -290,7 +292,7 @@ mod tests {
                 access: LandlockAccess::ReadWrite,
             },
         ];
-        let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
+        let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let rules = p.fs.expect("fs policy");
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0].rights, Rights::READ_EXEC);
@@ -298,7 +300,7 @@ mod tests {
 
     #[test]
     fn nothing_asked_nothing_planned() {
-        let p = Policy::from_spec(&Spec::default(), Mode::Namespaced, (1, 1));
+        let p = Policy::from_spec(&Spec::default(), Mode::Namespaced, (1, 1), Path::new("/"));
         assert!(p.is_empty());
         let plan = Plan::new(&p, 7);
         assert!(!plan.enforces_anything());
@@ -318,7 +320,10 @@ mod tests {
             last: 80,
         }]);
         s.landlock.scope_signal = true;
-        let plan = Plan::new(&Policy::from_spec(&s, Mode::Namespaced, (1, 1)), 7);
+        let plan = Plan::new(
+            &Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/")),
+            7,
+        );
         assert!(plan.shortfalls.is_empty(), "{:?}", plan.shortfalls);
         assert_eq!(plan.fs_handled, Rights::ALL);
         assert!(plan.tcp_connect.is_some() && plan.tcp_bind.is_none());
@@ -340,7 +345,7 @@ mod tests {
         s.landlock.derive = true;
         s.landlock.tcp_bind = Some(vec![]);
         s.landlock.scope_abstract_unix = true;
-        let policy = Policy::from_spec(&s, Mode::Namespaced, (1, 1));
+        let policy = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let plan = Plan::new(&policy, 1);
         assert_eq!(plan.shortfalls.len(), 4, "{:?}", plan.shortfalls);
         assert_eq!(plan.notes.len(), 1);
@@ -368,7 +373,7 @@ mod tests {
         }]);
         s.namespaces.net = true;
         s.namespaces.pid = true;
-        let p = Policy::from_spec(&s, Mode::Fallback, (1, 1));
+        let p = Policy::from_spec(&s, Mode::Fallback, (1, 1), Path::new("/"));
         assert_eq!(p.tcp_connect, Some(vec![]));
         assert_eq!(p.tcp_bind, Some(vec![]));
         assert!(p.scope_abstract_unix && p.scope_signal);
@@ -379,7 +384,7 @@ mod tests {
             first: 443,
             last: 443,
         }]);
-        let p = Policy::from_spec(&s, Mode::Fallback, (1, 1));
+        let p = Policy::from_spec(&s, Mode::Fallback, (1, 1), Path::new("/"));
         assert_eq!(
             p.tcp_connect,
             Some(vec![PortRange {
@@ -388,7 +393,7 @@ mod tests {
             }])
         );
         // Without any filesystem option, nothing is allowed.
-        let p = Policy::from_spec(&Spec::default(), Mode::Fallback, (1, 1));
+        let p = Policy::from_spec(&Spec::default(), Mode::Fallback, (1, 1), Path::new("/"));
         assert_eq!(p.fs, Some(vec![]));
     }
 }

@@ -91,11 +91,24 @@ enum Effect {
     None,
 }
 
-fn effect(op: &FsOp) -> Effect {
-    let bind_rights = |mode: BindMode| match mode {
+/// What a bind of this kind lets the command do beneath it.
+pub fn bind_rights(mode: BindMode) -> Rights {
+    match mode {
         BindMode::ReadOnly => Rights::READ_EXEC,
         BindMode::ReadWrite | BindMode::Device => Rights::ALL,
-    };
+    }
+}
+
+/// A read-only or writable bind's rights (`--bind-fd`, `--bind-data`).
+pub fn ro_rights(read_only: bool) -> Rights {
+    bind_rights(if read_only {
+        BindMode::ReadOnly
+    } else {
+        BindMode::ReadWrite
+    })
+}
+
+fn effect(op: &FsOp) -> Effect {
     match op {
         FsOp::Bind {
             mode,
@@ -110,12 +123,7 @@ fn effect(op: &FsOp) -> Effect {
             },
         ),
         FsOp::BindFd { read_only, .. } | FsOp::BindData { read_only, .. } => {
-            let rights = if *read_only {
-                Rights::READ_EXEC
-            } else {
-                Rights::ALL
-            };
-            Effect::Mount(rights, Need::Reported)
+            Effect::Mount(ro_rights(*read_only), Need::Reported)
         }
         FsOp::Tmpfs { .. } | FsOp::Dev { .. } | FsOp::Mqueue { .. } => {
             Effect::Mount(Rights::ALL, Need::Reported)

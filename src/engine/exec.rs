@@ -126,7 +126,7 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
 pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
     for prog in programs {
         let filter = libc::sock_fprog {
-            len: (prog.len() / 8) as u16,
+            len: super::seccomp::filter_len(prog.len() / 8)?,
             filter: prog.as_ptr() as *mut libc::sock_filter,
         };
         // SAFETY: filter points at prog, which outlives the call.

@@ -33,7 +33,8 @@ pub fn reap(
     let own = ctx
         .own_seccomp
         .as_ref()
-        .map(|o| super::seccomp::install(&o.pid1, false).map(drop));
+        .and_then(|o| o.pid1.as_ref())
+        .map(|p| super::seccomp::install(p, false).map(drop));
     if let Err(e) = own
         .unwrap_or(Ok(()))
         .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))

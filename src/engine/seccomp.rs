@@ -16,7 +16,7 @@ pub struct OwnFilter {
     /// For the command: with `--seccomp-report`, denials are notifications.
     pub command: Vec<sock_filter>,
     /// For pid 1, which nobody could answer for: the kernel acts itself.
-    pub pid1: Vec<sock_filter>,
+    pub pid1: Option<Vec<sock_filter>>,
     /// Whether the command's program needs a listener.
     pub listener: bool,
 }
@@ -25,18 +25,18 @@ pub fn build(spec: &Spec) -> Result<Option<OwnFilter>> {
     let Some(policy) = &spec.seccomp.policy else {
         return Ok(None);
     };
-    let pid1 = seccomp::compile(policy, Mode::Plain)
-        .map_err(|e| anyhow!("seccomp policy {}: {e}", policy.name))?;
-    if spec.seccomp.report.is_none() {
-        return Ok(Some(OwnFilter {
-            command: pid1.clone(),
-            pid1,
-            listener: false,
-        }));
-    }
-    let command = seccomp::compile(policy, Mode::Notify)
-        .map_err(|e| anyhow!("seccomp policy {}: {e}", policy.name))?;
-    let listener = seccomp::compile::uses_notify(&command);
+    let compile = |mode| {
+        seccomp::compile(policy, mode).map_err(|e| anyhow!("seccomp policy {}: {e}", policy.name))
+    };
+    let report = spec.seccomp.report.is_some();
+    let command = compile(if report { Mode::Notify } else { Mode::Plain })?;
+    let listener = report && seccomp::compile::uses_notify(&command);
+    // pid 1 never reports: it gets the plain program, when there is a pid 1.
+    let pid1 = match (spec.needs_reaper(), report) {
+        (false, _) => None,
+        (true, false) => Some(command.clone()),
+        (true, true) => Some(compile(Mode::Plain)?),
+    };
     Ok(Some(OwnFilter {
         command,
         pid1,
@@ -44,10 +44,18 @@ pub fn build(spec: &Spec) -> Result<Option<OwnFilter>> {
     }))
 }
 
+/// A filter's length as the kernel's `u16`; longer programs are refused,
+/// not cut short.
+pub fn filter_len(instructions: usize) -> Result<u16> {
+    u16::try_from(instructions).map_err(|_| {
+        anyhow!("seccomp program too long: {instructions} instructions (at most 65535)")
+    })
+}
+
 /// `seccomp(SECCOMP_SET_MODE_FILTER)`, optionally asking for a listener.
 pub fn install(prog: &[sock_filter], want_listener: bool) -> Result<Option<OwnedFd>> {
     let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
+        len: filter_len(prog.len())?,
         filter: prog.as_ptr() as *mut libc::sock_filter,
     };
     let flags = if want_listener {
@@ -235,7 +243,14 @@ impl<'a> Notifier<'a> {
             }
             // SAFETY: fds is a valid array of pollfd.
             if unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) } < 0 {
-                continue; // EINTR
+                if sys::errno() == libc::EINTR {
+                    continue;
+                }
+                // Cannot wait on the listener any more: fall back to plain
+                // signal waiting (notified calls then fail with ENOSYS).
+                self.sock = None;
+                self.listener = None;
+                continue;
             }
             for p in &fds[1..] {
                 if p.revents == 0 {
@@ -296,6 +311,8 @@ impl<'a> Notifier<'a> {
         let d = req.data;
         let nr = d.nr as u32;
         let (action, by) = self.policy.decide(d.arch, nr, &d.args);
+        // Who it was, read while the process still exists (a kill rule ends it).
+        let (pid, comm) = sandbox_pid_and_comm(req.pid);
         let mut resp = libc::seccomp_notif_resp {
             id: req.id,
             val: 0,
@@ -313,8 +330,22 @@ impl<'a> Notifier<'a> {
             }
         }
         // SAFETY: valid fd and response.
-        unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
-        let (pid, comm) = sandbox_pid_and_comm(req.pid);
+        if unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) } < 0 {
+            let e = sys::errno();
+            if e != libc::ENOENT && resp.flags != 0 {
+                // A kernel without FLAG_CONTINUE (before 5.5) refuses it:
+                // the call must still be answered, or its caller hangs.
+                self.say(&format!(
+                    "sandwrap: seccomp: cannot let {} through on this kernel ({}): it fails with ENOSYS",
+                    report::call_name(self.policy, d.arch, nr),
+                    crate::errno_text(e)
+                ));
+                resp.flags = 0;
+                resp.error = -libc::ENOSYS;
+                // SAFETY: as above.
+                unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
+            }
+        }
         let who = report::Caller {
             pid,
             host_pid: req.pid,
@@ -349,7 +380,10 @@ impl<'a> Notifier<'a> {
         } else {
             libc::SIGSYS
         };
-        self.signalled.push(pid);
+        if sig == libc::SIGSYS {
+            // A second kill rule hit by the same process gets SIGKILL.
+            self.signalled.push(pid);
+        }
         // SAFETY: signalling a process of our sandbox that is blocked in a notified call.
         unsafe { libc::kill(pid as libc::pid_t, sig) };
     }

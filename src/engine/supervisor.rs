@@ -251,7 +251,15 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     drop(life_r);
     let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
-            Some(seccomp::Notifier::new(policy, to, ours, &sigset)?)
+            match seccomp::Notifier::new(policy, to, ours, &sigset) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    // The sandbox is already running: end it before failing.
+                    // SAFETY: killing our own child.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    return Err(e);
+                }
+            }
         }
         _ => None,
     };

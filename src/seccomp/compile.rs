@@ -370,18 +370,6 @@ pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> 
     Ok(prog)
 }
 
-/// A program as the raw `struct sock_filter[]` bytes bwrap's `--seccomp` reads.
-pub fn to_bytes(prog: &[sock_filter]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(prog.len() * 8);
-    for i in prog {
-        out.extend_from_slice(&i.code.to_ne_bytes());
-        out.push(i.jt);
-        out.push(i.jf);
-        out.extend_from_slice(&i.k.to_ne_bytes());
-    }
-    out
-}
-
 /// Whether any rule of the compiled program needs the supervisor.
 pub fn uses_notify(prog: &[sock_filter]) -> bool {
     prog.iter()

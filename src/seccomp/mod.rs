@@ -3,6 +3,7 @@
 //! and the explanation of denials. Everything here is pure; the engine
 //! installs the programs and answers notifications.
 
+#[cfg(test)]
 pub mod bpf;
 pub mod compile;
 pub mod consts;
@@ -12,7 +13,7 @@ pub mod presets;
 pub mod report;
 pub mod syscalls;
 
-pub use compile::{Mode, compile, to_bytes};
+pub use compile::{Mode, compile};
 pub use policy::{Action, By, Cond, Op, Policy, Rule};
 pub use syscalls::Arch;
 

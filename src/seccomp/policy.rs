@@ -240,13 +240,6 @@ impl Policy {
         }
     }
 
-    /// Whether any rule (or the default) kills.
-    pub fn can_kill(&self) -> bool {
-        self.default == Action::Kill
-            || self.other_abi == Action::Kill
-            || self.rules.iter().any(|r| r.action == Action::Kill)
-    }
-
     /// Names of the calls with a kill rule, for the SIGSYS note.
     pub fn kill_rules(&self) -> Vec<String> {
         let mut v: Vec<String> = self
@@ -255,6 +248,7 @@ impl Policy {
             .filter(|r| r.action == Action::Kill)
             .map(|r| r.name.to_string())
             .collect();
+        v.sort_unstable();
         v.dedup();
         v
     }

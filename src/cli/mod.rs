@@ -112,7 +112,7 @@ fn check_selinux_label(label: &OsStr) -> Result<(), LabelError> {
 
 /// bwrap's probe for `--unshare-user-try`.
 fn userns_available() -> bool {
-    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_owned());
+    let read = crate::engine::read_trimmed;
     if !std::path::Path::new("/proc/self/ns/user").exists() {
         return false;
     }

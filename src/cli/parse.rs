@@ -41,8 +41,11 @@ struct Parser<'c, 'a> {
     /// Every option word applied, profiles and `--args` expanded: the plain
     /// command line `--explain` prints.
     applied: Vec<OsString>,
-    /// Basename of COMMAND, for a profile's `$APP`.
-    app: Option<String>,
+    /// The real argv after argv[0]: COMMAND's basename is a profile's `$APP`.
+    argv_words: &'c [OsString],
+    /// What profiles expand values with, read from the host at the first
+    /// `--profile` (nothing of it is on the launch path without one).
+    profile_env: Option<profile::ProfileEnv>,
     /// How many `--profile`s are being read (they nest through `--args`).
     profile_depth: usize,
     /// Single-value options whose current value a profile set.
@@ -65,7 +68,8 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         gid_seen: false,
         explain: false,
         applied: Vec::new(),
-        app: None,
+        argv_words: argv.get(1..).unwrap_or(&[]),
+        profile_env: None,
         profile_depth: 0,
         set_by_profile: Vec::new(),
         seccomp_base: None,
@@ -75,7 +79,6 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         return Err(p.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
     }
     let words = argv.get(1..).unwrap_or(&[]);
-    p.app = command_basename(words);
     let rest = match p.parse_words(words, false)? {
         Step::Stop(rest) => rest,
         Step::Early(outcome) => return Ok(outcome),
@@ -106,6 +109,12 @@ fn missing_value(def: &OptDef) -> String {
 }
 
 impl Parser<'_, '_> {
+    fn profile_env(&mut self) -> &profile::ProfileEnv {
+        let words = self.argv_words;
+        self.profile_env
+            .get_or_insert_with(|| profile::ProfileEnv::from_host(command_basename(words)))
+    }
+
     fn error(&self, msg: impl Into<String>) -> CliError {
         CliError::Message {
             msg: msg.into(),
@@ -206,15 +215,16 @@ impl Parser<'_, '_> {
                     }
                 }
                 Action::ListProfiles => {
-                    let env = profile::ProfileEnv::from_host(self.app.clone());
-                    return Ok(Step::Early(Outcome::ListProfiles(profile::list(&env))));
+                    return Ok(Step::Early(Outcome::ListProfiles(profile::list(
+                        self.profile_env(),
+                    ))));
                 }
                 Action::Profile => {
                     let name = values[0]
                         .to_str()
                         .ok_or_else(|| self.error("--profile: the name is not valid UTF-8"))?;
-                    let env = profile::ProfileEnv::from_host(self.app.clone());
-                    let payload = profile::load(name, &env).map_err(|e| self.error(e))?;
+                    let payload =
+                        profile::load(name, self.profile_env()).map_err(|e| self.error(e))?;
                     self.total_args += payload.len();
                     if self.total_args > MAX_ARGS {
                         return Err(

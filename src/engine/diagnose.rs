@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-fn read(path: &str) -> Option<String> {
+/// A small /proc or /sys file, trimmed.
+pub(crate) fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()
         .map(|s| s.trim().to_owned())

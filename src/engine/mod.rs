@@ -23,6 +23,7 @@ mod userns;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub(crate) use diagnose::read as read_trimmed;
 pub use mount::c_octal;
 pub use status::{NsInfo, exit_line, info_json, status_line};
 pub use supervisor::run;

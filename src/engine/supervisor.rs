@@ -3,7 +3,6 @@
 //! sandwrap's exit status. It stays outside every namespace it creates.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 
@@ -62,21 +61,6 @@ fn reserve_closed_data_fds(spec: &Spec) {
             unsafe { libc::dup3(placeholder.as_raw_fd(), fd, libc::O_CLOEXEC) };
         }
     }
-}
-
-/// bwrap's `get_current_dir_name()`: `$PWD` when it names the current
-/// directory, else `getcwd()`.
-fn current_dir() -> Option<PathBuf> {
-    use std::os::unix::fs::MetadataExt;
-    let cwd = std::fs::metadata(".").ok()?;
-    if let Some(pwd) = std::env::var_os("PWD") {
-        if let Ok(m) = std::fs::metadata(&pwd) {
-            if m.dev() == cwd.dev() && m.ino() == cwd.ino() {
-                return Some(pwd.into());
-            }
-        }
-    }
-    std::env::current_dir().ok()
 }
 
 /// `--bind-mkdir` sources: made by the caller, before any namespace, so
@@ -205,7 +189,7 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     let ctx = ChildCtx {
         ids,
         caller: (uid, gid),
-        old_cwd: current_dir(),
+        old_cwd: sys::current_dir(),
         own_pid_ns: !fallback && (spec.namespaces.pid || spec.join.pidns.is_some()),
         lifeline: life_r.as_raw_fd(),
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),

@@ -562,3 +562,18 @@ pub fn read_and_close(fd: RawFd) -> std::io::Result<Vec<u8>> {
     file.read_to_end(&mut data)?;
     Ok(data)
 }
+
+/// bwrap's `get_current_dir_name()`: `$PWD` when it is absolute and names
+/// the current directory, else `getcwd()`.
+pub fn current_dir() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let cwd = std::fs::metadata(".").ok()?;
+    if let Some(pwd) = std::env::var_os("PWD").filter(|p| p.as_bytes().starts_with(b"/")) {
+        if let Ok(m) = std::fs::metadata(&pwd) {
+            if m.dev() == cwd.dev() && m.ino() == cwd.ino() {
+                return Some(pwd.into());
+            }
+        }
+    }
+    std::env::current_dir().ok()
+}

@@ -56,7 +56,8 @@ impl ProfileEnv {
         ProfileEnv {
             vars: Vars {
                 home,
-                pwd: current_dir(),
+                pwd: crate::engine::sys::current_dir()
+                    .and_then(|p| p.into_os_string().into_string().ok()),
                 xdg_runtime_dir: var("XDG_RUNTIME_DIR"),
                 uid: nix::unistd::getuid().as_raw(),
                 app,
@@ -66,23 +67,6 @@ impl ProfileEnv {
             system_dir: Some(PathBuf::from("/etc/sandwrap/profiles")),
         }
     }
-}
-
-/// `$PWD` when it names the current directory (it keeps the symlinks the
-/// user went through), else the real path.
-fn current_dir() -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let cwd = std::fs::metadata(".").ok()?;
-    if let Ok(pwd) = std::env::var("PWD") {
-        if let Ok(m) = std::fs::metadata(&pwd) {
-            if pwd.starts_with('/') && m.dev() == cwd.dev() && m.ino() == cwd.ino() {
-                return Some(pwd);
-            }
-        }
-    }
-    std::env::current_dir()
-        .ok()
-        .and_then(|p| p.to_str().map(str::to_owned))
 }
 
 /// What a host path is, for `--ro-bind-as-host`.

@@ -188,14 +188,14 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
             -1 => bail!("Can't fork for pid 1: {}", crate::errno_text(sys::errno())),
             0 => {
                 drop(ready_w);
-                exec::run_command(spec, ctx, &prepared, Some(ready_r))
+                exec::run_command(spec, ctx, prepared, Some(ready_r))
             }
             cmd => {
                 drop(ready_r);
-                init::reap(spec, ctx, &prepared, cmd, locks, ready_w)
+                init::reap(spec, ctx, &prepared.without_landlock(), cmd, locks, ready_w)
             }
         }
     } else {
-        exec::run_command(spec, ctx, &prepared, None)
+        exec::run_command(spec, ctx, prepared, None)
     }
 }

@@ -122,6 +122,14 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
     })
 }
 
+impl Prepared {
+    /// pid 1 is not landlocked: it does not keep the ruleset open either.
+    pub fn without_landlock(mut self) -> Prepared {
+        self.landlock = None;
+        self
+    }
+}
+
 /// Install caller-supplied cBPF programs, in order.
 pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
     for prog in programs {
@@ -216,7 +224,7 @@ fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
 pub fn run_command(
     spec: &Spec,
     ctx: &ChildCtx,
-    prepared: &Prepared,
+    prepared: Prepared,
     pid1_ready: Option<OwnedFd>,
 ) -> ! {
     if let Some(fd) = pid1_ready {
@@ -234,7 +242,7 @@ pub fn run_command(
 fn finish_and_exec(
     spec: &Spec,
     ctx: &ChildCtx,
-    prepared: &Prepared,
+    prepared: Prepared,
 ) -> Result<std::convert::Infallible> {
     signals::reset_for_exec();
     sys::prctl(
@@ -282,7 +290,7 @@ fn finish_and_exec(
     }
     // Landlock after ids and capabilities, before the caller's seccomp
     // program (which may forbid the landlock calls).
-    if let Some(ll) = &prepared.landlock {
+    if let Some(ll) = prepared.landlock {
         landlock::enforce(ll, spec.level_prefix)?;
     }
     // Ours after landlock (it may deny the landlock calls) and before the

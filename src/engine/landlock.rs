@@ -11,7 +11,7 @@ use ::landlock::{
     AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset,
     RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
 };
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 
 use super::sys;
 use crate::landlock::{Mode, Need, Plan, Policy, Rights, Rule};
@@ -260,9 +260,9 @@ pub fn prepare(
 }
 
 /// Restrict this process (and everything it will run) for good.
-pub fn enforce(e: &Enforcement, level_prefix: bool) -> Result<()> {
-    let ruleset = e.ruleset.try_clone().context("landlock: dup ruleset fd")?;
-    let status = ruleset
+pub fn enforce(e: Enforcement, level_prefix: bool) -> Result<()> {
+    let status = e
+        .ruleset
         .restrict_self()
         .map_err(ruleset_error("landlock_restrict_self"))?;
     if status.ruleset != RulesetStatus::FullyEnforced {

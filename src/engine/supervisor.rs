@@ -13,7 +13,7 @@ use crate::spec::Spec;
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
 pub fn run(spec: &Spec) -> i32 {
     reserve_closed_data_fds(spec);
-    match launch(spec, false) {
+    match launch(spec) {
         Ok(code) => code,
         Err(e) => {
             report(spec, &e);
@@ -144,8 +144,7 @@ fn falls_back(spec: &Spec, errno: i32) -> bool {
         )
 }
 
-/// `fallback`: run without namespaces (`--fallback landlock`).
-fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
+fn launch(spec: &Spec) -> Result<i32> {
     create_host_dirs(spec)?;
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
@@ -182,15 +181,13 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
     };
 
     // The joins were done by the first attempt when falling back.
-    if !fallback {
-        join_namespaces(spec)?;
-    }
+    join_namespaces(spec)?;
 
-    let ctx = ChildCtx {
+    let mut ctx = ChildCtx {
         ids,
         caller: (uid, gid),
         old_cwd: sys::current_dir(),
-        own_pid_ns: !fallback && (spec.namespaces.pid || spec.join.pidns.is_some()),
+        own_pid_ns: spec.namespaces.pid || spec.join.pidns.is_some(),
         lifeline: life_r.as_raw_fd(),
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
@@ -201,34 +198,30 @@ fn launch(spec: &Spec, fallback: bool) -> Result<i32> {
         ],
         sigset,
         last_cap: super::caps::last_cap(),
-        fallback,
+        fallback: false,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
     };
-    let pid = match sys::clone_fork(clone_flags(spec, fallback)) {
-        Ok(pid) => pid,
-        Err(e) if !fallback && falls_back(spec, e.errno) => {
-            let dg = diagnose::diagnose(&diagnose::facts(e.errno));
-            super::warn(
-                spec.level_prefix,
-                &format!(
-                    "warning: cannot create namespaces ({}): {}. To fix: {}. Running the command without namespaces, confined by landlock (--fallback landlock)",
-                    e, dg.cause, dg.fix
-                ),
-            );
-            drop((
-                ctx,
-                life_r,
-                life_w,
-                exec_pipe,
-                status_pipe,
-                go_pipe,
-                listener_channel,
-            ));
-            return launch(spec, true);
+    let pid = loop {
+        match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
+            Ok(pid) => break pid,
+            Err(e) if !ctx.fallback && falls_back(spec, e.errno) => {
+                let dg = diagnose::diagnose(&diagnose::facts(e.errno));
+                super::warn(
+                    spec.level_prefix,
+                    &format!(
+                        "warning: cannot create namespaces ({}): {}. To fix: {}. Running the command without namespaces, confined by landlock (--fallback landlock)",
+                        e, dg.cause, dg.fix
+                    ),
+                );
+                // Everything prepared so far serves the fallback as well.
+                ctx.fallback = true;
+                ctx.own_pid_ns = false;
+            }
+            Err(e) => return Err(clone_error(spec, e)),
         }
-        Err(e) => return Err(clone_error(spec, e)),
     };
+    let fallback = ctx.fallback;
     if pid == 0 {
         child::main(spec, &ctx);
     }

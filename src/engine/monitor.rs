@@ -58,7 +58,7 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
     let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
     let early_ok = w.notifier.is_none() && !w.fallback && spec.namespaces.pid && !holds;
     let early = match (&w.status_report, early_ok) {
-        (Some(r), true) => signals::SignalFd::new(&w.sigset).map(|sfd| (r, sfd)),
+        (Some(r), true) => signals::SignalFd::new(&w.sigset).ok().map(|sfd| (r, sfd)),
         _ => None,
     };
     let mut reported = None;

@@ -183,7 +183,7 @@ fn recv_fd(sock: RawFd) -> Result<Option<OwnedFd>> {
 pub struct Notifier<'a> {
     policy: &'a Policy,
     out: RawFd,
-    sigfd: OwnedFd,
+    sigfd: super::signals::SignalFd,
     sock: Option<OwnedFd>,
     listener: Option<OwnedFd>,
     /// Processes already sent SIGSYS that called again (they caught it).
@@ -197,17 +197,12 @@ impl<'a> Notifier<'a> {
         sock: OwnedFd,
         sigset: &libc::sigset_t,
     ) -> Result<Notifier<'a>> {
-        // SAFETY: valid sigset; the signals are blocked, so they queue for the fd.
-        let fd = unsafe { libc::signalfd(-1, sigset, libc::SFD_CLOEXEC) };
-        if fd < 0 {
-            bail!("signalfd: {}", last_error());
-        }
+        // The signals are blocked, so they queue for the fd.
+        let sigfd = super::signals::SignalFd::new(sigset)?;
         let out = match report {
             ReportTo::Stderr => libc::STDERR_FILENO,
             ReportTo::Fd(fd) => fd,
         };
-        // SAFETY: the kernel just created fd.
-        let sigfd = unsafe { OwnedFd::from_raw_fd(fd) };
         Ok(Notifier {
             policy,
             out,
@@ -220,7 +215,7 @@ impl<'a> Notifier<'a> {
 
     /// The fds to keep open in the supervisor.
     pub fn fds(&self) -> Vec<RawFd> {
-        let mut v = vec![self.sigfd.as_raw_fd(), self.out];
+        let mut v = vec![self.sigfd.raw(), self.out];
         v.extend(self.sock.as_ref().map(|s| s.as_raw_fd()));
         v
     }
@@ -230,7 +225,7 @@ impl<'a> Notifier<'a> {
     pub fn wait(&mut self) -> (i32, i32) {
         loop {
             let mut fds = vec![libc::pollfd {
-                fd: self.sigfd.as_raw_fd(),
+                fd: self.sigfd.raw(),
                 events: libc::POLLIN,
                 revents: 0,
             }];
@@ -273,19 +268,8 @@ impl<'a> Notifier<'a> {
                 }
             }
             if fds[0].revents & libc::POLLIN != 0 {
-                // SAFETY: zeroed signalfd_siginfo is a valid buffer.
-                let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-                let size = std::mem::size_of::<libc::signalfd_siginfo>();
-                // SAFETY: info is valid for size bytes.
-                let n = unsafe {
-                    libc::read(
-                        self.sigfd.as_raw_fd(),
-                        (&mut info as *mut libc::signalfd_siginfo).cast(),
-                        size,
-                    )
-                };
-                if n as usize == size {
-                    return (info.ssi_signo as i32, info.ssi_code);
+                if let Some(got) = self.sigfd.read() {
+                    return got;
                 }
             }
         }

@@ -101,12 +101,38 @@ pub enum Event {
 pub struct SignalFd(std::os::fd::OwnedFd);
 
 impl SignalFd {
-    pub fn new(set: &libc::sigset_t) -> Option<SignalFd> {
+    pub fn new(set: &libc::sigset_t) -> Result<SignalFd, super::sys::SysError> {
         use std::os::fd::FromRawFd;
         // SAFETY: valid set; the fd is ours.
         let fd = unsafe { libc::signalfd(-1, set, libc::SFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(super::sys::SysError {
+                call: "signalfd".into(),
+                errno: super::sys::errno(),
+            });
+        }
         // SAFETY: a fresh fd from the kernel.
-        (fd >= 0).then(|| SignalFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+        Ok(SignalFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+
+    pub fn raw(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(&self.0)
+    }
+
+    /// One pending signal: (signal, si_code), or None if there is none.
+    pub fn read(&self) -> Option<(i32, i32)> {
+        // SAFETY: zeroed signalfd_siginfo is a valid buffer of `size` bytes.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        // SAFETY: see above.
+        let n = unsafe {
+            libc::read(
+                self.raw(),
+                (&mut info as *mut libc::signalfd_siginfo).cast(),
+                size,
+            )
+        };
+        (n as usize == size).then_some((info.ssi_signo as i32, info.ssi_code))
     }
 
     /// Wait for a signal or for `watch` to become readable (or hung up).
@@ -130,19 +156,8 @@ impl SignalFd {
                 continue; // EINTR
             }
             if fds[0].revents & libc::POLLIN != 0 {
-                // SAFETY: zeroed signalfd_siginfo is a valid buffer of `size` bytes.
-                let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-                let size = std::mem::size_of::<libc::signalfd_siginfo>();
-                // SAFETY: see above.
-                let n = unsafe {
-                    libc::read(
-                        self.0.as_raw_fd(),
-                        (&mut info as *mut libc::signalfd_siginfo).cast(),
-                        size,
-                    )
-                };
-                if n as usize == size {
-                    return Event::Signal(info.ssi_signo as i32, info.ssi_code);
+                if let Some((sig, code)) = self.read() {
+                    return Event::Signal(sig, code);
                 }
             }
             if fds[1].revents != 0 {

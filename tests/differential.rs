@@ -48,12 +48,12 @@ fn bwrap_usable() -> bool {
     static USABLE: OnceLock<bool> = OnceLock::new();
     *USABLE.get_or_init(|| {
         let Some(cmd) = bwrap(["--ro-bind", "/", "/", "true"]) else {
-            eprintln!("skipping: /usr/bin/bwrap is not installed");
+            skip!("skipping: /usr/bin/bwrap is not installed");
             return false;
         };
         let o = output(cmd);
         if !o.status.success() {
-            eprintln!(
+            skip!(
                 "skipping: bwrap cannot create a sandbox here: {}",
                 stderr(&o)
             );
@@ -720,7 +720,7 @@ fn newer_than_local_bwrap() {
     ];
     let probe = output(sandwrap(["--ro-bind", "/", "/", "true"]));
     if !probe.status.success() {
-        eprintln!(
+        skip!(
             "skipping: sandwrap cannot create a sandbox here: {}",
             stderr(&probe)
         );

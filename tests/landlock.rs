@@ -25,7 +25,7 @@ fn landlock_abi() -> i64 {
 fn have_abi(abi: i64) -> bool {
     let have = landlock_abi();
     if have < abi {
-        eprintln!("skipping: needs landlock ABI {abi}, this kernel has {have}");
+        skip!("skipping: needs landlock ABI {abi}, this kernel has {have}");
         return false;
     }
     true
@@ -35,7 +35,7 @@ const PYTHON: &str = "/usr/bin/python3";
 
 fn have_python() -> bool {
     if !Path::new(PYTHON).exists() {
-        eprintln!("skipping: {PYTHON} is not installed");
+        skip!("skipping: {PYTHON} is not installed");
         return false;
     }
     true

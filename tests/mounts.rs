@@ -181,7 +181,7 @@ fn ro_bind_is_read_only_on_every_submount() {
         assert!(out.contains("Read-only file system"), "{out}");
         assert!(!Path::new("/dev/shm").join(&name).exists());
     } else {
-        eprintln!("no /dev/shm mount on this host: skipping its part");
+        skip!("no /dev/shm mount on this host: skipping its part");
     }
     // Every mount the sandbox sees under --ro-bind / / is read-only.
     let mi = ok(&ro_root(&[], "cat /proc/self/mountinfo"));
@@ -742,12 +742,12 @@ fn parents_of_mount_points_get_bwrap_modes() {
 fn shadow_stays_unreadable() {
     let shadow = Path::new("/etc/shadow");
     let Ok(meta) = std::fs::metadata(shadow) else {
-        eprintln!("no /etc/shadow here: skipping");
+        skip!("no /etc/shadow here: skipping");
         return;
     };
     if meta.permissions().mode() & 0o004 != 0 || (!is_root() && std::fs::File::open(shadow).is_ok())
     {
-        eprintln!("/etc/shadow is readable by the test user: skipping");
+        skip!("/etc/shadow is readable by the test user: skipping");
         return;
     }
     let out = ok(&ro_root(

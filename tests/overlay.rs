@@ -45,11 +45,11 @@ fn overlay_available() -> bool {
         match cmd.output() {
             Ok(o) if o.status.success() && stdout(&o) == "probe\n" => true,
             Ok(o) => {
-                eprintln!("skipping: unprivileged overlayfs with userxattr is unavailable here: {}", stderr(&o).trim());
+                skip!("skipping: unprivileged overlayfs with userxattr is unavailable here: {}", stderr(&o).trim());
                 false
             }
             Err(e) => {
-                eprintln!("skipping: cannot run unshare for the overlayfs probe: {e}");
+                skip!("skipping: cannot run unshare for the overlayfs probe: {e}");
                 false
             }
         }

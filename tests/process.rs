@@ -410,7 +410,7 @@ fn caller_fds_are_inherited_but_consumed_ones_are_not() {
 #[test]
 fn timeout_term_reaches_the_sandbox() {
     if !Path::new("/usr/bin/timeout").exists() {
-        eprintln!("/usr/bin/timeout not installed: skipping");
+        skip!("/usr/bin/timeout not installed: skipping");
         return;
     }
     // With --new-session the sleep is outside timeout's process group, so
@@ -479,7 +479,7 @@ fn die_with_parent() {
 #[test]
 fn real_root_without_setpriv() {
     if !is_root() {
-        eprintln!("not running as root: skipping the real-root test");
+        skip!("not running as root: skipping the real-root test");
         return;
     }
     let run_root = |args: &[&str]| {

@@ -41,12 +41,12 @@ fn write_file(path: &Path, text: &str) {
 fn sandboxes_work() -> bool {
     let (code, _, err) = run(&["--ro-bind", "/", "/", "--unshare-all", "--", "true"]);
     if code != 0 {
-        eprintln!("skipping: sandwrap cannot create a sandbox here: {err}");
+        skip!("skipping: sandwrap cannot create a sandbox here: {err}");
     }
     code == 0 && {
         let ok = Path::new(PY).exists();
         if !ok {
-            eprintln!("skipping: {PY} is not installed");
+            skip!("skipping: {PY} is not installed");
         }
         ok
     }
@@ -130,7 +130,7 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
         return;
     }
     if !Path::new("/usr/bin/gcc").exists() {
-        eprintln!("skipping: /usr/bin/gcc is not installed");
+        skip!("skipping: /usr/bin/gcc is not installed");
         return;
     }
     let home = fake_home();
@@ -273,7 +273,7 @@ fn start_xvfb() -> Option<Xvfb> {
         "/usr/bin/xwd",
     ] {
         if !Path::new(tool).exists() {
-            eprintln!("skipping: {tool} is missing (Debian packages xvfb, x11-apps, x11-utils)");
+            skip!("skipping: {tool} is missing (Debian packages xvfb, x11-apps, x11-utils)");
             return None;
         }
     }
@@ -306,7 +306,7 @@ fn start_xvfb() -> Option<Xvfb> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("skipping: Xvfb {} did not start within 15 s", x.display);
+    skip!("skipping: Xvfb {} did not start within 15 s", x.display);
     None
 }
 
@@ -470,7 +470,7 @@ fn explain(profile: &str, command: &str, home: &Path, proj: &Path) -> String {
 #[test]
 fn explain_matches_the_golden_file_for_each_builtin() {
     if std::env::consts::ARCH != "x86_64" {
-        eprintln!("skipping: the golden files list the x86_64 seccomp policy");
+        skip!("skipping: the golden files list the x86_64 seccomp policy");
         return;
     }
     let home = fake_home();

@@ -131,14 +131,14 @@ fn helper() -> Option<PathBuf> {
             {
                 Ok(o) if o.status.success() => Some(bin),
                 Ok(o) => {
-                    eprintln!(
+                    skip!(
                         "skipping: gcc failed on the probe helper: {}",
                         String::from_utf8_lossy(&o.stderr)
                     );
                     None
                 }
                 Err(e) => {
-                    eprintln!("skipping: gcc is not available to build the probe helper ({e})");
+                    skip!("skipping: gcc is not available to build the probe helper ({e})");
                     None
                 }
             }
@@ -214,7 +214,7 @@ fn default_preset_blocks_what_it_claims() {
         );
     }
     match value(&out, "tiocsti") {
-        v if v.starts_with("SKIP:") => eprintln!("skipping the TIOCSTI probe: {v}"),
+        v if v.starts_with("SKIP:") => skip!("skipping the TIOCSTI probe: {v}"),
         v => {
             assert_eq!(v, "EPERM", "{out}");
             assert!(
@@ -275,7 +275,7 @@ fn other_abis_are_killed() {
     let (_, plain, _) = probe(&[], &["i386_getpid"]).expect("helper built above");
     let v = value(&plain, "i386_getpid");
     if v.parse::<i64>().map_or(true, |n| n <= 0) {
-        eprintln!("skipping the int 0x80 probe: this kernel does not run i386 calls here ({v:?})");
+        skip!("skipping the int 0x80 probe: this kernel does not run i386 calls here ({v:?})");
         return;
     }
     let (code, out, err) = probe(
@@ -321,7 +321,7 @@ fn ordinary_programs_run_under_both_presets() {
         if Path::new("/usr/bin/gcc").exists() {
             assert_runs(policy, gcc, "compiled-ok");
         } else {
-            eprintln!("skipping the gcc run: /usr/bin/gcc is missing");
+            skip!("skipping the gcc run: /usr/bin/gcc is missing");
         }
         if Path::new("/usr/bin/make").exists() {
             assert_runs(
@@ -337,7 +337,7 @@ fn ordinary_programs_run_under_both_presets() {
 fn cargo_version_runs_under_both_presets() {
     let cargo = PathBuf::from(std::env::var("CARGO").unwrap_or_else(|_| "/usr/bin/cargo".into()));
     if !cargo.is_file() {
-        eprintln!("skipping: no cargo binary at {}", cargo.display());
+        skip!("skipping: no cargo binary at {}", cargo.display());
         return;
     }
     // cargo usually lives under the building user's home, which the test
@@ -499,14 +499,14 @@ fn stacks_with_a_caller_seccomp_fd() {
     {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
-            eprintln!(
+            skip!(
                 "skipping: python3's seccomp module cannot build a filter: {}",
                 String::from_utf8_lossy(&o.stderr)
             );
             return;
         }
         Err(e) => {
-            eprintln!("skipping: /usr/bin/python3 is not available ({e})");
+            skip!("skipping: /usr/bin/python3 is not available ({e})");
             return;
         }
     }

@@ -116,7 +116,7 @@ fn filters_are_installed_in_pid_1_too() {
         return;
     };
     let Some(base) = filters(&own) else {
-        eprintln!("skipping: this kernel has no Seccomp_filters in /proc/PID/status");
+        skip!("skipping: this kernel has no Seccomp_filters in /proc/PID/status");
         return;
     };
     let (Some(a), Some(b)) = (
@@ -302,7 +302,7 @@ fn repeated_seccomp_keeps_the_last() {
 #[test]
 fn same_errors_as_bwrap() {
     if bwrap_bin().is_none() {
-        eprintln!("skipping: /usr/bin/bwrap is not installed");
+        skip!("skipping: /usr/bin/bwrap is not installed");
         return;
     }
     let cases: [&[&str]; 3] = [

@@ -155,7 +155,7 @@ fn info_fd_without_extra_namespaces_has_only_mnt() {
 fn info_fd_comparison_with_bwrap_layout() {
     // Same shape as bwrap's document, whatever the numbers.
     let Some(_) = bwrap_bin() else {
-        eprintln!("skipping: /usr/bin/bwrap is not installed");
+        skip!("skipping: /usr/bin/bwrap is not installed");
         return;
     };
     let shape = |text: &str| -> Vec<String> {
@@ -188,7 +188,7 @@ fn info_fd_comparison_with_bwrap_layout() {
         let text = read_until_eof(info_r, tool);
         let o = child.wait_with_output().expect("wait");
         if tool == "bwrap" && !o.status.success() {
-            eprintln!("skipping the bwrap side: it failed here: {}", stderr(&o));
+            skip!("skipping the bwrap side: it failed here: {}", stderr(&o));
             return;
         }
         assert!(o.status.success(), "{tool}: {}", stderr(&o));
@@ -871,7 +871,7 @@ fn selinux_enabled() -> bool {
 #[test]
 fn labels_without_selinux_are_refused_at_parse_time() {
     if selinux_enabled() {
-        eprintln!("skipping: SELinux is enabled here, labels are meaningful");
+        skip!("skipping: SELinux is enabled here, labels are meaningful");
         return;
     }
     for opt in ["--exec-label", "--file-label"] {

@@ -18,6 +18,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+/// Say why a test (or part of one) is skipped. Locally that is a visible
+/// skip; under CI (`CI` set, as `.ci/run` runs) a skip is a failure, so a
+/// missing package can never turn a test green without running it.
+pub fn skip_test(why: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{why} (a skip is a failure under CI: install what is missing in .ci/run)");
+    }
+    eprintln!("{why}");
+}
+
+/// `skip!("skipping: ...", args)`: `skip_test` with format arguments.
+macro_rules! skip {
+    ($($arg:tt)*) => {
+        $crate::common::skip_test(&format!($($arg)*))
+    };
+}
+#[allow(unused_imports)] // not every test binary skips
+pub(crate) use skip;
+
 /// The unprivileged uid/gid the tests run sandboxes as when started as root.
 pub fn test_uid() -> u32 {
     std::env::var("SANDWRAP_TEST_UID")
@@ -165,7 +184,7 @@ pub fn run<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
 /// Run `bwrap ARGS`, or None (with a printed reason) when it is missing.
 pub fn run_bwrap<S: AsRef<OsStr>>(args: &[S]) -> Option<(i32, String, String)> {
     let Some(cmd) = bwrap(args) else {
-        eprintln!("skipping the bwrap side: /usr/bin/bwrap is not installed");
+        skip!("skipping the bwrap side: /usr/bin/bwrap is not installed");
         return None;
     };
     let o = output(cmd);

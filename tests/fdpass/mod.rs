@@ -5,6 +5,7 @@
 //! close-on-exec: only the child that `pass` maps it into ever sees it.
 #![allow(dead_code)]
 
+use crate::common::skip;
 use std::ffi::CString;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -192,7 +193,7 @@ pub fn python_seccomp() -> Option<&'static str> {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!("skipping: {py} with the seccomp module (python3-seccomp) is not available");
+        skip!("skipping: {py} with the seccomp module (python3-seccomp) is not available");
         return None;
     }
     Some(py)

@@ -117,33 +117,7 @@ int main(int argc, char **argv) {
 /// gcc is missing or fails.
 fn helper() -> Option<PathBuf> {
     static HELPER: OnceLock<Option<PathBuf>> = OnceLock::new();
-    HELPER
-        .get_or_init(|| {
-            let dir = scratch("seccomp-helper");
-            let src = dir.join("probe.c");
-            let bin = dir.join("probe");
-            std::fs::write(&src, HELPER_C).expect("write helper source");
-            match Command::new("gcc")
-                .args(["-O1", "-o"])
-                .arg(&bin)
-                .arg(&src)
-                .output()
-            {
-                Ok(o) if o.status.success() => Some(bin),
-                Ok(o) => {
-                    skip!(
-                        "skipping: gcc failed on the probe helper: {}",
-                        String::from_utf8_lossy(&o.stderr)
-                    );
-                    None
-                }
-                Err(e) => {
-                    skip!("skipping: gcc is not available to build the probe helper ({e})");
-                    None
-                }
-            }
-        })
-        .clone()
+    HELPER.get_or_init(|| build_c("probe", HELPER_C)).clone()
 }
 
 /// Run the helper in a sandbox with `extra` options; (exit code, probe

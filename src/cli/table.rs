@@ -75,6 +75,7 @@ pub enum Action {
     LandlockStrict,
     Fallback,
     Verbose,
+    EndWithCommand,
     Profile,
     ListProfiles,
     Explain,
@@ -676,6 +677,13 @@ pub const OPTIONS: &[OptDef] = &[
         Landlock,
         "On stderr: what landlock enforces, and the system call behind an error",
     ),
+    opt(
+        "end-with-command",
+        &[],
+        A::EndWithCommand,
+        Lockdown,
+        "End everything COMMAND started when it exits, and the sandbox when sandwrap dies",
+    ),
     // sandwrap's own seccomp engine (docs/seccomp.md).
     opt(
         "seccomp-policy",
@@ -786,6 +794,7 @@ mod tests {
                 Section::Landlock | Section::Seccomp | Section::Profiles
             ) || o.name.ends_with("-as-host")
                 || o.name == "bind-mkdir"
+                || o.name == "end-with-command"
         };
         assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
         assert!(OPTIONS[..68].iter().all(|o| !own(&o)));

@@ -44,7 +44,7 @@ pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
     super::exit_now(1)
 }
 
-fn supervisor_gone(lifeline: RawFd) -> bool {
+pub(super) fn supervisor_gone(lifeline: RawFd) -> bool {
     let mut pfd = libc::pollfd {
         fd: lifeline,
         events: libc::POLLIN,
@@ -181,6 +181,7 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
         // Locked before the fork (fcntl locks stay with the process that
         // becomes pid 1), so they are held before the command starts.
         let locks = init::take_locks(spec)?;
+        let sigset = init::arm_lifetime(spec, ctx)?;
         // The command waits until pid 1 has given up its capabilities.
         let (ready_r, ready_w) = sys::pipe()?;
         // SAFETY: single-threaded; the child only runs our own code then execs.
@@ -192,7 +193,15 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
             }
             cmd => {
                 drop(ready_r);
-                init::reap(spec, ctx, &prepared.without_landlock(), cmd, locks, ready_w)
+                init::reap(
+                    spec,
+                    ctx,
+                    &prepared.without_landlock(),
+                    cmd,
+                    locks,
+                    ready_w,
+                    sigset,
+                )
             }
         }
     } else {

@@ -245,9 +245,17 @@ fn finish_and_exec(
     prepared: Prepared,
 ) -> Result<std::convert::Infallible> {
     signals::reset_for_exec();
+    // bwrap's lifecycle: the command dies with its parent (pid 1, or the
+    // supervisor) only with --die-with-parent. The setup's tie to the
+    // supervisor ends here.
+    let deathsig = if spec.die_with_parent || spec.end_with_command {
+        libc::SIGKILL
+    } else {
+        0
+    };
     sys::prctl(
         libc::PR_SET_PDEATHSIG,
-        libc::SIGKILL as libc::c_ulong,
+        deathsig as libc::c_ulong,
         "PR_SET_PDEATHSIG",
     )
     .context("prctl")?;

@@ -1,6 +1,7 @@
 //! The supervisor's watch over a running sandbox (bwrap calls it the
-//! monitor): pass signals on, learn the command's status, make sure nothing
-//! is left, and write the last `--json-status-fd` line.
+//! monitor): pass signals on, learn the command's status, with
+//! --end-with-command make sure nothing is left, and write the last
+//! `--json-status-fd` line.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -48,15 +49,18 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
 }
 
 /// The command's wait status, passing signals on meanwhile.
+///
+/// With a pid 1, its report is the end of the wait. By default (bwrap's
+/// lifecycle) sandwrap returns with it, whatever the command left running:
+/// pid 1 stays until the last process has gone. With --end-with-command
+/// pid 1 has already ended every other process when it reports, and exits
+/// right after; lock files and the sync fd must then be released before
+/// sandwrap returns, so with those the wait is for pid 1 itself.
 fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
     let shares_pgrp = !spec.new_session;
-    // With a pid namespace of our own, pid 1's report is the end: it has
-    // already ended every other process of the sandbox and exits right
-    // after, so there is no need to wait while the kernel tears the
-    // namespaces down. Not with lock files or a sync fd: when sandwrap
-    // exits, those must already be released.
+    let end = spec.end_with_command;
     let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
-    let early_ok = w.notifier.is_none() && !w.fallback && spec.namespaces.pid && !holds;
+    let early_ok = w.notifier.is_none() && !(end && holds);
     let early = match (&w.status_report, early_ok) {
         (Some(r), true) => signals::SignalFd::new(&w.sigset).ok().map(|sfd| (r, sfd)),
         _ => None,
@@ -86,23 +90,27 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
             unsafe { libc::kill(w.pid, sig) };
         }
     };
-    match reported {
+    let status = match reported {
         Some(st) => {
-            // pid 1 is on its way out; make sure of it, without waiting.
-            // SAFETY: signalling our own child.
-            unsafe { libc::kill(w.pid, libc::SIGKILL) };
+            if end {
+                // pid 1 is on its way out; make sure of it, without waiting.
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(w.pid, libc::SIGKILL) };
+            }
             st
         }
-        None => {
-            let st = w
-                .status_report
-                .as_ref()
-                .and_then(read_report)
-                .unwrap_or(child_status);
-            signals::kill_remaining_children();
-            st
-        }
+        None => w
+            .status_report
+            .as_ref()
+            .and_then(read_report)
+            .unwrap_or(child_status),
+    };
+    if end && w.fallback {
+        // No pid namespace: whatever came back to us (a subreaper) when
+        // the sandbox's first process ended goes now.
+        signals::end_descendants();
     }
+    status
 }
 
 /// Exactly one byte on the exec report: the command was really executed.

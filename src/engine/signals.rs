@@ -174,42 +174,73 @@ pub fn should_forward(si_code: i32, shares_process_group: bool) -> bool {
 
 /// Reap every child that has exited; return the status of `watched` if it was one.
 pub fn reap(watched: libc::pid_t) -> Option<i32> {
+    reap_all(watched).0
+}
+
+/// The signal a reaper without a pid namespace of its own gets when the
+/// supervisor dies (its `PR_SET_PDEATHSIG`): it must live on long enough
+/// to end the tree, so SIGKILL will not do.
+pub fn supervisor_death_signal() -> i32 {
+    libc::SIGRTMIN()
+}
+
+/// Reap every child that has exited: the status of `watched` if it was
+/// one, and whether no child at all is left.
+pub fn reap_all(watched: libc::pid_t) -> (Option<i32>, bool) {
     let mut found = None;
     loop {
         let mut status = 0;
         // SAFETY: valid out-pointer.
         let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid <= 0 {
-            return found;
-        }
         if pid == watched {
             found = Some(status);
         }
-    }
-}
-
-/// Kill and reap every remaining child (orphans reparented to us as a
-/// subreaper), until none is left.
-pub fn kill_remaining_children() {
-    for _ in 0..1000 {
-        let pids = children();
-        if pids.is_empty() {
-            return;
+        if pid < 0 && errno_is(libc::ECHILD) {
+            return (found, true);
         }
-        for pid in &pids {
-            // SAFETY: signalling our own children.
-            unsafe { libc::kill(*pid, libc::SIGKILL) };
-        }
-        for pid in &pids {
-            let mut status = 0;
-            // SAFETY: valid out-pointer.
-            unsafe { libc::waitpid(*pid, &mut status, 0) };
+        if pid <= 0 {
+            return (found, false);
         }
     }
 }
 
-fn children() -> Vec<libc::pid_t> {
-    let pid = std::process::id();
+fn errno_is(e: i32) -> bool {
+    std::io::Error::last_os_error().raw_os_error() == Some(e)
+}
+
+/// End every descendant of this process, which must be a child subreaper
+/// (so an orphan of the tree comes back to it and cannot leave the tree).
+/// Each round walks the tree down from us through
+/// `/proc/PID/task/*/children`, SIGKILLing each process before reading its
+/// children, then reaps. A process with SIGKILL pending can no longer fork
+/// (the kernel fails the fork), and a killed parent no longer reaps, so a
+/// child read after the kill is either found alive or comes back to us. It
+/// ends when we have no child left, and with no child there is no
+/// descendant: the end is certain, not a number of rounds, and a fork chain
+/// or fork loop only makes it take a few more rounds.
+pub fn end_descendants() {
+    let me = std::process::id() as libc::pid_t;
+    loop {
+        let mut queue = children(me);
+        let mut i = 0;
+        while i < queue.len() {
+            let pid = queue[i];
+            // SAFETY: a descendant of ours, found just now.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            queue.extend(children(pid));
+            i += 1;
+        }
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if r < 0 && !errno_is(libc::EINTR) {
+            return; // ECHILD: no child, so no descendant, is left
+        }
+    }
+}
+
+/// The children of every thread of `pid`.
+fn children(pid: libc::pid_t) -> Vec<libc::pid_t> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for task in tasks.flatten() {

@@ -91,7 +91,7 @@ fn clone_flags(spec: &Spec, fallback: bool) -> i32 {
     let mut flags = libc::CLONE_NEWNS;
     for (on, flag) in [
         (ns.user, libc::CLONE_NEWUSER),
-        (ns.pid, libc::CLONE_NEWPID),
+        (spec.new_pid_ns(), libc::CLONE_NEWPID),
         (ns.net, libc::CLONE_NEWNET),
         (ns.ipc, libc::CLONE_NEWIPC),
         (ns.uts, libc::CLONE_NEWUTS),
@@ -187,7 +187,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         ids,
         caller: (uid, gid),
         old_cwd: sys::current_dir(),
-        own_pid_ns: spec.namespaces.pid || spec.join.pidns.is_some(),
+        own_pid_ns: spec.new_pid_ns() || spec.join.pidns.is_some(),
         lifeline: life_r.as_raw_fd(),
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
@@ -274,7 +274,9 @@ fn launch(spec: &Spec) -> Result<i32> {
 
 /// What the supervisor itself must be before the clone: no new privileges,
 /// tied to its parent with --die-with-parent, signals taken synchronously,
-/// and a subreaper, so orphans of the sandbox come to it.
+/// and, with --end-with-command, a subreaper, so that orphans of a sandbox
+/// without a pid namespace (--fallback landlock) come to it and cannot
+/// leave its tree.
 fn arm(spec: &Spec) -> Result<libc::sigset_t> {
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS")
         .context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
@@ -293,7 +295,9 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
     }
     let sigset = signals::handled_set();
     signals::block(&sigset);
-    sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+    if spec.end_with_command {
+        sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+    }
     Ok(sigset)
 }
 
@@ -319,7 +323,10 @@ fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<()> {
         let created = if fallback {
             crate::spec::Namespaces::default()
         } else {
-            spec.namespaces
+            crate::spec::Namespaces {
+                pid: spec.new_pid_ns(),
+                ..spec.namespaces
+            }
         };
         let info = status::collect(pid, &created);
         if let Some(fd) = spec.status.info {

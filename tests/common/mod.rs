@@ -191,6 +191,34 @@ pub fn run_bwrap<S: AsRef<OsStr>>(args: &[S]) -> Option<(i32, String, String)> {
     Some((o.status.code().unwrap_or(-1), stdout(&o), stderr(&o)))
 }
 
+/// A small C helper compiled with gcc into a scratch directory; None (with
+/// the reason printed, a failure under CI) when gcc is missing or fails.
+pub fn build_c(name: &str, source: &str) -> Option<PathBuf> {
+    let dir = scratch(&format!("{name}-helper"));
+    let src = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&src, source).expect("write helper source");
+    match Command::new("gcc")
+        .args(["-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(bin),
+        Ok(o) => {
+            skip!(
+                "skipping: gcc failed on the {name} helper: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            None
+        }
+        Err(e) => {
+            skip!("skipping: gcc is not available to build the {name} helper ({e})");
+            None
+        }
+    }
+}
+
 /// The usual host view: `/` read-only plus a real /dev and /proc.
 pub const BASE: &[&str] = &["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
 

@@ -29,7 +29,7 @@ pub fn reap(
     ctx: &ChildCtx,
     prepared: &Prepared,
     cmd: libc::pid_t,
-    locks: Vec<OwnedFd>,
+    mut locks: Vec<OwnedFd>,
     ready: OwnedFd,
     sigset: libc::sigset_t,
 ) -> ! {
@@ -66,6 +66,15 @@ pub fn reap(
                 cmd_status = Some(status);
                 if spec.end_with_command {
                     end_sandbox();
+                }
+                if spec.end_with_command || none_left {
+                    // The sandbox has ended: release the lock files and the
+                    // sync fd before the supervisor hears it and returns.
+                    locks.clear();
+                    if let Some(fd) = spec.status.sync {
+                        // SAFETY: the sync fd is ours to hold, and is done.
+                        unsafe { libc::close(fd) };
+                    }
                 }
                 if let Some(fd) = report.take() {
                     let _ = sys::write_all(fd, &status.to_ne_bytes());

@@ -32,6 +32,9 @@ pub struct ChildCtx {
     pub own_seccomp: Option<super::seccomp::OwnFilter>,
     /// Where the command sends its seccomp listener (with --seccomp-report).
     pub seccomp_sock: Option<RawFd>,
+    /// `--pidns` with a new pid namespace: make it, fork its pid 1 and say
+    /// so on this pipe, then stay as a relay (see `relay_pid_ns`).
+    pub relay: Option<RawFd>,
 }
 
 /// Entry point after clone; never returns.
@@ -55,19 +58,67 @@ pub(super) fn supervisor_gone(lifeline: RawFd) -> bool {
     r > 0 && pfd.revents & libc::POLLHUP != 0
 }
 
-fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
-    for fd in ctx.supervisor_ends.into_iter().flatten() {
-        // SAFETY: our copy of a pipe end the supervisor keeps.
-        unsafe { libc::close(fd) };
+/// `--pidns` with a new pid namespace: this process, in the joined pid
+/// namespace, cannot be in a new one itself (setns(CLONE_NEWPID) only
+/// moves children), so it makes one for its children and forks the new
+/// namespace's pid 1, which goes on with the setup. This process stays as
+/// a relay between the supervisor and pid 1: a process injected into a
+/// pid namespace hands its orphans to that namespace's init, not to the
+/// supervisor, so pid 1 could not become the supervisor's child. The relay
+/// holds nothing, passes on the signals the supervisor sends, dies with
+/// the supervisor (and pid 1 with it when its lifecycle says so), and
+/// exits with pid 1's status.
+fn relay_pid_ns(ctx: &ChildCtx, forked: RawFd) -> Result<()> {
+    sys::unshare(libc::CLONE_NEWPID).context("unshare pid ns")?;
+    // SAFETY: single-threaded; the child goes on with our own code.
+    match unsafe { libc::fork() } {
+        -1 => bail!("Can't fork: {}", crate::errno_text(sys::errno())),
+        0 => {
+            // SAFETY: the relay's end; pid 1 does not keep it.
+            unsafe { libc::close(forked) };
+            Ok(())
+        }
+        pid1 => {
+            sys::close_fds_except(&[forked]);
+            let _ = sys::write_all(forked, b"f");
+            // SAFETY: our own pipe end, used once.
+            unsafe { libc::close(forked) };
+            loop {
+                let (sig, _) = signals::wait(&ctx.sigset);
+                if sig != libc::SIGCHLD {
+                    // SAFETY: our child, not yet reaped.
+                    unsafe { libc::kill(pid1, sig) };
+                } else if let Some(status) = signals::reap(pid1) {
+                    super::exit_now(super::exit_code(status));
+                }
+            }
+        }
     }
+}
+
+/// During setup: die with the supervisor (its parent), or with the relay.
+fn tie_to_parent(lifeline: RawFd) -> Result<()> {
     sys::prctl(
         libc::PR_SET_PDEATHSIG,
         libc::SIGKILL as libc::c_ulong,
         "PR_SET_PDEATHSIG",
     )
     .context("prctl")?;
-    if supervisor_gone(ctx.lifeline) {
+    if supervisor_gone(lifeline) {
         super::exit_now(1);
+    }
+    Ok(())
+}
+
+fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
+    for fd in ctx.supervisor_ends.into_iter().flatten() {
+        // SAFETY: our copy of a pipe end the supervisor keeps.
+        unsafe { libc::close(fd) };
+    }
+    tie_to_parent(ctx.lifeline)?;
+    if let Some(forked) = ctx.relay {
+        relay_pid_ns(ctx, forked)?;
+        tie_to_parent(ctx.lifeline)?;
     }
     // Until the command runs, a signal passed on by the supervisor (SIGTERM
     // from `timeout`, Ctrl-C with --new-session) ends setup, even one that

@@ -240,7 +240,7 @@ pub fn end_descendants() {
 }
 
 /// The children of every thread of `pid`.
-fn children(pid: libc::pid_t) -> Vec<libc::pid_t> {
+pub fn children(pid: libc::pid_t) -> Vec<libc::pid_t> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for task in tasks.flatten() {

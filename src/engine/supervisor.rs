@@ -91,7 +91,13 @@ fn clone_flags(spec: &Spec, fallback: bool) -> i32 {
     let mut flags = libc::CLONE_NEWNS;
     for (on, flag) in [
         (ns.user, libc::CLONE_NEWUSER),
-        (spec.new_pid_ns(), libc::CLONE_NEWPID),
+        // A joined pid namespace (--pidns) gets its new one nested by the
+        // child (see child::relay_pid_ns): after setns(CLONE_NEWPID) the
+        // kernel refuses CLONE_NEWPID.
+        (
+            spec.new_pid_ns() && spec.join.pidns.is_none(),
+            libc::CLONE_NEWPID,
+        ),
         (ns.net, libc::CLONE_NEWNET),
         (ns.ipc, libc::CLONE_NEWIPC),
         (ns.uts, libc::CLONE_NEWUTS),
@@ -182,6 +188,11 @@ fn launch(spec: &Spec) -> Result<i32> {
 
     // The joins were done by the first attempt when falling back.
     join_namespaces(spec)?;
+    let relay_pipe = if spec.join.pidns.is_some() && spec.new_pid_ns() {
+        Some(sys::pipe()?)
+    } else {
+        None
+    };
 
     let mut ctx = ChildCtx {
         ids,
@@ -201,6 +212,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         fallback: false,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
+        relay: relay_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
@@ -217,6 +229,7 @@ fn launch(spec: &Spec) -> Result<i32> {
                 // Everything prepared so far serves the fallback as well.
                 ctx.fallback = true;
                 ctx.own_pid_ns = false;
+                ctx.relay = None;
             }
             Err(e) => return Err(clone_error(spec, e)),
         }
@@ -225,6 +238,20 @@ fn launch(spec: &Spec) -> Result<i32> {
     if pid == 0 {
         child::main(spec, &ctx);
     }
+    // With --pidns and a new pid namespace the clone child stays as a
+    // relay between us and the sandbox's first process (its child), which
+    // is the one reported, as bwrap reports it.
+    let first = match relay_pipe {
+        Some((r, w)) => {
+            drop(w);
+            match relayed_child(pid, &r) {
+                Some(first) => first,
+                // The clone child said why it failed.
+                None => return Ok(wait_exit_code(pid)),
+            }
+        }
+        None => pid,
+    };
     drop(life_r);
     let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
@@ -244,7 +271,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     let status_r: Option<OwnedFd> = status_pipe.map(|(r, _w)| r);
     let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
 
-    report_started(spec, pid, fallback)?;
+    report_started(spec, first, fallback)?;
     if let Some(go) = &go_w {
         let _ = sys::write_all(go.as_raw_fd(), b"g");
     }
@@ -299,6 +326,30 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
         sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
     }
     Ok(sigset)
+}
+
+/// `--pidns FD` with a new pid namespace: once the clone child has made
+/// the namespace (nested in the joined one) and forked its pid 1, it says
+/// so on `r`; its child is the sandbox's first process. None: it failed
+/// before the fork (EOF), and said why.
+fn relayed_child(relay: libc::pid_t, r: &OwnedFd) -> Option<libc::pid_t> {
+    let mut b = [0u8; 1];
+    match sys::read_some(r.as_raw_fd(), &mut b) {
+        Ok(1) => signals::children(relay).first().copied(),
+        _ => None,
+    }
+}
+
+/// Wait for a child that failed; its exit status for sandwrap.
+fn wait_exit_code(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: valid out-pointer; waiting for our own child.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+        if sys::errno() != libc::EINTR {
+            return 1;
+        }
+    }
+    super::exit_code(status).max(1)
 }
 
 /// `--userns FD` and `--pidns FD`: enter them before the clone.

@@ -23,6 +23,8 @@ pub struct ChildCtx {
     /// that only the supervisor holds them and its death reads as HUP/EOF.
     pub supervisor_ends: [Option<RawFd>; 2],
     pub sigset: libc::sigset_t,
+    /// The signal state the command gets back.
+    pub caller_signals: signals::Caller,
     /// Highest capability number, read before /proc may be gone.
     pub last_cap: u8,
     /// `--fallback landlock`: no namespaces were created; skip everything
@@ -124,7 +126,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     // from `timeout`, Ctrl-C with --new-session) ends setup, even one that
     // waits on --block-fd: pid 1 of a pid namespace only gets signals from
     // outside for which it has a handler.
-    signals::end_on_signals();
+    signals::end_on_signals(&ctx.caller_signals);
     // The status fds belong to the supervisor.
     let report_fd = match spec.seccomp.report {
         Some(crate::spec::ReportTo::Fd(fd)) => Some(fd),
@@ -227,7 +229,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
 fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::convert::Infallible> {
     let prepared = exec::prepare(spec, ctx, old_umask)?;
     // From here pid 1 takes signals with sigwaitinfo and passes them on.
-    signals::take_signals_back(&ctx.sigset);
+    signals::take_signals_back(&ctx.sigset, &ctx.caller_signals);
     if spec.needs_reaper() {
         // Locked before the fork (fcntl locks stay with the process that
         // becomes pid 1), so they are held before the command starts.

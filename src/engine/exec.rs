@@ -244,7 +244,7 @@ fn finish_and_exec(
     ctx: &ChildCtx,
     prepared: Prepared,
 ) -> Result<std::convert::Infallible> {
-    signals::reset_for_exec();
+    signals::reset_for_exec(&ctx.caller_signals);
     // bwrap's lifecycle: the command dies with its parent (pid 1, or the
     // supervisor) only with --die-with-parent. The setup's tie to the
     // supervisor ends here.

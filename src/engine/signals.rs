@@ -38,14 +38,61 @@ extern "C" fn exit_on_signal(sig: libc::c_int) {
     unsafe { libc::_exit(128 + sig) }
 }
 
+/// The signal state sandwrap was started with, which the command gets
+/// back (as bwrap leaves it): the caller's signal mask, and which of the
+/// signals sandwrap handles itself the caller ignored (e.g. SIGHUP under
+/// nohup, SIGINT for a background job). sandwrap changes no other
+/// disposition (SIGPIPE stays as the caller left it: main is entered
+/// without std's runtime, which would ignore it).
+#[derive(Clone, Copy)]
+pub struct Caller {
+    mask: libc::sigset_t,
+    ignored: [bool; FORWARDED.len()],
+}
+
+impl Caller {
+    /// Read the caller's state; call before changing any of it.
+    pub fn save() -> Caller {
+        // SAFETY: valid out-pointers; a null new set only reads.
+        unsafe {
+            let mut mask = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
+            libc::sigprocmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask);
+            let mut ignored = [false; FORWARDED.len()];
+            for (slot, sig) in ignored.iter_mut().zip(FORWARDED) {
+                let mut old = MaybeUninit::<libc::sigaction>::zeroed().assume_init();
+                libc::sigaction(sig, std::ptr::null(), &mut old);
+                *slot = old.sa_sigaction == libc::SIG_IGN;
+            }
+            Caller { mask, ignored }
+        }
+    }
+
+    /// The forwarded signals the caller did not ignore.
+    fn handled(&self) -> impl Iterator<Item = i32> + '_ {
+        FORWARDED
+            .into_iter()
+            .zip(self.ignored)
+            .filter(|(_, ign)| !ign)
+            .map(|(s, _)| s)
+    }
+}
+
+/// A caller that ignores SIGCHLD would have its children reaped by the
+/// kernel, and sandwrap could not learn the command's status: SIGCHLD goes
+/// back to its default at start, as bwrap (0.11) does it.
+pub fn default_sigchld() {
+    // SAFETY: setting a default disposition.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+}
+
 /// During setup: the passed-on signals end this process, as they would end
-/// the command (exit status 128+N).
-pub fn end_on_signals() {
+/// the command (exit status 128+N); those the caller ignored stay ignored.
+pub fn end_on_signals(caller: &Caller) {
     // SAFETY: installing an async-signal-safe handler; plain set operations.
     unsafe {
         let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
         libc::sigemptyset(&mut set);
-        for s in FORWARDED {
+        for s in caller.handled() {
             libc::signal(
                 s,
                 exit_on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
@@ -57,25 +104,26 @@ pub fn end_on_signals() {
 }
 
 /// After setup: block them again (pid 1 waits for them) and drop the handler.
-pub fn take_signals_back(set: &libc::sigset_t) {
+pub fn take_signals_back(set: &libc::sigset_t, caller: &Caller) {
     block(set);
     // SAFETY: restoring default dispositions.
     unsafe {
-        for s in FORWARDED {
+        for s in caller.handled() {
             libc::signal(s, libc::SIG_DFL);
         }
     }
 }
 
-/// Give the command a clean signal state: nothing blocked, default
-/// dispositions (Rust ignores SIGPIPE, which exec would pass on).
-pub fn reset_for_exec() {
+/// Give the command the caller's signal state back: its mask, except
+/// SIGCHLD, which bwrap unblocks too; the dispositions were never changed
+/// (the setup's handlers are gone with exec; ignored signals stayed
+/// ignored).
+pub fn reset_for_exec(caller: &Caller) {
     // SAFETY: plain libc calls on valid arguments.
     unsafe {
-        let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut mask = caller.mask;
+        libc::sigdelset(&mut mask, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
     }
 }
 

@@ -152,6 +152,7 @@ fn falls_back(spec: &Spec, errno: i32) -> bool {
 
 fn launch(spec: &Spec) -> Result<i32> {
     create_host_dirs(spec)?;
+    let caller_signals = signals::Caller::save();
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     let sigset = arm(spec)?;
@@ -208,6 +209,7 @@ fn launch(spec: &Spec) -> Result<i32> {
             go_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         ],
         sigset,
+        caller_signals,
         last_cap: super::caps::last_cap(),
         fallback: false,
         own_seccomp,
@@ -321,6 +323,7 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
         }
     }
     let sigset = signals::handled_set();
+    signals::default_sigchld();
     signals::block(&sigset);
     if spec.end_with_command {
         sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;

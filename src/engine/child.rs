@@ -37,6 +37,9 @@ pub struct ChildCtx {
     /// `--pidns` with a new pid namespace: make it, fork its pid 1 and say
     /// so on this pipe, then stay as a relay (see `relay_pid_ns`).
     pub relay: Option<RawFd>,
+    /// Where to say that the command's namespaces are in place (after the
+    /// nested user and mount namespace), before a second go-ahead.
+    pub namespaces_final: Option<RawFd>,
 }
 
 /// Entry point after clone; never returns.
@@ -212,6 +215,20 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     }
     if let (Some(nested), Some(proc)) = (&ctx.ids.nested, &proc) {
         userns::enter_nested(nested, proc.as_fd())?;
+    }
+    if let Some(fd) = ctx.namespaces_final {
+        // The supervisor reports the namespaces the command runs in; it
+        // must have done so before the command runs.
+        let _ = sys::write_all(fd, b"n");
+        // SAFETY: our end of a pipe used once.
+        unsafe { libc::close(fd) };
+        if let Some(go) = ctx.go {
+            let mut b = [0u8; 1];
+            if sys::read_some(go, &mut b) != Ok(1) {
+                // EOF: the supervisor failed to report, or is gone.
+                super::exit_now(1);
+            }
+        }
     }
     drop(proc);
     if spec.disable_userns || spec.assert_userns_disabled {

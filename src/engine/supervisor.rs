@@ -180,6 +180,16 @@ fn launch(spec: &Spec) -> Result<i32> {
     } else {
         None
     };
+    // With a nested mount namespace, the child says when the command's
+    // namespaces are in place, and waits for a second go-ahead (the
+    // report must name them before the command runs). Not with
+    // --userns-block-fd, whose helper needs the report before setup.
+    let final_pipe = if reports && spec.needs_nested_userns() && spec.status.userns_block.is_none()
+    {
+        Some(sys::pipe()?)
+    } else {
+        None
+    };
     // Compiled once, here, before the clone; the sandbox only installs it.
     let own_seccomp = seccomp::build(spec)?;
     let listener_channel = match &own_seccomp {
@@ -215,6 +225,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
         relay: relay_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
+        namespaces_final: final_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
@@ -232,6 +243,7 @@ fn launch(spec: &Spec) -> Result<i32> {
                 ctx.fallback = true;
                 ctx.own_pid_ns = false;
                 ctx.relay = None;
+                ctx.namespaces_final = None;
             }
             Err(e) => return Err(clone_error(spec, e)),
         }
@@ -273,9 +285,39 @@ fn launch(spec: &Spec) -> Result<i32> {
     let status_r: Option<OwnedFd> = status_pipe.map(|(r, _w)| r);
     let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
 
-    report_started(spec, first, fallback)?;
-    if let Some(go) = &go_w {
-        let _ = sys::write_all(go.as_raw_fd(), b"g");
+    let go = || {
+        if let Some(go) = &go_w {
+            let _ = sys::write_all(go.as_raw_fd(), b"g");
+        }
+    };
+    let created = created_namespaces(spec, fallback);
+    match final_pipe.filter(|_| !fallback) {
+        // The command runs in a mount namespace made at the end of setup
+        // (see userns::enter_nested): report that one, as bwrap reports
+        // those the command runs in. If setup fails first, the report
+        // names the setup's.
+        Some((r, w)) => {
+            drop(w);
+            let setup_ns = status::collect(first, &created);
+            go();
+            let mut b = [0u8; 1];
+            let info = match sys::read_some(r.as_raw_fd(), &mut b) {
+                Ok(1) => status::collect(first, &created),
+                _ => setup_ns,
+            };
+            write_reports(spec, &info)?;
+            go();
+        }
+        None => {
+            if reports {
+                write_reports(spec, &status::collect(first, &created))?;
+            }
+            if let Some(fd) = spec.status.userns_block {
+                let mut b = [0u8; 1];
+                let _ = sys::read_some(fd, &mut b);
+            }
+            go();
+        }
     }
     drop(go_w);
 
@@ -325,6 +367,7 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
     let sigset = signals::handled_set();
     signals::default_sigchld();
     signals::block(&sigset);
+    signals::block_sigpipe();
     if spec.end_with_command {
         sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
     }
@@ -370,31 +413,27 @@ fn join_namespaces(spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// `--info-fd` and the first `--json-status-fd` line, then wait for an
-/// outside helper's go-ahead (`--userns-block-fd`).
-fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<()> {
-    if spec.status.info.is_some() || spec.status.json_status.is_some() {
-        let created = if fallback {
-            crate::spec::Namespaces::default()
-        } else {
-            crate::spec::Namespaces {
-                pid: spec.new_pid_ns(),
-                ..spec.namespaces
-            }
-        };
-        let info = status::collect(pid, &created);
-        if let Some(fd) = spec.status.info {
-            write_status(fd, &status::info_json(&info))?;
-            // SAFETY: the info fd was handed to us to write once and close.
-            unsafe { libc::close(fd) };
-        }
-        if let Some(fd) = spec.status.json_status {
-            write_status(fd, &status::status_line(&info))?;
+/// The namespaces the reports name: `mnt` always, the others when created.
+fn created_namespaces(spec: &Spec, fallback: bool) -> crate::spec::Namespaces {
+    if fallback {
+        crate::spec::Namespaces::default()
+    } else {
+        crate::spec::Namespaces {
+            pid: spec.new_pid_ns(),
+            ..spec.namespaces
         }
     }
-    if let Some(fd) = spec.status.userns_block {
-        let mut b = [0u8; 1];
-        let _ = sys::read_some(fd, &mut b);
+}
+
+/// `--info-fd` (then closed) and the first `--json-status-fd` line.
+fn write_reports(spec: &Spec, info: &status::NsInfo) -> Result<()> {
+    if let Some(fd) = spec.status.info {
+        write_status(fd, &status::info_json(info))?;
+        // SAFETY: the info fd was handed to us to write once and close.
+        unsafe { libc::close(fd) };
+    }
+    if let Some(fd) = spec.status.json_status {
+        write_status(fd, &status::status_line(info))?;
     }
     Ok(())
 }

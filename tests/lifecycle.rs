@@ -375,11 +375,27 @@ const COUNT: &str = "count() { n=0; for f in /proc/[0-9]*/cmdline; do \
 fn end_with_command_holds_without_any_namespace_in_the_landlock_fallback() {
     let Some(bin) = forker() else { return };
     let sandwrap = sandwrap_bin().display().to_string();
-    for mode in ["chain", "deep", "double", "loop", "kill"] {
+    // "stop": the command first tries to stop its pid 1 and the
+    // supervisor (same uid, no namespace between them), which would leave
+    // its tree unwatched; landlock's signal scope, which the fallback
+    // turns on here, refuses it.
+    for mode in ["chain", "deep", "double", "loop", "kill", "stop"] {
         let m = format!("/tmp/fallback-{mode}");
+        let command = match mode {
+            "kill" => format!("{m} stay 20"),
+            "stop" => format!(
+                "sh -c 'kill -STOP $PPID $(cut -d\" \" -f4 /proc/$PPID/stat); exec {m} double 20'"
+            ),
+            _ => format!("{m} {mode} 20"),
+        };
+        // Bounded: a stopped supervisor would wait for ever.
+        let bound = if mode == "stop" {
+            "timeout -s KILL 20 "
+        } else {
+            ""
+        };
         let inner = format!(
-            "{sandwrap} --fallback landlock --end-with-command --ro-bind / / -- {m} {} 20",
-            if mode == "kill" { "stay" } else { mode }
+            "{bound}{sandwrap} --fallback landlock --end-with-command --ro-bind / / -- {command}"
         );
         let body = if mode == "kill" {
             // SIGKILL of the inner sandwrap once its command runs.

@@ -272,24 +272,29 @@ fn errno_is(e: i32) -> bool {
 
 /// End every descendant of this process, which must be a child subreaper
 /// (so an orphan of the tree comes back to it and cannot leave the tree).
-/// Each round walks the tree down from us through
-/// `/proc/PID/task/*/children`, SIGKILLing each process before reading its
-/// children, then reaps. A process with SIGKILL pending can no longer fork
-/// (the kernel fails the fork), and a killed parent no longer reaps, so a
-/// child read after the kill is either found alive or comes back to us. It
-/// ends when we have no child left, and with no child there is no
+/// A process is SIGKILLed before its children are read: with SIGKILL
+/// pending it can no longer fork (the kernel fails the fork) nor reap, so
+/// each child read is either killed in turn or comes back to us. Then we
+/// reap, and whenever one of our children has not been killed yet (it was
+/// forked during the walk, or came back to us), kill it and its subtree.
+/// It ends when we have no child left, and with no child there is no
 /// descendant: the end is certain, not a number of rounds, and a fork chain
-/// or fork loop only makes it take a few more rounds.
+/// or fork loop only makes it take a few more.
 pub fn end_descendants() {
     let me = std::process::id() as libc::pid_t;
+    let mut killed = std::collections::HashSet::new();
     loop {
-        let mut queue = children(me);
+        let mut queue: Vec<libc::pid_t> = children(me)
+            .into_iter()
+            .filter(|p| !killed.contains(p))
+            .collect();
         let mut i = 0;
         while i < queue.len() {
             let pid = queue[i];
             // SAFETY: a descendant of ours, found just now.
             unsafe { libc::kill(pid, libc::SIGKILL) };
-            queue.extend(children(pid));
+            killed.insert(pid);
+            queue.extend(children(pid).into_iter().filter(|p| !killed.contains(p)));
             i += 1;
         }
         let mut status = 0;
@@ -298,6 +303,8 @@ pub fn end_descendants() {
         if r < 0 && !errno_is(libc::EINTR) {
             return; // ECHILD: no child, so no descendant, is left
         }
+        // A reaped pid may be used again, by anyone.
+        killed.remove(&r);
     }
 }
 

@@ -76,7 +76,10 @@ impl Policy {
                     p.tcp_bind.get_or_insert_with(Vec::new);
                     p.scope_abstract_unix = true;
                 }
-                if spec.namespaces.pid {
+                // Also for --end-with-command (which implies a pid
+                // namespace): the command then cannot signal the reaper
+                // or the supervisor that end its tree.
+                if spec.new_pid_ns() {
                     p.scope_signal = true;
                 }
             }

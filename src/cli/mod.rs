@@ -130,7 +130,7 @@ pub fn parse_args(argv: &[OsString]) -> Result<Outcome, CliError> {
     let mut ctx = ParseContext::from_host();
     let result = parse(argv, &mut ctx);
     for w in &ctx.warnings {
-        eprintln!("{w}");
+        crate::out::stderr(&format!("{w}\n"));
     }
     result
 }

@@ -123,8 +123,8 @@ impl Parser<'_, '_> {
     }
 
     fn warn(&mut self, msg: String) {
-        let prefix = if self.spec.level_prefix { "<4>" } else { "" };
-        self.ctx.warnings.push(format!("{prefix}sandwrap: {msg}"));
+        let line = crate::out::line(self.spec.level_prefix, crate::out::Level::Warning, &msg);
+        self.ctx.warnings.push(line);
     }
 
     /// bwrap warns about a repeated single-value option before it looks

@@ -271,9 +271,8 @@ pub fn enforce(e: Enforcement, level_prefix: bool) -> Result<()> {
             status.ruleset
         );
     }
-    let prefix = if level_prefix { "<6>" } else { "" };
     for line in &e.summary {
-        eprintln!("{prefix}sandwrap: {line}");
+        crate::out::message(level_prefix, crate::out::Level::Info, line);
     }
     Ok(())
 }

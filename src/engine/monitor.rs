@@ -34,7 +34,7 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let status = wait_status(spec, &mut w);
     if let Some(note) = seccomp::sigsys_note(spec, status) {
-        eprintln!("{note}");
+        crate::out::stderr(&format!("{note}\n"));
     }
     let code = exit_code(status);
     if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {

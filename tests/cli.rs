@@ -448,3 +448,38 @@ fn failed_writes_of_messages_are_not_fatal() {
         );
     }
 }
+
+/// `--args` on 50 MB of NULs (50 million empty words) is refused at bwrap's
+/// limit while reading: under a 256 MiB address-space limit, where holding
+/// the words would abort sandwrap ("memory allocation ... failed").
+#[test]
+fn a_huge_args_payload_is_refused_while_reading() {
+    let dir = scratch("hugeargs");
+    let payload = dir.join("nuls");
+    std::fs::write(&payload, vec![0u8; 50_000_000]).expect("write payload");
+    give(&payload);
+    let run_one = |bin: &std::path::Path| {
+        let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+        cmd.arg("-c")
+            .arg("ulimit -v 262144 && exec \"$0\" --args 3 true 3<\"$ARGS_FILE\"")
+            .arg(bin)
+            .env("ARGS_FILE", &payload);
+        let o = output(cmd);
+        (o.status.code(), stderr(&o))
+    };
+    assert_eq!(
+        run_one(&sandwrap_bin()),
+        (
+            Some(1),
+            "sandwrap: Exceeded maximum number of arguments 9000\n".to_string()
+        )
+    );
+    // bwrap says the same.
+    if let Some(bwrap) = bwrap_bin() {
+        assert_eq!(
+            run_one(&bwrap).1,
+            "bwrap: Exceeded maximum number of arguments 9000\n"
+        );
+    }
+    let _ = std::fs::remove_file(&payload);
+}

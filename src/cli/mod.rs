@@ -54,8 +54,10 @@ pub struct ParseContext<'a> {
     /// Warnings printed so far (`Only the last --X option will take effect`),
     /// already formatted; bwrap prints them even when parsing fails later.
     pub warnings: Vec<String>,
-    /// Reads an fd to EOF and closes it (`--args`, `--add-seccomp-fd`).
-    pub read_fd: Box<dyn FnMut(RawFd) -> std::io::Result<Vec<u8>> + 'a>,
+    /// Takes an fd to read from (`--args`, `--add-seccomp-fd`); dropping the
+    /// reader closes it. Payloads are read as a stream, so that limits hold
+    /// while reading.
+    pub open_fd: Box<dyn FnMut(RawFd) -> std::io::Result<Box<dyn std::io::Read>> + 'a>,
     /// Whether `--unshare-user-try` can create a user namespace.
     pub userns_available: Box<dyn Fn() -> bool + 'a>,
     /// Whether `--unshare-cgroup-try` can create a cgroup namespace.
@@ -83,7 +85,9 @@ impl<'a> ParseContext<'a> {
             real_uid: nix::unistd::getuid().as_raw(),
             real_gid: nix::unistd::getgid().as_raw(),
             warnings: Vec::new(),
-            read_fd: Box::new(crate::engine::sys::read_and_close),
+            open_fd: Box::new(|fd| {
+                crate::engine::sys::take_fd(fd).map(|f| Box::new(f) as Box<dyn std::io::Read>)
+            }),
             userns_available: Box::new(userns_available),
             cgroupns_available: Box::new(|| std::path::Path::new("/proc/self/ns/cgroup").exists()),
             check_label: Box::new(check_selinux_label),

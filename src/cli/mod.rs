@@ -64,6 +64,8 @@ pub struct ParseContext<'a> {
     pub cgroupns_available: Box<dyn Fn() -> bool + 'a>,
     /// bwrap's `die_unless_label_valid` for `--exec-label`/`--file-label`.
     pub check_label: Box<LabelCheck<'a>>,
+    /// The working directory relative landlock paths are taken from.
+    pub cwd: Box<dyn Fn() -> Option<std::path::PathBuf> + 'a>,
 }
 
 /// Checks one `--exec-label`/`--file-label` value.
@@ -91,6 +93,7 @@ impl<'a> ParseContext<'a> {
             userns_available: Box::new(userns_available),
             cgroupns_available: Box::new(|| std::path::Path::new("/proc/self/ns/cgroup").exists()),
             check_label: Box::new(check_selinux_label),
+            cwd: Box::new(crate::engine::sys::current_dir),
         }
     }
 }

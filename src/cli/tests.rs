@@ -77,6 +77,7 @@ impl Host {
                 )),
                 _ => Ok(()),
             }),
+            cwd: Box::new(|| Some("/home/user/work".into())),
         }
     }
 

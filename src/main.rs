@@ -23,18 +23,15 @@ extern "C" fn main(
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| out::program().into());
-    let printed = |text: &str| match out::stdout(text) {
+    let printed_with = |level_prefix: bool, text: &str| match out::stdout(text) {
         Ok(()) => 0,
         Err(errno) => {
-            let why = sandwrap::errno_text(errno);
-            out::message(
-                false,
-                Level::Error,
-                &format!("Can't write to stdout: {why}"),
-            );
+            let msg = format!("Can't write to stdout: {}", sandwrap::errno_text(errno));
+            out::message(level_prefix, Level::Error, &msg);
             1
         }
     };
+    let printed = |text: &str| printed_with(false, text);
     match cli::parse_args(&argv) {
         Ok(Outcome::Help) => printed(&cli::usage_text(&argv0)),
         Ok(Outcome::Version) => printed(&format!("{}\n", sandwrap::version_line())),
@@ -43,7 +40,7 @@ extern "C" fn main(
         Ok(Outcome::Explain { spec, argv }) => {
             // SAFETY: getuid/getgid have no preconditions.
             let caller = unsafe { (libc::getuid(), libc::getgid()) };
-            printed(&cli::explain(&spec, &argv, caller))
+            printed_with(spec.level_prefix, &cli::explain(&spec, &argv, caller))
         }
         Err(CliError::Usage) => {
             out::stderr(&cli::usage_text(&argv0));

@@ -45,14 +45,26 @@ pub enum Level {
     Info = 6,
 }
 
-/// One message line, without its newline: `[<N>]sandwrap: msg`.
+/// A message as lines, without the last newline: `[<N>]sandwrap: msg`.
+/// Each line of a message that has several (a hint after bwrap's wording,
+/// a path holding a newline) starts so too: every line sandwrap prints says
+/// whose it is and, with `--level-prefix`, its severity.
 pub fn line(level_prefix: bool, level: Level, msg: &str) -> String {
     let name = program();
-    if level_prefix {
-        format!("<{}>{name}: {msg}", level as u8)
+    let head = if level_prefix {
+        format!("<{}>{name}: ", level as u8)
     } else {
-        format!("{name}: {msg}")
+        format!("{name}: ")
+    };
+    let mut out = String::with_capacity(head.len() + msg.len());
+    for (i, l) in msg.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&head);
+        out.push_str(l);
     }
+    out
 }
 
 /// Write all of `data` to `fd`, retrying interrupted writes; the errno of a
@@ -89,6 +101,11 @@ mod tests {
         assert_eq!(line(true, Level::Error, "x"), "<3>sandwrap: x");
         assert_eq!(line(true, Level::Warning, "x"), "<4>sandwrap: x");
         assert_eq!(line(true, Level::Info, "x"), "<6>sandwrap: x");
+        assert_eq!(
+            line(true, Level::Error, "x\nHint: y"),
+            "<3>sandwrap: x\n<3>sandwrap: Hint: y"
+        );
+        assert_eq!(line(false, Level::Warning, ""), "sandwrap: ");
     }
 
     #[test]

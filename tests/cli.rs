@@ -483,3 +483,68 @@ fn a_huge_args_payload_is_refused_while_reading() {
     }
     let _ = std::fs::remove_file(&payload);
 }
+
+/// With --level-prefix every line sandwrap prints carries a severity:
+/// errors and the --verbose call line <3>, warnings <4>, landlock's
+/// --verbose summary <6>.
+#[test]
+fn level_prefix_marks_every_line() {
+    if !sandboxes_work() {
+        return;
+    }
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &[
+                "--level-prefix",
+                "--verbose",
+                "--ro-bind",
+                "/",
+                "/",
+                "--chdir",
+                "/nonexistent",
+                "true",
+            ],
+            1,
+            "<3>",
+        ),
+        (
+            &[
+                "--level-prefix",
+                "--verbose",
+                "--ro-bind",
+                "/",
+                "/",
+                "--landlock",
+                "true",
+            ],
+            0,
+            "<6>",
+        ),
+        (
+            &[
+                "--level-prefix",
+                "--chdir",
+                "/",
+                "--chdir",
+                "/",
+                "--ro-bind",
+                "/",
+                "/",
+                "true",
+            ],
+            0,
+            "<4>",
+        ),
+    ];
+    for (args, status, level) in cases {
+        let (code, _, err) = run(args);
+        assert_eq!(code, *status, "{args:?}: {err}");
+        assert!(!err.is_empty(), "{args:?}");
+        for line in err.lines() {
+            assert!(
+                line.starts_with(&format!("{level}sandwrap: ")),
+                "{args:?}: {line:?} in\n{err}"
+            );
+        }
+    }
+}

@@ -336,3 +336,22 @@ fn nested_in_a_sandbox_forbidding_user_namespaces_says_so() {
     );
     assert!(stderr(&o).contains("user.max_user_namespaces is 0 in its user namespace"));
 }
+
+/// With --level-prefix, the hint after bwrap's wording is a line of its own
+/// that carries the prefix too.
+#[test]
+fn level_prefix_marks_the_hint_line() {
+    let inner = format!(
+        "exec {} --level-prefix --ro-bind / / --unshare-user true",
+        sandwrap_bin().display()
+    );
+    let (code, _, err) = run(&ro_root(&["--unshare-user", "--disable-userns"], &inner));
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[1].starts_with("<3>sandwrap: Hint: "), "{err}");
+    assert!(
+        lines.iter().all(|l| l.starts_with("<3>sandwrap: ")),
+        "{err}"
+    );
+}

@@ -548,3 +548,31 @@ fn level_prefix_marks_every_line() {
         }
     }
 }
+
+/// Endless data fds (/dev/zero) end in an error, never in a hang or an
+/// allocation failure (`timeout` ends a hang: status 124/137).
+#[test]
+fn endless_data_fds_are_refused() {
+    for (args, msg) in [
+        (
+            &["--args", "3", "true"][..],
+            "sandwrap: Exceeded maximum number of arguments 9000\n",
+        ),
+        (
+            &["--add-seccomp-fd", "3", "true"][..],
+            "sandwrap: Invalid seccomp data, more than 4096 instructions (the kernel's limit)\n",
+        ),
+    ] {
+        let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+        cmd.arg("-c")
+            .arg("ulimit -v 262144 && exec timeout -k 5 60 \"$0\" \"$@\" 3</dev/zero")
+            .arg(sandwrap_bin())
+            .args(args);
+        let o = output(cmd);
+        assert_eq!(
+            (o.status.code(), stderr(&o).as_str()),
+            (Some(1), msg),
+            "{args:?}"
+        );
+    }
+}

@@ -20,6 +20,10 @@ use crate::spec::{CapOp, EnvOp, FsOp, OverlayKind, Spec};
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
 
+/// The longest `--add-seccomp-fd` program the kernel loads: BPF_MAXINSNS
+/// instructions of 8 bytes.
+const MAX_SECCOMP_BYTES: usize = 4096 * 8;
+
 /// The longest word an `--args` payload may hold: the kernel's limit on one
 /// argument or environment string (MAX_ARG_STRLEN); no option value can use
 /// more (paths stop at 4096). Without it a payload with no NUL would be
@@ -544,15 +548,23 @@ impl Parser<'_, '_> {
                     return Err(self.error("--add-seccomp-fd cannot be combined with --seccomp"));
                 }
                 let fd = self.fd(&v[0])?;
+                // One byte past the kernel's limit is enough to refuse: an
+                // endless fd is never read into memory.
                 let mut data = Vec::new();
                 (self.ctx.open_fd)(fd)
-                    .and_then(|mut r| r.read_to_end(&mut data))
+                    .and_then(|r| r.take(MAX_SECCOMP_BYTES as u64 + 1).read_to_end(&mut data))
                     .map_err(|e| {
                         self.error(format!(
                             "Can't read seccomp data: {}",
                             crate::io_error_text(&e)
                         ))
                     })?;
+                if data.len() > MAX_SECCOMP_BYTES {
+                    return Err(self.error(format!(
+                        "Invalid seccomp data, more than {} instructions (the kernel's limit)",
+                        MAX_SECCOMP_BYTES / 8
+                    )));
+                }
                 if data.len() % 8 != 0 {
                     return Err(self.error("Invalid seccomp data, must be multiple of 8"));
                 }

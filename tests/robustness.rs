@@ -317,9 +317,26 @@ fn destinations() -> Vec<OsString> {
 }
 
 fn value(rng: &mut Rng, kind: &str, w: &World) -> OsString {
+    let v = any_value(rng, kind, w);
+    // A relative host source is the working directory's: binding it
+    // writable and creating beneath it (or `--bind-mkdir`) would change it
+    // as asked, which the host check must not mistake for a bug.
+    let source = matches!(kind, "SRC" | "RWSRC" | "WORKDIR");
+    if source && !v.is_empty() && !v.as_bytes().starts_with(b"/") {
+        let mut abs = OsString::from("/nonexistent/");
+        abs.push(&v);
+        return abs;
+    }
+    v
+}
+
+fn any_value(rng: &mut Rng, kind: &str, w: &World) -> OsString {
     let s = |items: &[&str], rng: &mut Rng| OsString::from(*rng.pick(items));
     if rng.chance(5) {
         return OsString::from_vec(rng.binary(40));
+    }
+    if rng.chance(5) {
+        return OsString::from(number(rng));
     }
     match kind {
         "FD" => s(FDS, rng),
@@ -375,6 +392,29 @@ fn value(rng: &mut Rng, kind: &str, w: &World) -> OsString {
             rng.pick(&items).clone()
         }
         _ => OsString::from_vec(rng.binary(20)),
+    }
+}
+
+/// A number as text, near the edges of the integer types or odd in form.
+fn number(rng: &mut Rng) -> String {
+    let edges: [u64; 8] = [
+        0,
+        1,
+        i32::MAX as u64,
+        u32::MAX as u64,
+        i64::MAX as u64,
+        u64::MAX,
+        4095,
+        65536,
+    ];
+    let n = edges[rng.below(edges.len())].wrapping_add(rng.below(3) as u64);
+    match rng.below(6) {
+        0 => format!("-{n}"),
+        1 => format!("+{n}"),
+        2 => format!("0{n}"),
+        3 => format!("{n}0000000000"),
+        4 => format!("{:x}", rng.next()),
+        _ => n.to_string(),
     }
 }
 
@@ -648,6 +688,13 @@ fn snapshot(dir: &Path) -> Vec<String> {
     out
 }
 
+/// What no case may change: the fixtures and the working directory.
+fn host_state(w: &World) -> Vec<String> {
+    let mut v = snapshot(&w.fixtures);
+    v.extend(snapshot(&w.cwd));
+    v
+}
+
 /// The fds each case gets: 3 the `--args` payload, 4 a directory, 5 a
 /// pipe nobody reads, 6 BPF bytes; 7 and up closed.
 fn case_fds(w: &World) -> Vec<(i32, OwnedFd)> {
@@ -785,7 +832,7 @@ fn random_command_lines_never_crash_hang_or_leak() {
     let only = env_number("SANDWRAP_FUZZ_CASE");
     let opts = options();
     assert!(opts.len() > 60, "too few options read from --help");
-    let before = (snapshot(&world.fixtures), snapshot(&world.cwd));
+    let mut before = host_state(&world);
     let mut failures = Vec::new();
     let strict = std::env::var_os("SANDWRAP_FUZZ_STRICT").is_some_and(|v| v == "1");
     let mut known = 0;
@@ -801,9 +848,12 @@ fn random_command_lines_never_crash_hang_or_leak() {
             result = check_no_leftovers();
         }
         if result.is_ok() {
-            let after = (snapshot(&world.fixtures), snapshot(&world.cwd));
+            let after = host_state(&world);
             if after != before {
-                result = Err(format!("the host changed: {before:?} -> {after:?}"));
+                let gone: Vec<_> = before.iter().filter(|e| !after.contains(e)).collect();
+                let new: Vec<_> = after.iter().filter(|e| !before.contains(e)).collect();
+                result = Err(format!("the host changed: gone {gone:?}, new {new:?}"));
+                before = after;
             }
         }
         if let Err(why) = result {

@@ -293,9 +293,21 @@ impl Spec {
     /// Setup needs uid 0 inside the first user namespace (devpts refuses to
     /// mount otherwise, and only root there can restrict user namespaces);
     /// the command's ids then come from a second, nested user namespace.
+    /// Also whenever the command keeps CAP_SYS_ADMIN (the capability that
+    /// changes mounts): in the nested user and mount namespace, the setup's
+    /// mounts are locked (MNT_LOCKED), so a read-only bind stays read-only
+    /// and what a mount covers stays covered.
     pub fn needs_nested_userns(&self) -> bool {
         self.namespaces.user
-            && (self.disable_userns || self.ops.iter().any(|op| matches!(op, FsOp::Dev { .. })))
+            && (self.disable_userns
+                || self.keeps_sys_admin()
+                || self.ops.iter().any(|op| matches!(op, FsOp::Dev { .. })))
+    }
+
+    /// Whether the command keeps CAP_SYS_ADMIN (`--cap-add`).
+    pub fn keeps_sys_admin(&self) -> bool {
+        const CAP_SYS_ADMIN: u8 = 21;
+        self.resolve_caps(0, CAP_SYS_ADMIN) & (1 << CAP_SYS_ADMIN) != 0
     }
 
     /// Resolve the requested capability operations against a starting set.
@@ -335,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn nested_userns_only_for_dev_or_disable() {
+    fn nested_userns_for_dev_or_disable() {
         let mut s = Spec::default();
         s.namespaces.user = true;
         assert!(!s.needs_nested_userns());
@@ -345,6 +357,20 @@ mod tests {
         assert!(s.needs_nested_userns());
         s.namespaces.user = false;
         assert!(!s.needs_nested_userns());
+    }
+
+    #[test]
+    fn nested_userns_when_the_command_keeps_sys_admin() {
+        let mut s = Spec::default();
+        s.namespaces.user = true;
+        s.caps = vec![CapOp::Add(12)];
+        assert!(!s.needs_nested_userns(), "CAP_NET_ADMIN changes no mount");
+        s.caps = vec![CapOp::AddAll];
+        assert!(s.needs_nested_userns());
+        s.caps = vec![CapOp::AddAll, CapOp::Drop(21)];
+        assert!(!s.needs_nested_userns());
+        s.caps = vec![CapOp::Add(21)];
+        assert!(s.needs_nested_userns());
     }
 
     #[test]

@@ -226,6 +226,12 @@ fn launch(spec: &Spec) -> Result<i32> {
         child::main(spec, &ctx);
     }
     drop(life_r);
+    if let Err(e) = super::landlock::protect_own_process() {
+        // SAFETY: killing our own child: it must not run next to a
+        // supervisor that the command could take over.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        return Err(e);
+    }
     let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
             match seccomp::Notifier::new(policy, to, ours, &sigset) {

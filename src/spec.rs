@@ -293,15 +293,19 @@ impl Spec {
     /// Setup needs uid 0 inside the first user namespace (devpts refuses to
     /// mount otherwise, and only root there can restrict user namespaces);
     /// the command's ids then come from a second, nested user namespace.
-    /// Also whenever the command keeps CAP_SYS_ADMIN (the capability that
-    /// changes mounts): in the nested user and mount namespace, the setup's
-    /// mounts are locked (MNT_LOCKED), so a read-only bind stays read-only
-    /// and what a mount covers stays covered.
     pub fn needs_nested_userns(&self) -> bool {
         self.namespaces.user
-            && (self.disable_userns
-                || self.keeps_sys_admin()
-                || self.ops.iter().any(|op| matches!(op, FsOp::Dev { .. })))
+            && (self.disable_userns || self.ops.iter().any(|op| matches!(op, FsOp::Dev { .. })))
+    }
+
+    /// The command keeps CAP_SYS_ADMIN (the capability that changes mounts)
+    /// in the sandbox's user namespace: it runs in a mount namespace owned
+    /// by a user namespace nested below, where every mount made during
+    /// setup is locked (MNT_LOCKED), so a read-only bind stays read-only
+    /// and what a mount covers stays covered. (The nested user namespace of
+    /// `needs_nested_userns` locks them already.)
+    pub fn needs_mount_lock(&self) -> bool {
+        self.namespaces.user && self.keeps_sys_admin() && !self.needs_nested_userns()
     }
 
     /// Whether the command keeps CAP_SYS_ADMIN (`--cap-add`).
@@ -360,17 +364,20 @@ mod tests {
     }
 
     #[test]
-    fn nested_userns_when_the_command_keeps_sys_admin() {
+    fn mounts_locked_when_the_command_keeps_sys_admin() {
         let mut s = Spec::default();
         s.namespaces.user = true;
         s.caps = vec![CapOp::Add(12)];
-        assert!(!s.needs_nested_userns(), "CAP_NET_ADMIN changes no mount");
+        assert!(!s.needs_mount_lock(), "CAP_NET_ADMIN changes no mount");
         s.caps = vec![CapOp::AddAll];
-        assert!(s.needs_nested_userns());
+        assert!(s.needs_mount_lock() && !s.needs_nested_userns());
         s.caps = vec![CapOp::AddAll, CapOp::Drop(21)];
-        assert!(!s.needs_nested_userns());
+        assert!(!s.needs_mount_lock());
         s.caps = vec![CapOp::Add(21)];
-        assert!(s.needs_nested_userns());
+        assert!(s.needs_mount_lock());
+        // The nested user namespace locks them already.
+        s.disable_userns = true;
+        assert!(!s.needs_mount_lock() && s.needs_nested_userns());
     }
 
     #[test]

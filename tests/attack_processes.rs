@@ -373,16 +373,14 @@ fn verbose_says_which_protection_is_in_force() {
 
 /// Start a sandbox with a pid namespace that waits on stdin; its info-fd
 /// child-pid (pid 1).
-fn start_waiting(env: Option<(&str, &str)>) -> (std::process::Child, std::fs::File, i64) {
+fn start_waiting(
+    extra: &[&str],
+    env: Option<(&str, &str)>,
+) -> (std::process::Child, std::fs::File, i64) {
     let (info_r, info_w) = pipe();
     let (in_r, in_w) = pipe();
-    let mut cmd = sandwrap([
-        "--unshare-pid",
-        "--info-fd",
-        "5",
-        "--ro-bind",
-        "/",
-        "/",
+    let base = ["--unshare-pid", "--info-fd", "5", "--ro-bind", "/", "/"];
+    let tail = [
         "--proc",
         "/proc",
         "--tmpfs",
@@ -391,7 +389,8 @@ fn start_waiting(env: Option<(&str, &str)>) -> (std::process::Child, std::fs::Fi
         "sh",
         "-c",
         "echo inside > /tmp/mark; echo ready; read x || true",
-    ]);
+    ];
+    let mut cmd = sandwrap(base.iter().chain(extra).chain(&tail));
     if let Some((k, v)) = env {
         cmd.env(k, v);
     }
@@ -432,19 +431,27 @@ fn a_launcher_outside_can_still_join() {
         skip!("skipping: without landlock, pid 1 is non-dumpable and cannot be joined");
         return;
     }
-    let (mut child, stdin, pid) = start_waiting(None);
-    let (code, out, err) = join_from_outside(pid);
-    drop(stdin);
-    let st = child.wait().expect("wait");
-    assert_eq!(
-        (code, out.as_str()),
-        (0, "inside\ninside\njoined\n"),
-        "{err}"
-    );
-    assert!(st.success());
+    // Also into the locked mounts of a command that keeps CAP_SYS_ADMIN,
+    // and into the nested user namespace that --dev makes.
+    for extra in [
+        &[][..],
+        &["--uid", "0", "--cap-add", "ALL"],
+        &["--dev", "/dev"],
+    ] {
+        let (mut child, stdin, pid) = start_waiting(extra, None);
+        let (code, out, err) = join_from_outside(pid);
+        drop(stdin);
+        let st = child.wait().expect("wait");
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "inside\ninside\njoined\n"),
+            "{extra:?}: {err}"
+        );
+        assert!(st.success());
+    }
     // Without landlock, pid 1 protects itself by being non-dumpable, which
     // also shuts a launcher out (documented in the README).
-    let (mut child, stdin, pid) = start_waiting(Some(("SANDWRAP_LANDLOCK_ABI_MAX", "0")));
+    let (mut child, stdin, pid) = start_waiting(&[], Some(("SANDWRAP_LANDLOCK_ABI_MAX", "0")));
     let (code, _, _) = join_from_outside(pid);
     drop(stdin);
     let _ = child.wait();
@@ -619,12 +626,46 @@ fn read_only_binds_stay_locked_for_a_capable_command() {
             0,
             "the command keeps CAP_SYS_ADMIN: {out}{err}"
         );
-        assert!(out.contains("blocked remount-rw"), "{out}{err}");
+        assert!(out.contains("blocked bind-uncovered"), "{out}{err}");
         assert_all_blocked(&out, &[]);
         assert_eq!(code, 0, "{out}{err}");
         assert_eq!(
             std::fs::read_to_string(data.join("f")).expect("read"),
             "host\n"
         );
+    }
+}
+
+#[test]
+fn a_capable_command_keeps_its_namespaces_as_with_bwrap() {
+    // The mounts are locked without moving the command out of the
+    // sandbox's user namespace: CAP_NET_ADMIN and CAP_SYS_ADMIN still
+    // apply to its network and UTS namespaces, as with bwrap.
+    if !["/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip"]
+        .iter()
+        .any(|p| Path::new(p).exists())
+    {
+        skip!("skipping: `ip` (iproute2) is not installed");
+        return;
+    }
+    let args = [
+        "--ro-bind",
+        "/",
+        "/",
+        "--unshare-net",
+        "--unshare-uts",
+        "--uid",
+        "0",
+        "--cap-add",
+        "ALL",
+        "--",
+        "sh",
+        "-c",
+        "ip link set lo down && hostname inside && hostname",
+    ];
+    let (code, out, err) = run(&args);
+    assert_eq!((code, out.as_str()), (0, "inside\n"), "{err}");
+    if let Some((code, out, err)) = run_bwrap(&args) {
+        assert_eq!((code, out.as_str()), (0, "inside\n"), "bwrap: {err}");
     }
 }

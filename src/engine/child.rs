@@ -160,6 +160,9 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     if let (Some(nested), Some(proc)) = (&ctx.ids.nested, &proc) {
         userns::enter_nested(nested, proc.as_fd())?;
     }
+    if let (true, Some(proc)) = (spec.needs_mount_lock(), &proc) {
+        userns::lock_mounts(proc.as_fd())?;
+    }
     drop(proc);
     if spec.disable_userns || spec.assert_userns_disabled {
         // SAFETY: plain syscall; success is the failure we check for.

@@ -213,6 +213,14 @@ static int mounts(const char *dir, const char *covered)
     result("detach-covering", 0, umount2(covered, MNT_DETACH), "covering mount detached");
     snprintf(path, sizeof path, "%s/secret", covered);
     result("covered-visible", 0, access(path, F_OK), path);
+    /* A bind of DIR without what is mounted on it would show beneath. */
+    const char *slash = strrchr(covered, '/');
+    r = mount(dir, "/tmp", NULL, MS_BIND, NULL);
+    if (r == 0 && slash) {
+        snprintf(path, sizeof path, "/tmp%s/secret", slash);
+        r = access(path, F_OK);
+    }
+    result("bind-uncovered", 0, r, path);
     say("escapes %d", escapes);
     return escapes ? 1 : 0;
 }

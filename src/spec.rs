@@ -305,7 +305,9 @@ impl Spec {
     /// and what a mount covers stays covered. (The nested user namespace of
     /// `needs_nested_userns` locks them already.)
     pub fn needs_mount_lock(&self) -> bool {
-        self.namespaces.user && self.keeps_sys_admin() && !self.needs_nested_userns()
+        (self.namespaces.user || self.join.userns.is_some())
+            && self.keeps_sys_admin()
+            && !self.needs_nested_userns()
     }
 
     /// Whether the command keeps CAP_SYS_ADMIN (`--cap-add`).
@@ -375,7 +377,13 @@ mod tests {
         assert!(!s.needs_mount_lock());
         s.caps = vec![CapOp::Add(21)];
         assert!(s.needs_mount_lock());
+        // Also in a joined user namespace (--userns).
+        s.namespaces.user = false;
+        s.join.userns = Some(3);
+        assert!(s.needs_mount_lock());
         // The nested user namespace locks them already.
+        s.namespaces.user = true;
+        s.join.userns = None;
         s.disable_userns = true;
         assert!(!s.needs_mount_lock() && s.needs_nested_userns());
     }

@@ -584,56 +584,55 @@ fn read_only_binds_stay_locked_for_a_capable_command() {
     }
     let data_s = data.display().to_string();
     let helper_s = helper.display().to_string();
-    for caps in [
-        &["--uid", "0", "--cap-add", "ALL"][..],
-        &["--cap-add", "CAP_SYS_ADMIN"],
-        &[
-            "--uid",
-            "0",
-            "--cap-add",
-            "ALL",
-            "--unshare-pid",
-            "--proc",
-            "/proc",
-        ],
-    ] {
-        let mut args: Vec<&str> = vec![
-            "--ro-bind",
-            "/",
-            "/",
-            "--ro-bind",
-            &data_s,
-            "/mnt",
-            "--tmpfs",
-            "/mnt/covered",
-        ];
-        args.extend(caps);
-        args.extend([
-            "--",
-            "sh",
-            "-c",
-            "grep CapEff /proc/self/status; exec \"$0\" mounts /mnt /mnt/covered",
-            &helper_s,
-        ]);
-        let (code, out, err) = run(&args);
+    let attempt = |caps: &[&str], fds: Vec<(i32, std::os::fd::OwnedFd)>| {
+        let mut args: Vec<String> = ["--ro-bind", "/", "/", "--ro-bind", &data_s, "/mnt"]
+            .iter()
+            .chain(&["--tmpfs", "/mnt/covered"])
+            .chain(caps)
+            .chain(&["--", "sh", "-c"])
+            .map(|s| s.to_string())
+            .collect();
+        args.push("grep CapEff /proc/self/status; exec \"$0\" mounts /mnt /mnt/covered".into());
+        args.push(helper_s.clone());
+        let (code, out, err) = run_with_fds(&args, fds);
         let cap_eff = out
             .lines()
             .find_map(|l| l.strip_prefix("CapEff:"))
             .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
             .unwrap_or(0);
-        assert_ne!(
-            cap_eff & (1 << 21),
-            0,
-            "the command keeps CAP_SYS_ADMIN: {out}{err}"
-        );
-        assert!(out.contains("blocked bind-uncovered"), "{out}{err}");
+        let what = format!("{caps:?}: {out}{err}");
+        assert_ne!(cap_eff & (1 << 21), 0, "keeps CAP_SYS_ADMIN: {what}");
+        assert!(out.contains("blocked bind-uncovered"), "{what}");
         assert_all_blocked(&out, &[]);
-        assert_eq!(code, 0, "{out}{err}");
-        assert_eq!(
-            std::fs::read_to_string(data.join("f")).expect("read"),
-            "host\n"
-        );
+        assert_eq!(code, 0, "{what}");
+        let host = std::fs::read_to_string(data.join("f")).expect("read");
+        assert_eq!(host, "host\n", "{what}");
+    };
+    let with_pid_ns = [
+        "--uid",
+        "0",
+        "--cap-add",
+        "ALL",
+        "--unshare-pid",
+        "--proc",
+        "/proc",
+    ];
+    for caps in [
+        &["--uid", "0", "--cap-add", "ALL"][..],
+        &["--cap-add", "CAP_SYS_ADMIN"],
+        &with_pid_ns,
+    ] {
+        attempt(caps, Vec::new());
     }
+    // In a user namespace joined with --userns (flatpak-spawn's way).
+    let (mut first, stdin, pid) = start_waiting(&[], None);
+    let userns = open(
+        Path::new(&format!("/proc/{pid}/ns/user")),
+        libc::O_RDONLY | libc::O_CLOEXEC,
+    );
+    attempt(&["--userns", "3", "--cap-add", "ALL"], vec![(3, userns)]);
+    drop(stdin);
+    let _ = first.wait();
 }
 
 #[test]

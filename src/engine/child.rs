@@ -100,7 +100,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     }
     // The nested maps are written after the pivot, through the host's
     // procfs: the sandbox's own /proc may be missing or read-only.
-    let proc = if spec.namespaces.user {
+    let proc = if spec.namespaces.user || spec.needs_mount_lock() {
         Some(
             sys::openat(
                 libc::AT_FDCWD,
@@ -113,7 +113,10 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     } else {
         None
     };
-    if let Some(proc) = proc.as_ref().filter(|_| spec.status.userns_block.is_none()) {
+    if let Some(proc) = proc
+        .as_ref()
+        .filter(|_| spec.namespaces.user && spec.status.userns_block.is_none())
+    {
         userns::write_maps(&ctx.ids.first, true, proc.as_fd())?;
     }
 

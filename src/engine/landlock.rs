@@ -270,9 +270,8 @@ pub fn confines_command() -> bool {
     usable_abi().0 > 0
 }
 
-/// For each of sandwrap's own processes that the command could name (the
-/// supervisor, pid 1 or the reaper): without landlock, make it
-/// non-dumpable, so that the command (same uid, maybe CAP_SYS_PTRACE in its
+/// For pid 1 or the reaper (the supervisor always is non-dumpable): without
+/// landlock, make it non-dumpable, so that the command (same uid, maybe CAP_SYS_PTRACE in its
 /// user namespace) can neither ptrace it nor open its `/proc/PID/{mem,exe,
 /// fd,root,...}`: a non-dumpable process needs CAP_SYS_PTRACE in the
 /// namespace it was executed in, the host's. With landlock the process

@@ -313,9 +313,8 @@ impl Plan {
                 self.abi
             ),
             Isolation::Domain => format!(
-                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace or open /proc/PID/{{mem,exe,fd,root,...}} of sandwrap's processes or any other process outside the sandbox; signals are not confined ({}): use --unshare-pid and --new-session",
-                self.abi,
-                needs("the signal scope", ABI_SCOPE, self.abi)
+                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace or open /proc/PID/{{mem,exe,fd,root,...}} of sandwrap's processes or any other process outside the sandbox; signals are not confined (that needs landlock ABI {ABI_SCOPE}): use --unshare-pid and --new-session",
+                self.abi
             ),
             Isolation::NonDumpable => "processes: no landlock: sandwrap's own processes are non-dumpable (no ptrace or /proc/PID access from the command); signals are not confined (use --unshare-pid and --new-session), other processes of the user are reachable without --unshare-pid, and a launcher cannot join the sandbox through /proc/PID".into(),
         }

@@ -271,11 +271,11 @@ pub fn confines_command() -> bool {
 }
 
 /// For pid 1 or the reaper (the supervisor always is non-dumpable): without
-/// landlock, make it non-dumpable, so that the command (same uid, maybe CAP_SYS_PTRACE in its
-/// user namespace) can neither ptrace it nor open its `/proc/PID/{mem,exe,
-/// fd,root,...}`: a non-dumpable process needs CAP_SYS_PTRACE in the
-/// namespace it was executed in, the host's. With landlock the process
-/// stays dumpable, as an outside launcher needs it to join the sandbox.
+/// landlock, make it non-dumpable, so that the command (same uid, maybe
+/// CAP_SYS_PTRACE in its user namespace) can neither ptrace it nor open its
+/// `/proc/PID/{mem,exe,fd,root,...}`: a non-dumpable process needs
+/// CAP_SYS_PTRACE in the namespace it was executed in, the host's. With
+/// landlock it stays dumpable: an outside launcher needs that to join.
 pub fn protect_own_process() -> Result<()> {
     if confines_command() {
         return Ok(());

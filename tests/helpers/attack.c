@@ -72,6 +72,22 @@ static void try_open(const char *name, int pid, const char *what, int flags)
         close(fd);
 }
 
+/* Some files check at read time: the attack works if a byte comes back. */
+static void try_read(const char *name, int pid, const char *what)
+{
+    char path[64], byte;
+    snprintf(path, sizeof path, "%s/%d/%s", procdir, pid, what);
+    int fd = open(path, O_RDONLY);
+    long r = fd < 0 ? -1 : read(fd, &byte, 1);
+    if (r == 0) {
+        r = -1;
+        errno = ENODATA;
+    }
+    result(name, pid, r, path);
+    if (fd >= 0)
+        close(fd);
+}
+
 static void attack_fds(int pid)
 {
     char dir[64];
@@ -140,7 +156,11 @@ static void attack(int pid)
     result("exe-chmod", pid, chmod(path, 0777), "chmod 0777 of the binary");
     try_open("root", pid, "root/", O_PATH | O_DIRECTORY);
     try_open("cwd", pid, "cwd/", O_PATH | O_DIRECTORY);
-    try_open("environ", pid, "environ", O_RDONLY);
+    try_read("environ", pid, "environ");
+    try_read("maps", pid, "maps");
+    try_read("auxv", pid, "auxv");
+    try_read("syscall", pid, "syscall");
+    try_read("stack", pid, "stack");
     try_open("ns-user", pid, "ns/user", O_RDONLY);
     try_open("ns-mnt", pid, "ns/mnt", O_RDONLY);
     attack_fds(pid);

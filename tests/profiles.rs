@@ -723,3 +723,110 @@ fn overriding_a_profile_value_does_not_warn_but_repeating_an_option_does() {
         "sandwrap: Only the last --chdir option will take effect\n"
     );
 }
+
+/// `cmd`'s output, or None (and the process killed) if it runs past `secs`.
+fn output_within(mut cmd: Command, secs: u64) -> Option<std::process::Output> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sandwrap");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if child.try_wait().expect("try_wait").is_some() {
+            return Some(child.wait_with_output().expect("output"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().expect("utf8")).expect("path");
+    // SAFETY: a valid C string; mkfifo only creates a node.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    give(path);
+}
+
+#[test]
+fn a_fifo_profile_fails_at_once_and_list_profiles_reports_it() {
+    let home = fake_home();
+    let dir = home.join(".config/sandwrap/profiles");
+    std::fs::create_dir_all(&dir).expect("mkdir profiles");
+    for d in [home.join(".config"), dir.clone()] {
+        give(&d);
+    }
+    let fifo = dir.join("pipe.toml");
+    mkfifo(&fifo);
+    let fifo_arg = fifo.to_str().expect("utf8");
+    for args in [
+        vec!["--profile", fifo_arg, "--", "true"],
+        vec!["--profile", "pipe", "--", "true"],
+    ] {
+        let o = output_within(in_project(&home, &home, &args), 10)
+            .unwrap_or_else(|| panic!("sandwrap {args:?} hangs on a FIFO"));
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr(&o),
+            format!("sandwrap: cannot read profile {fifo_arg}: not a regular file (a FIFO)\n")
+        );
+    }
+    let o = output_within(in_project(&home, &home, &["--list-profiles"]), 10)
+        .expect("--list-profiles hangs on a FIFO");
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = stdout(&o);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("pipe "))
+        .unwrap_or_else(|| panic!("the FIFO is not reported: {out}"));
+    assert!(
+        row.ends_with("(unusable: not a regular file (a FIFO))"),
+        "{row}"
+    );
+}
+
+#[test]
+fn runaway_includes_and_nul_values_give_one_precise_error() {
+    // A chain 10,000 deep overflowed the stack (signal death).
+    let dir = scratch("chain");
+    for i in 0..10_000 {
+        std::fs::write(
+            dir.join(format!("p{i}.toml")),
+            format!("include = [\"p{}.toml\"]\n", i + 1),
+        )
+        .expect("write");
+    }
+    std::fs::write(dir.join("p10000.toml"), "").expect("write");
+    let first = dir.join("p0.toml");
+    let o = output_within(
+        in_project(
+            &dir,
+            &dir,
+            &["--profile", first.to_str().expect("utf8"), "--", "true"],
+        ),
+        10,
+    )
+    .expect("a deep include chain hangs");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "sandwrap: {}:1: include: `p16.toml` would nest profiles 17 deep (the limit is 16)\n",
+            dir.join("p15.toml").display()
+        )
+    );
+    assert_eq!(
+        bad_profile(&[(
+            "p.toml",
+            "unshare-uts = true\n\nhostname = \"box\\u0000evil\"\n"
+        )]),
+        "sandwrap: DIR/p.toml:3: key `hostname`: a value contains NUL (\\u0000), which no option value can hold"
+    );
+    assert_eq!(
+        bad_profile(&[("p.toml", "setenv = [\"A\", \"\\u0000\"]\n")]),
+        "sandwrap: DIR/p.toml:1: key `setenv`: a value contains NUL (\\u0000), which no option value can hold"
+    );
+}

@@ -577,3 +577,41 @@ pub fn current_dir() -> Option<std::path::PathBuf> {
     }
     std::env::current_dir().ok()
 }
+
+/// Read a file the user names as configuration (a profile): regular files
+/// only, at most `max` bytes, UTF-8. It is opened non-blocking and the type
+/// is checked on the open file, so a FIFO or a device can neither block nor
+/// stream forever, nor be swapped in after a check by name. The error is the
+/// reason only; the caller names the file.
+pub fn read_regular_file(path: &Path, max: u64) -> std::result::Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| crate::io_error_text(&e))?;
+    let meta = file.metadata().map_err(|e| crate::io_error_text(&e))?;
+    let t = meta.file_type();
+    if !t.is_file() {
+        let kind = match () {
+            _ if t.is_dir() => "a directory",
+            _ if t.is_fifo() => "a FIFO",
+            _ if t.is_socket() => "a socket",
+            _ if t.is_char_device() => "a character device",
+            _ if t.is_block_device() => "a block device",
+            _ => "not a plain file",
+        };
+        return Err(format!("not a regular file ({kind})"));
+    }
+    let mut data = Vec::new();
+    // One byte more than allowed tells "too large" from "exactly max".
+    file.take(max + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| crate::io_error_text(&e))?;
+    if data.len() as u64 > max {
+        return Err(format!("larger than the limit of {max} bytes"));
+    }
+    String::from_utf8(data)
+        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
+}

@@ -46,7 +46,9 @@ pub const RULES: &[Paragraph] = &[
     (
         "include = [\"NAME\", ...]",
         "Applies other profiles (names, or files relative to the including profile) at that \
-         point. Including a profile that is already being applied is an include loop, an error.",
+         point. Including a profile that is already being applied is an include loop, an error. \
+         Includes nest at most 16 deep, and one command line loads at most 64 profiles in all \
+         (includes and repeated --profile counted).",
     ),
     ("description = \"...\"", "Shown by --list-profiles."),
     ("Order", "Keys apply in the order they appear in the file."),
@@ -65,7 +67,9 @@ pub const RULES: &[Paragraph] = &[
     (
         "Errors",
         "A bad profile stops sandwrap before anything runs, with one message naming the file, \
-         the line and the key, and what was expected.",
+         the line and the key, and what was expected. A profile file must be a regular file \
+         (a FIFO or device is refused without being read) of at most 1 MiB, in UTF-8; no \
+         key or value may contain NUL (\\u0000).",
     ),
 ];
 

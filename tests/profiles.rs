@@ -830,3 +830,41 @@ fn runaway_includes_and_nul_values_give_one_precise_error() {
         "sandwrap: DIR/p.toml:1: key `setenv`: a value contains NUL (\\u0000), which no option value can hold"
     );
 }
+
+/// The environment `env` prints inside, as sorted `NAME=value` lines.
+fn env_inside(cmd: Command) -> Vec<String> {
+    let o = output(cmd);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let mut lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+/// A caller whose environment holds secrets next to harmless settings.
+fn with_secrets(mut c: Command) -> Command {
+    c.env("GITHUB_TOKEN", "ghp_secret")
+        .env("AWS_SECRET_ACCESS_KEY", "aws_secret")
+        .env("SSH_AUTH_SOCK", "/tmp/ssh-agent.sock")
+        .env("LC_ALL", "C.UTF-8")
+        .env("LC_TIME", "C")
+        .env("TERM", "xterm");
+    c
+}
+
+#[test]
+fn keep_env_lets_chosen_variables_through_clearenv_in_order() {
+    let args = "--ro-bind / / --setenv A 1 --clearenv --keep-env PATH --keep-env LC_* \
+                --keep-env NOT_SET_AT_ALL --setenv LC_TIME POSIX -- env";
+    let o = env_inside(with_secrets(sandwrap(args.split_whitespace())));
+    let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    let cwd = sandwrap_bin().parent().expect("dir").display().to_string();
+    assert_eq!(
+        o,
+        [
+            "LC_ALL=C.UTF-8".to_string(),
+            "LC_TIME=POSIX".into(),
+            format!("PATH={path}"),
+            format!("PWD={cwd}"),
+        ]
+    );
+}

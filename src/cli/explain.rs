@@ -136,6 +136,7 @@ fn env_lines(spec: &Spec) -> Vec<String> {
             EnvOp::Clear => "clear everything".to_string(),
             EnvOp::Set(k, v) => format!("set {}={}", k.to_string_lossy(), v.to_string_lossy()),
             EnvOp::Unset(k) => format!("unset {}", k.to_string_lossy()),
+            EnvOp::Keep(k) => format!("keep {} from the caller", k.to_string_lossy()),
         });
     }
     lines

@@ -33,6 +33,7 @@ pub enum Action {
     Clearenv,
     Setenv,
     Unsetenv,
+    KeepEnv,
     LockFile,
     SyncFd,
     Bind(BindMode, bool),
@@ -747,6 +748,13 @@ pub const OPTIONS: &[OptDef] = &[
         Filesystem,
         "Equal to --bind, creating host directory SRC (mode 0700) if missing",
     ),
+    opt(
+        "keep-env",
+        &["NAME"],
+        A::KeepEnv,
+        Environment,
+        "Set NAME (or each NAME* variable) to the caller's value, e.g. after --clearenv",
+    ),
 ];
 
 /// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
@@ -786,6 +794,7 @@ mod tests {
                 Section::Landlock | Section::Seccomp | Section::Profiles
             ) || o.name.ends_with("-as-host")
                 || o.name == "bind-mkdir"
+                || o.name == "keep-env"
         };
         assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
         assert!(OPTIONS[..68].iter().all(|o| !own(&o)));

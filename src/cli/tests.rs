@@ -2,6 +2,7 @@
 //! (/work/notes/bwrap-strings.md), with a fake host.
 
 mod args_file;
+mod keep_env;
 mod landlock;
 mod messages;
 mod modifiers;

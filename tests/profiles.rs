@@ -125,7 +125,7 @@ print("home", os.listdir(os.path.expanduser("~")))
 }
 
 #[test]
-fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
+fn build_compiles_c_and_python_in_the_project_with_download_caches_read_write() {
     if !sandboxes_work() {
         return;
     }
@@ -134,9 +134,13 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
         return;
     }
     let home = fake_home();
-    let cache = home.join(".cache");
-    std::fs::create_dir(&cache).expect("mkdir .cache");
+    let cache = home.join(".cargo/registry");
+    std::fs::create_dir_all(&cache).expect("mkdir .cargo/registry");
+    give(&home.join(".cargo"));
     give(&cache);
+    let host_cache = home.join(".cache");
+    std::fs::create_dir(&host_cache).expect("mkdir .cache");
+    give(&host_cache);
     let proj = scratch("proj");
     write_file(
         &proj.join("hello.c"),
@@ -156,7 +160,8 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
     );
     let script = "gcc -O1 -Wall -o hello hello.c && ./hello \
                   && python3 -m compileall -q pkg && python3 main.py \
-                  && echo cached > ~/.cache/sandwrap-build-test";
+                  && echo cached > ~/.cargo/registry/sandwrap-build-test \
+                  && mkdir -p ~/.cache && echo private > ~/.cache/sandwrap-build-test";
     let o = output(in_project(
         &home,
         &proj,
@@ -180,6 +185,10 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
     assert!(
         !home.join(".npm").exists(),
         "a missing cache is not created"
+    );
+    assert!(
+        !host_cache.join("sandwrap-build-test").exists(),
+        "~/.cache is not the host's (build caches there are trusted without checksums)"
     );
 }
 
@@ -867,4 +876,276 @@ fn keep_env_lets_chosen_variables_through_clearenv_in_order() {
             format!("PWD={cwd}"),
         ]
     );
+}
+
+/// Files of a user's home that the host later runs, sources or trusts,
+/// and secrets: (path under HOME, content). Directories end in `/`.
+const HOME_FILES: &[(&str, &str)] = &[
+    (".cargo/bin/sandwrap", "#!/bin/sh\necho genuine\n"),
+    (".cargo/bin/cargo", "#!/bin/sh\necho cargo\n"),
+    (".cargo/config.toml", "[build]\njobs = 2\n"),
+    (".cargo/env", "export PATH=\"$HOME/.cargo/bin:$PATH\"\n"),
+    (
+        ".cargo/credentials.toml",
+        "[registry]\ntoken = \"SECRET-cargo\"\n",
+    ),
+    (".cargo/registry/", ""),
+    (".cargo/git/", ""),
+    (".rustup/toolchains/stable/bin/rustc", "#!/bin/sh\n"),
+    ("go/bin/tool", "#!/bin/sh\n"),
+    ("go/pkg/mod/", ""),
+    (".npm/_cacache/", ""),
+    (".npmrc", "//registry.npmjs.org/:_authToken=SECRET-npm\n"),
+    (".cache/go-build/trim.txt", "1\n"),
+    (".bashrc", "# rc\n"),
+    (".profile", "# profile\n"),
+    (".zshrc", "# zsh\n"),
+    (".gitconfig", "[user]\nname = u\n"),
+    (".config/autostart/a.desktop", "[Desktop Entry]\n"),
+    (".config/systemd/user/a.service", "[Service]\n"),
+    (".local/bin/tool", "#!/bin/sh\n"),
+    (".ssh/authorized_keys", "ssh-ed25519 AAAA genuine\n"),
+    (".ssh/id_ed25519", "SECRET-ssh\n"),
+    (".gnupg/private-keys-v1.d/k.key", "SECRET-gpg\n"),
+    (".netrc", "machine h login u password SECRET-netrc\n"),
+    (".aws/credentials", "aws_secret_access_key = SECRET-aws\n"),
+    // The project: run from ~/proj.
+    ("proj/src/main.c", "int main(void) { return 0; }\n"),
+    ("proj/.git/config", "[core]\n\tbare = false\n"),
+    ("proj/.git/hooks/", ""),
+    ("proj/.envrc", "export A=1\n"),
+    ("proj/.vscode/tasks.json", "{}\n"),
+    ("proj/.idea/workspace.xml", "<project/>\n"),
+    ("proj/.direnv/bin/", ""),
+];
+
+/// What the attack tries to write (under HOME): files it replaces or
+/// appends to, and directories it plants a file in.
+const PERSIST: &[&str] = &[
+    ".cargo/bin/sandwrap",
+    ".cargo/config.toml",
+    ".cargo/env",
+    ".cargo/bin/",
+    "go/bin/",
+    ".cache/go-build/",
+    ".bashrc",
+    ".profile",
+    ".zshrc",
+    ".gitconfig",
+    ".config/autostart/",
+    ".config/systemd/user/",
+    ".local/bin/",
+    ".ssh/authorized_keys",
+    ".rustup/toolchains/stable/bin/",
+    "proj/.git/config",
+    "proj/.git/hooks/",
+    "proj/.envrc",
+    "proj/.vscode/tasks.json",
+    "proj/.idea/",
+    "proj/.direnv/bin/",
+];
+
+/// Every file and directory under `root` with its content: the state the
+/// host sees.
+fn snapshot(root: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p.clone());
+                out.push((p, None));
+            } else {
+                let data = std::fs::read(&p).unwrap_or_default();
+                out.push((p, Some(data)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn profiles_give_no_persistence_on_the_host_and_no_secrets() {
+    if !sandboxes_work() {
+        return;
+    }
+    let home = scratch("home");
+    for (path, text) in HOME_FILES {
+        let p = home.join(path.trim_end_matches('/'));
+        let parent = if path.ends_with('/') {
+            p.as_path()
+        } else {
+            p.parent().expect("parent")
+        };
+        std::fs::create_dir_all(parent).expect("mkdir");
+        if !path.ends_with('/') {
+            std::fs::write(&p, text).expect("write");
+        }
+    }
+    std::process::Command::new("chown")
+        .args(["-R", &format!("{0}:{0}", caller_uid())])
+        .arg(&home)
+        .status()
+        .expect("chown");
+    let proj = home.join("proj");
+    let targets: Vec<String> = PERSIST
+        .iter()
+        .map(|p| home.join(p).display().to_string())
+        .collect();
+    let secrets: Vec<String> = HOME_FILES
+        .iter()
+        .filter(|(_, text)| text.contains("SECRET"))
+        .map(|(p, _)| home.join(p).display().to_string())
+        .collect();
+    // Every way in: append, replace by rename, plant a file in a directory;
+    // read every secret; print what leaked and the environment's names.
+    let script = format!(
+        r##"
+import os, sys
+for t in {targets:?}:
+    try:
+        if t.endswith("/"):
+            open(t + "planted", "w").write("#!/bin/sh\nevil\n")
+        else:
+            open(t, "a").write("\nevil\n")
+            open(t + ".new", "w").write("evil\n"); os.replace(t + ".new", t)
+        print("wrote", t)
+    except OSError as e:
+        print("refused", t, e.errno)
+for s in {secrets:?}:
+    try:
+        data = open(s).read(); print("read", s, "SECRET" in data)
+    except OSError as e:
+        print("unreadable", s, e.errno)
+print("env", " ".join(sorted(os.environ)))
+"##
+    );
+    let before = snapshot(&home);
+    for profile in ["untrusted", "build", "ci"] {
+        let o = output(with_secrets(in_project(
+            &home,
+            &proj,
+            &["--profile", profile, "--", PY, "-c", &script],
+        )));
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{profile}: {out}\nstderr: {err}");
+        eprintln!("--profile {profile}:\n{out}");
+        assert!(!out.contains(" True"), "{profile} read a secret:\n{out}");
+        let env = field(&out, "env");
+        for secret in ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "SSH_AUTH_SOCK"] {
+            assert!(
+                !env.split(' ').any(|v| v == secret),
+                "{profile} passed {secret}: {env}"
+            );
+        }
+        // What the sandbox could see of those targets, it could not write.
+        for line in out.lines().filter(|l| l.starts_with("refused")) {
+            let errno = line.rsplit(' ').next().unwrap_or("");
+            assert!(
+                ["30", "13", "2"].contains(&errno),
+                "{profile}: unexpected error: {line}"
+            );
+        }
+        let after = snapshot(&home);
+        let changed: Vec<String> = after
+            .iter()
+            .filter(|e| !before.contains(e))
+            .chain(before.iter().filter(|e| !after.contains(e)))
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        assert!(
+            changed.is_empty(),
+            "{profile} changed the host: {changed:?}\n{out}"
+        );
+    }
+}
+
+#[test]
+fn ci_cannot_reach_the_hosts_abstract_unix_sockets() {
+    use std::os::linux::net::SocketAddrExt;
+    if !sandboxes_work() {
+        return;
+    }
+    if landlock_abi() < 6 {
+        skip!(
+            "skipping: landlock ABI {} cannot scope abstract unix sockets (needs 6)",
+            landlock_abi()
+        );
+        return;
+    }
+    // A stand-in for X11's @/tmp/.X11-unix/X0 in the host's network namespace.
+    let name = format!("sandwrap-test-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).expect("addr");
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).expect("bind abstract");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let home = fake_home();
+    let proj = scratch("proj");
+    let script = format!(
+        r#"
+import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect("\0{name}"); print("abstract connected")
+except OSError as e: print("abstract refused", e.errno)
+"#
+    );
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "ci", "--", PY, "-c", &script],
+    ));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    assert_eq!(field(&out, "abstract"), "refused 1", "{out}");
+    assert!(
+        listener.accept().is_err(),
+        "the host socket got a connection"
+    );
+    // The same under `build` plus the network, without the scope: reachable
+    // (so the refusal above is the scope's doing).
+    let o = output(in_project(
+        &home,
+        &proj,
+        &["--profile", "build", "--share-net", "--", PY, "-c", &script],
+    ));
+    assert_eq!(
+        field(&stdout(&o), "abstract"),
+        "connected",
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn profile_tmpfs_mounts_are_sized() {
+    if !sandboxes_work() {
+        return;
+    }
+    let home = fake_home();
+    let proj = scratch("proj");
+    let script = r#"
+import os
+for p in ("/tmp", "/var/tmp", os.path.expanduser("~")):
+    v = os.statvfs(p); print(p, v.f_blocks * v.f_frsize)
+"#;
+    for profile in ["untrusted", "desktop"] {
+        let o = output(in_project(
+            &home,
+            &proj,
+            &["--profile", profile, "--", PY, "-c", script],
+        ));
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+        assert_eq!(field(&out, "/tmp"), "1073741824", "{profile}: {out}");
+        assert_eq!(field(&out, "/var/tmp"), "268435456", "{profile}: {out}");
+        if profile == "untrusted" {
+            let home_line = format!("{} 1073741824", home.display());
+            assert!(out.lines().any(|l| l == home_line), "{out}");
+        }
+    }
 }

@@ -131,15 +131,41 @@ fn namespaces(spec: &Spec) -> String {
 
 fn env_lines(spec: &Spec) -> Vec<String> {
     let mut lines = Vec::new();
+    // Consecutive --keep-env (a profile's allowlist) make one list.
+    let mut kept: Vec<String> = Vec::new();
     for op in &spec.env {
+        if let EnvOp::Keep(k) = op {
+            kept.push(k.to_string_lossy().into_owned());
+            continue;
+        }
+        keep_lines(&mut lines, &mut kept);
         lines.push(match op {
             EnvOp::Clear => "clear everything".to_string(),
             EnvOp::Set(k, v) => format!("set {}={}", k.to_string_lossy(), v.to_string_lossy()),
             EnvOp::Unset(k) => format!("unset {}", k.to_string_lossy()),
-            EnvOp::Keep(k) => format!("keep {} from the caller", k.to_string_lossy()),
+            EnvOp::Keep(_) => unreachable!("collected above"),
         });
     }
+    keep_lines(&mut lines, &mut kept);
     lines
+}
+
+/// `keep from the caller: A, B, ...`, wrapped, for the names in `kept`.
+fn keep_lines(lines: &mut Vec<String>, kept: &mut Vec<String>) {
+    let mut line = "keep from the caller:".to_string();
+    for (i, name) in kept.drain(..).enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if line.len() + name.len() > 70 {
+            lines.push(std::mem::replace(&mut line, "   ".into()));
+        }
+        line.push(' ');
+        line.push_str(&name);
+    }
+    if line != "keep from the caller:" {
+        lines.push(line);
+    }
 }
 
 fn cap_name(c: u8) -> String {

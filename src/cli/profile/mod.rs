@@ -311,4 +311,6 @@ pub fn list(env: &ProfileEnv) -> String {
 }
 
 #[cfg(test)]
+mod audit;
+#[cfg(test)]
 mod tests;

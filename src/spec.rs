@@ -293,6 +293,9 @@ pub struct Spec {
     /// `--bind-mkdir`: host directories created (mode 0700, with parents)
     /// before anything else, so they can be bound.
     pub host_dirs: Vec<PathBuf>,
+    /// `--protect`: bind sources whose last component is never followed (a
+    /// symbolic link there counts as missing).
+    pub no_follow: Vec<PathBuf>,
 }
 
 impl Spec {

@@ -67,6 +67,21 @@ fn field<'a>(out: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no `{key}` line in:\n{out}"))
 }
 
+/// Run `python3 -c script` under `sandwrap ARGS` in `proj`; its stdout,
+/// after checking it succeeded.
+fn python_in(args: &[&str], home: &Path, proj: &Path, script: &str) -> String {
+    let mut words: Vec<&str> = args.to_vec();
+    words.extend(["--", PY, "-c", script]);
+    let o = output(in_project(home, proj, &words));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{args:?}: stdout: {out}\nstderr: {err}"
+    );
+    out
+}
+
 #[test]
 fn untrusted_reads_the_project_but_not_ssh_keys_the_network_or_usr() {
     if !sandboxes_work() {
@@ -97,13 +112,7 @@ open("written.txt", "w").write("from the sandbox")
 print("home", os.listdir(os.path.expanduser("~")))
 "#
     );
-    let o = output(in_project(
-        &home,
-        &proj,
-        &["--profile", "untrusted", "--", PY, "-c", &script],
-    ));
-    let (out, err) = (stdout(&o), stderr(&o));
-    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    let out = python_in(&["--profile", "untrusted"], &home, &proj, &script);
     assert_eq!(field(&out, "data"), "project data");
     assert_eq!(field(&out, "ssh"), "FileNotFoundError", "{out}");
     assert!(field(&out, "net").starts_with("refused"), "{out}");
@@ -1094,13 +1103,7 @@ try:
 except OSError as e: print("abstract refused", e.errno)
 "#
     );
-    let o = output(in_project(
-        &home,
-        &proj,
-        &["--profile", "ci", "--", PY, "-c", &script],
-    ));
-    let (out, err) = (stdout(&o), stderr(&o));
-    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    let out = python_in(&["--profile", "ci"], &home, &proj, &script);
     assert_eq!(field(&out, "abstract"), "refused 1", "{out}");
     assert!(
         listener.accept().is_err(),
@@ -1108,17 +1111,13 @@ except OSError as e: print("abstract refused", e.errno)
     );
     // The same under `build` plus the network, without the scope: reachable
     // (so the refusal above is the scope's doing).
-    let o = output(in_project(
+    let out = python_in(
+        &["--profile", "build", "--share-net"],
         &home,
         &proj,
-        &["--profile", "build", "--share-net", "--", PY, "-c", &script],
-    ));
-    assert_eq!(
-        field(&stdout(&o), "abstract"),
-        "connected",
-        "{}",
-        stderr(&o)
+        &script,
     );
+    assert_eq!(field(&out, "abstract"), "connected", "{out}");
 }
 
 #[test]
@@ -1134,18 +1133,62 @@ for p in ("/tmp", "/var/tmp", os.path.expanduser("~")):
     v = os.statvfs(p); print(p, v.f_blocks * v.f_frsize)
 "#;
     for profile in ["untrusted", "desktop"] {
-        let o = output(in_project(
-            &home,
-            &proj,
-            &["--profile", profile, "--", PY, "-c", script],
-        ));
-        let (out, err) = (stdout(&o), stderr(&o));
-        assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+        let out = python_in(&["--profile", profile], &home, &proj, script);
         assert_eq!(field(&out, "/tmp"), "1073741824", "{profile}: {out}");
         assert_eq!(field(&out, "/var/tmp"), "268435456", "{profile}: {out}");
         if profile == "untrusted" {
             let home_line = format!("{} 1073741824", home.display());
             assert!(out.lines().any(|l| l == home_line), "{out}");
         }
+    }
+}
+
+#[test]
+fn a_symlink_planted_in_the_project_does_not_expose_its_target() {
+    if !sandboxes_work() {
+        return;
+    }
+    // An earlier run left links where `untrusted` keeps things read-only:
+    // to the host's /tmp (agent sockets, and here the user's key, since the
+    // fake home lies in /tmp), to a key, to the key's directory.
+    let home = fake_home();
+    let key = home.join(".ssh/id_rsa");
+    let proj = home.join("proj");
+    std::fs::create_dir(&proj).expect("mkdir proj");
+    give(&proj);
+    let script = format!(
+        r#"
+for p in (".envrc", ".vscode/id_rsa", ".idea{key}", "{key}"):
+    try:
+        print("read", p, "PRIVATE KEY" in open(p).read())
+    except OSError as e:
+        print("unreadable", p, e.errno)
+"#,
+        key = key.display()
+    );
+    let mut links = vec![(".idea", "/tmp"), (".git", "/nonexistent")];
+    for round in [2, 4] {
+        if round == 4 {
+            links.extend([(".envrc", "../.ssh/id_rsa"), (".vscode", "../.ssh")]);
+        }
+        for (name, target) in &links[round - 2..] {
+            std::os::unix::fs::symlink(target, proj.join(name)).expect("symlink");
+            std::process::Command::new("chown")
+                .args(["-h", &format!("{0}:{0}", caller_uid())])
+                .arg(proj.join(name))
+                .status()
+                .expect("chown");
+        }
+        let out = python_in(&["--profile", "untrusted"], &home, &proj, &script);
+        assert!(
+            !out.contains(" True"),
+            "a planted symlink exposed a key:\n{out}"
+        );
+    }
+    for (name, target) in links {
+        assert_eq!(
+            std::fs::read_link(proj.join(name)).expect("still a link"),
+            PathBuf::from(target)
+        );
     }
 }

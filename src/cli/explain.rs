@@ -29,7 +29,7 @@ fn mode_text(perms: Option<u32>) -> String {
 }
 
 /// One filesystem operation: (path in the sandbox, what happens there).
-fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) {
+fn describe_op(op: &FsOp, spec: &Spec) -> (String, String) {
     let what = match op {
         FsOp::Bind {
             src,
@@ -46,8 +46,11 @@ fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) 
             if *allow_missing {
                 t.push_str(", if it exists");
             }
-            if host_dirs.iter().any(|d| d == src) {
+            if spec.host_dirs.iter().any(|d| d == src) {
                 t.push_str(", created (0700) if missing");
+            }
+            if spec.no_follow.iter().any(|d| d == src) {
+                t.push_str(" and is not a symlink");
             }
             t
         }
@@ -367,11 +370,7 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
         out,
         "Filesystem:   on an empty root (tmpfs), in this order:"
     );
-    let ops: Vec<(String, String)> = spec
-        .ops
-        .iter()
-        .map(|op| describe_op(op, &spec.host_dirs))
-        .collect();
+    let ops: Vec<(String, String)> = spec.ops.iter().map(|op| describe_op(op, spec)).collect();
     let width = ops.iter().map(|(d, _)| d.len()).max().unwrap_or(0);
     for (i, (dest, what)) in ops.iter().enumerate() {
         let _ = writeln!(out, "  {:>3}  {dest:width$}  {what}", i + 1);

@@ -81,6 +81,7 @@ pub enum Action {
     Explain,
     RoBindAsHost,
     BindMkdir,
+    Protect,
     SeccompPolicy,
     SeccompAllow,
     SeccompDeny,
@@ -749,6 +750,13 @@ pub const OPTIONS: &[OptDef] = &[
         "Equal to --bind, creating host directory SRC (mode 0700) if missing",
     ),
     opt(
+        "protect",
+        &["PATH"],
+        A::Protect,
+        Filesystem,
+        "Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)",
+    ),
+    opt(
         "keep-env",
         &["NAME"],
         A::KeepEnv,
@@ -795,6 +803,7 @@ mod tests {
             ) || o.name.ends_with("-as-host")
                 || o.name == "bind-mkdir"
                 || o.name == "keep-env"
+                || o.name == "protect"
         };
         assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
         assert!(OPTIONS[..68].iter().all(|o| !own(&o)));

@@ -2,11 +2,11 @@
 //! (/work/notes/bwrap-strings.md), with a fake host.
 
 mod args_file;
-mod keep_env;
 mod landlock;
 mod messages;
 mod modifiers;
 mod options;
+mod profile_options;
 mod seccomp;
 mod validation;
 

@@ -79,6 +79,18 @@ impl Parser<'_, '_> {
                     allow_missing: false,
                 });
             }
+            Action::Protect => {
+                // Read-only on top of whatever shows PATH (a read-write bind
+                // of its directory); the source is opened without following
+                // a final symlink.
+                self.spec.no_follow.push(path(0));
+                self.spec.ops.push(FsOp::Bind {
+                    src: path(0),
+                    dest: path(0),
+                    mode: BindMode::ReadOnly,
+                    allow_missing: true,
+                });
+            }
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
                 let arch = self.seccomp_arch()?;

@@ -87,7 +87,8 @@ pub const BUILTIN_DOCS: &[Paragraph] = &[
     (
         "untrusted",
         "base, and the current directory read-write (and the working directory), except what \
-         the host runs there by itself, which stays read-only where it exists: version control \
+         the host runs there by itself, which stays read-only where it exists (--protect, which \
+         does not follow a symlink there): version control \
          metadata (.git, .hg, .svn, .bzr, .jj), hooks wired to it (.husky, .githooks, \
          .pre-commit-config.yaml), what entering the directory runs (.envrc, .direnv, \
          mise.toml, .mise.toml) and what opening it in an editor runs (.vscode, .idea, \

@@ -1,8 +1,11 @@
-//! `--keep-env NAME`: an environment operation in command-line order, with
-//! its name checked while parsing.
+//! sandwrap's own options that the built-in profiles use: `--keep-env
+//! NAME`, an environment operation in command-line order with its name
+//! checked while parsing, and `--protect PATH`.
+
+use std::path::PathBuf;
 
 use super::{err, spec};
-use crate::spec::EnvOp;
+use crate::spec::{BindMode, EnvOp, FsOp};
 
 #[test]
 fn keep_env_is_an_ordered_env_op() {
@@ -40,4 +43,26 @@ fn keep_env_refuses_names_no_variable_has() {
         "--keep-env 'A*B*': * may only end the name (a prefix pattern, e.g. LC_*)"
     );
     assert_eq!(err(&["--keep-env"]), "--keep-env takes an argument");
+}
+
+#[test]
+fn protect_is_a_read_only_bind_onto_itself_that_does_not_follow() {
+    let s = spec(&["--bind", "/p", "/p", "--protect", "/p/.git", "true"]);
+    assert_eq!(
+        s.ops[1],
+        FsOp::Bind {
+            src: "/p/.git".into(),
+            dest: "/p/.git".into(),
+            mode: BindMode::ReadOnly,
+            allow_missing: true,
+        }
+    );
+    assert_eq!(s.no_follow, [PathBuf::from("/p/.git")]);
+    // A plain bind follows as bwrap's does.
+    assert!(
+        spec(&["--ro-bind-try", "/p/.git", "/p/.git", "true"])
+            .no_follow
+            .is_empty()
+    );
+    assert_eq!(err(&["--protect"]), "--protect takes an argument");
 }

@@ -363,6 +363,30 @@ fn a_fifo_profile_is_refused_without_blocking() {
         row.ends_with("(unusable: not a regular file (a FIFO))"),
         "{row}"
     );
+    // Neither opens it: a writer waiting for a reader stays blocked.
+    let fifo = dir2.join("pipe.toml");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer_path = fifo.clone();
+    std::thread::spawn(move || {
+        let opened = std::fs::OpenOptions::new().write(true).open(&writer_path);
+        let _ = tx.send(opened.is_ok());
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let _ = list(&env_in(&dir2));
+    let _ = load("inc", &env_in(&dir2));
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(200))
+            .is_err(),
+        "the FIFO was opened for reading"
+    );
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _release = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo);
+        assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)), Ok(true));
+    }
     // Directories and oversized files are refused too.
     std::fs::create_dir(dir.join("d.toml")).expect("mkdir");
     assert!(

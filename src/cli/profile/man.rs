@@ -110,7 +110,9 @@ pub const BUILTIN_DOCS: &[Paragraph] = &[
          empty home. Keeps CC, CXX, CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS, MAKEFLAGS, RUSTFLAGS, \
          RUSTUP_TOOLCHAIN and GOFLAGS from the environment. No network. The download caches \
          remain a way back to the host: what a build leaves there (extracted crate sources, \
-         git checkouts, Go modules) is used by the host's later builds.",
+         Go modules, git checkouts and the bare clones in ~/.cargo/git/db, whose hooks and \
+         core.sshCommand git runs when cargo fetches with net.git-fetch-with-cli) is used by \
+         the host's later builds; a later --ro-bind-try of a cache makes it read-only.",
     ),
     (
         "ci",

@@ -899,7 +899,9 @@ const HOME_FILES: &[(&str, &str)] = &[
         "[registry]\ntoken = \"SECRET-cargo\"\n",
     ),
     (".cargo/registry/", ""),
-    (".cargo/git/", ""),
+    (".cargo/git/db/dep-1234/hooks/", ""),
+    (".cargo/git/db/dep-1234/config", "[core]\n\tbare = true\n"),
+    ("go/pkg/mod/cache/vcs/abcd/hooks/", ""),
     (".rustup/toolchains/stable/bin/rustc", "#!/bin/sh\n"),
     ("go/bin/tool", "#!/bin/sh\n"),
     ("go/pkg/mod/", ""),
@@ -954,6 +956,14 @@ const PERSIST: &[&str] = &[
     "proj/.direnv/bin/",
 ];
 
+/// Bare git clones the host's git later fetches into (hooks, config): only
+/// a profile without network keeps them read-only.
+const PERSIST_OFFLINE: &[&str] = &[
+    ".cargo/git/db/dep-1234/hooks/",
+    ".cargo/git/db/dep-1234/config",
+    "go/pkg/mod/cache/vcs/abcd/hooks/",
+];
+
 /// Every file and directory under `root` with its content: the state the
 /// host sees.
 fn snapshot(root: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
@@ -1002,10 +1012,6 @@ fn profiles_give_no_persistence_on_the_host_and_no_secrets() {
         .status()
         .expect("chown");
     let proj = home.join("proj");
-    let targets: Vec<String> = PERSIST
-        .iter()
-        .map(|p| home.join(p).display().to_string())
-        .collect();
     let secrets: Vec<String> = HOME_FILES
         .iter()
         .filter(|(_, text)| text.contains("SECRET"))
@@ -1013,8 +1019,13 @@ fn profiles_give_no_persistence_on_the_host_and_no_secrets() {
         .collect();
     // Every way in: append, replace by rename, plant a file in a directory;
     // read every secret; print what leaked and the environment's names.
-    let script = format!(
-        r##"
+    let script = |targets: &[&str]| {
+        let targets: Vec<String> = targets
+            .iter()
+            .map(|p| home.join(p).display().to_string())
+            .collect();
+        format!(
+            r##"
 import os, sys
 for t in {targets:?}:
     try:
@@ -1033,13 +1044,19 @@ for s in {secrets:?}:
         print("unreadable", s, e.errno)
 print("env", " ".join(sorted(os.environ)))
 "##
-    );
+        )
+    };
     let before = snapshot(&home);
     for profile in ["untrusted", "build", "ci"] {
+        // ci fetches, so it writes the bare clones that build keeps read-only.
+        let mut targets = PERSIST.to_vec();
+        if profile != "ci" {
+            targets.extend(PERSIST_OFFLINE);
+        }
         let o = output(with_secrets(in_project(
             &home,
             &proj,
-            &["--profile", profile, "--", PY, "-c", &script],
+            &["--profile", profile, "--", PY, "-c", &script(&targets)],
         )));
         let (out, err) = (stdout(&o), stderr(&o));
         assert_eq!(o.status.code(), Some(0), "{profile}: {out}\nstderr: {err}");

@@ -155,6 +155,10 @@ const NO_WRITE_IN_PWD: &[&str] = &[
     ".exrc",
 ];
 
+/// Without network nothing is fetched: the bare git clones the host's git
+/// later fetches into (running their hooks and config) stay read-only.
+const NO_WRITE_OFFLINE: &[&str] = &["~/.cargo/git/db", "~/go/pkg/mod/cache/vcs"];
+
 /// Secrets: not even readable.
 const NO_READ: &[&str] = &[
     "~/.ssh",
@@ -234,8 +238,14 @@ fn resolved(name: &str) -> Spec {
 fn violations(spec: &Spec) -> Vec<String> {
     let mut out = Vec::new();
     let in_pwd = NO_WRITE_IN_PWD.iter().map(|n| format!("{PWD}/{n}"));
+    let offline: &[&str] = if spec.namespaces.net {
+        NO_WRITE_OFFLINE
+    } else {
+        &[]
+    };
     for path in NO_WRITE
         .iter()
+        .chain(offline)
         .map(|p| host(p).display().to_string())
         .chain(in_pwd)
     {
@@ -345,6 +355,14 @@ fn no_builtin_profile_exposes_persistence_targets_or_secrets() {
             for tool in ["~/.cargo/bin/cargo", "~/.rustup/toolchains"] {
                 want(tool, Access::Read);
             }
+            // Bare clones: read in a build, written by a fetch in ci.
+            let fetches = if *name == "ci" {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            want("~/.cargo/git/db/x", fetches);
+            want("~/go/pkg/mod/cache/vcs/x", fetches);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

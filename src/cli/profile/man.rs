@@ -102,25 +102,29 @@ pub const BUILTIN_DOCS: &[Paragraph] = &[
     (
         "build",
         "untrusted, and the download caches read-write when they exist: ~/.cargo/registry, \
-         ~/.cargo/git, ~/go/pkg/mod and ~/.npm/_cacache; the Rust toolchain read-only \
-         (~/.cargo/bin, ~/.rustup). Nothing else of ~/.cargo, ~/go, ~/.npm or ~/.cache: what \
+         ~/.cargo/git, ~/go/pkg/mod and ~/.npm/_cacache, except the bare git clones there \
+         (~/.cargo/git/db, ~/go/pkg/mod/cache/vcs), read-only since nothing is fetched without \
+         network (the host's git runs their hooks and config at its next fetch); the Rust \
+         toolchain read-only (~/.cargo/bin, ~/.rustup). Nothing else of ~/.cargo, ~/go, ~/.npm or ~/.cache: what \
          the host runs (~/.cargo/bin, ~/go/bin), reads as configuration (~/.cargo/config.toml, \
          ~/.cargo/env) or as a secret (~/.cargo/credentials.toml, ~/.npmrc), and caches \
          trusted without checksums (Go's build cache) stay out; a build writes ~/.cache in the \
          empty home. Keeps CC, CXX, CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS, MAKEFLAGS, RUSTFLAGS, \
          RUSTUP_TOOLCHAIN and GOFLAGS from the environment. No network. The download caches \
          remain a way back to the host: what a build leaves there (extracted crate sources, \
-         Go modules, git checkouts and the bare clones in ~/.cargo/git/db, whose hooks and \
-         core.sshCommand git runs when cargo fetches with net.git-fetch-with-cli) is used by \
-         the host's later builds; a later --ro-bind-try of a cache makes it read-only.",
+         Go modules, git checkouts) is used by the host's later builds; a later \
+         --ro-bind-try of a cache makes it read-only.",
     ),
     (
         "ci",
         "build with the host's network (--share-net), outbound TCP connections limited to \
          ports 80 and 443 by landlock (--landlock-tcp-connect 80,443; a later \
          --landlock-tcp-connect adds ports), and the host's abstract unix sockets (X11's \
-         @/tmp/.X11-unix/X0, ...) cut off (--landlock-scope abstract-unix). A proxy in \
-         https_proxy needs --keep-env https_proxy.",
+         @/tmp/.X11-unix/X0, ...) cut off (--landlock-scope abstract-unix). The bare git \
+         clones are writable again, since fetching writes them: a ci run can leave hooks \
+         there that the host's git runs at its next fetch into them (cargo with \
+         net.git-fetch-with-cli, go for direct modules). A proxy in https_proxy needs \
+         --keep-env https_proxy.",
     ),
     (
         "desktop",

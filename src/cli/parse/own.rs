@@ -82,7 +82,13 @@ impl Parser<'_, '_> {
             Action::Protect => {
                 // Read-only on top of whatever shows PATH (a read-write bind
                 // of its directory); the source is opened without following
-                // a final symlink.
+                // a final symlink. The same path on both sides: absolute.
+                if !path(0).is_absolute() {
+                    return Err(self.error(format!(
+                        "--protect {}: the path must be absolute (it names the same place on the host and in the sandbox)",
+                        crate::cli::explain::shell_quote(&v[0])
+                    )));
+                }
                 self.spec.no_follow.push(path(0));
                 self.spec.ops.push(FsOp::Bind {
                     src: path(0),

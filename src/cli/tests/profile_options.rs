@@ -65,4 +65,13 @@ fn protect_is_a_read_only_bind_onto_itself_that_does_not_follow() {
             .is_empty()
     );
     assert_eq!(err(&["--protect"]), "--protect takes an argument");
+    for bad in ["", ".git", "p/.git"] {
+        let quoted = if bad.is_empty() { "''" } else { bad };
+        assert_eq!(
+            err(&["--protect", bad, "true"]),
+            format!(
+                "--protect {quoted}: the path must be absolute (it names the same place on the host and in the sandbox)"
+            )
+        );
+    }
 }

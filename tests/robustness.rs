@@ -621,9 +621,11 @@ struct Known {
 
 const KNOWN: &[Known] = &[
     Known {
-        what: "issue 11: a FIFO (or endless device) as --seccomp-policy FILE or --profile FILE hangs",
+        what: "issue 11: a FIFO (or endless device) as --seccomp-policy FILE hangs",
         matches: |c, why| {
-            why.starts_with("hung") && (mentions(c, "fifo.toml") || mentions(c, "/dev/zero"))
+            why.starts_with("hung")
+                && (follows(c, "--seccomp-policy", "fifo.toml")
+                    || follows(c, "--seccomp-policy", "/dev/zero"))
         },
     },
     Known {
@@ -634,18 +636,28 @@ const KNOWN: &[Known] = &[
         },
     },
     Known {
-        what: "issue 11: profile includes without a depth or work bound (SIGSEGV, endless)",
+        what: "issue 11: sandwrap's own processes bound by the command's seccomp policy hang",
         matches: |c, why| {
-            mentions(c, "--profile")
-                && mentions(c, "include")
-                && (why.starts_with("hung") || why.starts_with("sandwrap was killed by signal 11"))
+            why.starts_with("hung")
+                && ["wait4", "rt_sigtimedwait", "sendmsg"]
+                    .iter()
+                    .any(|call| follows(c, "--seccomp-deny", call))
         },
     },
-    Known {
-        what: "issue 11: sandwrap's own processes bound by the command's seccomp policy hang",
-        matches: |c, why| why.starts_with("hung") && mentions(c, "seccomp"),
-    },
 ];
+
+/// Whether `option` is followed by a value containing `value`, on argv or
+/// in the `--args` payload.
+fn follows(c: &Case, option: &str, value: &str) -> bool {
+    let payload: Vec<&[u8]> = c.payload.split(|&b| b == 0).collect();
+    let words = c.argv.iter().map(|a| a.as_bytes());
+    let pairs = |ws: Vec<&[u8]>| {
+        ws.windows(2).any(|p| {
+            p[0] == option.as_bytes() && p[1].windows(value.len()).any(|w| w == value.as_bytes())
+        })
+    };
+    pairs(words.collect()) || pairs(payload)
+}
 
 /// Processes of the test user, with their command lines.
 fn user_processes() -> Vec<(u32, String)> {

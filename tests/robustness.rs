@@ -6,7 +6,9 @@
 //! may have stopped it), sandwrap never killed by a signal, every stderr
 //! line sandwrap's (`sandwrap: `, with or without a `<N>` level) or the
 //! usage text, no process of the test user left behind, and nothing
-//! changed in the fixtures or the working directory.
+//! changed in the fixtures or the working directory. One case in ten runs
+//! with stdout and stderr on /dev/full, where every write of sandwrap's
+//! fails: the status must still be 0 or 1.
 //!
 //! Seeded and reproducible: `SANDWRAP_FUZZ_SEED` (default fixed),
 //! `SANDWRAP_FUZZ_CASES` (default 300), `SANDWRAP_FUZZ_CASE=N` runs case N
@@ -545,6 +547,8 @@ struct Case {
     profile: Vec<u8>,
     policy: Vec<u8>,
     bpf: Vec<u8>,
+    /// stdout and stderr on /dev/full: every write of sandwrap's fails.
+    full: bool,
 }
 
 impl Case {
@@ -587,6 +591,7 @@ impl Case {
             profile: mutate(rng, PROFILE, &profile_lines(w)),
             policy: mutate(rng, POLICY, &policy_lines(w)),
             bpf: (0..bpf_len).map(|_| rng.next() as u8).collect(),
+            full: rng.chance(10),
         }
     }
 
@@ -733,10 +738,17 @@ fn run_case(c: &Case, w: &World) -> Result<(), String> {
     }
     let out_path = w.case_file("stdout");
     let err_path = w.case_file("stderr");
+    let output = |path: &Path| {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+        match c.full {
+            true => full.expect("open /dev/full"),
+            false => std::fs::File::create(path).expect("output file"),
+        }
+    };
     let mut cmd = sandwrap(&c.argv);
     cmd.current_dir(&w.cwd)
-        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .stdout(output(&out_path))
+        .stderr(output(&err_path))
         .process_group(0);
     let fds = case_fds(w);
     inherit_fds(&mut cmd, &fds);
@@ -775,6 +787,9 @@ fn run_case(c: &Case, w: &World) -> Result<(), String> {
     let code = status.code().unwrap_or(-1);
     if !c.may_filter() && code != 0 && code != 1 {
         return Err(format!("exit status {code}; stderr:\n{err}"));
+    }
+    if c.full {
+        return Ok(()); // nothing could be written: the status is the check
     }
     // Messages, then perhaps the usage text (bwrap's warnings come first).
     for line in err.lines() {
@@ -879,8 +894,13 @@ fn random_command_lines_never_crash_hang_or_leak() {
                 known += 1;
                 continue;
             }
+            let full = if case.full {
+                " (stdout and stderr on /dev/full)"
+            } else {
+                ""
+            };
             let mut report = format!(
-                "case {i} (SANDWRAP_FUZZ_SEED={seed:#x} SANDWRAP_FUZZ_CASE={i}): {why}\n  argv: {}",
+                "case {i} (SANDWRAP_FUZZ_SEED={seed:#x} SANDWRAP_FUZZ_CASE={i}){full}: {why}\n  argv: {}",
                 show(&case.argv)
             );
             if case.argv.iter().any(|a| a == OsStr::new("--args")) {

@@ -479,6 +479,18 @@ fn options_naming_a_closed_fd_fail_as_in_bwrap() {
     }
 }
 
+/// `--userns-block-fd` naming a closed fd: bwrap goes on without the id
+/// maps its helper would write and fails later; sandwrap says why at once.
+#[test]
+fn a_closed_userns_block_fd_is_refused() {
+    let (code, out, err) =
+        run_closed(&["--unshare-user", "--info-fd", "1", "--userns-block-fd", "3"]);
+    assert_eq!(
+        (code, out.as_str(), err.trim()),
+        (1, "", "sandwrap: --userns-block-fd 3: Bad file descriptor")
+    );
+}
+
 /// The same number consumed twice: the second use finds it closed, even
 /// though one of sandwrap's own fds may have its number by then.
 #[test]

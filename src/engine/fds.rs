@@ -124,6 +124,11 @@ pub fn claim(spec: &Spec) -> Result<()> {
         }
     }
     drop(h);
+    // bwrap goes on after a failed read of --userns-block-fd, then fails
+    // for want of the id maps the helper never wrote; say why at once.
+    if let Some(fd) = spec.status.userns_block {
+        get(fd).map_err(|e| anyhow!("--userns-block-fd {fd}: {}", crate::errno_text(e.errno)))?;
+    }
     if let Some(fd) = report_fd(spec) {
         check_writable(fd).map_err(|why| anyhow!("--seccomp-report-fd {fd}: {why}"))?;
     }

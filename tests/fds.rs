@@ -692,3 +692,35 @@ fn a_failed_report_stops_the_child_every_time() {
         );
     }
 }
+
+/// The supervisor ignores SIGPIPE once the sandbox exists; the command
+/// keeps the caller's disposition (default here), with and without a pid 1.
+#[test]
+fn the_command_keeps_the_callers_sigpipe() {
+    for pid1 in [false, true] {
+        let (r, w) = pipe();
+        let mut args = strings(&["--ro-bind", "/", "/", "--json-status-fd", "5"]);
+        if pid1 {
+            args.push("--unshare-pid".into());
+        }
+        args.extend(strings(&[
+            "--",
+            "sh",
+            "-c",
+            "grep SigIgn /proc/self/status",
+        ]));
+        let mut cmd = with_fd5(&args, &w);
+        let child = cmd.spawn().expect("spawn");
+        drop(cmd);
+        drop(w);
+        let (code, out, err) = finish(child);
+        drop(r);
+        assert_eq!(code, 0, "{err}");
+        let mask = out
+            .trim()
+            .strip_prefix("SigIgn:")
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .unwrap_or_else(|| panic!("no SigIgn in {out:?}"));
+        assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "pid 1: {pid1}");
+    }
+}

@@ -300,6 +300,8 @@ impl NsHolder {
             "-c",
             "unshare --user sleep 60; :",
         ]);
+        // Its shell says "Killed" when the test ends it.
+        cmd.stderr(Stdio::null());
         let mut child = cmd.spawn().ok()?;
         let children = |pid: u32| -> Vec<u32> {
             std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))

@@ -320,6 +320,38 @@ mod tests {
         assert!(closed_for_command(&named(&s)).contains(&5));
     }
 
+    /// The only test that touches the registry (it is per process).
+    #[test]
+    fn a_held_fd_is_used_once_then_closed() {
+        let mut p = [0; 2];
+        // SAFETY: room for two fds.
+        assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let (r, w) = (p[0], p[1]);
+        let never_open = 1 << 20; // above any fd limit
+        let s = Spec {
+            seccomp: SeccompSpec {
+                fd: Some(r),
+                ..Default::default()
+            },
+            status: StatusFds {
+                block: Some(never_open),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        claim(&s).expect("claim");
+        assert_eq!(get(r).map_err(|e| e.errno), Ok(r));
+        assert_eq!(get(never_open).map_err(|e| e.errno), Err(libc::EBADF));
+        assert_eq!(get(w).map_err(|e| e.errno), Err(libc::EBADF), "not named");
+        assert_eq!(sys::write_all(w, b"prog"), Ok(()));
+        // SAFETY: our own pipe's write end.
+        unsafe { libc::close(w) };
+        assert_eq!(read_all(r).map_err(|e| e.errno), Ok(b"prog".to_vec()));
+        // Consumed: the number is no longer the caller's, whatever takes it.
+        assert_eq!(read_all(r).map_err(|e| e.errno), Err(libc::EBADF));
+        consume(r); // a second consume closes nothing
+    }
+
     #[test]
     fn report_fd_must_be_writable() {
         assert!(writable_why(libc::O_WRONLY, false).is_ok());

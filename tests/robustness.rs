@@ -608,14 +608,6 @@ impl Case {
     }
 }
 
-/// Whether a case's words (argv, `--args` payload, profile, policy) hold
-/// `needle`.
-fn mentions(c: &Case, needle: &str) -> bool {
-    let n = needle.as_bytes();
-    let has = |hay: &[u8]| hay.windows(n.len()).any(|w| w == n);
-    c.argv.iter().any(|a| has(a.as_bytes())) || has(&c.payload) || has(&c.profile) || has(&c.policy)
-}
-
 /// Failures of classes issue 11 lists whose fixes are other work in
 /// progress: reported, not failed (unless `SANDWRAP_FUZZ_STRICT=1`). Remove
 /// an entry once its fix has landed.
@@ -631,13 +623,6 @@ const KNOWN: &[Known] = &[
             why.starts_with("hung")
                 && (follows(c, "--seccomp-policy", "fifo.toml")
                     || follows(c, "--seccomp-policy", "/dev/zero"))
-        },
-    },
-    Known {
-        what: "issue 11: a status or report fd whose reader has gone kills sandwrap with SIGPIPE",
-        matches: |c, why| {
-            why.starts_with("sandwrap was killed by signal 13")
-                && (mentions(c, "-fd") || mentions(c, "--seccomp-report"))
         },
     },
     Known {

@@ -548,16 +548,6 @@ pub fn cstr_lossy(c: &CStr) -> String {
     c.to_string_lossy().into_owned()
 }
 
-/// Read a caller-supplied fd to EOF, then close it (`--args`, the seccomp
-/// fds: bwrap consumes them so). A closed fd gives EBADF.
-pub fn read_and_close(fd: RawFd) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = take_fd(fd)?;
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)?;
-    Ok(data)
-}
-
 /// Take a caller-supplied fd to read from; dropping the file closes it. A
 /// closed fd gives EBADF.
 pub fn take_fd(fd: RawFd) -> std::io::Result<std::fs::File> {

@@ -30,6 +30,11 @@ const MAX_SECCOMP_BYTES: usize = 4096 * 8;
 /// read into memory without end.
 const MAX_PAYLOAD_WORD: usize = 32 * 4096;
 
+/// All `--args` payloads of a command line together: far beyond any real
+/// one (flatpak's are a few hundred KiB), and small enough that holding
+/// them cannot exhaust memory (an allocation failure aborts).
+const MAX_PAYLOAD_BYTES: usize = 64 << 20;
+
 const OVERLAY_SRC_DANGLING: &str = "--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay";
 
 /// Values an option modifies the next operation with.
@@ -45,6 +50,8 @@ struct Parser<'c, 'a> {
     spec: Spec,
     pending: Pending,
     total_args: usize,
+    /// Bytes read from `--args` payloads so far.
+    payload_bytes: usize,
     uid_seen: bool,
     gid_seen: bool,
     /// `--explain`: print instead of running.
@@ -75,6 +82,7 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         spec: Spec::default(),
         pending: Pending::default(),
         total_args: argv.len().saturating_sub(1),
+        payload_bytes: 0,
         uid_seen: false,
         gid_seen: false,
         explain: false,
@@ -274,6 +282,13 @@ impl Parser<'_, '_> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(read_error(self, e)),
             };
+            self.payload_bytes += n;
+            if self.payload_bytes > MAX_PAYLOAD_BYTES {
+                return Err(self.error(format!(
+                    "Can't read --args data: more than {} MiB in all",
+                    MAX_PAYLOAD_BYTES >> 20
+                )));
+            }
             for piece in buf[..n].split_inclusive(|&b| b == 0) {
                 match piece.split_last() {
                     Some((0, head)) => {

@@ -216,6 +216,31 @@ fn the_limit_holds_while_the_payload_is_read() {
         "Can't read --args data: word 2 is longer than 131072 bytes"
     );
     assert!(taken < 200 * 1024, "read {taken} bytes");
+    // 64 MiB in all, over every payload, at most: 8500 words of 8 KiB
+    // are under both other limits.
+    let mut word = vec![b'w'; 8191];
+    word.push(0);
+    let payload = || std::io::Cursor::new(word.repeat(4250));
+    let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut ctx = Host::user().context();
+    let mut sources = vec![payload(), payload()];
+    let counter = taken.clone();
+    ctx.open_fd = Box::new(move |_| {
+        let s = sources
+            .pop()
+            .ok_or(std::io::Error::from_raw_os_error(libc::EBADF))?;
+        counter.set(counter.get() + 1);
+        Ok(Box::new(s) as Box<dyn std::io::Read>)
+    });
+    let argv = super::argv(&["--args", "5", "--args", "6", "true"]);
+    assert_eq!(
+        crate::cli::parse(&argv, &mut ctx).unwrap_err(),
+        CliError::Message {
+            msg: "Can't read --args data: more than 64 MiB in all".into(),
+            level_prefix: false
+        }
+    );
+    assert_eq!(taken.get(), 2);
     // A word of exactly that length is fine.
     let mut long = b"--setenv\0A\0".to_vec();
     long.extend(std::iter::repeat_n(b'v', 131072));

@@ -89,6 +89,13 @@ fn extra_sections() -> Roff {
          matching bwrap's messages match byte for byte.",
     )]);
     r.control("PP", [] as [&str; 0]);
+    r.text([roman(
+        "--args payloads are checked while they are read: 9000 arguments in all, argv \
+         included (bwrap's limit), a word at most 128 KiB (the kernel's limit on one \
+         argument), 64 MiB of payload in all. --add-seccomp-fd reads at most the kernel's \
+         4096 instructions.",
+    )]);
+    r.control("PP", [] as [&str; 0]);
     r.text([roman(format!(
         "--version prints the bubblewrap version whose interface sandwrap implements, as \
          bwrap prints its own, and sandwrap's version: \"{}\". Launchers that read the \

@@ -77,20 +77,6 @@ impl Caller {
     }
 }
 
-/// A write to a pipe whose reader is gone (a go-ahead after the child
-/// failed, a status fd closed early) must fail with EPIPE and be reported,
-/// not kill sandwrap: SIGPIPE stays blocked in sandwrap's own processes
-/// (the command gets the caller's mask back).
-pub fn block_sigpipe() {
-    // SAFETY: plain set operations on a valid set.
-    unsafe {
-        let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGPIPE);
-        block(&set);
-    }
-}
-
 /// A caller that ignores SIGCHLD would have its children reaped by the
 /// kernel, and sandwrap could not learn the command's status: SIGCHLD goes
 /// back to its default at start, as bwrap (0.11) does it.

@@ -7,58 +7,17 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
-use super::{diagnose, monitor, report, seccomp, signals, status, sys, userns};
+use super::{diagnose, fds, monitor, report, seccomp, signals, status, sys, userns};
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
 pub fn run(spec: &Spec) -> i32 {
-    reserve_closed_data_fds(spec);
-    match launch(spec) {
+    // First, before sandwrap opens an fd of its own.
+    match fds::claim(spec).and_then(|()| launch(spec)) {
         Ok(code) => code,
         Err(e) => {
             report(spec, &e);
             1
-        }
-    }
-}
-
-/// A data fd the caller named but did not pass (or that `--args` /
-/// `--add-seccomp-fd` already consumed) must stay unusable: left free, the
-/// number would be taken by one of our own pipes, and reading it would
-/// hang or close an fd we own. An O_PATH placeholder holds the number
-/// instead; reading or writing it fails with EBADF, as bwrap's do.
-fn reserve_closed_data_fds(spec: &Spec) {
-    use crate::spec::FsOp;
-    let op_fds = spec.ops.iter().filter_map(|op| match op {
-        FsOp::File { fd, .. } | FsOp::BindData { fd, .. } => Some(*fd),
-        _ => None,
-    });
-    let status = &spec.status;
-    let other = [
-        spec.seccomp.fd,
-        status.block,
-        status.userns_block,
-        status.info,
-        status.json_status,
-    ];
-    for fd in op_fds.chain(other.into_iter().flatten()) {
-        if fd < 0 || sys::fd_is_open(fd) {
-            continue;
-        }
-        let Ok(placeholder) = sys::openat(
-            libc::AT_FDCWD,
-            std::path::Path::new("/"),
-            libc::O_PATH | libc::O_CLOEXEC,
-            0,
-        ) else {
-            continue;
-        };
-        if placeholder.as_raw_fd() == fd {
-            // It landed on the number itself: keep it open for good.
-            let _ = std::os::fd::IntoRawFd::into_raw_fd(placeholder);
-        } else {
-            // SAFETY: dup3 onto a number nothing in this process uses.
-            unsafe { libc::dup3(placeholder.as_raw_fd(), fd, libc::O_CLOEXEC) };
         }
     }
 }
@@ -134,9 +93,19 @@ fn clone_error(spec: &Spec, e: sys::SysError) -> anyhow::Error {
     }
 }
 
-fn write_status(fd: RawFd, text: &str) -> Result<()> {
-    sys::write_all(fd, text.as_bytes())
-        .map_err(|e| anyhow!("Write to info_fd: {}", crate::errno_text(e)))
+/// bwrap's "Write to info_fd" (for both options); a reader that has gone
+/// (EPIPE: SIGPIPE is ignored in the supervisor) is named with its fd.
+fn write_status(fd: RawFd, option: &str, text: &str) -> Result<()> {
+    let written = fds::get(fd)
+        .map_err(|e| e.errno)
+        .and_then(|fd| sys::write_all(fd, text.as_bytes()));
+    written.map_err(|e| match e {
+        libc::EPIPE => anyhow!(
+            "Write to info_fd: {option} {fd}: the reader has gone: {}",
+            crate::errno_text(e)
+        ),
+        e => anyhow!("Write to info_fd: {}", crate::errno_text(e)),
+    })
 }
 
 /// Whether `--fallback landlock` takes over after the clone failed with
@@ -184,8 +153,8 @@ fn launch(spec: &Spec) -> Result<i32> {
     // namespaces are in place, and waits for a second go-ahead (the
     // report must name them before the command runs). Not with
     // --userns-block-fd, whose helper needs the report before setup.
-    let final_pipe = if reports && spec.needs_nested_userns() && spec.status.userns_block.is_none()
-    {
+    let new_mnt_ns = spec.needs_nested_userns() || spec.needs_mount_lock();
+    let final_pipe = if reports && new_mnt_ns && spec.status.userns_block.is_none() {
         Some(sys::pipe()?)
     } else {
         None
@@ -266,7 +235,23 @@ fn launch(spec: &Spec) -> Result<i32> {
         }
         None => pid,
     };
+    // A status or report fd whose reader has gone must give EPIPE, not kill
+    // us silently (no Rust runtime set SIGPIPE aside). Dispositions are
+    // copied at clone, so the sandbox's processes keep the caller's.
+    // SAFETY: plain disposition change in this (single-threaded) process.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     drop(life_r);
+    // Non-dumpable, whatever the kernel: nothing outside needs to trace or
+    // open the supervisor's /proc (a launcher joins the child-pid), and the
+    // command, even with landlock, should find no way in (defence in depth;
+    // without landlock it is the protection). Set after the clone, so the
+    // child does not inherit it: it must write its own id maps.
+    if let Err(e) = sys::prctl(libc::PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE") {
+        // SAFETY: killing our own child: it must not run next to a
+        // supervisor that the command could take over.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        return Err(e.into());
+    }
     let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
             match seccomp::Notifier::new(policy, to, ours, &sigset) {
@@ -293,7 +278,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     let created = created_namespaces(spec, fallback);
     match final_pipe.filter(|_| !fallback) {
         // The command runs in a mount namespace made at the end of setup
-        // (see userns::enter_nested): report that one, as bwrap reports
+        // (userns::enter_nested, userns::lock_mounts): report that one, as bwrap reports
         // those the command runs in. If setup fails first, the report
         // names the setup's.
         Some((r, w)) => {
@@ -312,7 +297,9 @@ fn launch(spec: &Spec) -> Result<i32> {
             if reports {
                 write_reports(spec, &status::collect(first, &created))?;
             }
-            if let Some(fd) = spec.status.userns_block {
+            // Any end of waiting (a byte, EOF, or a closed fd) lets the
+            // child go on, as in bwrap.
+            if let Some(Ok(fd)) = spec.status.userns_block.map(fds::get) {
                 let mut b = [0u8; 1];
                 let _ = sys::read_some(fd, &mut b);
             }
@@ -328,7 +315,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(spec.status.json_status);
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
-    sys::close_fds_except(&keep);
+    fds::close_all_except(&keep);
 
     let watch = monitor::Watch {
         pid,
@@ -367,7 +354,6 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
     let sigset = signals::handled_set();
     signals::default_sigchld();
     signals::block(&sigset);
-    signals::block_sigpipe();
     if spec.end_with_command {
         sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
     }
@@ -401,13 +387,15 @@ fn wait_exit_code(pid: libc::pid_t) -> i32 {
 /// `--userns FD` and `--pidns FD`: enter them before the clone.
 fn join_namespaces(spec: &Spec) -> Result<()> {
     if let Some(fd) = spec.join.userns {
-        sys::setns(fd, libc::CLONE_NEWUSER, "userns").map_err(|e| match e.errno {
+        let joined = fds::get(fd).and_then(|fd| sys::setns(fd, libc::CLONE_NEWUSER, "userns"));
+        joined.map_err(|e| match e.errno {
             libc::EINVAL => anyhow!("Joining the specified user namespace failed, it might not be a descendant of the current user namespace."),
             errno => anyhow!("Joining specified user namespace failed: {}", crate::errno_text(errno)),
         })?;
     }
     if let Some(fd) = spec.join.pidns {
-        sys::setns(fd, libc::CLONE_NEWPID, "pidns")
+        fds::get(fd)
+            .and_then(|fd| sys::setns(fd, libc::CLONE_NEWPID, "pidns"))
             .map_err(|e| anyhow::Error::new(e).context("Setting pidns failed"))?;
     }
     Ok(())
@@ -425,15 +413,15 @@ fn created_namespaces(spec: &Spec, fallback: bool) -> crate::spec::Namespaces {
     }
 }
 
-/// `--info-fd` (then closed) and the first `--json-status-fd` line.
+/// `--info-fd` (written once, then closed) and the first
+/// `--json-status-fd` line.
 fn write_reports(spec: &Spec, info: &status::NsInfo) -> Result<()> {
     if let Some(fd) = spec.status.info {
-        write_status(fd, &status::info_json(info))?;
-        // SAFETY: the info fd was handed to us to write once and close.
-        unsafe { libc::close(fd) };
+        write_status(fd, "--info-fd", &status::info_json(info))?;
+        fds::consume(fd);
     }
     if let Some(fd) = spec.status.json_status {
-        write_status(fd, &status::status_line(info))?;
+        write_status(fd, "--json-status-fd", &status::status_line(info))?;
     }
     Ok(())
 }

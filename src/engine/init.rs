@@ -30,15 +30,9 @@ pub fn reap(
     keep.extend(spec.status.sync);
     sys::close_fds_except(&keep);
     let _ = caps::drop_all(ctx.last_cap);
-    let own = ctx
-        .own_seccomp
-        .as_ref()
-        .and_then(|o| o.pid1.as_ref())
-        .map(|p| super::seccomp::install(p, false).map(drop));
-    if let Err(e) = own
-        .unwrap_or(Ok(()))
-        .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))
-    {
+    // The caller's programs bind pid 1 too, as in bwrap; sandwrap's own
+    // policy is the command's alone (pid 1 must wait and take signals).
+    if let Err(e) = super::exec::install_caller_programs(&prepared.seccomp) {
         report(spec, &e);
         // SAFETY: killing the command we just forked; it must not run
         // under a pid 1 that failed to restrict itself.
@@ -47,10 +41,18 @@ pub fn reap(
     }
     drop(ready);
     let shares_pgrp = !spec.new_session;
+    // Waiting refused by a caller's program: fail as bwrap does, never spin
+    // or hang.
+    let refused = |e: super::sys::SysError| -> ! {
+        report(spec, &anyhow::Error::new(e).context("init wait()"));
+        // SAFETY: ending the command; nobody would reap it any more.
+        unsafe { libc::kill(cmd, libc::SIGKILL) };
+        super::exit_now(1)
+    };
     loop {
-        let (sig, code) = signals::wait(&ctx.sigset);
+        let (sig, code) = signals::wait(&ctx.sigset).unwrap_or_else(|e| refused(e));
         if sig == libc::SIGCHLD {
-            if let Some(status) = signals::reap(cmd) {
+            if let Some(status) = signals::reap(cmd).unwrap_or_else(|e| refused(e)) {
                 // Only as pid 1 of a namespace we created: a joined one
                 // (--pidns without --unshare-pid) holds processes not ours.
                 if spec.namespaces.pid && std::process::id() == 1 {

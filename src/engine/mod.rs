@@ -9,6 +9,7 @@ mod caps;
 mod child;
 mod diagnose;
 mod exec;
+mod filters;
 mod init;
 mod landlock;
 mod monitor;

@@ -4,7 +4,8 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::{exit_code, seccomp, signals, status, sys};
+use super::seccomp::{self, Died};
+use super::{exit_code, signals, status, sys};
 use crate::spec::Spec;
 
 /// What the supervisor watches once the sandbox runs.
@@ -18,6 +19,8 @@ pub struct Watch<'a> {
     pub exec_report: Option<OwnedFd>,
     /// Answers `--seccomp-report` notifications while waiting.
     pub notifier: Option<seccomp::Notifier<'a>>,
+    /// sandwrap's policy for the command, for the SIGSYS note.
+    pub own_policy: Option<&'a crate::seccomp::Policy>,
     pub fallback: bool,
 }
 
@@ -32,9 +35,9 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 
 /// Wait for the command to end; returns sandwrap's exit status.
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
-    let status = wait_status(spec, &mut w);
-    if let Some(note) = seccomp::sigsys_note(spec, status) {
-        eprintln!("{note}");
+    let (status, who) = wait_status(spec, &mut w);
+    if let Some(note) = seccomp::sigsys_note(spec, w.own_policy, status, who) {
+        super::warn(spec.level_prefix, &note);
     }
     let code = exit_code(status);
     if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
@@ -47,8 +50,8 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     code
 }
 
-/// The command's wait status, passing signals on meanwhile.
-fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
+/// The wait status, and whose it is, passing signals on meanwhile.
+fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> (i32, Died) {
     let shares_pgrp = !spec.new_session;
     // With a pid namespace of our own, pid 1's report is the end: it has
     // already ended every other process of the sandbox and exits right
@@ -75,11 +78,16 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
                     None => continue, // EOF: pid 1 died without a report; SIGCHLD follows
                 },
             },
-            (None, None) => signals::wait(&w.sigset),
+            (None, None) => match signals::wait(&w.sigset) {
+                Ok(got) => got,
+                Err(e) => break refused(spec, w.pid, e),
+            },
         };
         if sig == libc::SIGCHLD {
-            if let Some(st) = signals::reap(w.pid) {
-                break st;
+            match signals::reap(w.pid) {
+                Ok(Some(st)) => break st,
+                Ok(None) => {}
+                Err(e) => break refused(spec, w.pid, e),
             }
         } else if signals::should_forward(code, shares_pgrp) {
             // SAFETY: signalling our own child.
@@ -91,18 +99,32 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
             // pid 1 is on its way out; make sure of it, without waiting.
             // SAFETY: signalling our own child.
             unsafe { libc::kill(w.pid, libc::SIGKILL) };
-            st
+            (st, Died::Command)
         }
         None => {
-            let st = w
-                .status_report
-                .as_ref()
-                .and_then(read_report)
-                .unwrap_or(child_status);
+            // With a pid 1, a status it did not report is its own.
+            let st = match &w.status_report {
+                Some(r) => {
+                    read_report(r).map_or((child_status, Died::Pid1), |st| (st, Died::Command))
+                }
+                None => (child_status, Died::Command),
+            };
             signals::kill_remaining_children();
             st
         }
     }
+}
+
+/// Waiting itself was refused (a seccomp filter around sandwrap): end the
+/// sandbox rather than spin; the status of a process that exited with 1.
+fn refused(spec: &Spec, pid: libc::pid_t, e: sys::SysError) -> i32 {
+    super::report(
+        spec,
+        &anyhow::Error::new(e).context("waiting for the sandbox"),
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    1 << 8
 }
 
 /// Exactly one byte on the exec report: the command was really executed.

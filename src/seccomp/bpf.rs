@@ -368,7 +368,7 @@ action = "trap"
     fn one_rule_filter_is_small() {
         let x = Arch::X86_64;
         let mut p = Policy::allow_all(x);
-        p.push_simple("ptrace", Action::Errno(1), "t".into())
+        p.push("ptrace", vec![], Action::Errno(1), "t")
             .expect("ptrace");
         let prog = compile::compile(&p, Mode::Plain).expect("compiles");
         assert!(prog.len() < 16, "{} instructions", prog.len());

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::consts;
-use super::policy::{Action, Cond, Op, Policy, Rule, resolve_syscall};
+use super::policy::{Action, Cond, MAX_RULES, Op, Policy, Rule, too_many_rules};
 use super::presets;
 use super::syscalls::Arch;
 
@@ -53,16 +53,21 @@ struct FileRule {
 
 struct Ctx<'a> {
     path: &'a str,
-    text: &'a str,
+    /// Byte offset where each line starts, for line numbers in O(log n).
+    line_starts: Vec<usize>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(path: &'a str, text: &str) -> Ctx<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Ctx { path, line_starts }
+    }
+
     fn line(&self, span: &Range<usize>) -> usize {
-        self.text[..span.start.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
+        self.line_starts
+            .partition_point(|&start| start <= span.start)
     }
 
     fn err(&self, span: &Range<usize>, token: &str, msg: &str) -> String {
@@ -72,7 +77,7 @@ impl Ctx<'_> {
 
 /// Parse a policy file. `path` is used in messages and rule origins.
 pub fn parse(path: &str, text: &str, arch: Arch) -> Result<Policy, String> {
-    let cx = Ctx { path, text };
+    let cx = Ctx::new(path, text);
     let doc: FileDoc = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let token = text
@@ -129,6 +134,13 @@ pub fn parse(path: &str, text: &str, arch: Arch) -> Result<Policy, String> {
         }
         policy.other_abi = a;
     }
+    if doc.rule.len() > MAX_RULES {
+        return Err(format!(
+            "{path}: {} [[rule]] entries: {}",
+            doc.rule.len(),
+            too_many_rules()
+        ));
+    }
     for r in &doc.rule {
         parse_rule(&cx, r, &mut policy)?;
     }
@@ -178,20 +190,20 @@ fn parse_rule(cx: &Ctx<'_>, r: &FileRule, policy: &mut Policy) -> Result<(), Str
     };
     let when_span = r.when.as_ref().map_or(r.syscall.span(), |w| w.span());
     for call in &calls {
-        let Some((name, nr)) =
-            resolve_syscall(policy.arch, call).map_err(|e| cx.err(&r.syscall.span(), call, &e))?
+        let Some(base) = Rule::resolve(policy.arch, call, Vec::new(), action, origin.clone())
+            .map_err(|e| cx.err(&r.syscall.span(), call, &e))?
         else {
             continue; // a real call this ABI lacks: nothing to filter
         };
         let alternatives =
             parse_conds(&conds_text, call).map_err(|(tok, e)| cx.err(&when_span, &tok, &e))?;
+        if policy.rules.len() + alternatives.len() > MAX_RULES {
+            return Err(cx.err(&r.syscall.span(), call, &too_many_rules()));
+        }
         for conds in alternatives {
             policy.rules.push(Rule {
-                name: name.clone(),
-                nr,
                 conds,
-                action,
-                origin: origin.clone(),
+                ..base.clone()
             });
         }
     }

@@ -78,7 +78,7 @@ pub fn line(
 pub fn sigsys_note(policy: &Policy, command: &str) -> String {
     let kills = policy.kill_rules();
     let mut s = format!(
-        "sandwrap: {command} was killed by SIGSYS (Bad system call): a seccomp filter refused a system call"
+        "{command} was killed by SIGSYS (Bad system call): a seccomp filter refused a system call"
     );
     if !kills.is_empty() {
         s.push_str(&format!(
@@ -148,10 +148,10 @@ mod tests {
     #[test]
     fn sigsys_note_lists_kill_rules() {
         let mut p = Policy::allow_all(Arch::X86_64);
-        p.push_simple("ptrace", Action::Kill, "--seccomp-deny ptrace:kill".into())
+        p.push("ptrace", vec![], Action::Kill, "--seccomp-deny ptrace:kill")
             .expect("ptrace");
         let n = sigsys_note(&p, "gdb");
-        assert!(n.starts_with("sandwrap: gdb was killed by SIGSYS"), "{n}");
+        assert!(n.starts_with("gdb was killed by SIGSYS"), "{n}");
         assert!(n.contains("kill rules of policy custom: ptrace"), "{n}");
     }
 }

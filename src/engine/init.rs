@@ -49,19 +49,27 @@ pub fn reap(
         unsafe { libc::kill(cmd, libc::SIGKILL) };
         super::exit_now(1)
     };
+    let finish = |status: i32| -> ! {
+        // Only as pid 1 of a namespace we created: a joined one
+        // (--pidns without --unshare-pid) holds processes not ours.
+        if spec.namespaces.pid && std::process::id() == 1 {
+            end_namespace();
+        }
+        if let Some(fd) = ctx.status_report {
+            let _ = sys::write_all(fd, &status.to_ne_bytes());
+        }
+        super::exit_now(exit_code(status))
+    };
     loop {
-        let (sig, code) = signals::wait(&ctx.sigset).unwrap_or_else(|e| refused(e));
+        let (sig, code) = match signals::wait(&ctx.sigset) {
+            Ok(got) => got,
+            // Taking signals refused (a caller's program): just reap, as
+            // bwrap's pid 1 does, without passing signals on.
+            Err(_) => finish(signals::reap_blocking(cmd).unwrap_or_else(|e| refused(e))),
+        };
         if sig == libc::SIGCHLD {
             if let Some(status) = signals::reap(cmd).unwrap_or_else(|e| refused(e)) {
-                // Only as pid 1 of a namespace we created: a joined one
-                // (--pidns without --unshare-pid) holds processes not ours.
-                if spec.namespaces.pid && std::process::id() == 1 {
-                    end_namespace();
-                }
-                if let Some(fd) = ctx.status_report {
-                    let _ = sys::write_all(fd, &status.to_ne_bytes());
-                }
-                super::exit_now(exit_code(status));
+                finish(status);
             }
         } else if signals::should_forward(code, shares_pgrp) {
             // SAFETY: signalling the command we forked.

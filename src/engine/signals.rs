@@ -208,6 +208,27 @@ pub fn reap(watched: libc::pid_t) -> Result<Option<i32>, super::sys::SysError> {
     }
 }
 
+/// Reap children, blocking, until `watched` has exited; its status.
+pub fn reap_blocking(watched: libc::pid_t) -> Result<i32, super::sys::SysError> {
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == watched {
+            return Ok(status);
+        }
+        if pid < 0 {
+            let errno = super::sys::errno();
+            if errno != libc::EINTR {
+                return Err(super::sys::SysError {
+                    call: "waitpid".into(),
+                    errno,
+                });
+            }
+        }
+    }
+}
+
 /// Kill and reap every remaining child (orphans reparented to us as a
 /// subreaper), until none is left.
 pub fn kill_remaining_children() {

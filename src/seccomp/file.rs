@@ -612,6 +612,56 @@ action = "allow"
         assert!(e.starts_with("test.toml:2: "), "{e}");
     }
 
+    fn rules(n: usize, calls: &str) -> String {
+        let rule = format!("[[rule]]\nsyscall = {calls}\naction = \"allow\"\n");
+        format!("default = \"allow\"\n{}", rule.repeat(n))
+    }
+
+    #[test]
+    fn rule_limit_counts_expanded_rules() {
+        let at_limit = p(&rules(MAX_RULES, "\"uname\"")).expect("at the limit");
+        assert_eq!(at_limit.rules.len(), MAX_RULES);
+        assert_eq!(
+            p(&rules(MAX_RULES + 1, "\"uname\"")).unwrap_err(),
+            format!(
+                "test.toml: 4097 [[rule]] entries: too many rules: a seccomp policy holds at most {MAX_RULES}"
+            )
+        );
+        // Lists of calls count one rule each: rule 2049 (line 6147) crosses.
+        assert_eq!(
+            p(&rules(2100, "[\"uname\", \"getpid\"]")).unwrap_err(),
+            format!(
+                "test.toml:6147: \"uname\": too many rules: a seccomp policy holds at most {MAX_RULES}"
+            )
+        );
+        // So do `in [...]` alternatives and an included preset's rules.
+        let text = format!(
+            "include = [\"strict\"]\n{}",
+            "[[rule]]\nsyscall = \"ioctl\"\nwhen = \"request in [1, 2, 3, 4]\"\naction = \"allow\"\n".repeat(1000)
+        );
+        assert!(p(&text).unwrap_err().contains("too many rules"));
+    }
+
+    /// 30,000 rules took seconds when each line number rescanned the file.
+    #[test]
+    fn line_numbers_take_linear_time() {
+        let start = std::time::Instant::now();
+        let e = p(&rules(30_000, "\"uname\"")).unwrap_err();
+        assert!(e.contains("30000 [[rule]] entries"), "{e}");
+        let cx = Ctx::new("t", &rules(30_000, "\"uname\""));
+        let last = rules(30_000, "\"uname\"").len() - 1;
+        for i in (0..last).step_by(97) {
+            std::hint::black_box(cx.line(&(i..i + 1)));
+        }
+        assert_eq!(cx.line(&(last..last)), 90_001);
+        assert_eq!(cx.line(&(0..0)), 1);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
     #[test]
     fn calls_missing_on_this_abi_are_skipped() {
         let pol = parse("a.toml", "default = \"allow\"\n[[rule]]\nsyscall = [\"open\", \"openat\"]\naction = \"errno EACCES\"\n", Arch::Aarch64).expect("parses");

@@ -128,7 +128,7 @@ ALL\t''"
 complete -c sandwrap -l perms -d 'Set permissions of next argument (--bind-data, --file, etc.)' -r -f
 complete -c sandwrap -l size -d 'Set size of next argument (only for --tmpfs)' -r -f
 complete -c sandwrap -l chmod -d 'Change permissions of PATH (must already exist)' -r -F
-complete -c sandwrap -l landlock-ro -d 'Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones)' -r -F
+complete -c sandwrap -l landlock-ro -d 'Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones; a relative PATH is from the working directory)' -r -F
 complete -c sandwrap -l landlock-rw -d 'Landlock: allow reading, writing and executing beneath PATH' -r -F
 complete -c sandwrap -l landlock-ro-noexec -d 'Landlock: allow only reading beneath PATH' -r -F
 complete -c sandwrap -l landlock-rw-noexec -d 'Landlock: allow reading and writing, not executing, beneath PATH' -r -F
@@ -147,6 +147,8 @@ ci\t''
 desktop\t''"
 complete -c sandwrap -l ro-bind-as-host -d 'Reproduce host PATH: a symlink stays a symlink, else bind it read-only; skip if missing' -r -F
 complete -c sandwrap -l bind-mkdir -d 'Equal to --bind, creating host directory SRC (mode 0700) if missing' -r -F
+complete -c sandwrap -l protect -d 'Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)' -r -F
+complete -c sandwrap -l keep-env -d 'Set NAME (or each NAME* variable) to the caller\'s value, e.g. after --clearenv' -r -f
 complete -c sandwrap -l help -d 'Print this help'
 complete -c sandwrap -l version -d 'Print version'
 complete -c sandwrap -l level-prefix -d 'Prepend e.g. <3> to diagnostic messages'

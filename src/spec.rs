@@ -2,8 +2,9 @@
 //! caller) and consumed by `engine`. Nothing here makes a system call, so
 //! every rule about option order and defaults is unit-testable.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 /// How a host path is bound into the sandbox.
@@ -117,6 +118,19 @@ pub enum EnvOp {
     Set(OsString, OsString),
     Unset(OsString),
     Clear,
+    /// `--keep-env NAME`: set every variable of the caller's environment
+    /// that NAME matches (see `env_name_matches`) to the caller's value.
+    Keep(OsString),
+}
+
+/// Whether `--keep-env` PATTERN names variable NAME: the same name, or, for
+/// a pattern ending in `*`, a name that starts with what precedes it.
+pub fn env_name_matches(pattern: &OsStr, name: &OsStr) -> bool {
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    match p.strip_suffix(b"*") {
+        Some(prefix) => n.starts_with(prefix),
+        None => p == n,
+    }
 }
 
 /// A change to the requested capability set, applied in order.
@@ -279,6 +293,9 @@ pub struct Spec {
     /// `--bind-mkdir`: host directories created (mode 0700, with parents)
     /// before anything else, so they can be bound.
     pub host_dirs: Vec<PathBuf>,
+    /// `--protect`: bind sources whose last component is never followed (a
+    /// symbolic link there counts as missing).
+    pub no_follow: Vec<PathBuf>,
 }
 
 impl Spec {
@@ -296,6 +313,24 @@ impl Spec {
     pub fn needs_nested_userns(&self) -> bool {
         self.namespaces.user
             && (self.disable_userns || self.ops.iter().any(|op| matches!(op, FsOp::Dev { .. })))
+    }
+
+    /// The command keeps CAP_SYS_ADMIN (the capability that changes mounts)
+    /// in the sandbox's user namespace: it runs in a mount namespace owned
+    /// by a user namespace nested below, where every mount made during
+    /// setup is locked (MNT_LOCKED), so a read-only bind stays read-only
+    /// and what a mount covers stays covered. (The nested user namespace of
+    /// `needs_nested_userns` locks them already.)
+    pub fn needs_mount_lock(&self) -> bool {
+        (self.namespaces.user || self.join.userns.is_some())
+            && self.keeps_sys_admin()
+            && !self.needs_nested_userns()
+    }
+
+    /// Whether the command keeps CAP_SYS_ADMIN (`--cap-add`).
+    pub fn keeps_sys_admin(&self) -> bool {
+        const CAP_SYS_ADMIN: u8 = 21;
+        self.resolve_caps(0, CAP_SYS_ADMIN) & (1 << CAP_SYS_ADMIN) != 0
     }
 
     /// Resolve the requested capability operations against a starting set.
@@ -335,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn nested_userns_only_for_dev_or_disable() {
+    fn nested_userns_for_dev_or_disable() {
         let mut s = Spec::default();
         s.namespaces.user = true;
         assert!(!s.needs_nested_userns());
@@ -345,6 +380,39 @@ mod tests {
         assert!(s.needs_nested_userns());
         s.namespaces.user = false;
         assert!(!s.needs_nested_userns());
+    }
+
+    #[test]
+    fn mounts_locked_when_the_command_keeps_sys_admin() {
+        let mut s = Spec::default();
+        s.namespaces.user = true;
+        s.caps = vec![CapOp::Add(12)];
+        assert!(!s.needs_mount_lock(), "CAP_NET_ADMIN changes no mount");
+        s.caps = vec![CapOp::AddAll];
+        assert!(s.needs_mount_lock() && !s.needs_nested_userns());
+        s.caps = vec![CapOp::AddAll, CapOp::Drop(21)];
+        assert!(!s.needs_mount_lock());
+        s.caps = vec![CapOp::Add(21)];
+        assert!(s.needs_mount_lock());
+        // Also in a joined user namespace (--userns).
+        s.namespaces.user = false;
+        s.join.userns = Some(3);
+        assert!(s.needs_mount_lock());
+        // The nested user namespace locks them already.
+        s.namespaces.user = true;
+        s.join.userns = None;
+        s.disable_userns = true;
+        assert!(!s.needs_mount_lock() && s.needs_nested_userns());
+    }
+
+    #[test]
+    fn keep_env_patterns() {
+        let m = |p: &str, n: &str| env_name_matches(OsStr::new(p), OsStr::new(n));
+        assert!(m("PATH", "PATH"));
+        assert!(!m("PATH", "PATHX") && !m("PATH", "PAT"));
+        assert!(m("LC_*", "LC_ALL") && m("LC_*", "LC_"));
+        assert!(!m("LC_*", "LANG") && !m("LC_*", "XLC_ALL"));
+        assert!(m("*", "ANYTHING"));
     }
 
     #[test]

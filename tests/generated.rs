@@ -43,8 +43,10 @@ fn extra_sections() -> Roff {
 
     r.control("SH", ["ENVIRONMENT"]);
     r.text([roman(
-        "COMMAND gets sandwrap's environment, changed by --setenv, --unsetenv and \
-         --clearenv in the order they appear. PWD is always set to COMMAND's working \
+        "COMMAND gets sandwrap's environment, changed by --setenv, --unsetenv, \
+         --clearenv and --keep-env in the order they appear (--keep-env NAME sets NAME, or \
+         with a trailing * every variable starting with what precedes it, to sandwrap's own \
+         value: after --clearenv it lets chosen variables through). PWD is always set to COMMAND's working \
          directory: --chdir, else the current directory if it exists in the sandbox, \
          else HOME, else /. COMMAND is searched for in the PATH of that environment, \
          inside the new root.",
@@ -79,9 +81,31 @@ fn extra_sections() -> Roff {
         "--help lists the options in bwrap's order, not grouped as in this page, so \
          that the two can be compared line by line.",
     )]);
+    r.control("PP", [] as [&str; 0]);
+    r.text([roman(
+        "Messages start with \"sandwrap: \". Invoked under the name bwrap (argv[0]'s \
+         basename, e.g. a symlink named bwrap, as a distribution may offer sandwrap as an \
+         alternative for bwrap), they start with \"bwrap: \" instead, so that scripts \
+         matching bwrap's messages match byte for byte.",
+    )]);
+    r.control("PP", [] as [&str; 0]);
+    r.text([roman(
+        "--args payloads are checked while they are read: 9000 arguments in all, argv \
+         included (bwrap's limit), a word at most 128 KiB (the kernel's limit on one \
+         argument), 64 MiB of payload in all. --add-seccomp-fd reads at most the kernel's \
+         4096 instructions.",
+    )]);
+    r.control("PP", [] as [&str; 0]);
+    r.text([roman(format!(
+        "--version prints the bubblewrap version whose interface sandwrap implements, as \
+         bwrap prints its own, and sandwrap's version: \"{}\". Launchers that read the \
+         second word, the last word or the first version number all find {}.",
+        sandwrap::version_line(),
+        sandwrap::BWRAP_VERSION
+    ))]);
 
     r.control("SH", ["DIFFERENCES FROM BWRAP"]);
-    let differences: [(&str, &str); 10] = [
+    let differences: [(&str, &str); 11] = [
         (
             "Never setuid",
             "sandwrap is never installed setuid and never gains privileges. An unprivileged \
@@ -137,8 +161,24 @@ fn extra_sections() -> Roff {
         (
             "Locked read-only mounts",
             "With --dev or --disable-userns, COMMAND runs in a nested user and mount \
-             namespace, so the read-only mounts made during setup are locked and cannot be \
-             remounted writable from inside.",
+             namespace; when it keeps CAP_SYS_ADMIN (--cap-add), in a mount namespace owned \
+             by a nested user namespace (its capabilities still apply to the sandbox's \
+             network, UTS and IPC namespaces). Either way the mounts made during setup are \
+             locked: a read-only mount cannot be remounted writable from inside, and what a \
+             mount covers cannot be uncovered. bwrap leaves them unlocked.",
+        ),
+        (
+            "sandwrap's processes are out of reach",
+            "COMMAND always runs in a landlock domain of its own, which pid 1, the reaper \
+             and the supervisor stay outside: it cannot ptrace them or open their \
+             /proc/PID/{mem,exe,fd,root,environ,...}, nor, from landlock ABI 6, signal any \
+             process outside the sandbox (kill(0) to the caller's process group and kill(-1) \
+             included). A launcher outside can still open /proc/PID/root and /proc/PID/ns/* \
+             of the --info-fd child-pid. Without landlock, sandwrap's own processes are \
+             non-dumpable instead (which also shuts such a launcher out of pid 1) and signals \
+             are not confined. --verbose says which protection is in force. Install sandwrap \
+             where only root can write it: a binary the user can write turns any way into one \
+             of these processes into a way out of every later sandbox.",
         ),
     ];
     for (tag, body) in differences {

@@ -10,9 +10,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use seccompiler::sock_filter;
 
 use super::child::ChildCtx;
-use super::{caps, filters, landlock, report, seccomp, signals, sys};
+use super::{caps, fds, filters, landlock, report, seccomp, signals, sys};
 use crate::landlock::Mode;
-use crate::spec::{EnvOp, Spec};
+use crate::spec::{EnvOp, Spec, env_name_matches};
 
 /// Work done once in the first sandbox process, before pid 1 forks.
 pub struct Prepared {
@@ -24,14 +24,20 @@ pub struct Prepared {
     path_var: Option<OsString>,
 }
 
-/// Apply `--setenv`/`--unsetenv`/`--clearenv` in order to `base`.
+/// Apply `--setenv`/`--unsetenv`/`--clearenv`/`--keep-env` in order to
+/// `base`, the caller's environment.
 pub fn build_env(base: Vec<(OsString, OsString)>, ops: &[EnvOp]) -> Vec<(OsString, OsString)> {
-    let mut env = base;
+    let mut env = base.clone();
     for op in ops {
         match op {
             EnvOp::Clear => env.clear(),
             EnvOp::Unset(k) => env.retain(|(key, _)| key != k),
             EnvOp::Set(k, v) => set_var(&mut env, k, v.clone()),
+            EnvOp::Keep(pattern) => {
+                for (k, v) in base.iter().filter(|(k, _)| env_name_matches(pattern, k)) {
+                    set_var(&mut env, k, v.clone());
+                }
+            }
         }
     }
     env
@@ -48,11 +54,11 @@ fn set_var(env: &mut Vec<(OsString, OsString)>, key: impl AsRef<OsStr>, value: O
 pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<Prepared> {
     let mut env = build_env(std::env::vars_os().collect(), &spec.env);
 
-    if let Some(fd) = spec.status.block {
+    // A read error (a closed fd) ends the wait too, as in bwrap.
+    if let Some(Ok(fd)) = spec.status.block.map(fds::get) {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd, &mut b);
-        // SAFETY: the block fd has done its job.
-        unsafe { libc::close(fd) };
+        fds::consume(fd);
     }
     let mut seccomp: Vec<Vec<sock_filter>> = spec
         .seccomp
@@ -61,8 +67,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         .map(|p| seccomp::caller_program(p))
         .collect();
     if let Some(fd) = spec.seccomp.fd {
-        let data = sys::read_and_close(fd)
-            .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::io_error_text(&e)))?;
+        let data = fds::read_all(fd)
+            .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::errno_text(e.errno)))?;
         if data.len() % 8 != 0 {
             bail!("Invalid seccomp data, must be multiple of 8");
         }
@@ -225,12 +231,9 @@ fn finish_and_exec(
         // SAFETY: pid 1's channel; the command must not hold it.
         unsafe { libc::close(fd) };
     }
-    if let Some(fd) = spec.status.sync {
-        if !spec.as_pid_1 {
-            // SAFETY: the sync fd is held by pid 1 only.
-            unsafe { libc::close(fd) };
-        }
-    }
+    // Every fd an option consumed, the sync fd (held by pid 1 only, unless
+    // --as-pid-1) and the status fds: closed, and checked closed.
+    fds::seal_for_exec(spec)?;
     // Without a user namespace (fallback) the command keeps the caller's
     // ids and gets no capabilities.
     let (uid, gid) = if ctx.fallback {
@@ -438,5 +441,37 @@ mod tests {
             EnvOp::Set("D".into(), "4".into()),
         ];
         assert_eq!(build_env(base, &ops), vec![kv("D", "4")]);
+    }
+
+    #[test]
+    fn keep_env_restores_the_callers_values_in_order() {
+        let base = vec![
+            kv("PATH", "/bin"),
+            kv("LC_ALL", "C"),
+            kv("LC_TIME", "fr"),
+            kv("GITHUB_TOKEN", "secret"),
+        ];
+        let ops = vec![
+            EnvOp::Set("PATH".into(), "/mine".into()),
+            EnvOp::Clear,
+            EnvOp::Keep("PATH".into()),
+            EnvOp::Keep("LC_*".into()),
+            // Not in the caller's environment: nothing to keep.
+            EnvOp::Keep("TZ".into()),
+            EnvOp::Set("LC_TIME".into(), "de".into()),
+        ];
+        assert_eq!(
+            build_env(base.clone(), &ops),
+            vec![kv("PATH", "/bin"), kv("LC_ALL", "C"), kv("LC_TIME", "de")]
+        );
+        // Before a later --clearenv it keeps nothing; after a --setenv it
+        // puts the caller's value back.
+        let ops = vec![
+            EnvOp::Set("PATH".into(), "/mine".into()),
+            EnvOp::Keep("PATH".into()),
+        ];
+        assert_eq!(build_env(base.clone(), &ops)[0], kv("PATH", "/bin"));
+        let ops = vec![EnvOp::Keep("*".into()), EnvOp::Clear];
+        assert_eq!(build_env(base, &ops), vec![]);
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow};
 
 use super::child::ChildCtx;
 use super::exec::Prepared;
-use super::{caps, exit_code, report, signals, sys};
+use super::{caps, exit_code, fds, report, signals, sys};
 use crate::spec::Spec;
 
 /// `locks`: the `--lock-file` locks, taken by this process before it forked
@@ -27,12 +27,16 @@ pub fn reap(
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
     keep.push(std::os::fd::AsRawFd::as_raw_fd(&ready));
     keep.extend(ctx.status_report);
-    keep.extend(spec.status.sync);
-    sys::close_fds_except(&keep);
+    keep.extend(spec.status.sync.and_then(|fd| fds::get(fd).ok()));
+    fds::close_all_except(&keep);
     let _ = caps::drop_all(ctx.last_cap);
-    // The caller's programs bind pid 1 too, as in bwrap; sandwrap's own
-    // policy is the command's alone (pid 1 must wait and take signals).
-    if let Err(e) = super::exec::install_caller_programs(&prepared.seccomp) {
+    // Before the command may run: without landlock, non-dumpable is what
+    // keeps the command out of this process. The caller's programs bind
+    // pid 1 too, as in bwrap; sandwrap's own policy is the command's alone
+    // (pid 1 must wait and take signals).
+    if let Err(e) = super::landlock::protect_own_process()
+        .and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
+    {
         report(spec, &e);
         // SAFETY: killing the command we just forked; it must not run
         // under a pid 1 that failed to restrict itself.

@@ -16,6 +16,7 @@ use seccompiler::sock_filter;
 
 use super::sys;
 use crate::landlock::Mode as Where;
+use crate::out::{self, Level};
 use crate::seccomp::{self, Action, Mode, Policy, guard, report};
 use crate::spec::{ReportTo, Spec};
 
@@ -267,6 +268,8 @@ pub struct Notifier<'a> {
     listener: Option<OwnedFd>,
     /// Processes already sent SIGSYS that called again (they caught it).
     signalled: Vec<u32>,
+    /// Writing to `out` failed once: reports are no longer written.
+    out_lost: std::cell::Cell<bool>,
 }
 
 impl<'a> Notifier<'a> {
@@ -291,6 +294,7 @@ impl<'a> Notifier<'a> {
             sock: Some(sock),
             listener: None,
             signalled: Vec::new(),
+            out_lost: std::cell::Cell::new(false),
         })
     }
 
@@ -337,7 +341,7 @@ impl<'a> Notifier<'a> {
                         Ok(Some(l)) => self.listener = Some(l),
                         Ok(None) => self.sock = None,
                         Err(e) => {
-                            self.say(Level::Error, &format!("sandwrap: {e:#}"));
+                            self.say(Level::Error, &format!("{e:#}"));
                             self.sock = None;
                         }
                     }
@@ -356,16 +360,28 @@ impl<'a> Notifier<'a> {
         }
     }
 
-    /// One line, with its syslog level in front under `--level-prefix`.
-    fn say(&self, level: Level, line: &str) {
-        let prefix = match (self.level_prefix, level) {
-            (false, _) => "",
-            (true, Level::Error) => "<3>",
-            (true, Level::Warning) => "<4>",
-            (true, Level::Info) => "<6>",
-        };
-        let l = format!("{prefix}{line}\n");
-        let _ = sys::write_all(self.out, l.as_bytes());
+    /// One line, with the program name (and its syslog level under
+    /// `--level-prefix`) in front.
+    fn say(&self, level: Level, msg: &str) {
+        if self.out_lost.get() {
+            return;
+        }
+        let l = format!("{}\n", out::line(self.level_prefix, level, msg));
+        // A report fd that fails (its reader gone: EPIPE) is said once, on
+        // stderr; the sandbox goes on and its status is kept.
+        if let Err(e) = sys::write_all(self.out, l.as_bytes()) {
+            self.out_lost.set(true);
+            if self.out != libc::STDERR_FILENO {
+                super::warn(
+                    self.level_prefix,
+                    &format!(
+                        "--seccomp-report-fd {}: can't write reports, later ones are lost: {}",
+                        self.out,
+                        crate::errno_text(e)
+                    ),
+                );
+            }
+        }
     }
 
     fn answer_one(&mut self) {
@@ -407,11 +423,14 @@ impl<'a> Notifier<'a> {
             if e != libc::ENOENT && resp.flags != 0 {
                 // A kernel without FLAG_CONTINUE (before 5.5) refuses it:
                 // the call must still be answered, or its caller hangs.
-                self.say(Level::Warning, &format!(
-                    "sandwrap: seccomp: cannot let {} through on this kernel ({}): it fails with ENOSYS",
-                    report::call_name(self.policy, d.arch, nr),
-                    crate::errno_text(e)
-                ));
+                self.say(
+                    Level::Warning,
+                    &format!(
+                        "seccomp: cannot let {} through on this kernel ({}): it fails with ENOSYS",
+                        report::call_name(self.policy, d.arch, nr),
+                        crate::errno_text(e)
+                    ),
+                );
                 resp.flags = 0;
                 resp.error = -libc::ENOSYS;
                 // SAFETY: as above.
@@ -450,14 +469,6 @@ impl<'a> Notifier<'a> {
         // SAFETY: signalling a process of our sandbox that is blocked in a notified call.
         unsafe { libc::kill(pid as libc::pid_t, sig) };
     }
-}
-
-/// Syslog levels of the notifier's lines (`--level-prefix`).
-#[derive(Clone, Copy)]
-enum Level {
-    Error,
-    Warning,
-    Info,
 }
 
 /// What the notifier needs of a caller's `/proc/PID/status`, read once.

@@ -1,15 +1,16 @@
 //! sandwrap's own options (landlock, fallback, seccomp policies, the
 //! options profiles use): their part of the parser, apart from bwrap's.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use super::Parser;
 use crate::cli::table::{Action, OptDef};
 use crate::cli::{CliError, profile};
 use crate::landlock::ports::{parse_ports, parse_scopes};
 use crate::seccomp::{self, Action as SeccompAction};
-use crate::spec::{BindMode, Fallback, FsOp, LandlockRule, ReportTo};
+use crate::spec::{BindMode, EnvOp, Fallback, FsOp, LandlockRule, ReportTo};
 
 impl Parser<'_, '_> {
     pub(super) fn apply_own(
@@ -21,14 +22,13 @@ impl Parser<'_, '_> {
         let path = |i: usize| PathBuf::from(v[i].clone());
         match action {
             Action::Landlock => self.spec.landlock.derive = true,
-            Action::LandlockRule(access) => self.spec.landlock.rules.push(LandlockRule {
-                path: path(0),
-                access,
-            }),
+            Action::LandlockRule(access) => {
+                let path = self.landlock_path(def, &v[0])?;
+                self.spec.landlock.rules.push(LandlockRule { path, access })
+            }
             Action::LandlockTcpConnect | Action::LandlockTcpBind => {
-                let text = v[0].to_str().unwrap_or("");
-                let ports =
-                    parse_ports(text).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let ports = parse_ports(&escaped(&v[0]))
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let slot = if action == Action::LandlockTcpConnect {
                     &mut self.spec.landlock.tcp_connect
                 } else {
@@ -38,7 +38,7 @@ impl Parser<'_, '_> {
                 slot.get_or_insert_with(Vec::new).extend(ports);
             }
             Action::LandlockScope => {
-                let (unix, signal) = parse_scopes(v[0].to_str().unwrap_or(""))
+                let (unix, signal) = parse_scopes(&escaped(&v[0]))
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 self.spec.landlock.scope_abstract_unix |= unix;
                 self.spec.landlock.scope_signal |= signal;
@@ -78,6 +78,24 @@ impl Parser<'_, '_> {
                     allow_missing: false,
                 });
             }
+            Action::Protect => {
+                // Read-only on top of whatever shows PATH (a read-write bind
+                // of its directory); the source is opened without following
+                // a final symlink. The same path on both sides: absolute.
+                if !path(0).is_absolute() {
+                    return Err(self.error(format!(
+                        "--protect {}: the path must be absolute (it names the same place on the host and in the sandbox)",
+                        crate::cli::explain::shell_quote(&v[0])
+                    )));
+                }
+                self.spec.no_follow.push(path(0));
+                self.spec.ops.push(FsOp::Bind {
+                    src: path(0),
+                    dest: path(0),
+                    mode: BindMode::ReadOnly,
+                    allow_missing: true,
+                });
+            }
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
                 let arch = self.seccomp_arch()?;
@@ -111,9 +129,54 @@ impl Parser<'_, '_> {
                 self.warn_repeat(self.spec.seccomp.report.is_some(), def);
                 self.spec.seccomp.report = Some(ReportTo::Fd(self.fd(&v[0])?));
             }
+            Action::KeepEnv => {
+                let name = &v[0];
+                let bytes = name.as_bytes();
+                let bare = bytes.strip_suffix(b"*").unwrap_or(bytes);
+                let why = if bytes.is_empty() {
+                    Some("the name is empty")
+                } else if bare.contains(&b'=') {
+                    Some("a variable name cannot contain =")
+                } else if bare.contains(&b'*') {
+                    Some("* may only end the name (a prefix pattern, e.g. LC_*)")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(self.error(format!(
+                        "--keep-env {}: {why}",
+                        crate::cli::explain::shell_quote(name)
+                    )));
+                }
+                self.spec.env.push(EnvOp::Keep(name.clone()));
+            }
             bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),
         }
         Ok(())
+    }
+
+    /// A landlock rule's path: never empty (an unset `$VAR` would otherwise
+    /// grant everything beneath /); a relative one is taken from the working
+    /// directory, as the sources of binds are.
+    fn landlock_path(&self, def: &OptDef, word: &OsStr) -> Result<PathBuf, CliError> {
+        if word.is_empty() {
+            return Err(self.error(format!(
+                "--{}: empty path (it would mean everything beneath /)",
+                def.name
+            )));
+        }
+        let path = Path::new(word);
+        if path.is_absolute() {
+            return Ok(path.to_path_buf());
+        }
+        match (self.ctx.cwd)() {
+            Some(cwd) => Ok(cwd.join(path)),
+            None => Err(self.error(format!(
+                "--{} {}: relative path, and the working directory is unknown",
+                def.name,
+                crate::cli::explain::shell_quote(word)
+            ))),
+        }
     }
 
     fn seccomp_arch(&self) -> Result<seccomp::Arch, CliError> {
@@ -145,4 +208,17 @@ impl Parser<'_, '_> {
         self.spec.seccomp.policy = Some(policy);
         Ok(())
     }
+}
+
+/// A value as text for parsing and messages: bytes that are not UTF-8 are
+/// shown as `\xNN` (so they appear in the error, and never parse).
+fn escaped(word: &OsStr) -> String {
+    let mut out = String::new();
+    for chunk in word.as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }

@@ -1,12 +1,11 @@
-//! Small C helpers for attack tests, compiled once per test binary with gcc.
+//! Small C helpers for attack tests, compiled once per test binary
+//! (`compile_c`), however many tests ask.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-/// `source` compiled as `name` into a directory the test user can reach;
-/// `None` (after saying why, a failure under CI) when gcc is missing or fails.
+/// `source` compiled as `name` once; `None` as `compile_c` says.
 pub fn c_helper(name: &str, source: &str) -> Option<PathBuf> {
     static BUILT: OnceLock<Mutex<HashMap<String, Option<PathBuf>>>> = OnceLock::new();
     let mut built = BUILT
@@ -16,31 +15,7 @@ pub fn c_helper(name: &str, source: &str) -> Option<PathBuf> {
     if let Some(done) = built.get(name) {
         return done.clone();
     }
-    let dir = super::scratch(&format!("cc-{name}"));
-    let src = dir.join(format!("{name}.c"));
-    let bin = dir.join(name);
-    std::fs::write(&src, source).expect("write helper source");
-    let result = match Command::new("gcc")
-        .args(["-O1", "-Wall", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .output()
-    {
-        Ok(o) if o.status.success() => Some(bin),
-        Ok(o) => {
-            super::skip_test(&format!(
-                "skipping: gcc failed on the {name} helper: {}",
-                String::from_utf8_lossy(&o.stderr)
-            ));
-            None
-        }
-        Err(e) => {
-            super::skip_test(&format!(
-                "skipping: gcc is not available to build the {name} helper ({e})"
-            ));
-            None
-        }
-    };
+    let result = super::compile_c(name, source);
     built.insert(name.to_string(), result.clone());
     result
 }

@@ -16,6 +16,7 @@ mod landlock;
 mod monitor;
 mod mount;
 mod net;
+mod notifier;
 mod seccomp;
 mod signals;
 mod status;

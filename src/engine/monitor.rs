@@ -18,7 +18,7 @@ pub struct Watch<'a> {
     /// One byte before exec, a second one when exec failed.
     pub exec_report: Option<OwnedFd>,
     /// Answers `--seccomp-report` notifications while waiting.
-    pub notifier: Option<seccomp::Notifier<'a>>,
+    pub notifier: Option<super::notifier::Notifier<'a>>,
     /// sandwrap's policy for the command, for the SIGSYS note.
     pub own_policy: Option<&'a crate::seccomp::Policy>,
     pub fallback: bool,

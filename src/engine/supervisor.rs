@@ -221,7 +221,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     let own_policy = ctx.own_seccomp.as_ref().map(|o| &o.policy);
     let notifier = match (listener_channel, own_policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
-            match seccomp::Notifier::new(policy, spec, to, ours, &sigset) {
+            match super::notifier::Notifier::new(policy, spec, to, ours, &sigset) {
                 Ok(n) => Some(n),
                 Err(e) => {
                     // The sandbox is already running: end it before failing.

@@ -503,4 +503,22 @@ mod tests {
         let p = Policy::from_spec(&Spec::default(), Mode::Fallback, (1, 1), Path::new("/"));
         assert_eq!(p.fs, Some(vec![]));
     }
+
+    /// Where seccomp must close the ways around landlock's TCP rules.
+    #[test]
+    fn tcp_is_restricted_by_ports_or_by_the_fallbacks_unshare_net() {
+        let mut s = Spec::default();
+        s.namespaces.net = true;
+        assert!(
+            !restricts_tcp(&s, Mode::Namespaced),
+            "a namespace needs no rule"
+        );
+        assert!(restricts_tcp(&s, Mode::Fallback));
+        assert!(fallback_unshares_net(&s, Mode::Fallback));
+        s.namespaces.net = false;
+        assert!(!restricts_tcp(&s, Mode::Fallback));
+        s.landlock.tcp_bind = Some(vec![]);
+        assert!(restricts_tcp(&s, Mode::Namespaced) && restricts_tcp(&s, Mode::Fallback));
+        assert!(!fallback_unshares_net(&s, Mode::Fallback));
+    }
 }

@@ -409,3 +409,46 @@ fn exec_failure_is_reported_under_a_caller_program_that_denies_write() {
         )
     );
 }
+
+/// sandwrap's policy is installed first: one that would refuse installing
+/// the caller's program after it is refused before anything runs.
+#[test]
+fn a_policy_refusing_the_callers_program_is_refused_up_front() {
+    let Some(prog) = bpf(DENY_MKDIR_EPERM) else {
+        return;
+    };
+    let (code, err) = with_program(
+        "sandwrap",
+        &prog,
+        &["--seccomp-deny", "prctl"],
+        &["sh", "-c", "echo ran"],
+    )
+    .expect("sandwrap");
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "sandwrap: seccomp policy custom refuses prctl(PR_SET_SECCOMP), which installs the --seccomp/--add-seccomp-fd programs after it (--seccomp-deny prctl: prctl -> errno EPERM): allow it with --seccomp-allow prctl\n"
+    );
+    // Allowed again by a later rule: both filters apply.
+    let (code, err) = with_program(
+        "sandwrap",
+        &prog,
+        &[
+            "--seccomp-deny",
+            "prctl",
+            "--seccomp-allow",
+            "prctl",
+            "--tmpfs",
+            "/tmp",
+        ],
+        &["sh", "-c", "mkdir /tmp/d || echo refused"],
+    )
+    .expect("sandwrap");
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            0,
+            "mkdir: cannot create directory '/tmp/d': Operation not permitted\n"
+        )
+    );
+}

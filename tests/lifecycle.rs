@@ -12,7 +12,6 @@ mod fdpass;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -117,8 +116,7 @@ int main(int argc, char **argv) {
 
 /// The helper, compiled once; None (with the reason printed) without gcc.
 fn forker() -> Option<PathBuf> {
-    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BIN.get_or_init(|| build_c("forker", FORKER_C)).clone()
+    c_helper("forker", FORKER_C)
 }
 
 /// The options around a script: `BASE`, a /tmp for the marker, `extra`.
@@ -377,8 +375,7 @@ fn end_with_command_holds_without_any_namespace_in_the_landlock_fallback() {
     let sandwrap = sandwrap_bin().display().to_string();
     // "stop": the command first tries to stop its pid 1 and the
     // supervisor (same uid, no namespace between them), which would leave
-    // its tree unwatched; landlock's signal scope, which the fallback
-    // turns on here, refuses it.
+    // its tree unwatched; its landlock domain's signal scope refuses it.
     for mode in ["chain", "deep", "double", "loop", "kill", "stop"] {
         let m = format!("/tmp/fallback-{mode}");
         let command = match mode {

@@ -269,7 +269,12 @@ fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
 
 fn seccomp_lines(spec: &Spec) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(p) = &spec.seccomp.policy {
+    // What the command gets: the user's policy and sandwrap's guards.
+    let own = crate::seccomp::guard::command_policy(spec, crate::landlock::Mode::Namespaced);
+    if let Err(e) = &own {
+        out.push(format!("policy refused: {e}"));
+    }
+    if let Ok(Some(p)) = &own {
         out.push(format!(
             "policy {} ({}): calls no rule names -> {}; calls through other ABIs -> {}",
             p.name,

@@ -89,12 +89,19 @@ fn relay_pid_ns(ctx: &ChildCtx, forked: RawFd) -> Result<()> {
             // SAFETY: our own pipe end, used once.
             unsafe { libc::close(forked) };
             loop {
-                let (sig, _) = signals::wait(&ctx.sigset);
-                if sig != libc::SIGCHLD {
-                    // SAFETY: our child, not yet reaped.
-                    unsafe { libc::kill(pid1, sig) };
-                } else if let Some(status) = signals::reap(pid1) {
-                    super::exit_now(super::exit_code(status));
+                let status = match signals::wait(&ctx.sigset) {
+                    Ok((libc::SIGCHLD, _)) => signals::reap(pid1),
+                    Ok((sig, _)) => {
+                        // SAFETY: our child, not yet reaped.
+                        unsafe { libc::kill(pid1, sig) };
+                        continue;
+                    }
+                    Err(_) => signals::reap_blocking(pid1).map(Some),
+                };
+                match status {
+                    Ok(Some(status)) => super::exit_now(super::exit_code(status)),
+                    Ok(None) => {}
+                    Err(_) => super::exit_now(1),
                 }
             }
         }

@@ -29,7 +29,7 @@ pub fn reap(
     ctx: &ChildCtx,
     prepared: &Prepared,
     cmd: libc::pid_t,
-    mut locks: Vec<OwnedFd>,
+    locks: Vec<OwnedFd>,
     ready: OwnedFd,
     sigset: libc::sigset_t,
 ) -> ! {
@@ -39,16 +39,12 @@ pub fn reap(
     keep.extend(spec.status.sync.and_then(|fd| fds::get(fd).ok()));
     fds::close_all_except(&keep);
     let _ = caps::drop_all(ctx.last_cap);
-    let own = ctx
-        .own_seccomp
-        .as_ref()
-        .and_then(|o| o.pid1.as_ref())
-        .map(|p| super::seccomp::install(p, false).map(drop));
     // Before the command may run: without landlock, non-dumpable is what
-    // keeps the command out of this process.
+    // keeps the command out of this process. The caller's programs bind
+    // pid 1 too, as in bwrap; sandwrap's own policy is the command's alone
+    // (pid 1 must wait and take signals).
     if let Err(e) = super::landlock::protect_own_process()
-        .and_then(|()| own.unwrap_or(Ok(())))
-        .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))
+        .and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
     {
         report(spec, &e);
         // SAFETY: killing the command we just forked; it must not run
@@ -58,31 +54,47 @@ pub fn reap(
     }
     drop(ready);
     let shares_pgrp = !spec.new_session;
-    let mut report = ctx.status_report;
+    // Waiting refused by a caller's program: fail as bwrap does, never spin
+    // or hang.
+    let refused = |e: super::sys::SysError| -> ! {
+        report(spec, &anyhow::Error::new(e).context("init wait()"));
+        // SAFETY: ending the command; nobody would reap it any more.
+        unsafe { libc::kill(cmd, libc::SIGKILL) };
+        super::exit_now(1)
+    };
+    let mut after = AfterCommand {
+        spec,
+        report: ctx.status_report,
+        locks,
+    };
     let mut cmd_status: Option<i32> = None;
     loop {
-        let (sig, code) = signals::wait(&sigset);
+        let (sig, code) = match signals::wait(&sigset) {
+            Ok(got) => got,
+            // Taking signals refused (a caller's program): just reap, as
+            // bwrap's pid 1 does, without passing signals on.
+            Err(_) => {
+                let status = match cmd_status {
+                    Some(status) => status,
+                    None => {
+                        let status = signals::reap_blocking(cmd).unwrap_or_else(|e| refused(e));
+                        after.command_exited(status, false);
+                        status
+                    }
+                };
+                if !spec.end_with_command {
+                    // No pid is 0: this reaps until the last process has
+                    // gone (ECHILD).
+                    let _ = signals::reap_blocking(0);
+                }
+                super::exit_now(exit_code(status))
+            }
+        };
         if sig == libc::SIGCHLD {
-            let (found, none_left) = signals::reap_all(cmd);
+            let (found, none_left) = signals::reap_all(cmd).unwrap_or_else(|e| refused(e));
             if let Some(status) = found {
                 cmd_status = Some(status);
-                if spec.end_with_command {
-                    end_sandbox();
-                }
-                if spec.end_with_command || none_left {
-                    // The sandbox has ended: release the lock files and the
-                    // sync fd before the supervisor hears it and returns.
-                    locks.clear();
-                    if let Some(fd) = spec.status.sync {
-                        // SAFETY: the sync fd is ours to hold, and is done.
-                        unsafe { libc::close(fd) };
-                    }
-                }
-                if let Some(fd) = report.take() {
-                    let _ = sys::write_all(fd, &status.to_ne_bytes());
-                    // SAFETY: our end of the report pipe, written once.
-                    unsafe { libc::close(fd) };
-                }
+                after.command_exited(status, none_left);
             }
             match cmd_status {
                 Some(status) if spec.end_with_command || none_left => {
@@ -97,6 +109,36 @@ pub fn reap(
         } else if cmd_status.is_none() && signals::should_forward(code, shares_pgrp) {
             // SAFETY: signalling the command we forked (not yet reaped).
             unsafe { libc::kill(cmd, sig) };
+        }
+    }
+}
+
+/// What pid 1 does when the command has exited.
+struct AfterCommand<'a> {
+    spec: &'a Spec,
+    report: Option<RawFd>,
+    locks: Vec<OwnedFd>,
+}
+
+impl AfterCommand<'_> {
+    /// With --end-with-command, end everything else first. Once the
+    /// sandbox has ended (`none_left`, or ended here), release the lock
+    /// files and the sync fd before the supervisor hears the status and
+    /// returns. Then report it.
+    fn command_exited(&mut self, status: i32, none_left: bool) {
+        if self.spec.end_with_command {
+            end_sandbox();
+        }
+        if self.spec.end_with_command || none_left {
+            self.locks.clear();
+            if let Some(fd) = self.spec.status.sync {
+                fds::consume(fd);
+            }
+        }
+        if let Some(fd) = self.report.take() {
+            let _ = sys::write_all(fd, &status.to_ne_bytes());
+            // SAFETY: our end of the report pipe, written once.
+            unsafe { libc::close(fd) };
         }
     }
 }

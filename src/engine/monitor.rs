@@ -5,7 +5,8 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::{exit_code, fds, seccomp, signals, status, sys};
+use super::seccomp::{self, Died};
+use super::{exit_code, fds, signals, status, sys};
 use crate::spec::Spec;
 
 /// What the supervisor watches once the sandbox runs.
@@ -18,7 +19,9 @@ pub struct Watch<'a> {
     /// One byte before exec, a second one when exec failed.
     pub exec_report: Option<OwnedFd>,
     /// Answers `--seccomp-report` notifications while waiting.
-    pub notifier: Option<seccomp::Notifier<'a>>,
+    pub notifier: Option<super::notifier::Notifier<'a>>,
+    /// sandwrap's policy for the command, for the SIGSYS note.
+    pub own_policy: Option<&'a crate::seccomp::Policy>,
     pub fallback: bool,
 }
 
@@ -33,9 +36,9 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 
 /// Wait for the command to end; returns sandwrap's exit status.
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
-    let status = wait_status(spec, &mut w);
-    if let Some(note) = seccomp::sigsys_note(spec, status) {
-        crate::out::stderr(&format!("{note}\n"));
+    let (status, who) = wait_status(spec, &mut w);
+    if let Some(note) = seccomp::sigsys_note(spec, w.own_policy, status, who) {
+        super::warn(spec.level_prefix, &note);
     }
     let code = exit_code(status);
     if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
@@ -60,7 +63,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     code
 }
 
-/// The command's wait status, passing signals on meanwhile.
+/// The wait status, and whose it is, passing signals on meanwhile.
 ///
 /// With a pid 1, its report is the end of the wait. By default (bwrap's
 /// lifecycle) sandwrap returns with it, whatever the command left running:
@@ -68,7 +71,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
 /// pid 1 has already ended every other process when it reports, and exits
 /// right after; lock files and the sync fd must then be released before
 /// sandwrap returns, so with those the wait is for pid 1 itself.
-fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
+fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> (i32, Died) {
     let shares_pgrp = !spec.new_session;
     let end = spec.end_with_command;
     let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
@@ -95,7 +98,10 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
                     }
                 },
             },
-            (None, None) => signals::wait(&w.sigset),
+            (None, None) => match signals::wait(&w.sigset) {
+                Ok(got) => got,
+                Err(e) => break refused(spec, w.pid, e),
+            },
         };
         if pipe_closed {
             // EOF (or a short write): pid 1 died without a report, or no
@@ -105,8 +111,10 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
             continue;
         }
         if sig == libc::SIGCHLD {
-            if let Some(st) = signals::reap(w.pid) {
-                break st;
+            match signals::reap(w.pid) {
+                Ok(Some(st)) => break st,
+                Ok(None) => {}
+                Err(e) => break refused(spec, w.pid, e),
             }
         } else if signals::should_forward(code, shares_pgrp) {
             // SAFETY: signalling our own child.
@@ -120,13 +128,13 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
                 // SAFETY: signalling our own child.
                 unsafe { libc::kill(w.pid, libc::SIGKILL) };
             }
-            st
+            (st, Died::Command)
         }
-        None => w
-            .status_report
-            .as_ref()
-            .and_then(read_report)
-            .unwrap_or(child_status),
+        // With a pid 1, a status it did not report is its own.
+        None => match &w.status_report {
+            Some(r) => read_report(r).map_or((child_status, Died::Pid1), |st| (st, Died::Command)),
+            None => (child_status, Died::Command),
+        },
     };
     if end && w.fallback {
         // No pid namespace: whatever came back to us (a subreaper) when
@@ -134,6 +142,18 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
         signals::end_descendants();
     }
     status
+}
+
+/// Waiting itself was refused (a seccomp filter around sandwrap): end the
+/// sandbox rather than spin; the status of a process that exited with 1.
+fn refused(spec: &Spec, pid: libc::pid_t, e: sys::SysError) -> i32 {
+    super::report(
+        spec,
+        &anyhow::Error::new(e).context("waiting for the sandbox"),
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    1 << 8
 }
 
 /// Exactly one byte on the exec report: the command was really executed.

@@ -127,14 +127,22 @@ pub fn reset_for_exec(caller: &Caller) {
     }
 }
 
-/// Wait for one of the blocked signals: (signal, si_code).
-pub fn wait(set: &libc::sigset_t) -> (i32, i32) {
+/// Wait for one of the blocked signals: (signal, si_code). Fails only
+/// when the call itself is refused (a seccomp filter), never spins.
+pub fn wait(set: &libc::sigset_t) -> Result<(i32, i32), super::sys::SysError> {
     loop {
         // SAFETY: valid set and out-pointer.
         let mut info = unsafe { MaybeUninit::<libc::siginfo_t>::zeroed().assume_init() };
         let sig = unsafe { libc::sigwaitinfo(set, &mut info) };
         if sig > 0 {
-            return (sig, info.si_code);
+            return Ok((sig, info.si_code));
+        }
+        let errno = super::sys::errno();
+        if errno != libc::EINTR {
+            return Err(super::sys::SysError {
+                call: "sigwaitinfo".into(),
+                errno,
+            });
         }
     }
 }
@@ -220,9 +228,10 @@ pub fn should_forward(si_code: i32, shares_process_group: bool) -> bool {
     si_code != libc::SI_KERNEL || !shares_process_group
 }
 
-/// Reap every child that has exited; return the status of `watched` if it was one.
-pub fn reap(watched: libc::pid_t) -> Option<i32> {
-    reap_all(watched).0
+/// Reap every child that has exited; return the status of `watched` if it
+/// was one. Fails only when waiting itself is refused (a seccomp filter).
+pub fn reap(watched: libc::pid_t) -> Result<Option<i32>, super::sys::SysError> {
+    reap_all(watched).map(|(found, _)| found)
 }
 
 /// The signal a reaper without a pid namespace of its own gets when the
@@ -234,20 +243,49 @@ pub fn supervisor_death_signal() -> i32 {
 
 /// Reap every child that has exited: the status of `watched` if it was
 /// one, and whether no child at all is left.
-pub fn reap_all(watched: libc::pid_t) -> (Option<i32>, bool) {
+pub fn reap_all(watched: libc::pid_t) -> Result<(Option<i32>, bool), super::sys::SysError> {
     let mut found = None;
     loop {
         let mut status = 0;
         // SAFETY: valid out-pointer.
         let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid < 0 {
+            let errno = super::sys::errno();
+            return match errno {
+                libc::ECHILD => Ok((found, true)),
+                libc::EINTR => continue,
+                _ => Err(super::sys::SysError {
+                    call: "waitpid".into(),
+                    errno,
+                }),
+            };
+        }
+        if pid == 0 {
+            return Ok((found, false));
+        }
         if pid == watched {
             found = Some(status);
         }
-        if pid < 0 && errno_is(libc::ECHILD) {
-            return (found, true);
+    }
+}
+
+/// Reap children, blocking, until `watched` has exited; its status.
+pub fn reap_blocking(watched: libc::pid_t) -> Result<i32, super::sys::SysError> {
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == watched {
+            return Ok(status);
         }
-        if pid <= 0 {
-            return (found, false);
+        if pid < 0 {
+            let errno = super::sys::errno();
+            if errno != libc::EINTR {
+                return Err(super::sys::SysError {
+                    call: "waitpid".into(),
+                    errno,
+                });
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
 use super::{diagnose, fds, monitor, report, seccomp, signals, status, sys, userns};
+use crate::landlock::Mode as LandlockMode;
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
@@ -159,11 +160,11 @@ fn launch(spec: &Spec) -> Result<i32> {
     } else {
         None
     };
-    // Compiled once, here, before the clone; the sandbox only installs it.
-    let own_seccomp = seccomp::build(spec)?;
-    let listener_channel = match &own_seccomp {
-        Some(own) if own.listener => Some(seccomp::channel()?),
-        _ => None,
+    // Compiled here, before the clone; the sandbox only installs it.
+    let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
+    let listener_channel = match spec.seccomp.report {
+        Some(_) => Some(seccomp::channel()?),
+        None => None,
     };
 
     // The joins were done by the first attempt when falling back.
@@ -208,7 +209,13 @@ fn launch(spec: &Spec) -> Result<i32> {
                         e, dg.cause, dg.fix
                     ),
                 );
-                // Everything prepared so far serves the fallback as well.
+                // Everything prepared so far serves the fallback as well,
+                // but for the seccomp guards the fallback needs.
+                super::warn(
+                    spec.level_prefix,
+                    &crate::landlock::fallback::unix_socket_warning(spec),
+                );
+                ctx.own_seccomp = seccomp::build(spec, LandlockMode::Fallback)?;
                 ctx.fallback = true;
                 ctx.own_pid_ns = false;
                 ctx.relay = None;
@@ -252,9 +259,10 @@ fn launch(spec: &Spec) -> Result<i32> {
         unsafe { libc::kill(pid, libc::SIGKILL) };
         return Err(e.into());
     }
-    let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
+    let own_policy = ctx.own_seccomp.as_ref().map(|o| &o.policy);
+    let notifier = match (listener_channel, own_policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
-            match seccomp::Notifier::new(policy, to, ours, &sigset) {
+            match super::notifier::Notifier::new(policy, spec, to, ours, &sigset) {
                 Ok(n) => Some(n),
                 Err(e) => {
                     // The sandbox is already running: end it before failing.
@@ -323,6 +331,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         status_report: status_r,
         exec_report: exec_r,
         notifier,
+        own_policy,
         fallback,
     };
     let code = monitor::run(spec, watch);

@@ -8,7 +8,10 @@
 //! where that user cannot reach (e.g. under /root).
 #![allow(dead_code)]
 
+mod cc;
 mod procs;
+#[allow(unused_imports)] // not every test binary uses them
+pub use cc::*;
 #[allow(unused_imports)] // not every test binary uses them
 pub use procs::*;
 
@@ -219,34 +222,6 @@ pub fn run_bwrap<S: AsRef<OsStr>>(args: &[S]) -> Option<(i32, String, String)> {
     Some((o.status.code().unwrap_or(-1), stdout(&o), stderr(&o)))
 }
 
-/// A small C helper compiled with gcc into a scratch directory; None (with
-/// the reason printed, a failure under CI) when gcc is missing or fails.
-pub fn build_c(name: &str, source: &str) -> Option<PathBuf> {
-    let dir = scratch(&format!("{name}-helper"));
-    let src = dir.join(format!("{name}.c"));
-    let bin = dir.join(name);
-    std::fs::write(&src, source).expect("write helper source");
-    match Command::new("gcc")
-        .args(["-O1", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .output()
-    {
-        Ok(o) if o.status.success() => Some(bin),
-        Ok(o) => {
-            skip!(
-                "skipping: gcc failed on the {name} helper: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            None
-        }
-        Err(e) => {
-            skip!("skipping: gcc is not available to build the {name} helper ({e})");
-            None
-        }
-    }
-}
-
 /// The usual host view: `/` read-only plus a real /dev and /proc.
 pub const BASE: &[&str] = &["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
 
@@ -276,4 +251,45 @@ pub fn sh(extra: &[&str], script: &str) -> Vec<String> {
     v.extend(extra.iter().map(|s| s.to_string()));
     v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
     v
+}
+
+/// Run the sandwrap binary inside an outer sandbox in which creating user
+/// namespaces fails (`--disable-userns`), so `--fallback landlock` takes
+/// over; `shared` (the test's scratch dir) is writable in both.
+pub fn without_userns(inner: &[&str], shared: &Path) -> (i32, String, String) {
+    let bin = sandwrap_bin().display().to_string();
+    let shared = shared.display().to_string();
+    let mut args: Vec<&str> = vec![
+        "--unshare-user",
+        "--disable-userns",
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        &shared,
+        &shared,
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-pid",
+        "--",
+        &bin,
+    ];
+    args.extend_from_slice(inner);
+    run(&args)
+}
+
+/// The kernel's landlock ABI (0 without landlock).
+pub fn landlock_abi() -> i64 {
+    // SAFETY: the version query takes no attribute pointer.
+    let v = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            1usize,
+        )
+    };
+    v.max(0)
 }

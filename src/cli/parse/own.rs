@@ -100,8 +100,7 @@ impl Parser<'_, '_> {
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
                 let arch = self.seccomp_arch()?;
-                let word = v[0].to_string_lossy();
-                let policy = seccomp::load_policy(&word, arch).map_err(|e| self.error(e))?;
+                let policy = seccomp::load_policy(&v[0], arch).map_err(|e| self.error(e))?;
                 self.seccomp_base = Some(policy);
             }
             Action::SeccompAllow | Action::SeccompDeny => {
@@ -118,10 +117,10 @@ impl Parser<'_, '_> {
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                     (call, action)
                 };
-                seccomp::policy::resolve_syscall(arch, call)
-                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let origin = format!("--{} {word}", def.name);
-                self.seccomp_ops.push((call.to_string(), action, origin));
+                let rule = seccomp::Rule::resolve(arch, call, Vec::new(), action, origin)
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                self.seccomp_ops.extend(rule);
             }
             Action::SeccompReport => {
                 self.warn_repeat(self.spec.seccomp.report.is_some(), def);
@@ -200,11 +199,13 @@ impl Parser<'_, '_> {
             }
             None => seccomp::Policy::allow_all(self.seccomp_arch()?),
         };
-        for (call, action, origin) in ops {
-            policy
-                .push_simple(&call, action, origin)
-                .map_err(|e| self.error(e))?;
+        if policy.rules.len() + ops.len() > seccomp::policy::MAX_RULES {
+            return Err(self.error(format!(
+                "--seccomp-allow/--seccomp-deny: {}",
+                seccomp::policy::too_many_rules()
+            )));
         }
+        policy.rules.extend(ops);
         self.spec.seccomp.policy = Some(policy);
         Ok(())
     }

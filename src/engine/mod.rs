@@ -11,6 +11,7 @@ mod diagnose;
 pub(crate) mod exec;
 mod init;
 mod landlock;
+mod limits;
 mod monitor;
 mod mount;
 mod net;

@@ -149,6 +149,8 @@ fn launch(spec: &Spec) -> Result<i32> {
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     let sigset = arm(spec)?;
+    super::limits::cgroup::check(&spec.limits.cgroup)?;
+    let rlimits = super::limits::rlimits::resolve(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns());
@@ -201,6 +203,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         fallback: false,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
+        rlimits,
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {

@@ -1,0 +1,475 @@
+//! Resource limits (README "Limits"): rlimits as the command sees them and
+//! as they hold against it (a fork bomb, a file too large), the refusals of
+//! bad values.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A test helper built from tests/limits/NAME.c, once; None (with the
+/// reason printed) when gcc is missing or fails.
+fn helper(name: &'static str, source: &'static str) -> Option<PathBuf> {
+    type Built = Vec<(&'static str, Option<PathBuf>)>;
+    static BUILT: OnceLock<std::sync::Mutex<Built>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, bin)) = built.iter().find(|(n, _)| *n == name) {
+        return bin.clone();
+    }
+    let dir = scratch(&format!("limits-{name}"));
+    let src = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&src, source).expect("write helper source");
+    let result = match Command::new("gcc")
+        .args(["-O1", "-Wall", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(bin),
+        Ok(o) => {
+            skip!(
+                "skipping: gcc failed on {name}.c: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            None
+        }
+        Err(e) => {
+            skip!("skipping: gcc is not available to build {name}.c ({e})");
+            None
+        }
+    };
+    built.push((name, result.clone()));
+    result
+}
+
+/// `sandwrap BASE EXTRA -- sh -c SCRIPT`: (exit code, stdout, stderr).
+fn sh_run(extra: &[&str], script: &str) -> (i32, String, String) {
+    run(&sh(extra, script))
+}
+
+/// The `Max ...` line of /proc/self/limits for `what`: (soft, hard).
+fn limits_line(limits: &str, what: &str) -> (String, String) {
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with(what))
+        .unwrap_or_else(|| panic!("no {what:?} in {limits}"));
+    let fields: Vec<&str> = line[what.len()..].split_whitespace().collect();
+    (fields[0].to_string(), fields[1].to_string())
+}
+
+/// The caller's own limit (the test user inherits the test's limits).
+fn own_limit(resource: libc::__rlimit_resource_t) -> (u64, u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { libc::getrlimit(resource, &mut lim) }, 0);
+    (lim.rlim_cur, lim.rlim_max)
+}
+
+#[test]
+fn rlimits_are_what_the_command_sees() {
+    let (code, out, err) = sh_run(
+        &[
+            "--rlimit",
+            "nofile=100",
+            "--rlimit",
+            "core=0",
+            "--rlimit",
+            "fsize=1M:2M",
+            "--rlimit",
+            "stack=4M:",
+            "--rlimit",
+            "nproc=:500",
+            // A later value for the same resource replaces the earlier.
+            "--rlimit",
+            "nofile=64:128",
+        ],
+        "ulimit -n; ulimit -Hn; cat /proc/self/limits",
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("64"));
+    assert_eq!(lines.next(), Some("128"));
+    let limits: String = lines.collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        limits_line(&limits, "Max open files"),
+        ("64".into(), "128".into())
+    );
+    assert_eq!(
+        limits_line(&limits, "Max core file size"),
+        ("0".into(), "0".into())
+    );
+    assert_eq!(
+        limits_line(&limits, "Max file size"),
+        ("1048576".into(), "2097152".into())
+    );
+    // Soft only: the hard limit stays the caller's.
+    let (_, stack_hard) = own_limit(libc::RLIMIT_STACK);
+    let hard = if stack_hard == libc::RLIM_INFINITY {
+        "unlimited".to_string()
+    } else {
+        stack_hard.to_string()
+    };
+    assert_eq!(
+        limits_line(&limits, "Max stack size"),
+        ("4194304".into(), hard)
+    );
+    // Hard only: the soft limit is lowered to it.
+    assert_eq!(
+        limits_line(&limits, "Max processes"),
+        ("500".into(), "500".into())
+    );
+}
+
+#[test]
+fn a_file_beyond_fsize_gets_sigxfsz_or_efbig() {
+    // Killed by SIGXFSZ (153 = 128 + 25) after exactly 4096 bytes, or, with
+    // the signal ignored, a write that fails with EFBIG.
+    let script = "head -c 10000 /dev/zero > /tmp/a; echo a=$? $(wc -c < /tmp/a); \
+                  (trap '' XFSZ; exec head -c 10000 /dev/zero > /tmp/b) 2>/tmp/err; \
+                  echo b=$? $(wc -c < /tmp/b); cat /tmp/err";
+    let (code, out, err) = sh_run(&["--tmpfs", "/tmp", "--rlimit", "fsize=4K"], script);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "a=153 4096", "{out}");
+    assert_eq!(lines[1], "b=1 4096", "{out}");
+    assert!(lines[2].contains("File too large"), "{out}");
+}
+
+#[test]
+fn a_hard_limit_above_the_callers_is_refused() {
+    let (_, hard) = own_limit(libc::RLIMIT_NOFILE);
+    let dir = scratch("rlimit-refused");
+    let marker = dir.join("ran");
+    let above = (hard + 1).to_string();
+    let want = format!(
+        "sandwrap: --rlimit nofile={above}: the hard limit {above} is above the caller's hard limit {hard}, which only a privileged process can raise\n"
+    );
+    let bind = dir.display().to_string();
+    let script = format!("touch {}", marker.display());
+    let (code, out, err) = sh_run(
+        &[
+            "--bind",
+            &bind,
+            &bind,
+            "--rlimit",
+            &format!("nofile={above}"),
+        ],
+        &script,
+    );
+    assert_eq!((code, out.as_str(), err.as_str()), (1, "", want.as_str()));
+    assert!(!marker.exists(), "the command ran");
+    // A soft limit alone above the caller's hard limit, likewise.
+    let (code, _, err) = sh_run(&["--rlimit", &format!("nofile={above}:")], "true");
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "sandwrap: --rlimit nofile={above}:: the soft limit {above} is above the hard limit {hard} (the caller's)\n"
+        )
+    );
+    // `unlimited` is above any finite hard limit.
+    if hard != libc::RLIM_INFINITY {
+        let (code, _, err) = sh_run(&["--rlimit", "nofile=unlimited"], "true");
+        assert_eq!(code, 1);
+        assert!(err.contains("the hard limit unlimited is above"), "{err}");
+    }
+}
+
+#[test]
+fn bad_values_get_one_clear_error() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--rlimit", "nofile=abc"],
+            "sandwrap: --rlimit nofile=abc: \"abc\" is not a number (or unlimited)",
+        ),
+        (
+            &["--rlimit", "files=10"],
+            "sandwrap: --rlimit files=10: unknown resource \"files\" (one of: as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)",
+        ),
+        (
+            &["--rlimit", "nofile"],
+            "sandwrap: --rlimit nofile: expected NAME=SOFT[:HARD], e.g. nofile=1024 or core=0",
+        ),
+        (
+            &["--rlimit", "nofile=20:10"],
+            "sandwrap: --rlimit nofile=20:10: the soft limit (20) is above the hard limit (10)",
+        ),
+        (
+            &["--rlimit", "nproc=1K"],
+            "sandwrap: --rlimit nproc=1K: a size suffix (K, M, G) only fits a limit in bytes; nproc is a count",
+        ),
+        (
+            &["--timeout", "-1"],
+            "sandwrap: --timeout -1: \"-1\" is not a duration (e.g. 90s, 5m, 1h, 1.5s, 500ms)",
+        ),
+        (
+            &["--timeout", "0"],
+            "sandwrap: --timeout 0: \"0\" is zero; give a duration above 0",
+        ),
+        (
+            &["--timeout", "1s", "--kill-after", "soon"],
+            "sandwrap: --kill-after soon: \"soon\" is not a duration (e.g. 90s, 5m, 1h, 1.5s, 500ms)",
+        ),
+        (
+            &["--kill-after", "1s"],
+            "sandwrap: --kill-after requires --timeout (it is the grace period after the timeout's SIGTERM)",
+        ),
+        (
+            &["--cpus", "0"],
+            "sandwrap: --cpus 0: \"0\" is not above 0 (the least is 0.001 CPU)",
+        ),
+        (
+            &["--cpus", "many"],
+            "sandwrap: --cpus many: \"many\" is not a number of CPUs (e.g. 0.5, 2)",
+        ),
+        (
+            &["--memory", "lots"],
+            "sandwrap: --memory lots: \"lots\" is not a byte count (e.g. 512M, 2G)",
+        ),
+        (
+            &["--pids-max", "0"],
+            "sandwrap: --pids-max 0: 0 would not even allow the command itself; give at least 1",
+        ),
+    ];
+    for (extra, want) in cases {
+        let (code, out, err) = sh_run(extra, "echo ran");
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (1, "", format!("{want}\n").as_str()),
+            "{extra:?}"
+        );
+    }
+}
+
+#[test]
+fn limits_are_profile_keys() {
+    let dir = scratch("limits-profile");
+    let file = dir.join("limited.toml");
+    std::fs::write(
+        &file,
+        "rlimit = [\"nofile=77\", \"core=0\"]\ntimeout = \"30s\"\nkill-after = \"2s\"\n",
+    )
+    .expect("write profile");
+    give(&file);
+    let profile = file.display().to_string();
+    let (code, out, err) = sh_run(&["--profile", &profile], "ulimit -n; ulimit -c; ulimit -Hc");
+    assert_eq!((code, out.as_str()), (0, "77\n0\n0\n"), "{err}");
+    // Options after the profile refine it.
+    let (code, out, err) = sh_run(
+        &["--profile", &profile, "--rlimit", "nofile=88"],
+        "ulimit -n",
+    );
+    assert_eq!((code, out.as_str()), (0, "88\n"), "{err}");
+    let o = output(sandwrap(["--profile", &profile, "--explain"]));
+    let text = stdout(&o);
+    assert!(
+        text.contains("Limits:       rlimit nofile: soft 77, hard 77 (on the command)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "timeout 30s: SIGTERM to the whole sandbox, SIGKILL 2s later; exit status 124"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("--rlimit nofile=77") && text.contains("--timeout 30s"),
+        "{text}"
+    );
+}
+
+/// Pids of the processes running `exe`, from outside.
+fn pids_running(exe: &std::path::Path) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// The attack: a fork bomb under `--rlimit nproc=200`. RLIMIT_NPROC counts
+/// per user namespace, so (a) the caller's 250 processes outside do not
+/// count against the sandbox (it can still start and fork), (b) the bomb
+/// stops at 200 processes, (c) meanwhile the caller can still start
+/// processes outside, and (d) the outside processes are untouched and
+/// nothing of the bomb is left after. Bounded: the bomb itself stops at
+/// 1023 processes, runs in its own pid namespace (pid 1's exit ends it),
+/// and the whole run is killed after 60 s.
+#[test]
+fn a_fork_bomb_under_rlimit_nproc_is_contained() {
+    let Some(bomb) = helper("bomb", include_str!("limits/bomb.c")) else {
+        return;
+    };
+    // The caller's other processes, more than the sandbox's limit.
+    let mut outside: Vec<std::process::Child> = (0..250)
+        .map(|_| {
+            let mut c = user_command(std::path::Path::new("/bin/sleep"));
+            c.arg("120").stdout(Stdio::null()).stderr(Stdio::null());
+            c.spawn().expect("spawn sleep")
+        })
+        .collect();
+    let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+    args.extend(
+        ["--unshare-pid", "--rlimit", "nproc=200", "--"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    args.push(bomb.display().to_string());
+    args.push("3".into());
+    let mut cmd = sandwrap(&args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn sandwrap");
+    let start = Instant::now();
+
+    // While the bomb runs: the caller can still start processes outside.
+    std::thread::sleep(Duration::from_millis(1500));
+    let t = Instant::now();
+    let o = user_command(std::path::Path::new("/bin/true"))
+        .output()
+        .expect("spawn outside");
+    let outside_spawn = t.elapsed();
+    let in_bomb = pids_running(&bomb).len();
+
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break Some(st);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().expect("output");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let left = pids_running(&bomb);
+    kill_all(&left);
+    let survivors = outside
+        .iter_mut()
+        .map(|c| c.try_wait().ok().flatten().is_none())
+        .filter(|alive| *alive)
+        .count();
+    for c in &mut outside {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+
+    let status = status.expect("the sandbox did not end within 60 s");
+    assert!(status.success(), "{status:?} {text}");
+    assert!(o.status.success(), "no process could start outside");
+    assert!(
+        outside_spawn < Duration::from_secs(2),
+        "starting a process outside took {outside_spawn:?}"
+    );
+    let max: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("max="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {text:?}"));
+    // The bomb filled its limit and no more (pid 1 counts too).
+    assert!((150..=200).contains(&max), "{max} processes in the sandbox");
+    assert!(in_bomb <= 200, "{in_bomb} bomb processes seen from outside");
+    assert!(
+        text.contains("fork=Resource temporarily unavailable"),
+        "{text}"
+    );
+    assert_eq!(
+        survivors, 250,
+        "the caller's processes outside were touched"
+    );
+    assert_eq!(
+        left,
+        Vec::<u32>::new(),
+        "bomb processes left after the sandbox"
+    );
+}
+
+/// Whether this host runs cgroup v1 controllers (a v1 or hybrid layout).
+fn cgroup_v1_mounted() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| {
+            l.split_once(" - ")
+                .is_some_and(|(_, r)| r.starts_with("cgroup "))
+        })
+}
+
+/// Without a delegated cgroup v2 (this machine: cgroup v1, hybrid), each
+/// cgroup option is one error naming the cause and the fix, and nothing
+/// runs; never a silent run without the limit.
+#[test]
+fn cgroup_limits_without_a_delegated_v2_are_one_precise_error() {
+    let dir = scratch("cgroup-refused");
+    let marker = dir.join("ran");
+    let bind = dir.display().to_string();
+    let script = format!("touch {}", marker.display());
+    for (extra, options, controllers) in [
+        (
+            &["--memory", "256M"][..],
+            "--memory needs",
+            "the memory controller is",
+        ),
+        (
+            &["--memory-swap", "0"][..],
+            "--memory-swap needs",
+            "the memory controller is",
+        ),
+        (
+            &["--pids-max", "64"][..],
+            "--pids-max needs",
+            "the pids controller is",
+        ),
+        (
+            &["--cpus", "0.5"][..],
+            "--cpus needs",
+            "the cpu controller is",
+        ),
+        (
+            &["--pids-max", "64", "--cpus", "1"][..],
+            "--pids-max and --cpus need",
+            "the pids and cpu controllers are",
+        ),
+    ] {
+        let mut args = vec!["--bind", &bind, &bind];
+        args.extend_from_slice(extra);
+        let (code, out, err) = sh_run(&args, &script);
+        assert_eq!((code, out.as_str()), (1, ""), "{extra:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!marker.exists(), "{extra:?}: the command ran");
+        if !cgroup_v1_mounted() {
+            // A v2-only host: the cause differs (not delegated, or the
+            // limits not implemented yet), but it is still one error.
+            assert!(err.starts_with("sandwrap: --"), "{err}");
+            continue;
+        }
+        assert!(
+            err.starts_with(&format!(
+                "sandwrap: {options} a delegated cgroup v2, and this host uses cgroup v1 (a hybrid layout: {controllers} bound to cgroup v1"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("To fix: boot with the unified cgroup hierarchy (kernel option systemd.unified_cgroup_hierarchy=1")
+                && err.ends_with(
+                    "then run sandwrap in a delegated cgroup: systemd-run --user --scope -p Delegate=yes sandwrap ...\n"
+                ),
+            "{err}"
+        );
+    }
+}

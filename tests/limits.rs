@@ -473,3 +473,87 @@ fn cgroup_limits_without_a_delegated_v2_are_one_precise_error() {
         );
     }
 }
+
+/// `BASE` + a private /tmp + `extra`, then `sh -c SCRIPT`, timed.
+fn timed(extra: &[&str], script: &str) -> (i32, String, String, Duration) {
+    let mut all = vec!["--tmpfs", "/tmp"];
+    all.extend_from_slice(extra);
+    let mut cmd = sandwrap(sh(&all, script));
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn sandwrap");
+    // A cap of our own: a timeout that does not work must fail, not hang.
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let took = start.elapsed();
+    let o = child.wait_with_output().expect("output");
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o), took)
+}
+
+/// The attack: a command that ignores SIGTERM, with children that ignore
+/// it too, one of them in a session of its own (setsid), runs past its
+/// --timeout. It is gone after the grace period with everything it
+/// started, with or without a pid namespace: exit status 124, one line.
+#[test]
+fn timeout_ends_a_command_ignoring_sigterm_and_all_it_started() {
+    for extra in [&["--unshare-pid"][..], &[][..]] {
+        let marks = [marker("to"), marker("to"), marker("to")];
+        let script = format!(
+            "trap '' TERM; for m in {m0} {m1} {m2}; do ln -s /bin/sleep $m; done; \
+             {m0} 1000 & setsid {m1} 1000 & {m2} 1000",
+            m0 = marks[0],
+            m1 = marks[1],
+            m2 = marks[2]
+        );
+        let mut args = extra.to_vec();
+        args.extend(["--timeout", "1", "--kill-after", "1"]);
+        let (code, out, err, took) = timed(&args, &script);
+        let left: Vec<u32> = marks.iter().flat_map(|m| pids_with_argv0(m)).collect();
+        kill_all(&left);
+        assert_eq!((code, out.as_str()), (124, ""), "{extra:?}: {err}");
+        assert_eq!(
+            err, "sandwrap: timed out after 1s: SIGTERM to the sandbox, SIGKILL in 1s\n",
+            "{extra:?}"
+        );
+        assert_eq!(left, Vec::<u32>::new(), "{extra:?}: processes left running");
+        // timeout + grace + 1 s at most.
+        assert!(
+            took >= Duration::from_secs(2) && took < Duration::from_secs(3),
+            "{extra:?}: took {took:?}"
+        );
+    }
+}
+
+/// SIGTERM reaches every process of the sandbox (not only the command),
+/// and a command that ends on it ends the wait: 124 without the grace.
+#[test]
+fn timeout_sends_sigterm_to_the_whole_sandbox() {
+    for extra in [&["--unshare-pid"][..], &[][..]] {
+        let script = "sh -c 'trap \"echo child got TERM; exit 0\" TERM; while :; do sleep 0.05; done' & \
+                      trap 'echo command got TERM; wait; exit 0' TERM; \
+                      while :; do sleep 0.05; done";
+        let mut args = extra.to_vec();
+        args.extend(["--timeout", "0.5s"]);
+        let (code, out, err, took) = timed(&args, script);
+        assert_eq!(code, 124, "{extra:?}: {err}");
+        let mut lines: Vec<&str> = out.lines().collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            ["child got TERM", "command got TERM"],
+            "{extra:?}: {err}"
+        );
+        assert!(took < Duration::from_secs(2), "{extra:?}: took {took:?}");
+    }
+}
+
+#[test]
+fn a_command_ending_in_time_keeps_its_status() {
+    let (code, out, err, took) = timed(&["--timeout", "10s"], "echo done; exit 3");
+    assert_eq!((code, out.as_str(), err.as_str()), (3, "done\n", ""));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}

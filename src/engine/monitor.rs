@@ -4,6 +4,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use super::limits::timeout;
 use super::{exit_code, seccomp, signals, status, sys};
 use crate::spec::Spec;
 
@@ -32,11 +33,18 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 
 /// Wait for the command to end; returns sandwrap's exit status.
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
+    // --timeout: a thread that only signals; an error ends the sandbox.
+    let watchdog = timeout::start(spec, w.pid, w.fallback).map_err(|e| {
+        super::report(spec, &e);
+        // SAFETY: killing our own child, which must not run unlimited.
+        unsafe { libc::kill(w.pid, libc::SIGKILL) };
+    });
     let status = wait_status(spec, &mut w);
     if let Some(note) = seccomp::sigsys_note(spec, status) {
         eprintln!("{note}");
     }
     let code = exit_code(status);
+    let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());
     if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
         if exec_succeeded(r) {
             let _ = sys::write_all(fd, status::exit_line(code).as_bytes());
@@ -44,7 +52,11 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         // SAFETY: closing the status fd the caller handed us.
         unsafe { libc::close(fd) };
     }
-    code
+    match watchdog {
+        Err(()) => 1,
+        Ok(_) if timed_out => timeout::EXIT_TIMED_OUT,
+        Ok(_) => code,
+    }
 }
 
 /// The command's wait status, passing signals on meanwhile.

@@ -4,3 +4,4 @@
 
 pub mod cgroup;
 pub mod rlimits;
+pub mod timeout;

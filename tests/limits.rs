@@ -557,3 +557,101 @@ fn a_command_ending_in_time_keeps_its_status() {
     assert_eq!((code, out.as_str(), err.as_str()), (3, "done\n", ""));
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
+
+/// A pipe whose write end goes to the sandbox.
+fn pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: valid array of two ints.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: two fresh fds, each owned once.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// The number after `"key": ` in a flat JSON line.
+fn json_number(line: &str, key: &str) -> f64 {
+    let at = line
+        .find(&format!("\"{key}\": "))
+        .unwrap_or_else(|| panic!("no {key} in {line}"));
+    let rest = &line[at + key.len() + 4..];
+    let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
+    rest[..end]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} in {line}"))
+}
+
+/// Run with `--json-status-fd 3`: (exit code, the status lines, stderr).
+fn with_status(args: Vec<String>) -> (i32, Vec<String>, String) {
+    use std::io::Read;
+    let (mut r, w) = pipe();
+    let mut all = vec!["--json-status-fd".to_string(), "3".to_string()];
+    all.extend(args);
+    let (code, _, err) = run_with_fds(&all, vec![(3, w)]);
+    let mut text = String::new();
+    r.read_to_string(&mut text).expect("read status");
+    (code, text.lines().map(str::to_string).collect(), err)
+}
+
+/// The sandbox's use, as a whole: the CPU of a grandchild and the memory
+/// of a child (neither is the first process) are in the extra JSON object
+/// after bwrap's lines, and in the --verbose line.
+#[test]
+fn usage_is_reported_for_the_whole_sandbox() {
+    let Some(work) = helper("usage", include_str!("limits/usage.c")) else {
+        return;
+    };
+    for extra in [&["--unshare-pid"][..], &[][..]] {
+        let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(["--verbose".into(), "--".into(), work.display().to_string()]);
+        let (code, lines, err) = with_status(args);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        assert_eq!(lines.len(), 3, "{extra:?}: {lines:?}");
+        assert!(lines[0].starts_with("{ \"child-pid\": "), "{lines:?}");
+        assert_eq!(lines[1], "{ \"exit-code\": 0 }");
+        let usage = &lines[2];
+        assert!(usage.starts_with("{ \"timed-out\": false, "), "{usage}");
+        let cpu = json_number(usage, "user-cpu-seconds") + json_number(usage, "system-cpu-seconds");
+        assert!((0.95..1.6).contains(&cpu), "{extra:?}: cpu {cpu}: {usage}");
+        let wall = json_number(usage, "wall-time-seconds");
+        assert!(
+            (1.0..10.0).contains(&wall),
+            "{extra:?}: wall {wall}: {usage}"
+        );
+        let rss = json_number(usage, "largest-process-peak-rss-bytes");
+        assert!(
+            (100.0 * 1048576.0..200.0 * 1048576.0).contains(&rss),
+            "{extra:?}: rss {rss}: {usage}"
+        );
+        let summary: Vec<&str> = err.lines().filter(|l| l.contains(" wall, ")).collect();
+        assert_eq!(summary.len(), 1, "{err}");
+        assert!(
+            summary[0].starts_with("sandwrap: used ")
+                && summary[0].contains("s system CPU, largest process peak RSS 10"),
+            "{err}"
+        );
+    }
+}
+
+/// The JSON status says when the time limit was reached; bwrap's lines
+/// are unchanged (the exit-code line is the command's own status).
+#[test]
+fn the_json_status_says_timed_out() {
+    let args = sh(&["--timeout", "0.3s"], "trap '' TERM; sleep 5")
+        .into_iter()
+        .collect::<Vec<_>>();
+    let mut args = args;
+    args.splice(0..0, ["--kill-after".to_string(), "0.2s".to_string()]);
+    let (code, lines, err) = with_status(args);
+    assert_eq!(code, 124, "{err}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[1], "{ \"exit-code\": 137 }");
+    assert!(lines[2].starts_with("{ \"timed-out\": true, "), "{lines:?}");
+    let wall = json_number(&lines[2], "wall-time-seconds");
+    assert!((0.5..1.5).contains(&wall), "{lines:?}");
+}

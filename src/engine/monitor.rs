@@ -4,7 +4,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::limits::timeout;
+use super::limits::{timeout, usage};
 use super::{exit_code, seccomp, signals, status, sys};
 use crate::spec::Spec;
 
@@ -33,6 +33,7 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 
 /// Wait for the command to end; returns sandwrap's exit status.
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
+    let started = std::time::Instant::now();
     // --timeout: a thread that only signals; an error ends the sandbox.
     let watchdog = timeout::start(spec, w.pid, w.fallback).map_err(|e| {
         super::report(spec, &e);
@@ -45,9 +46,26 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     }
     let code = exit_code(status);
     let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());
+    let usage = (spec.status.json_status.is_some() || spec.verbose).then(|| {
+        // pid 1 may be left unwaited for (its report came first): its
+        // figures include every process it waited for.
+        let mut st = 0;
+        // SAFETY: waiting for our own child (ECHILD if already done).
+        unsafe { libc::waitpid(w.pid, &mut st, 0) };
+        usage::measure(started)
+    });
+    if let (true, Some(u)) = (spec.verbose, &usage) {
+        let prefix = if spec.level_prefix { "<6>" } else { "" };
+        eprintln!("{prefix}sandwrap: {}", usage::summary(u));
+    }
     if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
-        if exec_succeeded(r) {
+        let executed = exec_succeeded(r);
+        if executed {
             let _ = sys::write_all(fd, status::exit_line(code).as_bytes());
+        }
+        // sandwrap's own object, after bwrap's lines.
+        if let (true, Some(u)) = (executed || timed_out, &usage) {
+            let _ = sys::write_all(fd, usage::json_line(u, timed_out).as_bytes());
         }
         // SAFETY: closing the status fd the caller handed us.
         unsafe { libc::close(fd) };

@@ -5,3 +5,4 @@
 pub mod cgroup;
 pub mod rlimits;
 pub mod timeout;
+pub mod usage;

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Limits benchmark: the launch cost of --rlimit and --timeout, the cost of
+# cgroup setup where a delegated cgroup v2 exists, and how accurately
+# --timeout ends a sandbox. Prints figures; asserts nothing. See
+# bench/README.md ("Limits") for what each line means.
+#
+# Tunables (environment): N (launches per command in a, default 200), RUNS
+# (timeouts per row in c, default 20), BENCH_UID (uid the commands run as
+# when invoked as root, default 4242), SANDWRAP_BIN (binary to measure;
+# default: the static release build of scripts/build-release.sh).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+N=${N:-200}
+RUNS=${RUNS:-20}
+BENCH_UID=${BENCH_UID:-4242}
+
+die() { echo "limits.sh: $*" >&2; exit 1; }
+
+if [[ -n ${SANDWRAP_BIN:-} ]]; then
+    release=$SANDWRAP_BIN
+else
+    echo "building the static release binary (scripts/build-release.sh)" >&2
+    release=$("$repo/scripts/build-release.sh")
+fi
+command -v gcc >/dev/null || die "gcc is needed to build bench/timer.c"
+[[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 is needed (EPOCHREALTIME)"
+
+work=$(mktemp -d /tmp/sandwrap-bench-limits.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+umask 022
+cp "$release" "$work/sandwrap"
+chmod 755 "$work/sandwrap"
+gcc -O2 -Wall -o "$work/timer" "$here/timer.c"
+SW=$work/sandwrap
+cd "$work"
+
+as_user=()
+runner="$(id -un) (uid $(id -u))"
+if [[ $(id -u) == 0 ]]; then
+    as_user=(setpriv "--reuid=$BENCH_UID" "--regid=$BENCH_UID" --clear-groups)
+    runner="uid $BENCH_UID via setpriv (invoked as root)"
+fi
+
+argfile() {
+    local name=$1
+    shift
+    printf '%s\0' "$@" >"$work/$name.args"
+}
+timer() {
+    local rounds=$1 specs=() l
+    shift
+    for l in "$@"; do specs+=("$l=$work/$l.args"); done
+    "${as_user[@]}" "$work/timer" "$rounds" "${specs[@]}" >"$work/out"
+}
+field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/out"; }
+
+echo "sandwrap limits benchmark"
+echo "  sandwrap: $("$SW" --version) ($release)"
+echo "  runs as:  $runner; kernel $(uname -r); $(nproc) CPUs; times in ms"
+echo
+
+# a) launch cost --------------------------------------------------------------
+base=("$SW" --unshare-all --ro-bind / /)
+argfile plain "${base[@]}" /bin/true
+argfile rlimits "${base[@]}" --rlimit nofile=1024 --rlimit nproc=4096 --rlimit core=0 \
+    --rlimit fsize=1G --rlimit stack=8M: /bin/true
+argfile timeout "${base[@]}" --timeout 1h /bin/true
+# --json-status-fd 1: the usage object goes to the timer's /dev/null, but it
+# is measured (the supervisor waits for pid 1, then getrusage).
+argfile usage "${base[@]}" --json-status-fd 1 /bin/true
+timer "$N" plain rlimits timeout usage
+echo "a) /bin/true with --unshare-all --ro-bind / /  (N=$N each, interleaved)"
+printf '  %-52s %10s %10s %12s\n' "" median p90 "median - a0"
+p0=$(field plain 2)
+for row in "plain:a0 no limits" \
+    "rlimits:a1 5 x --rlimit" \
+    "timeout:a2 --timeout 1h (watchdog thread, pidfd)" \
+    "usage:a3 --json-status-fd (accounting)"; do
+    label=${row%%:*}
+    awk -v t="${row#*:}" -v m="$(field "$label" 2)" -v p="$(field "$label" 3)" -v z="$p0" \
+        'BEGIN { printf "  %-52s %10.3f %10.3f %+12.3f\n", t, m, p, m - z }'
+done
+echo
+
+# b) cgroup setup -------------------------------------------------------------
+echo "b) cgroup v2 setup (--memory 1G)"
+if err=$("${as_user[@]}" "$SW" --ro-bind / / --memory 1G /bin/true 2>&1); then
+    echo "  unexpected: ran"
+else
+    echo "  not measured: cgroup limits are refused on this host:"
+    echo "  $err" | fold -s -w 100 | sed '2,$s/^/    /'
+fi
+echo
+
+# c) timeout accuracy ---------------------------------------------------------
+# overshoot = wall time of the whole sandwrap run - the time asked for.
+# run_timed EXPECTED_S CMD... : append one overshoot in ms to $work/o.
+run_timed() {
+    local expected=$1 start end
+    shift
+    start=$EPOCHREALTIME
+    "${as_user[@]}" "$@" >/dev/null 2>&1 || true
+    end=$EPOCHREALTIME
+    awk -v s="$start" -v e="$end" -v x="$expected" 'BEGIN { printf "%.3f\n", (e - s - x) * 1000 }' >>"$work/o"
+}
+# stats: median and max of $work/o.
+stats() {
+    sort -n "$work/o" | awk '{ v[NR] = $1 } END { printf "%10.1f %10.1f\n", v[int((NR + 1) / 2)], v[NR] }'
+    rm -f "$work/o"
+}
+echo "c) --timeout accuracy: overshoot in ms beyond the time asked for (RUNS=$RUNS each)"
+printf '  %-60s %10s %10s\n' "" median max
+for _ in $(seq "$RUNS"); do run_timed 1 timeout 1 sleep 10; done
+printf '  %-60s %s\n' "c0 reference: timeout(1) 1 sleep 10, no sandbox" "$(stats)"
+for _ in $(seq "$RUNS"); do run_timed 1 "${base[@]}" --timeout 1 sleep 10; done
+printf '  %-60s %s\n' "c1 --unshare-all --timeout 1 sleep 10" "$(stats)"
+for _ in $(seq "$RUNS"); do run_timed 1 "$SW" --ro-bind / / --timeout 1 sleep 10; done
+printf '  %-60s %s\n' "c2 no pid namespace: --timeout 1 sleep 10" "$(stats)"
+ignore=(sh -c "trap '' TERM; sleep 10 & sleep 10")
+for _ in $(seq "$RUNS"); do run_timed 1.5 "${base[@]}" --timeout 1 --kill-after 0.5s "${ignore[@]}"; done
+printf '  %-60s %s\n' "c3 SIGTERM ignored, --kill-after 0.5s (vs 1.5 s)" "$(stats)"
+for _ in $(seq "$RUNS"); do run_timed 1.5 "$SW" --ro-bind / / --timeout 1 --kill-after 0.5s "${ignore[@]}"; done
+printf '  %-60s %s\n' "c4 the same without a pid namespace (vs 1.5 s)" "$(stats)"

@@ -14,48 +14,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 N=${N:-200}
 RUNS=${RUNS:-20}
-BENCH_UID=${BENCH_UID:-4242}
 
 die() { echo "limits.sh: $*" >&2; exit 1; }
 
-if [[ -n ${SANDWRAP_BIN:-} ]]; then
-    release=$SANDWRAP_BIN
-else
-    echo "building the static release binary (scripts/build-release.sh)" >&2
-    release=$("$repo/scripts/build-release.sh")
-fi
-command -v gcc >/dev/null || die "gcc is needed to build bench/timer.c"
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 is needed (EPOCHREALTIME)"
-
-work=$(mktemp -d /tmp/sandwrap-bench-limits.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"
-umask 022
-cp "$release" "$work/sandwrap"
-chmod 755 "$work/sandwrap"
-gcc -O2 -Wall -o "$work/timer" "$here/timer.c"
-SW=$work/sandwrap
-cd "$work"
-
-as_user=()
-runner="$(id -un) (uid $(id -u))"
-if [[ $(id -u) == 0 ]]; then
-    as_user=(setpriv "--reuid=$BENCH_UID" "--regid=$BENCH_UID" --clear-groups)
-    runner="uid $BENCH_UID via setpriv (invoked as root)"
-fi
-
-argfile() {
-    local name=$1
-    shift
-    printf '%s\0' "$@" >"$work/$name.args"
-}
-timer() {
-    local rounds=$1 specs=() l
-    shift
-    for l in "$@"; do specs+=("$l=$work/$l.args"); done
-    "${as_user[@]}" "$work/timer" "$rounds" "${specs[@]}" >"$work/out"
-}
-field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/out"; }
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 echo "sandwrap limits benchmark"
 echo "  sandwrap: $("$SW" --version) ($release)"

@@ -117,24 +117,6 @@ fn argv<'a>(base: &[&'a str], extra: &[&'a str], cmd: &[&'a str]) -> Vec<&'a str
 
 const ROOT: &[&str] = &["--ro-bind", "/", "/"];
 const ROOT_PROC: &[&str] = &["--ro-bind", "/", "/", "--proc", "/proc"];
-/// A root without the host's /tmp or the test's working directory.
-const USR_ONLY: &[&str] = &[
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
-];
 
 #[test]
 fn ids_and_id_maps() {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{exec, init, mount, net, report, signals, sys, userns};
+use super::{exec, fds, init, mount, net, report, signals, sys, userns};
 use crate::spec::Spec;
 
 /// What the supervisor prepared for the child before the clone.
@@ -85,24 +85,26 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         .into_iter()
         .flatten()
     {
-        // SAFETY: closing our copy of a caller fd the supervisor owns.
-        unsafe { libc::close(fd) };
+        fds::consume(fd);
     }
 
+    if let Some(go) = ctx.go {
+        // The supervisor has reported us (and, with --userns-block-fd, an
+        // outside helper has written our id maps). Anything but its byte
+        // means it failed and has said why: end without a word.
+        let mut b = [0u8; 1];
+        if sys::read_some(go, &mut b) != Ok(1) {
+            super::exit_now(1);
+        }
+    }
     if ctx.fallback {
         // SAFETY: umask has no failure mode.
         let old_umask = unsafe { libc::umask(0) };
         return run(spec, ctx, old_umask);
     }
-    if let Some(go) = ctx.go {
-        // The supervisor has reported us (and, with --userns-block-fd, an
-        // outside helper has written our id maps).
-        let mut b = [0u8; 1];
-        let _ = sys::read_some(go, &mut b);
-    }
     // The nested maps are written after the pivot, through the host's
     // procfs: the sandbox's own /proc may be missing or read-only.
-    let proc = if spec.namespaces.user {
+    let proc = if spec.namespaces.user || spec.needs_mount_lock() {
         Some(
             sys::openat(
                 libc::AT_FDCWD,
@@ -115,7 +117,10 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     } else {
         None
     };
-    if let Some(proc) = proc.as_ref().filter(|_| spec.status.userns_block.is_none()) {
+    if let Some(proc) = proc
+        .as_ref()
+        .filter(|_| spec.namespaces.user && spec.status.userns_block.is_none())
+    {
         userns::write_maps(&ctx.ids.first, true, proc.as_fd())?;
     }
 
@@ -157,10 +162,15 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     root.pivot()?;
 
     if let Some(fd) = spec.join.userns2 {
-        sys::setns(fd, libc::CLONE_NEWUSER, "userns2").context("Setting userns2 failed")?;
+        fds::get(fd)
+            .and_then(|fd| sys::setns(fd, libc::CLONE_NEWUSER, "userns2"))
+            .context("Setting userns2 failed")?;
     }
     if let (Some(nested), Some(proc)) = (&ctx.ids.nested, &proc) {
         userns::enter_nested(nested, proc.as_fd())?;
+    }
+    if let (true, Some(proc)) = (spec.needs_mount_lock(), &proc) {
+        userns::lock_mounts(proc.as_fd())?;
     }
     drop(proc);
     if spec.disable_userns || spec.assert_userns_disabled {

@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow};
 
 use super::child::ChildCtx;
 use super::exec::Prepared;
-use super::{caps, exit_code, report, signals, sys};
+use super::{caps, exit_code, fds, report, signals, sys};
 use crate::spec::Spec;
 
 /// `locks`: the `--lock-file` locks, taken by this process before it forked
@@ -27,16 +27,18 @@ pub fn reap(
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
     keep.push(std::os::fd::AsRawFd::as_raw_fd(&ready));
     keep.extend(ctx.status_report);
-    keep.extend(spec.status.sync);
-    sys::close_fds_except(&keep);
+    keep.extend(spec.status.sync.and_then(|fd| fds::get(fd).ok()));
+    fds::close_all_except(&keep);
     let _ = caps::drop_all(ctx.last_cap);
     let own = ctx
         .own_seccomp
         .as_ref()
         .and_then(|o| o.pid1.as_ref())
         .map(|p| super::seccomp::install(p, false).map(drop));
-    if let Err(e) = own
-        .unwrap_or(Ok(()))
+    // Before the command may run: without landlock, non-dumpable is what
+    // keeps the command out of this process.
+    if let Err(e) = super::landlock::protect_own_process()
+        .and_then(|()| own.unwrap_or(Ok(())))
         .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))
     {
         report(spec, &e);

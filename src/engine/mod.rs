@@ -9,6 +9,7 @@ mod caps;
 mod child;
 mod diagnose;
 pub(crate) mod exec;
+mod fds;
 mod init;
 mod landlock;
 mod limits;

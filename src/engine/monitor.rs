@@ -5,7 +5,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::limits::{timeout, usage};
-use super::{exit_code, seccomp, signals, status, sys};
+use super::{exit_code, fds, seccomp, signals, status, sys};
 use crate::spec::Spec;
 
 /// What the supervisor watches once the sandbox runs.
@@ -60,15 +60,30 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     }
     if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
         let executed = exec_succeeded(r);
+        let mut lines = Vec::new();
         if executed {
-            let _ = sys::write_all(fd, status::exit_line(code).as_bytes());
+            lines.push(("the exit code", status::exit_line(code)));
         }
         // sandwrap's own object, after bwrap's lines.
         if let (true, Some(u)) = (executed || timed_out, &usage) {
-            let _ = sys::write_all(fd, usage::json_line(u, timed_out).as_bytes());
+            lines.push(("the usage", usage::json_line(u, timed_out)));
         }
-        // SAFETY: closing the status fd the caller handed us.
-        unsafe { libc::close(fd) };
+        for (what, line) in lines {
+            let written = fds::get(fd)
+                .map_err(|e| e.errno)
+                .and_then(|fd| sys::write_all(fd, line.as_bytes()));
+            // The command's status still becomes ours; the lost line is said.
+            if let Err(e) = written {
+                super::warn(
+                    spec.level_prefix,
+                    &format!(
+                        "--json-status-fd {fd}: can't write {what}: {}",
+                        crate::errno_text(e)
+                    ),
+                );
+            }
+        }
+        fds::consume(fd);
     }
     match watchdog {
         Err(()) => 1,
@@ -87,12 +102,13 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
     // exits, those must already be released.
     let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
     let early_ok = w.notifier.is_none() && !w.fallback && spec.namespaces.pid && !holds;
-    let early = match (&w.status_report, early_ok) {
+    let mut early = match (&w.status_report, early_ok) {
         (Some(r), true) => signals::SignalFd::new(&w.sigset).ok().map(|sfd| (r, sfd)),
         _ => None,
     };
     let mut reported = None;
     let child_status = loop {
+        let mut pipe_closed = false;
         let (sig, code) = match (w.notifier.as_mut(), &early) {
             (Some(n), _) => n.wait(),
             (None, Some((r, sfd))) => match sfd.wait_or_readable(r.as_raw_fd()) {
@@ -102,11 +118,21 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
                         reported = Some(st);
                         break st;
                     }
-                    None => continue, // EOF: pid 1 died without a report; SIGCHLD follows
+                    None => {
+                        pipe_closed = true;
+                        (0, 0)
+                    }
                 },
             },
             (None, None) => signals::wait(&w.sigset),
         };
+        if pipe_closed {
+            // EOF (or a short write): pid 1 died without a report, or no
+            // longer holds the pipe. The pipe would stay readable for
+            // good: stop watching it and wait for SIGCHLD alone.
+            early = None;
+            continue;
+        }
         if sig == libc::SIGCHLD {
             if let Some(st) = signals::reap(w.pid) {
                 break st;

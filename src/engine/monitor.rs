@@ -46,7 +46,9 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     }
     let code = exit_code(status);
     let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());
-    let usage = (spec.status.json_status.is_some() || spec.verbose).then(|| {
+    let executed = w.exec_report.as_ref().is_some_and(exec_succeeded);
+    // Usage is reported when the command ran (not for a failed setup).
+    let usage = (executed || timed_out).then(|| {
         // pid 1 may be left unwaited for (its report came first): its
         // figures include every process it waited for.
         let mut st = 0;
@@ -58,21 +60,21 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         let prefix = if spec.level_prefix { "<6>" } else { "" };
         eprintln!("{prefix}sandwrap: {}", usage::summary(u));
     }
-    if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
-        let executed = exec_succeeded(r);
+    if let (Some(fd), Some(_)) = (spec.status.json_status, &w.exec_report) {
         let mut lines = Vec::new();
         if executed {
             lines.push(("the exit code", status::exit_line(code)));
         }
         // sandwrap's own object, after bwrap's lines.
-        if let (true, Some(u)) = (executed || timed_out, &usage) {
+        if let Some(u) = &usage {
             lines.push(("the usage", usage::json_line(u, timed_out)));
         }
         for (what, line) in lines {
             let written = fds::get(fd)
                 .map_err(|e| e.errno)
                 .and_then(|fd| sys::write_all(fd, line.as_bytes()));
-            // The command's status still becomes ours; the lost line is said.
+            // The command's status still becomes ours; the lost line is
+            // said, once (a reader that has gone does not come back).
             if let Err(e) = written {
                 super::warn(
                     spec.level_prefix,
@@ -81,6 +83,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
                         crate::errno_text(e)
                     ),
                 );
+                break;
             }
         }
         fds::consume(fd);

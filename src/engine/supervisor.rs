@@ -126,9 +126,12 @@ fn launch(spec: &Spec) -> Result<i32> {
 
     // lifeline: the child sees HUP if we are gone before it armed PDEATHSIG.
     let (life_r, life_w) = sys::pipe()?;
-    let exec_pipe = match spec.status.json_status {
-        Some(_) => Some(sys::pipe()?),
-        None => None,
+    // Whether the command was executed: for --json-status-fd's exit-code
+    // line and the usage report (also --verbose's).
+    let exec_pipe = if spec.status.json_status.is_some() || spec.verbose {
+        Some(sys::pipe()?)
+    } else {
+        None
     };
     let status_pipe = if spec.needs_reaper() {
         Some(sys::pipe()?)

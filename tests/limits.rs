@@ -655,3 +655,87 @@ fn the_json_status_says_timed_out() {
     let wall = json_number(&lines[2], "wall-time-seconds");
     assert!((0.5..1.5).contains(&wall), "{lines:?}");
 }
+
+/// The attack on --timeout without a pid namespace: a fork bomb whose
+/// processes all ignore SIGTERM. After the grace period none is left (each
+/// walk of the sandbox's processes kills what the previous one missed).
+#[test]
+fn timeout_ends_a_fork_bomb_ignoring_sigterm_without_a_pid_namespace() {
+    let Some(bomb) = helper("bomb", include_str!("limits/bomb.c")) else {
+        return;
+    };
+    let exe = bomb.display().to_string();
+    let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+    args.extend(
+        [
+            "--rlimit",
+            "nproc=300",
+            "--timeout",
+            "1",
+            "--kill-after",
+            "0.5s",
+            "--",
+            &exe,
+            "30",
+            "ignore-term",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut cmd = sandwrap(&args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn sandwrap");
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = start.elapsed();
+    let o = child.wait_with_output().expect("output");
+    let left = pids_running(&bomb);
+    kill_all(&left);
+    assert_eq!(o.status.code(), Some(124), "{}", stderr(&o));
+    assert_eq!(left, Vec::<u32>::new(), "bomb processes left");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn rlimit_cpu_ends_a_busy_loop() {
+    // SIGXCPU (24) at the soft limit of 1 s of CPU time; SIGKILL at the
+    // hard limit (one value sets both).
+    for (limit, signal) in [("cpu=1:3", libc::SIGXCPU), ("cpu=1", libc::SIGKILL)] {
+        let (code, _, err, took) = timed(&["--rlimit", limit], "while :; do :; done");
+        assert_eq!(code, 128 + signal, "{limit}: {err}");
+        assert!(took < Duration::from_secs(5), "{limit}: took {took:?}");
+    }
+}
+
+/// Setup itself is timed: a sandbox waiting on --block-fd that is never
+/// written ends at the timeout's SIGTERM, not only after the grace period.
+#[test]
+fn timeout_covers_setup() {
+    for extra in [&["--unshare-pid"][..], &[][..]] {
+        let (r, w) = pipe();
+        let mut args: Vec<String> = [
+            "--timeout",
+            "0.5s",
+            "--kill-after",
+            "10s",
+            "--block-fd",
+            "3",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(sh(&[], "echo ran"));
+        let start = Instant::now();
+        let (code, out, err) = run_with_fds(&args, vec![(3, r.into())]);
+        let took = start.elapsed();
+        drop(w);
+        assert_eq!((code, out.as_str()), (124, ""), "{extra:?}: {err}");
+        assert!(took < Duration::from_secs(3), "{extra:?}: took {took:?}");
+    }
+}

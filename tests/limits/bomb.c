@@ -4,9 +4,11 @@
  * 1023 processes. The first process only watches: for SECONDS it counts the
  * processes in its pid namespace (/proc), then prints the most it saw and
  * whether its own fork fails, and exits (pid 1 then ends the rest).
- * usage: bomb SECONDS */
+ * With "ignore-term", every process ignores SIGTERM.
+ * usage: bomb SECONDS [ignore-term] */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@ int main(int argc, char **argv) {
     double secs = argc > 1 ? atof(argv[1]) : 2;
     struct timespec start, now;
     int max = 0;
+    if (argc > 2 && !strcmp(argv[2], "ignore-term"))
+        signal(SIGTERM, SIG_IGN);
     if (fork() == 0)
         grow(0);
     clock_gettime(CLOCK_MONOTONIC, &start);

@@ -51,8 +51,9 @@ struct Plan {
     /// The sandbox's first process, held by a pidfd (never a reused pid).
     first: OwnedFd,
     first_pid: libc::pid_t,
-    /// The first process is a reaper that passes SIGTERM on to the command:
-    /// it is not sent one of its own (the command would get two).
+    /// The first process becomes a reaper that passes SIGTERM on to the
+    /// command: once it is one, it is not sent one of its own (the command
+    /// would get two).
     reaper: bool,
     /// The first process is pid 1 of a pid namespace sandwrap created.
     own_pid_ns: bool,
@@ -121,8 +122,11 @@ impl Plan {
                 show_duration(self.grace)
             ),
         );
+        // A reaper with no child yet is still setting the sandbox up: the
+        // signal ends setup.
+        let skip_first = self.reaper && !children_of(self.first_pid).is_empty();
         for pid in descendants() {
-            if !(self.reaper && pid == self.first_pid) {
+            if !(skip_first && pid == self.first_pid) {
                 // SAFETY: signalling a process of the sandbox.
                 unsafe { libc::kill(pid, libc::SIGTERM) };
             }

@@ -478,11 +478,16 @@ fn cgroup_limits_without_a_delegated_v2_are_one_precise_error() {
 fn timed(extra: &[&str], script: &str) -> (i32, String, String, Duration) {
     let mut all = vec!["--tmpfs", "/tmp"];
     all.extend_from_slice(extra);
-    let mut cmd = sandwrap(sh(&all, script));
+    let (o, took) = capped(sandwrap(sh(&all, script)));
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o), took)
+}
+
+/// Run `cmd` with a cap of our own of 20 s (a timeout that does not work
+/// must fail, not hang): its output and how long it took.
+fn capped(mut cmd: Command) -> (std::process::Output, Duration) {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn sandwrap");
-    // A cap of our own: a timeout that does not work must fail, not hang.
     while child.try_wait().expect("wait").is_none() {
         if start.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
@@ -490,8 +495,7 @@ fn timed(extra: &[&str], script: &str) -> (i32, String, String, Duration) {
         std::thread::sleep(Duration::from_millis(5));
     }
     let took = start.elapsed();
-    let o = child.wait_with_output().expect("output");
-    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o), took)
+    (child.wait_with_output().expect("output"), took)
 }
 
 /// The attack: a command that ignores SIGTERM, with children that ignore
@@ -682,18 +686,7 @@ fn timeout_ends_a_fork_bomb_ignoring_sigterm_without_a_pid_namespace() {
         .iter()
         .map(|s| s.to_string()),
     );
-    let mut cmd = sandwrap(&args);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let start = Instant::now();
-    let mut child = cmd.spawn().expect("spawn sandwrap");
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let took = start.elapsed();
-    let o = child.wait_with_output().expect("output");
+    let (o, took) = capped(sandwrap(&args));
     let left = pids_running(&bomb);
     kill_all(&left);
     assert_eq!(o.status.code(), Some(124), "{}", stderr(&o));

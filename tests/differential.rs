@@ -651,6 +651,41 @@ fn error_messages() {
     same(&argv(ROOT, &["--chdir", "/", "--chdir", "/"], &["true"]));
 }
 
+/// Invoked through a symlink named `bwrap`, sandwrap's messages are bwrap's
+/// byte for byte: the same stderr, unnormalized, for every bad command line
+/// whose wording bwrap 0.8 shares.
+#[test]
+fn named_bwrap_it_speaks_as_bwrap() {
+    if !bwrap_usable() {
+        return;
+    }
+    let link = scratch("named-bwrap").join("bwrap");
+    std::os::unix::fs::symlink(sandwrap_bin(), &link).expect("symlink bwrap");
+    let raw = |bin: &Path, args: &[&str]| {
+        let o = output({
+            let mut c = user_command(bin);
+            c.args(args);
+            c
+        });
+        (o.status.code(), stderr(&o))
+    };
+    let mut cases: Vec<Vec<&str>> = BAD_ARGVS.iter().map(|a| a.to_vec()).collect();
+    // Warnings, then an error.
+    cases.push(vec!["--chdir", "/", "--chdir", "/", "--bogus"]);
+    for args in &cases {
+        let theirs = raw(Path::new("/usr/bin/bwrap"), args);
+        let ours = raw(&link, args);
+        assert_eq!(
+            ours, theirs,
+            "sandwrap as bwrap (left) and bwrap (right) for {args:?}"
+        );
+        assert!(ours.1.starts_with("bwrap: "), "{args:?}: {}", ours.1);
+    }
+    // Under its own name, the same messages name sandwrap.
+    let (_, own) = raw(&sandwrap_bin(), &["--foo", "true"]);
+    assert_eq!(own, "sandwrap: Unknown option --foo\n");
+}
+
 /// Where the local bwrap predates 0.11, sandwrap is held to 0.11's wording
 /// (bwrap-strings.md) instead of to the older binary.
 #[test]

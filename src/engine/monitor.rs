@@ -42,7 +42,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     });
     let status = wait_status(spec, &mut w);
     if let Some(note) = seccomp::sigsys_note(spec, status) {
-        eprintln!("{note}");
+        crate::out::stderr(&format!("{note}\n"));
     }
     let code = exit_code(status);
     let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());

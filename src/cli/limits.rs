@@ -32,7 +32,10 @@ pub const MAN: &[(&str, &str)] = &[
          (default 5s): to pid 1 with --unshare-pid, which ends the whole pid namespace, \
          otherwise to every process left, found as descendants of sandwrap (a subreaper, so \
          processes that double-fork or call setsid stay in reach). sandwrap then exits with \
-         124, as timeout(1) does.",
+         124, as timeout(1) does; --json-status-fd's exit-code line keeps COMMAND's own \
+         status (143 or 137, say) and the usage object after it has \"timed-out\": true. \
+         The time covers setup too: a sandbox still being set up (waiting on --block-fd, \
+         say) is ended by the SIGTERM.",
     ),
     (
         "Accounting",

@@ -732,3 +732,26 @@ fn timeout_covers_setup() {
         assert!(took < Duration::from_secs(3), "{extra:?}: took {took:?}");
     }
 }
+
+/// The CPU time of what --timeout killed is counted: with a pid namespace
+/// the processes are killed one by one and waited for by pid 1 (had the
+/// kernel ended them with the namespace, nobody would account for them).
+#[test]
+fn usage_after_a_timeout_counts_what_was_killed() {
+    for extra in [&["--unshare-pid"][..], &[][..]] {
+        let mut args: Vec<String> = ["--timeout", "0.5s", "--kill-after", "0.5s"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(sh(&[], "trap '' TERM; while :; do :; done"));
+        let (code, lines, err) = with_status(args);
+        assert_eq!(code, 124, "{extra:?}: {err}");
+        let usage = lines.last().expect("usage line");
+        assert!(usage.starts_with("{ \"timed-out\": true, "), "{lines:?}");
+        let cpu = json_number(usage, "user-cpu-seconds") + json_number(usage, "system-cpu-seconds");
+        // About 1 s of a busy loop; the machine may be busy too.
+        assert!(cpu > 0.3, "{extra:?}: cpu {cpu}: {usage}");
+        assert!(json_number(usage, "wall-time-seconds") < 2.5, "{usage}");
+    }
+}

@@ -28,10 +28,12 @@ pub const MAN: &[(&str, &str)] = &[
         "DURATION is a number with s, m, h, d or ms (90s, 5m, 1.5s); a bare number is \
          seconds. When the time is up, counted from when the sandbox was created, sandwrap \
          prints \"sandwrap: timed out after DURATION\" and sends SIGTERM to every process of \
-         the sandbox (except a reaper pid 1, which would pass it on to COMMAND a second time), then SIGKILL after --kill-after \
-         (default 5s): to pid 1 with --unshare-pid, which ends the whole pid namespace, \
-         otherwise to every process left, found as descendants of sandwrap (a subreaper, so \
-         processes that double-fork or call setsid stay in reach). sandwrap then exits with \
+         the sandbox (except a reaper pid 1, which would pass it on to COMMAND a second \
+         time), then SIGKILL after --kill-after (default 5s) to every process left but a \
+         reaper pid 1, which then ends (with --unshare-pid, pid 1 is killed too if it has not \
+         ended a second later, which ends the whole pid namespace). The processes are found \
+         as descendants of sandwrap, a subreaper, so processes that double-fork or call \
+         setsid stay in reach, and their CPU time is accounted. sandwrap then exits with \
          124, as timeout(1) does; --json-status-fd's exit-code line keeps COMMAND's own \
          status (143 or 137, say) and the usage object after it has \"timed-out\": true. \
          The time covers setup too: a sandbox still being set up (waiting on --block-fd, \

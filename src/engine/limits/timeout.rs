@@ -1,8 +1,9 @@
 //! `--timeout`: a watchdog thread of the supervisor. When the time is up it
 //! sends SIGTERM to every process of the sandbox, and SIGKILL after the
-//! grace period (`--kill-after`): to pid 1 when the sandbox has a pid
-//! namespace of its own (the kernel then ends every process in it), else to
-//! every process of the sandbox until none is left.
+//! grace period (`--kill-after`) to every process of the sandbox until none
+//! is left but a reaper pid 1, which then ends; with a pid namespace of our
+//! own, pid 1 gets SIGKILL too if it has not ended a second later (the
+//! kernel then ends every process in the namespace).
 //!
 //! "Every process of the sandbox" is every descendant of the supervisor: it
 //! is a subreaper, so a process that double-forks or calls setsid is
@@ -132,12 +133,34 @@ impl Plan {
             }
         }
         std::thread::sleep(self.grace);
-        if self.own_pid_ns {
+        // A reaper is spared at first: it waits for what is killed, so that
+        // the CPU time used is accounted (processes the kernel ends with a
+        // pid namespace are not), then ends the namespace itself.
+        let spare =
+            (self.reaper && !children_of(self.first_pid).is_empty()).then_some(self.first_pid);
+        if spare.is_some() || !self.own_pid_ns {
+            kill_tree(spare);
+        }
+        if self.own_pid_ns && !self.exits_within(Duration::from_secs(1)) {
             // The kernel ends every other process of the namespace with it.
             self.send(libc::SIGKILL);
-            return;
         }
-        kill_tree();
+    }
+
+    /// Whether the first process ends (its pidfd becomes readable) within
+    /// `limit`; false at once if it is not a reaper that was spared.
+    fn exits_within(&self, limit: Duration) -> bool {
+        if !self.reaper {
+            return false;
+        }
+        let mut pfd = libc::pollfd {
+            fd: self.first.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = limit.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
     }
 
     fn send(&self, sig: i32) {
@@ -154,14 +177,14 @@ impl Plan {
     }
 }
 
-/// SIGKILL every live process of the sandbox, again and again, until a
-/// walk finds none: a process forked while a walk ran is found by the next
-/// one (its parent, once killed, forks no more).
-fn kill_tree() {
+/// SIGKILL every live process of the sandbox but `spare`, again and again,
+/// until a walk finds none: a process forked while a walk ran is found by
+/// the next one (its parent, once killed, forks no more).
+fn kill_tree(spare: Option<libc::pid_t>) {
     for _ in 0..10_000 {
         let live: Vec<libc::pid_t> = descendants()
             .into_iter()
-            .filter(|p| !is_zombie(*p))
+            .filter(|p| Some(*p) != spare && !is_zombie(*p))
             .collect();
         if live.is_empty() {
             return;

@@ -8,8 +8,9 @@
 //! - CPU: user and system time of every process of the sandbox that was
 //!   waited for. Not counted: processes whose parent ignored SIGCHLD (the
 //!   kernel reaps them without accounting), and those the kernel killed
-//!   with the pid namespace when pid 1 itself was SIGKILLed (--timeout's
-//!   last resort).
+//!   with the pid namespace when pid 1 itself had to be SIGKILLed
+//!   (--timeout's last resort, when pid 1 has not ended a second after the
+//!   rest of the sandbox was killed).
 //! - memory: `ru_maxrss`, the peak resident set of the single largest
 //!   process among them, not the sandbox's total at any moment; hence the
 //!   name `largest-process-peak-rss-bytes`.

@@ -660,38 +660,42 @@ fn the_json_status_says_timed_out() {
     assert!((0.5..1.5).contains(&wall), "{lines:?}");
 }
 
-/// The attack on --timeout without a pid namespace: a fork bomb whose
-/// processes all ignore SIGTERM. After the grace period none is left (each
-/// walk of the sandbox's processes kills what the previous one missed).
+/// The attack on --timeout: a fork bomb whose processes all ignore
+/// SIGTERM. After the grace period none is left, with a pid namespace (pid
+/// 1 is spared while the rest is killed) and without one (each walk of the
+/// sandbox's processes kills what the previous one missed).
 #[test]
-fn timeout_ends_a_fork_bomb_ignoring_sigterm_without_a_pid_namespace() {
+fn timeout_ends_a_fork_bomb_ignoring_sigterm() {
     let Some(bomb) = helper("bomb", include_str!("limits/bomb.c")) else {
         return;
     };
     let exe = bomb.display().to_string();
-    let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
-    args.extend(
-        [
-            "--rlimit",
-            "nproc=300",
-            "--timeout",
-            "1",
-            "--kill-after",
-            "0.5s",
-            "--",
-            &exe,
-            "30",
-            "ignore-term",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
-    let (o, took) = capped(sandwrap(&args));
-    let left = pids_running(&bomb);
-    kill_all(&left);
-    assert_eq!(o.status.code(), Some(124), "{}", stderr(&o));
-    assert_eq!(left, Vec::<u32>::new(), "bomb processes left");
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+    for extra in [&[][..], &["--unshare-pid"][..]] {
+        let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(
+            [
+                "--rlimit",
+                "nproc=300",
+                "--timeout",
+                "1",
+                "--kill-after",
+                "0.5s",
+                "--",
+                &exe,
+                "30",
+                "ignore-term",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        let (o, took) = capped(sandwrap(&args));
+        let left = pids_running(&bomb);
+        kill_all(&left);
+        assert_eq!(o.status.code(), Some(124), "{extra:?}: {}", stderr(&o));
+        assert_eq!(left, Vec::<u32>::new(), "{extra:?}: bomb processes left");
+        assert!(took < Duration::from_secs(3), "{extra:?}: took {took:?}");
+    }
 }
 
 #[test]

@@ -287,6 +287,10 @@ fn limits_are_profile_keys() {
     );
 }
 
+/// Held by each test that runs the bomb: they find its processes by its
+/// path, so two at once would count (and kill) each other's.
+static BOMB: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Pids of the processes running `exe`, from outside.
 fn pids_running(exe: &std::path::Path) -> Vec<u32> {
     let mut out = Vec::new();
@@ -314,6 +318,7 @@ fn a_fork_bomb_under_rlimit_nproc_is_contained() {
     let Some(bomb) = helper("bomb", include_str!("limits/bomb.c")) else {
         return;
     };
+    let _one_at_a_time = BOMB.lock().unwrap_or_else(|e| e.into_inner());
     // The caller's other processes, more than the sandbox's limit.
     let mut outside: Vec<std::process::Child> = (0..250)
         .map(|_| {
@@ -669,6 +674,7 @@ fn timeout_ends_a_fork_bomb_ignoring_sigterm() {
     let Some(bomb) = helper("bomb", include_str!("limits/bomb.c")) else {
         return;
     };
+    let _one_at_a_time = BOMB.lock().unwrap_or_else(|e| e.into_inner());
     let exe = bomb.display().to_string();
     for extra in [&[][..], &["--unshare-pid"][..]] {
         let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();

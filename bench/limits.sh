@@ -32,17 +32,20 @@ argfile plain "${base[@]}" /bin/true
 argfile rlimits "${base[@]}" --rlimit nofile=1024 --rlimit nproc=4096 --rlimit core=0 \
     --rlimit fsize=1G --rlimit stack=8M: /bin/true
 argfile timeout "${base[@]}" --timeout 1h /bin/true
-# --json-status-fd 1: the usage object goes to the timer's /dev/null, but it
-# is measured (the supervisor waits for pid 1, then getrusage).
-argfile usage "${base[@]}" --json-status-fd 1 /bin/true
-timer "$N" plain rlimits timeout usage
+# --json-status-fd 1 --json-usage: the usage object goes to the timer's
+# /dev/null, but it is measured (the supervisor waits for pid 1, then
+# getrusage); --json-status-fd alone is the reference.
+argfile status "${base[@]}" --json-status-fd 1 /bin/true
+argfile usage "${base[@]}" --json-status-fd 1 --json-usage /bin/true
+timer "$N" plain rlimits timeout status usage
 echo "a) /bin/true with --unshare-all --ro-bind / /  (N=$N each, interleaved)"
 printf '  %-52s %10s %10s %12s\n' "" median p90 "median - a0"
 p0=$(field plain 2)
 for row in "plain:a0 no limits" \
     "rlimits:a1 5 x --rlimit" \
     "timeout:a2 --timeout 1h (watchdog thread, pidfd)" \
-    "usage:a3 --json-status-fd (accounting)"; do
+    "status:a3 --json-status-fd 1" \
+    "usage:a4 --json-status-fd 1 --json-usage (accounting)"; do
     label=${row%%:*}
     awk -v t="${row#*:}" -v m="$(field "$label" 2)" -v p="$(field "$label" 3)" -v z="$p0" \
         'BEGIN { printf "  %-52s %10.3f %10.3f %+12.3f\n", t, m, p, m - z }'

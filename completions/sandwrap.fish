@@ -182,3 +182,4 @@ complete -c sandwrap -l verbose -d 'On stderr: what landlock enforces, and the s
 complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every system call the policy denies'
 complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, then exit'
 complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'
+complete -c sandwrap -l json-usage -d 'After the exit code, write wall time, CPU time and peak memory to --json-status-fd'

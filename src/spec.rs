@@ -307,6 +307,9 @@ pub struct Limits {
     /// `--kill-after`: SIGKILL that long after the timeout's SIGTERM.
     pub kill_after: Option<std::time::Duration>,
     pub cgroup: CgroupLimits,
+    /// `--json-usage`: sandwrap's usage object on `--json-status-fd` (also
+    /// written with `--timeout`; a plain bwrap command line never gets it).
+    pub json_usage: bool,
 }
 
 /// The grace period between a timeout's SIGTERM and SIGKILL when

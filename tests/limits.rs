@@ -236,6 +236,10 @@ fn bad_values_get_one_clear_error() {
             "sandwrap: --memory lots: \"lots\" is not a byte count (e.g. 512M, 2G)",
         ),
         (
+            &["--json-usage"],
+            "sandwrap: --json-usage requires --json-status-fd (the usage object is written there)",
+        ),
+        (
             &["--pids-max", "0"],
             "sandwrap: --pids-max 0: 0 would not even allow the command itself; give at least 1",
         ),
@@ -594,16 +598,43 @@ fn json_number(line: &str, key: &str) -> f64 {
         .unwrap_or_else(|_| panic!("{key} in {line}"))
 }
 
-/// Run with `--json-status-fd 3`: (exit code, the status lines, stderr).
-fn with_status(args: Vec<String>) -> (i32, Vec<String>, String) {
+/// Run with `--json-status-fd 3` and `extra` before `args`: (exit code,
+/// the status lines, stderr).
+fn with_status_and(extra: &[&str], args: Vec<String>) -> (i32, Vec<String>, String) {
     use std::io::Read;
     let (mut r, w) = pipe();
     let mut all = vec!["--json-status-fd".to_string(), "3".to_string()];
+    all.extend(extra.iter().map(|s| s.to_string()));
     all.extend(args);
     let (code, _, err) = run_with_fds(&all, vec![(3, w)]);
     let mut text = String::new();
     r.read_to_string(&mut text).expect("read status");
     (code, text.lines().map(str::to_string).collect(), err)
+}
+
+/// `with_status_and` with `--json-usage`.
+fn with_status(args: Vec<String>) -> (i32, Vec<String>, String) {
+    with_status_and(&["--json-usage"], args)
+}
+
+/// bwrap compatibility: a bwrap command line gets bwrap's lines only; the
+/// usage object comes with --json-usage (or --timeout, sandwrap's own).
+#[test]
+fn the_usage_object_is_asked_for() {
+    let (code, lines, err) = with_status_and(&[], sh(&[], "exit 5"));
+    assert_eq!(code, 5, "{err}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[1], "{ \"exit-code\": 5 }");
+    let (code, lines, err) = with_status_and(&["--timeout", "1h"], sh(&[], "exit 5"));
+    assert_eq!(code, 5, "{err}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[2].starts_with("{ \"timed-out\": false, "),
+        "{lines:?}"
+    );
+    // A failed setup gets no usage object (nor bwrap's exit-code line).
+    let (code, lines, _) = with_status(sh(&["--bind", "/nonexistent-source", "/x"], "true"));
+    assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
 }
 
 /// The sandbox's use, as a whole: the CPU of a grandchild and the memory

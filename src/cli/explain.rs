@@ -248,6 +248,9 @@ fn limit_lines(spec: &Spec) -> Vec<String> {
             out.push(format!("cgroup v2 {what} {v}"));
         }
     }
+    if l.json_usage {
+        out.push("usage (wall, CPU, peak memory) reported on --json-status-fd".into());
+    }
     if out.is_empty() {
         out.push("none".into());
     }

@@ -40,11 +40,13 @@ pub const MAN: &[(&str, &str)] = &[
          say) is ended by the SIGTERM.",
     ),
     (
-        "Accounting",
+        "--json-usage",
         "When COMMAND was executed (or the time ran out), --json-status-fd gets one more \
          object after bwrap's lines: { \"timed-out\": BOOL, \"wall-time-seconds\": S, \
          \"user-cpu-seconds\": S, \"system-cpu-seconds\": S, \
-         \"largest-process-peak-rss-bytes\": N }, and --verbose prints the same as one line. \
+         \"largest-process-peak-rss-bytes\": N }. Only when asked for, with --json-usage or \
+         --timeout: a bwrap command line gets bwrap's lines and no more. --verbose prints the \
+         same figures as one line. \
          CPU times are those of every process of the sandbox that was waited for; the memory \
          figure is the peak resident set of the single largest process, not a sum over the \
          sandbox (that needs a cgroup).",

@@ -94,6 +94,7 @@ pub enum Action {
     CgroupMemorySwap,
     CgroupPidsMax,
     CgroupCpus,
+    JsonUsage,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -821,6 +822,13 @@ pub const OPTIONS: &[OptDef] = &[
         A::CgroupCpus,
         Limits,
         "cgroup v2 cpu.max: at most FLOAT CPUs' worth of time (needs a delegated cgroup v2)",
+    ),
+    opt(
+        "json-usage",
+        &[],
+        A::JsonUsage,
+        Limits,
+        "After the exit code, write wall time, CPU time and peak memory to --json-status-fd",
     ),
 ];
 

@@ -47,8 +47,10 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let code = exit_code(status);
     let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());
     let executed = w.exec_report.as_ref().is_some_and(exec_succeeded);
-    // Usage is reported when the command ran (not for a failed setup).
-    let usage = (executed || timed_out).then(|| {
+    // sandwrap's usage object: asked for (bwrap's stream stays bwrap's
+    // otherwise), and only when the command ran (not for a failed setup).
+    let json_usage = spec.limits.json_usage || spec.limits.timeout.is_some();
+    let usage = ((executed || timed_out) && (json_usage || spec.verbose)).then(|| {
         // pid 1 may be left unwaited for (its report came first): its
         // figures include every process it waited for.
         let mut st = 0;
@@ -66,7 +68,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
             lines.push(("the exit code", status::exit_line(code)));
         }
         // sandwrap's own object, after bwrap's lines.
-        if let Some(u) = &usage {
+        if let (true, Some(u)) = (json_usage, &usage) {
             lines.push(("the usage", usage::json_line(u, timed_out)));
         }
         for (what, line) in lines {

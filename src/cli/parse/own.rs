@@ -158,6 +158,7 @@ impl Parser<'_, '_> {
             | Action::CgroupMemorySwap
             | Action::CgroupPidsMax
             | Action::CgroupCpus => self.apply_limit(def, action, &v[0])?,
+            Action::JsonUsage => self.spec.limits.json_usage = true,
             bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),
         }
         Ok(())

@@ -1,6 +1,9 @@
 /* Work spread over the sandbox's processes, none of them the first: a
- * grandchild burns 1 s of CPU, a child touches 100 MiB. */
+ * grandchild burns 1 s of CPU, a child touches 100 MiB.
+ * "hang S": ignore SIGTERM, burn S seconds of CPU, then wait forever. */
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,14 +14,24 @@ static double cpu_seconds(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-int main(void) {
+static void burn(double seconds) {
+    volatile unsigned long n = 0;
+    while (cpu_seconds() < seconds)
+        n++;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 2 && !strcmp(argv[1], "hang")) {
+        signal(SIGTERM, SIG_IGN);
+        burn(atof(argv[2]));
+        for (;;)
+            pause();
+    }
     pid_t a = fork();
     if (a == 0) {
         pid_t b = fork();
         if (b == 0) {
-            volatile unsigned long n = 0;
-            while (cpu_seconds() < 1.0)
-                n++;
+            burn(1.0);
             _exit(0);
         }
         waitpid(b, NULL, 0);

@@ -59,8 +59,8 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         usage::measure(started)
     });
     if let (true, Some(u)) = (spec.verbose, &usage) {
-        let prefix = if spec.level_prefix { "<6>" } else { "" };
-        eprintln!("{prefix}sandwrap: {}", usage::summary(u));
+        let info = crate::out::Level::Info;
+        crate::out::message(spec.level_prefix, info, &usage::summary(u));
     }
     if let (Some(fd), Some(_)) = (spec.status.json_status, &w.exec_report) {
         let mut lines = Vec::new();

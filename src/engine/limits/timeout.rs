@@ -141,18 +141,16 @@ impl Plan {
         if spare.is_some() || !self.own_pid_ns {
             kill_tree(spare);
         }
-        if self.own_pid_ns && !self.exits_within(Duration::from_secs(1)) {
+        let spared_and_ended = spare.is_some() && self.exits_within(Duration::from_secs(1));
+        if self.own_pid_ns && !spared_and_ended {
             // The kernel ends every other process of the namespace with it.
             self.send(libc::SIGKILL);
         }
     }
 
     /// Whether the first process ends (its pidfd becomes readable) within
-    /// `limit`; false at once if it is not a reaper that was spared.
+    /// `limit`.
     fn exits_within(&self, limit: Duration) -> bool {
-        if !self.reaper {
-            return false;
-        }
         let mut pfd = libc::pollfd {
             fd: self.first.as_raw_fd(),
             events: libc::POLLIN,

@@ -711,6 +711,14 @@ impl Parser<'_, '_> {
         if s.as_pid_1 && !s.lock_files.is_empty() {
             return Err(self.error("Specifying --as-pid-1 and --lock-file is not permitted"));
         }
+        if s.limits.json_usage && s.status.json_status.is_none() {
+            return Err(self.error(
+                "--json-usage requires --json-status-fd (the usage object is written there)",
+            ));
+        }
+        if s.limits.kill_after.is_some() && s.limits.timeout.is_none() {
+            return Err(self.error("--kill-after requires --timeout (it is the grace period after the timeout's SIGTERM)"));
+        }
         if self.explain {
             return Ok(Outcome::Explain {
                 spec: Box::new(self.spec),

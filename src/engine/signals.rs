@@ -250,7 +250,11 @@ pub fn kill_remaining_children() {
 }
 
 fn children() -> Vec<libc::pid_t> {
-    let pid = std::process::id();
+    children_of(std::process::id() as libc::pid_t)
+}
+
+/// The children of every thread of process `pid`.
+pub fn children_of(pid: libc::pid_t) -> Vec<libc::pid_t> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for task in tasks.flatten() {

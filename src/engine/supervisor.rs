@@ -119,15 +119,20 @@ fn launch(spec: &Spec) -> Result<i32> {
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     let sigset = arm(spec)?;
+    super::limits::cgroup::check(&spec.limits.cgroup)?;
+    let rlimits = super::limits::rlimits::resolve(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns());
 
     // lifeline: the child sees HUP if we are gone before it armed PDEATHSIG.
     let (life_r, life_w) = sys::pipe()?;
-    let exec_pipe = match spec.status.json_status {
-        Some(_) => Some(sys::pipe()?),
-        None => None,
+    // Whether the command was executed: for --json-status-fd's exit-code
+    // line and the usage report (also --verbose's).
+    let exec_pipe = if spec.status.json_status.is_some() || spec.verbose {
+        Some(sys::pipe()?)
+    } else {
+        None
     };
     let status_pipe = if spec.needs_reaper() {
         Some(sys::pipe()?)
@@ -171,6 +176,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         fallback: false,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
+        rlimits,
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {

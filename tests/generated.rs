@@ -40,6 +40,11 @@ fn extra_sections() -> Roff {
          is printed to standard error.",
     );
     item(&mut r, "0", "--help or --version.");
+    item(
+        &mut r,
+        "124",
+        "--timeout: the time limit was reached and the sandbox was ended.",
+    );
 
     r.control("SH", ["ENVIRONMENT"]);
     r.text([roman(
@@ -62,6 +67,11 @@ fn extra_sections() -> Roff {
         "SANDWRAP_LANDLOCK_ABI_MAX=N",
         "Use at most landlock ABI N, as on an older kernel. For testing.",
     );
+
+    r.control("SH", ["RESOURCE LIMITS"]);
+    for (tag, body) in sandwrap::cli::limits::MAN {
+        item(&mut r, tag, body);
+    }
 
     r.control("SH", ["PROFILES"]);
     for (tag, body) in sandwrap::cli::profile::man::RULES {

@@ -714,6 +714,14 @@ impl Parser<'_, '_> {
         if s.as_pid_1 && s.end_with_command {
             return Err(self.error("--end-with-command is not compatible with --as-pid-1: the command, as pid 1, could keep the sandbox alive after sandwrap has gone"));
         }
+        if s.limits.json_usage && s.status.json_status.is_none() {
+            return Err(self.error(
+                "--json-usage requires --json-status-fd (the usage object is written there)",
+            ));
+        }
+        if s.limits.kill_after.is_some() && s.limits.timeout.is_none() {
+            return Err(self.error("--kill-after requires --timeout (it is the grace period after the timeout's SIGTERM)"));
+        }
         if self.explain {
             return Ok(Outcome::Explain {
                 spec: Box::new(self.spec),

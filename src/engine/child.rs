@@ -40,6 +40,8 @@ pub struct ChildCtx {
     /// Where to say that the command's namespaces are in place (after the
     /// nested user and mount namespace), before a second go-ahead.
     pub namespaces_final: Option<RawFd>,
+    /// `--rlimit`, checked by the supervisor; set by the command before exec.
+    pub rlimits: Vec<super::limits::rlimits::Resolved>,
 }
 
 /// Entry point after clone; never returns.

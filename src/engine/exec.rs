@@ -269,6 +269,9 @@ fn finish_and_exec(
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
+    // After the fd limit is restored, so that --rlimit nofile wins; before
+    // any seccomp filter (which may deny setrlimit).
+    super::limits::rlimits::apply(&ctx.rlimits)?;
     // Landlock after ids and capabilities, before the seccomp filters
     // (which may forbid the landlock calls).
     if let Some(ll) = prepared.landlock {

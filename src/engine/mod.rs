@@ -13,6 +13,7 @@ mod fds;
 mod filters;
 mod init;
 mod landlock;
+mod limits;
 mod monitor;
 mod mount;
 mod net;

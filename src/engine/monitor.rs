@@ -5,6 +5,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use super::limits::{timeout, usage};
 use super::seccomp::{self, Died};
 use super::{exit_code, fds, signals, status, sys};
 use crate::spec::Spec;
@@ -36,31 +37,75 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 
 /// Wait for the command to end; returns sandwrap's exit status.
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
+    let started = std::time::Instant::now();
+    // --timeout: a thread that only signals; an error ends the sandbox.
+    let watchdog = timeout::start(spec, w.pid, w.fallback).map_err(|e| {
+        super::report(spec, &e);
+        // SAFETY: killing our own child, which must not run unlimited.
+        unsafe { libc::kill(w.pid, libc::SIGKILL) };
+    });
     let (status, who) = wait_status(spec, &mut w);
     if let Some(note) = seccomp::sigsys_note(spec, w.own_policy, status, who) {
         super::warn(spec.level_prefix, &note);
     }
     let code = exit_code(status);
-    if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
-        if exec_succeeded(r) {
-            let line = status::exit_line(code);
+    let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());
+    if timed_out {
+        // The command's end may have come from the watchdog's SIGKILL while
+        // it was still walking the sandbox: whatever it has not reached yet
+        // goes now (we are a subreaper with --timeout), so the limit holds
+        // for all the command started, whatever the lifecycle.
+        signals::end_descendants();
+    }
+    let executed = w.exec_report.as_ref().is_some_and(exec_succeeded);
+    // sandwrap's usage object: asked for (bwrap's stream stays bwrap's
+    // otherwise), and only when the command ran (not for a failed setup).
+    let json_usage = spec.limits.json_usage || spec.limits.timeout.is_some();
+    let usage = ((executed || timed_out) && (json_usage || spec.verbose)).then(|| {
+        // pid 1 may be left unwaited for (its report came first): its
+        // figures include every process it waited for.
+        let mut st = 0;
+        // SAFETY: waiting for our own child (ECHILD if already done).
+        unsafe { libc::waitpid(w.pid, &mut st, 0) };
+        usage::measure(started)
+    });
+    if let (true, Some(u)) = (spec.verbose, &usage) {
+        let info = crate::out::Level::Info;
+        crate::out::message(spec.level_prefix, info, &usage::summary(u));
+    }
+    if let (Some(fd), Some(_)) = (spec.status.json_status, &w.exec_report) {
+        let mut lines = Vec::new();
+        if executed {
+            lines.push(("the exit code", status::exit_line(code)));
+        }
+        // sandwrap's own object, after bwrap's lines.
+        if let (true, Some(u)) = (json_usage, &usage) {
+            lines.push(("the usage", usage::json_line(u, timed_out)));
+        }
+        for (what, line) in lines {
             let written = fds::get(fd)
                 .map_err(|e| e.errno)
                 .and_then(|fd| sys::write_all(fd, line.as_bytes()));
-            // The command's status still becomes ours; the lost line is said.
+            // The command's status still becomes ours; the lost line is
+            // said, once (a reader that has gone does not come back).
             if let Err(e) = written {
                 super::warn(
                     spec.level_prefix,
                     &format!(
-                        "--json-status-fd {fd}: can't write the exit code: {}",
+                        "--json-status-fd {fd}: can't write {what}: {}",
                         crate::errno_text(e)
                     ),
                 );
+                break;
             }
         }
         fds::consume(fd);
     }
-    code
+    match watchdog {
+        Err(()) => 1,
+        Ok(_) if timed_out => timeout::EXIT_TIMED_OUT,
+        Ok(_) => code,
+    }
 }
 
 /// The wait status, and whose it is, passing signals on meanwhile.

@@ -308,7 +308,7 @@ pub fn end_descendants() {
     let me = std::process::id() as libc::pid_t;
     let mut killed = std::collections::HashSet::new();
     loop {
-        let mut queue: Vec<libc::pid_t> = children(me)
+        let mut queue: Vec<libc::pid_t> = children_of(me)
             .into_iter()
             .filter(|p| !killed.contains(p))
             .collect();
@@ -318,7 +318,7 @@ pub fn end_descendants() {
             // SAFETY: a descendant of ours, found just now.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             killed.insert(pid);
-            queue.extend(children(pid).into_iter().filter(|p| !killed.contains(p)));
+            queue.extend(children_of(pid).into_iter().filter(|p| !killed.contains(p)));
             i += 1;
         }
         let mut status = 0;
@@ -332,8 +332,8 @@ pub fn end_descendants() {
     }
 }
 
-/// The children of every thread of `pid`.
-pub fn children(pid: libc::pid_t) -> Vec<libc::pid_t> {
+/// The children of every thread of process `pid`.
+pub fn children_of(pid: libc::pid_t) -> Vec<libc::pid_t> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for task in tasks.flatten() {

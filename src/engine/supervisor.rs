@@ -126,15 +126,20 @@ fn launch(spec: &Spec) -> Result<i32> {
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     let sigset = arm(spec)?;
+    super::limits::cgroup::check(&spec.limits.cgroup)?;
+    let rlimits = super::limits::rlimits::resolve(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns());
 
     // lifeline: the child sees HUP if we are gone before it armed PDEATHSIG.
     let (life_r, life_w) = sys::pipe()?;
-    let exec_pipe = match spec.status.json_status {
-        Some(_) => Some(sys::pipe()?),
-        None => None,
+    // Whether the command was executed: for --json-status-fd's exit-code
+    // line and the usage report (also --verbose's).
+    let exec_pipe = if spec.status.json_status.is_some() || spec.verbose {
+        Some(sys::pipe()?)
+    } else {
+        None
     };
     let status_pipe = if spec.needs_reaper() {
         Some(sys::pipe()?)
@@ -196,6 +201,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
         relay: relay_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         namespaces_final: final_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
+        rlimits,
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
@@ -343,7 +349,7 @@ fn launch(spec: &Spec) -> Result<i32> {
 /// tied to its parent with --die-with-parent, signals taken synchronously,
 /// and, with --end-with-command, a subreaper, so that orphans of a sandbox
 /// without a pid namespace (--fallback landlock) come to it and cannot
-/// leave its tree.
+/// leave its tree (the limits need the same).
 fn arm(spec: &Spec) -> Result<libc::sigset_t> {
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS")
         .context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
@@ -363,7 +369,10 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
     let sigset = signals::handled_set();
     signals::default_sigchld();
     signals::block(&sigset);
-    if spec.end_with_command {
+    // The limits reach and account every process of the sandbox as a
+    // descendant of ours (--timeout, --json-usage).
+    let limits = &spec.limits;
+    if spec.end_with_command || limits.timeout.is_some() || limits.json_usage {
         sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
     }
     Ok(sigset)
@@ -376,7 +385,7 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
 fn relayed_child(relay: libc::pid_t, r: &OwnedFd) -> Option<libc::pid_t> {
     let mut b = [0u8; 1];
     match sys::read_some(r.as_raw_fd(), &mut b) {
-        Ok(1) => signals::children(relay).first().copied(),
+        Ok(1) => signals::children_of(relay).first().copied(),
         _ => None,
     }
 }

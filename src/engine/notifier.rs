@@ -237,9 +237,10 @@ struct CallerStatus {
 
 impl CallerStatus {
     fn read(host_pid: u32) -> CallerStatus {
-        let status =
-            std::fs::read_to_string(format!("/proc/{host_pid}/status")).unwrap_or_default();
-        CallerStatus::parse(&status, host_pid)
+        // Not read_to_string: a name that is not UTF-8 (the command sets
+        // it) would lose the whole status, pid and signal masks included.
+        let status = std::fs::read(format!("/proc/{host_pid}/status")).unwrap_or_default();
+        CallerStatus::parse(&String::from_utf8_lossy(&status), host_pid)
     }
 
     fn parse(status: &str, host_pid: u32) -> CallerStatus {

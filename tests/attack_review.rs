@@ -25,6 +25,7 @@ int main(int argc, char **argv) {
 "#;
 
 const MOUNT_API_C: &str = include_str!("helpers/mount_api.c");
+const PTY_C: &str = include_str!("helpers/pty.c");
 
 /// The command's name is the command's to choose, and the report goes to
 /// the caller's terminal: an escape sequence in it (clear the screen, set
@@ -123,6 +124,63 @@ fn locked_mounts_hold_against_the_new_mount_api() {
             "host\n"
         );
     }
+}
+
+/// What the caller's shell would read after running `sandwrap ARGS --
+/// pty inject ...` in a terminal (the helper bound at /tmp/inject).
+fn pending_after(args: &[&str]) -> Option<String> {
+    let pty = c_helper("pty", PTY_C)?;
+    let pty_s = pty.display().to_string();
+    let mut cmd = user_command(&pty);
+    cmd.arg(sandwrap_bin()).args(args).args([
+        "--ro-bind",
+        &pty_s,
+        "/tmp/inject",
+        "--",
+        "/tmp/inject",
+        "inject",
+        "echo INJECTED\n",
+    ]);
+    let (_, out, err) = output_within(cmd, Duration::from_secs(30));
+    assert!(out.contains("EXIT:"), "{out}{err}");
+    Some(out)
+}
+
+/// TIOCSTI pushes keystrokes into the controlling terminal, which the
+/// caller's shell reads once sandwrap is done (CVE-2017-5226). The profiles
+/// and `--new-session` leave nothing in the terminal's input, on a kernel
+/// that allows TIOCSTI (`dev.tty.legacy_tiocsti=1`).
+#[test]
+fn tiocsti_reaches_no_shell_with_new_session_or_a_profile() {
+    let base = ["--ro-bind", "/", "/", "--tmpfs", "/tmp"];
+    let Some(open) = pending_after(&base) else {
+        return;
+    };
+    if !open.contains("PENDING:echo INJECTED") {
+        skip!("skipping: TIOCSTI does not inject here even without --new-session: {open}");
+        return;
+    }
+    let mut args = base.to_vec();
+    args.push("--new-session");
+    let out = pending_after(&args).expect("helper");
+    assert!(out.contains("PENDING-NONE"), "--new-session: {out}");
+    for profile in ["untrusted", "build", "ci"] {
+        let out = pending_after(&["--profile", profile]).expect("helper");
+        assert!(out.contains("PENDING-NONE"), "--profile {profile}: {out}");
+    }
+}
+
+/// The same without `--new-session` nor a seccomp policy, the default
+/// (bwrap's too): the command's keystrokes run in the caller's shell, on
+/// the host, as soon as sandwrap exits. Open (see the report).
+#[test]
+#[ignore = "open: TIOCSTI without --new-session injects into the caller's terminal, as with bwrap"]
+fn tiocsti_reaches_no_shell_by_default() {
+    let Some(out) = pending_after(&["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--unshare-all"])
+    else {
+        return;
+    };
+    assert!(out.contains("PENDING-NONE"), "{out}");
 }
 
 /// `sh -c SCRIPT` in the host's view, without a pid namespace, so that the

@@ -27,6 +27,30 @@ int main(int argc, char **argv) {
 const MOUNT_API_C: &str = include_str!("helpers/mount_api.c");
 const PTY_C: &str = include_str!("helpers/pty.c");
 
+/// Forks a child that writes its pid to argv[1], waits for the file argv[2],
+/// then makes a call a kill rule refuses (`ptrace`); the parent reaps it
+/// (freeing its pid at once) and ends a second later.
+const KILL_RULE_C: &str = r#"
+#include <stdio.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    pid_t a = fork();
+    if (a == 0) {
+        FILE *f = fopen(argv[1], "w");
+        fprintf(f, "%d\n", getpid());
+        fclose(f);
+        while (access(argv[2], F_OK)) usleep(10000);
+        ptrace(PTRACE_ATTACH, 1, 0, 0);
+        _exit(0);
+    }
+    waitpid(a, 0, 0);
+    sleep(1);
+    return 0;
+}
+"#;
+
 /// The command's name is the command's to choose, and the report goes to
 /// the caller's terminal: an escape sequence in it (clear the screen, set
 /// the title, shift to another character set) must arrive escaped. The
@@ -124,6 +148,111 @@ fn locked_mounts_hold_against_the_new_mount_api() {
             "host\n"
         );
     }
+}
+
+/// The notifier kills a process that hit a kill rule by its pid. If that
+/// process is gone by then (another process of the sandbox killed it and
+/// its parent reaped it) and the pid was taken by a process outside, the
+/// supervisor, which no landlock domain confines, killed that one. Here the
+/// supervisor is held (gdb) between receiving the notification and the
+/// kill while the pid is handed to a `sleep` of the caller's uid outside.
+#[test]
+fn a_kill_rule_never_kills_a_process_that_took_the_callers_pid() {
+    if !is_root() || !std::path::Path::new("/usr/bin/gdb").exists() {
+        skip!(
+            "skipping: needs root (to hold the non-dumpable supervisor with gdb and choose the next pid) and gdb"
+        );
+        return;
+    }
+    let Some(bin) = c_helper("kill_rule", KILL_RULE_C) else {
+        return;
+    };
+    let dir = scratch("review-notif");
+    let d = dir.display().to_string();
+    let uid = test_uid().to_string();
+    std::fs::write(
+        dir.join("swap.sh"),
+        format!(
+            "a=$(cat {d}/pid); kill -9 $a; while [ -e /proc/$a ]; do sleep 0.01; done\n\
+             echo $((a - 1)) > /proc/sys/kernel/ns_last_pid\n\
+             setpriv --reuid {uid} --regid {uid} --clear-groups sleep 60 >/dev/null 2>&1 &\n\
+             v=$!; while [ \"$(cat /proc/$v/comm)\" != sleep ]; do sleep 0.01; done\n\
+             echo $v > {d}/victim\n"
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("gdb"),
+        format!(
+            "set pagination off\nset confirm off\n\
+             break sandwrap::engine::notifier::CallerStatus::read\n\
+             commands\nshell sh {d}/swap.sh\ncontinue\nend\n\
+             shell touch {d}/go\ncontinue\n"
+        ),
+    )
+    .expect("write");
+    let mut sw = sandwrap([
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        &d,
+        &d,
+        "--seccomp-deny",
+        "ptrace:kill",
+        "--seccomp-report",
+        "--",
+        &bin.display().to_string(),
+        &format!("{d}/pid"),
+        &format!("{d}/go"),
+    ]);
+    sw.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let child = sw.spawn().expect("spawn");
+    let supervisor = child.id().to_string();
+    assert!(wait_until("the child's pid", || dir.join("pid").exists()));
+    let g = std::process::Command::new("gdb")
+        .args([
+            "-q",
+            "-nx",
+            "-batch",
+            "-iex",
+            "set sysroot /",
+            "-p",
+            &supervisor,
+            "-x",
+        ])
+        .arg(dir.join("gdb"))
+        .output()
+        .expect("gdb");
+    let o = child.wait_with_output().expect("wait");
+    let victim: u32 = std::fs::read_to_string(dir.join("victim"))
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "gdb never stopped the supervisor: {}",
+                String::from_utf8_lossy(&g.stdout)
+            )
+        });
+    let a: u32 = std::fs::read_to_string(dir.join("pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    std::thread::sleep(Duration::from_millis(200));
+    let alive = std::fs::read_to_string(format!("/proc/{victim}/stat"))
+        .is_ok_and(|s| s.contains("(sleep) S"));
+    kill_all(&[victim]);
+    if victim != a {
+        skip!("skipping: another process took pid {a} first (the victim got {victim})");
+        return;
+    }
+    assert!(
+        alive,
+        "the supervisor killed pid {a}, now a process outside the sandbox: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// What the caller's shell would read after running `sandwrap ARGS --

@@ -312,6 +312,46 @@ fn tiocsti_reaches_no_shell_by_default() {
     assert!(out.contains("PENDING-NONE"), "{out}");
 }
 
+/// `--profile untrusted` keeps the top-level `.git` read-only, but a
+/// submodule's `.git` is a file in the work tree naming its git directory:
+/// the command points it at a git directory of its own with
+/// `core.fsmonitor` set, and the host's next `git status` at the top (which
+/// runs a `git status` in each submodule) runs that command on the host.
+#[test]
+#[ignore = "open: a submodule's .git file redirects the host's git to the command's config"]
+fn untrusted_profile_leaves_no_git_config_for_the_hosts_git() {
+    if !std::path::Path::new("/usr/bin/git").exists() {
+        skip!("skipping: git is not installed");
+        return;
+    }
+    let dir = scratch("review-submodule");
+    let d = dir.display().to_string();
+    let attack = format!(
+        "cp -r .git/modules/sub .evil && \
+         sed -i 's|worktree = .*|worktree = ../sub|' .evil/config && \
+         printf '[core]\\n\\tfsmonitor = \"touch {d}/PWNED; false\"\\n' >> .evil/config && \
+         echo 'gitdir: ../.evil' > sub/.git"
+    );
+    let script = format!(
+        "set -e; export HOME={d} GIT_CONFIG_NOSYSTEM=1; cd {d}
+         git config --global user.email a@b; git config --global user.name a
+         git config --global protocol.file.allow always
+         git init -q lib; git -C lib commit -q --allow-empty -m x
+         git init -q top; cd top; git submodule add -q ../lib sub; git commit -qm s
+         {sw} --profile untrusted -- sh -c \"$0\"
+         git status >/dev/null 2>&1 || true",
+        sw = sandwrap_bin().display()
+    );
+    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+    cmd.args(["-c", &script, &attack]);
+    let (code, out, err) = output_within(cmd, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        !dir.join("PWNED").exists(),
+        "the host's git status ran the command's core.fsmonitor: {out}{err}"
+    );
+}
+
 /// `sh -c SCRIPT` in the host's view, without a pid namespace, so that the
 /// command's parent (`$PPID`) is the supervisor.
 fn without_pid_namespace(extra: &[&str], script: &str) -> Vec<String> {

@@ -255,6 +255,40 @@ fn a_kill_rule_never_kills_a_process_that_took_the_callers_pid() {
     );
 }
 
+/// sandwrap's own machinery leaves no fd in the command: the notification
+/// listener and its socket (`--seccomp-report` to stderr), the timeout's
+/// pidfd, the guard filter of landlock's network rules, the lock file's fd
+/// (held by the reaper), the status pipe. The command's fd list equals a
+/// plain run's (the fd options are `tests/fds.rs`'s).
+#[test]
+fn no_fd_of_sandwraps_own_reaches_the_command() {
+    let list = |extra: &[&str]| {
+        let mut args = vec!["--ro-bind", "/", "/", "--proc", "/proc"];
+        args.extend(extra);
+        args.extend(["--", "sh", "-c", "cd /proc/self/fd && echo *"]);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        out
+    };
+    let plain = list(&[]);
+    for extra in [
+        &["--seccomp-policy", "default", "--seccomp-report"][..],
+        &[
+            "--seccomp-deny",
+            "mkdir:kill",
+            "--seccomp-report",
+            "--unshare-pid",
+        ],
+        &["--timeout", "30s"],
+        &["--timeout", "30s", "--unshare-pid", "--new-session"],
+        &["--landlock-tcp-connect", "443", "--unshare-net"],
+        &["--lock-file", "/etc/hostname"],
+        &["--uid", "0", "--cap-add", "ALL", "--unshare-pid"],
+    ] {
+        assert_eq!(list(extra), plain, "{extra:?}");
+    }
+}
+
 /// What the caller's shell would read after running `sandwrap ARGS --
 /// pty inject ...` in a terminal (the helper bound at /tmp/inject).
 fn pending_after(args: &[&str]) -> Option<String> {

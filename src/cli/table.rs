@@ -95,6 +95,10 @@ pub enum Action {
     CgroupPidsMax,
     CgroupCpus,
     JsonUsage,
+    UnshareTime,
+    TimeOffset,
+    MapSubids,
+    MapSubidsCount,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -244,6 +248,34 @@ pub const OPTIONS: &[OptDef] = &[
         A::UnshareCgroupTry,
         Namespaces,
         "Create new cgroup namespace if possible else continue by skipping it",
+    ),
+    opt(
+        "unshare-time",
+        &[],
+        A::UnshareTime,
+        Namespaces,
+        "Create new time namespace (not part of --unshare-all)",
+    ),
+    opt(
+        "time-offset",
+        &["CLOCK=SECONDS[.NANOS]"],
+        A::TimeOffset,
+        Namespaces,
+        "Shift the sandbox's CLOCK (monotonic, boottime) by SECONDS; implies --unshare-time",
+    ),
+    opt(
+        "map-subids",
+        &[],
+        A::MapSubids,
+        Namespaces,
+        "Map uid/gid 0 to the caller and 1..N to the caller's /etc/subuid, /etc/subgid ranges (newuidmap)",
+    ),
+    opt(
+        "map-subids-count",
+        &["N"],
+        A::MapSubidsCount,
+        Namespaces,
+        "Map only N subordinate ids; implies --map-subids",
     ),
     opt(
         "userns",

@@ -158,6 +158,35 @@ impl Parser<'_, '_> {
             | Action::CgroupPidsMax
             | Action::CgroupCpus => self.apply_limit(def, action, &v[0])?,
             Action::JsonUsage => self.spec.limits.json_usage = true,
+            Action::UnshareTime => self.spec.namespaces.time = true,
+            Action::TimeOffset => {
+                let text = v[0].to_str().unwrap_or("\u{fffd}");
+                let off = crate::cli::nsopts::parse_time_offset(text).map_err(|e| {
+                    self.error(format!(
+                        "--time-offset {}: {e}",
+                        crate::cli::explain::shell_quote(&v[0])
+                    ))
+                })?;
+                // One offset per clock: a later one replaces it.
+                self.spec.time_offsets.retain(|o| o.clock != off.clock);
+                self.spec.time_offsets.push(off);
+                self.spec.namespaces.time = true;
+            }
+            Action::MapSubids => {
+                self.spec.subids.get_or_insert_with(Default::default);
+            }
+            Action::MapSubidsCount => {
+                let text = v[0].to_str().unwrap_or("\u{fffd}");
+                let n = crate::cli::nsopts::parse_subid_count(text).map_err(|e| {
+                    self.error(format!(
+                        "--map-subids-count {}: {e}",
+                        crate::cli::explain::shell_quote(&v[0])
+                    ))
+                })?;
+                let old = self.spec.subids.get_or_insert_with(Default::default);
+                let repeated = old.count.replace(n).is_some();
+                self.warn_repeat(repeated, def);
+            }
             bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),
         }
         Ok(())

@@ -186,6 +186,23 @@ pub struct TimeOffset {
     pub nanos: u32,
 }
 
+impl std::fmt::Display for TimeOffset {
+    /// As the option takes it: `boottime=-1.25`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (sign, secs, nanos) = match (self.secs < 0, self.nanos) {
+            (true, 0) => ("-", self.secs.unsigned_abs(), 0),
+            (true, n) => ("-", self.secs.unsigned_abs() - 1, 1_000_000_000 - n),
+            (false, n) => ("", self.secs.unsigned_abs(), n),
+        };
+        write!(f, "{}={sign}{secs}", self.clock.name())?;
+        if nanos != 0 {
+            let frac = format!("{nanos:09}");
+            write!(f, ".{}", frac.trim_end_matches('0'))?;
+        }
+        Ok(())
+    }
+}
+
 /// `--map-subids`: the sandbox's id 0 is the caller, 1..=N the caller's
 /// subordinate ids (written by newuidmap/newgidmap).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -81,6 +81,16 @@ mod tests {
         );
         assert_eq!(off("boottime=0.000000001"), (TimeClock::Boottime, 0, 1));
         assert_eq!(off("boottime=+7"), (TimeClock::Boottime, 7, 0));
+        for shown in [
+            "boottime=-1.25",
+            "monotonic=3600.5",
+            "boottime=0",
+            "monotonic=-7",
+            "boottime=0.000000001",
+        ] {
+            let o = parse_time_offset(shown).expect(shown);
+            assert_eq!(o.to_string(), shown);
+        }
     }
 
     #[test]

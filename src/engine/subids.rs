@@ -92,12 +92,11 @@ pub fn take(ranges: &[Range], want: Option<u32>) -> Option<Vec<Range>> {
 fn find_helper(name: &str) -> Result<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin"));
     std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
         .map(|d| d.join(name))
         .find(|p| p.is_file())
         .ok_or_else(|| {
             anyhow!(
-                "--map-subids: {name} not found (in PATH or /usr/bin): install the uidmap package (e.g. apt-get install uidmap)"
+                "--map-subids: {name} not found in PATH: install the uidmap package (e.g. apt-get install uidmap)"
             )
         })
 }

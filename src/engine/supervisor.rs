@@ -135,7 +135,7 @@ fn launch(spec: &Spec) -> Result<i32> {
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = match &subids {
-        Some(p) => userns::plan_subids((uid, gid), p.counts(), spec.needs_nested_userns()),
+        Some(_) => userns::plan_subids((uid, gid), spec.needs_nested_userns()),
         None => userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns()),
     };
 

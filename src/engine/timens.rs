@@ -34,11 +34,7 @@ pub fn create(spec: &Spec) -> Result<()> {
         .map(|o| format!("{} {} {}\n", o.clock.name(), o.secs, o.nanos))
         .collect();
     sys::write_file(Path::new("/proc/self/timens_offsets"), text.as_bytes()).map_err(|e| {
-        let shown: Vec<String> = spec
-            .time_offsets
-            .iter()
-            .map(|o| format!("{}={}.{:09}", o.clock.name(), o.secs, o.nanos))
-            .collect();
+        let shown: Vec<String> = spec.time_offsets.iter().map(ToString::to_string).collect();
         let why = match e.errno {
             libc::ERANGE | libc::EINVAL => ": a clock would go below zero or beyond its range",
             _ => "",

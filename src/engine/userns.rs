@@ -12,16 +12,29 @@ use anyhow::{Context, Result};
 
 use crate::engine::sys;
 
-/// One map line each for uid and gid: `inside outside count` (count 1
-/// but for the nested map of `--map-subids`, which passes the whole range).
+/// One single-id map line each for uid and gid: `inside outside 1`; or,
+/// for the nested namespace of `--map-subids`, `mirror`: every line of the
+/// first namespace's maps, each id onto itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IdMap {
     pub uid_inside: u32,
     pub uid_outside: u32,
     pub gid_inside: u32,
     pub gid_outside: u32,
-    pub uid_count: u32,
-    pub gid_count: u32,
+    pub mirror: bool,
+}
+
+impl IdMap {
+    /// `uid: (inside, outside)`, `gid: (inside, outside)`.
+    fn single(uid: (u32, u32), gid: (u32, u32)) -> IdMap {
+        IdMap {
+            uid_inside: uid.0,
+            uid_outside: uid.1,
+            gid_inside: gid.0,
+            gid_outside: gid.1,
+            mirror: false,
+        }
+    }
 }
 
 /// The maps of the first (and, when nesting, the second) user namespace.
@@ -36,33 +49,12 @@ pub struct IdPlan {
 pub fn plan(caller: (u32, u32), sandbox: (u32, u32), nest: bool) -> IdPlan {
     if nest {
         IdPlan {
-            first: IdMap {
-                uid_inside: 0,
-                uid_outside: caller.0,
-                gid_inside: 0,
-                gid_outside: caller.1,
-                uid_count: 1,
-                gid_count: 1,
-            },
-            nested: Some(IdMap {
-                uid_inside: sandbox.0,
-                uid_outside: 0,
-                gid_inside: sandbox.1,
-                gid_outside: 0,
-                uid_count: 1,
-                gid_count: 1,
-            }),
+            first: IdMap::single((0, caller.0), (0, caller.1)),
+            nested: Some(IdMap::single((sandbox.0, 0), (sandbox.1, 0))),
         }
     } else {
         IdPlan {
-            first: IdMap {
-                uid_inside: sandbox.0,
-                uid_outside: caller.0,
-                gid_inside: sandbox.1,
-                gid_outside: caller.1,
-                uid_count: 1,
-                gid_count: 1,
-            },
+            first: IdMap::single((sandbox.0, caller.0), (sandbox.1, caller.1)),
             nested: None,
         }
     }
@@ -73,24 +65,12 @@ pub fn plan(caller: (u32, u32), sandbox: (u32, u32), nest: bool) -> IdPlan {
 /// newgidmap from outside; `first` only records the caller's line. A
 /// nested namespace maps the whole range onto itself, so every id stays
 /// usable; the command switches to its --uid/--gid with setresuid.
-/// `counts`: how many ids (uid, gid) the first namespace maps.
-pub fn plan_subids(caller: (u32, u32), counts: (u32, u32), nest: bool) -> IdPlan {
+pub fn plan_subids(caller: (u32, u32), nest: bool) -> IdPlan {
     IdPlan {
-        first: IdMap {
-            uid_inside: 0,
-            uid_outside: caller.0,
-            gid_inside: 0,
-            gid_outside: caller.1,
-            uid_count: 1,
-            gid_count: 1,
-        },
+        first: IdMap::single((0, caller.0), (0, caller.1)),
         nested: nest.then_some(IdMap {
-            uid_inside: 0,
-            uid_outside: 0,
-            gid_inside: 0,
-            gid_outside: 0,
-            uid_count: counts.0,
-            gid_count: counts.1,
+            mirror: true,
+            ..IdMap::single((0, 0), (0, 0))
         }),
     }
 }
@@ -111,13 +91,13 @@ pub fn write_maps(map: &IdMap, deny_setgroups: bool, proc: BorrowedFd<'_>) -> Re
     write_proc(
         proc,
         "self/uid_map",
-        &line(map.uid_inside, map.uid_outside, map.uid_count),
+        &format!("{} {} 1\n", map.uid_inside, map.uid_outside),
     )
     .context("setting up uid map")?;
     write_proc(
         proc,
         "self/gid_map",
-        &line(map.gid_inside, map.gid_outside, map.gid_count),
+        &format!("{} {} 1\n", map.gid_inside, map.gid_outside),
     )
     .context("setting up gid map")?;
     Ok(())
@@ -139,7 +119,7 @@ fn write_proc(
 /// locks every mount made during setup: not even a capable command inside
 /// can remount a read-only bind writable) and map the sandbox ids there.
 pub fn enter_nested(map: &IdMap, proc: BorrowedFd<'_>) -> Result<()> {
-    if map.uid_count == 1 && map.gid_count == 1 {
+    if !map.mirror {
         sys::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).context("unshare user ns")?;
         return write_maps(map, false, proc);
     }
@@ -231,10 +211,6 @@ fn identity_lines(map: &str) -> String {
         .collect()
 }
 
-fn line(inside: u32, outside: u32, count: u32) -> String {
-    format!("{inside} {outside} {count}\n")
-}
-
 /// Lock every mount made during setup while staying in this user
 /// namespace (`Spec::needs_mount_lock`): a helper child makes a mount
 /// namespace owned by a new user namespace below ours (copying the mounts
@@ -300,17 +276,7 @@ mod tests {
     #[test]
     fn direct_map_by_default() {
         let p = plan((1001, 1002), (1001, 1002), false);
-        assert_eq!(
-            p.first,
-            IdMap {
-                uid_inside: 1001,
-                uid_outside: 1001,
-                gid_inside: 1002,
-                gid_outside: 1002,
-                uid_count: 1,
-                gid_count: 1,
-            }
-        );
+        assert_eq!(p.first, IdMap::single((1001, 1001), (1002, 1002)));
         assert!(p.nested.is_none());
         let p = plan((1001, 1002), (0, 0), false);
         assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
@@ -329,14 +295,10 @@ mod tests {
 
     #[test]
     fn subids_nest_the_whole_range() {
-        let p = plan_subids((1001, 1002), (65537, 1001), true);
+        let p = plan_subids((1001, 1002), true);
         assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
-        let n = p.nested.expect("nested");
-        assert_eq!(
-            (n.uid_inside, n.uid_outside, n.uid_count, n.gid_count),
-            (0, 0, 65537, 1001)
-        );
-        assert!(plan_subids((1, 1), (2, 2), false).nested.is_none());
+        assert!(p.nested.expect("nested").mirror && !p.first.mirror);
+        assert!(plan_subids((1, 1), false).nested.is_none());
         assert_eq!(
             identity_lines("         0       4314          1\n         1    1400000      65536\n"),
             "0 0 1\n1 1 65536\n"

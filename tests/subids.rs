@@ -211,6 +211,18 @@ fn a_count_beyond_the_range_names_the_fix() {
     );
 }
 
+/// `sandwrap --map-subids` as `uid`:`gid` (root only).
+fn map_as(uid: &str, gid: &str) -> std::process::Output {
+    let mut c = std::process::Command::new("setpriv");
+    c.args(["--reuid", uid, "--regid", gid, "--clear-groups", "--"])
+        .arg(sandwrap_bin())
+        .args(["--ro-bind", "/", "/", "--map-subids", "echo", "RAN"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir("/");
+    output(c)
+}
+
 #[test]
 fn without_a_range_one_line_with_the_fix() {
     if !is_root() {
@@ -225,21 +237,7 @@ fn without_a_range_one_line_with_the_fix() {
         skip_test("skipping: nobody has a range here, or uidmap is missing");
         return;
     }
-    let mut c = std::process::Command::new("setpriv");
-    c.args([
-        "--reuid",
-        "65534",
-        "--regid",
-        "65534",
-        "--clear-groups",
-        "--",
-    ])
-    .arg(sandwrap_bin())
-    .args(["--ro-bind", "/", "/", "--map-subids", "echo", "RAN"])
-    .env_clear()
-    .env("PATH", "/usr/bin:/bin")
-    .current_dir("/");
-    let o = output(c);
+    let o = map_as("65534", "65534");
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stdout(&o), "");
     assert_eq!(
@@ -271,18 +269,12 @@ fn helpers_missing_or_refusing_are_one_line() {
     if !is_root() {
         return;
     }
-    // A gid that is not the user's own: newgidmap refuses; its words are
-    // passed on, on one line, and nothing runs.
+    // A gid that is not the user's own: the helper refuses (the process is
+    // not the user's); its words are passed on, on one line, and nothing
+    // runs.
     let uid = test_uid().to_string();
     let other = (test_uid() + 1).to_string();
-    let mut c = std::process::Command::new("setpriv");
-    c.args(["--reuid", &uid, "--regid", &other, "--clear-groups", "--"])
-        .arg(sandwrap_bin())
-        .args(["--ro-bind", "/", "/", "--map-subids", "echo", "RAN"])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .current_dir("/");
-    let o = output(c);
+    let o = map_as(&uid, &other);
     assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(1), ""));
     let err = stderr(&o);
     assert!(

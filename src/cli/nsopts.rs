@@ -3,6 +3,51 @@
 
 use crate::spec::{TimeClock, TimeOffset};
 
+/// The man page's TIME NAMESPACES AND SUBORDINATE IDS section: (tag, text).
+pub const MAN: &[(&str, &str)] = &[
+    (
+        "--unshare-time",
+        "A new time namespace: COMMAND's CLOCK_MONOTONIC and CLOCK_BOOTTIME (and \
+         /proc/uptime) can be shifted without touching the host's. Not part of \
+         --unshare-all, as in bwrap. The sandbox's first process creates it and sets the \
+         offsets before any process enters it (the kernel takes them only until then); \
+         COMMAND, pid 1's child or the process it execs into, is the first inside, so the \
+         offsets are fixed for it, even with every capability. --info-fd and \
+         --json-status-fd report a \"time-namespace\" key (after bwrap's keys) only when \
+         one is created. A kernel without time namespaces (before 5.6, or without \
+         CONFIG_TIME_NS) gets one error line, and nothing runs.",
+    ),
+    (
+        "--time-offset CLOCK=SECONDS[.NANOS]",
+        "Shift CLOCK (monotonic or boottime) by SECONDS, which may be negative and have up \
+         to nine decimals (boottime=86400, monotonic=-3600.5); implies --unshare-time. \
+         Repeatable; a later offset for the same clock replaces the earlier one. An offset \
+         that would take a clock below zero is refused by the kernel, with one error line.",
+    ),
+    (
+        "--map-subids",
+        "Map the sandbox's uid and gid 0 to the caller and 1 and up to the caller's \
+         subordinate ids from /etc/subuid and /etc/subgid (all of them, range after range), \
+         as rootless podman and unshare --map-auto do, so that chown, package managers \
+         switching users and multi-user tests work. The maps are written by the setuid \
+         helpers newuidmap and newgidmap (package uidmap), found in PATH, which check every \
+         range against those files themselves; sandwrap stays unprivileged and reads them \
+         only to know what to ask for. COMMAND runs as uid and gid 0 unless --uid/--gid \
+         name another mapped id; as always, it has capabilities only with --cap-add (e.g. \
+         --cap-add CAP_CHOWN to chown). newgidmap allows setgroups(2) in the sandbox when a \
+         subordinate range is mapped. With --dev or --disable-userns the nested user \
+         namespace maps the same ids onto themselves. Not with --userns or \
+         --userns-block-fd. Errors (helpers missing, user without a passwd entry or \
+         without a range, a range too small, a helper refusing) are one line naming the \
+         fix, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER.",
+    ),
+    (
+        "--map-subids-count N",
+        "Map only the first N subordinate ids (uids and gids); implies --map-subids. More \
+         than the user has is refused before anything runs.",
+    ),
+];
+
 /// `monotonic=-3600`, `boottime=86400.5`. The kernel takes whole seconds
 /// and a non-negative nanosecond part, so `-1.25` becomes `-2 s + 0.75 s`.
 pub fn parse_time_offset(text: &str) -> Result<TimeOffset, String> {

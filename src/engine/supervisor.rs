@@ -155,7 +155,8 @@ fn launch(spec: &Spec) -> Result<i32> {
     };
     // The child waits for "go" until its namespaces have been reported (so
     // the report is complete even when setup fails at once) and, with
-    // --userns-block-fd, until an outside helper has written its id maps.
+    // --userns-block-fd or --map-subids, until an outside helper has written
+    // its id maps.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
     let go_pipe = if reports || spec.status.userns_block.is_some() || mapper.is_some() {
         Some(sys::pipe()?)

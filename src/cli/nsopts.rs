@@ -15,7 +15,8 @@ pub const MAN: &[(&str, &str)] = &[
          offsets are fixed for it, even with every capability. --info-fd and \
          --json-status-fd report a \"time-namespace\" key (after bwrap's keys) only when \
          one is created. A kernel without time namespaces (before 5.6, or without \
-         CONFIG_TIME_NS) gets one error line, and nothing runs.",
+         CONFIG_TIME_NS) gets one error line, and nothing runs; so does a host without user \
+         namespaces (--fallback landlock does not take over: it has no time namespace).",
     ),
     (
         "--time-offset CLOCK=SECONDS[.NANOS]",
@@ -37,7 +38,7 @@ pub const MAN: &[(&str, &str)] = &[
          --cap-add CAP_CHOWN to chown). newgidmap allows setgroups(2) in the sandbox when a \
          subordinate range is mapped. With --dev or --disable-userns the nested user \
          namespace maps the same ids onto themselves. Not with --userns or \
-         --userns-block-fd. Errors (helpers missing, user without a passwd entry or \
+         --userns-block-fd; --fallback landlock does not take over. Errors (helpers missing, user without a passwd entry or \
          without a range, a range too small, a helper refusing) are one line naming the \
          fix, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER.",
     ),

@@ -272,16 +272,15 @@ fn launch(spec: &Spec) -> Result<i32> {
             return Err(e);
         }
     }
-    // A byte once the time namespace exists; EOF: setup failed and the
-    // child has said why (nothing to report, its status follows).
-    let time_ready = time_pipe.is_none_or(|(r, w)| {
+    // A byte once the time namespace exists; EOF: creating it failed (the
+    // child has said why): reported as bwrap reports a failing setup, just
+    // without the namespace.
+    let time_made = time_pipe.is_none_or(|(r, w)| {
         drop(w);
         let mut b = [0u8; 1];
         sys::read_some(r.as_raw_fd(), &mut b) == Ok(1)
     });
-    if time_ready {
-        report_started(spec, pid, fallback)?;
-    }
+    report_started(spec, pid, fallback, time_made)?;
     if let Some(go) = &go_w {
         let _ = sys::write_all(go.as_raw_fd(), b"g");
     }
@@ -354,12 +353,16 @@ fn join_namespaces(spec: &Spec) -> Result<()> {
 
 /// `--info-fd` and the first `--json-status-fd` line, then wait for an
 /// outside helper's go-ahead (`--userns-block-fd`).
-fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<()> {
+fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool, time_made: bool) -> Result<()> {
     if spec.status.info.is_some() || spec.status.json_status.is_some() {
         let created = if fallback {
             crate::spec::Namespaces::default()
         } else {
             spec.namespaces
+        };
+        let created = crate::spec::Namespaces {
+            time: created.time && time_made,
+            ..created
         };
         let info = status::collect(pid, &created);
         if let Some(fd) = spec.status.info {

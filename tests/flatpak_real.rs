@@ -608,19 +608,37 @@ fn devel() {
 }
 
 /// flatpak hands bwrap its options, /usr, /app, the seccomp filter and more
-/// as fds: none of them may reach the app (a directory fd is the whole
-/// host through /proc/self/fd/N/..).
+/// as fds: none of them may reach the app. The attack: climb `..` from any
+/// directory fd (physically, past the sandbox's root) and read a file of
+/// the host's home.
 #[test]
 fn no_extra_fds_in_the_app() {
-    let expected = ["rc=0", "fd 0", "fd 1", "fd 2", "directory fds: 0"];
+    let expected = [
+        "rc=0",
+        "fd 0",
+        "fd 1",
+        "fd 2",
+        "directory fds: 0",
+        "host files read: 0",
+    ];
     differential("fds", &expected, |env| {
+        let secret = env.home.join("host-secret");
+        fs::write(&secret, "host-secret-content\n").expect("write host-secret");
+        give(&secret);
         let script = r#"for f in /proc/self/fd/*; do
                 n=${f##*/}
                 if [ -d "$f" ]; then echo "fd $n dir"; else echo "fd $n"; fi
+            done
+            for f in /proc/self/fd/*; do
+                cd -P "$f" 2>/dev/null || continue
+                i=0; while [ $i -lt 40 ]; do cd -P .. 2>/dev/null; i=$((i+1)); done
+                cat "./${HOME#/}/host-secret" 2>/dev/null
+                cd /
             done"#;
         let r = env.run(&["run", "--command=sh", APP, "-c", script]);
         let dirs = r.lines().filter(|l| l.ends_with(" dir")).count();
-        format!("{r}directory fds: {dirs}\n")
+        let read = r.lines().filter(|l| *l == "host-secret-content").count();
+        format!("{r}directory fds: {dirs}\nhost files read: {read}\n")
     });
 }
 
@@ -789,5 +807,61 @@ fn ignored_signals_reach_the_app() {
             .unwrap_or(0);
         let piped = cat_ign & (1 << (libc::SIGPIPE - 1)) != 0;
         format!("{r}sigpipe={}\n", if piped { "ignored" } else { "default" })
+    });
+}
+
+/// `flatpak ps` lists the instance with the pid flatpak ran as and the
+/// sandbox's pid 1 (the child pid the backend reported on --info-fd);
+/// `flatpak kill` ends the whole sandbox, and `flatpak run` reports the kill.
+#[test]
+fn ps_and_kill() {
+    let expected = [
+        "ps: rc=0",
+        "org.test.App pid=flatpak-run child-pid=sandbox-pid-1",
+        "kill: rc=0",
+        "app-gone=yes",
+        "run-status=137",
+    ];
+    differential("flatpak ps/kill", &expected, |env| {
+        let secs = unique_seconds();
+        let mut app = match env.start_sleeper(&[], &secs) {
+            Ok(a) => a,
+            Err(e) => return format!("app: {e}\n"),
+        };
+        let run_pid = app.child.id().to_string();
+        let ps = env.run(&["ps", "--columns=application,pid,child-pid"]);
+        let mut r = String::new();
+        for l in ps.lines() {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if let [id, pid, child] = f[..] {
+                let child_ns_pid = fs::read_to_string(format!("/proc/{child}/status"))
+                    .unwrap_or_default()
+                    .lines()
+                    .find_map(|l| l.strip_prefix("NSpid:"))
+                    .and_then(|v| v.split_whitespace().last().map(str::to_string));
+                r += &format!(
+                    "{id} pid={} child-pid={}\n",
+                    if pid == run_pid { "flatpak-run" } else { pid },
+                    if child_ns_pid.as_deref() == Some("1") {
+                        "sandbox-pid-1"
+                    } else {
+                        child
+                    },
+                );
+            } else {
+                r += &format!("ps: {l}\n");
+            }
+        }
+        r += &format!("kill: {}", env.run(&["kill", APP]));
+        let gone = wait_until("the killed app to go", || {
+            pid_of(&["sleep", &secs]).is_none()
+        });
+        r += &format!("app-gone={}\n", yes_no(gone));
+        let status = app.child.wait().expect("wait flatpak run");
+        r += &format!(
+            "run-status={}\n",
+            status.code().map_or("signal".into(), |c| c.to_string())
+        );
+        r
     });
 }

@@ -62,6 +62,7 @@ const PROBE_C: &str = include_str!("flatpak_probe.c");
 /// The installed runtime/app, shared by every scenario of this process.
 struct Fixture {
     installation: PathBuf,
+    repo: PathBuf,
 }
 
 fn fixture() -> Option<&'static Fixture> {
@@ -109,7 +110,9 @@ fn build_fixture() -> Option<Fixture> {
         .expect("spawn gcc");
     assert!(gcc.status.success(), "gcc -static: {}", stderr(&gcc));
     fs::set_permissions(&probe, fs::Permissions::from_mode(0o755)).expect("chmod probe");
-    let env = Env::in_dir(top.clone(), Backend::Sandwrap);
+    // Installed with the reference; `install_runs_triggers` installs with
+    // each backend.
+    let env = Env::in_dir(top.clone(), Backend::Bwrap);
     let mut build = user_command(Path::new("/bin/sh"));
     build.args(["-c", BUILD, "sh"]).arg(&top).arg(&probe);
     env.apply(&mut build);
@@ -122,6 +125,7 @@ fn build_fixture() -> Option<Fixture> {
     );
     Some(Fixture {
         installation: env.installation,
+        repo: top.join("repo"),
     })
 }
 
@@ -957,5 +961,89 @@ fn session_bus_through_the_proxy() {
         });
         r += &format!("proxy-gone={}\n", yes_no(gone));
         r
+    });
+}
+
+/// A trigger of the test's own (FLATPAK_TRIGGERSDIR): flatpak runs each
+/// trigger after an install or uninstall through FLATPAK_BWRAP, with / read-only,
+/// the installation ($1) writable, and new ipc, network and pid namespaces.
+const TRIGGER: &str = r#"#!/bin/sh
+{
+    echo trigger ran
+    touch "$1/trigger-wrote" && echo installation=writable
+    touch "$1/../trigger-wrote" 2>/dev/null && echo outside=writable || echo outside=read-only
+    echo netns=$(readlink /proc/self/ns/net)
+    echo host-pid-known=${HOST_PID:+yes}
+    ls /proc | grep -qx "$HOST_PID" && echo host-pids=visible || echo host-pids=hidden
+} > "$1/trigger-report" 2>&1
+"#;
+
+/// `flatpak --user install` (and uninstall) with the backend: the
+/// installation's triggers run in it, and the installed app runs.
+#[test]
+fn install_runs_triggers() {
+    let expected = [
+        "install: rc=0",
+        "trigger ran",
+        "installation=writable",
+        "outside=read-only",
+        "netns=own",
+        "host-pid-known=yes",
+        "host-pids=hidden",
+        "run: rc=0",
+        "probe ran",
+        "uninstall: rc=0",
+        "trigger ran again",
+    ];
+    let host_net = ns_of(std::process::id(), "net");
+    differential("install and triggers", &expected, |env| {
+        let Some(fx) = fixture() else {
+            return String::new();
+        };
+        let dir = env.home.parent().expect("scenario dir").to_path_buf();
+        let triggers = dir.join("triggers");
+        fs::create_dir_all(&triggers).expect("create triggers dir");
+        let trigger = triggers.join("probe.trigger");
+        fs::write(&trigger, TRIGGER).expect("write trigger");
+        fs::set_permissions(&trigger, fs::Permissions::from_mode(0o755)).expect("chmod trigger");
+        let mut own = Env::in_dir(dir.clone(), env.backend);
+        own.installation = dir.join("installation");
+        let flatpak = |args: &[&str]| {
+            let mut cmd = own.flatpak(args);
+            cmd.env("FLATPAK_TRIGGERSDIR", &triggers)
+                .env("HOST_PID", std::process::id().to_string());
+            own.report(&output(cmd))
+        };
+        let repo = fx.repo.display().to_string();
+        let mut r = flatpak(&["--user", "remote-add", "--no-gpg-verify", "test", &repo]);
+        r += "install: ";
+        r += &flatpak(&[
+            "--user",
+            "install",
+            "-y",
+            "--noninteractive",
+            "test",
+            "org.test.Platform//1",
+            "org.test.App//1",
+        ]);
+        let report = own.installation.join("trigger-report");
+        r += &fs::read_to_string(&report)
+            .unwrap_or_default()
+            .replace(&format!("netns=net:[{host_net}]"), "netns=host")
+            .lines()
+            .map(|l| match l.starts_with("netns=net:") {
+                true => "netns=own\n".to_string(),
+                false => format!("{l}\n"),
+            })
+            .collect::<String>();
+        let _ = fs::remove_file(&report);
+        r += "run: ";
+        r += &flatpak(&["run", APP]);
+        r += "uninstall: ";
+        r += &flatpak(&["--user", "uninstall", "-y", "--noninteractive", APP]);
+        if report.exists() {
+            r += "trigger ran again\n";
+        }
+        r.replace(&repo, "$REPO")
     });
 }

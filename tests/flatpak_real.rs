@@ -1047,3 +1047,39 @@ fn install_runs_triggers() {
         r.replace(&repo, "$REPO")
     });
 }
+
+/// `flatpak run --die-with-parent`: the sandbox ends with the process that
+/// started flatpak (flatpak itself becomes the backend, so its parent is
+/// the shell here), killed without a chance to clean up.
+#[test]
+fn die_with_parent() {
+    let expected = ["app-started=yes", "app-gone-with-parent=yes"];
+    differential("--die-with-parent", &expected, |env| {
+        let secs = unique_seconds();
+        let mut cmd = user_command(Path::new("/bin/sh"));
+        cmd.args([
+            "-c",
+            "/usr/bin/flatpak run --die-with-parent --command=sleep org.test.App \"$1\" & wait",
+            "sh",
+            &secs,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        env.apply(&mut cmd);
+        let mut shell = cmd.spawn().expect("spawn sh");
+        let started = wait_until("the app's sleep", || pid_of(&["sleep", &secs]).is_some());
+        let _ = shell.kill();
+        let _ = shell.wait();
+        let gone = wait_until("the app to end with its parent", || {
+            pid_of(&["sleep", &secs]).is_none()
+        });
+        if let Some(left) = pid_of(&["sleep", &secs]) {
+            kill_all(&[left]);
+        }
+        format!(
+            "app-started={}\napp-gone-with-parent={}\n",
+            yes_no(started),
+            yes_no(gone)
+        )
+    });
+}

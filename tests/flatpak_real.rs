@@ -6,12 +6,14 @@
 //!
 //! The app and its runtimes are built here, once per test process: a runtime
 //! whose /usr is busybox-static, an "SDK" that differs by one marker file
-//! (what `--devel` selects), and an app holding a small static C probe;
-//! exported with `flatpak build-export` into a local repo and installed
-//! `--user` from it (`--no-gpg-verify`). There is no system or session bus:
-//! `FLATPAK_SYSTEM_HELPER_ON_SESSION=1` keeps `flatpak install`'s parental
-//! controls check off the missing system bus. Each scenario has its own
-//! HOME and XDG_RUNTIME_DIR, so instances never meet across scenarios.
+//! (what `--devel` selects), and an app holding a small static C probe
+//! (tests/flatpak_probe.c); exported with `flatpak build-export` into a
+//! local repo and installed `--user` from it (`--no-gpg-verify`). There is
+//! no system bus: `FLATPAK_SYSTEM_HELPER_ON_SESSION=1` keeps `flatpak
+//! install`'s parental controls check off it. The session bus is absent
+//! too, except in the scenario that starts one of its own for the D-Bus
+//! proxy. Each scenario has its own HOME and XDG_RUNTIME_DIR, so instances
+//! never meet across scenarios.
 mod common;
 
 use std::fs;
@@ -193,9 +195,7 @@ impl Env {
         cmd
     }
 
-    /// Run `flatpak ARGS` to the end: `rc=N`, stdout, and stderr without
-    /// GLib's warning about the test uid having no passwd entry, with
-    /// scenario paths and the backend's name made comparable.
+    /// Run `flatpak ARGS` to the end, and report it.
     fn run(&self, args: &[&str]) -> String {
         self.report(&output(self.flatpak(args)))
     }
@@ -284,7 +284,7 @@ fn unique_seconds() -> String {
     (1_000_000 + (std::process::id() % 100_000) * 100 + n).to_string()
 }
 
-/// The pid of the test user's process whose argv is exactly `argv`.
+/// The pid of a process whose argv is exactly `argv` (a unique one).
 fn pid_of(argv: &[&str]) -> Option<u32> {
     let want: Vec<u8> = argv
         .iter()

@@ -2,8 +2,9 @@
 //! caller) and consumed by `engine`. Nothing here makes a system call, so
 //! every rule about option order and defaults is unit-testable.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 /// How a host path is bound into the sandbox.
@@ -117,6 +118,19 @@ pub enum EnvOp {
     Set(OsString, OsString),
     Unset(OsString),
     Clear,
+    /// `--keep-env NAME`: set every variable of the caller's environment
+    /// that NAME matches (see `env_name_matches`) to the caller's value.
+    Keep(OsString),
+}
+
+/// Whether `--keep-env` PATTERN names variable NAME: the same name, or, for
+/// a pattern ending in `*`, a name that starts with what precedes it.
+pub fn env_name_matches(pattern: &OsStr, name: &OsStr) -> bool {
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    match p.strip_suffix(b"*") {
+        Some(prefix) => n.starts_with(prefix),
+        None => p == n,
+    }
 }
 
 /// A change to the requested capability set, applied in order.
@@ -279,6 +293,9 @@ pub struct Spec {
     /// `--bind-mkdir`: host directories created (mode 0700, with parents)
     /// before anything else, so they can be bound.
     pub host_dirs: Vec<PathBuf>,
+    /// `--protect`: bind sources whose last component is never followed (a
+    /// symbolic link there counts as missing).
+    pub no_follow: Vec<PathBuf>,
 }
 
 impl Spec {
@@ -345,6 +362,16 @@ mod tests {
         assert!(s.needs_nested_userns());
         s.namespaces.user = false;
         assert!(!s.needs_nested_userns());
+    }
+
+    #[test]
+    fn keep_env_patterns() {
+        let m = |p: &str, n: &str| env_name_matches(OsStr::new(p), OsStr::new(n));
+        assert!(m("PATH", "PATH"));
+        assert!(!m("PATH", "PATHX") && !m("PATH", "PAT"));
+        assert!(m("LC_*", "LC_ALL") && m("LC_*", "LC_"));
+        assert!(!m("LC_*", "LANG") && !m("LC_*", "XLC_ALL"));
+        assert!(m("*", "ANYTHING"));
     }
 
     #[test]

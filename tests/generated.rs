@@ -43,8 +43,10 @@ fn extra_sections() -> Roff {
 
     r.control("SH", ["ENVIRONMENT"]);
     r.text([roman(
-        "COMMAND gets sandwrap's environment, changed by --setenv, --unsetenv and \
-         --clearenv in the order they appear. PWD is always set to COMMAND's working \
+        "COMMAND gets sandwrap's environment, changed by --setenv, --unsetenv, \
+         --clearenv and --keep-env in the order they appear (--keep-env NAME sets NAME, or \
+         with a trailing * every variable starting with what precedes it, to sandwrap's own \
+         value: after --clearenv it lets chosen variables through). PWD is always set to COMMAND's working \
          directory: --chdir, else the current directory if it exists in the sandbox, \
          else HOME, else /. COMMAND is searched for in the PATH of that environment, \
          inside the new root.",

@@ -67,6 +67,21 @@ fn field<'a>(out: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no `{key}` line in:\n{out}"))
 }
 
+/// Run `python3 -c script` under `sandwrap ARGS` in `proj`; its stdout,
+/// after checking it succeeded.
+fn python_in(args: &[&str], home: &Path, proj: &Path, script: &str) -> String {
+    let mut words: Vec<&str> = args.to_vec();
+    words.extend(["--", PY, "-c", script]);
+    let o = output(in_project(home, proj, &words));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{args:?}: stdout: {out}\nstderr: {err}"
+    );
+    out
+}
+
 #[test]
 fn untrusted_reads_the_project_but_not_ssh_keys_the_network_or_usr() {
     if !sandboxes_work() {
@@ -97,13 +112,7 @@ open("written.txt", "w").write("from the sandbox")
 print("home", os.listdir(os.path.expanduser("~")))
 "#
     );
-    let o = output(in_project(
-        &home,
-        &proj,
-        &["--profile", "untrusted", "--", PY, "-c", &script],
-    ));
-    let (out, err) = (stdout(&o), stderr(&o));
-    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    let out = python_in(&["--profile", "untrusted"], &home, &proj, &script);
     assert_eq!(field(&out, "data"), "project data");
     assert_eq!(field(&out, "ssh"), "FileNotFoundError", "{out}");
     assert!(field(&out, "net").starts_with("refused"), "{out}");
@@ -125,7 +134,7 @@ print("home", os.listdir(os.path.expanduser("~")))
 }
 
 #[test]
-fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
+fn build_compiles_c_and_python_in_the_project_with_download_caches_read_write() {
     if !sandboxes_work() {
         return;
     }
@@ -134,9 +143,13 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
         return;
     }
     let home = fake_home();
-    let cache = home.join(".cache");
-    std::fs::create_dir(&cache).expect("mkdir .cache");
+    let cache = home.join(".cargo/registry");
+    std::fs::create_dir_all(&cache).expect("mkdir .cargo/registry");
+    give(&home.join(".cargo"));
     give(&cache);
+    let host_cache = home.join(".cache");
+    std::fs::create_dir(&host_cache).expect("mkdir .cache");
+    give(&host_cache);
     let proj = scratch("proj");
     write_file(
         &proj.join("hello.c"),
@@ -156,7 +169,8 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
     );
     let script = "gcc -O1 -Wall -o hello hello.c && ./hello \
                   && python3 -m compileall -q pkg && python3 main.py \
-                  && echo cached > ~/.cache/sandwrap-build-test";
+                  && echo cached > ~/.cargo/registry/sandwrap-build-test \
+                  && mkdir -p ~/.cache && echo private > ~/.cache/sandwrap-build-test";
     let o = output(in_project(
         &home,
         &proj,
@@ -180,6 +194,10 @@ fn build_compiles_c_and_python_in_the_project_with_caches_read_write() {
     assert!(
         !home.join(".npm").exists(),
         "a missing cache is not created"
+    );
+    assert!(
+        !host_cache.join("sandwrap-build-test").exists(),
+        "~/.cache is not the host's (build caches there are trusted without checksums)"
     );
 }
 
@@ -722,4 +740,472 @@ fn overriding_a_profile_value_does_not_warn_but_repeating_an_option_does() {
         stderr(&o),
         "sandwrap: Only the last --chdir option will take effect\n"
     );
+}
+
+/// `cmd`'s output, or None (and the process killed) if it runs past `secs`.
+fn output_within(mut cmd: Command, secs: u64) -> Option<std::process::Output> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sandwrap");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if child.try_wait().expect("try_wait").is_some() {
+            return Some(child.wait_with_output().expect("output"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().expect("utf8")).expect("path");
+    // SAFETY: a valid C string; mkfifo only creates a node.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    give(path);
+}
+
+#[test]
+fn a_fifo_profile_fails_at_once_and_list_profiles_reports_it() {
+    let home = fake_home();
+    let dir = home.join(".config/sandwrap/profiles");
+    std::fs::create_dir_all(&dir).expect("mkdir profiles");
+    for d in [home.join(".config"), dir.clone()] {
+        give(&d);
+    }
+    let fifo = dir.join("pipe.toml");
+    mkfifo(&fifo);
+    let fifo_arg = fifo.to_str().expect("utf8");
+    for args in [
+        vec!["--profile", fifo_arg, "--", "true"],
+        vec!["--profile", "pipe", "--", "true"],
+    ] {
+        let o = output_within(in_project(&home, &home, &args), 10)
+            .unwrap_or_else(|| panic!("sandwrap {args:?} hangs on a FIFO"));
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr(&o),
+            format!("sandwrap: cannot read profile {fifo_arg}: not a regular file (a FIFO)\n")
+        );
+    }
+    let o = output_within(in_project(&home, &home, &["--list-profiles"]), 10)
+        .expect("--list-profiles hangs on a FIFO");
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = stdout(&o);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("pipe "))
+        .unwrap_or_else(|| panic!("the FIFO is not reported: {out}"));
+    assert!(
+        row.ends_with("(unusable: not a regular file (a FIFO))"),
+        "{row}"
+    );
+}
+
+#[test]
+fn runaway_includes_and_nul_values_give_one_precise_error() {
+    // A chain 10,000 deep overflowed the stack (signal death).
+    let dir = scratch("chain");
+    for i in 0..10_000 {
+        std::fs::write(
+            dir.join(format!("p{i}.toml")),
+            format!("include = [\"p{}.toml\"]\n", i + 1),
+        )
+        .expect("write");
+    }
+    std::fs::write(dir.join("p10000.toml"), "").expect("write");
+    let first = dir.join("p0.toml");
+    let o = output_within(
+        in_project(
+            &dir,
+            &dir,
+            &["--profile", first.to_str().expect("utf8"), "--", "true"],
+        ),
+        10,
+    )
+    .expect("a deep include chain hangs");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "sandwrap: {}:1: include: `p16.toml` would nest profiles 17 deep (the limit is 16)\n",
+            dir.join("p15.toml").display()
+        )
+    );
+    assert_eq!(
+        bad_profile(&[(
+            "p.toml",
+            "unshare-uts = true\n\nhostname = \"box\\u0000evil\"\n"
+        )]),
+        "sandwrap: DIR/p.toml:3: key `hostname`: a value contains NUL (\\u0000), which no option value can hold"
+    );
+    assert_eq!(
+        bad_profile(&[("p.toml", "setenv = [\"A\", \"\\u0000\"]\n")]),
+        "sandwrap: DIR/p.toml:1: key `setenv`: a value contains NUL (\\u0000), which no option value can hold"
+    );
+}
+
+/// The environment `env` prints inside, as sorted `NAME=value` lines.
+fn env_inside(cmd: Command) -> Vec<String> {
+    let o = output(cmd);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let mut lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+/// A caller whose environment holds secrets next to harmless settings.
+fn with_secrets(mut c: Command) -> Command {
+    c.env("GITHUB_TOKEN", "ghp_secret")
+        .env("AWS_SECRET_ACCESS_KEY", "aws_secret")
+        .env("SSH_AUTH_SOCK", "/tmp/ssh-agent.sock")
+        .env("LC_ALL", "C.UTF-8")
+        .env("LC_TIME", "C")
+        .env("TERM", "xterm");
+    c
+}
+
+#[test]
+fn keep_env_lets_chosen_variables_through_clearenv_in_order() {
+    let args = "--ro-bind / / --setenv A 1 --clearenv --keep-env PATH --keep-env LC_* \
+                --keep-env NOT_SET_AT_ALL --setenv LC_TIME POSIX -- env";
+    let o = env_inside(with_secrets(sandwrap(args.split_whitespace())));
+    let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    let cwd = sandwrap_bin().parent().expect("dir").display().to_string();
+    assert_eq!(
+        o,
+        [
+            "LC_ALL=C.UTF-8".to_string(),
+            "LC_TIME=POSIX".into(),
+            format!("PATH={path}"),
+            format!("PWD={cwd}"),
+        ]
+    );
+}
+
+/// Files of a user's home that the host later runs, sources or trusts,
+/// and secrets: (path under HOME, content). Directories end in `/`.
+const HOME_FILES: &[(&str, &str)] = &[
+    (".cargo/bin/sandwrap", "#!/bin/sh\necho genuine\n"),
+    (".cargo/bin/cargo", "#!/bin/sh\necho cargo\n"),
+    (".cargo/config.toml", "[build]\njobs = 2\n"),
+    (".cargo/env", "export PATH=\"$HOME/.cargo/bin:$PATH\"\n"),
+    (
+        ".cargo/credentials.toml",
+        "[registry]\ntoken = \"SECRET-cargo\"\n",
+    ),
+    (".cargo/registry/", ""),
+    (".cargo/git/db/dep-1234/hooks/", ""),
+    (".cargo/git/db/dep-1234/config", "[core]\n\tbare = true\n"),
+    ("go/pkg/mod/cache/vcs/abcd/hooks/", ""),
+    (".rustup/toolchains/stable/bin/rustc", "#!/bin/sh\n"),
+    ("go/bin/tool", "#!/bin/sh\n"),
+    ("go/pkg/mod/", ""),
+    (".npm/_cacache/", ""),
+    (".npmrc", "//registry.npmjs.org/:_authToken=SECRET-npm\n"),
+    (".cache/go-build/trim.txt", "1\n"),
+    (".bashrc", "# rc\n"),
+    (".profile", "# profile\n"),
+    (".zshrc", "# zsh\n"),
+    (".gitconfig", "[user]\nname = u\n"),
+    (".config/autostart/a.desktop", "[Desktop Entry]\n"),
+    (".config/systemd/user/a.service", "[Service]\n"),
+    (".local/bin/tool", "#!/bin/sh\n"),
+    (".ssh/authorized_keys", "ssh-ed25519 AAAA genuine\n"),
+    (".ssh/id_ed25519", "SECRET-ssh\n"),
+    (".gnupg/private-keys-v1.d/k.key", "SECRET-gpg\n"),
+    (".netrc", "machine h login u password SECRET-netrc\n"),
+    (".aws/credentials", "aws_secret_access_key = SECRET-aws\n"),
+    // The project: run from ~/proj.
+    ("proj/src/main.c", "int main(void) { return 0; }\n"),
+    ("proj/.git/config", "[core]\n\tbare = false\n"),
+    ("proj/.git/hooks/", ""),
+    ("proj/.envrc", "export A=1\n"),
+    ("proj/.vscode/tasks.json", "{}\n"),
+    ("proj/.idea/workspace.xml", "<project/>\n"),
+    ("proj/.direnv/bin/", ""),
+];
+
+/// What the attack tries to write (under HOME): files it replaces or
+/// appends to, and directories it plants a file in.
+const PERSIST: &[&str] = &[
+    ".cargo/bin/sandwrap",
+    ".cargo/config.toml",
+    ".cargo/env",
+    ".cargo/bin/",
+    "go/bin/",
+    ".cache/go-build/",
+    ".bashrc",
+    ".profile",
+    ".zshrc",
+    ".gitconfig",
+    ".config/autostart/",
+    ".config/systemd/user/",
+    ".local/bin/",
+    ".ssh/authorized_keys",
+    ".rustup/toolchains/stable/bin/",
+    "proj/.git/config",
+    "proj/.git/hooks/",
+    "proj/.envrc",
+    "proj/.vscode/tasks.json",
+    "proj/.idea/",
+    "proj/.direnv/bin/",
+];
+
+/// Bare git clones the host's git later fetches into (hooks, config): only
+/// a profile without network keeps them read-only.
+const PERSIST_OFFLINE: &[&str] = &[
+    ".cargo/git/db/dep-1234/hooks/",
+    ".cargo/git/db/dep-1234/config",
+    "go/pkg/mod/cache/vcs/abcd/hooks/",
+];
+
+/// Every file and directory under `root` with its content: the state the
+/// host sees.
+fn snapshot(root: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p.clone());
+                out.push((p, None));
+            } else {
+                let data = std::fs::read(&p).unwrap_or_default();
+                out.push((p, Some(data)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn profiles_give_no_persistence_on_the_host_and_no_secrets() {
+    if !sandboxes_work() {
+        return;
+    }
+    let home = scratch("home");
+    for (path, text) in HOME_FILES {
+        let p = home.join(path.trim_end_matches('/'));
+        let parent = if path.ends_with('/') {
+            p.as_path()
+        } else {
+            p.parent().expect("parent")
+        };
+        std::fs::create_dir_all(parent).expect("mkdir");
+        if !path.ends_with('/') {
+            std::fs::write(&p, text).expect("write");
+        }
+    }
+    std::process::Command::new("chown")
+        .args(["-R", &format!("{0}:{0}", caller_uid())])
+        .arg(&home)
+        .status()
+        .expect("chown");
+    let proj = home.join("proj");
+    let secrets: Vec<String> = HOME_FILES
+        .iter()
+        .filter(|(_, text)| text.contains("SECRET"))
+        .map(|(p, _)| home.join(p).display().to_string())
+        .collect();
+    // Every way in: append, replace by rename, plant a file in a directory;
+    // read every secret; print what leaked and the environment's names.
+    let script = |targets: &[&str]| {
+        let targets: Vec<String> = targets
+            .iter()
+            .map(|p| home.join(p).display().to_string())
+            .collect();
+        format!(
+            r##"
+import os, sys
+for t in {targets:?}:
+    try:
+        if t.endswith("/"):
+            open(t + "planted", "w").write("#!/bin/sh\nevil\n")
+        else:
+            open(t, "a").write("\nevil\n")
+            open(t + ".new", "w").write("evil\n"); os.replace(t + ".new", t)
+        print("wrote", t)
+    except OSError as e:
+        print("refused", t, e.errno)
+for s in {secrets:?}:
+    try:
+        data = open(s).read(); print("read", s, "SECRET" in data)
+    except OSError as e:
+        print("unreadable", s, e.errno)
+print("env", " ".join(sorted(os.environ)))
+"##
+        )
+    };
+    let before = snapshot(&home);
+    for profile in ["untrusted", "build", "ci"] {
+        // ci fetches, so it writes the bare clones that build keeps read-only.
+        let mut targets = PERSIST.to_vec();
+        if profile != "ci" {
+            targets.extend(PERSIST_OFFLINE);
+        }
+        let o = output(with_secrets(in_project(
+            &home,
+            &proj,
+            &["--profile", profile, "--", PY, "-c", &script(&targets)],
+        )));
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{profile}: {out}\nstderr: {err}");
+        eprintln!("--profile {profile}:\n{out}");
+        assert!(!out.contains(" True"), "{profile} read a secret:\n{out}");
+        let env = field(&out, "env");
+        for secret in ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "SSH_AUTH_SOCK"] {
+            assert!(
+                !env.split(' ').any(|v| v == secret),
+                "{profile} passed {secret}: {env}"
+            );
+        }
+        // What the sandbox could see of those targets, it could not write.
+        for line in out.lines().filter(|l| l.starts_with("refused")) {
+            let errno = line.rsplit(' ').next().unwrap_or("");
+            assert!(
+                ["30", "13", "2"].contains(&errno),
+                "{profile}: unexpected error: {line}"
+            );
+        }
+        let after = snapshot(&home);
+        let changed: Vec<String> = after
+            .iter()
+            .filter(|e| !before.contains(e))
+            .chain(before.iter().filter(|e| !after.contains(e)))
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        assert!(
+            changed.is_empty(),
+            "{profile} changed the host: {changed:?}\n{out}"
+        );
+    }
+}
+
+#[test]
+fn ci_cannot_reach_the_hosts_abstract_unix_sockets() {
+    use std::os::linux::net::SocketAddrExt;
+    if !sandboxes_work() {
+        return;
+    }
+    if landlock_abi() < 6 {
+        skip!(
+            "skipping: landlock ABI {} cannot scope abstract unix sockets (needs 6)",
+            landlock_abi()
+        );
+        return;
+    }
+    // A stand-in for X11's @/tmp/.X11-unix/X0 in the host's network namespace.
+    let name = format!("sandwrap-test-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).expect("addr");
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).expect("bind abstract");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let home = fake_home();
+    let proj = scratch("proj");
+    let script = format!(
+        r#"
+import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect("\0{name}"); print("abstract connected")
+except OSError as e: print("abstract refused", e.errno)
+"#
+    );
+    let out = python_in(&["--profile", "ci"], &home, &proj, &script);
+    assert_eq!(field(&out, "abstract"), "refused 1", "{out}");
+    assert!(
+        listener.accept().is_err(),
+        "the host socket got a connection"
+    );
+    // The same under `build` plus the network, without the scope: reachable
+    // (so the refusal above is the scope's doing).
+    let out = python_in(
+        &["--profile", "build", "--share-net"],
+        &home,
+        &proj,
+        &script,
+    );
+    assert_eq!(field(&out, "abstract"), "connected", "{out}");
+}
+
+#[test]
+fn profile_tmpfs_mounts_are_sized() {
+    if !sandboxes_work() {
+        return;
+    }
+    let home = fake_home();
+    let proj = scratch("proj");
+    let script = r#"
+import os
+for p in ("/tmp", "/var/tmp", os.path.expanduser("~")):
+    v = os.statvfs(p); print(p, v.f_blocks * v.f_frsize)
+"#;
+    for profile in ["untrusted", "desktop"] {
+        let out = python_in(&["--profile", profile], &home, &proj, script);
+        assert_eq!(field(&out, "/tmp"), "1073741824", "{profile}: {out}");
+        assert_eq!(field(&out, "/var/tmp"), "268435456", "{profile}: {out}");
+        if profile == "untrusted" {
+            let home_line = format!("{} 1073741824", home.display());
+            assert!(out.lines().any(|l| l == home_line), "{out}");
+        }
+    }
+}
+
+#[test]
+fn a_symlink_planted_in_the_project_does_not_expose_its_target() {
+    if !sandboxes_work() {
+        return;
+    }
+    // An earlier run left links where `untrusted` keeps things read-only:
+    // to the host's /tmp (agent sockets, and here the user's key, since the
+    // fake home lies in /tmp), to a key, to the key's directory.
+    let home = fake_home();
+    let key = home.join(".ssh/id_rsa");
+    let proj = home.join("proj");
+    std::fs::create_dir(&proj).expect("mkdir proj");
+    give(&proj);
+    let script = format!(
+        r#"
+for p in (".envrc", ".vscode/id_rsa", ".idea{key}", "{key}"):
+    try:
+        print("read", p, "PRIVATE KEY" in open(p).read())
+    except OSError as e:
+        print("unreadable", p, e.errno)
+"#,
+        key = key.display()
+    );
+    let mut links = vec![(".idea", "/tmp"), (".git", "/nonexistent")];
+    for round in [2, 4] {
+        if round == 4 {
+            links.extend([(".envrc", "../.ssh/id_rsa"), (".vscode", "../.ssh")]);
+        }
+        for (name, target) in &links[round - 2..] {
+            std::os::unix::fs::symlink(target, proj.join(name)).expect("symlink");
+            std::process::Command::new("chown")
+                .args(["-h", &format!("{0}:{0}", caller_uid())])
+                .arg(proj.join(name))
+                .status()
+                .expect("chown");
+        }
+        let out = python_in(&["--profile", "untrusted"], &home, &proj, &script);
+        assert!(
+            !out.contains(" True"),
+            "a planted symlink exposed a key:\n{out}"
+        );
+    }
+    for (name, target) in links {
+        assert_eq!(
+            std::fs::read_link(proj.join(name)).expect("still a link"),
+            PathBuf::from(target)
+        );
+    }
 }

@@ -29,7 +29,7 @@ fn mode_text(perms: Option<u32>) -> String {
 }
 
 /// One filesystem operation: (path in the sandbox, what happens there).
-fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) {
+fn describe_op(op: &FsOp, spec: &Spec) -> (String, String) {
     let what = match op {
         FsOp::Bind {
             src,
@@ -46,8 +46,11 @@ fn describe_op(op: &FsOp, host_dirs: &[std::path::PathBuf]) -> (String, String) 
             if *allow_missing {
                 t.push_str(", if it exists");
             }
-            if host_dirs.iter().any(|d| d == src) {
+            if spec.host_dirs.iter().any(|d| d == src) {
                 t.push_str(", created (0700) if missing");
+            }
+            if spec.no_follow.iter().any(|d| d == src) {
+                t.push_str(" and is not a symlink");
             }
             t
         }
@@ -131,14 +134,41 @@ fn namespaces(spec: &Spec) -> String {
 
 fn env_lines(spec: &Spec) -> Vec<String> {
     let mut lines = Vec::new();
+    // Consecutive --keep-env (a profile's allowlist) make one list.
+    let mut kept: Vec<String> = Vec::new();
     for op in &spec.env {
+        if let EnvOp::Keep(k) = op {
+            kept.push(k.to_string_lossy().into_owned());
+            continue;
+        }
+        keep_lines(&mut lines, &mut kept);
         lines.push(match op {
             EnvOp::Clear => "clear everything".to_string(),
             EnvOp::Set(k, v) => format!("set {}={}", k.to_string_lossy(), v.to_string_lossy()),
             EnvOp::Unset(k) => format!("unset {}", k.to_string_lossy()),
+            EnvOp::Keep(_) => unreachable!("collected above"),
         });
     }
+    keep_lines(&mut lines, &mut kept);
     lines
+}
+
+/// `keep from the caller: A, B, ...`, wrapped, for the names in `kept`.
+fn keep_lines(lines: &mut Vec<String>, kept: &mut Vec<String>) {
+    let mut line = "keep from the caller:".to_string();
+    for (i, name) in kept.drain(..).enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if line.len() + name.len() > 70 {
+            lines.push(std::mem::replace(&mut line, "   ".into()));
+        }
+        line.push(' ');
+        line.push_str(&name);
+    }
+    if line != "keep from the caller:" {
+        lines.push(line);
+    }
 }
 
 fn cap_name(c: u8) -> String {
@@ -340,11 +370,7 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
         out,
         "Filesystem:   on an empty root (tmpfs), in this order:"
     );
-    let ops: Vec<(String, String)> = spec
-        .ops
-        .iter()
-        .map(|op| describe_op(op, &spec.host_dirs))
-        .collect();
+    let ops: Vec<(String, String)> = spec.ops.iter().map(|op| describe_op(op, spec)).collect();
     let width = ops.iter().map(|(d, _)| d.len()).max().unwrap_or(0);
     for (i, (dest, what)) in ops.iter().enumerate() {
         let _ = writeln!(out, "  {:>3}  {dest:width$}  {what}", i + 1);

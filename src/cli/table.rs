@@ -33,6 +33,7 @@ pub enum Action {
     Clearenv,
     Setenv,
     Unsetenv,
+    KeepEnv,
     LockFile,
     SyncFd,
     Bind(BindMode, bool),
@@ -80,6 +81,7 @@ pub enum Action {
     Explain,
     RoBindAsHost,
     BindMkdir,
+    Protect,
     SeccompPolicy,
     SeccompAllow,
     SeccompDeny,
@@ -747,6 +749,20 @@ pub const OPTIONS: &[OptDef] = &[
         Filesystem,
         "Equal to --bind, creating host directory SRC (mode 0700) if missing",
     ),
+    opt(
+        "protect",
+        &["PATH"],
+        A::Protect,
+        Filesystem,
+        "Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)",
+    ),
+    opt(
+        "keep-env",
+        &["NAME"],
+        A::KeepEnv,
+        Environment,
+        "Set NAME (or each NAME* variable) to the caller's value, e.g. after --clearenv",
+    ),
 ];
 
 /// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
@@ -786,6 +802,8 @@ mod tests {
                 Section::Landlock | Section::Seccomp | Section::Profiles
             ) || o.name.ends_with("-as-host")
                 || o.name == "bind-mkdir"
+                || o.name == "keep-env"
+                || o.name == "protect"
         };
         assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
         assert!(OPTIONS[..68].iter().all(|o| !own(&o)));

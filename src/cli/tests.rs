@@ -6,6 +6,7 @@ mod landlock;
 mod messages;
 mod modifiers;
 mod options;
+mod profile_options;
 mod seccomp;
 mod validation;
 

@@ -128,7 +128,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         None,
     )
     .context("Failed to make / slave")?;
-    let opened = mount::open_sources(&spec.ops)?;
+    let opened = mount::open_sources(&spec.ops, &spec.no_follow)?;
     let mut root = mount::NewRoot::create()?;
     mount::apply_all(&mut root, opened, spec, ctx.own_pid_ns)?;
 

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::child::ChildCtx;
 use super::{caps, landlock, report, signals, sys};
 use crate::landlock::Mode;
-use crate::spec::{EnvOp, Spec};
+use crate::spec::{EnvOp, Spec, env_name_matches};
 
 /// Work done once in the first sandbox process, before pid 1 forks.
 pub struct Prepared {
@@ -22,14 +22,20 @@ pub struct Prepared {
     path_var: Option<OsString>,
 }
 
-/// Apply `--setenv`/`--unsetenv`/`--clearenv` in order to `base`.
+/// Apply `--setenv`/`--unsetenv`/`--clearenv`/`--keep-env` in order to
+/// `base`, the caller's environment.
 pub fn build_env(base: Vec<(OsString, OsString)>, ops: &[EnvOp]) -> Vec<(OsString, OsString)> {
-    let mut env = base;
+    let mut env = base.clone();
     for op in ops {
         match op {
             EnvOp::Clear => env.clear(),
             EnvOp::Unset(k) => env.retain(|(key, _)| key != k),
             EnvOp::Set(k, v) => set_var(&mut env, k, v.clone()),
+            EnvOp::Keep(pattern) => {
+                for (k, v) in base.iter().filter(|(k, _)| env_name_matches(pattern, k)) {
+                    set_var(&mut env, k, v.clone());
+                }
+            }
         }
     }
     env
@@ -417,5 +423,37 @@ mod tests {
             EnvOp::Set("D".into(), "4".into()),
         ];
         assert_eq!(build_env(base, &ops), vec![kv("D", "4")]);
+    }
+
+    #[test]
+    fn keep_env_restores_the_callers_values_in_order() {
+        let base = vec![
+            kv("PATH", "/bin"),
+            kv("LC_ALL", "C"),
+            kv("LC_TIME", "fr"),
+            kv("GITHUB_TOKEN", "secret"),
+        ];
+        let ops = vec![
+            EnvOp::Set("PATH".into(), "/mine".into()),
+            EnvOp::Clear,
+            EnvOp::Keep("PATH".into()),
+            EnvOp::Keep("LC_*".into()),
+            // Not in the caller's environment: nothing to keep.
+            EnvOp::Keep("TZ".into()),
+            EnvOp::Set("LC_TIME".into(), "de".into()),
+        ];
+        assert_eq!(
+            build_env(base.clone(), &ops),
+            vec![kv("PATH", "/bin"), kv("LC_ALL", "C"), kv("LC_TIME", "de")]
+        );
+        // Before a later --clearenv it keeps nothing; after a --setenv it
+        // puts the caller's value back.
+        let ops = vec![
+            EnvOp::Set("PATH".into(), "/mine".into()),
+            EnvOp::Keep("PATH".into()),
+        ];
+        assert_eq!(build_env(base.clone(), &ops)[0], kv("PATH", "/bin"));
+        let ops = vec![EnvOp::Keep("*".into()), EnvOp::Clear];
+        assert_eq!(build_env(base, &ops), vec![]);
     }
 }

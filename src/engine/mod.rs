@@ -8,7 +8,7 @@
 mod caps;
 mod child;
 mod diagnose;
-mod exec;
+pub(crate) mod exec;
 mod init;
 mod landlock;
 mod monitor;

@@ -577,3 +577,43 @@ pub fn current_dir() -> Option<std::path::PathBuf> {
     }
     std::env::current_dir().ok()
 }
+
+/// Read a file the user names as configuration (a profile): regular files
+/// only, at most `max` bytes, UTF-8. Anything else is refused before it is
+/// opened (opening a FIFO releases its writer, opening a device can act);
+/// the open is non-blocking and the type is checked again on the open file,
+/// so nothing swapped in after the first check can block or stream forever.
+/// The error is the reason only; the caller names the file.
+pub fn read_regular_file(path: &Path, max: u64) -> std::result::Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let regular = |t: std::fs::FileType| -> std::result::Result<(), String> {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = match () {
+            _ if t.is_file() => return Ok(()),
+            _ if t.is_dir() => "a directory",
+            _ if t.is_fifo() => "a FIFO",
+            _ if t.is_socket() => "a socket",
+            _ if t.is_char_device() => "a character device",
+            _ if t.is_block_device() => "a block device",
+            _ => "not a plain file",
+        };
+        Err(format!("not a regular file ({kind})"))
+    };
+    let io = |e: std::io::Error| crate::io_error_text(&e);
+    regular(std::fs::metadata(path).map_err(io)?.file_type())?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io)?;
+    regular(file.metadata().map_err(io)?.file_type())?;
+    let mut data = Vec::new();
+    // One byte more than allowed tells "too large" from "exactly max".
+    file.take(max + 1).read_to_end(&mut data).map_err(io)?;
+    if data.len() as u64 > max {
+        return Err(format!("larger than the limit of {max} bytes"));
+    }
+    String::from_utf8(data)
+        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
+}

@@ -2,6 +2,7 @@
 //! options profiles use): their part of the parser, apart from bwrap's.
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use super::Parser;
@@ -9,7 +10,7 @@ use crate::cli::table::{Action, OptDef};
 use crate::cli::{CliError, profile};
 use crate::landlock::ports::{parse_ports, parse_scopes};
 use crate::seccomp::{self, Action as SeccompAction};
-use crate::spec::{BindMode, Fallback, FsOp, LandlockRule, ReportTo};
+use crate::spec::{BindMode, EnvOp, Fallback, FsOp, LandlockRule, ReportTo};
 
 impl Parser<'_, '_> {
     pub(super) fn apply_own(
@@ -78,6 +79,24 @@ impl Parser<'_, '_> {
                     allow_missing: false,
                 });
             }
+            Action::Protect => {
+                // Read-only on top of whatever shows PATH (a read-write bind
+                // of its directory); the source is opened without following
+                // a final symlink. The same path on both sides: absolute.
+                if !path(0).is_absolute() {
+                    return Err(self.error(format!(
+                        "--protect {}: the path must be absolute (it names the same place on the host and in the sandbox)",
+                        crate::cli::explain::shell_quote(&v[0])
+                    )));
+                }
+                self.spec.no_follow.push(path(0));
+                self.spec.ops.push(FsOp::Bind {
+                    src: path(0),
+                    dest: path(0),
+                    mode: BindMode::ReadOnly,
+                    allow_missing: true,
+                });
+            }
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
                 let arch = self.seccomp_arch()?;
@@ -111,6 +130,27 @@ impl Parser<'_, '_> {
             Action::SeccompReportFd => {
                 self.warn_repeat(self.spec.seccomp.report.is_some(), def);
                 self.spec.seccomp.report = Some(ReportTo::Fd(self.fd(&v[0])?));
+            }
+            Action::KeepEnv => {
+                let name = &v[0];
+                let bytes = name.as_bytes();
+                let bare = bytes.strip_suffix(b"*").unwrap_or(bytes);
+                let why = if bytes.is_empty() {
+                    Some("the name is empty")
+                } else if bare.contains(&b'=') {
+                    Some("a variable name cannot contain =")
+                } else if bare.contains(&b'*') {
+                    Some("* may only end the name (a prefix pattern, e.g. LC_*)")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(self.error(format!(
+                        "--keep-env {}: {why}",
+                        crate::cli::explain::shell_quote(name)
+                    )));
+                }
+                self.spec.env.push(EnvOp::Keep(name.clone()));
             }
             bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),
         }

@@ -68,6 +68,9 @@ pub fn convert(
         let at = e.span().map_or(0, |s| s.start);
         origin.error(at, format!("invalid TOML: {}", e.message().trim_end()))
     })?;
+    for (key, value) in doc.get_ref().iter() {
+        refuse_nul(origin, key.get_ref(), key.span().start, value)?;
+    }
     let mut words = Vec::new();
     for (key, value) in doc.get_ref().iter() {
         let name: &str = key.get_ref();
@@ -114,6 +117,42 @@ pub fn convert(
         }
     }
     Ok(words)
+}
+
+/// No key or string may hold a NUL (TOML's `\u0000`): an option value is a
+/// C string, where NUL would silently end it (a hostname, argv0 or
+/// environment value cut to nothing).
+fn refuse_nul(
+    origin: &Origin<'_>,
+    key: &str,
+    at: usize,
+    value: &Spanned<DeValue<'_>>,
+) -> Result<(), String> {
+    let shown = key.replace('\0', "\\u0000");
+    if key.contains('\0') {
+        return Err(origin.error(
+            at,
+            format!("key `{shown}`: a key cannot contain NUL (\\u0000)"),
+        ));
+    }
+    let nul = |at: usize| {
+        Err(origin.error(
+            at,
+            format!(
+                "key `{shown}`: a value contains NUL (\\u0000), which no option value can hold"
+            ),
+        ))
+    };
+    match value.get_ref() {
+        DeValue::String(s) if s.contains('\0') => nul(value.span().start),
+        DeValue::Array(items) => items
+            .iter()
+            .try_for_each(|item| refuse_nul(origin, key, item.span().start, item)),
+        DeValue::Table(t) => t
+            .iter()
+            .try_for_each(|(k, v)| refuse_nul(origin, k.get_ref(), k.span().start, v)),
+        _ => Ok(()),
+    }
 }
 
 /// A string, or an array of strings, with their offsets.

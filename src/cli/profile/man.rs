@@ -46,7 +46,9 @@ pub const RULES: &[Paragraph] = &[
     (
         "include = [\"NAME\", ...]",
         "Applies other profiles (names, or files relative to the including profile) at that \
-         point. Including a profile that is already being applied is an include loop, an error.",
+         point. Including a profile that is already being applied is an include loop, an error. \
+         Includes nest at most 16 deep, and one command line loads at most 64 profiles in all \
+         (includes and repeated --profile counted).",
     ),
     ("description = \"...\"", "Shown by --list-profiles."),
     ("Order", "Keys apply in the order they appear in the file."),
@@ -65,7 +67,9 @@ pub const RULES: &[Paragraph] = &[
     (
         "Errors",
         "A bad profile stops sandwrap before anything runs, with one message naming the file, \
-         the line and the key, and what was expected.",
+         the line and the key, and what was expected. A profile file must be a regular file \
+         (a FIFO or device is refused without being read) of at most 1 MiB, in UTF-8; no \
+         key or value may contain NUL (\\u0000).",
     ),
 ];
 
@@ -77,24 +81,50 @@ pub const BUILTIN_DOCS: &[Paragraph] = &[
          policy, landlock rules derived from the mounts (--landlock); the host's /usr and /etc \
          read-only, /bin, /sbin, /lib, /lib32, /lib64 and /libx32 as on the host (symlinks on \
          a merged-/usr system, else read-only binds: --ro-bind-as-host), a new /dev and /proc, \
-         private /tmp and /var/tmp, and an empty home (a tmpfs on $HOME). The common ground of \
-         the others.",
+         private /tmp (1 GiB) and /var/tmp (256 MiB), and an empty home (a tmpfs of 1 GiB on \
+         $HOME). The common ground of the others.",
     ),
     (
         "untrusted",
-        "base, and the current directory read-write (and the working directory). No network. \
-         Run from your home directory, this exposes all of it.",
+        "base, and the current directory read-write (and the working directory), except what \
+         the host runs there by itself, which stays read-only where it exists (--protect, which \
+         does not follow a symlink there): version control \
+         metadata (.git, .hg, .svn, .bzr, .jj), hooks wired to it (.husky, .githooks, \
+         .pre-commit-config.yaml), what entering the directory runs (.envrc, .direnv, \
+         mise.toml, .mise.toml) and what opening it in an editor runs (.vscode, .idea, \
+         .devcontainer, .nvim.lua, .nvimrc, .exrc). Only at the top of the directory, and only \
+         those that exist: the command can create a missing one (a new .git there makes the \
+         directory a repository of its own for the host's next git command). A clean \
+         environment (--clearenv) that keeps PATH, HOME, USER, LOGNAME, SHELL, LANG, \
+         LANGUAGE, LC_*, TZ, TERM, COLORTERM and NO_COLOR; add more with a later --keep-env. \
+         No network. Run from your home directory, this exposes all of it.",
     ),
     (
         "build",
-        "untrusted, and ~/.cargo, ~/.cache, ~/.npm and ~/go read-write when they exist \
-         (--bind-try), ~/.rustup read-only. No network.",
+        "untrusted, and the download caches read-write when they exist: ~/.cargo/registry, \
+         ~/.cargo/git, ~/go/pkg/mod and ~/.npm/_cacache, except the bare git clones there \
+         (~/.cargo/git/db, ~/go/pkg/mod/cache/vcs), read-only since nothing is fetched without \
+         network (the host's git runs their hooks and config at its next fetch); the Rust \
+         toolchain read-only (~/.cargo/bin, ~/.rustup). Nothing else of ~/.cargo, ~/go, ~/.npm or ~/.cache: what \
+         the host runs (~/.cargo/bin, ~/go/bin), reads as configuration (~/.cargo/config.toml, \
+         ~/.cargo/env) or as a secret (~/.cargo/credentials.toml, ~/.npmrc), and caches \
+         trusted without checksums (Go's build cache) stay out; a build writes ~/.cache in the \
+         empty home. Keeps CC, CXX, CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS, MAKEFLAGS, RUSTFLAGS, \
+         RUSTUP_TOOLCHAIN and GOFLAGS from the environment. No network. The download caches \
+         remain a way back to the host: what a build leaves there (extracted crate sources, \
+         Go modules, git checkouts) is used by the host's later builds; a later \
+         --ro-bind-try of a cache makes it read-only.",
     ),
     (
         "ci",
         "build with the host's network (--share-net), outbound TCP connections limited to \
          ports 80 and 443 by landlock (--landlock-tcp-connect 80,443; a later \
-         --landlock-tcp-connect adds ports).",
+         --landlock-tcp-connect adds ports), and the host's abstract unix sockets (X11's \
+         @/tmp/.X11-unix/X0, ...) cut off (--landlock-scope abstract-unix). The bare git \
+         clones are writable again, since fetching writes them: a ci run can leave hooks \
+         there that the host's git runs at its next fetch into them (cargo with \
+         net.git-fetch-with-cli, go for direct modules). A proxy in https_proxy needs \
+         --keep-env https_proxy.",
     ),
     (
         "desktop",

@@ -28,6 +28,16 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("desktop", include_str!("../../../profiles/desktop.toml")),
 ];
 
+/// How deep `include`s may nest (the built-ins use 4). Unbounded, a chain
+/// 10,000 deep overflowed the stack.
+pub const MAX_DEPTH: usize = 16;
+/// How many profiles one command line may load, includes and repeated
+/// `--profile`s counted. Unbounded, 30 includes per level 4 levels deep made
+/// 810,000 loads.
+pub const MAX_LOADS: usize = 64;
+/// The largest profile file read: a profile is a page of settings.
+pub const MAX_BYTES: u64 = 1 << 20;
+
 /// Where profiles are looked up, and the values they expand.
 #[derive(Clone, Debug, Default)]
 pub struct ProfileEnv {
@@ -36,6 +46,8 @@ pub struct ProfileEnv {
     pub user_dir: Option<PathBuf>,
     /// `/etc/sandwrap/profiles`.
     pub system_dir: Option<PathBuf>,
+    /// Profiles loaded so far with this environment (one per command line).
+    loads: std::cell::Cell<usize>,
 }
 
 impl ProfileEnv {
@@ -65,6 +77,7 @@ impl ProfileEnv {
             },
             user_dir: config.map(|c| PathBuf::from(c).join("sandwrap/profiles")),
             system_dir: Some(PathBuf::from("/etc/sandwrap/profiles")),
+            loads: Default::default(),
         }
     }
 }
@@ -120,13 +133,7 @@ impl Source {
     fn text(&self) -> Result<String, String> {
         match self {
             Source::Builtin(_, text) => Ok((*text).to_string()),
-            Source::File(p) => std::fs::read_to_string(p).map_err(|e| {
-                format!(
-                    "cannot read profile {}: {}",
-                    p.display(),
-                    crate::io_error_text(&e)
-                )
-            }),
+            Source::File(p) => read_file(p),
         }
     }
 
@@ -137,6 +144,13 @@ impl Source {
             Source::File(p) => p.parent(),
         }
     }
+}
+
+/// A profile file's text: a regular file (a FIFO would block forever), at
+/// most MAX_BYTES.
+fn read_file(path: &Path) -> Result<String, String> {
+    crate::engine::sys::read_regular_file(path, MAX_BYTES)
+        .map_err(|why| format!("cannot read profile {}: {why}", path.display()))
 }
 
 fn is_file_name(name: &str) -> bool {
@@ -186,8 +200,21 @@ fn resolve(name: &str, relative_to: Option<&Path>, env: &ProfileEnv) -> Result<S
 /// The option words of profile NAME or FILE, includes applied.
 pub fn load(name: &str, env: &ProfileEnv) -> Result<Vec<OsString>, String> {
     let source = resolve(name, None, env)?;
+    count_load(env).map_err(|e| format!("profile {}: {e}", source.display()))?;
     let mut stack = Vec::new();
     load_source(name, &source, env, &mut stack)
+}
+
+/// One more profile load, within MAX_LOADS.
+fn count_load(env: &ProfileEnv) -> Result<(), String> {
+    let n = env.loads.get() + 1;
+    env.loads.set(n);
+    if n > MAX_LOADS {
+        return Err(format!(
+            "more than {MAX_LOADS} profiles loaded for one command line (the limit on includes and --profile)"
+        ));
+    }
+    Ok(())
 }
 
 /// `stack`: (identity, name as written) of the profiles being loaded.
@@ -207,6 +234,16 @@ fn load_source(
     let mut include = |inc: &str, at: usize| -> Result<Vec<OsString>, String> {
         let found = resolve(inc, source.dir(), env)
             .map_err(|e| origin.error(at, format!("include: {e}")))?;
+        if stack.len() >= MAX_DEPTH {
+            return Err(origin.error(
+                at,
+                format!(
+                    "include: `{inc}` would nest profiles {} deep (the limit is {MAX_DEPTH})",
+                    stack.len() + 1
+                ),
+            ));
+        }
+        count_load(env).map_err(|e| origin.error(at, format!("include: `{inc}`: {e}")))?;
         let id = found.identity();
         if let Some(pos) = stack.iter().position(|(i, _)| *i == id) {
             let chain: Vec<&str> = stack[pos..]
@@ -249,8 +286,11 @@ pub fn list(env: &ProfileEnv) -> String {
             let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
                 continue;
             };
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let mut desc = convert::description(&text);
+            // Never opened blocking: a FIFO named *.toml is reported, not read.
+            let mut desc = match crate::engine::sys::read_regular_file(&path, MAX_BYTES) {
+                Ok(text) => convert::description(&text),
+                Err(why) => format!("(unusable: {why})"),
+            };
             if seen.contains(&name) {
                 desc = format!("(shadowed by an earlier {name}) {desc}");
             }
@@ -270,5 +310,7 @@ pub fn list(env: &ProfileEnv) -> String {
         .collect()
 }
 
+#[cfg(test)]
+mod audit;
 #[cfg(test)]
 mod tests;

@@ -32,12 +32,29 @@ fn open_source(path: &Path) -> std::result::Result<OwnedFd, sys::SysError> {
     sys::openat(libc::AT_FDCWD, path, libc::O_PATH, 0)
 }
 
+/// A `--protect` source: its last component is not followed, and a symbolic
+/// link there counts as missing, so a link planted where a file or
+/// directory was expected cannot bind what it points to (a key, /tmp's
+/// agent sockets).
+fn open_source_nofollow(path: &Path) -> std::result::Result<OwnedFd, sys::SysError> {
+    let fd = sys::openat(libc::AT_FDCWD, path, libc::O_PATH | libc::O_NOFOLLOW, 0)?;
+    let st = sys::fstat(fd.as_fd())?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        return Err(sys::SysError {
+            call: format!("open {} (a symbolic link, not followed)", sys::q(path)),
+            errno: libc::ENOENT,
+        });
+    }
+    Ok(fd)
+}
+
 fn not_found(path: &Path, e: sys::SysError) -> anyhow::Error {
     anyhow::Error::new(e).context(format!("Can't find source path {}", path.display()))
 }
 
-/// Open the host side of every operation, in order.
-pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
+/// Open the host side of every operation, in order. Bind sources listed in
+/// `no_follow` (`--protect`) are opened without following a final symlink.
+pub fn open_sources<'a>(ops: &'a [FsOp], no_follow: &[PathBuf]) -> Result<Vec<OpenedOp<'a>>> {
     let needed: usize = ops.iter().map(source_count).sum();
     raise_nofile_limit(needed);
     let mut out = Vec::with_capacity(ops.len());
@@ -51,7 +68,11 @@ pub fn open_sources(ops: &[FsOp]) -> Result<Vec<OpenedOp<'_>>> {
         match op {
             FsOp::Bind {
                 src, allow_missing, ..
-            } => match open_source(src) {
+            } => match if no_follow.contains(src) {
+                open_source_nofollow(src)
+            } else {
+                open_source(src)
+            } {
                 Ok(fd) => {
                     let (fd, tree) = clone_source(fd, src)?;
                     opened.tree = tree;

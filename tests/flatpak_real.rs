@@ -586,10 +586,11 @@ fn devel() {
     });
 }
 
-/// flatpak hands bwrap its options, /usr, /app, the seccomp filter and more
-/// as fds: none of them may reach the app. The attack: climb `..` from any
-/// directory fd (physically, past the sandbox's root) and read a file of
-/// the host's home.
+/// flatpak hands bwrap its options (--args), /usr and /app (--ro-bind-fd),
+/// --persist dirs (--bind-fd), the seccomp filter, .flatpak-info, passwd
+/// and more as fds: none of them may reach the app. The attack: climb `..`
+/// from any directory fd (physically, past the sandbox's root) and read a
+/// file of the host's home.
 #[test]
 fn no_extra_fds_in_the_app() {
     let expected = [
@@ -614,7 +615,7 @@ fn no_extra_fds_in_the_app() {
                 cat "./${HOME#/}/host-secret" 2>/dev/null
                 cd /
             done"#;
-        let r = env.run(&["run", "--command=sh", APP, "-c", script]);
+        let r = env.run(&["run", "--persist=keep", "--command=sh", APP, "-c", script]);
         let dirs = r.lines().filter(|l| l.ends_with(" dir")).count();
         let read = r.lines().filter(|l| *l == "host-secret-content").count();
         format!("{r}directory fds: {dirs}\nhost files read: {read}\n")

@@ -315,6 +315,24 @@ impl Spec {
             && (self.disable_userns || self.ops.iter().any(|op| matches!(op, FsOp::Dev { .. })))
     }
 
+    /// The command keeps CAP_SYS_ADMIN (the capability that changes mounts)
+    /// in the sandbox's user namespace: it runs in a mount namespace owned
+    /// by a user namespace nested below, where every mount made during
+    /// setup is locked (MNT_LOCKED), so a read-only bind stays read-only
+    /// and what a mount covers stays covered. (The nested user namespace of
+    /// `needs_nested_userns` locks them already.)
+    pub fn needs_mount_lock(&self) -> bool {
+        (self.namespaces.user || self.join.userns.is_some())
+            && self.keeps_sys_admin()
+            && !self.needs_nested_userns()
+    }
+
+    /// Whether the command keeps CAP_SYS_ADMIN (`--cap-add`).
+    pub fn keeps_sys_admin(&self) -> bool {
+        const CAP_SYS_ADMIN: u8 = 21;
+        self.resolve_caps(0, CAP_SYS_ADMIN) & (1 << CAP_SYS_ADMIN) != 0
+    }
+
     /// Resolve the requested capability operations against a starting set.
     pub fn resolve_caps(&self, start: u64, last_cap: u8) -> u64 {
         let all = if last_cap >= 63 {
@@ -352,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn nested_userns_only_for_dev_or_disable() {
+    fn nested_userns_for_dev_or_disable() {
         let mut s = Spec::default();
         s.namespaces.user = true;
         assert!(!s.needs_nested_userns());
@@ -362,6 +380,29 @@ mod tests {
         assert!(s.needs_nested_userns());
         s.namespaces.user = false;
         assert!(!s.needs_nested_userns());
+    }
+
+    #[test]
+    fn mounts_locked_when_the_command_keeps_sys_admin() {
+        let mut s = Spec::default();
+        s.namespaces.user = true;
+        s.caps = vec![CapOp::Add(12)];
+        assert!(!s.needs_mount_lock(), "CAP_NET_ADMIN changes no mount");
+        s.caps = vec![CapOp::AddAll];
+        assert!(s.needs_mount_lock() && !s.needs_nested_userns());
+        s.caps = vec![CapOp::AddAll, CapOp::Drop(21)];
+        assert!(!s.needs_mount_lock());
+        s.caps = vec![CapOp::Add(21)];
+        assert!(s.needs_mount_lock());
+        // Also in a joined user namespace (--userns).
+        s.namespaces.user = false;
+        s.join.userns = Some(3);
+        assert!(s.needs_mount_lock());
+        // The nested user namespace locks them already.
+        s.namespaces.user = true;
+        s.join.userns = None;
+        s.disable_userns = true;
+        assert!(!s.needs_mount_lock() && s.needs_nested_userns());
     }
 
     #[test]

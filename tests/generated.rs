@@ -83,7 +83,7 @@ fn extra_sections() -> Roff {
     )]);
 
     r.control("SH", ["DIFFERENCES FROM BWRAP"]);
-    let differences: [(&str, &str); 8] = [
+    let differences: [(&str, &str); 9] = [
         (
             "Never setuid",
             "sandwrap is never installed setuid and never gains privileges. An unprivileged \
@@ -124,8 +124,24 @@ fn extra_sections() -> Roff {
         (
             "Locked read-only mounts",
             "With --dev or --disable-userns, COMMAND runs in a nested user and mount \
-             namespace, so the read-only mounts made during setup are locked and cannot be \
-             remounted writable from inside.",
+             namespace; when it keeps CAP_SYS_ADMIN (--cap-add), in a mount namespace owned \
+             by a nested user namespace (its capabilities still apply to the sandbox's \
+             network, UTS and IPC namespaces). Either way the mounts made during setup are \
+             locked: a read-only mount cannot be remounted writable from inside, and what a \
+             mount covers cannot be uncovered. bwrap leaves them unlocked.",
+        ),
+        (
+            "sandwrap's processes are out of reach",
+            "COMMAND always runs in a landlock domain of its own, which pid 1, the reaper \
+             and the supervisor stay outside: it cannot ptrace them or open their \
+             /proc/PID/{mem,exe,fd,root,environ,...}, nor, from landlock ABI 6, signal any \
+             process outside the sandbox (kill(0) to the caller's process group and kill(-1) \
+             included). A launcher outside can still open /proc/PID/root and /proc/PID/ns/* \
+             of the --info-fd child-pid. Without landlock, sandwrap's own processes are \
+             non-dumpable instead (which also shuts such a launcher out of pid 1) and signals \
+             are not confined. --verbose says which protection is in force. Install sandwrap \
+             where only root can write it: a binary the user can write turns any way into one \
+             of these processes into a way out of every later sandbox.",
         ),
     ];
     for (tag, body) in differences {

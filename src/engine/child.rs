@@ -100,7 +100,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     }
     // The nested maps are written after the pivot, through the host's
     // procfs: the sandbox's own /proc may be missing or read-only.
-    let proc = if spec.namespaces.user {
+    let proc = if spec.namespaces.user || spec.needs_mount_lock() {
         Some(
             sys::openat(
                 libc::AT_FDCWD,
@@ -113,7 +113,10 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     } else {
         None
     };
-    if let Some(proc) = proc.as_ref().filter(|_| spec.status.userns_block.is_none()) {
+    if let Some(proc) = proc
+        .as_ref()
+        .filter(|_| spec.namespaces.user && spec.status.userns_block.is_none())
+    {
         userns::write_maps(&ctx.ids.first, true, proc.as_fd())?;
     }
 
@@ -159,6 +162,9 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     }
     if let (Some(nested), Some(proc)) = (&ctx.ids.nested, &proc) {
         userns::enter_nested(nested, proc.as_fd())?;
+    }
+    if let (true, Some(proc)) = (spec.needs_mount_lock(), &proc) {
+        userns::lock_mounts(proc.as_fd())?;
     }
     drop(proc);
     if spec.disable_userns || spec.assert_userns_disabled {

@@ -35,8 +35,10 @@ pub fn reap(
         .as_ref()
         .and_then(|o| o.pid1.as_ref())
         .map(|p| super::seccomp::install(p, false).map(drop));
-    if let Err(e) = own
-        .unwrap_or(Ok(()))
+    // Before the command may run: without landlock, non-dumpable is what
+    // keeps the command out of this process.
+    if let Err(e) = super::landlock::protect_own_process()
+        .and_then(|()| own.unwrap_or(Ok(())))
         .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))
     {
         report(spec, &e);

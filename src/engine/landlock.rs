@@ -161,9 +161,6 @@ pub fn prepare(
     cwd: &Path,
 ) -> Result<Option<Enforcement>> {
     let policy = Policy::from_spec(spec, mode, caller, cwd);
-    if policy.is_empty() {
-        return Ok(None);
-    }
     let rep = Reporter {
         strict: policy.strict,
         level_prefix: spec.level_prefix,
@@ -172,7 +169,7 @@ pub fn prepare(
         rep.shortfall(&format!("--fallback landlock: {lost}"))?;
     }
     let (abi, why) = usable_abi();
-    if abi > 0 && !why.is_empty() {
+    if abi > 0 && !why.is_empty() && !policy.is_empty() {
         super::warn(spec.level_prefix, &format!("warning: landlock: {why}"));
     }
     if abi == 0 && mode == Mode::Fallback {
@@ -191,6 +188,12 @@ pub fn prepare(
         super::warn(spec.level_prefix, &format!("warning: landlock: {n}"));
     }
     if !plan.enforces_anything() {
+        // No landlock at all: sandwrap's processes protect themselves
+        // (`protect_own_process`); say so here, once.
+        if spec.verbose {
+            let prefix = if spec.level_prefix { "<6>" } else { "" };
+            eprintln!("{prefix}sandwrap: {}", plan.isolation_line());
+        }
         return Ok(None);
     }
 
@@ -257,6 +260,27 @@ pub fn prepare(
         ruleset: created,
         summary,
     }))
+}
+
+/// Whether the command gets a landlock domain of its own (see
+/// `crate::landlock::Isolation`): then sandwrap's processes stay outside it
+/// and the command cannot reach them, while a launcher outside can still
+/// open `/proc/PID/ns/*` and `/proc/PID/root` of pid 1.
+pub fn confines_command() -> bool {
+    usable_abi().0 > 0
+}
+
+/// For pid 1 or the reaper (the supervisor always is non-dumpable): without
+/// landlock, make it non-dumpable, so that the command (same uid, maybe
+/// CAP_SYS_PTRACE in its user namespace) can neither ptrace it nor open its
+/// `/proc/PID/{mem,exe,fd,root,...}`: a non-dumpable process needs
+/// CAP_SYS_PTRACE in the namespace it was executed in, the host's. With
+/// landlock it stays dumpable: an outside launcher needs that to join.
+pub fn protect_own_process() -> Result<()> {
+    if confines_command() {
+        return Ok(());
+    }
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE").map_err(anyhow::Error::new)
 }
 
 /// Restrict this process (and everything it will run) for good.

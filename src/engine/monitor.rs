@@ -57,12 +57,13 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
     // exits, those must already be released.
     let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
     let early_ok = w.notifier.is_none() && !w.fallback && spec.namespaces.pid && !holds;
-    let early = match (&w.status_report, early_ok) {
+    let mut early = match (&w.status_report, early_ok) {
         (Some(r), true) => signals::SignalFd::new(&w.sigset).ok().map(|sfd| (r, sfd)),
         _ => None,
     };
     let mut reported = None;
     let child_status = loop {
+        let mut pipe_closed = false;
         let (sig, code) = match (w.notifier.as_mut(), &early) {
             (Some(n), _) => n.wait(),
             (None, Some((r, sfd))) => match sfd.wait_or_readable(r.as_raw_fd()) {
@@ -72,11 +73,21 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
                         reported = Some(st);
                         break st;
                     }
-                    None => continue, // EOF: pid 1 died without a report; SIGCHLD follows
+                    None => {
+                        pipe_closed = true;
+                        (0, 0)
+                    }
                 },
             },
             (None, None) => signals::wait(&w.sigset),
         };
+        if pipe_closed {
+            // EOF (or a short write): pid 1 died without a report, or no
+            // longer holds the pipe. The pipe would stay readable for
+            // good: stop watching it and wait for SIGCHLD alone.
+            early = None;
+            continue;
+        }
         if sig == libc::SIGCHLD {
             if let Some(st) = signals::reap(w.pid) {
                 break st;

@@ -226,6 +226,17 @@ fn launch(spec: &Spec) -> Result<i32> {
         child::main(spec, &ctx);
     }
     drop(life_r);
+    // Non-dumpable, whatever the kernel: nothing outside needs to trace or
+    // open the supervisor's /proc (a launcher joins the child-pid), and the
+    // command, even with landlock, should find no way in (defence in depth;
+    // without landlock it is the protection). Set after the clone, so the
+    // child does not inherit it: it must write its own id maps.
+    if let Err(e) = sys::prctl(libc::PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE") {
+        // SAFETY: killing our own child: it must not run next to a
+        // supervisor that the command could take over.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        return Err(e.into());
+    }
     let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
             match seccomp::Notifier::new(policy, to, ours, &sigset) {

@@ -107,6 +107,64 @@ pub fn enter_nested(map: &IdMap, proc: BorrowedFd<'_>) -> Result<()> {
     write_maps(map, false, proc)
 }
 
+/// Lock every mount made during setup while staying in this user
+/// namespace (`Spec::needs_mount_lock`): a helper child makes a mount
+/// namespace owned by a new user namespace below ours (copying the mounts
+/// into a less privileged namespace locks them: MNT_LOCKED and the
+/// MNT_LOCK_* flags, which no capability lifts), and this process enters
+/// it. The command, forked from here, keeps its capabilities over the
+/// sandbox's network, UTS and IPC namespaces (owned by our user namespace),
+/// as with bwrap; only the mounts are out of its reach.
+/// `proc`: a procfs directory (the host's, opened before the pivot).
+pub fn lock_mounts(proc: BorrowedFd<'_>) -> Result<()> {
+    let (r, w) = sys::pipe()?;
+    // CLONE_FILES: the helper opens its namespace into our fd table.
+    let pid = sys::clone_fork(libc::CLONE_FILES).context("fork to lock the mounts")?;
+    if pid == 0 {
+        // The fd table is shared: nothing here may close an fd (no drop
+        // of `r`, `w` or `proc`; `_exit` runs no destructor).
+        let fd = sys::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS)
+            .and_then(|()| {
+                sys::openat(
+                    proc.as_raw_fd(),
+                    Path::new("thread-self/ns/mnt"),
+                    libc::O_RDONLY,
+                    0,
+                )
+            })
+            .map(std::os::fd::IntoRawFd::into_raw_fd);
+        let word: i32 = match fd {
+            Ok(fd) => fd,
+            Err(e) => -e.errno,
+        };
+        let _ = sys::write_all(w.as_raw_fd(), &word.to_ne_bytes());
+        super::exit_now(0);
+    }
+    // The table is shared until the helper has exited: only then is `w`
+    // closed (for an EOF if the helper died without writing).
+    let mut status = 0;
+    // SAFETY: reaping the helper we just forked.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+    drop(w);
+    let mut buf = [0u8; 4];
+    let got = sys::read_some(r.as_raw_fd(), &mut buf);
+    let word = match got {
+        Ok(4) => i32::from_ne_bytes(buf),
+        _ => -libc::EIO,
+    };
+    if word < 0 {
+        return Err(sys::SysError {
+            call: "unshare NEWUSER|NEWNS, open /proc/thread-self/ns/mnt".into(),
+            errno: -word,
+        })
+        .context("can't lock the mounts for a command with CAP_SYS_ADMIN");
+    }
+    // SAFETY: the helper opened this fd into our shared table for us.
+    let ns = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(word) };
+    sys::setns(ns.as_raw_fd(), libc::CLONE_NEWNS, "mnt (locked mounts)")
+        .context("can't lock the mounts for a command with CAP_SYS_ADMIN")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

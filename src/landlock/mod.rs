@@ -8,6 +8,6 @@ pub mod ports;
 pub mod rights;
 pub mod rules;
 
-pub use plan::{Mode, Plan, Policy};
+pub use plan::{Isolation, Mode, Plan, Policy};
 pub use rights::Rights;
 pub use rules::{Need, Rule};

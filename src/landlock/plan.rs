@@ -93,10 +93,34 @@ impl Policy {
     }
 }
 
+/// How the command is kept away from sandwrap's own processes (pid 1, the
+/// reaper, the supervisor) and the caller's: the command always gets a
+/// landlock domain of its own, whatever the options. Landlock denies ptrace
+/// and `/proc/PID/{mem,exe,fd,root,environ,...}` of any process outside the
+/// domain (ABI 1), and with the signal scope (ABI 6) signals to them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// No landlock: sandwrap's own processes are made non-dumpable instead.
+    #[default]
+    NonDumpable,
+    /// ABI 1 to 5: ptrace and /proc access confined, signals not.
+    Domain,
+    /// ABI 6 and later: ptrace, /proc access and signals confined.
+    DomainAndSignals,
+}
+
 /// What will be enforced on this kernel.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     pub abi: u32,
+    pub isolation: Isolation,
+    /// The options asked landlock for something (else only the domain of
+    /// the command's own is made).
+    pub asked: bool,
+    /// Only `MAKE_BLOCK` is handled, for the domain to exist on ABI 1 to 5
+    /// when nothing else is: it denies nothing an unprivileged command
+    /// could do (block devices need CAP_MKNOD in the host's namespace).
+    pub domain_only: bool,
     /// Filesystem rights handled (denied unless a rule allows them).
     pub fs_handled: Rights,
     /// Rules, each narrowed to the handled rights.
@@ -120,15 +144,35 @@ impl Plan {
     pub fn new(policy: &Policy, abi: u32) -> Plan {
         let mut plan = Plan {
             abi,
+            asked: !policy.is_empty(),
             ..Plan::default()
         };
+        plan.add_requested(policy);
+        plan.isolation = match abi {
+            0 => Isolation::NonDumpable,
+            a if a < ABI_SCOPE => Isolation::Domain,
+            _ => Isolation::DomainAndSignals,
+        };
+        if abi >= ABI_SCOPE {
+            plan.scope_signal = true;
+        } else if abi > 0 && !plan.enforces_anything() {
+            plan.fs_handled = Rights::MAKE_BLOCK;
+            plan.domain_only = true;
+        }
+        plan
+    }
+
+    /// What the options ask for, as far as `self.abi` can enforce it.
+    fn add_requested(&mut self, policy: &Policy) {
+        let abi = self.abi;
+        let plan = self;
         if abi == 0 {
             if !policy.is_empty() {
                 plan.shortfalls.push(
                     "landlock is not available in this kernel: nothing is restricted by it".into(),
                 );
             }
-            return plan;
+            return;
         }
         if let Some(rules) = &policy.fs {
             plan.fs_handled = Rights::known_at(abi);
@@ -191,7 +235,6 @@ impl Plan {
                 }
             }
         }
-        plan
     }
 
     /// Whether anything is left to enforce.
@@ -206,8 +249,13 @@ impl Plan {
     /// The `--verbose` report, one line each; `rules_added` is how many
     /// filesystem rules were actually added.
     pub fn summary(&self, rules_added: usize) -> Vec<String> {
+        if !self.asked {
+            return vec![self.isolation_line()];
+        }
         let mut out = vec![format!("landlock: ABI {}", self.abi)];
-        if !self.fs_handled.is_empty() {
+        if self.domain_only {
+            out.push("landlock: filesystem: not restricted".into());
+        } else if !self.fs_handled.is_empty() {
             out.push(format!(
                 "landlock: filesystem: {} rules; handled rights: {}",
                 rules_added, self.fs_handled
@@ -252,7 +300,24 @@ impl Plan {
                 scopes.join(",")
             }
         ));
+        out.push(self.isolation_line());
         out
+    }
+
+    /// The `--verbose` line saying what keeps the command away from
+    /// sandwrap's own processes.
+    pub fn isolation_line(&self) -> String {
+        match self.isolation {
+            Isolation::DomainAndSignals => format!(
+                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace, open /proc/PID/{{mem,exe,fd,root,...}} of, or signal sandwrap's processes or any other process outside the sandbox",
+                self.abi
+            ),
+            Isolation::Domain => format!(
+                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace or open /proc/PID/{{mem,exe,fd,root,...}} of sandwrap's processes or any other process outside the sandbox; signals are not confined (that needs landlock ABI {ABI_SCOPE}): use --unshare-pid and --new-session",
+                self.abi
+            ),
+            Isolation::NonDumpable => "processes: no landlock: sandwrap's own processes are non-dumpable (no ptrace or /proc/PID access from the command); signals are not confined (use --unshare-pid and --new-session), other processes of the user are reachable without --unshare-pid, and a launcher cannot join the sandbox through /proc/PID".into(),
+        }
     }
 }
 
@@ -299,12 +364,39 @@ mod tests {
     }
 
     #[test]
-    fn nothing_asked_nothing_planned() {
+    fn nothing_asked_only_the_domain_of_its_own() {
         let p = Policy::from_spec(&Spec::default(), Mode::Namespaced, (1, 1), Path::new("/"));
         assert!(p.is_empty());
         let plan = Plan::new(&p, 7);
-        assert!(!plan.enforces_anything());
         assert!(plan.shortfalls.is_empty());
+        assert!(plan.scope_signal && plan.fs_handled.is_empty() && !plan.domain_only);
+        assert_eq!(plan.isolation, Isolation::DomainAndSignals);
+        assert_eq!(plan.summary(0), vec![plan.isolation_line()]);
+        // ABI 1 to 5: a ruleset needs a handled right, one that denies
+        // nothing real; no signal scope, and no shortfall for it.
+        for abi in 1..ABI_SCOPE {
+            let plan = Plan::new(&p, abi);
+            assert!(plan.shortfalls.is_empty(), "{:?}", plan.shortfalls);
+            assert_eq!(plan.fs_handled, Rights::MAKE_BLOCK);
+            assert!(plan.domain_only && !plan.scope_signal);
+            assert_eq!(plan.isolation, Isolation::Domain);
+        }
+        let plan = Plan::new(&p, 0);
+        assert!(!plan.enforces_anything() && plan.shortfalls.is_empty());
+        assert_eq!(plan.isolation, Isolation::NonDumpable);
+    }
+
+    #[test]
+    fn asked_rules_keep_the_signal_scope() {
+        let mut s = spec_with(vec![]);
+        s.landlock.tcp_bind = Some(vec![]);
+        let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
+        let plan = Plan::new(&p, 6);
+        assert!(plan.scope_signal && plan.fs_handled.is_empty());
+        assert!(plan.summary(0).join("\n").contains("scopes: signal"));
+        // ABI 4: the network rights make the domain; nothing else handled.
+        let plan = Plan::new(&p, 4);
+        assert!(!plan.domain_only && plan.fs_handled.is_empty() && !plan.scope_signal);
     }
 
     #[test]

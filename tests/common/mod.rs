@@ -109,6 +109,34 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Compile a C helper with gcc into a scratch dir; None (with the reason,
+/// a failure under CI) when gcc is missing or fails.
+pub fn compile_c(name: &str, source: &str) -> Option<PathBuf> {
+    let dir = scratch(name);
+    let src = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&src, source).expect("write helper source");
+    match Command::new("gcc")
+        .args(["-O1", "-Wall", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(bin),
+        Ok(o) => {
+            skip!(
+                "skipping: gcc failed on the {name} helper: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            None
+        }
+        Err(e) => {
+            skip!("skipping: gcc is not available to build the {name} helper ({e})");
+            None
+        }
+    }
+}
+
 /// Give a file or directory created by the test (as root) to the test user.
 pub fn give(path: &Path) {
     if is_root() {

@@ -128,7 +128,7 @@ ALL\t''"
 complete -c sandwrap -l perms -d 'Set permissions of next argument (--bind-data, --file, etc.)' -r -f
 complete -c sandwrap -l size -d 'Set size of next argument (only for --tmpfs)' -r -f
 complete -c sandwrap -l chmod -d 'Change permissions of PATH (must already exist)' -r -F
-complete -c sandwrap -l landlock-ro -d 'Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones)' -r -F
+complete -c sandwrap -l landlock-ro -d 'Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones; a relative PATH is from the working directory)' -r -F
 complete -c sandwrap -l landlock-rw -d 'Landlock: allow reading, writing and executing beneath PATH' -r -F
 complete -c sandwrap -l landlock-ro-noexec -d 'Landlock: allow only reading beneath PATH' -r -F
 complete -c sandwrap -l landlock-rw-noexec -d 'Landlock: allow reading and writing, not executing, beneath PATH' -r -F

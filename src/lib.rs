@@ -6,6 +6,7 @@
 pub mod cli;
 mod engine;
 pub mod landlock;
+pub mod out;
 pub mod seccomp;
 pub mod spec;
 
@@ -36,3 +37,17 @@ pub fn io_error_text(e: &std::io::Error) -> String {
 }
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The bubblewrap release whose interface sandwrap implements.
+pub const BWRAP_VERSION: &str = "0.11.1";
+
+/// The `--version` line. Launchers read it as bwrap's: some take the second
+/// word (BuildStream compares it with 0.1.8 before passing
+/// `--die-with-parent`), some the last word (Zuul), some the first version
+/// number or `bubblewrap X.Y.Z`; each of them must find the bubblewrap
+/// version implemented, and sandwrap's own version is named between.
+pub fn version_line() -> String {
+    format!(
+        "bubblewrap {BWRAP_VERSION} (sandwrap {VERSION}), compatible with bubblewrap {BWRAP_VERSION}"
+    )
+}

@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 
 use sandwrap::cli::{self, CliError, Outcome};
+use sandwrap::out::{self, Level};
 
 /// Entered straight from the C runtime: std's start-up (stack-guard probing
 /// through /proc/self/maps, SIGSEGV handlers) is not on the launch path.
@@ -15,40 +16,39 @@ extern "C" fn main(
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
     let argv: Vec<OsString> = std::env::args_os().collect();
+    if let Some(argv0) = argv.first() {
+        out::set_program(argv0);
+    }
     let argv0 = argv
         .first()
         .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sandwrap".into());
-    let code = match cli::parse_args(&argv) {
-        Ok(Outcome::Help) => {
-            print!("{}", cli::usage_text(&argv0));
-            0
-        }
-        Ok(Outcome::Version) => {
-            println!("sandwrap {}", sandwrap::VERSION);
-            0
-        }
-        Ok(Outcome::Run(spec)) => sandwrap::run(&spec),
-        Ok(Outcome::ListProfiles(text)) => {
-            print!("{text}");
-            0
-        }
-        Ok(Outcome::Explain { spec, argv }) => {
-            // SAFETY: getuid/getgid have no preconditions.
-            let caller = unsafe { (libc::getuid(), libc::getgid()) };
-            print!("{}", cli::explain(&spec, &argv, caller));
-            0
-        }
-        Err(CliError::Usage) => {
-            eprint!("{}", cli::usage_text(&argv0));
-            1
-        }
-        Err(CliError::Message { msg, level_prefix }) => {
-            eprintln!("{}sandwrap: {msg}", if level_prefix { "<3>" } else { "" });
+        .unwrap_or_else(|| out::program().into());
+    let printed_with = |level_prefix: bool, text: &str| match out::stdout(text) {
+        Ok(()) => 0,
+        Err(errno) => {
+            let msg = format!("Can't write to stdout: {}", sandwrap::errno_text(errno));
+            out::message(level_prefix, Level::Error, &msg);
             1
         }
     };
-    // Without std's runtime nothing flushes stdout at exit for us.
-    let _ = std::io::Write::flush(&mut std::io::stdout());
-    code
+    let printed = |text: &str| printed_with(false, text);
+    match cli::parse_args(&argv) {
+        Ok(Outcome::Help) => printed(&cli::usage_text(&argv0)),
+        Ok(Outcome::Version) => printed(&format!("{}\n", sandwrap::version_line())),
+        Ok(Outcome::Run(spec)) => sandwrap::run(&spec),
+        Ok(Outcome::ListProfiles(text)) => printed(&text),
+        Ok(Outcome::Explain { spec, argv }) => {
+            // SAFETY: getuid/getgid have no preconditions.
+            let caller = unsafe { (libc::getuid(), libc::getgid()) };
+            printed_with(spec.level_prefix, &cli::explain(&spec, &argv, caller))
+        }
+        Err(CliError::Usage) => {
+            out::stderr(&cli::usage_text(&argv0));
+            1
+        }
+        Err(CliError::Message { msg, level_prefix }) => {
+            out::message(level_prefix, Level::Error, &msg);
+            1
+        }
+    }
 }

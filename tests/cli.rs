@@ -167,9 +167,66 @@ fn version_exits_zero() {
     ] {
         let (code, out, err) = run(args);
         assert_eq!(code, 0, "{args:?}");
-        assert_eq!(out, format!("sandwrap {}\n", env!("CARGO_PKG_VERSION")));
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(
+            out.contains(&format!("(sandwrap {})", env!("CARGO_PKG_VERSION"))),
+            "{out}"
+        );
         assert_eq!(err, "");
     }
+}
+
+/// The major, minor and patch of a version word, as launchers read them
+/// (they tolerate a suffix after the patch number).
+fn version_of(word: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = word.splitn(3, '.');
+    let num = |s: &str| {
+        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor, num(parts.next()?)?))
+}
+
+/// Launchers parse `bwrap --version` as bwrap prints it (`bubblewrap
+/// 0.8.0`); each way must find the bubblewrap version sandwrap implements
+/// (0.11), never sandwrap's own.
+#[test]
+fn version_reads_as_the_bubblewrap_version_implemented() {
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    let words: Vec<&str> = out.split_whitespace().collect();
+    // bwrap's own line has the same shape at its start.
+    if let Some((_, b, _)) = run_bwrap(&["--version"]) {
+        let bw: Vec<&str> = b.split_whitespace().collect();
+        assert_eq!((bw.len(), bw[0]), (2, "bubblewrap"), "{b}");
+        assert!(version_of(bw[1]).is_some(), "{b}");
+    }
+    // `startswith("bubblewrap ")`, and the first line as a whole.
+    assert!(out.starts_with("bubblewrap "), "{out}");
+    let implemented = |v: Option<(u32, u32, u32)>, how: &str| {
+        let v = v.unwrap_or_else(|| panic!("{how}: no version in {out:?}"));
+        assert!(
+            ((0, 11, 0)..(0, 12, 0)).contains(&v),
+            "{how} reads {v:?} from {out:?}"
+        );
+    };
+    // The second word (BuildStream, compared with (0, 1, 8)).
+    implemented(version_of(words[1]), "the second word");
+    // The last word, with a tolerant `^\d+\.\d+\.\d+` (Zuul).
+    implemented(version_of(words[words.len() - 1]), "the last word");
+    // The first word that is a version number (agent sandboxes).
+    implemented(
+        words.iter().find_map(|w| version_of(w)),
+        "the first version number",
+    );
+    // `bubblewrap X.Y.Z` anywhere (cve-bin-tool's pattern).
+    let after = out.split("bubblewrap ").nth(1).unwrap_or("");
+    implemented(
+        version_of(after.split_whitespace().next().unwrap_or("")),
+        "bubblewrap X.Y.Z",
+    );
 }
 
 #[test]
@@ -332,4 +389,190 @@ fn args_are_read_from_a_real_fd() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // The payload was parsed, and the fd was closed after reading it.
     assert_eq!(stdout(&o), "yes\nclosed\n");
+}
+
+/// sandwrap's own messages never crash it: with stderr on /dev/full every
+/// write fails (ENOSPC), and a panicking print would abort (134) with no
+/// status; each bad input still exits 1. stdout output that cannot be
+/// written is an error named on stderr.
+#[test]
+fn failed_writes_of_messages_are_not_fatal() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let cases: &[&[&str]] = &[
+        &["--foo"],
+        &["--chdir", "/", "--chdir", "/", "--bogus"],
+        &["--level-prefix", "--uid", "x", "true"],
+        &[],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--bind",
+            "/nonexistent",
+            "/x",
+            "true",
+        ],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--verbose",
+            "--chdir",
+            "/nonexistent",
+            "true",
+        ],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--seccomp-deny",
+            "write",
+            "--",
+            "/nonexistent",
+        ],
+    ];
+    for args in cases {
+        let mut cmd = sandwrap(*args);
+        cmd.stderr(full().expect("open /dev/full"));
+        let o = output(cmd);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {:?}", o.status);
+    }
+    for args in [&["--help"][..], &["--version"][..]] {
+        let mut cmd = sandwrap(args);
+        cmd.stdout(full().expect("open /dev/full"));
+        let o = output(cmd);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr(&o),
+            "sandwrap: Can't write to stdout: No space left on device\n"
+        );
+    }
+}
+
+/// `--args` on 50 MB of NULs (50 million empty words) is refused at bwrap's
+/// limit while reading: under a 256 MiB address-space limit, where holding
+/// the words would abort sandwrap ("memory allocation ... failed").
+#[test]
+fn a_huge_args_payload_is_refused_while_reading() {
+    let dir = scratch("hugeargs");
+    let payload = dir.join("nuls");
+    std::fs::write(&payload, vec![0u8; 50_000_000]).expect("write payload");
+    give(&payload);
+    let run_one = |bin: &std::path::Path| {
+        let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+        cmd.arg("-c")
+            .arg("ulimit -v 262144 && exec \"$0\" --args 3 true 3<\"$ARGS_FILE\"")
+            .arg(bin)
+            .env("ARGS_FILE", &payload);
+        let o = output(cmd);
+        (o.status.code(), stderr(&o))
+    };
+    assert_eq!(
+        run_one(&sandwrap_bin()),
+        (
+            Some(1),
+            "sandwrap: Exceeded maximum number of arguments 9000\n".to_string()
+        )
+    );
+    // bwrap says the same.
+    if let Some(bwrap) = bwrap_bin() {
+        assert_eq!(
+            run_one(&bwrap).1,
+            "bwrap: Exceeded maximum number of arguments 9000\n"
+        );
+    }
+    let _ = std::fs::remove_file(&payload);
+}
+
+/// With --level-prefix every line sandwrap prints carries a severity:
+/// errors and the --verbose call line <3>, warnings <4>, landlock's
+/// --verbose summary <6>.
+#[test]
+fn level_prefix_marks_every_line() {
+    if !sandboxes_work() {
+        return;
+    }
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &[
+                "--level-prefix",
+                "--verbose",
+                "--ro-bind",
+                "/",
+                "/",
+                "--chdir",
+                "/nonexistent",
+                "true",
+            ],
+            1,
+            "<3>",
+        ),
+        (
+            &[
+                "--level-prefix",
+                "--verbose",
+                "--ro-bind",
+                "/",
+                "/",
+                "--landlock",
+                "true",
+            ],
+            0,
+            "<6>",
+        ),
+        (
+            &[
+                "--level-prefix",
+                "--chdir",
+                "/",
+                "--chdir",
+                "/",
+                "--ro-bind",
+                "/",
+                "/",
+                "true",
+            ],
+            0,
+            "<4>",
+        ),
+    ];
+    for (args, status, level) in cases {
+        let (code, _, err) = run(args);
+        assert_eq!(code, *status, "{args:?}: {err}");
+        assert!(!err.is_empty(), "{args:?}");
+        for line in err.lines() {
+            assert!(
+                line.starts_with(&format!("{level}sandwrap: ")),
+                "{args:?}: {line:?} in\n{err}"
+            );
+        }
+    }
+}
+
+/// Endless data fds (/dev/zero) end in an error, never in a hang or an
+/// allocation failure (`timeout` ends a hang: status 124/137).
+#[test]
+fn endless_data_fds_are_refused() {
+    for (args, msg) in [
+        (
+            &["--args", "3", "true"][..],
+            "sandwrap: Exceeded maximum number of arguments 9000\n",
+        ),
+        (
+            &["--add-seccomp-fd", "3", "true"][..],
+            "sandwrap: Invalid seccomp data, more than 4096 instructions (the kernel's limit)\n",
+        ),
+    ] {
+        let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+        cmd.arg("-c")
+            .arg("ulimit -v 262144 && exec timeout -k 5 60 \"$0\" \"$@\" 3</dev/zero")
+            .arg(sandwrap_bin())
+            .args(args);
+        let o = output(cmd);
+        assert_eq!(
+            (o.status.code(), stderr(&o).as_str()),
+            (Some(1), msg),
+            "{args:?}"
+        );
+    }
 }

@@ -117,24 +117,6 @@ fn argv<'a>(base: &[&'a str], extra: &[&'a str], cmd: &[&'a str]) -> Vec<&'a str
 
 const ROOT: &[&str] = &["--ro-bind", "/", "/"];
 const ROOT_PROC: &[&str] = &["--ro-bind", "/", "/", "--proc", "/proc"];
-/// A root without the host's /tmp or the test's working directory.
-const USR_ONLY: &[&str] = &[
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
-];
 
 #[test]
 fn ids_and_id_maps() {
@@ -667,6 +649,41 @@ fn error_messages() {
     }
     // Warnings, then the command runs.
     same(&argv(ROOT, &["--chdir", "/", "--chdir", "/"], &["true"]));
+}
+
+/// Invoked through a symlink named `bwrap`, sandwrap's messages are bwrap's
+/// byte for byte: the same stderr, unnormalized, for every bad command line
+/// whose wording bwrap 0.8 shares.
+#[test]
+fn named_bwrap_it_speaks_as_bwrap() {
+    if !bwrap_usable() {
+        return;
+    }
+    let link = scratch("named-bwrap").join("bwrap");
+    std::os::unix::fs::symlink(sandwrap_bin(), &link).expect("symlink bwrap");
+    let raw = |bin: &Path, args: &[&str]| {
+        let o = output({
+            let mut c = user_command(bin);
+            c.args(args);
+            c
+        });
+        (o.status.code(), stderr(&o))
+    };
+    let mut cases: Vec<Vec<&str>> = BAD_ARGVS.iter().map(|a| a.to_vec()).collect();
+    // Warnings, then an error.
+    cases.push(vec!["--chdir", "/", "--chdir", "/", "--bogus"]);
+    for args in &cases {
+        let theirs = raw(Path::new("/usr/bin/bwrap"), args);
+        let ours = raw(&link, args);
+        assert_eq!(
+            ours, theirs,
+            "sandwrap as bwrap (left) and bwrap (right) for {args:?}"
+        );
+        assert!(ours.1.starts_with("bwrap: "), "{args:?}: {}", ours.1);
+    }
+    // Under its own name, the same messages name sandwrap.
+    let (_, own) = raw(&sandwrap_bin(), &["--foo", "true"]);
+    assert_eq!(own, "sandwrap: Unknown option --foo\n");
 }
 
 /// Where the local bwrap predates 0.11, sandwrap is held to 0.11's wording

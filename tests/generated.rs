@@ -81,6 +81,28 @@ fn extra_sections() -> Roff {
         "--help lists the options in bwrap's order, not grouped as in this page, so \
          that the two can be compared line by line.",
     )]);
+    r.control("PP", [] as [&str; 0]);
+    r.text([roman(
+        "Messages start with \"sandwrap: \". Invoked under the name bwrap (argv[0]'s \
+         basename, e.g. a symlink named bwrap, as a distribution may offer sandwrap as an \
+         alternative for bwrap), they start with \"bwrap: \" instead, so that scripts \
+         matching bwrap's messages match byte for byte.",
+    )]);
+    r.control("PP", [] as [&str; 0]);
+    r.text([roman(
+        "--args payloads are checked while they are read: 9000 arguments in all, argv \
+         included (bwrap's limit), a word at most 128 KiB (the kernel's limit on one \
+         argument), 64 MiB of payload in all. --add-seccomp-fd reads at most the kernel's \
+         4096 instructions.",
+    )]);
+    r.control("PP", [] as [&str; 0]);
+    r.text([roman(format!(
+        "--version prints the bubblewrap version whose interface sandwrap implements, as \
+         bwrap prints its own, and sandwrap's version: \"{}\". Launchers that read the \
+         second word, the last word or the first version number all find {}.",
+        sandwrap::version_line(),
+        sandwrap::BWRAP_VERSION
+    ))]);
 
     r.control("SH", ["DIFFERENCES FROM BWRAP"]);
     let differences: [(&str, &str); 9] = [

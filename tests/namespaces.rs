@@ -293,3 +293,65 @@ fn as_pid_1_requires_unshare_pid() {
         )
     );
 }
+
+/// Run nested where the outer sandbox forbids user namespaces, sandwrap's
+/// hint names that, and what to ask of the outer one, not the host's sysctl.
+#[test]
+fn nested_in_a_sandbox_forbidding_user_namespaces_says_so() {
+    let inner = format!(
+        "exec {} --ro-bind / / --unshare-user true",
+        sandwrap_bin().display()
+    );
+    let check = |what: &str, code: i32, err: &str| {
+        assert_eq!(code, 1, "{what}: {err}");
+        assert!(
+            err.contains(
+                "sandwrap runs nested in a sandbox (or container) that forbids user namespaces"
+            ) && err.contains("ask the outer sandbox to allow nested user namespaces")
+                && !err.contains("sysctl"),
+            "{what}: {err}"
+        );
+    };
+    // The outer sandbox used --disable-userns: sandwrap's own, then bwrap's.
+    let (code, _, err) = run(&ro_root(&["--unshare-user", "--disable-userns"], &inner));
+    check("in sandwrap --disable-userns", code, &err);
+    if let Some((code, _, err)) =
+        run_bwrap(&ro_root(&["--unshare-user", "--disable-userns"], &inner))
+    {
+        check("in bwrap --disable-userns", code, &err);
+    }
+    // A user namespace whose own user.max_user_namespaces is 0.
+    let script = format!("echo 0 > /proc/sys/user/max_user_namespaces && {inner}");
+    let mut cmd = user_command(Path::new("unshare"));
+    cmd.args(["--user", "--map-root-user", "sh", "-c", &script]);
+    let o = output(cmd);
+    if stderr(&o).contains("unshare failed") {
+        skip!("skipping the max_user_namespaces=0 case: {}", stderr(&o));
+        return;
+    }
+    check(
+        "with max_user_namespaces=0",
+        o.status.code().unwrap_or(-1),
+        &stderr(&o),
+    );
+    assert!(stderr(&o).contains("user.max_user_namespaces is 0 in its user namespace"));
+}
+
+/// With --level-prefix, the hint after bwrap's wording is a line of its own
+/// that carries the prefix too.
+#[test]
+fn level_prefix_marks_the_hint_line() {
+    let inner = format!(
+        "exec {} --level-prefix --ro-bind / / --unshare-user true",
+        sandwrap_bin().display()
+    );
+    let (code, _, err) = run(&ro_root(&["--unshare-user", "--disable-userns"], &inner));
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[1].starts_with("<3>sandwrap: Hint: "), "{err}");
+    assert!(
+        lines.iter().all(|l| l.starts_with("<3>sandwrap: ")),
+        "{err}"
+    );
+}

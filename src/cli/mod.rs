@@ -54,14 +54,18 @@ pub struct ParseContext<'a> {
     /// Warnings printed so far (`Only the last --X option will take effect`),
     /// already formatted; bwrap prints them even when parsing fails later.
     pub warnings: Vec<String>,
-    /// Reads an fd to EOF and closes it (`--args`, `--add-seccomp-fd`).
-    pub read_fd: Box<dyn FnMut(RawFd) -> std::io::Result<Vec<u8>> + 'a>,
+    /// Takes an fd to read from (`--args`, `--add-seccomp-fd`); dropping the
+    /// reader closes it. Payloads are read as a stream, so that limits hold
+    /// while reading.
+    pub open_fd: Box<dyn FnMut(RawFd) -> std::io::Result<Box<dyn std::io::Read>> + 'a>,
     /// Whether `--unshare-user-try` can create a user namespace.
     pub userns_available: Box<dyn Fn() -> bool + 'a>,
     /// Whether `--unshare-cgroup-try` can create a cgroup namespace.
     pub cgroupns_available: Box<dyn Fn() -> bool + 'a>,
     /// bwrap's `die_unless_label_valid` for `--exec-label`/`--file-label`.
     pub check_label: Box<LabelCheck<'a>>,
+    /// The working directory relative landlock paths are taken from.
+    pub cwd: Box<dyn Fn() -> Option<std::path::PathBuf> + 'a>,
 }
 
 /// Checks one `--exec-label`/`--file-label` value.
@@ -83,10 +87,13 @@ impl<'a> ParseContext<'a> {
             real_uid: nix::unistd::getuid().as_raw(),
             real_gid: nix::unistd::getgid().as_raw(),
             warnings: Vec::new(),
-            read_fd: Box::new(crate::engine::sys::read_and_close),
+            open_fd: Box::new(|fd| {
+                crate::engine::sys::take_fd(fd).map(|f| Box::new(f) as Box<dyn std::io::Read>)
+            }),
             userns_available: Box::new(userns_available),
             cgroupns_available: Box::new(|| std::path::Path::new("/proc/self/ns/cgroup").exists()),
             check_label: Box::new(check_selinux_label),
+            cwd: Box::new(crate::engine::sys::current_dir),
         }
     }
 }
@@ -130,7 +137,7 @@ pub fn parse_args(argv: &[OsString]) -> Result<Outcome, CliError> {
     let mut ctx = ParseContext::from_host();
     let result = parse(argv, &mut ctx);
     for w in &ctx.warnings {
-        eprintln!("{w}");
+        crate::out::stderr(&format!("{w}\n"));
     }
     result
 }

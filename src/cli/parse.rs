@@ -3,6 +3,7 @@
 //! after `--`.
 
 use std::ffi::{OsStr, OsString};
+use std::io::Read;
 use std::os::fd::RawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -19,6 +20,21 @@ use crate::spec::{CapOp, EnvOp, FsOp, OverlayKind, Spec};
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
 const MAX_ARGS: usize = 9000;
 
+/// The longest `--add-seccomp-fd` program the kernel loads: BPF_MAXINSNS
+/// instructions of 8 bytes.
+const MAX_SECCOMP_BYTES: usize = 4096 * 8;
+
+/// The longest word an `--args` payload may hold: the kernel's limit on one
+/// argument or environment string (MAX_ARG_STRLEN); no option value can use
+/// more (paths stop at 4096). Without it a payload with no NUL would be
+/// read into memory without end.
+const MAX_PAYLOAD_WORD: usize = 32 * 4096;
+
+/// All `--args` payloads of a command line together: far beyond any real
+/// one (flatpak's are a few hundred KiB), and small enough that holding
+/// them cannot exhaust memory (an allocation failure aborts).
+const MAX_PAYLOAD_BYTES: usize = 64 << 20;
+
 const OVERLAY_SRC_DANGLING: &str = "--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay";
 
 /// Values an option modifies the next operation with.
@@ -34,6 +50,8 @@ struct Parser<'c, 'a> {
     spec: Spec,
     pending: Pending,
     total_args: usize,
+    /// Bytes read from `--args` payloads so far.
+    payload_bytes: usize,
     uid_seen: bool,
     gid_seen: bool,
     /// `--explain`: print instead of running.
@@ -64,6 +82,7 @@ pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, C
         spec: Spec::default(),
         pending: Pending::default(),
         total_args: argv.len().saturating_sub(1),
+        payload_bytes: 0,
         uid_seen: false,
         gid_seen: false,
         explain: false,
@@ -123,8 +142,8 @@ impl Parser<'_, '_> {
     }
 
     fn warn(&mut self, msg: String) {
-        let prefix = if self.spec.level_prefix { "<4>" } else { "" };
-        self.ctx.warnings.push(format!("{prefix}sandwrap: {msg}"));
+        let line = crate::out::line(self.spec.level_prefix, crate::out::Level::Warning, &msg);
+        self.ctx.warnings.push(line);
     }
 
     /// bwrap warns about a repeated single-value option before it looks
@@ -195,19 +214,7 @@ impl Parser<'_, '_> {
                 Action::Version => return Ok(Step::Early(Outcome::Version)),
                 Action::Args => {
                     let fd = self.fd(&values[0])?;
-                    let data = (self.ctx.read_fd)(fd).map_err(|e| {
-                        self.error(format!(
-                            "Can't read --args data: {}",
-                            crate::io_error_text(&e)
-                        ))
-                    })?;
-                    let payload = split_nul(&data);
-                    self.total_args += payload.len();
-                    if self.total_args > MAX_ARGS {
-                        return Err(
-                            self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}"))
-                        );
-                    }
+                    let payload = self.read_payload(fd)?;
                     // A non-option word inside the payload ends that payload
                     // only; the command must be on the real argv.
                     if let Step::Early(outcome) = self.parse_words(&payload, true)? {
@@ -225,12 +232,7 @@ impl Parser<'_, '_> {
                         .ok_or_else(|| self.error("--profile: the name is not valid UTF-8"))?;
                     let payload =
                         profile::load(name, self.profile_env()).map_err(|e| self.error(e))?;
-                    self.total_args += payload.len();
-                    if self.total_args > MAX_ARGS {
-                        return Err(
-                            self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}"))
-                        );
-                    }
+                    self.count_args(payload.len())?;
                     // A profile holds options only (the loader emits nothing
                     // else), so it never ends the option list.
                     self.profile_depth += 1;
@@ -246,6 +248,69 @@ impl Parser<'_, '_> {
             self.check_modifiers_consumed(def)?;
         }
         Ok(Step::Stop(words.len()))
+    }
+
+    /// Count words towards bwrap's limit on arguments.
+    fn count_args(&mut self, n: usize) -> Result<(), CliError> {
+        self.total_args += n;
+        if self.total_args > MAX_ARGS {
+            return Err(self.error(format!("Exceeded maximum number of arguments {MAX_ARGS}")));
+        }
+        Ok(())
+    }
+
+    /// The words of an `--args` payload as bwrap splits it: each ends at a
+    /// NUL or at the end of the data, so one trailing NUL adds no word but
+    /// `"\0"` alone is one empty word (which ends the payload's options).
+    /// Words are counted as they are read: a payload of millions of NULs is
+    /// refused at the limit, without reading (or holding) the rest.
+    fn read_payload(&mut self, fd: RawFd) -> Result<Vec<OsString>, CliError> {
+        let read_error = |p: &Self, e: std::io::Error| {
+            p.error(format!(
+                "Can't read --args data: {}",
+                crate::io_error_text(&e)
+            ))
+        };
+        let mut reader = (self.ctx.open_fd)(fd).map_err(|e| read_error(self, e))?;
+        let mut words = Vec::new();
+        let mut word = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(self, e)),
+            };
+            self.payload_bytes += n;
+            if self.payload_bytes > MAX_PAYLOAD_BYTES {
+                return Err(self.error(format!(
+                    "Can't read --args data: more than {} MiB in all",
+                    MAX_PAYLOAD_BYTES >> 20
+                )));
+            }
+            for piece in buf[..n].split_inclusive(|&b| b == 0) {
+                match piece.split_last() {
+                    Some((0, head)) => {
+                        word.extend_from_slice(head);
+                        self.count_args(1)?;
+                        words.push(OsString::from_vec(std::mem::take(&mut word)));
+                    }
+                    _ => word.extend_from_slice(piece),
+                }
+                if word.len() > MAX_PAYLOAD_WORD {
+                    return Err(self.error(format!(
+                        "Can't read --args data: word {} is longer than {MAX_PAYLOAD_WORD} bytes",
+                        words.len() + 1
+                    )));
+                }
+            }
+        }
+        if !word.is_empty() {
+            self.count_args(1)?;
+            words.push(OsString::from_vec(word));
+        }
+        Ok(words)
     }
 
     /// `--perms`, `--size` and `--overlay-src` modify the next operation; any
@@ -498,12 +563,23 @@ impl Parser<'_, '_> {
                     return Err(self.error("--add-seccomp-fd cannot be combined with --seccomp"));
                 }
                 let fd = self.fd(&v[0])?;
-                let data = (self.ctx.read_fd)(fd).map_err(|e| {
-                    self.error(format!(
-                        "Can't read seccomp data: {}",
-                        crate::io_error_text(&e)
-                    ))
-                })?;
+                // One byte past the kernel's limit is enough to refuse: an
+                // endless fd is never read into memory.
+                let mut data = Vec::new();
+                (self.ctx.open_fd)(fd)
+                    .and_then(|r| r.take(MAX_SECCOMP_BYTES as u64 + 1).read_to_end(&mut data))
+                    .map_err(|e| {
+                        self.error(format!(
+                            "Can't read seccomp data: {}",
+                            crate::io_error_text(&e)
+                        ))
+                    })?;
+                if data.len() > MAX_SECCOMP_BYTES {
+                    return Err(self.error(format!(
+                        "Invalid seccomp data, more than {} instructions (the kernel's limit)",
+                        MAX_SECCOMP_BYTES / 8
+                    )));
+                }
                 if data.len() % 8 != 0 {
                     return Err(self.error("Invalid seccomp data, must be multiple of 8"));
                 }
@@ -664,18 +740,4 @@ fn command_basename(words: &[OsString]) -> Option<String> {
     let cmd = words.get(i)?.to_str()?;
     let base = cmd.rsplit('/').next()?;
     (!base.is_empty() && base != "." && base != "..").then(|| base.to_string())
-}
-
-/// The words of an `--args` payload as bwrap splits it: each ends at a NUL
-/// or at the end of the data, so one trailing NUL adds no word but `"\0"`
-/// alone is one empty word (which ends the payload's options).
-fn split_nul(data: &[u8]) -> Vec<OsString> {
-    let mut words = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-        words.push(OsString::from_vec(rest[..end].to_vec()));
-        rest = rest.get(end + 1..).unwrap_or(&[]);
-    }
-    words
 }

@@ -613,7 +613,7 @@ pub const OPTIONS: &[OptDef] = &[
         &["PATH"],
         A::LandlockRule(LA::ReadOnly),
         Landlock,
-        "Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones)",
+        "Landlock: allow reading and executing beneath PATH (explicit rules replace the derived ones; a relative PATH is from the working directory)",
     ),
     opt(
         "landlock-rw",

@@ -63,9 +63,10 @@ impl Host {
             real_uid: self.real_uid,
             real_gid: self.real_gid,
             warnings: Vec::new(),
-            read_fd: Box::new(move |fd| {
+            open_fd: Box::new(move |fd| {
                 fds.get(&fd)
                     .cloned()
+                    .map(|data| Box::new(std::io::Cursor::new(data)) as Box<dyn std::io::Read>)
                     .ok_or_else(|| std::io::Error::from_raw_os_error(libc::EBADF))
             }),
             userns_available: Box::new(move || userns),
@@ -77,6 +78,7 @@ impl Host {
                 )),
                 _ => Ok(()),
             }),
+            cwd: Box::new(|| Some("/home/user/work".into())),
         }
     }
 

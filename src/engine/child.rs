@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{exec, init, mount, net, report, signals, sys, userns};
+use super::{exec, fds, init, mount, net, report, signals, sys, userns};
 use crate::spec::Spec;
 
 /// What the supervisor prepared for the child before the clone.
@@ -83,20 +83,22 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         .into_iter()
         .flatten()
     {
-        // SAFETY: closing our copy of a caller fd the supervisor owns.
-        unsafe { libc::close(fd) };
+        fds::consume(fd);
     }
 
+    if let Some(go) = ctx.go {
+        // The supervisor has reported us (and, with --userns-block-fd, an
+        // outside helper has written our id maps). Anything but its byte
+        // means it failed and has said why: end without a word.
+        let mut b = [0u8; 1];
+        if sys::read_some(go, &mut b) != Ok(1) {
+            super::exit_now(1);
+        }
+    }
     if ctx.fallback {
         // SAFETY: umask has no failure mode.
         let old_umask = unsafe { libc::umask(0) };
         return run(spec, ctx, old_umask);
-    }
-    if let Some(go) = ctx.go {
-        // The supervisor has reported us (and, with --userns-block-fd, an
-        // outside helper has written our id maps).
-        let mut b = [0u8; 1];
-        let _ = sys::read_some(go, &mut b);
     }
     // The nested maps are written after the pivot, through the host's
     // procfs: the sandbox's own /proc may be missing or read-only.
@@ -158,7 +160,9 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     root.pivot()?;
 
     if let Some(fd) = spec.join.userns2 {
-        sys::setns(fd, libc::CLONE_NEWUSER, "userns2").context("Setting userns2 failed")?;
+        fds::get(fd)
+            .and_then(|fd| sys::setns(fd, libc::CLONE_NEWUSER, "userns2"))
+            .context("Setting userns2 failed")?;
     }
     if let (Some(nested), Some(proc)) = (&ctx.ids.nested, &proc) {
         userns::enter_nested(nested, proc.as_fd())?;

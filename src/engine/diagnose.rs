@@ -81,7 +81,24 @@ pub fn diagnose(f: &Facts) -> Diagnosis {
              (with sandwrap's real path), then 'sudo apparmor_parser -r /etc/apparmor.d/sandwrap'",
         );
     }
+    let nested = f.uid_map.as_deref().is_some_and(|m| !is_identity_map(m));
+    let outer_forbids = |how: &str| {
+        d(
+            &format!(
+                "sandwrap runs nested in a sandbox (or container) that forbids user namespaces \
+                 ({how})"
+            ),
+            "ask the outer sandbox to allow nested user namespaces: start it without \
+             --disable-userns (bwrap, sandwrap), or with nesting allowed (a container's \
+             settings), or run sandwrap outside it",
+        )
+    };
     if f.max_user_namespaces.as_deref() == Some("0") {
+        // Inside a user namespace the sysctl is that namespace's own limit:
+        // the host's setting is not what stops us.
+        if nested {
+            return outer_forbids("user.max_user_namespaces is 0 in its user namespace");
+        }
         return d(
             "user namespaces are disabled (user.max_user_namespaces=0)",
             "run 'sudo sysctl user.max_user_namespaces=15000'",
@@ -93,12 +110,16 @@ pub fn diagnose(f: &Facts) -> Diagnosis {
             "run 'sudo sysctl kernel.unprivileged_userns_clone=1'",
         );
     }
-    let nested = f.uid_map.as_deref().is_some_and(|m| !is_identity_map(m));
     if f.errno == libc::ENOSPC || f.errno == libc::EUSERS {
+        if nested {
+            return outer_forbids(
+                "the limit on nested user namespaces is reached, as with bwrap or sandwrap \
+                 --disable-userns",
+            );
+        }
         return d(
-            "the limit on user namespaces is reached: an enclosing sandbox forbids more of them \
-             (e.g. bwrap or sandwrap --disable-userns), or user.max_user_namespaces is too low",
-            "run outside that sandbox, start it without --disable-userns, or raise user.max_user_namespaces",
+            "the limit on user namespaces is reached (user.max_user_namespaces)",
+            "raise it: 'sudo sysctl user.max_user_namespaces=15000'",
         );
     }
     if let Some(kind) = &f.container_marker {
@@ -181,8 +202,29 @@ mod tests {
     fn nested_sandbox_and_containers() {
         let mut f = host();
         f.errno = libc::ENOSPC;
+        assert!(diagnose(&f).fix.contains("user.max_user_namespaces=15000"));
         f.uid_map = Some("1000 0 1".into());
-        assert!(diagnose(&f).cause.contains("--disable-userns"));
+        let d = diagnose(&f);
+        assert!(
+            d.cause.starts_with("sandwrap runs nested in a sandbox"),
+            "{d:?}"
+        );
+        assert!(
+            d.cause.contains("--disable-userns") && !d.fix.contains("sysctl"),
+            "{d:?}"
+        );
+        // The sysctl read inside a user namespace is that namespace's limit.
+        f.max_user_namespaces = Some("0".into());
+        let d = diagnose(&f);
+        assert!(
+            d.cause
+                .contains("user.max_user_namespaces is 0 in its user namespace")
+        );
+        assert!(
+            d.fix.contains("ask the outer sandbox") && !d.fix.contains("sysctl"),
+            "{d:?}"
+        );
+        f.max_user_namespaces = Some("63000".into());
         f.errno = libc::EPERM;
         assert!(diagnose(&f).cause.contains("inside a user namespace"));
         f.container_marker = Some("docker".into());

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::child::ChildCtx;
-use super::{caps, landlock, report, signals, sys};
+use super::{caps, fds, landlock, report, signals, sys};
 use crate::landlock::Mode;
 use crate::spec::{EnvOp, Spec, env_name_matches};
 
@@ -52,16 +52,16 @@ fn set_var(env: &mut Vec<(OsString, OsString)>, key: impl AsRef<OsStr>, value: O
 pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<Prepared> {
     let mut env = build_env(std::env::vars_os().collect(), &spec.env);
 
-    if let Some(fd) = spec.status.block {
+    // A read error (a closed fd) ends the wait too, as in bwrap.
+    if let Some(Ok(fd)) = spec.status.block.map(fds::get) {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd, &mut b);
-        // SAFETY: the block fd has done its job.
-        unsafe { libc::close(fd) };
+        fds::consume(fd);
     }
     let mut seccomp = spec.seccomp.programs.clone();
     if let Some(fd) = spec.seccomp.fd {
-        let data = sys::read_and_close(fd)
-            .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::io_error_text(&e)))?;
+        let data = fds::read_all(fd)
+            .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::errno_text(e.errno)))?;
         if data.len() % 8 != 0 {
             bail!("Invalid seccomp data, must be multiple of 8");
         }
@@ -261,12 +261,9 @@ fn finish_and_exec(
         // SAFETY: pid 1's channel; the command must not hold it.
         unsafe { libc::close(fd) };
     }
-    if let Some(fd) = spec.status.sync {
-        if !spec.as_pid_1 {
-            // SAFETY: the sync fd is held by pid 1 only.
-            unsafe { libc::close(fd) };
-        }
-    }
+    // Every fd an option consumed, the sync fd (held by pid 1 only, unless
+    // --as-pid-1) and the status fds: closed, and checked closed.
+    fds::seal_for_exec(spec)?;
     // Without a user namespace (fallback) the command keeps the caller's
     // ids and gets no capabilities.
     let (uid, gid) = if ctx.fallback {

@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow};
 
 use super::child::ChildCtx;
 use super::exec::Prepared;
-use super::{caps, exit_code, report, signals, sys};
+use super::{caps, exit_code, fds, report, signals, sys};
 use crate::spec::Spec;
 
 /// `locks`: the `--lock-file` locks, taken by this process before it forked
@@ -27,8 +27,8 @@ pub fn reap(
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
     keep.push(std::os::fd::AsRawFd::as_raw_fd(&ready));
     keep.extend(ctx.status_report);
-    keep.extend(spec.status.sync);
-    sys::close_fds_except(&keep);
+    keep.extend(spec.status.sync.and_then(|fd| fds::get(fd).ok()));
+    fds::close_all_except(&keep);
     let _ = caps::drop_all(ctx.last_cap);
     let own = ctx
         .own_seccomp

@@ -191,8 +191,8 @@ pub fn prepare(
         // No landlock at all: sandwrap's processes protect themselves
         // (`protect_own_process`); say so here, once.
         if spec.verbose {
-            let prefix = if spec.level_prefix { "<6>" } else { "" };
-            eprintln!("{prefix}sandwrap: {}", plan.isolation_line());
+            let line = plan.isolation_line();
+            crate::out::message(spec.level_prefix, crate::out::Level::Info, &line);
         }
         return Ok(None);
     }
@@ -295,9 +295,8 @@ pub fn enforce(e: Enforcement, level_prefix: bool) -> Result<()> {
             status.ruleset
         );
     }
-    let prefix = if level_prefix { "<6>" } else { "" };
     for line in &e.summary {
-        eprintln!("{prefix}sandwrap: {line}");
+        crate::out::message(level_prefix, crate::out::Level::Info, line);
     }
     Ok(())
 }

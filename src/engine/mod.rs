@@ -9,6 +9,7 @@ mod caps;
 mod child;
 mod diagnose;
 pub(crate) mod exec;
+mod fds;
 mod init;
 mod landlock;
 mod monitor;
@@ -22,6 +23,8 @@ pub(crate) mod sys;
 mod userns;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::out::{self, Level};
 
 pub(crate) use diagnose::read as read_trimmed;
 pub use mount::c_octal;
@@ -49,11 +52,14 @@ pub(crate) fn saved_nofile_limit(set: Option<u64>) -> Option<u64> {
 /// Print an error the way bwrap does: `sandwrap: message`, or `<3>sandwrap:`
 /// with `--level-prefix`.
 pub(crate) fn report(spec: &crate::spec::Spec, err: &anyhow::Error) {
-    let prefix = if spec.level_prefix { "<3>" } else { "" };
     let (msg, call) = message(err);
-    eprintln!("{prefix}sandwrap: {msg}");
+    out::message(spec.level_prefix, Level::Error, &msg);
     if let (true, Some(call)) = (spec.verbose, call) {
-        eprintln!("{prefix}sandwrap: failed call: {call}");
+        out::message(
+            spec.level_prefix,
+            Level::Error,
+            &format!("failed call: {call}"),
+        );
     }
 }
 
@@ -86,8 +92,7 @@ pub(crate) fn message(err: &anyhow::Error) -> (String, Option<String>) {
 
 /// A warning line: `sandwrap: msg`, `<4>sandwrap: msg` with `--level-prefix`.
 pub(crate) fn warn(level_prefix: bool, msg: &str) {
-    let prefix = if level_prefix { "<4>" } else { "" };
-    eprintln!("{prefix}sandwrap: {msg}");
+    out::message(level_prefix, Level::Warning, msg);
 }
 
 /// Leave a forked process without running the parent's exit handlers.

@@ -4,7 +4,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::{exit_code, seccomp, signals, status, sys};
+use super::{exit_code, fds, seccomp, signals, status, sys};
 use crate::spec::Spec;
 
 /// What the supervisor watches once the sandbox runs.
@@ -34,15 +34,27 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let status = wait_status(spec, &mut w);
     if let Some(note) = seccomp::sigsys_note(spec, status) {
-        eprintln!("{note}");
+        crate::out::stderr(&format!("{note}\n"));
     }
     let code = exit_code(status);
     if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
         if exec_succeeded(r) {
-            let _ = sys::write_all(fd, status::exit_line(code).as_bytes());
+            let line = status::exit_line(code);
+            let written = fds::get(fd)
+                .map_err(|e| e.errno)
+                .and_then(|fd| sys::write_all(fd, line.as_bytes()));
+            // The command's status still becomes ours; the lost line is said.
+            if let Err(e) = written {
+                super::warn(
+                    spec.level_prefix,
+                    &format!(
+                        "--json-status-fd {fd}: can't write the exit code: {}",
+                        crate::errno_text(e)
+                    ),
+                );
+            }
         }
-        // SAFETY: closing the status fd the caller handed us.
-        unsafe { libc::close(fd) };
+        fds::consume(fd);
     }
     code
 }

@@ -188,6 +188,8 @@ pub struct Notifier<'a> {
     listener: Option<OwnedFd>,
     /// Processes already sent SIGSYS that called again (they caught it).
     signalled: Vec<u32>,
+    /// Writing to `out` failed once: reports are no longer written.
+    out_lost: std::cell::Cell<bool>,
 }
 
 impl<'a> Notifier<'a> {
@@ -210,6 +212,7 @@ impl<'a> Notifier<'a> {
             sock: Some(sock),
             listener: None,
             signalled: Vec::new(),
+            out_lost: std::cell::Cell::new(false),
         })
     }
 
@@ -278,7 +281,22 @@ impl<'a> Notifier<'a> {
     fn say(&self, line: &str) {
         let mut l = line.to_string();
         l.push('\n');
-        let _ = sys::write_all(self.out, l.as_bytes());
+        if self.out_lost.get() {
+            return;
+        }
+        // A report fd that fails (its reader gone: EPIPE) is said once, on
+        // stderr; the sandbox goes on and its status is kept.
+        if let Err(e) = sys::write_all(self.out, l.as_bytes()) {
+            self.out_lost.set(true);
+            if self.out != libc::STDERR_FILENO {
+                let msg = format!(
+                    "sandwrap: --seccomp-report-fd {}: can't write reports, later ones are lost: {}\n",
+                    self.out,
+                    crate::errno_text(e)
+                );
+                let _ = sys::write_all(libc::STDERR_FILENO, msg.as_bytes());
+            }
+        }
     }
 
     fn answer_one(&mut self) {

@@ -7,58 +7,17 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
-use super::{diagnose, monitor, report, seccomp, signals, status, sys, userns};
+use super::{diagnose, fds, monitor, report, seccomp, signals, status, sys, userns};
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
 pub fn run(spec: &Spec) -> i32 {
-    reserve_closed_data_fds(spec);
-    match launch(spec) {
+    // First, before sandwrap opens an fd of its own.
+    match fds::claim(spec).and_then(|()| launch(spec)) {
         Ok(code) => code,
         Err(e) => {
             report(spec, &e);
             1
-        }
-    }
-}
-
-/// A data fd the caller named but did not pass (or that `--args` /
-/// `--add-seccomp-fd` already consumed) must stay unusable: left free, the
-/// number would be taken by one of our own pipes, and reading it would
-/// hang or close an fd we own. An O_PATH placeholder holds the number
-/// instead; reading or writing it fails with EBADF, as bwrap's do.
-fn reserve_closed_data_fds(spec: &Spec) {
-    use crate::spec::FsOp;
-    let op_fds = spec.ops.iter().filter_map(|op| match op {
-        FsOp::File { fd, .. } | FsOp::BindData { fd, .. } => Some(*fd),
-        _ => None,
-    });
-    let status = &spec.status;
-    let other = [
-        spec.seccomp.fd,
-        status.block,
-        status.userns_block,
-        status.info,
-        status.json_status,
-    ];
-    for fd in op_fds.chain(other.into_iter().flatten()) {
-        if fd < 0 || sys::fd_is_open(fd) {
-            continue;
-        }
-        let Ok(placeholder) = sys::openat(
-            libc::AT_FDCWD,
-            std::path::Path::new("/"),
-            libc::O_PATH | libc::O_CLOEXEC,
-            0,
-        ) else {
-            continue;
-        };
-        if placeholder.as_raw_fd() == fd {
-            // It landed on the number itself: keep it open for good.
-            let _ = std::os::fd::IntoRawFd::into_raw_fd(placeholder);
-        } else {
-            // SAFETY: dup3 onto a number nothing in this process uses.
-            unsafe { libc::dup3(placeholder.as_raw_fd(), fd, libc::O_CLOEXEC) };
         }
     }
 }
@@ -128,9 +87,19 @@ fn clone_error(spec: &Spec, e: sys::SysError) -> anyhow::Error {
     }
 }
 
-fn write_status(fd: RawFd, text: &str) -> Result<()> {
-    sys::write_all(fd, text.as_bytes())
-        .map_err(|e| anyhow!("Write to info_fd: {}", crate::errno_text(e)))
+/// bwrap's "Write to info_fd" (for both options); a reader that has gone
+/// (EPIPE: SIGPIPE is ignored in the supervisor) is named with its fd.
+fn write_status(fd: RawFd, option: &str, text: &str) -> Result<()> {
+    let written = fds::get(fd)
+        .map_err(|e| e.errno)
+        .and_then(|fd| sys::write_all(fd, text.as_bytes()));
+    written.map_err(|e| match e {
+        libc::EPIPE => anyhow!(
+            "Write to info_fd: {option} {fd}: the reader has gone: {}",
+            crate::errno_text(e)
+        ),
+        e => anyhow!("Write to info_fd: {}", crate::errno_text(e)),
+    })
 }
 
 /// Whether `--fallback landlock` takes over after the clone failed with
@@ -225,6 +194,11 @@ fn launch(spec: &Spec) -> Result<i32> {
     if pid == 0 {
         child::main(spec, &ctx);
     }
+    // A status or report fd whose reader has gone must give EPIPE, not kill
+    // us silently (no Rust runtime set SIGPIPE aside). Dispositions are
+    // copied at clone, so the sandbox's processes keep the caller's.
+    // SAFETY: plain disposition change in this (single-threaded) process.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     drop(life_r);
     // Non-dumpable, whatever the kernel: nothing outside needs to trace or
     // open the supervisor's /proc (a launcher joins the child-pid), and the
@@ -268,7 +242,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(spec.status.json_status);
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
-    sys::close_fds_except(&keep);
+    fds::close_all_except(&keep);
 
     let watch = monitor::Watch {
         pid,
@@ -311,13 +285,15 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
 /// `--userns FD` and `--pidns FD`: enter them before the clone.
 fn join_namespaces(spec: &Spec) -> Result<()> {
     if let Some(fd) = spec.join.userns {
-        sys::setns(fd, libc::CLONE_NEWUSER, "userns").map_err(|e| match e.errno {
+        let joined = fds::get(fd).and_then(|fd| sys::setns(fd, libc::CLONE_NEWUSER, "userns"));
+        joined.map_err(|e| match e.errno {
             libc::EINVAL => anyhow!("Joining the specified user namespace failed, it might not be a descendant of the current user namespace."),
             errno => anyhow!("Joining specified user namespace failed: {}", crate::errno_text(errno)),
         })?;
     }
     if let Some(fd) = spec.join.pidns {
-        sys::setns(fd, libc::CLONE_NEWPID, "pidns")
+        fds::get(fd)
+            .and_then(|fd| sys::setns(fd, libc::CLONE_NEWPID, "pidns"))
             .map_err(|e| anyhow::Error::new(e).context("Setting pidns failed"))?;
     }
     Ok(())
@@ -334,15 +310,17 @@ fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<()> {
         };
         let info = status::collect(pid, &created);
         if let Some(fd) = spec.status.info {
-            write_status(fd, &status::info_json(&info))?;
-            // SAFETY: the info fd was handed to us to write once and close.
-            unsafe { libc::close(fd) };
+            write_status(fd, "--info-fd", &status::info_json(&info))?;
+            // Written once, then closed.
+            fds::consume(fd);
         }
         if let Some(fd) = spec.status.json_status {
-            write_status(fd, &status::status_line(&info))?;
+            write_status(fd, "--json-status-fd", &status::status_line(&info))?;
         }
     }
-    if let Some(fd) = spec.status.userns_block {
+    // Any end of waiting (a byte, EOF, or a closed fd) lets the child go on,
+    // as in bwrap.
+    if let Some(Ok(fd)) = spec.status.userns_block.map(fds::get) {
         let mut b = [0u8; 1];
         let _ = sys::read_some(fd, &mut b);
     }

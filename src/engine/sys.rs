@@ -548,19 +548,15 @@ pub fn cstr_lossy(c: &CStr) -> String {
     c.to_string_lossy().into_owned()
 }
 
-/// Read a caller-supplied fd to EOF, then close it (`--args`, the seccomp
-/// fds: bwrap consumes them so). A closed fd gives EBADF.
-pub fn read_and_close(fd: RawFd) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
+/// Take a caller-supplied fd to read from; dropping the file closes it. A
+/// closed fd gives EBADF.
+pub fn take_fd(fd: RawFd) -> std::io::Result<std::fs::File> {
     if fd < 0 || !fd_is_open(fd) {
         return Err(std::io::Error::from_raw_os_error(libc::EBADF));
     }
     // SAFETY: the caller handed this fd to us on the command line; we take
-    // ownership and close it after reading.
-    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)?;
-    Ok(data)
+    // ownership and close it when done.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
 /// bwrap's `get_current_dir_name()`: `$PWD` when it is absolute and names

@@ -222,6 +222,26 @@ pub fn run_bwrap<S: AsRef<OsStr>>(args: &[S]) -> Option<(i32, String, String)> {
 /// The usual host view: `/` read-only plus a real /dev and /proc.
 pub const BASE: &[&str] = &["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
 
+/// A root with the host's /usr only (and the usual links to it): the host's
+/// /tmp, where test files live, is not in it.
+pub const USR_ONLY: &[&str] = &[
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
+];
+
 /// `BASE` followed by `extra`, then `--` and a `sh -c SCRIPT`.
 pub fn sh(extra: &[&str], script: &str) -> Vec<String> {
     let mut v: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();

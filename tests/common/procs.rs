@@ -5,21 +5,40 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
-/// Pids of processes whose argv[0] is exactly `argv0`.
-pub fn pids_with_argv0(argv0: &str) -> Vec<u32> {
+/// Pids of the processes whose /proc/PID directory passes `keep`.
+pub fn pids_where(keep: impl Fn(&std::path::Path) -> bool) -> Vec<u32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").expect("read /proc").flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
             continue;
         };
-        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        if cmdline.split(|&b| b == 0).next() == Some(argv0.as_bytes()) {
+        if keep(&e.path()) {
             out.push(pid);
         }
     }
     out
+}
+
+/// Pids of processes whose argv[0] is exactly `argv0`.
+pub fn pids_with_argv0(argv0: &str) -> Vec<u32> {
+    pids_where(|dir| {
+        std::fs::read(dir.join("cmdline"))
+            .is_ok_and(|c| c.split(|&b| b == 0).next() == Some(argv0.as_bytes()))
+    })
+}
+
+/// Pids of processes whose real uid is `uid`.
+pub fn pids_of_uid(uid: u32) -> Vec<u32> {
+    let uid = uid.to_string();
+    pids_where(|dir| {
+        std::fs::read_to_string(dir.join("status")).is_ok_and(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().next())
+                == Some(uid.as_str())
+        })
+    })
 }
 
 /// Poll `cond` for up to 10 s; say what was awaited when giving up.
@@ -50,9 +69,9 @@ pub fn marker(tag: &str) -> String {
     format!("/tmp/sandwrap-mark-{}-{tag}-{n}", std::process::id())
 }
 
-/// Run `sandwrap ARGS` with `fds` (target number, open file) inherited.
-pub fn run_with_fds(args: &[String], fds: Vec<(i32, OwnedFd)>) -> (i32, String, String) {
-    let mut cmd = super::sandwrap(args);
+/// Have `cmd` inherit `fds` (target number, open file), whatever numbers
+/// the files have now.
+pub fn inherit_fds(cmd: &mut std::process::Command, fds: &[(i32, OwnedFd)]) {
     let pairs: Vec<(i32, i32)> = fds.iter().map(|(t, f)| (*t, f.as_raw_fd())).collect();
     // SAFETY: only fcntl/dup2 between fork and exec; no allocation.
     unsafe {
@@ -72,6 +91,12 @@ pub fn run_with_fds(args: &[String], fds: Vec<(i32, OwnedFd)>) -> (i32, String, 
             Ok(())
         });
     }
+}
+
+/// Run `sandwrap ARGS` with `fds` (target number, open file) inherited.
+pub fn run_with_fds(args: &[String], fds: Vec<(i32, OwnedFd)>) -> (i32, String, String) {
+    let mut cmd = super::sandwrap(args);
+    inherit_fds(&mut cmd, &fds);
     let o = super::output(cmd);
     drop(fds);
     (

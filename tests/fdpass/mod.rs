@@ -115,6 +115,24 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// Wait for `child` (at most `limit`, then kill it) and collect its exit
+/// code, stdout and stderr; a hang fails the test instead of blocking it.
+pub fn finish_within(mut child: std::process::Child, limit: Duration) -> (i32, String, String) {
+    let mut status = None;
+    let done = wait_for(limit, || {
+        status = child.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    if !done {
+        let _ = child.kill();
+    }
+    let o = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(done, "the launcher hangs: {err}");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    (o.status.code().unwrap_or(-1), out, err)
+}
+
 /// Read one line from `fd` (a pipe), byte by byte so nothing after it is
 /// consumed; `None` on EOF before a newline.
 pub fn read_line(fd: &OwnedFd) -> Option<String> {

@@ -1,9 +1,9 @@
 //! sandwrap's own options (landlock, fallback, seccomp policies, the
 //! options profiles use): their part of the parser, apart from bwrap's.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Parser;
 use crate::cli::table::{Action, OptDef};
@@ -22,14 +22,13 @@ impl Parser<'_, '_> {
         let path = |i: usize| PathBuf::from(v[i].clone());
         match action {
             Action::Landlock => self.spec.landlock.derive = true,
-            Action::LandlockRule(access) => self.spec.landlock.rules.push(LandlockRule {
-                path: path(0),
-                access,
-            }),
+            Action::LandlockRule(access) => {
+                let path = self.landlock_path(def, &v[0])?;
+                self.spec.landlock.rules.push(LandlockRule { path, access })
+            }
             Action::LandlockTcpConnect | Action::LandlockTcpBind => {
-                let text = v[0].to_str().unwrap_or("");
-                let ports =
-                    parse_ports(text).map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                let ports = parse_ports(&escaped(&v[0]))
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let slot = if action == Action::LandlockTcpConnect {
                     &mut self.spec.landlock.tcp_connect
                 } else {
@@ -39,7 +38,7 @@ impl Parser<'_, '_> {
                 slot.get_or_insert_with(Vec::new).extend(ports);
             }
             Action::LandlockScope => {
-                let (unix, signal) = parse_scopes(v[0].to_str().unwrap_or(""))
+                let (unix, signal) = parse_scopes(&escaped(&v[0]))
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 self.spec.landlock.scope_abstract_unix |= unix;
                 self.spec.landlock.scope_signal |= signal;
@@ -157,6 +156,30 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
+    /// A landlock rule's path: never empty (an unset `$VAR` would otherwise
+    /// grant everything beneath /); a relative one is taken from the working
+    /// directory, as the sources of binds are.
+    fn landlock_path(&self, def: &OptDef, word: &OsStr) -> Result<PathBuf, CliError> {
+        if word.is_empty() {
+            return Err(self.error(format!(
+                "--{}: empty path (it would mean everything beneath /)",
+                def.name
+            )));
+        }
+        let path = Path::new(word);
+        if path.is_absolute() {
+            return Ok(path.to_path_buf());
+        }
+        match (self.ctx.cwd)() {
+            Some(cwd) => Ok(cwd.join(path)),
+            None => Err(self.error(format!(
+                "--{} {}: relative path, and the working directory is unknown",
+                def.name,
+                crate::cli::explain::shell_quote(word)
+            ))),
+        }
+    }
+
     fn seccomp_arch(&self) -> Result<seccomp::Arch, CliError> {
         seccomp::Arch::native().ok_or_else(|| {
             self.error("sandwrap's seccomp policies support x86_64 and aarch64 only")
@@ -184,4 +207,17 @@ impl Parser<'_, '_> {
         self.spec.seccomp.policy = Some(policy);
         Ok(())
     }
+}
+
+/// A value as text for parsing and messages: bytes that are not UTF-8 are
+/// shown as `\xNN` (so they appear in the error, and never parse).
+fn escaped(word: &OsStr) -> String {
+    let mut out = String::new();
+    for chunk in word.as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }

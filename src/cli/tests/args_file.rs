@@ -1,5 +1,7 @@
 //! `--args FD`: NUL-separated options read from an fd, parsed in place.
 
+use std::io::Read;
+
 use super::Host;
 use crate::cli::{CliError, Outcome};
 use crate::spec::FsOp;
@@ -154,4 +156,115 @@ fn at_most_9000_arguments_in_all() {
         Ok(Outcome::Run(_))
     ));
     assert_eq!(host.clone().fd(5, b"--unshare-pid\0\0").err(&words), LIMIT);
+}
+
+/// A reader that counts what was taken from it.
+struct Counted<R> {
+    inner: R,
+    taken: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.taken.set(self.taken.get() + n);
+        Ok(n)
+    }
+}
+
+/// Parse with fd 5 reading from `source`; returns the error and how many
+/// bytes were read.
+fn parse_streaming(source: impl std::io::Read + 'static, args: &[&str]) -> (String, usize) {
+    let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut ctx = Host::user().context();
+    let mut source = Some(Counted {
+        inner: source,
+        taken: taken.clone(),
+    });
+    ctx.open_fd = Box::new(move |fd| match (fd, source.take()) {
+        (5, Some(s)) => Ok(Box::new(s) as Box<dyn std::io::Read>),
+        _ => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
+    });
+    let result = crate::cli::parse(&super::argv(args), &mut ctx);
+    match result {
+        Err(CliError::Message { msg, .. }) => (msg, taken.get()),
+        other => panic!("{args:?} should fail, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_limit_holds_while_the_payload_is_read() {
+    // 50 MB of NULs (50 million empty words): refused at the limit, after
+    // reading little more than the limit's worth of it.
+    let (msg, taken) = parse_streaming(
+        std::io::Cursor::new(vec![0u8; 50_000_000]),
+        &["--args", "5", "true"],
+    );
+    assert_eq!(msg, LIMIT);
+    assert!(taken <= 128 * 1024, "read {taken} bytes");
+    // An endless stream of NULs ends too (reading it whole never would).
+    let (msg, _) = parse_streaming(std::io::repeat(0), &["--args", "5", "true"]);
+    assert_eq!(msg, LIMIT);
+    // An endless word (no NUL at all) is refused at the kernel's limit on
+    // one argument, after the words before it.
+    let (msg, taken) = parse_streaming(
+        std::io::Cursor::new(b"--unshare-pid\0".to_vec()).chain(std::io::repeat(b'a')),
+        &["--args", "5", "true"],
+    );
+    assert_eq!(
+        msg,
+        "Can't read --args data: word 2 is longer than 131072 bytes"
+    );
+    assert!(taken < 200 * 1024, "read {taken} bytes");
+    // 64 MiB in all, over every payload, at most: 8500 words of 8 KiB
+    // are under both other limits.
+    let mut word = vec![b'w'; 8191];
+    word.push(0);
+    let payload = || std::io::Cursor::new(word.repeat(4250));
+    let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut ctx = Host::user().context();
+    let mut sources = vec![payload(), payload()];
+    let counter = taken.clone();
+    ctx.open_fd = Box::new(move |_| {
+        let s = sources
+            .pop()
+            .ok_or(std::io::Error::from_raw_os_error(libc::EBADF))?;
+        counter.set(counter.get() + 1);
+        Ok(Box::new(s) as Box<dyn std::io::Read>)
+    });
+    let argv = super::argv(&["--args", "5", "--args", "6", "true"]);
+    assert_eq!(
+        crate::cli::parse(&argv, &mut ctx).unwrap_err(),
+        CliError::Message {
+            msg: "Can't read --args data: more than 64 MiB in all".into(),
+            level_prefix: false
+        }
+    );
+    assert_eq!(taken.get(), 2);
+    // A word of exactly that length is fine.
+    let mut long = b"--setenv\0A\0".to_vec();
+    long.extend(std::iter::repeat_n(b'v', 131072));
+    let host = Host::user().fd(5, &long);
+    assert_eq!(host.spec(&["--args", "5", "true"]).env.len(), 1);
+    // The words already on argv count first.
+    let mut words = vec!["--unshare-ipc"; 8990];
+    words.extend(["--args", "5", "true"]);
+    let (msg, taken) = parse_streaming(std::io::repeat(0), &words);
+    assert_eq!((msg.as_str(), taken), (LIMIT, 64 * 1024));
+}
+
+#[test]
+fn read_errors_while_streaming_are_reported() {
+    struct Failing(bool);
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if std::mem::replace(&mut self.0, true) {
+                return Err(std::io::Error::from_raw_os_error(libc::EIO));
+            }
+            buf[..7].copy_from_slice(b"--dir\0/");
+            Ok(7)
+        }
+    }
+    let (msg, _) = parse_streaming(Failing(false), &["--args", "5", "true"]);
+    assert_eq!(msg, "Can't read --args data: Input/output error");
 }

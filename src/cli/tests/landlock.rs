@@ -118,3 +118,75 @@ fn bad_values_are_errors() {
         "--fallback: unknown mode \"none\" (expected landlock)"
     );
 }
+
+#[test]
+fn landlock_paths_are_never_empty_and_relative_ones_take_the_working_directory() {
+    for opt in [
+        "--landlock-ro",
+        "--landlock-rw",
+        "--landlock-ro-noexec",
+        "--landlock-rw-noexec",
+    ] {
+        // An unset `$VAR` must not grant everything beneath /.
+        assert_eq!(
+            error(&[opt, ""]),
+            format!("{opt}: empty path (it would mean everything beneath /)")
+        );
+        let s = spec(&[opt, "build/out", opt, "./x", opt, "..", opt, "/abs"]);
+        let paths: Vec<_> = s.landlock.rules.iter().map(|r| r.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/home/user/work/build/out",
+                "/home/user/work/./x",
+                "/home/user/work/..",
+                "/abs"
+            ]
+            .map(std::path::PathBuf::from)
+        );
+    }
+    // Without a known working directory a relative path is an error.
+    let mut ctx = Host::user().context();
+    ctx.cwd = Box::new(|| None);
+    let argv: Vec<OsString> = ["sandwrap", "--landlock-rw", "out", "true"]
+        .map(OsString::from)
+        .to_vec();
+    assert_eq!(
+        parse(&argv, &mut ctx).unwrap_err(),
+        CliError::Message {
+            msg: "--landlock-rw out: relative path, and the working directory is unknown".into(),
+            level_prefix: false
+        }
+    );
+}
+
+#[test]
+fn values_that_are_not_utf8_are_shown_escaped() {
+    use std::os::unix::ffi::OsStringExt;
+    let bad = |opt: &str, value: &[u8]| {
+        let argv = vec![
+            OsString::from("sandwrap"),
+            OsString::from(opt),
+            OsString::from_vec(value.to_vec()),
+            OsString::from("true"),
+        ];
+        match parse(&argv, &mut Host::user().context()) {
+            Err(CliError::Message { msg, .. }) => msg,
+            other => panic!("{opt}: expected an error, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        bad("--landlock-tcp-connect", b"80\xff"),
+        "--landlock-tcp-connect: invalid port or range \"80\\xff\" (expected e.g. 80,8000-8100 or none)"
+    );
+    assert_eq!(
+        bad("--landlock-tcp-bind", b"80,\xc3\x28"),
+        "--landlock-tcp-bind: invalid port or range \"\\xc3(\" (expected e.g. 80,8000-8100 or none)"
+    );
+    assert!(
+        bad("--landlock-scope", b"sign\xe9l")
+            .starts_with("--landlock-scope: unknown scope \"sign\\xe9l\""),
+    );
+    // Valid UTF-8 that is not a port stays as it is.
+    assert!(bad("--landlock-tcp-connect", "8é".as_bytes()).contains("\"8é\""));
+}

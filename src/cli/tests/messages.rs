@@ -396,6 +396,20 @@ fn seccomp_forms_do_not_mix() {
         host.err(&["--add-seccomp-fd", "9", "true"]),
         "Can't read seccomp data: Bad file descriptor"
     );
+    // At most the kernel's 4096 instructions: more is refused after reading
+    // one byte past them (an endless fd would otherwise never end).
+    let big = Host::user().fd(5, &[0; 4096 * 8]).fd(6, &[0; 4096 * 8 + 8]);
+    assert_eq!(
+        big.spec(&["--add-seccomp-fd", "5", "true"])
+            .seccomp
+            .programs[0]
+            .len(),
+        32768
+    );
+    assert_eq!(
+        big.err(&["--add-seccomp-fd", "6", "true"]),
+        "Invalid seccomp data, more than 4096 instructions (the kernel's limit)"
+    );
     let s = host.spec(&["--add-seccomp-fd", "5", "--add-seccomp-fd", "8", "true"]);
     assert_eq!(s.seccomp.programs, vec![vec![0; 16], vec![]]);
     // --seccomp is only read later, by the engine.

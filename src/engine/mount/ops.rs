@@ -10,6 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::root::{NewRoot, is_root};
 use super::source::OpenedOp;
 use super::{c_octal, dev, legacy};
+use crate::engine::fds;
 use crate::engine::sys::{self, FsContext, SysError};
 use crate::spec::{BindMode, FsOp, OverlayKind, Spec};
 
@@ -93,8 +94,9 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
             dest,
             read_only,
         } => {
-            if !sys::fd_is_open(*fd) {
-                bail!("Can't stat fd {fd}: {}", crate::errno_text(libc::EBADF));
+            // An earlier --bind-fd of the same number has closed it.
+            if let Err(e) = fds::get(*fd) {
+                bail!("Can't stat fd {fd}: {}", crate::errno_text(e.errno));
             }
             let src = sources.into_iter().next().context("bind source missing")?;
             let mode = if *read_only {
@@ -103,7 +105,7 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
                 BindMode::ReadWrite
             };
             let tree = tree.context("bind source tree missing")?;
-            bind_tree(
+            let bound = bind_tree(
                 root,
                 src.as_fd(),
                 tree,
@@ -111,7 +113,10 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
                 dest,
                 mode,
                 None,
-            )
+            );
+            // Bound (or failed): bwrap closes the caller's fd right away.
+            fds::consume(*fd);
+            bound
         }
         FsOp::RemountRo { dest } => remount_ro(root, dest),
         FsOp::Tmpfs { dest, perms, size } => {
@@ -477,24 +482,11 @@ fn proc(root: &mut NewRoot, dest: &Path, env: &OpEnv) -> Result<()> {
     Ok(())
 }
 
-/// Caller fds `copy_fd` has read and closed.
-static CONSUMED_FDS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
-
-/// Copy a caller's fd to EOF into `out`, then close the caller's fd.
+/// Copy a caller's fd to EOF into `out`, then close the caller's fd. A
+/// number the caller did not pass, or that an earlier option consumed,
+/// fails with EBADF as bwrap's read does.
 pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
-    // A caller fd is consumed once. When a later option names the same
-    // number, that number may by now be one of our own fds: refuse it as
-    // the closed fd it is (bwrap's read fails with EBADF too).
-    {
-        let mut consumed = CONSUMED_FDS.lock().unwrap_or_else(|e| e.into_inner());
-        if consumed.contains(&from) {
-            return Err(SysError {
-                call: format!("read fd {from}"),
-                errno: libc::EBADF,
-            });
-        }
-        consumed.push(from);
-    }
+    let from = fds::get(from)?;
     let mut buf = vec![0u8; 64 * 1024];
     let res = loop {
         match sys::read_some(from, &mut buf) {
@@ -515,8 +507,7 @@ pub fn copy_fd(from: i32, out: i32) -> std::result::Result<(), SysError> {
             }
         }
     };
-    // SAFETY: the caller gave us this fd to consume, as bwrap consumes it.
-    unsafe { libc::close(from) };
+    fds::consume(from);
     res
 }
 

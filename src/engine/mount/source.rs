@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
 
+use crate::engine::fds;
 use crate::engine::sys::{self, SysError};
 use crate::spec::{FsOp, OverlayKind};
 
@@ -82,7 +83,7 @@ pub fn open_sources<'a>(ops: &'a [FsOp], no_follow: &[PathBuf]) -> Result<Vec<Op
                 Err(e) if e.errno == libc::EMFILE => return Err(too_many(src, ops.len())),
                 Err(e) => return Err(not_found(src, e)),
             },
-            FsOp::BindFd { fd, .. } if sys::fd_is_open(*fd) => {
+            FsOp::BindFd { fd, .. } if fds::get(*fd).is_ok() => {
                 let shown = PathBuf::from(format!("/proc/self/fd/{fd}"));
                 // SAFETY: the caller handed us this fd; we only borrow it here.
                 let given = unsafe { BorrowedFd::borrow_raw(*fd) };
@@ -90,7 +91,8 @@ pub fn open_sources<'a>(ops: &'a [FsOp], no_follow: &[PathBuf]) -> Result<Vec<Op
                 opened.tree = Some(sys::open_tree_clone(src.as_fd(), &shown));
                 opened.sources.push(src);
             }
-            // bwrap's realpath("/proc/self/fd/N") of a closed fd.
+            // bwrap's realpath("/proc/self/fd/N") of a closed fd (one the
+            // caller did not pass: never whatever of ours took its number).
             FsOp::BindFd { fd, .. } => {
                 return Err(anyhow!(
                     "Can't find source path /proc/self/fd/{fd}: {}",

@@ -19,55 +19,11 @@ BWRAP=/usr/bin/bwrap
 
 die() { echo "launch.sh: $*" >&2; exit 1; }
 
-# The shipped build: static, from scripts/build-release.sh (SANDWRAP_BIN
-# overrides, e.g. to compare with a dynamically linked target/release build).
-if [[ -n ${SANDWRAP_BIN:-} ]]; then
-    release=$SANDWRAP_BIN
-else
-    echo "building the static release binary (scripts/build-release.sh)" >&2
-    release=$("$repo/scripts/build-release.sh")
-fi
-command -v gcc >/dev/null || die "gcc is needed to build bench/timer.c and bench/floor.c"
-
-work=$(mktemp -d /tmp/sandwrap-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-# When root, everything runs as uid 4242, which must be able to read all of this.
-chmod 755 "$work"
-umask 022
-cp "$release" "$work/sandwrap"
-chmod 755 "$work/sandwrap"
-gcc -O2 -Wall -o "$work/timer" "$here/timer.c"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 gcc -O2 -Wall -o "$work/floor" "$here/floor.c"
-SW=$work/sandwrap
-cd "$work"
-
-as_user=()
-runner="$(id -un) (uid $(id -u))"
-if [[ $(id -u) == 0 ]]; then
-    as_user=(setpriv --reuid=4242 --regid=4242 --clear-groups)
-    runner="uid 4242 via setpriv (invoked as root)"
-fi
 have_bwrap=false
 [[ -x $BWRAP ]] && have_bwrap=true
-
-# argfile NAME ARGV... : store one command for the timer.
-argfile() {
-    local name=$1
-    shift
-    printf '%s\0' "$@" >"$work/$name.args"
-}
-
-# timer ROUNDS LABEL... : time the commands stored under LABEL, interleaved;
-# leaves "LABEL median p90 runs" lines in $work/out.
-timer() {
-    local rounds=$1 specs=() l
-    shift
-    for l in "$@"; do specs+=("$l=$work/$l.args"); done
-    "${as_user[@]}" "$work/timer" "$rounds" "${specs[@]}" >"$work/out"
-    cat "$work/out" >>"$work/all"
-}
-# field LABEL COLUMN : median (2) or p90 (3) of LABEL from the last timer run.
-field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/out"; }
 
 # row TITLE SANDWRAP_MS BWRAP_MS : one table line with the ratio.
 row() {

@@ -149,6 +149,13 @@ complete -c sandwrap -l ro-bind-as-host -d 'Reproduce host PATH: a symlink stays
 complete -c sandwrap -l bind-mkdir -d 'Equal to --bind, creating host directory SRC (mode 0700) if missing' -r -F
 complete -c sandwrap -l protect -d 'Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)' -r -F
 complete -c sandwrap -l keep-env -d 'Set NAME (or each NAME* variable) to the caller\'s value, e.g. after --clearenv' -r -f
+complete -c sandwrap -l rlimit -d 'Set resource limit NAME (as prlimit names it: nofile, nproc, core, as, ...) for the command' -r -f
+complete -c sandwrap -l timeout -d 'After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox; exit status 124' -r -f
+complete -c sandwrap -l kill-after -d 'With --timeout: SIGKILL everything left DURATION after the SIGTERM (default 5s)' -r -f
+complete -c sandwrap -l memory -d 'cgroup v2 memory.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
+complete -c sandwrap -l memory-swap -d 'cgroup v2 memory.swap.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
+complete -c sandwrap -l pids-max -d 'cgroup v2 pids.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
+complete -c sandwrap -l cpus -d 'cgroup v2 cpu.max: at most FLOAT CPUs\' worth of time (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l help -d 'Print this help'
 complete -c sandwrap -l version -d 'Print version'
 complete -c sandwrap -l level-prefix -d 'Prepend e.g. <3> to diagnostic messages'
@@ -175,3 +182,4 @@ complete -c sandwrap -l verbose -d 'On stderr: what landlock enforces, and the s
 complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every system call the policy denies'
 complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, then exit'
 complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'
+complete -c sandwrap -l json-usage -d 'After the exit code, write wall time, CPU time and peak memory to --json-status-fd'

@@ -259,6 +259,63 @@ pub enum Fallback {
     Landlock,
 }
 
+/// One `--rlimit NAME=SOFT[:HARD]`: `None` keeps the caller's value, `RLIM_INFINITY`
+/// (`u64::MAX`) is `unlimited`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rlimit {
+    /// The name as prlimit(1) spells it (`nofile`).
+    pub name: &'static str,
+    /// The `RLIMIT_*` resource number.
+    pub resource: u32,
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+}
+
+/// cgroup v2 limits (`--memory`, `--memory-swap`, `--pids-max`, `--cpus`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CgroupLimits {
+    pub memory: Option<u64>,
+    pub memory_swap: Option<u64>,
+    pub pids_max: Option<u64>,
+    /// `--cpus`, in thousandths of a CPU (cpu.max's quota over a 100 ms period).
+    pub cpus_milli: Option<u64>,
+}
+
+impl CgroupLimits {
+    /// The options given, by name (for messages and --explain).
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("--memory", self.memory.is_some()),
+            ("--memory-swap", self.memory_swap.is_some()),
+            ("--pids-max", self.pids_max.is_some()),
+            ("--cpus", self.cpus_milli.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(n, on)| on.then_some(n))
+        .collect()
+    }
+}
+
+/// What the sandbox may use, and for how long.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// `--rlimit`: one entry per resource (a later option replaces an
+    /// earlier one for the same resource), set on the command before exec.
+    pub rlimits: Vec<Rlimit>,
+    /// `--timeout`: SIGTERM to the whole sandbox when it expires.
+    pub timeout: Option<std::time::Duration>,
+    /// `--kill-after`: SIGKILL that long after the timeout's SIGTERM.
+    pub kill_after: Option<std::time::Duration>,
+    pub cgroup: CgroupLimits,
+    /// `--json-usage`: sandwrap's usage object on `--json-status-fd` (also
+    /// written with `--timeout`; a plain bwrap command line never gets it).
+    pub json_usage: bool,
+}
+
+/// The grace period between a timeout's SIGTERM and SIGKILL when
+/// `--kill-after` is not given.
+pub const DEFAULT_KILL_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Everything needed to build and run one sandbox.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Spec {
@@ -296,6 +353,8 @@ pub struct Spec {
     /// `--protect`: bind sources whose last component is never followed (a
     /// symbolic link there counts as missing).
     pub no_follow: Vec<PathBuf>,
+    /// `--rlimit`, `--timeout`, `--kill-after`, cgroup limits.
+    pub limits: Limits,
 }
 
 impl Spec {

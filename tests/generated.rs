@@ -40,6 +40,11 @@ fn extra_sections() -> Roff {
          is printed to standard error.",
     );
     item(&mut r, "0", "--help or --version.");
+    item(
+        &mut r,
+        "124",
+        "--timeout: the time limit was reached and the sandbox was ended.",
+    );
 
     r.control("SH", ["ENVIRONMENT"]);
     r.text([roman(
@@ -62,6 +67,11 @@ fn extra_sections() -> Roff {
         "SANDWRAP_LANDLOCK_ABI_MAX=N",
         "Use at most landlock ABI N, as on an older kernel. For testing.",
     );
+
+    r.control("SH", ["RESOURCE LIMITS"]);
+    for (tag, body) in sandwrap::cli::limits::MAN {
+        item(&mut r, tag, body);
+    }
 
     r.control("SH", ["PROFILES"]);
     for (tag, body) in sandwrap::cli::profile::man::RULES {
@@ -105,7 +115,7 @@ fn extra_sections() -> Roff {
     ))]);
 
     r.control("SH", ["DIFFERENCES FROM BWRAP"]);
-    let differences: [(&str, &str); 9] = [
+    let differences: [(&str, &str); 11] = [
         (
             "Never setuid",
             "sandwrap is never installed setuid and never gains privileges. An unprivileged \
@@ -142,6 +152,21 @@ fn extra_sections() -> Roff {
             "Errors name the failed call",
             "Messages keep bwrap's wording on one line; with --verbose a second line names the \
              system call that failed and its arguments.",
+        ),
+        (
+            "Landlock network rules hold",
+            "While a landlock TCP rule is in force (--landlock-tcp-connect, --landlock-tcp-bind, \
+             the ci profile, --unshare-net with --fallback landlock), MPTCP and SCTP sockets fail \
+             with EPROTONOSUPPORT and io_uring is denied, by seccomp rules of sandwrap's own: \
+             landlock restricts plain TCP only.",
+        ),
+        (
+            "The landlock fallback and unix sockets",
+            "Landlock does not restrict connecting to pathname unix sockets: with --fallback \
+             landlock the host's daemons (session bus, ssh-agent, X11, docker.sock) stay \
+             reachable by their path, and a warning says so. With --unshare-net the fallback \
+             refuses creating unix sockets instead (socket(AF_UNIX) and datagram socket pairs \
+             fail with EACCES; connected pairs keep working).",
         ),
         (
             "Locked read-only mounts",

@@ -7,20 +7,6 @@ use common::*;
 use std::os::linux::net::SocketAddrExt;
 use std::path::Path;
 
-/// The kernel's landlock ABI (0 without landlock).
-fn landlock_abi() -> i64 {
-    // SAFETY: the version query takes no attribute pointer.
-    let v = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            1usize,
-        )
-    };
-    v.max(0)
-}
-
 /// Whether this kernel can run a test needing `abi`; prints why not.
 fn have_abi(abi: i64) -> bool {
     let have = landlock_abi();
@@ -452,36 +438,10 @@ fn signal_scope_protects_outside_processes() {
     let _ = sleeper.wait();
 }
 
-/// Run the sandwrap binary inside an outer sandbox in which creating user
-/// namespaces fails (`--disable-userns`), sharing the test's scratch dirs.
-fn nested(inner: &[&str], shared: &Path) -> (i32, String, String) {
-    let bin = sandwrap_bin().display().to_string();
-    let shared = shared.display().to_string();
-    let mut args: Vec<&str> = vec![
-        "--unshare-user",
-        "--disable-userns",
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        &shared,
-        &shared,
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--",
-        &bin,
-    ];
-    args.extend_from_slice(inner);
-    run(&args)
-}
-
 #[test]
 fn without_user_namespaces_the_cause_is_diagnosed() {
     let dir = scratch("ll-diag");
-    let (code, out, err) = nested(&["--ro-bind", "/", "/", "--", "echo", "ran"], &dir);
+    let (code, out, err) = without_userns(&["--ro-bind", "/", "/", "--", "echo", "ran"], &dir);
     assert_eq!(code, 1, "{out} {err}");
     assert!(out.is_empty());
     assert!(
@@ -510,7 +470,7 @@ fn fallback_landlock_confines_without_namespaces() {
     let (w, o) = (work.display().to_string(), other.display().to_string());
     let script =
         format!("echo a > {w}/x && echo wrote-work; echo b > {o}/y && echo wrote-other; id -u");
-    let (code, out, err) = nested(
+    let (code, out, err) = without_userns(
         &[
             "--ro-bind",
             "/",
@@ -559,7 +519,7 @@ fn fallback_names_what_it_cannot_honour_and_strict_refuses() {
         "echo",
         "ran",
     ];
-    let (code, out, err) = nested(&inner, &top);
+    let (code, out, err) = without_userns(&inner, &top);
     assert_eq!((code, out.as_str()), (0, "ran\n"), "{err}");
     assert!(
         err.contains("--tmpfs /tmp: cannot mount without a mount namespace"),
@@ -570,7 +530,7 @@ fn fallback_names_what_it_cannot_honour_and_strict_refuses() {
 
     let mut strict = vec!["--landlock-strict"];
     strict.extend_from_slice(&inner);
-    let (code, out, err) = nested(&strict, &top);
+    let (code, out, err) = without_userns(&strict, &top);
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
     assert!(
@@ -588,7 +548,7 @@ fn fallback_denies_tcp_when_the_network_was_to_be_unshared() {
     let port = listener.local_addr().expect("addr").port();
     let top = scratch("ll-fallback-net");
     let code = tcp_client_script(&[port]);
-    let (_, out, err) = nested(
+    let (_, out, err) = without_userns(
         &[
             "--ro-bind",
             "/",

@@ -6,7 +6,6 @@ use common::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 /// Each argument names one probe; the helper prints `probe=OK` or
 /// `probe=ERRNO_NAME` (or `probe=SKIP:reason`).
@@ -116,34 +115,7 @@ int main(int argc, char **argv) {
 /// The helper, compiled once with gcc; None (with the reason printed) when
 /// gcc is missing or fails.
 fn helper() -> Option<PathBuf> {
-    static HELPER: OnceLock<Option<PathBuf>> = OnceLock::new();
-    HELPER
-        .get_or_init(|| {
-            let dir = scratch("seccomp-helper");
-            let src = dir.join("probe.c");
-            let bin = dir.join("probe");
-            std::fs::write(&src, HELPER_C).expect("write helper source");
-            match Command::new("gcc")
-                .args(["-O1", "-o"])
-                .arg(&bin)
-                .arg(&src)
-                .output()
-            {
-                Ok(o) if o.status.success() => Some(bin),
-                Ok(o) => {
-                    skip!(
-                        "skipping: gcc failed on the probe helper: {}",
-                        String::from_utf8_lossy(&o.stderr)
-                    );
-                    None
-                }
-                Err(e) => {
-                    skip!("skipping: gcc is not available to build the probe helper ({e})");
-                    None
-                }
-            }
-        })
-        .clone()
+    c_helper("probe", HELPER_C)
 }
 
 /// Run the helper in a sandbox with `extra` options; (exit code, probe
@@ -159,9 +131,7 @@ fn probe(extra: &[&str], probes: &[&str]) -> Option<(i32, String, String)> {
 }
 
 fn value<'a>(out: &'a str, name: &str) -> &'a str {
-    out.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}=")))
-        .unwrap_or("<missing>")
+    probe_value(out, name)
 }
 
 #[test]
@@ -536,5 +506,313 @@ fn stacks_with_a_caller_seccomp_fd() {
         value(&out, "uname"),
         "ENOTBLK",
         "sandwrap's --seccomp-deny: {out}"
+    );
+}
+
+/// `sandwrap ARGS` as the test user, killed after 20 s: (exit code or
+/// `None` when it hung, stdout, stderr).
+fn run_limited(args: &[&str]) -> (Option<i32>, String, String) {
+    output_within(sandwrap(args), std::time::Duration::from_secs(20))
+}
+
+/// sandwrap's own messages after the filter is installed must neither be
+/// attempted under it (a denied or killing `write`) nor be lost: a failed
+/// exec is still reported, once, with bwrap's wording.
+#[test]
+fn exec_failure_is_reported_under_a_policy_that_denies_write() {
+    for deny in ["write", "write:kill", "write:ENOSPC"] {
+        let (code, out, err) = run_limited(&[
+            "--ro-bind",
+            "/",
+            "/",
+            "--seccomp-deny",
+            deny,
+            "--",
+            "/nonexistent",
+        ]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (
+                Some(1),
+                "",
+                "sandwrap: execvp /nonexistent: No such file or directory\n"
+            ),
+            "--seccomp-deny {deny}"
+        );
+    }
+}
+
+#[test]
+fn exec_refused_by_the_policy_names_the_rule() {
+    let (code, _, err) = run_limited(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--seccomp-deny",
+        "execve:EACCES",
+        "--",
+        "true",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err,
+        "sandwrap: execvp true: Permission denied (refused by seccomp policy custom: --seccomp-deny execve:EACCES: execve -> errno EACCES)\n"
+    );
+}
+
+/// The listener must reach the supervisor whatever the policy denies:
+/// `sendmsg` denied (errno, kill, log, or by a default-deny file) used to
+/// block the command on its own notification.
+#[test]
+fn report_works_when_the_policy_denies_sendmsg() {
+    let dir = scratch("seccomp-sendmsg");
+    let file = dir.join("nosend.toml");
+    std::fs::write(
+        &file,
+        "include = [\"strict\"]\n[[rule]]\nsyscall = [\"sendmsg\", \"sendto\"]\naction = \"errno EPERM\"\n",
+    )
+    .expect("write policy");
+    give(&file);
+    let file = file.display().to_string();
+    let script = "import socket\na, b = socket.socketpair()\ntry:\n    a.sendmsg([b'x'])\nexcept OSError as e:\n    print(e.errno)\nelse:\n    print('sent')";
+    for policy in [
+        vec!["--seccomp-deny", "sendmsg"],
+        vec!["--seccomp-deny", "sendmsg:log"],
+        vec!["--seccomp-deny", "sendmsg:ENOTSUP"],
+        vec!["--seccomp-policy", &file],
+    ] {
+        let mut args = vec!["--ro-bind", "/", "/"];
+        args.extend(&policy);
+        args.extend(["--seccomp-report", "--", "/usr/bin/python3", "-c", script]);
+        let (code, out, err) = run_limited(&args);
+        assert_eq!(code, Some(0), "{policy:?} hung or failed: {out} {err}");
+        assert!(
+            err.contains("sendmsg(") && err.contains("by "),
+            "{policy:?}: the denial is reported: {err}"
+        );
+        let want = match policy[1] {
+            "sendmsg:log" => "sent",
+            "sendmsg:ENOTSUP" => "95",
+            _ => "1",
+        };
+        assert_eq!(out.trim(), want, "{policy:?}: {err}");
+    }
+    // A kill rule: the command dies of it, the supervisor reports it.
+    let (code, _, err) = run_limited(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--seccomp-deny",
+        "sendmsg:kill",
+        "--seccomp-report",
+        "--",
+        "/usr/bin/python3",
+        "-c",
+        script,
+    ]);
+    assert_eq!(code, Some(128 + libc::SIGSYS), "{err}");
+    assert!(
+        err.contains("sendmsg(") && err.contains("killed the process"),
+        "{err}"
+    );
+}
+
+/// sandwrap's pid 1 is not bound by the command's policy: denying what it
+/// waits with neither stalls nor spins it.
+#[test]
+fn pid_1_is_not_bound_by_the_commands_policy() {
+    for call in [
+        "wait4",
+        "rt_sigtimedwait",
+        "wait4:kill",
+        "rt_sigtimedwait:kill",
+    ] {
+        let (code, out, err) = run_limited(&[
+            "--ro-bind",
+            "/",
+            "/",
+            "--unshare-pid",
+            "--seccomp-deny",
+            call,
+            "--",
+            "sh",
+            "-c",
+            "echo ran; exit 3",
+        ]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(3), "ran\n", ""),
+            "--seccomp-deny {call}"
+        );
+    }
+    // Filter counts: the command has one more than pid 1.
+    let (code, out, err) = run_limited(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--unshare-pid",
+        "--seccomp-policy",
+        "default",
+        "--",
+        "sh",
+        "-c",
+        "grep Seccomp_filters /proc/1/status /proc/self/status",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let counts: Vec<u32> = out
+        .lines()
+        .filter_map(|l| l.rsplit(['\t', ' ']).next()?.parse().ok())
+        .collect();
+    if counts.len() != 2 {
+        skip!("skipping the filter count: no Seccomp_filters in /proc/PID/status ({out})");
+        return;
+    }
+    assert_eq!(counts[1], counts[0] + 1, "pid 1, then the command: {out}");
+}
+
+#[test]
+fn a_fifo_policy_is_refused_at_once() {
+    let dir = scratch("seccomp-fifo");
+    let fifo = dir.join("policy.toml");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0, "mkfifo");
+    give(&fifo);
+    let path = fifo.display().to_string();
+    let (code, out, err) = run_limited(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--seccomp-policy",
+        &path,
+        "--",
+        "true",
+    ]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            Some(1),
+            "",
+            format!("sandwrap: Can't read seccomp policy {path}: not a regular file (a FIFO)\n")
+                .as_str()
+        )
+    );
+    let (code, _, err) = run_limited(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--seccomp-policy",
+        "/dev/",
+        "--",
+        "true",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("not a regular file (a directory)"), "{err}");
+}
+
+#[test]
+fn a_policy_file_with_a_non_utf8_name_is_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("seccomp-nonutf8");
+    let path = dir.join(std::ffi::OsStr::from_bytes(b"pol\xff.toml"));
+    std::fs::write(
+        &path,
+        "default = \"allow\"\n[[rule]]\nsyscall = \"uname\"\naction = \"errno ENOTBLK\"\n",
+    )
+    .expect("write");
+    give(&path);
+    let Some(bin) = helper() else { return };
+    let mut cmd = sandwrap(["--ro-bind", "/", "/", "--seccomp-policy"]);
+    cmd.arg(&path).arg("--").arg(&bin).arg("uname");
+    let o = output(cmd);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(value(&stdout(&o), "uname"), "ENOTBLK");
+    // And its errors name it.
+    std::fs::write(&path, "default = \"alow\"\n").expect("write");
+    let mut cmd = sandwrap(["--ro-bind", "/", "/", "--seccomp-policy"]);
+    cmd.arg(&path).args(["--", "true"]);
+    let o = output(cmd);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("pol\u{fffd}.toml:1: \"alow\": unknown action"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A runaway policy file is refused at once: by its size, or by its
+/// number of rules (linear time either way).
+#[test]
+fn huge_policy_files_are_refused_quickly() {
+    let dir = scratch("seccomp-huge");
+    let rule = "[[rule]]\nsyscall = \"uname\"\naction = \"allow\"\n";
+    for (name, rules) in [("big.toml", 30_000), ("many.toml", 5_000)] {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!("default = \"allow\"\n{}", rule.repeat(rules)),
+        )
+        .expect("write");
+        give(&path);
+        let p = path.display().to_string();
+        let start = std::time::Instant::now();
+        let (code, _, err) =
+            run_limited(&["--ro-bind", "/", "/", "--seccomp-policy", &p, "--", "true"]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "{name} took {:?}",
+            start.elapsed()
+        );
+        let want = if rules == 30_000 {
+            "more than the limit of 1048576"
+        } else {
+            "5000 [[rule]] entries: too many rules: a seccomp policy holds at most 4096"
+        };
+        assert!(
+            err.starts_with("sandwrap: ") && err.contains(want),
+            "{name}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+/// With --level-prefix, the notifier's lines and the SIGSYS note carry
+/// their syslog level like every other message.
+#[test]
+fn level_prefix_marks_reports_and_the_sigsys_note() {
+    let Some((code, _, err)) = probe(
+        &[
+            "--level-prefix",
+            "--seccomp-deny",
+            "uname",
+            "--seccomp-report",
+        ],
+        &["uname"],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("<4>sandwrap: seccomp: ") && l.contains("uname(")),
+        "{err}"
+    );
+    let (code, _, err) = probe(
+        &["--level-prefix", "--seccomp-deny", "uname:kill"],
+        &["uname"],
+    )
+    .expect("helper");
+    assert_eq!(code, 128 + libc::SIGSYS, "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("<4>sandwrap: ") && l.contains("probe was killed by SIGSYS")),
+        "{err}"
+    );
+    assert!(
+        err.lines().all(|l| l.starts_with('<')),
+        "every line has a level: {err}"
     );
 }

@@ -331,3 +331,124 @@ fn same_errors_as_bwrap() {
         assert_eq!(results[0], results[1], "{pre:?}");
     }
 }
+
+/// `sandwrap|bwrap --seccomp 5 PRE... -- CMD...` with `prog` as fd 5:
+/// (exit code, stderr with `bwrap: ` read as `sandwrap: `).
+fn with_program(tool: &str, prog: &[u8], pre: &[&str], cmd: &[&str]) -> Option<(i32, String)> {
+    let mut args: Vec<&str> = vec!["--ro-bind", "/", "/", "--seccomp", "5"];
+    args.extend_from_slice(pre);
+    args.push("--");
+    args.extend_from_slice(cmd);
+    let mut c = match tool {
+        "bwrap" => bwrap(&args)?,
+        _ => sandwrap(&args),
+    };
+    let fd = memfd(prog);
+    pass(&mut c, &[(fd.as_raw_fd(), 5)]);
+    let (code, _, err) = output_within(c, std::time::Duration::from_secs(20));
+    let code = code.unwrap_or_else(|| panic!("{tool} {args:?} hung: {err}"));
+    Some((code, err.replace("bwrap: ", "sandwrap: ")))
+}
+
+/// pid 1 runs under the caller's programs, as in bwrap: when one refuses
+/// how it waits, it fails as bwrap's does (never hangs or spins), and a
+/// pid 1 killed by one is named as such, not as the command.
+#[test]
+fn pid_1_under_a_caller_program_fails_cleanly() {
+    let (Some(nowait), Some(killwait), Some(nosigwait)) = (
+        bpf("f.add_rule(seccomp.ERRNO(errno.EPERM), 'wait4')"),
+        bpf("f.add_rule(seccomp.KILL_PROCESS, 'wait4')"),
+        bpf("f.add_rule(seccomp.ERRNO(errno.EPERM), 'rt_sigtimedwait')"),
+    ) else {
+        return;
+    };
+    let pid = ["--unshare-pid"];
+    let cmd = ["sh", "-c", "exit 3"];
+    let cases: [(&[u8], i32, &str); 3] = [
+        (
+            &nowait,
+            1,
+            "sandwrap: init wait(): Operation not permitted\n",
+        ),
+        (&killwait, 128 + libc::SIGSYS, ""),
+        (&nosigwait, 3, ""),
+    ];
+    for (prog, want_code, want_err) in cases {
+        let (code, err) = with_program("sandwrap", prog, &pid, &cmd).expect("sandwrap");
+        assert_eq!(code, want_code, "{err}");
+        if want_code == 128 + libc::SIGSYS {
+            assert_eq!(
+                err,
+                "sandwrap: sandwrap's pid 1 was killed by SIGSYS (Bad system call): the --seccomp/--add-seccomp-fd program refused one of its system calls; the command's status is lost\n"
+            );
+        } else {
+            assert_eq!(err, want_err);
+        }
+        if let Some((bcode, berr)) = with_program("bwrap", prog, &pid, &cmd) {
+            assert_eq!(bcode, code, "bwrap: {berr}");
+            if want_code != 128 + libc::SIGSYS {
+                assert_eq!(berr, err, "the same message as bwrap");
+            }
+        }
+    }
+}
+
+/// A caller's program that denies `write`: the exec failure is still
+/// reported (bwrap, under the same filter, cannot say anything).
+#[test]
+fn exec_failure_is_reported_under_a_caller_program_that_denies_write() {
+    let Some(nowrite) = bpf("f.add_rule(seccomp.ERRNO(errno.EPERM), 'write')") else {
+        return;
+    };
+    let (code, err) = with_program("sandwrap", &nowrite, &[], &["/nonexistent"]).expect("sandwrap");
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "sandwrap: execvp /nonexistent: No such file or directory\n"
+        )
+    );
+}
+
+/// sandwrap's policy is installed first: one that would refuse installing
+/// the caller's program after it is refused before anything runs.
+#[test]
+fn a_policy_refusing_the_callers_program_is_refused_up_front() {
+    let Some(prog) = bpf(DENY_MKDIR_EPERM) else {
+        return;
+    };
+    let (code, err) = with_program(
+        "sandwrap",
+        &prog,
+        &["--seccomp-deny", "prctl"],
+        &["sh", "-c", "echo ran"],
+    )
+    .expect("sandwrap");
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "sandwrap: seccomp policy custom refuses prctl(PR_SET_SECCOMP), which installs the --seccomp/--add-seccomp-fd programs after it (--seccomp-deny prctl: prctl -> errno EPERM): allow it with --seccomp-allow prctl\n"
+    );
+    // Allowed again by a later rule: both filters apply.
+    let (code, err) = with_program(
+        "sandwrap",
+        &prog,
+        &[
+            "--seccomp-deny",
+            "prctl",
+            "--seccomp-allow",
+            "prctl",
+            "--tmpfs",
+            "/tmp",
+        ],
+        &["sh", "-c", "mkdir /tmp/d || echo refused"],
+    )
+    .expect("sandwrap");
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            0,
+            "mkdir: cannot create directory '/tmp/d': Operation not permitted\n"
+        )
+    );
+}

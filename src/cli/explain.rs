@@ -208,6 +208,55 @@ fn process_lines(spec: &Spec) -> Vec<String> {
     out
 }
 
+fn limit_lines(spec: &Spec) -> Vec<String> {
+    use super::limits::{show_duration, show_limit};
+    let l = &spec.limits;
+    let part = |v: Option<u64>| v.map_or("the caller's".to_string(), show_limit);
+    let mut out: Vec<String> = l
+        .rlimits
+        .iter()
+        .map(|r| {
+            format!(
+                "rlimit {}: soft {}, hard {} (on the command)",
+                r.name,
+                part(r.soft),
+                part(r.hard)
+            )
+        })
+        .collect();
+    if let Some(t) = l.timeout {
+        let grace = l.kill_after.unwrap_or(crate::spec::DEFAULT_KILL_AFTER);
+        out.push(format!(
+            "timeout {}: SIGTERM to the whole sandbox, SIGKILL {} later; exit status 124",
+            show_duration(t),
+            show_duration(grace)
+        ));
+    }
+    let cg = &l.cgroup;
+    let bytes = |v: u64| format!("{v} bytes");
+    for (what, value) in [
+        ("memory.max", cg.memory.map(bytes)),
+        ("memory.swap.max", cg.memory_swap.map(bytes)),
+        ("pids.max", cg.pids_max.map(|n| n.to_string())),
+        (
+            "cpu.max",
+            cg.cpus_milli
+                .map(|m| format!("{} 100000 ({} CPUs)", m * 100, m as f64 / 1000.0)),
+        ),
+    ] {
+        if let Some(v) = value {
+            out.push(format!("cgroup v2 {what} {v}"));
+        }
+    }
+    if l.json_usage {
+        out.push("usage (wall, CPU, peak memory) reported on --json-status-fd".into());
+    }
+    if out.is_empty() {
+        out.push("none".into());
+    }
+    out
+}
+
 fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
     let policy = Policy::from_spec(spec, Mode::Namespaced, caller, Path::new("/"));
     if policy.is_empty() {
@@ -266,7 +315,12 @@ fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
 
 fn seccomp_lines(spec: &Spec) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(p) = &spec.seccomp.policy {
+    // What the command gets: the user's policy and sandwrap's guards.
+    let own = crate::seccomp::guard::command_policy(spec, crate::landlock::Mode::Namespaced);
+    if let Err(e) = &own {
+        out.push(format!("policy refused: {e}"));
+    }
+    if let Ok(Some(p)) = &own {
         out.push(format!(
             "policy {} ({}): calls no rule names -> {}; calls through other ABIs -> {}",
             p.name,
@@ -391,6 +445,7 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
     };
     block(&mut out, "Environment", &env);
     block(&mut out, "Process", &process_lines(spec));
+    block(&mut out, "Limits", &limit_lines(spec));
     block(&mut out, "Seccomp", &seccomp_lines(spec));
     block(&mut out, "Landlock", &landlock_lines(spec, caller));
 

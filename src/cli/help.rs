@@ -50,6 +50,7 @@ fn heading(section: Section) -> &'static str {
         Section::Landlock => "Landlock options",
         Section::Seccomp => "Seccomp policy options",
         Section::Profiles => "Profile options",
+        Section::Limits => "Resource limit options",
     }
 }
 

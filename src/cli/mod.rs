@@ -7,6 +7,7 @@ mod capnames;
 mod cnum;
 mod explain;
 mod help;
+pub mod limits;
 mod parse;
 pub mod profile;
 pub mod table;

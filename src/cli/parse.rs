@@ -14,7 +14,7 @@ use super::capnames::{CapWord, parse_cap_word};
 use super::cnum::{self, SizeError};
 use super::table::{self, Action, OptDef};
 use super::{CliError, LabelError, Outcome, ParseContext, profile};
-use crate::seccomp::{self, Action as SeccompAction};
+use crate::seccomp;
 use crate::spec::{CapOp, EnvOp, FsOp, OverlayKind, Spec};
 
 /// bwrap's limit on the total number of arguments, `--args` payloads included.
@@ -70,9 +70,9 @@ struct Parser<'c, 'a> {
     set_by_profile: Vec<&'static str>,
     /// `--seccomp-policy`: the base policy, loaded when met.
     seccomp_base: Option<seccomp::Policy>,
-    /// `--seccomp-allow`/`--seccomp-deny`: (syscall word, action, origin),
-    /// applied on top of the base in order.
-    seccomp_ops: Vec<(String, SeccompAction, String)>,
+    /// `--seccomp-allow`/`--seccomp-deny`, resolved when met, applied on
+    /// top of the base in order.
+    seccomp_ops: Vec<seccomp::Rule>,
 }
 
 /// Parse a full argv (including argv[0]).
@@ -710,6 +710,14 @@ impl Parser<'_, '_> {
         }
         if s.as_pid_1 && !s.lock_files.is_empty() {
             return Err(self.error("Specifying --as-pid-1 and --lock-file is not permitted"));
+        }
+        if s.limits.json_usage && s.status.json_status.is_none() {
+            return Err(self.error(
+                "--json-usage requires --json-status-fd (the usage object is written there)",
+            ));
+        }
+        if s.limits.kill_after.is_some() && s.limits.timeout.is_none() {
+            return Err(self.error("--kill-after requires --timeout (it is the grace period after the timeout's SIGTERM)"));
         }
         if self.explain {
             return Ok(Outcome::Explain {

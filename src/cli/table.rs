@@ -87,6 +87,14 @@ pub enum Action {
     SeccompDeny,
     SeccompReport,
     SeccompReportFd,
+    Rlimit,
+    Timeout,
+    KillAfter,
+    CgroupMemory,
+    CgroupMemorySwap,
+    CgroupPidsMax,
+    CgroupCpus,
+    JsonUsage,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -104,6 +112,8 @@ pub enum Section {
     Seccomp,
     /// sandwrap's own: profiles and `--explain`.
     Profiles,
+    /// sandwrap's own: rlimits, the time limit, cgroup limits.
+    Limits,
 }
 
 /// One command-line option: `--name ARG...`.
@@ -763,6 +773,63 @@ pub const OPTIONS: &[OptDef] = &[
         Environment,
         "Set NAME (or each NAME* variable) to the caller's value, e.g. after --clearenv",
     ),
+    // sandwrap's own resource limits (README "Limits").
+    opt(
+        "rlimit",
+        &["NAME=SOFT[:HARD]"],
+        A::Rlimit,
+        Limits,
+        "Set resource limit NAME (as prlimit names it: nofile, nproc, core, as, ...) for the command",
+    ),
+    opt(
+        "timeout",
+        &["DURATION"],
+        A::Timeout,
+        Limits,
+        "After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox; exit status 124",
+    ),
+    opt(
+        "kill-after",
+        &["DURATION"],
+        A::KillAfter,
+        Limits,
+        "With --timeout: SIGKILL everything left DURATION after the SIGTERM (default 5s)",
+    ),
+    opt(
+        "memory",
+        &["BYTES"],
+        A::CgroupMemory,
+        Limits,
+        "cgroup v2 memory.max for the whole sandbox (needs a delegated cgroup v2)",
+    ),
+    opt(
+        "memory-swap",
+        &["BYTES"],
+        A::CgroupMemorySwap,
+        Limits,
+        "cgroup v2 memory.swap.max for the whole sandbox (needs a delegated cgroup v2)",
+    ),
+    opt(
+        "pids-max",
+        &["N"],
+        A::CgroupPidsMax,
+        Limits,
+        "cgroup v2 pids.max for the whole sandbox (needs a delegated cgroup v2)",
+    ),
+    opt(
+        "cpus",
+        &["FLOAT"],
+        A::CgroupCpus,
+        Limits,
+        "cgroup v2 cpu.max: at most FLOAT CPUs' worth of time (needs a delegated cgroup v2)",
+    ),
+    opt(
+        "json-usage",
+        &[],
+        A::JsonUsage,
+        Limits,
+        "After the exit code, write wall time, CPU time and peak memory to --json-status-fd",
+    ),
 ];
 
 /// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
@@ -799,7 +866,7 @@ mod tests {
         let own = |o: &&OptDef| {
             matches!(
                 o.section,
-                Section::Landlock | Section::Seccomp | Section::Profiles
+                Section::Landlock | Section::Seccomp | Section::Profiles | Section::Limits
             ) || o.name.ends_with("-as-host")
                 || o.name == "bind-mkdir"
                 || o.name == "keep-env"

@@ -3,6 +3,7 @@
 
 mod args_file;
 mod landlock;
+mod limits;
 mod messages;
 mod modifiers;
 mod options;

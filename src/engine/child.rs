@@ -32,6 +32,8 @@ pub struct ChildCtx {
     pub own_seccomp: Option<super::seccomp::OwnFilter>,
     /// Where the command sends its seccomp listener (with --seccomp-report).
     pub seccomp_sock: Option<RawFd>,
+    /// `--rlimit`, checked by the supervisor; set by the command before exec.
+    pub rlimits: Vec<super::limits::rlimits::Resolved>,
 }
 
 /// Entry point after clone; never returns.

@@ -7,15 +7,17 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use seccompiler::sock_filter;
 
 use super::child::ChildCtx;
-use super::{caps, fds, landlock, report, signals, sys};
+use super::{caps, fds, filters, landlock, report, seccomp, signals, sys};
 use crate::landlock::Mode;
 use crate::spec::{EnvOp, Spec, env_name_matches};
 
 /// Work done once in the first sandbox process, before pid 1 forks.
 pub struct Prepared {
-    pub seccomp: Vec<Vec<u8>>,
+    /// The caller's programs (`--add-seccomp-fd`, `--seccomp`), in order.
+    pub seccomp: Vec<Vec<sock_filter>>,
     /// Built in the new root, enforced by the command's process only.
     landlock: Option<landlock::Enforcement>,
     env: Vec<CString>,
@@ -58,14 +60,19 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         let _ = sys::read_some(fd, &mut b);
         fds::consume(fd);
     }
-    let mut seccomp = spec.seccomp.programs.clone();
+    let mut seccomp: Vec<Vec<sock_filter>> = spec
+        .seccomp
+        .programs
+        .iter()
+        .map(|p| seccomp::caller_program(p))
+        .collect();
     if let Some(fd) = spec.seccomp.fd {
         let data = fds::read_all(fd)
             .map_err(|e| anyhow!("Can't read seccomp data: {}", crate::errno_text(e.errno)))?;
         if data.len() % 8 != 0 {
             bail!("Invalid seccomp data, must be multiple of 8");
         }
-        seccomp.push(data);
+        seccomp.push(seccomp::caller_program(&data));
     }
     // SAFETY: umask has no failure mode.
     unsafe { libc::umask(old_umask) };
@@ -136,48 +143,11 @@ impl Prepared {
     }
 }
 
-/// Install caller-supplied cBPF programs, in order.
-pub fn install_seccomp(programs: &[Vec<u8>]) -> Result<()> {
+/// Install the caller's programs in this process, in order (pid 1, which
+/// only they bind, as in bwrap).
+pub fn install_caller_programs(programs: &[Vec<sock_filter>]) -> Result<()> {
     for prog in programs {
-        let filter = libc::sock_fprog {
-            len: super::seccomp::filter_len(prog.len() / 8)?,
-            filter: prog.as_ptr() as *mut libc::sock_filter,
-        };
-        // SAFETY: filter points at prog, which outlives the call.
-        if unsafe {
-            libc::prctl(
-                libc::PR_SET_SECCOMP,
-                libc::SECCOMP_MODE_FILTER,
-                &filter as *const _ as libc::c_ulong,
-                0,
-                0,
-            )
-        } != 0
-        {
-            let e = sys::errno();
-            if e == libc::EINVAL {
-                bail!(
-                    "Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)"
-                );
-            }
-            bail!("prctl(PR_SET_SECCOMP): {}", crate::errno_text(e));
-        }
-    }
-    Ok(())
-}
-
-/// Install sandwrap's own filter in the command and hand its listener (if
-/// any) to the supervisor, which answers the notifications.
-fn install_own(own: &super::seccomp::OwnFilter, sock: Option<i32>) -> Result<()> {
-    let listener = super::seccomp::install(&own.command, own.listener)?;
-    if let (Some(l), Some(sock)) = (listener, sock) {
-        use std::os::fd::AsRawFd;
-        let sent = super::seccomp::send_fd(sock, l.as_raw_fd());
-        // Closing our copy first: if the supervisor never got it, notified
-        // calls (the error report below included) fail with ENOSYS instead
-        // of waiting forever.
-        drop(l);
-        sent?;
+        seccomp::set_filter(prog, false).map_err(|e| e.to_error())?;
     }
     Ok(())
 }
@@ -291,81 +261,68 @@ fn finish_and_exec(
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
-    // Landlock after ids and capabilities, before the caller's seccomp
-    // program (which may forbid the landlock calls).
+    // After the fd limit is restored, so that --rlimit nofile wins; before
+    // any seccomp filter (which may deny setrlimit).
+    super::limits::rlimits::apply(&ctx.rlimits)?;
+    // Landlock after ids and capabilities, before the seccomp filters
+    // (which may forbid the landlock calls).
     if let Some(ll) = prepared.landlock {
         landlock::enforce(ll, spec.level_prefix)?;
     }
-    // Ours after landlock (it may deny the landlock calls) and before the
-    // caller's programs: a caller's filter must not be able to stop the
-    // listener from reaching the supervisor.
-    if let Some(own) = &ctx.own_seccomp {
-        install_own(own, ctx.seccomp_sock)?;
-    }
-    install_seccomp(&prepared.seccomp)?;
-    if let Some(fd) = ctx.exec_report {
-        let _ = sys::write_all(fd, b"R");
-    }
-    let err = execvp(
+    // Everything exec needs is made now: once a filter is in force,
+    // sandwrap's code makes no call but the installs and execve.
+    let plan = ExecPlan::new(
         &spec.command,
         spec.argv0.as_deref(),
-        &prepared.env,
+        prepared.env,
         prepared.path_var.as_deref(),
     );
     if let Some(fd) = ctx.exec_report {
-        let _ = sys::write_all(fd, b"F");
+        let _ = sys::write_all(fd, b"R");
     }
-    Err(anyhow!(
-        "execvp {}: {}",
-        spec.command[0].to_string_lossy(),
-        crate::errno_text(err)
-    ))
+    Err(filters::seal_and_exec(spec, ctx, &prepared.seccomp, plan))
 }
 
-/// `execvp` with the sandbox's PATH (glibc's own would use ours). Returns
-/// the errno to report when every candidate failed.
-fn execvp(
-    command: &[OsString],
-    argv0: Option<&OsStr>,
-    env: &[CString],
-    path_var: Option<&OsStr>,
-) -> i32 {
-    let file = command[0].as_bytes();
-    let mut argv: Vec<CString> = command.iter().map(|a| sys::cstring(a)).collect();
-    if let Some(a0) = argv0 {
-        argv[0] = sys::cstring(a0);
-    }
-    if file.is_empty() {
-        return libc::ENOENT;
-    }
-    if file.contains(&b'/') {
-        return try_exec(&sys::cstring(&command[0]), &argv, env);
-    }
-    let path = path_var
-        .map(|p| p.as_bytes().to_vec())
-        .unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
-    let mut saw_eacces = false;
-    let mut last = libc::ENOENT;
-    for dir in path.split(|&b| b == b':') {
-        let mut full = if dir.is_empty() {
-            Vec::new()
-        } else {
-            dir.to_vec()
-        };
-        if !full.is_empty() {
-            full.push(b'/');
+/// The message for a failed exec: bwrap's, and, when sandwrap's own policy
+/// is what refused execve, which rule did.
+pub fn exec_error(spec: &Spec, own: Option<&crate::seccomp::Policy>, errno: i32) -> anyhow::Error {
+    let base = format!(
+        "execvp {}: {}",
+        spec.command[0].to_string_lossy(),
+        crate::errno_text(errno)
+    );
+    let execve = own.and_then(|p| Some((p, p.arch.nr("execve")?)));
+    if let Some((policy, nr)) = execve {
+        let (action, by) = policy.decide(policy.arch.audit(), nr, &[0; 6]);
+        if action == crate::seccomp::Action::Errno(errno) {
+            return anyhow!(
+                "{base} (refused by seccomp policy {}: {})",
+                policy.name,
+                policy.describe(by)
+            );
         }
-        full.extend_from_slice(file);
-        let c = CString::new(full).unwrap_or_default();
-        let e = try_exec(&c, &argv, env);
-        match e {
-            libc::EACCES => saw_eacces = true,
-            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
-            other => return other,
-        }
-        last = e;
     }
-    if saw_eacces { libc::EACCES } else { last }
+    let caller_programs = spec.seccomp.fd.is_some() || !spec.seccomp.programs.is_empty();
+    if caller_programs && errno == libc::EPERM {
+        return anyhow!("{base} (the --seccomp/--add-seccomp-fd program may have refused execve)");
+    }
+    anyhow!(base)
+}
+
+/// Everything `execvp` needs, made before any filter is installed: trying
+/// the candidates then allocates nothing and makes no call but `execve`.
+pub struct ExecPlan {
+    /// The paths to try, in order (one when the command names a path).
+    candidates: Vec<CString>,
+    search: bool,
+    /// Kept alive for the pointer arrays below.
+    _argv: Vec<CString>,
+    _env: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    env: Vec<*const libc::c_char>,
+    /// `/bin/sh CANDIDATE ARGS...` for a file the kernel cannot run
+    /// (ENOEXEC), as execvp does; slot 1 is set per candidate.
+    sh_argv: Vec<*const libc::c_char>,
 }
 
 fn ptrs(v: &[CString]) -> Vec<*const libc::c_char> {
@@ -375,23 +332,90 @@ fn ptrs(v: &[CString]) -> Vec<*const libc::c_char> {
         .collect()
 }
 
-/// execve one candidate; a file without `#!` that the kernel cannot run
-/// (ENOEXEC) is run by /bin/sh, as execvp does.
-fn try_exec(path: &CString, argv: &[CString], env: &[CString]) -> i32 {
-    let (a, e) = (ptrs(argv), ptrs(env));
-    // SAFETY: NULL-terminated arrays of valid C strings.
-    unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
-    let err = std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::ENOENT);
-    if err == libc::ENOEXEC {
-        let mut sh_args = vec![c"/bin/sh".to_owned(), path.clone()];
-        sh_args.extend(argv.iter().skip(1).cloned());
-        let a = ptrs(&sh_args);
-        // SAFETY: as above.
-        unsafe { libc::execve(c"/bin/sh".as_ptr(), a.as_ptr(), e.as_ptr()) };
+impl ExecPlan {
+    pub fn new(
+        command: &[OsString],
+        argv0: Option<&OsStr>,
+        env: Vec<CString>,
+        path_var: Option<&OsStr>,
+    ) -> ExecPlan {
+        let file = command[0].as_bytes();
+        let mut argv: Vec<CString> = command.iter().map(|a| sys::cstring(a)).collect();
+        if let Some(a0) = argv0 {
+            argv[0] = sys::cstring(a0);
+        }
+        let search = !file.is_empty() && !file.contains(&b'/');
+        let candidates = if file.is_empty() {
+            Vec::new()
+        } else if !search {
+            vec![sys::cstring(&command[0])]
+        } else {
+            let path = path_var.map_or(&b"/bin:/usr/bin"[..], |p| p.as_bytes());
+            path.split(|&b| b == b':')
+                .map(|dir| {
+                    let mut full = dir.to_vec();
+                    if !full.is_empty() {
+                        full.push(b'/');
+                    }
+                    full.extend_from_slice(file);
+                    CString::new(full).unwrap_or_default()
+                })
+                .collect()
+        };
+        let mut sh_argv = vec![c"/bin/sh".as_ptr(), std::ptr::null()];
+        sh_argv.extend(argv.iter().skip(1).map(|a| a.as_ptr()));
+        sh_argv.push(std::ptr::null());
+        ExecPlan {
+            candidates,
+            search,
+            argv: ptrs(&argv),
+            env: ptrs(&env),
+            _argv: argv,
+            _env: env,
+            sh_argv,
+        }
     }
-    err
+
+    /// `execvp` with the sandbox's PATH (glibc's own would use ours).
+    /// Returns the errno to report when every candidate failed.
+    pub fn exec(&mut self) -> i32 {
+        let mut saw_eacces = false;
+        let mut last = libc::ENOENT;
+        for i in 0..self.candidates.len() {
+            let e = self.try_exec(i);
+            if !self.search {
+                return e;
+            }
+            match e {
+                libc::EACCES => saw_eacces = true,
+                libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
+                other => return other,
+            }
+            last = e;
+        }
+        if saw_eacces { libc::EACCES } else { last }
+    }
+
+    /// execve one candidate; a file without `#!` that the kernel cannot
+    /// run (ENOEXEC) is run by /bin/sh, as execvp does.
+    fn try_exec(&mut self, i: usize) -> i32 {
+        let path = self.candidates[i].as_ptr();
+        // SAFETY: NULL-terminated arrays of valid C strings owned by self.
+        unsafe { libc::execve(path, self.argv.as_ptr(), self.env.as_ptr()) };
+        let err = sys::errno();
+        if err == libc::ENOEXEC {
+            self.sh_argv[1] = path;
+            // SAFETY: as above.
+            unsafe {
+                libc::execve(
+                    c"/bin/sh".as_ptr(),
+                    self.sh_argv.as_ptr(),
+                    self.env.as_ptr(),
+                )
+            };
+        }
+        err
+    }
 }
 
 #[cfg(test)]

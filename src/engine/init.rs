@@ -30,16 +30,12 @@ pub fn reap(
     keep.extend(spec.status.sync.and_then(|fd| fds::get(fd).ok()));
     fds::close_all_except(&keep);
     let _ = caps::drop_all(ctx.last_cap);
-    let own = ctx
-        .own_seccomp
-        .as_ref()
-        .and_then(|o| o.pid1.as_ref())
-        .map(|p| super::seccomp::install(p, false).map(drop));
     // Before the command may run: without landlock, non-dumpable is what
-    // keeps the command out of this process.
+    // keeps the command out of this process. The caller's programs bind
+    // pid 1 too, as in bwrap; sandwrap's own policy is the command's alone
+    // (pid 1 must wait and take signals).
     if let Err(e) = super::landlock::protect_own_process()
-        .and_then(|()| own.unwrap_or(Ok(())))
-        .and_then(|()| super::exec::install_seccomp(&prepared.seccomp))
+        .and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
     {
         report(spec, &e);
         // SAFETY: killing the command we just forked; it must not run
@@ -49,19 +45,35 @@ pub fn reap(
     }
     drop(ready);
     let shares_pgrp = !spec.new_session;
+    // Waiting refused by a caller's program: fail as bwrap does, never spin
+    // or hang.
+    let refused = |e: super::sys::SysError| -> ! {
+        report(spec, &anyhow::Error::new(e).context("init wait()"));
+        // SAFETY: ending the command; nobody would reap it any more.
+        unsafe { libc::kill(cmd, libc::SIGKILL) };
+        super::exit_now(1)
+    };
+    let finish = |status: i32| -> ! {
+        // Only as pid 1 of a namespace we created: a joined one
+        // (--pidns without --unshare-pid) holds processes not ours.
+        if spec.namespaces.pid && std::process::id() == 1 {
+            end_namespace();
+        }
+        if let Some(fd) = ctx.status_report {
+            let _ = sys::write_all(fd, &status.to_ne_bytes());
+        }
+        super::exit_now(exit_code(status))
+    };
     loop {
-        let (sig, code) = signals::wait(&ctx.sigset);
+        let (sig, code) = match signals::wait(&ctx.sigset) {
+            Ok(got) => got,
+            // Taking signals refused (a caller's program): just reap, as
+            // bwrap's pid 1 does, without passing signals on.
+            Err(_) => finish(signals::reap_blocking(cmd).unwrap_or_else(|e| refused(e))),
+        };
         if sig == libc::SIGCHLD {
-            if let Some(status) = signals::reap(cmd) {
-                // Only as pid 1 of a namespace we created: a joined one
-                // (--pidns without --unshare-pid) holds processes not ours.
-                if spec.namespaces.pid && std::process::id() == 1 {
-                    end_namespace();
-                }
-                if let Some(fd) = ctx.status_report {
-                    let _ = sys::write_all(fd, &status.to_ne_bytes());
-                }
-                super::exit_now(exit_code(status));
+            if let Some(status) = signals::reap(cmd).unwrap_or_else(|e| refused(e)) {
+                finish(status);
             }
         } else if signals::should_forward(code, shares_pgrp) {
             // SAFETY: signalling the command we forked.

@@ -4,7 +4,9 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::{exit_code, fds, seccomp, signals, status, sys};
+use super::limits::{timeout, usage};
+use super::seccomp::{self, Died};
+use super::{exit_code, fds, signals, status, sys};
 use crate::spec::Spec;
 
 /// What the supervisor watches once the sandbox runs.
@@ -17,7 +19,9 @@ pub struct Watch<'a> {
     /// One byte before exec, a second one when exec failed.
     pub exec_report: Option<OwnedFd>,
     /// Answers `--seccomp-report` notifications while waiting.
-    pub notifier: Option<seccomp::Notifier<'a>>,
+    pub notifier: Option<super::notifier::Notifier<'a>>,
+    /// sandwrap's policy for the command, for the SIGSYS note.
+    pub own_policy: Option<&'a crate::seccomp::Policy>,
     pub fallback: bool,
 }
 
@@ -32,35 +36,72 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 
 /// Wait for the command to end; returns sandwrap's exit status.
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
-    let status = wait_status(spec, &mut w);
-    if let Some(note) = seccomp::sigsys_note(spec, status) {
-        crate::out::stderr(&format!("{note}\n"));
+    let started = std::time::Instant::now();
+    // --timeout: a thread that only signals; an error ends the sandbox.
+    let watchdog = timeout::start(spec, w.pid, w.fallback).map_err(|e| {
+        super::report(spec, &e);
+        // SAFETY: killing our own child, which must not run unlimited.
+        unsafe { libc::kill(w.pid, libc::SIGKILL) };
+    });
+    let (status, who) = wait_status(spec, &mut w);
+    if let Some(note) = seccomp::sigsys_note(spec, w.own_policy, status, who) {
+        super::warn(spec.level_prefix, &note);
     }
     let code = exit_code(status);
-    if let (Some(fd), Some(r)) = (spec.status.json_status, &w.exec_report) {
-        if exec_succeeded(r) {
-            let line = status::exit_line(code);
+    let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());
+    let executed = w.exec_report.as_ref().is_some_and(exec_succeeded);
+    // sandwrap's usage object: asked for (bwrap's stream stays bwrap's
+    // otherwise), and only when the command ran (not for a failed setup).
+    let json_usage = spec.limits.json_usage || spec.limits.timeout.is_some();
+    let usage = ((executed || timed_out) && (json_usage || spec.verbose)).then(|| {
+        // pid 1 may be left unwaited for (its report came first): its
+        // figures include every process it waited for.
+        let mut st = 0;
+        // SAFETY: waiting for our own child (ECHILD if already done).
+        unsafe { libc::waitpid(w.pid, &mut st, 0) };
+        usage::measure(started)
+    });
+    if let (true, Some(u)) = (spec.verbose, &usage) {
+        let info = crate::out::Level::Info;
+        crate::out::message(spec.level_prefix, info, &usage::summary(u));
+    }
+    if let (Some(fd), Some(_)) = (spec.status.json_status, &w.exec_report) {
+        let mut lines = Vec::new();
+        if executed {
+            lines.push(("the exit code", status::exit_line(code)));
+        }
+        // sandwrap's own object, after bwrap's lines.
+        if let (true, Some(u)) = (json_usage, &usage) {
+            lines.push(("the usage", usage::json_line(u, timed_out)));
+        }
+        for (what, line) in lines {
             let written = fds::get(fd)
                 .map_err(|e| e.errno)
                 .and_then(|fd| sys::write_all(fd, line.as_bytes()));
-            // The command's status still becomes ours; the lost line is said.
+            // The command's status still becomes ours; the lost line is
+            // said, once (a reader that has gone does not come back).
             if let Err(e) = written {
                 super::warn(
                     spec.level_prefix,
                     &format!(
-                        "--json-status-fd {fd}: can't write the exit code: {}",
+                        "--json-status-fd {fd}: can't write {what}: {}",
                         crate::errno_text(e)
                     ),
                 );
+                break;
             }
         }
         fds::consume(fd);
     }
-    code
+    match watchdog {
+        Err(()) => 1,
+        Ok(_) if timed_out => timeout::EXIT_TIMED_OUT,
+        Ok(_) => code,
+    }
 }
 
-/// The command's wait status, passing signals on meanwhile.
-fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
+/// The wait status, and whose it is, passing signals on meanwhile.
+fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> (i32, Died) {
     let shares_pgrp = !spec.new_session;
     // With a pid namespace of our own, pid 1's report is the end: it has
     // already ended every other process of the sandbox and exits right
@@ -91,7 +132,10 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
                     }
                 },
             },
-            (None, None) => signals::wait(&w.sigset),
+            (None, None) => match signals::wait(&w.sigset) {
+                Ok(got) => got,
+                Err(e) => break refused(spec, w.pid, e),
+            },
         };
         if pipe_closed {
             // EOF (or a short write): pid 1 died without a report, or no
@@ -101,8 +145,10 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
             continue;
         }
         if sig == libc::SIGCHLD {
-            if let Some(st) = signals::reap(w.pid) {
-                break st;
+            match signals::reap(w.pid) {
+                Ok(Some(st)) => break st,
+                Ok(None) => {}
+                Err(e) => break refused(spec, w.pid, e),
             }
         } else if signals::should_forward(code, shares_pgrp) {
             // SAFETY: signalling our own child.
@@ -114,18 +160,32 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> i32 {
             // pid 1 is on its way out; make sure of it, without waiting.
             // SAFETY: signalling our own child.
             unsafe { libc::kill(w.pid, libc::SIGKILL) };
-            st
+            (st, Died::Command)
         }
         None => {
-            let st = w
-                .status_report
-                .as_ref()
-                .and_then(read_report)
-                .unwrap_or(child_status);
+            // With a pid 1, a status it did not report is its own.
+            let st = match &w.status_report {
+                Some(r) => {
+                    read_report(r).map_or((child_status, Died::Pid1), |st| (st, Died::Command))
+                }
+                None => (child_status, Died::Command),
+            };
             signals::kill_remaining_children();
             st
         }
     }
+}
+
+/// Waiting itself was refused (a seccomp filter around sandwrap): end the
+/// sandbox rather than spin; the status of a process that exited with 1.
+fn refused(spec: &Spec, pid: libc::pid_t, e: sys::SysError) -> i32 {
+    super::report(
+        spec,
+        &anyhow::Error::new(e).context("waiting for the sandbox"),
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    1 << 8
 }
 
 /// Exactly one byte on the exec report: the command was really executed.

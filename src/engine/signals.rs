@@ -79,14 +79,22 @@ pub fn reset_for_exec() {
     }
 }
 
-/// Wait for one of the blocked signals: (signal, si_code).
-pub fn wait(set: &libc::sigset_t) -> (i32, i32) {
+/// Wait for one of the blocked signals: (signal, si_code). Fails only
+/// when the call itself is refused (a seccomp filter), never spins.
+pub fn wait(set: &libc::sigset_t) -> Result<(i32, i32), super::sys::SysError> {
     loop {
         // SAFETY: valid set and out-pointer.
         let mut info = unsafe { MaybeUninit::<libc::siginfo_t>::zeroed().assume_init() };
         let sig = unsafe { libc::sigwaitinfo(set, &mut info) };
         if sig > 0 {
-            return (sig, info.si_code);
+            return Ok((sig, info.si_code));
+        }
+        let errno = super::sys::errno();
+        if errno != libc::EINTR {
+            return Err(super::sys::SysError {
+                call: "sigwaitinfo".into(),
+                errno,
+            });
         }
     }
 }
@@ -172,18 +180,51 @@ pub fn should_forward(si_code: i32, shares_process_group: bool) -> bool {
     si_code != libc::SI_KERNEL || !shares_process_group
 }
 
-/// Reap every child that has exited; return the status of `watched` if it was one.
-pub fn reap(watched: libc::pid_t) -> Option<i32> {
+/// Reap every child that has exited; return the status of `watched` if it
+/// was one. Fails only when waiting itself is refused (a seccomp filter).
+pub fn reap(watched: libc::pid_t) -> Result<Option<i32>, super::sys::SysError> {
     let mut found = None;
     loop {
         let mut status = 0;
         // SAFETY: valid out-pointer.
         let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid <= 0 {
-            return found;
+        if pid < 0 {
+            let errno = super::sys::errno();
+            return match errno {
+                libc::ECHILD => Ok(found),
+                libc::EINTR => continue,
+                _ => Err(super::sys::SysError {
+                    call: "waitpid".into(),
+                    errno,
+                }),
+            };
+        }
+        if pid == 0 {
+            return Ok(found);
         }
         if pid == watched {
             found = Some(status);
+        }
+    }
+}
+
+/// Reap children, blocking, until `watched` has exited; its status.
+pub fn reap_blocking(watched: libc::pid_t) -> Result<i32, super::sys::SysError> {
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == watched {
+            return Ok(status);
+        }
+        if pid < 0 {
+            let errno = super::sys::errno();
+            if errno != libc::EINTR {
+                return Err(super::sys::SysError {
+                    call: "waitpid".into(),
+                    errno,
+                });
+            }
         }
     }
 }
@@ -209,7 +250,11 @@ pub fn kill_remaining_children() {
 }
 
 fn children() -> Vec<libc::pid_t> {
-    let pid = std::process::id();
+    children_of(std::process::id() as libc::pid_t)
+}
+
+/// The children of every thread of process `pid`.
+pub fn children_of(pid: libc::pid_t) -> Vec<libc::pid_t> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for task in tasks.flatten() {

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 
 use super::child::{self, ChildCtx};
 use super::{diagnose, fds, monitor, report, seccomp, signals, status, sys, userns};
+use crate::landlock::Mode as LandlockMode;
 use crate::spec::Spec;
 
 /// Run the sandbox described by `spec`; returns sandwrap's exit status.
@@ -118,15 +119,20 @@ fn launch(spec: &Spec) -> Result<i32> {
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     let sigset = arm(spec)?;
+    super::limits::cgroup::check(&spec.limits.cgroup)?;
+    let rlimits = super::limits::rlimits::resolve(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns());
 
     // lifeline: the child sees HUP if we are gone before it armed PDEATHSIG.
     let (life_r, life_w) = sys::pipe()?;
-    let exec_pipe = match spec.status.json_status {
-        Some(_) => Some(sys::pipe()?),
-        None => None,
+    // Whether the command was executed: for --json-status-fd's exit-code
+    // line and the usage report (also --verbose's).
+    let exec_pipe = if spec.status.json_status.is_some() || spec.verbose {
+        Some(sys::pipe()?)
+    } else {
+        None
     };
     let status_pipe = if spec.needs_reaper() {
         Some(sys::pipe()?)
@@ -142,11 +148,11 @@ fn launch(spec: &Spec) -> Result<i32> {
     } else {
         None
     };
-    // Compiled once, here, before the clone; the sandbox only installs it.
-    let own_seccomp = seccomp::build(spec)?;
-    let listener_channel = match &own_seccomp {
-        Some(own) if own.listener => Some(seccomp::channel()?),
-        _ => None,
+    // Compiled here, before the clone; the sandbox only installs it.
+    let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
+    let listener_channel = match spec.seccomp.report {
+        Some(_) => Some(seccomp::channel()?),
+        None => None,
     };
 
     // The joins were done by the first attempt when falling back.
@@ -170,6 +176,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         fallback: false,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
+        rlimits,
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
@@ -183,7 +190,13 @@ fn launch(spec: &Spec) -> Result<i32> {
                         e, dg.cause, dg.fix
                     ),
                 );
-                // Everything prepared so far serves the fallback as well.
+                // Everything prepared so far serves the fallback as well,
+                // but for the seccomp guards the fallback needs.
+                super::warn(
+                    spec.level_prefix,
+                    &crate::landlock::fallback::unix_socket_warning(spec),
+                );
+                ctx.own_seccomp = seccomp::build(spec, LandlockMode::Fallback)?;
                 ctx.fallback = true;
                 ctx.own_pid_ns = false;
             }
@@ -211,9 +224,10 @@ fn launch(spec: &Spec) -> Result<i32> {
         unsafe { libc::kill(pid, libc::SIGKILL) };
         return Err(e.into());
     }
-    let notifier = match (listener_channel, &spec.seccomp.policy, spec.seccomp.report) {
+    let own_policy = ctx.own_seccomp.as_ref().map(|o| &o.policy);
+    let notifier = match (listener_channel, own_policy, spec.seccomp.report) {
         (Some((ours, _theirs)), Some(policy), Some(to)) => {
-            match seccomp::Notifier::new(policy, to, ours, &sigset) {
+            match super::notifier::Notifier::new(policy, spec, to, ours, &sigset) {
                 Ok(n) => Some(n),
                 Err(e) => {
                     // The sandbox is already running: end it before failing.
@@ -250,6 +264,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         status_report: status_r,
         exec_report: exec_r,
         notifier,
+        own_policy,
         fallback,
     };
     let code = monitor::run(spec, watch);

@@ -152,6 +152,24 @@ pub fn host_rules(ops: &[FsOp], cwd: &Path) -> (Vec<Rule>, Vec<String>) {
     (rules, lost)
 }
 
+/// The one line the fallback prints about host daemons: landlock (ABI <= 8)
+/// does not restrict connecting to pathname unix sockets, so the session
+/// bus, ssh-agent, X11 or docker.sock stay reachable wherever their path
+/// is; with `--unshare-net`, seccomp refuses unix sockets instead
+/// (`seccomp::guard::add_unix_socket_rules`).
+pub fn unix_socket_warning(spec: &Spec) -> String {
+    let what = "warning: --fallback landlock: landlock does not restrict connecting to pathname unix sockets";
+    if spec.namespaces.net {
+        format!(
+            "{what}: with --unshare-net, creating unix sockets (but connected pairs) is refused instead"
+        )
+    } else {
+        format!(
+            "{what}: host daemons (session bus, ssh-agent, X11, docker.sock) stay reachable by their path; --unshare-net refuses unix sockets"
+        )
+    }
+}
+
 /// Options outside the filesystem that need a namespace.
 pub fn lost_namespaces(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
     let ns = &spec.namespaces;

@@ -71,7 +71,7 @@ impl Policy {
                 }
                 p.lost.extend(fallback::lost_namespaces(spec, caller));
                 // The closest a shared network and pid space get to namespaces.
-                if spec.namespaces.net {
+                if fallback_unshares_net(spec, mode) {
                     p.tcp_connect.get_or_insert_with(Vec::new);
                     p.tcp_bind.get_or_insert_with(Vec::new);
                     p.scope_abstract_unix = true;
@@ -91,6 +91,21 @@ impl Policy {
             && !self.scope_abstract_unix
             && !self.scope_signal
     }
+}
+
+/// `--unshare-net` in the fallback: no network namespace, so landlock (and
+/// seccomp, `seccomp::guard`) stand in for it.
+pub fn fallback_unshares_net(spec: &Spec, mode: Mode) -> bool {
+    mode == Mode::Fallback && spec.namespaces.net
+}
+
+/// Whether landlock is asked to restrict TCP (explicit ports, or the
+/// fallback's stand-in for `--unshare-net`): the ways around its TCP rules
+/// (MPTCP, io_uring) must then be closed by seccomp.
+pub fn restricts_tcp(spec: &Spec, mode: Mode) -> bool {
+    spec.landlock.tcp_connect.is_some()
+        || spec.landlock.tcp_bind.is_some()
+        || fallback_unshares_net(spec, mode)
 }
 
 /// How the command is kept away from sandwrap's own processes (pid 1, the
@@ -487,5 +502,23 @@ mod tests {
         // Without any filesystem option, nothing is allowed.
         let p = Policy::from_spec(&Spec::default(), Mode::Fallback, (1, 1), Path::new("/"));
         assert_eq!(p.fs, Some(vec![]));
+    }
+
+    /// Where seccomp must close the ways around landlock's TCP rules.
+    #[test]
+    fn tcp_is_restricted_by_ports_or_by_the_fallbacks_unshare_net() {
+        let mut s = Spec::default();
+        s.namespaces.net = true;
+        assert!(
+            !restricts_tcp(&s, Mode::Namespaced),
+            "a namespace needs no rule"
+        );
+        assert!(restricts_tcp(&s, Mode::Fallback));
+        assert!(fallback_unshares_net(&s, Mode::Fallback));
+        s.namespaces.net = false;
+        assert!(!restricts_tcp(&s, Mode::Fallback));
+        s.landlock.tcp_bind = Some(vec![]);
+        assert!(restricts_tcp(&s, Mode::Namespaced) && restricts_tcp(&s, Mode::Fallback));
+        assert!(!fallback_unshares_net(&s, Mode::Fallback));
     }
 }

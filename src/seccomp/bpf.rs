@@ -364,11 +364,40 @@ action = "trap"
         }
     }
 
+    /// sandwrap's own guards, alone and on top of a preset, with junk in the
+    /// upper half of socket's int arguments among the probes.
+    #[test]
+    fn guards_compile_to_what_the_evaluator_says() {
+        use crate::seccomp::guard;
+        for arch in Arch::ALL {
+            let mut alone = Policy::allow_all(arch);
+            guard::add_network_rules(&mut alone).expect("network");
+            guard::add_unix_socket_rules(&mut alone).expect("unix");
+            check_against_evaluator(&alone);
+            let mut strict = presets::STRICT.policy(arch).expect("strict");
+            guard::add_network_rules(&mut strict).expect("network");
+            check_against_evaluator(&strict);
+            let prog = compile::compile(&alone, Mode::Plain).expect("compiles");
+            let socket = arch.nr("socket").expect("socket");
+            let junk = 0xdead_beef_0000_0000;
+            for domain in [libc::AF_INET as u64, libc::AF_INET6 as u64] {
+                let data = Data {
+                    nr: socket,
+                    arch: arch.audit(),
+                    ip: 0,
+                    args: [domain | junk, 1, guard::IPPROTO_MPTCP | junk, 0, 0, 0],
+                };
+                let want = RET_ERRNO | libc::EPROTONOSUPPORT as u32;
+                assert_eq!(run(&prog, &data), Ok(want));
+            }
+        }
+    }
+
     #[test]
     fn one_rule_filter_is_small() {
         let x = Arch::X86_64;
         let mut p = Policy::allow_all(x);
-        p.push_simple("ptrace", Action::Errno(1), "t".into())
+        p.push("ptrace", vec![], Action::Errno(1), "t")
             .expect("ptrace");
         let prog = compile::compile(&p, Mode::Plain).expect("compiles");
         assert!(prog.len() < 16, "{} instructions", prog.len());

@@ -362,8 +362,7 @@ pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> 
     prog.push(stmt(BPF_RET_K, ret_value(effective(policy.default, mode))));
     if prog.len() > BPF_MAXINSNS {
         return Err(format!(
-            "policy {} compiles to {} BPF instructions, more than the kernel's limit of {BPF_MAXINSNS}",
-            policy.name,
+            "it compiles to {} BPF instructions, more than the kernel's limit of {BPF_MAXINSNS}",
             prog.len()
         ));
     }

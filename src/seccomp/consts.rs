@@ -232,6 +232,8 @@ const ARGS: &[(&str, &str, u8, bool)] = &[
     ("socket", "type", 1, true),
     ("socket", "protocol", 2, true),
     ("socketpair", "domain", 0, true),
+    ("socketpair", "type", 1, true),
+    ("socketpair", "protocol", 2, true),
     ("personality", "persona", 0, true),
     ("prctl", "option", 0, true),
     ("ptrace", "request", 0, false),

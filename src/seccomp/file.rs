@@ -25,7 +25,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::consts;
-use super::policy::{Action, Cond, Op, Policy, Rule, resolve_syscall};
+use super::policy::{Action, Cond, MAX_RULES, Op, Policy, Rule, too_many_rules};
 use super::presets;
 use super::syscalls::Arch;
 
@@ -53,16 +53,21 @@ struct FileRule {
 
 struct Ctx<'a> {
     path: &'a str,
-    text: &'a str,
+    /// Byte offset where each line starts, for line numbers in O(log n).
+    line_starts: Vec<usize>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(path: &'a str, text: &str) -> Ctx<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Ctx { path, line_starts }
+    }
+
     fn line(&self, span: &Range<usize>) -> usize {
-        self.text[..span.start.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
+        self.line_starts
+            .partition_point(|&start| start <= span.start)
     }
 
     fn err(&self, span: &Range<usize>, token: &str, msg: &str) -> String {
@@ -72,7 +77,7 @@ impl Ctx<'_> {
 
 /// Parse a policy file. `path` is used in messages and rule origins.
 pub fn parse(path: &str, text: &str, arch: Arch) -> Result<Policy, String> {
-    let cx = Ctx { path, text };
+    let cx = Ctx::new(path, text);
     let doc: FileDoc = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let token = text
@@ -129,6 +134,13 @@ pub fn parse(path: &str, text: &str, arch: Arch) -> Result<Policy, String> {
         }
         policy.other_abi = a;
     }
+    if doc.rule.len() > MAX_RULES {
+        return Err(format!(
+            "{path}: {} [[rule]] entries: {}",
+            doc.rule.len(),
+            too_many_rules()
+        ));
+    }
     for r in &doc.rule {
         parse_rule(&cx, r, &mut policy)?;
     }
@@ -178,20 +190,20 @@ fn parse_rule(cx: &Ctx<'_>, r: &FileRule, policy: &mut Policy) -> Result<(), Str
     };
     let when_span = r.when.as_ref().map_or(r.syscall.span(), |w| w.span());
     for call in &calls {
-        let Some((name, nr)) =
-            resolve_syscall(policy.arch, call).map_err(|e| cx.err(&r.syscall.span(), call, &e))?
+        let Some(base) = Rule::resolve(policy.arch, call, Vec::new(), action, origin.clone())
+            .map_err(|e| cx.err(&r.syscall.span(), call, &e))?
         else {
             continue; // a real call this ABI lacks: nothing to filter
         };
         let alternatives =
             parse_conds(&conds_text, call).map_err(|(tok, e)| cx.err(&when_span, &tok, &e))?;
+        if policy.rules.len() + alternatives.len() > MAX_RULES {
+            return Err(cx.err(&r.syscall.span(), call, &too_many_rules()));
+        }
         for conds in alternatives {
             policy.rules.push(Rule {
-                name: name.clone(),
-                nr,
                 conds,
-                action,
-                origin: origin.clone(),
+                ..base.clone()
             });
         }
     }
@@ -598,6 +610,56 @@ action = "allow"
         );
         let e = p("default = \"allow\"\n[[rule]\n").unwrap_err();
         assert!(e.starts_with("test.toml:2: "), "{e}");
+    }
+
+    fn rules(n: usize, calls: &str) -> String {
+        let rule = format!("[[rule]]\nsyscall = {calls}\naction = \"allow\"\n");
+        format!("default = \"allow\"\n{}", rule.repeat(n))
+    }
+
+    #[test]
+    fn rule_limit_counts_expanded_rules() {
+        let at_limit = p(&rules(MAX_RULES, "\"uname\"")).expect("at the limit");
+        assert_eq!(at_limit.rules.len(), MAX_RULES);
+        assert_eq!(
+            p(&rules(MAX_RULES + 1, "\"uname\"")).unwrap_err(),
+            format!(
+                "test.toml: 4097 [[rule]] entries: too many rules: a seccomp policy holds at most {MAX_RULES}"
+            )
+        );
+        // Lists of calls count one rule each: rule 2049 (line 6147) crosses.
+        assert_eq!(
+            p(&rules(2100, "[\"uname\", \"getpid\"]")).unwrap_err(),
+            format!(
+                "test.toml:6147: \"uname\": too many rules: a seccomp policy holds at most {MAX_RULES}"
+            )
+        );
+        // So do `in [...]` alternatives and an included preset's rules.
+        let text = format!(
+            "include = [\"strict\"]\n{}",
+            "[[rule]]\nsyscall = \"ioctl\"\nwhen = \"request in [1, 2, 3, 4]\"\naction = \"allow\"\n".repeat(1000)
+        );
+        assert!(p(&text).unwrap_err().contains("too many rules"));
+    }
+
+    /// 30,000 rules took seconds when each line number rescanned the file.
+    #[test]
+    fn line_numbers_take_linear_time() {
+        let start = std::time::Instant::now();
+        let e = p(&rules(30_000, "\"uname\"")).unwrap_err();
+        assert!(e.contains("30000 [[rule]] entries"), "{e}");
+        let cx = Ctx::new("t", &rules(30_000, "\"uname\""));
+        let last = rules(30_000, "\"uname\"").len() - 1;
+        for i in (0..last).step_by(97) {
+            std::hint::black_box(cx.line(&(i..i + 1)));
+        }
+        assert_eq!(cx.line(&(last..last)), 90_001);
+        assert_eq!(cx.line(&(0..0)), 1);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

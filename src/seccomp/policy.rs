@@ -139,9 +139,39 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The one place a syscall word (a name or a number) becomes a rule:
+    /// presets, policy files and `--seccomp-allow`/`--seccomp-deny` all
+    /// come here. `Ok(None)`: a name this ABI lacks (e.g. `open` on
+    /// aarch64), which has nothing to filter.
+    pub fn resolve(
+        arch: Arch,
+        syscall: &str,
+        conds: Vec<Cond>,
+        action: Action,
+        origin: impl Into<Cow<'static, str>>,
+    ) -> Result<Option<Rule>, String> {
+        Ok(resolve_syscall(arch, syscall)?.map(|(name, nr)| Rule {
+            name,
+            nr,
+            conds,
+            action,
+            origin: origin.into(),
+        }))
+    }
+
     pub fn matches(&self, nr: u32, args: &[u64; 6]) -> bool {
         self.nr == nr && self.conds.iter().all(|c| c.holds(args))
     }
+}
+
+/// At most this many rules in a policy (after includes, lists of calls and
+/// `in [...]` alternatives are expanded): far more than the kernel's 4096
+/// BPF instructions per program can hold, so only a runaway policy meets
+/// it, and it is refused before work in proportion to its size is done.
+pub const MAX_RULES: usize = 4096;
+
+pub fn too_many_rules() -> String {
+    format!("too many rules: a seccomp policy holds at most {MAX_RULES}")
 }
 
 /// A complete policy for one ABI.
@@ -216,28 +246,17 @@ impl Policy {
         }
     }
 
-    /// Add `syscall` (a name or a number) with an action and no conditions,
-    /// as `--seccomp-allow`/`--seccomp-deny` do. A name this ABI lacks
-    /// (e.g. `open` on aarch64) has nothing to filter and is skipped.
-    pub fn push_simple(
+    /// Add a rule for `syscall` (a name or a number), see `Rule::resolve`.
+    pub fn push(
         &mut self,
         syscall: &str,
+        conds: Vec<Cond>,
         action: Action,
-        origin: String,
+        origin: impl Into<Cow<'static, str>>,
     ) -> Result<(), String> {
-        match resolve_syscall(self.arch, syscall)? {
-            Some((name, nr)) => {
-                self.rules.push(Rule {
-                    name,
-                    nr,
-                    conds: Vec::new(),
-                    action,
-                    origin: origin.into(),
-                });
-                Ok(())
-            }
-            None => Ok(()),
-        }
+        self.rules
+            .extend(Rule::resolve(self.arch, syscall, conds, action, origin)?);
+        Ok(())
     }
 
     /// Names of the calls with a kill rule, for the SIGSYS note.
@@ -256,7 +275,7 @@ impl Policy {
 
 /// A syscall word: a name on any supported ABI, or a number. `Ok(None)`:
 /// a real name this ABI does not have.
-pub fn resolve_syscall(arch: Arch, word: &str) -> Result<Option<(Cow<'static, str>, u32)>, String> {
+fn resolve_syscall(arch: Arch, word: &str) -> Result<Option<(Cow<'static, str>, u32)>, String> {
     if let Ok(nr) = word.parse::<u32>() {
         if nr >= X32_SYSCALL_BIT {
             return Err(format!("system call number {nr} is out of range"));
@@ -368,18 +387,18 @@ mod tests {
     #[test]
     fn simple_rules_resolve_names_and_numbers() {
         let mut p = Policy::allow_all(X);
-        p.push_simple("ptrace", Action::Errno(1), "--seccomp-deny ptrace".into())
+        p.push("ptrace", vec![], Action::Errno(1), "--seccomp-deny ptrace")
             .expect("ptrace");
-        p.push_simple("101", Action::Allow, "--seccomp-allow 101".into())
+        p.push("101", vec![], Action::Allow, "--seccomp-allow 101")
             .expect("101");
         assert_eq!(p.rules[1].name, "ptrace");
         assert!(
-            p.push_simple("ptrcae", Action::Allow, String::new())
+            p.push("ptrcae", vec![], Action::Allow, "")
                 .unwrap_err()
                 .contains("ptrcae")
         );
         let mut a = Policy::allow_all(Arch::Aarch64);
-        a.push_simple("open", Action::Errno(1), String::new())
+        a.push("open", vec![], Action::Errno(1), "")
             .expect("open is skipped");
         assert!(a.rules.is_empty());
         assert!(

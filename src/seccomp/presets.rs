@@ -7,7 +7,7 @@
 //! kernel's action cache answers allowed calls without running the filter.
 
 use super::consts;
-use super::policy::{Action, Cond, Op, Policy, Rule, resolve_syscall};
+use super::policy::{Action, Cond, Op, Policy};
 use super::syscalls::Arch;
 
 const EPERM: Action = Action::Errno(libc::EPERM);
@@ -132,6 +132,12 @@ const DEFAULT_ENTRIES: &[Entry] = &[
         When::Always,
         EPERM,
         "performance counters leak information about other processes and the kernel",
+    ),
+    e(
+        &["io_uring_setup", "io_uring_enter", "io_uring_register"],
+        When::Always,
+        EPERM,
+        "io_uring runs socket, connect and open operations in the kernel where no seccomp filter sees their arguments, and is a large kernel attack surface",
     ),
     e(
         &["userfaultfd"],
@@ -655,29 +661,17 @@ impl Preset {
             other_abi: Action::Kill,
             rules: Vec::with_capacity(320),
         };
-        let mut push = |call: &str, conds: Vec<Cond>, action: Action| -> Result<(), String> {
-            if let Some((name, nr)) = resolve_syscall(arch, call)? {
-                p.rules.push(Rule {
-                    name,
-                    nr,
-                    conds,
-                    action,
-                    origin: origin.into(),
-                });
-            }
-            Ok(())
-        };
         if self.default != Action::Allow {
             for (_, calls) in STRICT_ALLOWED {
                 for call in *calls {
-                    push(call, Vec::new(), Action::Allow)?;
+                    p.push(call, Vec::new(), Action::Allow, origin)?;
                 }
             }
         }
         for entry in self.entries.iter().chain(GUARDS) {
             for call in entry.calls {
                 for conds in conds_for(call, entry.when)? {
-                    push(call, conds, entry.action)?;
+                    p.push(call, conds, entry.action, origin)?;
                 }
             }
         }
@@ -737,6 +731,9 @@ mod tests {
             "bpf",
             "perf_event_open",
             "userfaultfd",
+            "io_uring_setup",
+            "io_uring_enter",
+            "io_uring_register",
             "process_vm_readv",
             "mount",
             "umount2",

@@ -42,7 +42,8 @@ pub fn call_name(policy: &Policy, audit_arch: u32, nr: u32) -> String {
         .map_or_else(|| format!("syscall {nr}"), str::to_string)
 }
 
-/// One report line (without the trailing newline).
+/// One report line, without the program name in front (the engine adds
+/// it, and the level with `--level-prefix`) and without the newline.
 pub fn line(
     policy: &Policy,
     who: &Caller<'_>,
@@ -65,7 +66,7 @@ pub fn line(
         format!("pid {}", who.host_pid)
     };
     format!(
-        "sandwrap: seccomp: {pid} {}: {}({}) {outcome} by {}",
+        "seccomp: {pid} {}: {}({}) {outcome} by {}",
         who.comm,
         call_name(policy, audit_arch, nr),
         args_text(args),
@@ -78,7 +79,7 @@ pub fn line(
 pub fn sigsys_note(policy: &Policy, command: &str) -> String {
     let kills = policy.kill_rules();
     let mut s = format!(
-        "sandwrap: {command} was killed by SIGSYS (Bad system call): a seccomp filter refused a system call"
+        "{command} was killed by SIGSYS (Bad system call): a seccomp filter refused a system call"
     );
     if !kills.is_empty() {
         s.push_str(&format!(
@@ -114,7 +115,7 @@ mod tests {
         let l = line(&p, &who, x.audit(), nr, &[1, 2, 0, 0, 0, 0], action, by);
         assert_eq!(
             l,
-            "sandwrap: seccomp: pid 3 (host pid 4711) keyctl-test: keyctl(1, 2, 0, 0, 0, 0) = -EPERM (denied) by preset default: keyctl -> errno EPERM"
+            "seccomp: pid 3 (host pid 4711) keyctl-test: keyctl(1, 2, 0, 0, 0, 0) = -EPERM (denied) by preset default: keyctl -> errno EPERM"
         );
         let ioctl = x.nr("ioctl").expect("ioctl");
         let args = [0, libc::TIOCSTI, 0x7ffd_0000_1000, 0, 0, 0];
@@ -148,10 +149,10 @@ mod tests {
     #[test]
     fn sigsys_note_lists_kill_rules() {
         let mut p = Policy::allow_all(Arch::X86_64);
-        p.push_simple("ptrace", Action::Kill, "--seccomp-deny ptrace:kill".into())
+        p.push("ptrace", vec![], Action::Kill, "--seccomp-deny ptrace:kill")
             .expect("ptrace");
         let n = sigsys_note(&p, "gdb");
-        assert!(n.starts_with("sandwrap: gdb was killed by SIGSYS"), "{n}");
+        assert!(n.starts_with("gdb was killed by SIGSYS"), "{n}");
         assert!(n.contains("kill rules of policy custom: ptrace"), "{n}");
     }
 }

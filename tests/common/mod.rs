@@ -8,7 +8,10 @@
 //! where that user cannot reach (e.g. under /root).
 #![allow(dead_code)]
 
+mod cc;
 mod procs;
+#[allow(unused_imports)] // not every test binary uses them
+pub use cc::*;
 #[allow(unused_imports)] // not every test binary uses them
 pub use procs::*;
 
@@ -248,4 +251,45 @@ pub fn sh(extra: &[&str], script: &str) -> Vec<String> {
     v.extend(extra.iter().map(|s| s.to_string()));
     v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
     v
+}
+
+/// Run the sandwrap binary inside an outer sandbox in which creating user
+/// namespaces fails (`--disable-userns`), so `--fallback landlock` takes
+/// over; `shared` (the test's scratch dir) is writable in both.
+pub fn without_userns(inner: &[&str], shared: &Path) -> (i32, String, String) {
+    let bin = sandwrap_bin().display().to_string();
+    let shared = shared.display().to_string();
+    let mut args: Vec<&str> = vec![
+        "--unshare-user",
+        "--disable-userns",
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        &shared,
+        &shared,
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-pid",
+        "--",
+        &bin,
+    ];
+    args.extend_from_slice(inner);
+    run(&args)
+}
+
+/// The kernel's landlock ABI (0 without landlock).
+pub fn landlock_abi() -> i64 {
+    // SAFETY: the version query takes no attribute pointer.
+    let v = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            1usize,
+        )
+    };
+    v.max(0)
 }

@@ -99,8 +99,7 @@ impl Parser<'_, '_> {
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
                 let arch = self.seccomp_arch()?;
-                let word = v[0].to_string_lossy();
-                let policy = seccomp::load_policy(&word, arch).map_err(|e| self.error(e))?;
+                let policy = seccomp::load_policy(&v[0], arch).map_err(|e| self.error(e))?;
                 self.seccomp_base = Some(policy);
             }
             Action::SeccompAllow | Action::SeccompDeny => {
@@ -117,10 +116,10 @@ impl Parser<'_, '_> {
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                     (call, action)
                 };
-                seccomp::policy::resolve_syscall(arch, call)
-                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let origin = format!("--{} {word}", def.name);
-                self.seccomp_ops.push((call.to_string(), action, origin));
+                let rule = seccomp::Rule::resolve(arch, call, Vec::new(), action, origin)
+                    .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
+                self.seccomp_ops.extend(rule);
             }
             Action::SeccompReport => {
                 self.warn_repeat(self.spec.seccomp.report.is_some(), def);
@@ -151,7 +150,67 @@ impl Parser<'_, '_> {
                 }
                 self.spec.env.push(EnvOp::Keep(name.clone()));
             }
+            Action::Rlimit
+            | Action::Timeout
+            | Action::KillAfter
+            | Action::CgroupMemory
+            | Action::CgroupMemorySwap
+            | Action::CgroupPidsMax
+            | Action::CgroupCpus => self.apply_limit(def, action, &v[0])?,
+            Action::JsonUsage => self.spec.limits.json_usage = true,
             bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),
+        }
+        Ok(())
+    }
+
+    /// The resource-limit options. A later value replaces an earlier one
+    /// (per resource for --rlimit), as options after a profile refine it.
+    fn apply_limit(&mut self, def: &OptDef, action: Action, word: &OsStr) -> Result<(), CliError> {
+        use crate::cli::limits as l;
+        let text = word.to_str().unwrap_or("\u{fffd}");
+        let level_prefix = self.spec.level_prefix;
+        let bad = |e: String| CliError::Message {
+            msg: format!(
+                "--{} {}: {e}",
+                def.name,
+                crate::cli::explain::shell_quote(word)
+            ),
+            level_prefix,
+        };
+        let cg = self.spec.limits.cgroup;
+        let repeated = match action {
+            Action::Timeout => self.spec.limits.timeout.is_some(),
+            Action::KillAfter => self.spec.limits.kill_after.is_some(),
+            Action::CgroupMemory => cg.memory.is_some(),
+            Action::CgroupMemorySwap => cg.memory_swap.is_some(),
+            Action::CgroupPidsMax => cg.pids_max.is_some(),
+            Action::CgroupCpus => cg.cpus_milli.is_some(),
+            _ => false,
+        };
+        if action != Action::Rlimit {
+            self.warn_repeat(repeated, def);
+        }
+        let limits = &mut self.spec.limits;
+        match action {
+            Action::Rlimit => {
+                let r = l::parse_rlimit(text).map_err(bad)?;
+                limits.rlimits.retain(|old| old.resource != r.resource);
+                limits.rlimits.push(r);
+            }
+            Action::Timeout => limits.timeout = Some(l::parse_duration(text, false).map_err(bad)?),
+            Action::KillAfter => {
+                limits.kill_after = Some(l::parse_duration(text, true).map_err(bad)?)
+            }
+            Action::CgroupMemory => {
+                limits.cgroup.memory = Some(l::parse_bytes(text, false).map_err(bad)?)
+            }
+            Action::CgroupMemorySwap => {
+                limits.cgroup.memory_swap = Some(l::parse_bytes(text, true).map_err(bad)?)
+            }
+            Action::CgroupPidsMax => {
+                limits.cgroup.pids_max = Some(l::parse_count(text).map_err(bad)?)
+            }
+            _ => limits.cgroup.cpus_milli = Some(l::parse_cpus(text).map_err(bad)?),
         }
         Ok(())
     }
@@ -199,11 +258,13 @@ impl Parser<'_, '_> {
             }
             None => seccomp::Policy::allow_all(self.seccomp_arch()?),
         };
-        for (call, action, origin) in ops {
-            policy
-                .push_simple(&call, action, origin)
-                .map_err(|e| self.error(e))?;
+        if policy.rules.len() + ops.len() > seccomp::policy::MAX_RULES {
+            return Err(self.error(format!(
+                "--seccomp-allow/--seccomp-deny: {}",
+                seccomp::policy::too_many_rules()
+            )));
         }
+        policy.rules.extend(ops);
         self.spec.seccomp.policy = Some(policy);
         Ok(())
     }

@@ -124,7 +124,10 @@ pub const BUILTIN_DOCS: &[Paragraph] = &[
          clones are writable again, since fetching writes them: a ci run can leave hooks \
          there that the host's git runs at its next fetch into them (cargo with \
          net.git-fetch-with-cli, go for direct modules). A proxy in https_proxy needs \
-         --keep-env https_proxy.",
+         --keep-env https_proxy. Limits: at most 8192 processes and threads in the sandbox \
+         (--rlimit nproc=8192, counted in the sandbox's user namespace only), 16384 open \
+         files per process (nofile=16384), no core dumps (core=0); a later --rlimit for the \
+         same resource replaces one. The hard limits cannot exceed the caller's.",
     ),
     (
         "desktop",

@@ -1,0 +1,219 @@
+//! `--timeout`: a watchdog thread of the supervisor. When the time is up it
+//! sends SIGTERM to every process of the sandbox, and SIGKILL after the
+//! grace period (`--kill-after`) to every process of the sandbox until none
+//! is left but a reaper pid 1, which then ends; with a pid namespace of our
+//! own, pid 1 gets SIGKILL too if it has not ended a second later (the
+//! kernel then ends every process in the namespace).
+//!
+//! "Every process of the sandbox" is every descendant of the supervisor: it
+//! is a subreaper, so a process that double-forks or calls setsid is
+//! reparented to it and stays in reach.
+//!
+//! A thread keeps the supervisor's wait loop (signals, the seccomp
+//! notifier, pid 1's report) unchanged: the thread only signals, and the
+//! loop sees the sandbox end as it would for any other reason. The thread
+//! never waits for a process, so no status is taken from the loop.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+
+use super::super::signals::children_of;
+use crate::cli::limits::show_duration;
+use crate::spec::{DEFAULT_KILL_AFTER, Spec};
+
+/// timeout(1)'s exit status when the time limit was reached.
+pub const EXIT_TIMED_OUT: i32 = 124;
+
+const RUNNING: u8 = 0;
+const TIMED_OUT: u8 = 1;
+const ENDED: u8 = 2;
+
+/// The running watchdog; `finish` says who won the race with the command.
+pub struct Watchdog {
+    state: Arc<AtomicU8>,
+}
+
+impl Watchdog {
+    /// The sandbox has ended: stop the watchdog. True when the time limit
+    /// was reached first (the command's own end came too late to count).
+    pub fn finish(&self) -> bool {
+        self.state
+            .compare_exchange(RUNNING, ENDED, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+    }
+}
+
+/// What the thread needs to end the sandbox.
+struct Plan {
+    /// The sandbox's first process, held by a pidfd (never a reused pid).
+    first: OwnedFd,
+    first_pid: libc::pid_t,
+    /// The first process becomes a reaper that passes SIGTERM on to the
+    /// command: once it is one, it is not sent one of its own (the command
+    /// would get two).
+    reaper: bool,
+    /// The first process is pid 1 of a pid namespace sandwrap created.
+    own_pid_ns: bool,
+    timeout: Duration,
+    grace: Duration,
+    level_prefix: bool,
+}
+
+fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd> {
+    // SAFETY: plain system call; the result is a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        let e = super::super::sys::errno();
+        return Err(anyhow!(
+            "--timeout: pidfd_open({pid}, 0): {}",
+            crate::errno_text(e)
+        ));
+    }
+    // SAFETY: a fresh fd from the kernel, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Start the watchdog for the sandbox whose first process is `pid`, if
+/// `--timeout` was given. `fallback`: no namespaces were created.
+pub fn start(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<Option<Watchdog>> {
+    let Some(timeout) = spec.limits.timeout else {
+        return Ok(None);
+    };
+    let plan = Plan {
+        first: pidfd_open(pid)?,
+        first_pid: pid,
+        reaper: spec.needs_reaper(),
+        own_pid_ns: spec.namespaces.pid && !fallback,
+        timeout,
+        grace: spec.limits.kill_after.unwrap_or(DEFAULT_KILL_AFTER),
+        level_prefix: spec.level_prefix,
+    };
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let theirs = Arc::clone(&state);
+    std::thread::Builder::new()
+        .name("sandwrap-timeout".into())
+        .spawn(move || plan.run(&theirs))
+        .map_err(|e| {
+            anyhow!(
+                "--timeout: cannot start the timer thread: {}",
+                crate::io_error_text(&e)
+            )
+        })?;
+    Ok(Some(Watchdog { state }))
+}
+
+impl Plan {
+    fn run(&self, state: &AtomicU8) {
+        std::thread::sleep(self.timeout);
+        if state
+            .compare_exchange(RUNNING, TIMED_OUT, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return; // the sandbox ended in time
+        }
+        super::super::warn(
+            self.level_prefix,
+            &format!(
+                "timed out after {}: SIGTERM to the sandbox, SIGKILL in {}",
+                show_duration(self.timeout),
+                show_duration(self.grace)
+            ),
+        );
+        // A reaper with no child yet is still setting the sandbox up: the
+        // signal ends setup.
+        let skip_first = self.reaper && !children_of(self.first_pid).is_empty();
+        for pid in descendants() {
+            if !(skip_first && pid == self.first_pid) {
+                // SAFETY: signalling a process of the sandbox.
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+            }
+        }
+        std::thread::sleep(self.grace);
+        // A reaper is spared at first: it waits for what is killed, so that
+        // the CPU time used is accounted (processes the kernel ends with a
+        // pid namespace are not), then ends the namespace itself.
+        let spare =
+            (self.reaper && !children_of(self.first_pid).is_empty()).then_some(self.first_pid);
+        if spare.is_some() || !self.own_pid_ns {
+            kill_tree(spare);
+        }
+        let spared_and_ended = spare.is_some() && self.exits_within(Duration::from_secs(1));
+        if self.own_pid_ns && !spared_and_ended {
+            // The kernel ends every other process of the namespace with it.
+            self.send(libc::SIGKILL);
+        }
+    }
+
+    /// Whether the first process ends (its pidfd becomes readable) within
+    /// `limit`.
+    fn exits_within(&self, limit: Duration) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.first.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = limit.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
+    }
+
+    fn send(&self, sig: i32) {
+        // SAFETY: plain system call on our pidfd.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.first.as_raw_fd(),
+                sig,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+    }
+}
+
+/// SIGKILL every live process of the sandbox but `spare`, again and again,
+/// until a walk finds none: a process forked while a walk ran is found by
+/// the next one (its parent, once killed, forks no more).
+fn kill_tree(spare: Option<libc::pid_t>) {
+    for _ in 0..10_000 {
+        let live: Vec<libc::pid_t> = descendants()
+            .into_iter()
+            .filter(|p| Some(*p) != spare && !is_zombie(*p))
+            .collect();
+        if live.is_empty() {
+            return;
+        }
+        for pid in live {
+            // SAFETY: signalling a process of the sandbox.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn is_zombie(pid: libc::pid_t) -> bool {
+    // A process that is gone counts as one: nothing to kill.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit_once(')')
+                .is_none_or(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+        })
+        .unwrap_or(true)
+}
+
+/// Every descendant of this process (the supervisor), parents first.
+fn descendants() -> Vec<libc::pid_t> {
+    // SAFETY: getpid has no failure mode.
+    let mut out = children_of(unsafe { libc::getpid() });
+    let mut i = 0;
+    while i < out.len() && out.len() < 1_000_000 {
+        let more = children_of(out[i]);
+        out.extend(more);
+        i += 1;
+    }
+    out
+}

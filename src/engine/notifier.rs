@@ -1,0 +1,291 @@
+//! The supervisor's side of `--seccomp-report`: it answers the
+//! notifications of the command's filter as the policy says, prints one line
+//! for each, and waits for signals meanwhile.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use anyhow::Result;
+
+use super::seccomp::recv_fd;
+use super::sys;
+use crate::out::{self, Level};
+use crate::seccomp::{Action, Policy, report};
+use crate::spec::{ReportTo, Spec};
+
+/// The supervisor's side: waits for signals while answering the
+/// notifications of the command's filter.
+pub struct Notifier<'a> {
+    policy: &'a Policy,
+    out: RawFd,
+    level_prefix: bool,
+    sigfd: super::signals::SignalFd,
+    sock: Option<OwnedFd>,
+    listener: Option<OwnedFd>,
+    /// Processes already sent SIGSYS that called again (they caught it).
+    signalled: Vec<u32>,
+    /// Writing to `out` failed once: reports are no longer written.
+    out_lost: std::cell::Cell<bool>,
+}
+
+impl<'a> Notifier<'a> {
+    pub fn new(
+        policy: &'a Policy,
+        spec: &Spec,
+        report: ReportTo,
+        sock: OwnedFd,
+        sigset: &libc::sigset_t,
+    ) -> Result<Notifier<'a>> {
+        // The signals are blocked, so they queue for the fd.
+        let sigfd = super::signals::SignalFd::new(sigset)?;
+        let out = match report {
+            ReportTo::Stderr => libc::STDERR_FILENO,
+            ReportTo::Fd(fd) => fd,
+        };
+        Ok(Notifier {
+            policy,
+            out,
+            level_prefix: spec.level_prefix,
+            sigfd,
+            sock: Some(sock),
+            listener: None,
+            signalled: Vec::new(),
+            out_lost: std::cell::Cell::new(false),
+        })
+    }
+
+    /// The fds to keep open in the supervisor.
+    pub fn fds(&self) -> Vec<RawFd> {
+        let mut v = vec![self.sigfd.raw(), self.out];
+        v.extend(self.sock.as_ref().map(|s| s.as_raw_fd()));
+        v
+    }
+
+    /// Wait for one of the blocked signals: (signal, si_code), answering
+    /// notifications meanwhile.
+    pub fn wait(&mut self) -> (i32, i32) {
+        loop {
+            let mut fds = vec![libc::pollfd {
+                fd: self.sigfd.raw(),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            for fd in [&self.sock, &self.listener].into_iter().flatten() {
+                fds.push(libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
+            // SAFETY: fds is a valid array of pollfd.
+            if unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) } < 0 {
+                if sys::errno() == libc::EINTR {
+                    continue;
+                }
+                // Cannot wait on the listener any more: fall back to plain
+                // signal waiting (notified calls then fail with ENOSYS).
+                self.sock = None;
+                self.listener = None;
+                continue;
+            }
+            for p in &fds[1..] {
+                if p.revents == 0 {
+                    continue;
+                }
+                if self.sock.as_ref().is_some_and(|s| s.as_raw_fd() == p.fd) {
+                    match recv_fd(p.fd) {
+                        Ok(Some(l)) => self.listener = Some(l),
+                        Ok(None) => self.sock = None,
+                        Err(e) => {
+                            self.say(Level::Error, &format!("{e:#}"));
+                            self.sock = None;
+                        }
+                    }
+                } else if p.revents & libc::POLLIN != 0 {
+                    self.answer_one();
+                } else {
+                    // POLLHUP: no process uses the filter any more.
+                    self.listener = None;
+                }
+            }
+            if fds[0].revents & libc::POLLIN != 0 {
+                if let Some(got) = self.sigfd.read() {
+                    return got;
+                }
+            }
+        }
+    }
+
+    /// One line, with the program name (and its syslog level under
+    /// `--level-prefix`) in front.
+    fn say(&self, level: Level, msg: &str) {
+        if self.out_lost.get() {
+            return;
+        }
+        let l = format!("{}\n", out::line(self.level_prefix, level, msg));
+        // A report fd that fails (its reader gone: EPIPE) is said once, on
+        // stderr; the sandbox goes on and its status is kept.
+        if let Err(e) = sys::write_all(self.out, l.as_bytes()) {
+            self.out_lost.set(true);
+            if self.out != libc::STDERR_FILENO {
+                super::warn(
+                    self.level_prefix,
+                    &format!(
+                        "--seccomp-report-fd {}: can't write reports, later ones are lost: {}",
+                        self.out,
+                        crate::errno_text(e)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn answer_one(&mut self) {
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        let lfd = listener.as_raw_fd();
+        // SAFETY: the kernel requires a zeroed buffer of this exact struct.
+        let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+        // SAFETY: valid fd and buffer.
+        if unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) } < 0 {
+            return; // ENOENT: the caller died or was interrupted meanwhile
+        }
+        let d = req.data;
+        let nr = d.nr as u32;
+        let (action, by) = self.policy.decide(d.arch, nr, &d.args);
+        // Who it was, read once while the process still exists (a kill
+        // rule ends it).
+        let caller = CallerStatus::read(req.pid);
+        let mut resp = libc::seccomp_notif_resp {
+            id: req.id,
+            val: 0,
+            error: 0,
+            flags: 0,
+        };
+        match action {
+            Action::Allow | Action::Log => {
+                resp.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32
+            }
+            Action::Errno(e) => resp.error = -e,
+            Action::Kill | Action::Trap => {
+                self.kill(req.pid, caller.survives_sigsys);
+                resp.error = -libc::ENOSYS;
+            }
+        }
+        // SAFETY: valid fd and response.
+        if unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) } < 0 {
+            let e = sys::errno();
+            if e != libc::ENOENT && resp.flags != 0 {
+                // A kernel without FLAG_CONTINUE (before 5.5) refuses it:
+                // the call must still be answered, or its caller hangs.
+                self.say(
+                    Level::Warning,
+                    &format!(
+                        "seccomp: cannot let {} through on this kernel ({}): it fails with ENOSYS",
+                        report::call_name(self.policy, d.arch, nr),
+                        crate::errno_text(e)
+                    ),
+                );
+                resp.flags = 0;
+                resp.error = -libc::ENOSYS;
+                // SAFETY: as above.
+                unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
+            }
+        }
+        let who = report::Caller {
+            pid: caller.pid,
+            host_pid: req.pid,
+            comm: &caller.comm,
+        };
+        // A denial is a warning; a call let through (`log`) is news.
+        let level = if action.is_denial() {
+            Level::Warning
+        } else {
+            Level::Info
+        };
+        self.say(
+            level,
+            &report::line(self.policy, &who, d.arch, nr, &d.args, action, by),
+        );
+    }
+
+    /// Kill like SECCOMP_RET_KILL_PROCESS: SIGSYS, unless the process
+    /// could survive it (caught, blocked or ignored), then SIGKILL.
+    fn kill(&mut self, pid: u32, survives_sigsys: bool) {
+        let sig = if survives_sigsys || self.signalled.contains(&pid) {
+            libc::SIGKILL
+        } else {
+            libc::SIGSYS
+        };
+        if sig == libc::SIGSYS {
+            // A second kill rule hit by the same process gets SIGKILL.
+            self.signalled.push(pid);
+        }
+        // SAFETY: signalling a process of our sandbox that is blocked in a notified call.
+        unsafe { libc::kill(pid as libc::pid_t, sig) };
+    }
+}
+
+/// What the notifier needs of a caller's `/proc/PID/status`, read once.
+struct CallerStatus {
+    /// The pid inside the sandbox (last NSpid entry).
+    pid: u32,
+    comm: String,
+    /// SIGSYS is caught, blocked or ignored (or the status is unreadable).
+    survives_sigsys: bool,
+}
+
+impl CallerStatus {
+    fn read(host_pid: u32) -> CallerStatus {
+        let status =
+            std::fs::read_to_string(format!("/proc/{host_pid}/status")).unwrap_or_default();
+        CallerStatus::parse(&status, host_pid)
+    }
+
+    fn parse(status: &str, host_pid: u32) -> CallerStatus {
+        let field = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(str::trim)
+        };
+        let mask = |key: &str| {
+            field(key)
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+                .unwrap_or(u64::MAX)
+        };
+        let sigsys_bit = 1u64 << (libc::SIGSYS - 1);
+        CallerStatus {
+            pid: field("NSpid:")
+                .and_then(|v| v.split_whitespace().last())
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(host_pid),
+            comm: field("Name:").unwrap_or("?").to_string(),
+            survives_sigsys: (mask("SigCgt:") | mask("SigBlk:") | mask("SigIgn:")) & sigsys_bit
+                != 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caller_status_from_one_read() {
+        let text = "Name:\tprobe\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\nNSpid:\t4711\t3\n";
+        let c = CallerStatus::parse(text, 4711);
+        assert_eq!(
+            (c.pid, c.comm.as_str(), c.survives_sigsys),
+            (3, "probe", false)
+        );
+        let caught = text.replace("SigCgt:\t0000000000000000", "SigCgt:\t0000000040000000");
+        assert!(CallerStatus::parse(&caught, 4711).survives_sigsys);
+        // Gone or unreadable: the host pid, and SIGKILL to be sure.
+        let gone = CallerStatus::parse("", 9);
+        assert_eq!(
+            (gone.pid, gone.comm.as_str(), gone.survives_sigsys),
+            (9, "?", true)
+        );
+    }
+}

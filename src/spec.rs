@@ -427,6 +427,14 @@ impl Spec {
         wants && !self.as_pid_1
     }
 
+    /// Whether everything the command started ends when it exits:
+    /// `--end-with-command`, or `--timeout`, whose limit must hold for all
+    /// of it (a leftover would otherwise run on unwatched once sandwrap has
+    /// returned).
+    pub fn ends_with_command(&self) -> bool {
+        self.end_with_command || self.limits.timeout.is_some()
+    }
+
     /// Whether the sandbox gets a pid namespace of its own: asked for, or
     /// implied by `--end-with-command` and `--timeout`, which must end
     /// everything with a guarantee of the kernel's (nothing escapes a pid

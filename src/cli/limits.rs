@@ -38,7 +38,9 @@ pub const MAN: &[(&str, &str)] = &[
          124, as timeout(1) does; --json-status-fd's exit-code line keeps COMMAND's own \
          status (143 or 137, say) and the usage object after it has \"timed-out\": true. \
          The time covers setup too: a sandbox still being set up (waiting on --block-fd, \
-         say) is ended by the SIGTERM.",
+         say) is ended by the SIGTERM. When COMMAND exits in time, everything it left \
+         running is ended too (as with --end-with-command), so nothing runs on past the \
+         limit unwatched.",
     ),
     (
         "--json-usage",

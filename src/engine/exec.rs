@@ -227,7 +227,7 @@ fn finish_and_exec(
     // bwrap's lifecycle: the command dies with its parent (pid 1, or the
     // supervisor) only with --die-with-parent. The setup's tie to the
     // supervisor ends here.
-    let deathsig = if spec.die_with_parent || spec.end_with_command {
+    let deathsig = if spec.die_with_parent || spec.ends_with_command() {
         libc::SIGKILL
     } else {
         0

@@ -82,7 +82,7 @@ pub fn reap(
                         status
                     }
                 };
-                if !spec.end_with_command {
+                if !spec.ends_with_command() {
                     // No pid is 0: this reaps until the last process has
                     // gone (ECHILD).
                     let _ = signals::reap_blocking(0);
@@ -97,12 +97,12 @@ pub fn reap(
                 after.command_exited(status, none_left);
             }
             match cmd_status {
-                Some(status) if spec.end_with_command || none_left => {
+                Some(status) if spec.ends_with_command() || none_left => {
                     super::exit_now(exit_code(status))
                 }
                 _ => {}
             }
-        } else if sig == signals::supervisor_death_signal() && spec.end_with_command {
+        } else if sig == signals::supervisor_death_signal() && spec.ends_with_command() {
             // The supervisor is gone: the sandbox goes with it.
             end_sandbox();
             super::exit_now(1);
@@ -126,10 +126,10 @@ impl AfterCommand<'_> {
     /// files and the sync fd before the supervisor hears the status and
     /// returns. Then report it.
     fn command_exited(&mut self, status: i32, none_left: bool) {
-        if self.spec.end_with_command {
+        if self.spec.ends_with_command() {
             end_sandbox();
         }
-        if self.spec.end_with_command || none_left {
+        if self.spec.ends_with_command() || none_left {
             self.locks.clear();
             if let Some(fd) = self.spec.status.sync {
                 fds::consume(fd);
@@ -151,7 +151,7 @@ impl AfterCommand<'_> {
 pub fn arm_lifetime(spec: &Spec, ctx: &ChildCtx) -> Result<libc::sigset_t> {
     let mut set = ctx.sigset;
     let own_ns = std::process::id() == 1;
-    let deathsig = if spec.end_with_command && !own_ns {
+    let deathsig = if spec.ends_with_command() && !own_ns {
         // No pid namespace (--fallback landlock): pid 1 must outlive the
         // supervisor long enough to end its descendants, which come back
         // to it as a child subreaper.
@@ -161,7 +161,7 @@ pub fn arm_lifetime(spec: &Spec, ctx: &ChildCtx) -> Result<libc::sigset_t> {
         unsafe { libc::sigaddset(&mut set, sig) };
         signals::block(&set);
         sig
-    } else if spec.end_with_command || spec.die_with_parent {
+    } else if spec.ends_with_command() || spec.die_with_parent {
         // With a pid namespace of its own, pid 1's death ends all of it.
         libc::SIGKILL
     } else {

@@ -63,10 +63,15 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let json_usage = spec.limits.json_usage || spec.limits.timeout.is_some();
     let usage = ((executed || timed_out) && (json_usage || spec.verbose)).then(|| {
         // pid 1 may be left unwaited for (its report came first): its
-        // figures include every process it waited for.
+        // figures include every process it waited for. By bwrap's
+        // lifecycle pid 1 stays as long as anything the command left runs:
+        // not waited for then (the command would hold sandwrap for ever).
+        // With no child left it has reported its last and is exiting.
+        let stays = !spec.ends_with_command() && !signals::children_of(w.pid).is_empty();
+        let how = if stays { libc::WNOHANG } else { 0 };
         let mut st = 0;
         // SAFETY: waiting for our own child (ECHILD if already done).
-        unsafe { libc::waitpid(w.pid, &mut st, 0) };
+        unsafe { libc::waitpid(w.pid, &mut st, how) };
         usage::measure(started)
     });
     if let (true, Some(u)) = (spec.verbose, &usage) {
@@ -118,7 +123,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
 /// sandwrap returns, so with those the wait is for pid 1 itself.
 fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> (i32, Died) {
     let shares_pgrp = !spec.new_session;
-    let end = spec.end_with_command;
+    let end = spec.ends_with_command();
     let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
     let early_ok = w.notifier.is_none() && !(end && holds);
     let mut early = match (&w.status_report, early_ok) {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 
-use super::ops::{bind, mount_fs, new_fs};
+use super::attach::{bind, mount_fs, new_fs, newroot_path};
 use super::root::NewRoot;
 use crate::engine::sys;
 use crate::spec::BindMode;
@@ -67,7 +67,7 @@ pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
         ("mode", "620".into()),
     ];
     // bwrap names the devpts mount point by its path under /newroot.
-    let pts_shown = super::ops::newroot_path(dest).join("pts");
+    let pts_shown = newroot_path(dest).join("pts");
     let devpts = new_fs(
         "devpts",
         &opts,

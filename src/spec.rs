@@ -55,6 +55,7 @@ pub enum FsOp {
     Proc {
         dest: PathBuf,
     },
+    /// A new /dev: see `dev` for what it holds.
     Dev {
         dest: PathBuf,
     },
@@ -406,6 +407,28 @@ impl Spec {
             CapOp::DropAll => 0,
         })
     }
+}
+
+/// What `--dev` makes in its new /dev, as bwrap does. The mount code, the
+/// fallback's landlock rules and `--explain` all take the list from here.
+pub mod dev {
+    /// The host's device nodes, bound one by one.
+    pub const NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+    /// A link to the new devpts instance's own ptmx.
+    pub const PTMX: &str = "ptmx";
+    /// devpts's mount point.
+    pub const PTS: &str = "pts";
+    /// An empty directory for POSIX shared memory.
+    pub const SHM: &str = "shm";
+    pub const DIRS: [&str; 2] = [PTS, SHM];
+    /// Links into the command's own /proc.
+    pub const LINKS: [(&str, &str); 5] = [
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("fd", "/proc/self/fd"),
+        ("core", "/proc/kcore"),
+    ];
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::landlock::ports::show_ports;
 use crate::landlock::{Mode, Policy, Rights};
-use crate::spec::{BindMode, CapOp, EnvOp, FsOp, OverlayKind, ReportTo, Spec};
+use crate::spec::{BindMode, CapOp, EnvOp, FsOp, OverlayKind, ReportTo, Spec, dev};
 
 fn show(p: &Path) -> String {
     p.display().to_string()
@@ -70,7 +70,10 @@ fn describe_op(op: &FsOp, spec: &Spec) -> (String, String) {
             format!("new tmpfs{}{size}", mode_text(*perms))
         }
         FsOp::Proc { .. } => "new procfs".into(),
-        FsOp::Dev { .. } => "new /dev (null, zero, full, random, urandom, tty, pts, shm)".into(),
+        FsOp::Dev { .. } => {
+            let made: Vec<&str> = dev::NODES.iter().chain(&dev::DIRS).copied().collect();
+            format!("new /dev ({})", made.join(", "))
+        }
         FsOp::Mqueue { .. } => "new mqueue".into(),
         FsOp::Dir { perms, .. } => format!("directory{}", mode_text(*perms)),
         FsOp::File { fd, perms, .. } => format!("file copied from fd {fd}{}", mode_text(*perms)),

@@ -220,6 +220,33 @@ pub struct PortRange {
     pub last: u16,
 }
 
+/// Landlock's TCP port rules and scopes: asked for by the options, carried
+/// as they are into `landlock::Policy` (which the fallback widens) and, as
+/// far as the kernel enforces them, into `landlock::Plan`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LandlockNet {
+    /// `--landlock-tcp-connect`: only these ports can be connected to.
+    pub tcp_connect: Option<Vec<PortRange>>,
+    /// `--landlock-tcp-bind`: only these ports can be bound.
+    pub tcp_bind: Option<Vec<PortRange>>,
+    /// `--landlock-scope abstract-unix`.
+    pub scope_abstract_unix: bool,
+    /// `--landlock-scope signal`.
+    pub scope_signal: bool,
+}
+
+impl LandlockNet {
+    /// Whether any port rule or scope is asked for.
+    pub fn is_empty(&self) -> bool {
+        !self.restricts_tcp() && !self.scope_abstract_unix && !self.scope_signal
+    }
+
+    /// Whether TCP connect or bind is limited to listed ports.
+    pub fn restricts_tcp(&self) -> bool {
+        self.tcp_connect.is_some() || self.tcp_bind.is_some()
+    }
+}
+
 /// What landlock should restrict. Each part is independent: filesystem
 /// rules (derived with `--landlock`, or explicit), TCP ports, scopes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -228,12 +255,8 @@ pub struct LandlockSpec {
     pub derive: bool,
     /// `--landlock-ro`/`-rw`/...: when any is given, the filesystem policy.
     pub rules: Vec<LandlockRule>,
-    /// `--landlock-tcp-connect`: only these ports can be connected to.
-    pub tcp_connect: Option<Vec<PortRange>>,
-    /// `--landlock-tcp-bind`: only these ports can be bound.
-    pub tcp_bind: Option<Vec<PortRange>>,
-    pub scope_abstract_unix: bool,
-    pub scope_signal: bool,
+    /// Ports and scopes.
+    pub net: LandlockNet,
     /// `--landlock-strict`: anything the kernel cannot enforce is an error.
     pub strict: bool,
 }
@@ -241,11 +264,7 @@ pub struct LandlockSpec {
 impl LandlockSpec {
     /// Whether anything at all was asked of landlock.
     pub fn requested(&self) -> bool {
-        self.restricts_fs()
-            || self.tcp_connect.is_some()
-            || self.tcp_bind.is_some()
-            || self.scope_abstract_unix
-            || self.scope_signal
+        self.restricts_fs() || !self.net.is_empty()
     }
 
     pub fn restricts_fs(&self) -> bool {

@@ -291,8 +291,8 @@ fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
         None => out.push("filesystem: not restricted".into()),
     }
     for (what, ports) in [
-        ("TCP connect", &policy.tcp_connect),
-        ("TCP bind", &policy.tcp_bind),
+        ("TCP connect", &policy.net.tcp_connect),
+        ("TCP bind", &policy.net.tcp_bind),
     ] {
         match ports {
             Some(p) if p.is_empty() => out.push(format!("{what}: no port")),
@@ -301,10 +301,10 @@ fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
         }
     }
     let mut scopes = Vec::new();
-    if policy.scope_abstract_unix {
+    if policy.net.scope_abstract_unix {
         scopes.push("abstract unix sockets");
     }
-    if policy.scope_signal {
+    if policy.net.scope_signal {
         scopes.push("signals");
     }
     if !scopes.is_empty() {

@@ -254,17 +254,109 @@ fn verbose_reports_abi_rules_and_rights() {
         "{err}"
     );
     assert!(
-        err.contains("landlock: filesystem: 5 rules; handled rights: execute,"),
+        err.contains("; filesystem rights handled: execute,"),
         "{err}"
     );
+    assert!(err.contains("; 5 of 5 rules added\n"), "{err}");
+    // In the words of --explain (landlock::show).
+    for line in [
+        "landlock: filesystem: only these rules (derived from the filesystem):",
+        "landlock:   read, execute beneath /usr (--ro-bind /usr /usr)",
+        "landlock:   all beneath /tmp (--tmpfs /tmp)",
+        "landlock: TCP connect: not restricted",
+    ] {
+        assert!(
+            err.contains(&format!("sandwrap: {line}\n")),
+            "{line}: {err}"
+        );
+    }
+}
+
+/// `--explain`'s Landlock block, without the block's label and indent.
+fn explained_landlock(args: &[&str]) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push("--explain");
+    let (code, out, err) = run(&all);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .skip_while(|l| !l.starts_with("Landlock:"))
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.get(14..).unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn explain_and_verbose_say_the_same_rules_in_the_same_words() {
+    if !have_abi(4) {
+        return;
+    }
+    let mut opts = USR_ONLY.to_vec();
+    opts.extend([
+        "--tmpfs",
+        "/tmp",
+        "--landlock",
+        "--landlock-tcp-bind",
+        "8080",
+    ]);
+    let explained = explained_landlock(&opts);
+    let mut run_args = opts.to_vec();
+    run_args.extend(["--verbose", "--", "/usr/bin/true"]);
+    let (code, _, err) = run(&run_args);
+    assert_eq!(code, 0, "{err}");
+    let verbose: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("sandwrap: landlock: "))
+        .skip(1) // the kernel's ABI and rights handled
+        .collect();
+    // Up to the scopes, which the running kernel widens (the signal scope
+    // of the command's own domain).
+    let n = explained.iter().position(|l| l.starts_with("scoped:"));
+    let n = n.expect("a scoped line");
     assert!(
-        err.contains("allow execute,read_file,read_dir beneath /usr (--ro-bind /usr /usr)"),
-        "{err}"
+        explained[..n]
+            .iter()
+            .any(|l| l == "TCP bind: only ports 8080 (1 allowed)"),
+        "{explained:?}"
     );
+    assert_eq!(&explained[..n], &verbose[..n], "{err}");
     assert!(
-        err.contains("allow all beneath /tmp (--tmpfs /tmp)"),
-        "{err}"
+        explained
+            .last()
+            .is_some_and(|l| l
+                .starts_with("processes: the command always gets a landlock domain of its own")),
+        "{explained:?}"
     );
+}
+
+#[test]
+fn explain_shows_the_fallbacks_rules() {
+    let explained = explained_landlock(&[
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--tmpfs",
+        "/tmp",
+        "--unshare-net",
+        "--fallback",
+        "landlock",
+    ]);
+    let from = explained
+        .iter()
+        .position(|l| l == "with --fallback landlock, where namespaces cannot be made:");
+    let fallback = &explained[from.expect("a fallback section")..];
+    for line in [
+        "  filesystem: only these rules (the filesystem options on the host's own paths):",
+        "    read, execute beneath /usr (--ro-bind /usr /usr)",
+        "  TCP connect: no port",
+        "  TCP bind: no port",
+        "  scoped: abstract unix sockets",
+        "  not honoured: --tmpfs /tmp: cannot mount without a mount namespace; /tmp is not allowed",
+    ] {
+        assert!(fallback.iter().any(|l| l == line), "{line}: {fallback:?}");
+    }
+    // Nothing about the fallback unless it is asked for.
+    let plain = explained_landlock(&["--ro-bind", "/usr", "/usr"]);
+    assert!(!plain.iter().any(|l| l.contains("--fallback")), "{plain:?}");
 }
 
 #[test]

@@ -2,9 +2,11 @@
 //! running kernel's landlock ABI with one line for each thing it cannot
 //! enforce (never a silent downgrade).
 
-use super::ports::{port_count, show_ports};
-use super::rights::Rights;
+use std::fmt;
 use std::path::Path;
+
+use super::rights::Rights;
+use super::show::{self, FsView};
 
 use super::rules::{Rule, derive, explicit};
 use super::{fallback, rules};
@@ -23,11 +25,34 @@ pub enum Mode {
 pub const ABI_NET: u32 = 4;
 pub const ABI_SCOPE: u32 = 6;
 
+/// Where the filesystem rules come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FsSource {
+    /// `--landlock`: one rule per filesystem option.
+    #[default]
+    Derived,
+    /// `--landlock-ro`/`-rw`/...
+    Explicit,
+    /// `--fallback landlock`: the filesystem options mapped to host paths.
+    Fallback,
+}
+
+impl fmt::Display for FsSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FsSource::Derived => "derived from the filesystem",
+            FsSource::Explicit => "explicit",
+            FsSource::Fallback => "the filesystem options on the host's own paths",
+        })
+    }
+}
+
 /// What the options ask landlock to restrict, whatever the kernel offers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
     /// `None`: the filesystem is not restricted by landlock.
     pub fs: Option<Vec<Rule>>,
+    pub fs_source: FsSource,
     pub net: LandlockNet,
     pub strict: bool,
     /// Options that cannot be honoured (fallback mode).
@@ -41,6 +66,11 @@ impl Policy {
         let ll = &spec.landlock;
         let mut p = Policy {
             fs: None,
+            fs_source: if ll.rules.is_empty() {
+                FsSource::Derived
+            } else {
+                FsSource::Explicit
+            },
             net: ll.net.clone(),
             strict: ll.strict,
             lost: Vec::new(),
@@ -59,6 +89,7 @@ impl Policy {
                 if ll.rules.is_empty() {
                     let (mapped, lost) = fallback::host_rules(&spec.ops, cwd);
                     p.fs = Some(mapped);
+                    p.fs_source = FsSource::Fallback;
                     p.lost = lost;
                 } else {
                     p.fs = Some(explicit(&ll.rules));
@@ -128,6 +159,7 @@ pub struct Plan {
     pub fs_handled: Rights,
     /// Rules, each narrowed to the handled rights.
     pub rules: Vec<Rule>,
+    pub fs_source: FsSource,
     /// The ports and scopes enforced.
     pub net: LandlockNet,
     /// Restrictions asked for that this kernel cannot enforce.
@@ -177,6 +209,7 @@ impl Plan {
         }
         if let Some(rules) = &policy.fs {
             plan.fs_handled = Rights::known_at(abi);
+            plan.fs_source = policy.fs_source;
             plan.rules = rules
                 .iter()
                 .map(|r| Rule {
@@ -247,63 +280,32 @@ impl Plan {
         !self.fs_handled.is_empty() || !self.net.is_empty()
     }
 
-    /// The `--verbose` report, one line each; `rules_added` is how many
-    /// filesystem rules were actually added.
+    /// The `--verbose` report, one line each, in `show`'s words as
+    /// `--explain` has them; `rules_added` is how many filesystem rules
+    /// were actually added.
     pub fn summary(&self, rules_added: usize) -> Vec<String> {
         if !self.asked {
             return vec![self.isolation_line()];
         }
-        let mut out = vec![format!("landlock: ABI {}", self.abi)];
-        if self.domain_only {
-            out.push("landlock: filesystem: not restricted".into());
-        } else if !self.fs_handled.is_empty() {
-            out.push(format!(
-                "landlock: filesystem: {} rules; handled rights: {}",
-                rules_added, self.fs_handled
+        let fs = (!self.domain_only && !self.fs_handled.is_empty()).then_some(FsView {
+            rules: &self.rules,
+            source: self.fs_source,
+            handled: self.fs_handled,
+        });
+        let mut head = format!("landlock: ABI {}", self.abi);
+        if fs.is_some() {
+            head.push_str(&format!(
+                "; filesystem rights handled: {}; {rules_added} of {} rules added",
+                self.fs_handled,
+                self.rules.len()
             ));
-            for r in &self.rules {
-                let rights = if r.rights == self.fs_handled {
-                    "all".to_string()
-                } else {
-                    r.rights.to_string()
-                };
-                out.push(format!(
-                    "landlock: allow {rights} beneath {} ({})",
-                    r.path.display(),
-                    r.origin
-                ));
-            }
-        } else {
-            out.push("landlock: filesystem: not restricted".into());
         }
-        for (name, ports) in [
-            ("connect", &self.net.tcp_connect),
-            ("bind", &self.net.tcp_bind),
-        ] {
-            match ports {
-                Some(p) => out.push(format!(
-                    "landlock: TCP {name}: only ports {} ({} allowed)",
-                    show_ports(p),
-                    port_count(p)
-                )),
-                None => out.push(format!("landlock: TCP {name}: not restricted")),
-            }
-        }
-        let mut scopes = Vec::new();
-        if self.net.scope_abstract_unix {
-            scopes.push("abstract-unix");
-        }
-        if self.net.scope_signal {
-            scopes.push("signal");
-        }
-        out.push(format!(
-            "landlock: scopes: {}",
-            if scopes.is_empty() {
-                "none".into()
-            } else {
-                scopes.join(",")
-            }
-        ));
+        let mut out = vec![head];
+        out.extend(
+            show::lines(fs, &self.net)
+                .into_iter()
+                .map(|l| format!("landlock: {l}")),
+        );
         out.push(self.isolation_line());
         out
     }
@@ -397,7 +399,7 @@ mod tests {
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let plan = Plan::new(&p, 6);
         assert!(plan.net.scope_signal && plan.fs_handled.is_empty());
-        assert!(plan.summary(0).join("\n").contains("scopes: signal"));
+        assert!(plan.summary(0).join("\n").contains("scoped: signals"));
         // ABI 4: the network rights make the domain; nothing else handled.
         let plan = Plan::new(&p, 4);
         assert!(!plan.domain_only && plan.fs_handled.is_empty() && !plan.net.scope_signal);
@@ -426,7 +428,8 @@ mod tests {
         assert!(plan.net.scope_signal && !plan.net.scope_abstract_unix);
         let text = plan.summary(2).join("\n");
         assert!(
-            text.contains("ABI 7") && text.contains("TCP connect: only ports 80 (1 allowed)"),
+            text.contains("ABI 7")
+                && text.contains("landlock: TCP connect: only ports 80 (1 allowed)"),
             "{text}"
         );
     }

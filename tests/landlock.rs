@@ -7,6 +7,11 @@ use common::*;
 use std::os::linux::net::SocketAddrExt;
 use std::path::Path;
 
+/// `python3 -c CODE` under `--ro-bind / /` plus `extra`.
+fn python_in_root(extra: &[&str], code: &str) -> (i32, String, String) {
+    run(&ro_root_cmd(extra, &[PYTHON, "-c", code]))
+}
+
 /// Whether this kernel can run a test needing `abi`; prints why not.
 fn have_abi(abi: i64) -> bool {
     let have = landlock_abi();
@@ -27,16 +32,9 @@ fn have_python() -> bool {
     true
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 /// `--ro-bind / /` (or --bind) plus extra options, then `sh -c SCRIPT`.
 fn with_root(root: &str, extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = [root, "/", "/"].iter().map(|s| s.to_string()).collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
+    sh_cmdline(&[&[root, "/", "/"], extra], script)
 }
 
 #[test]
@@ -145,23 +143,8 @@ fn noexec_rule_allows_reading_not_running() {
     assert!(err.contains("Permission denied"), "{err}");
 }
 
-/// `--ro-bind /usr /usr` and the usual symlinks, no bind of `/`.
+/// Beside `USR_ONLY` (no bind of `/`): a tmpfs /tmp, /proc, /dev, a pid namespace.
 const USR_VIEW: &[&str] = &[
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
     "--tmpfs",
     "/tmp",
     "--proc",
@@ -172,10 +155,7 @@ const USR_VIEW: &[&str] = &[
 ];
 
 fn usr_view(extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = USR_VIEW.iter().map(|s| s.to_string()).collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
+    sh_cmdline(&[USR_ONLY, USR_VIEW, extra], script)
 }
 
 #[test]
@@ -411,29 +391,10 @@ fn tcp_connect_only_to_listed_ports() {
         denied.local_addr().expect("addr").port(),
     );
     let code = tcp_client_script(&[pa, pd]);
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--share-net",
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--share-net"], &code);
     assert_eq!(out, format!("{pa} ok\n{pd} ok\n"), "{err}");
     let port = pa.to_string();
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--landlock-tcp-connect",
-        &port,
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--landlock-tcp-connect", &port], &code);
     assert_eq!(out, format!("{pa} ok\n{pd} EACCES\n"), "{err}");
 }
 
@@ -455,17 +416,7 @@ fn tcp_bind_only_to_listed_ports() {
         "import socket, errno\nfor p in [{pa}, {pd}]:\n    s = socket.socket()\n    try:\n        s.bind(('127.0.0.1', p)); print(p, 'ok')\n    except OSError as e:\n        print(p, errno.errorcode[e.errno])"
     );
     let port = pa.to_string();
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--landlock-tcp-bind",
-        &port,
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--landlock-tcp-bind", &port], &code);
     assert_eq!(out, format!("{pa} ok\n{pd} EACCES\n"), "{err}");
 }
 
@@ -480,19 +431,9 @@ fn abstract_unix_scope_cuts_off_outside_sockets() {
     let code = format!(
         "import socket, errno\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('\\0{name}'); print('ok')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])"
     );
-    let (_, out, err) = run(&["--ro-bind", "/", "/", "--", PYTHON, "-c", &code]);
+    let (_, out, err) = python_in_root(&[], &code);
     assert_eq!(out.trim(), "ok", "{err}");
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--landlock-scope",
-        "abstract-unix",
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--landlock-scope", "abstract-unix"], &code);
     assert_eq!(out.trim(), "EPERM", "{err}");
 }
 

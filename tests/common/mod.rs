@@ -245,12 +245,66 @@ pub const USR_ONLY: &[&str] = &[
     "/sbin",
 ];
 
+/// The host's root, read-only, and nothing else.
+pub const RO_ROOT: &[&str] = &["--ro-bind", "/", "/"];
+
+/// A new procfs on /proc.
+pub const PROC: &[&str] = &["--proc", "/proc"];
+
+/// A path as an argument word.
+pub fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// The option lists in order, then `--` and the command's words: one
+/// sandwrap argument list.
+pub fn cmdline(opts: &[&[&str]], command: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = opts.concat().iter().map(|s| s.to_string()).collect();
+    v.push("--".into());
+    v.extend(command.iter().map(|s| s.to_string()));
+    v
+}
+
+/// The option lists in order, then `--` and `sh -c SCRIPT`.
+pub fn sh_cmdline(opts: &[&[&str]], script: &str) -> Vec<String> {
+    cmdline(opts, &["sh", "-c", script])
+}
+
+/// `--ro-bind / /` plus `extra`, then `sh -c SCRIPT` (no /dev, no /proc).
+pub fn ro_root(extra: &[&str], script: &str) -> Vec<String> {
+    sh_cmdline(&[RO_ROOT, extra], script)
+}
+
+/// `--ro-bind / /` plus `extra`, then `--` and the command's words.
+pub fn ro_root_cmd(extra: &[&str], command: &[&str]) -> Vec<String> {
+    cmdline(&[RO_ROOT, extra], command)
+}
+
+/// Run `sandwrap ARGS`, require success, return stdout.
+pub fn ok<S: AsRef<OsStr> + std::fmt::Debug>(args: &[S]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "sandwrap {args:?} failed: {err}");
+    out
+}
+
+/// Run `sandwrap ARGS`, require exit status 1, return stderr.
+pub fn fails<S: AsRef<OsStr> + std::fmt::Debug>(args: &[S]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(
+        code, 1,
+        "sandwrap {args:?} should fail; stdout {out:?} stderr {err:?}"
+    );
+    err
+}
+
 /// `BASE` followed by `extra`, then `--` and a `sh -c SCRIPT`.
 pub fn sh(extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
+    sh_cmdline(&[BASE, extra], script)
+}
+
+/// Borrowed words of an argument list, for `run` and `sandwrap`.
+pub fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 /// Run the sandwrap binary inside an outer sandbox in which creating user

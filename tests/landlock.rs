@@ -686,35 +686,20 @@ fn without_landlock_nothing_is_restricted_and_the_fallback_refuses() {
     assert!(err.contains("nothing is restricted by it"), "{err}");
 
     let top = scratch("ll-fallback-nolandlock");
-    let bin = sandwrap_bin().display().to_string();
-    let shared = top.display().to_string();
-    let args = [
-        "--unshare-user",
-        "--disable-userns",
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        &shared,
-        &shared,
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--setenv",
-        "SANDWRAP_LANDLOCK_ABI_MAX",
-        "0",
-        "--",
-        &bin,
-        "--ro-bind",
-        "/",
-        "/",
-        "--fallback",
-        "landlock",
-        "--",
-        "echo",
-        "ran",
-    ];
-    let (code, out, err) = run(&args);
+    let (code, out, err) = without_userns_with(
+        &["--setenv", "SANDWRAP_LANDLOCK_ABI_MAX", "0"],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--fallback",
+            "landlock",
+            "--",
+            "echo",
+            "ran",
+        ],
+        &top,
+    );
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(

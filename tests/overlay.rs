@@ -104,25 +104,16 @@ fn overlay_writes_land_in_rwsrc_and_persist() {
     );
     assert_eq!(out, "l2\nl1b\na\nnew\n");
     // Writes went to RWSRC; the layers are untouched.
-    assert_eq!(
-        std::fs::read_to_string(u.join("new")).expect("upper/new"),
-        "new\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(u.join("a")).expect("upper/a"),
-        "changed\n"
-    );
+    assert_eq!(read_text(&u.join("new")), "new\n");
+    assert_eq!(read_text(&u.join("a")), "changed\n");
     let whiteout = std::fs::symlink_metadata(u.join("b")).expect("whiteout for b");
     assert!(
         whiteout.file_type().is_char_device(),
         "b is deleted by a whiteout in the upper dir"
     );
-    assert_eq!(std::fs::read_to_string(l1.join("a")).expect("l1/a"), "l1\n");
-    assert_eq!(
-        std::fs::read_to_string(l1.join("b")).expect("l1/b"),
-        "l1b\n"
-    );
-    assert_eq!(std::fs::read_to_string(l2.join("a")).expect("l2/a"), "l2\n");
+    assert_eq!(read_text(&l1.join("a")), "l1\n");
+    assert_eq!(read_text(&l1.join("b")), "l1b\n");
+    assert_eq!(read_text(&l2.join("a")), "l2\n");
     assert!(!l1.join("new").exists() && !l2.join("new").exists());
     // A second sandbox sees the same state.
     let out = sh_ok(&ov, "cat /mnt/a /mnt/new; ls /mnt");
@@ -142,10 +133,7 @@ fn tmp_overlay_writes_vanish() {
         "echo x > /mnt/x; echo changed > /mnt/a; cat /mnt/x /mnt/a; rm /mnt/a; ls /mnt",
     );
     assert_eq!(out, "x\nchanged\nx\n");
-    assert_eq!(
-        std::fs::read_to_string(l.join("a")).expect("lower/a"),
-        "lower\n"
-    );
+    assert_eq!(read_text(&l.join("a")), "lower\n");
     assert_eq!(
         std::fs::read_dir(&l).expect("ls").count(),
         1,
@@ -213,19 +201,24 @@ fn topmost_layer_is_the_last_overlay_src() {
         }
     }
     // f0 is in all three layers, f1 in l2 and l3, f2 only in l3.
-    let mut ov = Vec::new();
-    for l in &layers {
-        ov.extend(args(&["--overlay-src", &s(l)]));
-    }
-    ov.extend(args(&["--tmp-overlay", "/mnt"]));
-    let out = sh_ok(&ov, "cat /mnt/f0 /mnt/f1 /mnt/f2");
+    // `--tmp-overlay /mnt` of the layers, lowest first.
+    let tmp_overlay = |layers: Vec<&PathBuf>| {
+        let mut ov: Vec<String> = layers
+            .iter()
+            .flat_map(|l| args(&["--overlay-src", &s(l)]))
+            .collect();
+        ov.extend(args(&["--tmp-overlay", "/mnt"]));
+        ov
+    };
+    let out = sh_ok(
+        &tmp_overlay(layers.iter().collect()),
+        "cat /mnt/f0 /mnt/f1 /mnt/f2",
+    );
     assert_eq!(out, "from l3\nfrom l3\nfrom l3\n");
-    let mut rev = Vec::new();
-    for l in layers.iter().rev() {
-        rev.extend(args(&["--overlay-src", &s(l)]));
-    }
-    rev.extend(args(&["--tmp-overlay", "/mnt"]));
-    let out = sh_ok(&rev, "cat /mnt/f0 /mnt/f1 /mnt/f2");
+    let out = sh_ok(
+        &tmp_overlay(layers.iter().rev().collect()),
+        "cat /mnt/f0 /mnt/f1 /mnt/f2",
+    );
     assert_eq!(out, "from l1\nfrom l2\nfrom l3\n");
 }
 
@@ -253,10 +246,7 @@ fn source_names_with_overlayfs_separators() {
     ]);
     let out = sh_ok(&ov, "cat /mnt/f /mnt/g; echo w > /mnt/written");
     assert_eq!(out, "special\ncolon\n");
-    assert_eq!(
-        std::fs::read_to_string(upper.join("written")).expect("written in upper"),
-        "w\n"
-    );
+    assert_eq!(read_text(&upper.join("written")), "w\n");
 }
 
 #[test]

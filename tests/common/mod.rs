@@ -251,6 +251,11 @@ pub const RO_ROOT: &[&str] = &["--ro-bind", "/", "/"];
 /// A new procfs on /proc.
 pub const PROC: &[&str] = &["--proc", "/proc"];
 
+/// A file's text, read from the host side.
+pub fn read_text(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
 /// A path as an argument word.
 pub fn s(p: &Path) -> String {
     p.display().to_string()
@@ -311,26 +316,25 @@ pub fn strs(v: &[String]) -> Vec<&str> {
 /// namespaces fails (`--disable-userns`), so `--fallback landlock` takes
 /// over; `shared` (the test's scratch dir) is writable in both.
 pub fn without_userns(inner: &[&str], shared: &Path) -> (i32, String, String) {
+    without_userns_with(&[], inner, shared)
+}
+
+/// `without_userns`, with `outer` options added to the outer sandbox (a
+/// `--setenv` for the inner sandwrap).
+pub fn without_userns_with(outer: &[&str], inner: &[&str], shared: &Path) -> (i32, String, String) {
     let bin = sandwrap_bin().display().to_string();
     let shared = shared.display().to_string();
-    let mut args: Vec<&str> = vec![
-        "--unshare-user",
-        "--disable-userns",
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        &shared,
-        &shared,
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--",
-        &bin,
-    ];
-    args.extend_from_slice(inner);
+    let args = cmdline(
+        &[
+            &["--unshare-user", "--disable-userns"],
+            RO_ROOT,
+            &["--bind", &shared, &shared, "--dev", "/dev"],
+            PROC,
+            &["--unshare-pid"],
+            outer,
+        ],
+        &[&[bin.as_str()], inner].concat(),
+    );
     run(&args)
 }
 

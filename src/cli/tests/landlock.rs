@@ -6,25 +6,25 @@ use super::Host;
 use crate::cli::{CliError, Outcome, parse};
 use crate::spec::{Fallback, LandlockAccess, LandlockRule, PortRange, Spec};
 
-fn spec(args: &[&str]) -> Spec {
+/// `sandwrap ARGS true`, parsed as the user would run it.
+fn parsed(args: &[&str]) -> Result<Outcome, CliError> {
     let argv: Vec<OsString> = std::iter::once("sandwrap")
         .chain(args.iter().copied())
         .chain(["true"])
         .map(Into::into)
         .collect();
-    match parse(&argv, &mut Host::user().context()) {
+    parse(&argv, &mut Host::user().context())
+}
+
+fn spec(args: &[&str]) -> Spec {
+    match parsed(args) {
         Ok(Outcome::Run(s)) => *s,
         other => panic!("{args:?}: {other:?}"),
     }
 }
 
 fn error(args: &[&str]) -> String {
-    let argv: Vec<OsString> = std::iter::once("sandwrap")
-        .chain(args.iter().copied())
-        .chain(["true"])
-        .map(Into::into)
-        .collect();
-    match parse(&argv, &mut Host::user().context()) {
+    match parsed(args) {
         Err(CliError::Message { msg, .. }) => msg,
         other => panic!("{args:?}: expected an error, got {other:?}"),
     }

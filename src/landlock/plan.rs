@@ -313,17 +313,7 @@ impl Plan {
     /// The `--verbose` line saying what keeps the command away from
     /// sandwrap's own processes.
     pub fn isolation_line(&self) -> String {
-        match self.isolation {
-            Isolation::DomainAndSignals => format!(
-                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace, open /proc/PID/{{mem,exe,fd,root,...}} of, or signal sandwrap's processes or any other process outside the sandbox",
-                self.abi
-            ),
-            Isolation::Domain => format!(
-                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace or open /proc/PID/{{mem,exe,fd,root,...}} of sandwrap's processes or any other process outside the sandbox; signals are not confined (that needs landlock ABI {ABI_SCOPE}): use --unshare-pid and --new-session",
-                self.abi
-            ),
-            Isolation::NonDumpable => "processes: no landlock: sandwrap's own processes are non-dumpable (no ptrace or /proc/PID access from the command); signals are not confined (use --unshare-pid and --new-session), other processes of the user are reachable without --unshare-pid, and a launcher cannot join the sandbox through /proc/PID".into(),
-        }
+        show::isolation_line(self.isolation, self.abi)
     }
 }
 

@@ -2,7 +2,7 @@
 //! (the policy the options ask for) and `--verbose` (the plan enforced on
 //! this kernel), so that the two say the same thing the same way.
 
-use super::plan::{ABI_SCOPE, FsSource};
+use super::plan::{ABI_SCOPE, FsSource, Isolation};
 use super::ports::{port_count, show_ports};
 use super::rights::Rights;
 use super::rules::Rule;
@@ -75,9 +75,23 @@ fn rights_text(r: Rights, handled: Rights) -> String {
     }
 }
 
+/// What keeps the command away from sandwrap's own processes on this
+/// kernel (`--verbose`).
+pub fn isolation_line(isolation: Isolation, abi: u32) -> String {
+    match isolation {
+        Isolation::DomainAndSignals => format!(
+            "processes: the command has a landlock domain of its own (ABI {abi}): it cannot ptrace, open /proc/PID/{{mem,exe,fd,root,...}} of, or signal sandwrap's processes or any other process outside the sandbox"
+        ),
+        Isolation::Domain => format!(
+            "processes: the command has a landlock domain of its own (ABI {abi}): it cannot ptrace or open /proc/PID/{{mem,exe,fd,root,...}} of sandwrap's processes or any other process outside the sandbox; signals are not confined (that needs landlock ABI {ABI_SCOPE}): use --unshare-pid and --new-session"
+        ),
+        Isolation::NonDumpable => "processes: no landlock: sandwrap's own processes are non-dumpable (no ptrace or /proc/PID access from the command); signals are not confined (use --unshare-pid and --new-session), other processes of the user are reachable without --unshare-pid, and a launcher cannot join the sandbox through /proc/PID".into(),
+    }
+}
+
 /// What keeps the command away from sandwrap's processes whatever the
 /// options, as `--explain` says it (it does not know the kernel; `--verbose`
-/// says what this kernel does, `Plan::isolation_line`).
+/// says what this kernel does, `isolation_line`).
 pub fn own_domain_line() -> String {
     format!(
         "processes: the command always gets a landlock domain of its own: it cannot ptrace or open /proc/PID/{{mem,exe,fd,root,...}} of sandwrap's processes or any other process outside the sandbox, nor signal them (landlock ABI {ABI_SCOPE}); without landlock, sandwrap's own processes are made non-dumpable instead"

@@ -306,8 +306,7 @@ fn mount_table_shape() {
 fn modes_of_created_files_and_dirs() {
     let dir = scratch("diffmodes");
     let data = dir.join("data");
-    std::fs::write(&data, "hello\n").expect("write data");
-    give(&data);
+    mkfile(&data, "hello\n");
     let files: Vec<(i32, &Path)> = (3..=6).map(|fd| (fd, data.as_path())).collect();
     let extra = [
         "--dir",
@@ -705,8 +704,7 @@ fn closed_data_fds_fail_like_bwrap() {
     let bad_fd = "PFX: Can't write data to file /tmp/x: Bad file descriptor\n";
     let dir = scratch("diffclosed");
     let payload = dir.join("args");
-    std::fs::write(&payload, b"--tmpfs\0/tmp\0").expect("write payload");
-    give(&payload);
+    mkfile(&payload, b"--tmpfs\0/tmp\0");
     // (argv, fds passed as (number, file to open), expected stderr)
     type Case<'a> = (&'a [&'a str], &'a [(i32, &'a Path)], &'a str);
     let cases: &[Case] = &[

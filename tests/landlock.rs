@@ -105,8 +105,7 @@ fn reads_outside_every_rule_fail() {
         return;
     }
     let dir = scratch("ll-read");
-    std::fs::write(dir.join("secret"), "s3cret\n").expect("write");
-    give(&dir.join("secret"));
+    mkfile(&dir.join("secret"), "s3cret\n");
     let script = format!("cat {}/secret", dir.display());
     let (code, out, err) = run(&with_root("--ro-bind", &[], &script));
     assert_eq!((code, out.trim()), (0, "s3cret"), "{err}");
@@ -193,8 +192,7 @@ fn derived_rules_confine_inherited_directory_fds() {
     }
     // A directory of the host passed as fd 3 is outside the view's rules.
     let dir = scratch("ll-fd");
-    std::fs::write(dir.join("f"), "outside\n").expect("write");
-    give(&dir.join("f"));
+    mkfile(&dir.join("f"), "outside\n");
     let script = "cat /proc/self/fd/3/f";
     let run_with_fd = |extra: &[&str]| {
         let mut cmd = sandwrap(strs(&usr_view(extra, script)));

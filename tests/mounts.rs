@@ -63,8 +63,7 @@ fn data_fd(dir: &Path, name: &str, data: &str) -> OwnedFd {
 fn bind_ro_bind_dev_bind_write_access() {
     let src = scratch("bindsrc");
     let f = src.join("f");
-    std::fs::write(&f, "host\n").expect("write");
-    give(&f);
+    mkfile(&f, "host\n");
     let out = bound_three_ways(
         &src,
         "cat /tmp/ro/f; echo a > /tmp/rw/a && echo rw-ok; echo b > /tmp/dv/b && echo dv-ok; \

@@ -14,11 +14,6 @@ fn mkdir(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-fn mkfile(path: &Path, content: &str) {
-    std::fs::write(path, content).expect("write");
-    give(path);
-}
-
 /// Whether the test user can mount overlayfs with `userxattr` in a user
 /// namespace here, checked with util-linux `unshare` (not with sandwrap, so
 /// a sandwrap bug cannot skip the tests). Prints why not.
@@ -197,7 +192,7 @@ fn topmost_layer_is_the_last_overlay_src() {
     let layers: Vec<PathBuf> = (1..=3).map(|i| mkdir(&dir.join(format!("l{i}")))).collect();
     for (i, l) in layers.iter().enumerate() {
         for j in 0..=i {
-            mkfile(&l.join(format!("f{j}")), &format!("from l{}\n", i + 1));
+            mkfile(&l.join(format!("f{j}")), format!("from l{}\n", i + 1));
         }
     }
     // f0 is in all three layers, f1 in l2 and l3, f2 only in l3.

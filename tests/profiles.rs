@@ -33,8 +33,7 @@ fn in_project<S: AsRef<std::ffi::OsStr>>(home: &Path, cwd: &Path, args: &[S]) ->
 }
 
 fn write_file(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write file");
-    give(path);
+    mkfile(path, text);
 }
 
 /// Profiles need a working sandbox; say why when there is none.

@@ -414,12 +414,10 @@ fn kill_rules_name_the_call() {
 fn policy_file_errors_name_file_line_and_token() {
     let dir = scratch("seccomp-file");
     let path = dir.join("p.toml");
-    std::fs::write(
+    mkfile(
         &path,
         "include = [\"default\"]\n\n[[rule]]\nsyscall = \"unmae\"\naction = \"allow\"\n",
-    )
-    .expect("write");
-    give(&path);
+    );
     let (code, _, err) = run(&[
         "--ro-bind",
         "/",
@@ -567,12 +565,10 @@ fn exec_refused_by_the_policy_names_the_rule() {
 fn report_works_when_the_policy_denies_sendmsg() {
     let dir = scratch("seccomp-sendmsg");
     let file = dir.join("nosend.toml");
-    std::fs::write(
+    mkfile(
         &file,
         "include = [\"strict\"]\n[[rule]]\nsyscall = [\"sendmsg\", \"sendto\"]\naction = \"errno EPERM\"\n",
-    )
-    .expect("write policy");
-    give(&file);
+    );
     let file = file.display().to_string();
     let script = "import socket\na, b = socket.socketpair()\ntry:\n    a.sendmsg([b'x'])\nexcept OSError as e:\n    print(e.errno)\nelse:\n    print('sent')";
     for policy in [
@@ -717,12 +713,10 @@ fn a_policy_file_with_a_non_utf8_name_is_read() {
     use std::os::unix::ffi::OsStrExt;
     let dir = scratch("seccomp-nonutf8");
     let path = dir.join(std::ffi::OsStr::from_bytes(b"pol\xff.toml"));
-    std::fs::write(
+    mkfile(
         &path,
         "default = \"allow\"\n[[rule]]\nsyscall = \"uname\"\naction = \"errno ENOTBLK\"\n",
-    )
-    .expect("write");
-    give(&path);
+    );
     let Some(bin) = helper() else { return };
     let mut cmd = sandwrap(["--ro-bind", "/", "/", "--seccomp-policy"]);
     cmd.arg(&path).arg("--").arg(&bin).arg("uname");
@@ -750,12 +744,10 @@ fn huge_policy_files_are_refused_quickly() {
     let rule = "[[rule]]\nsyscall = \"uname\"\naction = \"allow\"\n";
     for (name, rules) in [("big.toml", 30_000), ("many.toml", 5_000)] {
         let path = dir.join(name);
-        std::fs::write(
+        mkfile(
             &path,
             format!("default = \"allow\"\n{}", rule.repeat(rules)),
-        )
-        .expect("write");
-        give(&path);
+        );
         let p = path.display().to_string();
         let start = std::time::Instant::now();
         let (code, _, err) =

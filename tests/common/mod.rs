@@ -251,6 +251,12 @@ pub const RO_ROOT: &[&str] = &["--ro-bind", "/", "/"];
 /// A new procfs on /proc.
 pub const PROC: &[&str] = &["--proc", "/proc"];
 
+/// Write a file the test user can then use.
+pub fn mkfile(path: &Path, content: impl AsRef<[u8]>) {
+    std::fs::write(path, content).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    give(path);
+}
+
 /// A file's text, read from the host side.
 pub fn read_text(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))

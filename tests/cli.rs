@@ -348,17 +348,10 @@ fn a_command_named_like_an_option_runs_after_double_dash() {
             .expect("chmod");
         give(&script);
         let path = dir.display().to_string();
-        let (code, out, err) = run(&[
-            "--ro-bind",
-            "/",
-            "/",
-            "--setenv",
-            "PATH",
-            &path,
-            "--",
-            name,
-            "--help",
-        ]);
+        let (code, out, err) = run(&ro_root_cmd(
+            &["--setenv", "PATH", &path],
+            &[name, "--help"],
+        ));
         assert_eq!(code, 0, "{name}: {err}");
         assert_eq!(out, format!("ran {name} --help\n"));
     }

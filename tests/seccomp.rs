@@ -418,15 +418,10 @@ fn policy_file_errors_name_file_line_and_token() {
         &path,
         "include = [\"default\"]\n\n[[rule]]\nsyscall = \"unmae\"\naction = \"allow\"\n",
     );
-    let (code, _, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-policy",
-        path.to_str().expect("utf8"),
-        "--",
-        "true",
-    ]);
+    let (code, _, err) = run(&ro_root_cmd(
+        &["--seccomp-policy", path.to_str().expect("utf8")],
+        &["true"],
+    ));
     assert_eq!(code, 1);
     assert_eq!(
         err,
@@ -509,7 +504,7 @@ fn stacks_with_a_caller_seccomp_fd() {
 
 /// `sandwrap ARGS` as the test user, killed after 20 s: (exit code or
 /// `None` when it hung, stdout, stderr).
-fn run_limited(args: &[&str]) -> (Option<i32>, String, String) {
+fn run_limited<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
     output_within(sandwrap(args), std::time::Duration::from_secs(20))
 }
 
@@ -519,15 +514,8 @@ fn run_limited(args: &[&str]) -> (Option<i32>, String, String) {
 #[test]
 fn exec_failure_is_reported_under_a_policy_that_denies_write() {
     for deny in ["write", "write:kill", "write:ENOSPC"] {
-        let (code, out, err) = run_limited(&[
-            "--ro-bind",
-            "/",
-            "/",
-            "--seccomp-deny",
-            deny,
-            "--",
-            "/nonexistent",
-        ]);
+        let (code, out, err) =
+            run_limited(&ro_root_cmd(&["--seccomp-deny", deny], &["/nonexistent"]));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
             (
@@ -542,15 +530,10 @@ fn exec_failure_is_reported_under_a_policy_that_denies_write() {
 
 #[test]
 fn exec_refused_by_the_policy_names_the_rule() {
-    let (code, _, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-deny",
-        "execve:EACCES",
-        "--",
-        "true",
-    ]);
+    let (code, _, err) = run_limited(&ro_root_cmd(
+        &["--seccomp-deny", "execve:EACCES"],
+        &["true"],
+    ));
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(
         err,
@@ -594,18 +577,10 @@ fn report_works_when_the_policy_denies_sendmsg() {
         assert_eq!(out.trim(), want, "{policy:?}: {err}");
     }
     // A kill rule: the command dies of it, the supervisor reports it.
-    let (code, _, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-deny",
-        "sendmsg:kill",
-        "--seccomp-report",
-        "--",
-        "/usr/bin/python3",
-        "-c",
-        script,
-    ]);
+    let (code, _, err) = run_limited(&ro_root_cmd(
+        &["--seccomp-deny", "sendmsg:kill", "--seccomp-report"],
+        &["/usr/bin/python3", "-c", script],
+    ));
     assert_eq!(code, Some(128 + libc::SIGSYS), "{err}");
     assert!(
         err.contains("sendmsg(") && err.contains("killed the process"),
@@ -623,18 +598,10 @@ fn pid_1_is_not_bound_by_the_commands_policy() {
         "wait4:kill",
         "rt_sigtimedwait:kill",
     ] {
-        let (code, out, err) = run_limited(&[
-            "--ro-bind",
-            "/",
-            "/",
-            "--unshare-pid",
-            "--seccomp-deny",
-            call,
-            "--",
-            "sh",
-            "-c",
-            "echo ran; exit 3",
-        ]);
+        let (code, out, err) = run_limited(&ro_root_cmd(
+            &["--unshare-pid", "--seccomp-deny", call],
+            &["sh", "-c", "echo ran; exit 3"],
+        ));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
             (Some(3), "ran\n", ""),
@@ -642,20 +609,20 @@ fn pid_1_is_not_bound_by_the_commands_policy() {
         );
     }
     // Filter counts: the command has one more than pid 1.
-    let (code, out, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--seccomp-policy",
-        "default",
-        "--",
-        "sh",
-        "-c",
-        "grep Seccomp_filters /proc/1/status /proc/self/status",
-    ]);
+    let (code, out, err) = run_limited(&ro_root_cmd(
+        &[
+            "--proc",
+            "/proc",
+            "--unshare-pid",
+            "--seccomp-policy",
+            "default",
+        ],
+        &[
+            "sh",
+            "-c",
+            "grep Seccomp_filters /proc/1/status /proc/self/status",
+        ],
+    ));
     assert_eq!(code, Some(0), "{err}");
     let counts: Vec<u32> = out
         .lines()
@@ -677,15 +644,7 @@ fn a_fifo_policy_is_refused_at_once() {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0, "mkfifo");
     give(&fifo);
     let path = fifo.display().to_string();
-    let (code, out, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-policy",
-        &path,
-        "--",
-        "true",
-    ]);
+    let (code, out, err) = run_limited(&ro_root_cmd(&["--seccomp-policy", &path], &["true"]));
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (
@@ -695,15 +654,7 @@ fn a_fifo_policy_is_refused_at_once() {
                 .as_str()
         )
     );
-    let (code, _, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-policy",
-        "/dev/",
-        "--",
-        "true",
-    ]);
+    let (code, _, err) = run_limited(&ro_root_cmd(&["--seccomp-policy", "/dev/"], &["true"]));
     assert_eq!(code, Some(1));
     assert!(err.contains("not a regular file (a directory)"), "{err}");
 }
@@ -750,8 +701,7 @@ fn huge_policy_files_are_refused_quickly() {
         );
         let p = path.display().to_string();
         let start = std::time::Instant::now();
-        let (code, _, err) =
-            run_limited(&["--ro-bind", "/", "/", "--seccomp-policy", &p, "--", "true"]);
+        let (code, _, err) = run_limited(&ro_root_cmd(&["--seccomp-policy", &p], &["true"]));
         assert_eq!(code, Some(1), "{err}");
         assert!(
             start.elapsed() < std::time::Duration::from_secs(3),

@@ -707,19 +707,10 @@ fn closed_data_fds_fail_like_bwrap() {
     mkfile(&payload, b"--tmpfs\0/tmp\0");
     // (argv, fds passed as (number, file to open), expected stderr)
     type Case<'a> = (&'a [&'a str], &'a [(i32, &'a Path)], &'a str);
+    #[rustfmt::skip]
     let cases: &[Case] = &[
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--tmpfs",
-                "/tmp",
-                "--file",
-                "3",
-                "/tmp/x",
-                "true",
-            ],
+            &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "true"],
             &[],
             bad_fd,
         ),
@@ -729,17 +720,7 @@ fn closed_data_fds_fail_like_bwrap() {
             "PFX: Can't read seccomp data: Bad file descriptor\n",
         ),
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--args",
-                "3",
-                "--file",
-                "3",
-                "/tmp/x",
-                "true",
-            ],
+            &["--ro-bind", "/", "/", "--args", "3", "--file", "3", "/tmp/x", "true"],
             &[(3, payload.as_path())],
             bad_fd,
         ),
@@ -758,47 +739,26 @@ fn closed_data_fds_fail_like_bwrap() {
     }
     // bwrap 0.8.0 reads one of its own fds for these (an empty file, or a
     // hang for the status fds); sandwrap reports the closed fd.
-    for (args, expected) in [
+    #[rustfmt::skip]
+    let closed: [(&[&str], &str); 4] = [
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--tmpfs",
-                "/tmp",
-                "--bind-data",
-                "4",
-                "/tmp/x",
-                "true",
-            ][..],
+            &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind-data", "4", "/tmp/x", "true"],
             bad_fd,
         ),
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--tmpfs",
-                "/tmp",
-                "--file",
-                "3",
-                "/tmp/x",
-                "--file",
-                "3",
-                "/tmp/y",
-                "true",
-            ][..],
+            &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "--file", "3", "/tmp/y", "true"],
             bad_fd,
         ),
         (
-            &["--ro-bind", "/", "/", "--info-fd", "3", "true"][..],
+            &["--ro-bind", "/", "/", "--info-fd", "3", "true"],
             "PFX: Write to info_fd: Bad file descriptor\n",
         ),
         (
-            &["--ro-bind", "/", "/", "--json-status-fd", "3", "true"][..],
+            &["--ro-bind", "/", "/", "--json-status-fd", "3", "true"],
             "PFX: Write to info_fd: Bad file descriptor\n",
         ),
-    ] {
+    ];
+    for (args, expected) in closed {
         let s = sandwrap_guarded(args, &[]);
         assert_eq!((s.code, s.stderr.as_str()), (1, expected), "{args:?}");
     }

@@ -412,10 +412,9 @@ fn kill_rules_name_the_call() {
 
 #[test]
 fn policy_file_errors_name_file_line_and_token() {
-    let dir = scratch("seccomp-file");
-    let path = dir.join("p.toml");
-    mkfile(
-        &path,
+    let path = scratch_file(
+        "seccomp-file",
+        "p.toml",
         "include = [\"default\"]\n\n[[rule]]\nsyscall = \"unmae\"\naction = \"allow\"\n",
     );
     let (code, _, err) = run(&ro_root_cmd(
@@ -546,10 +545,9 @@ fn exec_refused_by_the_policy_names_the_rule() {
 /// block the command on its own notification.
 #[test]
 fn report_works_when_the_policy_denies_sendmsg() {
-    let dir = scratch("seccomp-sendmsg");
-    let file = dir.join("nosend.toml");
-    mkfile(
-        &file,
+    let file = scratch_file(
+        "seccomp-sendmsg",
+        "nosend.toml",
         "include = [\"strict\"]\n[[rule]]\nsyscall = [\"sendmsg\", \"sendto\"]\naction = \"errno EPERM\"\n",
     );
     let file = file.display().to_string();

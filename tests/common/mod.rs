@@ -257,6 +257,13 @@ pub fn mkfile(path: &Path, content: impl AsRef<[u8]>) {
     give(path);
 }
 
+/// A file in a fresh scratch dir `dir`, written with `mkfile`.
+pub fn scratch_file(dir: &str, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = scratch(dir).join(name);
+    mkfile(&path, content);
+    path
+}
+
 /// A file's text, read from the host side.
 pub fn read_text(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))

@@ -343,16 +343,15 @@ mod tests {
         s.landlock.derive = true;
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         assert_eq!(p.fs.as_ref().map(|r| r[0].rights), Some(Rights::ALL));
-        s.landlock.rules = vec![
-            LandlockRule {
-                path: "/".into(),
-                access: LandlockAccess::ReadOnly,
-            },
-            LandlockRule {
-                path: "/tmp".into(),
-                access: LandlockAccess::ReadWrite,
-            },
-        ];
+        s.landlock.rules = [
+            ("/", LandlockAccess::ReadOnly),
+            ("/tmp", LandlockAccess::ReadWrite),
+        ]
+        .map(|(path, access)| LandlockRule {
+            path: path.into(),
+            access,
+        })
+        .to_vec();
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let rules = p.fs.expect("fs policy");
         assert_eq!(rules.len(), 2);

@@ -191,7 +191,7 @@ pub fn prepare(
         // No landlock at all: sandwrap's processes protect themselves
         // (`protect_own_process`); say so here, once.
         if spec.verbose {
-            let line = plan.isolation_line();
+            let line = crate::landlock::show::isolation_line(&plan);
             crate::out::message(spec.level_prefix, crate::out::Level::Info, &line);
         }
         return Ok(None);
@@ -252,7 +252,7 @@ pub fn prepare(
         }
     }
     let summary = if spec.verbose {
-        plan.summary(added)
+        crate::landlock::show::summary(&plan, added)
     } else {
         Vec::new()
     };

@@ -6,7 +6,6 @@ use std::fmt;
 use std::path::Path;
 
 use super::rights::Rights;
-use super::show::{self, FsView};
 
 use super::rules::{Rule, derive, explicit};
 use super::{fallback, rules};
@@ -279,42 +278,6 @@ impl Plan {
     pub fn enforces_anything(&self) -> bool {
         !self.fs_handled.is_empty() || !self.net.is_empty()
     }
-
-    /// The `--verbose` report, one line each, in `show`'s words as
-    /// `--explain` has them; `rules_added` is how many filesystem rules
-    /// were actually added.
-    pub fn summary(&self, rules_added: usize) -> Vec<String> {
-        if !self.asked {
-            return vec![self.isolation_line()];
-        }
-        let fs = (!self.domain_only && !self.fs_handled.is_empty()).then_some(FsView {
-            rules: &self.rules,
-            source: self.fs_source,
-            handled: self.fs_handled,
-        });
-        let mut head = format!("landlock: ABI {}", self.abi);
-        if fs.is_some() {
-            head.push_str(&format!(
-                "; filesystem rights handled: {}; {rules_added} of {} rules added",
-                self.fs_handled,
-                self.rules.len()
-            ));
-        }
-        let mut out = vec![head];
-        out.extend(
-            show::lines(fs, &self.net)
-                .into_iter()
-                .map(|l| format!("landlock: {l}")),
-        );
-        out.push(self.isolation_line());
-        out
-    }
-
-    /// The `--verbose` line saying what keeps the command away from
-    /// sandwrap's own processes.
-    pub fn isolation_line(&self) -> String {
-        show::isolation_line(self.isolation, self.abi)
-    }
 }
 
 /// The option a rule was written as, re-exported for the engine's messages.
@@ -323,6 +286,7 @@ pub use rules::option_name;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::landlock::show::{isolation_line, summary};
     use crate::spec::{BindMode, FsOp, LandlockAccess, LandlockRule, PortRange};
 
     fn spec_with(ops: Vec<FsOp>) -> Spec {
@@ -366,7 +330,7 @@ mod tests {
         assert!(plan.shortfalls.is_empty());
         assert!(plan.net.scope_signal && plan.fs_handled.is_empty() && !plan.domain_only);
         assert_eq!(plan.isolation, Isolation::DomainAndSignals);
-        assert_eq!(plan.summary(0), vec![plan.isolation_line()]);
+        assert_eq!(summary(&plan, 0), vec![isolation_line(&plan)]);
         // ABI 1 to 5: a ruleset needs a handled right, one that denies
         // nothing real; no signal scope, and no shortfall for it.
         for abi in 1..ABI_SCOPE {
@@ -388,7 +352,7 @@ mod tests {
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let plan = Plan::new(&p, 6);
         assert!(plan.net.scope_signal && plan.fs_handled.is_empty());
-        assert!(plan.summary(0).join("\n").contains("scoped: signals"));
+        assert!(summary(&plan, 0).join("\n").contains("scoped: signals"));
         // ABI 4: the network rights make the domain; nothing else handled.
         let plan = Plan::new(&p, 4);
         assert!(!plan.domain_only && plan.fs_handled.is_empty() && !plan.net.scope_signal);
@@ -415,7 +379,7 @@ mod tests {
         assert_eq!(plan.fs_handled, Rights::ALL);
         assert!(plan.net.tcp_connect.is_some() && plan.net.tcp_bind.is_none());
         assert!(plan.net.scope_signal && !plan.net.scope_abstract_unix);
-        let text = plan.summary(2).join("\n");
+        let text = summary(&plan, 2).join("\n");
         assert!(
             text.contains("ABI 7")
                 && text.contains("landlock: TCP connect: only ports 80 (1 allowed)"),

@@ -2,7 +2,7 @@
 //! (the policy the options ask for) and `--verbose` (the plan enforced on
 //! this kernel), so that the two say the same thing the same way.
 
-use super::plan::{ABI_SCOPE, FsSource, Isolation};
+use super::plan::{ABI_SCOPE, FsSource, Isolation, Plan};
 use super::ports::{port_count, show_ports};
 use super::rights::Rights;
 use super::rules::Rule;
@@ -75,10 +75,41 @@ fn rights_text(r: Rights, handled: Rights) -> String {
     }
 }
 
+/// The `--verbose` report of a plan, one line each, in the words
+/// `--explain` uses; `rules_added` is how many filesystem rules were
+/// actually added.
+pub fn summary(plan: &Plan, rules_added: usize) -> Vec<String> {
+    if !plan.asked {
+        return vec![isolation_line(plan)];
+    }
+    let fs = (!plan.domain_only && !plan.fs_handled.is_empty()).then_some(FsView {
+        rules: &plan.rules,
+        source: plan.fs_source,
+        handled: plan.fs_handled,
+    });
+    let mut head = format!("landlock: ABI {}", plan.abi);
+    if fs.is_some() {
+        head.push_str(&format!(
+            "; filesystem rights handled: {}; {rules_added} of {} rules added",
+            plan.fs_handled,
+            plan.rules.len()
+        ));
+    }
+    let mut out = vec![head];
+    out.extend(
+        lines(fs, &plan.net)
+            .into_iter()
+            .map(|l| format!("landlock: {l}")),
+    );
+    out.push(isolation_line(plan));
+    out
+}
+
 /// What keeps the command away from sandwrap's own processes on this
 /// kernel (`--verbose`).
-pub fn isolation_line(isolation: Isolation, abi: u32) -> String {
-    match isolation {
+pub fn isolation_line(plan: &Plan) -> String {
+    let abi = plan.abi;
+    match plan.isolation {
         Isolation::DomainAndSignals => format!(
             "processes: the command has a landlock domain of its own (ABI {abi}): it cannot ptrace, open /proc/PID/{{mem,exe,fd,root,...}} of, or signal sandwrap's processes or any other process outside the sandbox"
         ),

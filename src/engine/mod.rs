@@ -9,6 +9,7 @@ mod caps;
 mod child;
 mod diagnose;
 pub(crate) mod exec;
+mod execvp;
 mod fds;
 mod filters;
 mod init;

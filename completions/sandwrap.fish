@@ -181,6 +181,7 @@ complete -c sandwrap -l not-a-security-boundary -d 'Treat some setup failures (e
 complete -c sandwrap -l landlock -d 'Confine the command with landlock rules derived from the filesystem options'
 complete -c sandwrap -l landlock-strict -d 'Fail instead of warning when landlock cannot enforce something'
 complete -c sandwrap -l verbose -d 'On stderr: what landlock enforces, and the system call behind an error'
+complete -c sandwrap -l end-with-command -d 'End everything COMMAND started when it exits, and the sandbox when sandwrap dies'
 complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every system call the policy denies'
 complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, then exit'
 complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'

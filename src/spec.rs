@@ -410,6 +410,9 @@ pub struct Spec {
     pub caps: Vec<CapOp>,
     pub new_session: bool,
     pub die_with_parent: bool,
+    /// `--end-with-command`: when the command exits, everything it started
+    /// is ended before sandwrap returns, and the sandbox dies with sandwrap.
+    pub end_with_command: bool,
     pub as_pid_1: bool,
     pub lock_files: Vec<PathBuf>,
     pub status: StatusFds,
@@ -440,9 +443,16 @@ impl Spec {
     /// Whether a process must stay behind as pid 1 (reaper) while the
     /// command runs, as bwrap decides it.
     pub fn needs_reaper(&self) -> bool {
-        let wants =
-            self.namespaces.pid || !self.lock_files.is_empty() || self.status.sync.is_some();
+        let wants = self.new_pid_ns() || !self.lock_files.is_empty() || self.status.sync.is_some();
         wants && !self.as_pid_1
+    }
+
+    /// Whether the sandbox gets a pid namespace of its own: asked for, or
+    /// implied by `--end-with-command`, whose pid 1 then ends everything
+    /// with a guarantee of the kernel's (nothing escapes a pid namespace,
+    /// and all of it dies with its pid 1).
+    pub fn new_pid_ns(&self) -> bool {
+        self.namespaces.pid || self.end_with_command
     }
 
     /// Setup needs uid 0 inside the first user namespace (devpts refuses to
@@ -527,6 +537,11 @@ mod tests {
         let mut s = Spec::default();
         s.lock_files.push("/x".into());
         assert!(s.needs_reaper());
+        let s = Spec {
+            end_with_command: true,
+            ..Default::default()
+        };
+        assert!(s.needs_reaper() && s.new_pid_ns());
     }
 
     #[test]

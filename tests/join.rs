@@ -334,3 +334,69 @@ fn the_first_sandbox_ends_cleanly_after_being_joined() {
         "pid 1 of the first sandbox outlived it"
     );
 }
+
+/// What the second sandbox sees, run by `launcher` joined to `first` with
+/// a new pid namespace of its own: (its processes' number, whether the
+/// first one's marker is among them, its own pid, the number of pid
+/// namespace levels its command is in as the host sees it).
+fn nested_view(launcher: &std::path::Path, first: &First, new_ns: &str) -> (i32, String, String) {
+    let p = first.pid;
+    // The new namespace's procfs at /run/proc; /proc stays the host's
+    // (from the recursive bind of /), where NSpid lists every level.
+    let script = "n=0; for f in /run/proc/[0-9]*/cmdline; do n=$((n+1)); \
+                  [ \"$(tr '\\0' ' ' < $f)\" = 'sleep 3217 ' ] && echo sees-marker; done; \
+                  echo procs=$n pid=$$; \
+                  echo levels=$(grep NSpid /proc/self/status | wc -w)";
+    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+    cmd.args([
+        "-c",
+        &format!("exec \"$@\" 3</proc/{p}/ns/user 4</proc/{p}/ns/pid"),
+        "sh",
+    ])
+    .arg(launcher)
+    .args([
+        "--userns",
+        "3",
+        "--pidns",
+        "4",
+        new_ns,
+        "--ro-bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/run",
+        "--proc",
+        "/run/proc",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let o = output(cmd);
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+}
+
+#[test]
+fn join_a_pid_namespace_and_nest_a_new_one_like_flatpak_expose_pids() {
+    // flatpak's --parent-expose-pids: a second sandbox joins the first
+    // one's user and pid namespaces and unshares a pid namespace of its
+    // own, nested in the first one's. It sees only its own processes (its
+    // pid 1 and its command, pid 2), and its command is three pid
+    // namespace levels deep: the host's, the first sandbox's, its own.
+    // --end-with-command implies the new pid namespace.
+    let first = First::start(&[]);
+    let ours = nested_view(&sandwrap_bin(), &first, "--unshare-pid");
+    let expected = (0, "procs=2 pid=2\nlevels=4\n".to_string(), String::new());
+    assert_eq!(ours, expected, "sandwrap");
+    let ending = nested_view(&sandwrap_bin(), &first, "--end-with-command");
+    assert_eq!(ending, expected, "sandwrap --end-with-command");
+    match bwrap_bin() {
+        Some(bwrap) => assert_eq!(
+            ours,
+            nested_view(&bwrap, &first, "--unshare-pid"),
+            "differs from bwrap"
+        ),
+        None => skip!("skipping the bwrap side: /usr/bin/bwrap is not installed"),
+    }
+    first.stop();
+}

@@ -293,7 +293,8 @@ fn pids_running(exe: &std::path::Path) -> Vec<u32> {
 /// stops at 200 processes, (c) meanwhile the caller can still start
 /// processes outside, and (d) the outside processes are untouched and
 /// nothing of the bomb is left after. Bounded: the bomb itself stops at
-/// 1023 processes, runs in its own pid namespace (pid 1's exit ends it),
+/// 1023 processes, runs in its own pid namespace, ended with the command
+/// (--end-with-command: by default what the command leaves keeps running),
 /// and the whole run is killed after 60 s.
 #[test]
 fn a_fork_bomb_under_rlimit_nproc_is_contained() {
@@ -311,9 +312,15 @@ fn a_fork_bomb_under_rlimit_nproc_is_contained() {
         .collect();
     let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
     args.extend(
-        ["--unshare-pid", "--rlimit", "nproc=200", "--"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "--unshare-pid",
+            "--end-with-command",
+            "--rlimit",
+            "nproc=200",
+            "--",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     args.push(bomb.display().to_string());
     args.push("3".into());

@@ -109,7 +109,7 @@ fn namespaces(spec: &Spec) -> String {
     let all = [
         ("user", ns.user),
         ("mount", true),
-        ("pid", ns.pid),
+        ("pid", spec.new_pid_ns()),
         ("net", ns.net),
         ("ipc", ns.ipc),
         ("uts", ns.uts),
@@ -180,6 +180,9 @@ fn process_lines(spec: &Spec) -> Vec<String> {
     }
     if spec.die_with_parent {
         out.push("killed when sandwrap's parent dies".into());
+    }
+    if spec.end_with_command {
+        out.push("everything ends with the command, and with sandwrap".into());
     }
     if spec.as_pid_1 {
         out.push("the command is pid 1 (no reaper)".into());

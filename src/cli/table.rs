@@ -76,6 +76,7 @@ pub enum Action {
     LandlockStrict,
     Fallback,
     Verbose,
+    EndWithCommand,
     Profile,
     ListProfiles,
     Explain,
@@ -692,6 +693,13 @@ pub const OPTIONS: &[OptDef] = &[
         Landlock,
         "On stderr: what landlock enforces, and the system call behind an error",
     ),
+    opt(
+        "end-with-command",
+        &[],
+        A::EndWithCommand,
+        Lockdown,
+        "End everything COMMAND started when it exits, and the sandbox when sandwrap dies",
+    ),
     // sandwrap's own seccomp engine (docs/seccomp.md).
     opt(
         "seccomp-policy",
@@ -904,6 +912,7 @@ mod tests {
                 || o.name == "bind-mkdir"
                 || o.name == "keep-env"
                 || o.name == "protect"
+                || o.name == "end-with-command"
                 || matches!(
                     o.name,
                     "unshare-time" | "time-offset" | "map-subids" | "map-subids-count"

@@ -25,6 +25,8 @@ pub struct ChildCtx {
     /// that only the supervisor holds them and its death reads as HUP/EOF.
     pub supervisor_ends: [Option<RawFd>; 2],
     pub sigset: libc::sigset_t,
+    /// The signal state the command gets back.
+    pub caller_signals: signals::Caller,
     /// Highest capability number, read before /proc may be gone.
     pub last_cap: u8,
     /// `--fallback landlock`: no namespaces were created; skip everything
@@ -34,6 +36,12 @@ pub struct ChildCtx {
     pub own_seccomp: Option<super::seccomp::OwnFilter>,
     /// Where the command sends its seccomp listener (with --seccomp-report).
     pub seccomp_sock: Option<RawFd>,
+    /// `--pidns` with a new pid namespace: make it, fork its pid 1 and say
+    /// so on this pipe, then stay as a relay (see `relay_pid_ns`).
+    pub relay: Option<RawFd>,
+    /// Where to say that the command's namespaces are in place (after the
+    /// nested user and mount namespace), before a second go-ahead.
+    pub namespaces_final: Option<RawFd>,
     /// `--rlimit`, checked by the supervisor; set by the command before exec.
     pub rlimits: Vec<super::limits::rlimits::Resolved>,
 }
@@ -48,7 +56,7 @@ pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
     super::exit_now(1)
 }
 
-fn supervisor_gone(lifeline: RawFd) -> bool {
+pub(super) fn supervisor_gone(lifeline: RawFd) -> bool {
     let mut pfd = libc::pollfd {
         fd: lifeline,
         events: libc::POLLIN,
@@ -59,25 +67,80 @@ fn supervisor_gone(lifeline: RawFd) -> bool {
     r > 0 && pfd.revents & libc::POLLHUP != 0
 }
 
-fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
-    for fd in ctx.supervisor_ends.into_iter().flatten() {
-        // SAFETY: our copy of a pipe end the supervisor keeps.
-        unsafe { libc::close(fd) };
+/// `--pidns` with a new pid namespace: this process, in the joined pid
+/// namespace, cannot be in a new one itself (setns(CLONE_NEWPID) only
+/// moves children), so it makes one for its children and forks the new
+/// namespace's pid 1, which goes on with the setup. This process stays as
+/// a relay between the supervisor and pid 1: a process injected into a
+/// pid namespace hands its orphans to that namespace's init, not to the
+/// supervisor, so pid 1 could not become the supervisor's child. The relay
+/// holds nothing, passes on the signals the supervisor sends, dies with
+/// the supervisor (and pid 1 with it when its lifecycle says so), and
+/// exits with pid 1's status.
+fn relay_pid_ns(ctx: &ChildCtx, forked: RawFd) -> Result<()> {
+    sys::unshare(libc::CLONE_NEWPID).context("unshare pid ns")?;
+    // SAFETY: single-threaded; the child goes on with our own code.
+    match unsafe { libc::fork() } {
+        -1 => bail!("Can't fork: {}", crate::errno_text(sys::errno())),
+        0 => {
+            // SAFETY: the relay's end; pid 1 does not keep it.
+            unsafe { libc::close(forked) };
+            Ok(())
+        }
+        pid1 => {
+            sys::close_fds_except(&[forked]);
+            let _ = sys::write_all(forked, b"f");
+            // SAFETY: our own pipe end, used once.
+            unsafe { libc::close(forked) };
+            loop {
+                let status = match signals::wait(&ctx.sigset) {
+                    Ok((libc::SIGCHLD, _)) => signals::reap(pid1),
+                    Ok((sig, _)) => {
+                        // SAFETY: our child, not yet reaped.
+                        unsafe { libc::kill(pid1, sig) };
+                        continue;
+                    }
+                    Err(_) => signals::reap_blocking(pid1).map(Some),
+                };
+                match status {
+                    Ok(Some(status)) => super::exit_now(super::exit_code(status)),
+                    Ok(None) => {}
+                    Err(_) => super::exit_now(1),
+                }
+            }
+        }
     }
+}
+
+/// During setup: die with the supervisor (its parent), or with the relay.
+fn tie_to_parent(lifeline: RawFd) -> Result<()> {
     sys::prctl(
         libc::PR_SET_PDEATHSIG,
         libc::SIGKILL as libc::c_ulong,
         "PR_SET_PDEATHSIG",
     )
     .context("prctl")?;
-    if supervisor_gone(ctx.lifeline) {
+    if supervisor_gone(lifeline) {
         super::exit_now(1);
+    }
+    Ok(())
+}
+
+fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
+    for fd in ctx.supervisor_ends.into_iter().flatten() {
+        // SAFETY: our copy of a pipe end the supervisor keeps.
+        unsafe { libc::close(fd) };
+    }
+    tie_to_parent(ctx.lifeline)?;
+    if let Some(forked) = ctx.relay {
+        relay_pid_ns(ctx, forked)?;
+        tie_to_parent(ctx.lifeline)?;
     }
     // Until the command runs, a signal passed on by the supervisor (SIGTERM
     // from `timeout`, Ctrl-C with --new-session) ends setup, even one that
     // waits on --block-fd: pid 1 of a pid namespace only gets signals from
     // outside for which it has a handler.
-    signals::end_on_signals();
+    signals::end_on_signals(&ctx.caller_signals);
     // The status fds belong to the supervisor.
     let report_fd = match spec.seccomp.report {
         Some(crate::spec::ReportTo::Fd(fd)) => Some(fd),
@@ -186,6 +249,20 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     if let (true, Some(proc)) = (spec.needs_mount_lock(), &proc) {
         userns::lock_mounts(proc.as_fd())?;
     }
+    if let Some(fd) = ctx.namespaces_final {
+        // The supervisor reports the namespaces the command runs in; it
+        // must have done so before the command runs.
+        let _ = sys::write_all(fd, b"n");
+        // SAFETY: our end of a pipe used once.
+        unsafe { libc::close(fd) };
+        if let Some(go) = ctx.go {
+            let mut b = [0u8; 1];
+            if sys::read_some(go, &mut b) != Ok(1) {
+                // EOF: the supervisor failed to report, or is gone.
+                super::exit_now(1);
+            }
+        }
+    }
     drop(proc);
     if spec.disable_userns || spec.assert_userns_disabled {
         // SAFETY: plain syscall; success is the failure we check for.
@@ -202,11 +279,12 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
 fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::convert::Infallible> {
     let prepared = exec::prepare(spec, ctx, old_umask)?;
     // From here pid 1 takes signals with sigwaitinfo and passes them on.
-    signals::take_signals_back(&ctx.sigset);
+    signals::take_signals_back(&ctx.sigset, &ctx.caller_signals);
     if spec.needs_reaper() {
         // Locked before the fork (fcntl locks stay with the process that
         // becomes pid 1), so they are held before the command starts.
         let locks = init::take_locks(spec)?;
+        let sigset = init::arm_lifetime(spec, ctx)?;
         // The command waits until pid 1 has given up its capabilities.
         let (ready_r, ready_w) = sys::pipe()?;
         // SAFETY: single-threaded; the child only runs our own code then execs.
@@ -218,7 +296,15 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
             }
             cmd => {
                 drop(ready_r);
-                init::reap(spec, ctx, &prepared.without_landlock(), cmd, locks, ready_w)
+                init::reap(
+                    spec,
+                    ctx,
+                    &prepared.without_landlock(),
+                    cmd,
+                    locks,
+                    ready_w,
+                    sigset,
+                )
             }
         }
     } else {

@@ -224,10 +224,18 @@ fn finish_and_exec(
     ctx: &ChildCtx,
     prepared: Prepared,
 ) -> Result<std::convert::Infallible> {
-    signals::reset_for_exec();
+    signals::reset_for_exec(&ctx.caller_signals);
+    // bwrap's lifecycle: the command dies with its parent (pid 1, or the
+    // supervisor) only with --die-with-parent. The setup's tie to the
+    // supervisor ends here.
+    let deathsig = if spec.die_with_parent || spec.end_with_command {
+        libc::SIGKILL
+    } else {
+        0
+    };
     sys::prctl(
         libc::PR_SET_PDEATHSIG,
-        libc::SIGKILL as libc::c_ulong,
+        deathsig as libc::c_ulong,
         "PR_SET_PDEATHSIG",
     )
     .context("prctl")?;

@@ -54,6 +54,7 @@ impl Parser<'_, '_> {
                 self.spec.fallback = Some(Fallback::Landlock);
             }
             Action::Verbose => self.spec.verbose = true,
+            Action::EndWithCommand => self.spec.end_with_command = true,
             Action::RoBindAsHost => {
                 let p = path(0);
                 match profile::host_path(&p) {

@@ -406,3 +406,11 @@ fn ci_cuts_off_abstract_unix_sockets() {
     assert!(!spec.namespaces.net, "ci shares the network");
     assert!(spec.landlock.net.scope_abstract_unix);
 }
+
+#[test]
+fn nothing_the_command_starts_outlives_untrusted_build_or_ci() {
+    for name in ["untrusted", "build", "ci"] {
+        let spec = resolved(name);
+        assert!(spec.end_with_command, "{name}: end-with-command is off");
+    }
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use seccompiler::sock_filter;
 
-use super::child::ChildCtx;
+use super::ctx::ChildCtx;
 use super::execvp::ExecPlan;
 use super::{caps, fds, filters, landlock, report, seccomp, signals, sys};
 use crate::landlock::Mode;

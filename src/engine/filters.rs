@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use seccompiler::sock_filter;
 
-use super::child::ChildCtx;
+use super::ctx::ChildCtx;
 use super::execvp::{ExecPlan, exec_error};
 use super::seccomp::{FilterError, send_fd, set_filter};
 use super::{report, sys};

@@ -7,6 +7,7 @@
 
 mod caps;
 mod child;
+mod ctx;
 mod diagnose;
 pub(crate) mod exec;
 mod execvp;

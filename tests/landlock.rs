@@ -579,21 +579,8 @@ fn fallback_denies_tcp_when_the_network_was_to_be_unshared() {
     let port = listener.local_addr().expect("addr").port();
     let top = scratch("ll-fallback-net");
     let code = tcp_client_script(&[port]);
-    let (_, out, err) = without_userns(
-        &[
-            "--ro-bind",
-            "/",
-            "/",
-            "--unshare-net",
-            "--fallback",
-            "landlock",
-            "--",
-            PYTHON,
-            "-c",
-            &code,
-        ],
-        &top,
-    );
+    let inner = cmdline(&[FALLBACK_NO_NET], &[PYTHON, "-c", &code]);
+    let (_, out, err) = without_userns(&strs(&inner), &top);
     assert_eq!(out, format!("{port} EACCES\n"), "{err}");
 }
 

@@ -277,6 +277,17 @@ pub const USR_ONLY: &[&str] = &[
 /// The host's root, read-only, and nothing else.
 pub const RO_ROOT: &[&str] = &["--ro-bind", "/", "/"];
 
+/// The host's root under `--fallback landlock` with `--unshare-net`: what
+/// the fallback does in place of a network namespace.
+pub const FALLBACK_NO_NET: &[&str] = &[
+    "--ro-bind",
+    "/",
+    "/",
+    "--unshare-net",
+    "--fallback",
+    "landlock",
+];
+
 /// A new procfs on /proc.
 pub const PROC: &[&str] = &["--proc", "/proc"];
 

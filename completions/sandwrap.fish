@@ -150,7 +150,7 @@ complete -c sandwrap -l bind-mkdir -d 'Equal to --bind, creating host directory 
 complete -c sandwrap -l protect -d 'Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)' -r -F
 complete -c sandwrap -l keep-env -d 'Set NAME (or each NAME* variable) to the caller\'s value, e.g. after --clearenv' -r -f
 complete -c sandwrap -l rlimit -d 'Set resource limit NAME (as prlimit names it: nofile, nproc, core, as, ...) for the command' -r -f
-complete -c sandwrap -l timeout -d 'After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox; exit status 124' -r -f
+complete -c sandwrap -l timeout -d 'After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox (implies --unshare-pid); exit status 124' -r -f
 complete -c sandwrap -l kill-after -d 'With --timeout: SIGKILL everything left DURATION after the SIGTERM (default 5s)' -r -f
 complete -c sandwrap -l memory -d 'cgroup v2 memory.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l memory-swap -d 'cgroup v2 memory.swap.max for the whole sandbox (needs a delegated cgroup v2)' -r -f

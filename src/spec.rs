@@ -448,11 +448,13 @@ impl Spec {
     }
 
     /// Whether the sandbox gets a pid namespace of its own: asked for, or
-    /// implied by `--end-with-command`, whose pid 1 then ends everything
-    /// with a guarantee of the kernel's (nothing escapes a pid namespace,
-    /// and all of it dies with its pid 1).
+    /// implied by `--end-with-command` and `--timeout`, which must end
+    /// everything with a guarantee of the kernel's (nothing escapes a pid
+    /// namespace, and all of it dies with its pid 1). Without one, the
+    /// command could name the supervisor and blind its walk of /proc
+    /// (prlimit RLIMIT_NOFILE to 0 needs no signal).
     pub fn new_pid_ns(&self) -> bool {
-        self.namespaces.pid || self.end_with_command
+        self.namespaces.pid || self.end_with_command || self.limits.timeout.is_some()
     }
 
     /// Setup needs uid 0 inside the first user namespace (devpts refuses to

@@ -397,13 +397,13 @@ fn without_pid_namespace(extra: &[&str], script: &str) -> Vec<String> {
     args
 }
 
-/// `prlimit --pid $PPID --nofile=0` from inside: the supervisor can no
-/// longer open `/proc/PID/task/TID/children`, so its walks of the sandbox's
-/// processes find none, and `--timeout` kills nothing. Open: landlock does
-/// not confine prlimit(2) (see the report of this review); the command runs
-/// on long after its timeout.
+/// `prlimit --pid $PPID --nofile=0` from inside, without --unshare-pid: had
+/// the supervisor been the command's parent, it could no longer open
+/// `/proc/PID/task/TID/children`, its walks of the sandbox's processes
+/// would find none, and `--timeout` would kill nothing (landlock does not
+/// confine prlimit(2)). `--timeout` implies a pid namespace: `$PPID` is
+/// pid 1, and the supervisor outside is out of reach.
 #[test]
-#[ignore = "open: prlimit(2) on the supervisor defeats --timeout without --unshare-pid"]
 fn prlimit_on_the_supervisor_does_not_defeat_the_timeout() {
     if !prlimit_available() {
         return;

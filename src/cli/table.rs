@@ -798,7 +798,7 @@ pub const OPTIONS: &[OptDef] = &[
         &["DURATION"],
         A::Timeout,
         Limits,
-        "After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox; exit status 124",
+        "After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox (implies --unshare-pid); exit status 124",
     ),
     opt(
         "kill-after",

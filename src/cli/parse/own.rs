@@ -30,9 +30,9 @@ impl Parser<'_, '_> {
                 let ports = parse_ports(&escaped(&v[0]))
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let slot = if action == Action::LandlockTcpConnect {
-                    &mut self.spec.landlock.tcp_connect
+                    &mut self.spec.landlock.net.tcp_connect
                 } else {
-                    &mut self.spec.landlock.tcp_bind
+                    &mut self.spec.landlock.net.tcp_bind
                 };
                 // Repeating the option adds ports.
                 slot.get_or_insert_with(Vec::new).extend(ports);
@@ -40,8 +40,8 @@ impl Parser<'_, '_> {
             Action::LandlockScope => {
                 let (unix, signal) = parse_scopes(&escaped(&v[0]))
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
-                self.spec.landlock.scope_abstract_unix |= unix;
-                self.spec.landlock.scope_signal |= signal;
+                self.spec.landlock.net.scope_abstract_unix |= unix;
+                self.spec.landlock.net.scope_signal |= signal;
             }
             Action::LandlockStrict => self.spec.landlock.strict = true,
             Action::Fallback => {

@@ -147,7 +147,7 @@ ci\t''
 desktop\t''"
 complete -c sandwrap -l ro-bind-as-host -d 'Reproduce host PATH: a symlink stays a symlink, else bind it read-only; skip if missing' -r -F
 complete -c sandwrap -l bind-mkdir -d 'Equal to --bind, creating host directory SRC (mode 0700) if missing' -r -F
-complete -c sandwrap -l protect -d 'Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)' -r -F
+complete -c sandwrap -l protect -d 'Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind; a .git also protects its submodules\' .git)' -r -F
 complete -c sandwrap -l keep-env -d 'Set NAME (or each NAME* variable) to the caller\'s value, e.g. after --clearenv' -r -f
 complete -c sandwrap -l rlimit -d 'Set resource limit NAME (as prlimit names it: nofile, nproc, core, as, ...) for the command' -r -f
 complete -c sandwrap -l timeout -d 'After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox (implies --unshare-pid); exit status 124' -r -f

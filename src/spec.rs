@@ -55,6 +55,7 @@ pub enum FsOp {
     Proc {
         dest: PathBuf,
     },
+    /// A new /dev: see `dev` for what it holds.
     Dev {
         dest: PathBuf,
     },
@@ -274,6 +275,33 @@ pub struct PortRange {
     pub last: u16,
 }
 
+/// Landlock's TCP port rules and scopes: asked for by the options, carried
+/// as they are into `landlock::Policy` (which the fallback widens) and, as
+/// far as the kernel enforces them, into `landlock::Plan`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LandlockNet {
+    /// `--landlock-tcp-connect`: only these ports can be connected to.
+    pub tcp_connect: Option<Vec<PortRange>>,
+    /// `--landlock-tcp-bind`: only these ports can be bound.
+    pub tcp_bind: Option<Vec<PortRange>>,
+    /// `--landlock-scope abstract-unix`.
+    pub scope_abstract_unix: bool,
+    /// `--landlock-scope signal`.
+    pub scope_signal: bool,
+}
+
+impl LandlockNet {
+    /// Whether any port rule or scope is asked for.
+    pub fn is_empty(&self) -> bool {
+        !self.restricts_tcp() && !self.scope_abstract_unix && !self.scope_signal
+    }
+
+    /// Whether TCP connect or bind is limited to listed ports.
+    pub fn restricts_tcp(&self) -> bool {
+        self.tcp_connect.is_some() || self.tcp_bind.is_some()
+    }
+}
+
 /// What landlock should restrict. Each part is independent: filesystem
 /// rules (derived with `--landlock`, or explicit), TCP ports, scopes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -282,12 +310,8 @@ pub struct LandlockSpec {
     pub derive: bool,
     /// `--landlock-ro`/`-rw`/...: when any is given, the filesystem policy.
     pub rules: Vec<LandlockRule>,
-    /// `--landlock-tcp-connect`: only these ports can be connected to.
-    pub tcp_connect: Option<Vec<PortRange>>,
-    /// `--landlock-tcp-bind`: only these ports can be bound.
-    pub tcp_bind: Option<Vec<PortRange>>,
-    pub scope_abstract_unix: bool,
-    pub scope_signal: bool,
+    /// Ports and scopes.
+    pub net: LandlockNet,
     /// `--landlock-strict`: anything the kernel cannot enforce is an error.
     pub strict: bool,
 }
@@ -295,11 +319,7 @@ pub struct LandlockSpec {
 impl LandlockSpec {
     /// Whether anything at all was asked of landlock.
     pub fn requested(&self) -> bool {
-        self.restricts_fs()
-            || self.tcp_connect.is_some()
-            || self.tcp_bind.is_some()
-            || self.scope_abstract_unix
-            || self.scope_signal
+        self.restricts_fs() || !self.net.is_empty()
     }
 
     pub fn restricts_fs(&self) -> bool {
@@ -485,6 +505,28 @@ impl Spec {
             CapOp::DropAll => 0,
         })
     }
+}
+
+/// What `--dev` makes in its new /dev, as bwrap does. The mount code, the
+/// fallback's landlock rules and `--explain` all take the list from here.
+pub mod dev {
+    /// The host's device nodes, bound one by one.
+    pub const NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+    /// A link to the new devpts instance's own ptmx.
+    pub const PTMX: &str = "ptmx";
+    /// devpts's mount point.
+    pub const PTS: &str = "pts";
+    /// An empty directory for POSIX shared memory.
+    pub const SHM: &str = "shm";
+    pub const DIRS: [&str; 2] = [PTS, SHM];
+    /// Links into the command's own /proc.
+    pub const LINKS: [(&str, &str); 5] = [
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("fd", "/proc/self/fd"),
+        ("core", "/proc/kcore"),
+    ];
 }
 
 #[cfg(test)]

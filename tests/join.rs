@@ -28,37 +28,18 @@ impl First {
     fn start(extra: &[&str]) -> First {
         let (info_r, info_w) = pipe();
         let (in_r, in_w) = pipe();
-        let mut args: Vec<String> = ["--unshare-user", "--unshare-pid", "--info-fd", "5"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
         // No --dev: it would put the processes in a nested user namespace,
         // whose fd alone cannot be used to join the pid namespace (owned by
         // the outer one), exactly as with bwrap.
-        args.extend(
-            [
-                "--ro-bind",
-                "/",
-                "/",
-                "--dev-bind",
-                "/dev",
-                "/dev",
-                "--proc",
-                "/proc",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
-        );
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args.extend(
-            [
-                "--",
-                "sh",
-                "-c",
-                &format!("{MARKER} & echo ready; read x; kill $!"),
-            ]
-            .iter()
-            .map(|s| s.to_string()),
+        let args = sh_cmdline(
+            &[
+                &["--unshare-user", "--unshare-pid", "--info-fd", "5"],
+                RO_ROOT,
+                &["--dev-bind", "/dev", "/dev"],
+                PROC,
+                extra,
+            ],
+            &format!("{MARKER} & echo ready; read x; kill $!"),
         );
         let mut cmd = sandwrap(&args);
         pass(&mut cmd, &[(info_w.as_raw_fd(), 5)]);
@@ -89,6 +70,23 @@ impl First {
             .find(|(k, _)| k == &format!("{name}-namespace"))
             .map(|(_, v)| *v)
             .expect("namespace in info")
+    }
+
+    /// `sandwrap --userns 3 --pidns 4 OPTS -- COMMAND`, with fds 3 and 4
+    /// opened on this sandbox's user and pid namespaces.
+    fn join(&self, opts: &[&[&str]], command: &[&str]) -> (i32, String, String) {
+        let p = self.pid;
+        let args = cmdline(
+            &[&["--userns", "3", "--pidns", "4"], &opts.concat()],
+            command,
+        );
+        join(
+            &[
+                (3, format!("/proc/{p}/ns/user")),
+                (4, format!("/proc/{p}/ns/pid")),
+            ],
+            &strs(&args),
+        )
     }
 
     fn stop(mut self) {
@@ -127,27 +125,7 @@ fn join_user_and_pid_namespace_of_a_running_sandbox() {
     let p = first.pid;
     assert!(alive(p));
     let script = format!("{LIST_PROCS}; readlink /proc/self/ns/pid; id -u");
-    let (code, out, err) = join(
-        &[
-            (3, format!("/proc/{p}/ns/user")),
-            (4, format!("/proc/{p}/ns/pid")),
-        ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--ro-bind",
-            "/",
-            "/",
-            "--proc",
-            "/proc",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
+    let (code, out, err) = first.join(&[RO_ROOT, PROC], &["sh", "-c", &script]);
     assert_eq!(code, 0, "{err}");
     assert!(
         sees_marker(&out),
@@ -179,30 +157,22 @@ fn join_a_sandbox_with_disabled_user_namespaces_like_flatpak_spawn() {
     ]);
     let p = first.pid;
     let script = format!("{LIST_PROCS}; id -u; if unshare -U true; then echo unshare-worked; fi");
+    let args = sh_cmdline(
+        &[
+            &["--userns", "3", "--userns2", "5", "--pidns", "4"],
+            &["--assert-userns-disabled"],
+            RO_ROOT,
+            PROC,
+        ],
+        &script,
+    );
     let (code, out, err) = join(
         &[
             (3, format!("/proc/{p}/root/run/.userns")),
             (4, format!("/proc/{p}/ns/pid")),
             (5, format!("/proc/{p}/ns/user")),
         ],
-        &[
-            "--userns",
-            "3",
-            "--userns2",
-            "5",
-            "--pidns",
-            "4",
-            "--assert-userns-disabled",
-            "--ro-bind",
-            "/",
-            "/",
-            "--proc",
-            "/proc",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ],
+        &strs(&args),
     );
     assert_eq!(code, 0, "{err}");
     assert!(sees_marker(&out), "{out}");
@@ -216,26 +186,16 @@ fn join_a_sandbox_with_disabled_user_namespaces_like_flatpak_spawn() {
 
     // Without --userns2 the command stays in the outer namespace, where the
     // caller is uid 0, and bwrap does not switch ids unless --uid is given.
+    let args = sh_cmdline(
+        &[&["--userns", "3", "--pidns", "4"], RO_ROOT, PROC],
+        &format!("{LIST_PROCS}; id -u"),
+    );
     let (code, out, err) = join(
         &[
             (3, format!("/proc/{p}/root/run/.userns")),
             (4, format!("/proc/{p}/ns/pid")),
         ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--ro-bind",
-            "/",
-            "/",
-            "--proc",
-            "/proc",
-            "--",
-            "sh",
-            "-c",
-            &format!("{LIST_PROCS}; id -u"),
-        ],
+        &strs(&args),
     );
     assert_eq!(code, 0, "{err}");
     assert!(sees_marker(&out), "{out}");
@@ -256,26 +216,7 @@ fn assert_userns_disabled_fails_when_user_namespaces_are_allowed() {
     );
     // Joining a sandbox that did not disable them does not help.
     let first = First::start(&[]);
-    let p = first.pid;
-    let (code, out, err) = join(
-        &[
-            (3, format!("/proc/{p}/ns/user")),
-            (4, format!("/proc/{p}/ns/pid")),
-        ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--assert-userns-disabled",
-            "--ro-bind",
-            "/",
-            "/",
-            "--",
-            "echo",
-            "ran",
-        ],
-    );
+    let (code, out, err) = first.join(&[&["--assert-userns-disabled"], RO_ROOT], &["echo", "ran"]);
     assert_eq!(
         (code, out.as_str(), err.trim()),
         (
@@ -385,23 +326,7 @@ fn the_first_sandbox_ends_cleanly_after_being_joined() {
     // the marker goes away with the first sandbox's pid namespace.
     let first = First::start(&[]);
     let p = first.pid;
-    let (code, _, err) = join(
-        &[
-            (3, format!("/proc/{p}/ns/user")),
-            (4, format!("/proc/{p}/ns/pid")),
-        ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--ro-bind",
-            "/",
-            "/",
-            "--",
-            "true",
-        ],
-    );
+    let (code, _, err) = first.join(&[RO_ROOT], &["true"]);
     assert_eq!(code, 0, "{err}");
     first.stop();
     assert!(

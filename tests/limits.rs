@@ -21,29 +21,7 @@ fn helper(name: &'static str, source: &'static str) -> Option<PathBuf> {
     if let Some((_, bin)) = built.iter().find(|(n, _)| *n == name) {
         return bin.clone();
     }
-    let dir = scratch(&format!("limits-{name}"));
-    let src = dir.join(format!("{name}.c"));
-    let bin = dir.join(name);
-    std::fs::write(&src, source).expect("write helper source");
-    let result = match Command::new("gcc")
-        .args(["-O1", "-Wall", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .output()
-    {
-        Ok(o) if o.status.success() => Some(bin),
-        Ok(o) => {
-            skip!(
-                "skipping: gcc failed on {name}.c: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            None
-        }
-        Err(e) => {
-            skip!("skipping: gcc is not available to build {name}.c ({e})");
-            None
-        }
-    };
+    let result = compile_c(name, source);
     built.push((name, result.clone()));
     result
 }

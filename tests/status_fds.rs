@@ -484,26 +484,6 @@ fn sync_fd_peer_sees_hup_only_when_the_sandbox_ends() {
     }
 }
 
-/// Try an exclusive fcntl lock on `path` from outside, as another process
-/// would: returns the errno (0 when the lock was granted, then released).
-fn write_lock_probe(path: &std::path::Path) -> i32 {
-    let fd = open(path, libc::O_RDWR);
-    let lock = libc::flock {
-        l_type: libc::F_WRLCK as i16,
-        l_whence: libc::SEEK_SET as i16,
-        l_start: 0,
-        l_len: 0,
-        l_pid: 0,
-    };
-    // SAFETY: valid fd and flock.
-    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLK, &lock) };
-    if r == 0 {
-        0
-    } else {
-        std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
-    }
-}
-
 /// Who holds a conflicting lock (F_GETLK): (type, pid).
 fn lock_holder(path: &std::path::Path) -> (i32, i32) {
     let fd = open(path, libc::O_RDWR);
@@ -527,7 +507,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     std::fs::write(&file, "").expect("create lock file");
     give(&file);
     assert_eq!(
-        write_lock_probe(&file),
+        write_lock_errno(&file),
         0,
         "the file must be unlocked before"
     );
@@ -552,7 +532,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let mut out = child.stdout.take().expect("stdout");
     let mut first = [0u8; 6];
     out.read_exact(&mut first).expect("ready line");
-    let err = write_lock_probe(&file);
+    let err = write_lock_errno(&file);
     assert!(
         err == libc::EAGAIN || err == libc::EACCES,
         "F_WRLCK probe while running: errno {err}"
@@ -567,7 +547,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
     assert_eq!(
-        write_lock_probe(&file),
+        write_lock_errno(&file),
         0,
         "the lock must be gone after exit"
     );

@@ -776,7 +776,7 @@ pub const OPTIONS: &[OptDef] = &[
         &["PATH"],
         A::Protect,
         Filesystem,
-        "Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)",
+        "Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind; a .git also protects its submodules' .git)",
     ),
     opt(
         "keep-env",

@@ -2,49 +2,13 @@
 //! then becomes pid 1 (reaper) and forks the command, or execs it directly.
 
 use std::os::fd::{AsFd, RawFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use super::ctx::{ChildCtx, supervisor_gone};
 use super::{exec, fds, init, mount, net, report, signals, sys, userns};
 use crate::spec::Spec;
-
-/// What the supervisor prepared for the child before the clone.
-pub struct ChildCtx {
-    pub ids: userns::IdPlan,
-    pub caller: (u32, u32),
-    pub old_cwd: Option<PathBuf>,
-    pub own_pid_ns: bool,
-    pub lifeline: RawFd,
-    pub exec_report: Option<RawFd>,
-    pub status_report: Option<RawFd>,
-    pub go: Option<RawFd>,
-    /// Written once the time namespace exists (for the supervisor's report).
-    pub time_ready: Option<RawFd>,
-    /// Our copies of the write ends of `lifeline` and `go`: closed first, so
-    /// that only the supervisor holds them and its death reads as HUP/EOF.
-    pub supervisor_ends: [Option<RawFd>; 2],
-    pub sigset: libc::sigset_t,
-    /// The signal state the command gets back.
-    pub caller_signals: signals::Caller,
-    /// Highest capability number, read before /proc may be gone.
-    pub last_cap: u8,
-    /// `--fallback landlock`: no namespaces were created; skip everything
-    /// that builds or enters them.
-    pub fallback: bool,
-    /// sandwrap's own seccomp programs, compiled before the clone.
-    pub own_seccomp: Option<super::seccomp::OwnFilter>,
-    /// Where the command sends its seccomp listener (with --seccomp-report).
-    pub seccomp_sock: Option<RawFd>,
-    /// `--pidns` with a new pid namespace: make it, fork its pid 1 and say
-    /// so on this pipe, then stay as a relay (see `relay_pid_ns`).
-    pub relay: Option<RawFd>,
-    /// Where to say that the command's namespaces are in place (after the
-    /// nested user and mount namespace), before a second go-ahead.
-    pub namespaces_final: Option<RawFd>,
-    /// `--rlimit`, checked by the supervisor; set by the command before exec.
-    pub rlimits: Vec<super::limits::rlimits::Resolved>,
-}
 
 /// Entry point after clone; never returns.
 pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
@@ -54,17 +18,6 @@ pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
     };
     report(spec, &err);
     super::exit_now(1)
-}
-
-pub(super) fn supervisor_gone(lifeline: RawFd) -> bool {
-    let mut pfd = libc::pollfd {
-        fd: lifeline,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout.
-    let r = unsafe { libc::poll(&mut pfd, 1, 0) };
-    r > 0 && pfd.revents & libc::POLLHUP != 0
 }
 
 /// `--pidns` with a new pid namespace: this process, in the joined pid

@@ -14,7 +14,7 @@ use std::os::fd::{OwnedFd, RawFd};
 
 use anyhow::{Context, Result, anyhow};
 
-use super::child::ChildCtx;
+use super::ctx::ChildCtx;
 use super::exec::Prepared;
 use super::{caps, exit_code, fds, report, signals, sys};
 use crate::spec::Spec;
@@ -173,7 +173,7 @@ pub fn arm_lifetime(spec: &Spec, ctx: &ChildCtx) -> Result<libc::sigset_t> {
         "PR_SET_PDEATHSIG",
     )
     .context("prctl")?;
-    if deathsig != 0 && super::child::supervisor_gone(ctx.lifeline) {
+    if deathsig != 0 && super::ctx::supervisor_gone(ctx.lifeline) {
         // It died before the signal was armed.
         super::exit_now(1);
     }

@@ -6,7 +6,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use anyhow::{Context, Result, anyhow};
 
-use super::child::{self, ChildCtx};
+use super::child;
+use super::ctx::ChildCtx;
 use super::{diagnose, fds, monitor, report, seccomp, signals, status, sys, userns};
 use crate::landlock::Mode as LandlockMode;
 use crate::spec::Spec;

@@ -404,7 +404,7 @@ fn every_builtin_tmpfs_has_a_size() {
 fn ci_cuts_off_abstract_unix_sockets() {
     let spec = resolved("ci");
     assert!(!spec.namespaces.net, "ci shares the network");
-    assert!(spec.landlock.scope_abstract_unix);
+    assert!(spec.landlock.net.scope_abstract_unix);
 }
 
 #[test]

@@ -92,3 +92,33 @@ fn json_usage_does_not_keep_sandwrap_waiting_for_what_the_command_left() {
     assert!(err.contains("\"exit-code\": 3"), "{err}");
     assert!(err.contains("\"user-cpu-seconds\""), "{err}");
 }
+
+/// `--timeout` in a joined pid namespace (`--userns FD --pidns FD`, which
+/// `--timeout` nests a pid namespace of its own in, through the relay).
+/// The watchdog thread is started after setns(CLONE_NEWPID), and the
+/// kernel refuses CLONE_THREAD once a process's pid namespace for children
+/// differs from its own (EINVAL): sandwrap fails closed ("--timeout: cannot
+/// start the timer thread: Invalid argument", exit 1), so a launcher that
+/// joins a namespace cannot have a time limit at all. Not fixed here: the
+/// watchdog must exist before the setns (a thread cannot exist during
+/// setns(CLONE_NEWUSER)) or not be a thread (a timer in the wait loop).
+#[test]
+#[ignore = "open: --timeout cannot start its thread after --pidns (EINVAL from clone(CLONE_THREAD))"]
+fn timeout_works_in_a_joined_pid_namespace() {
+    let bin = sandwrap_bin().display().to_string();
+    let dir = scratch("review2-join");
+    let info = dir.join("info").display().to_string();
+    let base = "--ro-bind / / --dev-bind /dev /dev --proc /proc";
+    let script = format!(
+        "{bin} --unshare-user --unshare-pid --info-fd 5 {base} -- sleep 20 5>{info} & first=$!; \
+         while ! grep -q child-pid {info} 2>/dev/null; do sleep 0.05; done; \
+         p=$(grep -o '\"child-pid\": [0-9]*' {info} | grep -o '[0-9]*$'); \
+         {bin} --userns 3 --pidns 4 --timeout 5 {base} -- sh -c 'exit 3' \
+           3</proc/$p/ns/user 4</proc/$p/ns/pid; echo code=$?; kill $first"
+    );
+    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+    cmd.args(["-c", &script]);
+    let o = output(cmd);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(out.contains("code=3"), "{out} {err}");
+}

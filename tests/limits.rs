@@ -770,7 +770,8 @@ fn usage_after_a_timeout_counts_what_was_killed() {
     // A grandchild that ignores SIGTERM burns 0.3 s of CPU, then hangs.
     let script = format!("trap '' TERM; {} hang 0.3 & wait", work.display());
     for extra in [&["--unshare-pid"][..], &[][..]] {
-        let mut args: Vec<String> = ["--timeout", "2s", "--kill-after", "0.5s"]
+        // 3 s: room for the 0.3 s of CPU on a loaded 2-core machine.
+        let mut args: Vec<String> = ["--timeout", "3s", "--kill-after", "0.5s"]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -782,6 +783,6 @@ fn usage_after_a_timeout_counts_what_was_killed() {
         assert!(usage.starts_with("{ \"timed-out\": true, "), "{lines:?}");
         let cpu = json_number(usage, "user-cpu-seconds") + json_number(usage, "system-cpu-seconds");
         assert!(cpu >= 0.29, "{extra:?}: cpu {cpu}: {usage}");
-        assert!(json_number(usage, "wall-time-seconds") < 4.0, "{usage}");
+        assert!(json_number(usage, "wall-time-seconds") < 5.0, "{usage}");
     }
 }

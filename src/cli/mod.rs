@@ -8,6 +8,7 @@ mod cnum;
 mod explain;
 mod help;
 pub mod limits;
+pub mod network;
 mod parse;
 pub mod profile;
 pub mod table;

@@ -402,13 +402,21 @@ impl Parser<'_, '_> {
                 ns.net = true;
                 ns.uts = true;
                 ns.cgroup_try = true;
+                // --network pasta is a kind of --unshare-net: last wins.
+                self.spec.network.pasta = false;
             }
-            Action::ShareNet => ns.net = false,
+            Action::ShareNet => {
+                ns.net = false;
+                self.spec.network.pasta = false;
+            }
             Action::UnshareUser => ns.user = true,
             Action::UnshareUserTry => ns.user_try = true,
             Action::UnshareIpc => ns.ipc = true,
             Action::UnsharePid => ns.pid = true,
-            Action::UnshareNet => ns.net = true,
+            Action::UnshareNet => {
+                ns.net = true;
+                self.spec.network.pasta = false;
+            }
             Action::UnshareUts => ns.uts = true,
             Action::UnshareCgroup => ns.cgroup = true,
             Action::UnshareCgroupTry => ns.cgroup_try = true,
@@ -719,6 +727,7 @@ impl Parser<'_, '_> {
         if s.limits.kill_after.is_some() && s.limits.timeout.is_none() {
             return Err(self.error("--kill-after requires --timeout (it is the grace period after the timeout's SIGTERM)"));
         }
+        self.check_network()?;
         if self.explain {
             return Ok(Outcome::Explain {
                 spec: Box::new(self.spec),

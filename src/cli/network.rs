@@ -38,7 +38,9 @@ pub fn parse_publish(text: &str) -> Result<Publish, String> {
         Some((rest, "tcp")) => (rest, false),
         Some((rest, "udp")) => (rest, true),
         Some((_, proto)) => {
-            return Err(format!("unknown protocol \"{proto}\" (expected tcp or udp)"));
+            return Err(format!(
+                "unknown protocol \"{proto}\" (expected tcp or udp)"
+            ));
         }
         None => (text, false),
     };
@@ -87,7 +89,10 @@ mod tests {
     #[test]
     fn publish_forms() {
         let p = parse_publish("8080:80").unwrap();
-        assert_eq!((p.host_ip, p.host_port, p.sandbox_port, p.udp), (None, 8080, 80, false));
+        assert_eq!(
+            (p.host_ip, p.host_port, p.sandbox_port, p.udp),
+            (None, 8080, 80, false)
+        );
         assert_eq!(pasta_forward(&p), "127.0.0.1/8080:80");
         let p = parse_publish("0.0.0.0:53:5353/udp").unwrap();
         assert!(p.udp);
@@ -116,6 +121,10 @@ mod tests {
     #[test]
     fn modes() {
         assert_eq!(parse_mode("pasta"), Ok(Mode::Pasta));
-        assert!(parse_mode("slirp").unwrap_err().contains("none, host or pasta"));
+        assert!(
+            parse_mode("slirp")
+                .unwrap_err()
+                .contains("none, host or pasta")
+        );
     }
 }

@@ -44,7 +44,9 @@ pub fn prepare(spec: &Spec) -> Result<Option<PathBuf>> {
             libc::ENOENT | libc::ENODEV | libc::ENXIO => {
                 "load the tun module (modprobe tun) or create the device (mknod /dev/net/tun c 10 200)"
             }
-            _ => "pasta needs it readable and writable by the caller: desktop distributions ship it mode 0666 (as root: chmod 0666 /dev/net/tun)",
+            _ => {
+                "pasta needs it readable and writable by the caller: desktop distributions ship it mode 0666 (as root: chmod 0666 /dev/net/tun)"
+            }
         };
         bail!(
             "--network pasta: /dev/net/tun is not usable: {}: {fix}",
@@ -170,7 +172,12 @@ pub fn start(spec: &Spec, bin: &Path, child: libc::pid_t) -> Result<Pasta> {
             }
             // Nothing of the supervisor's (the caller's fds for the
             // sandbox) goes to pasta but its pid-file pipe.
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
+            libc::syscall(
+                libc::SYS_close_range,
+                3u32,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            );
             if libc::fcntl(ready_fd, libc::F_SETFD, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -318,10 +325,15 @@ mod tests {
         assert!(w.windows(2).any(|p| p == ["--userns", "/proc/42/ns/user"]));
         assert!(w.windows(2).any(|p| p == ["--pid", "/proc/self/fd/7"]));
         spec.network.allow_host_loopback = true;
-        spec.network.publish.push(crate::cli::network::parse_publish("8080:80").unwrap());
+        spec.network
+            .publish
+            .push(crate::cli::network::parse_publish("8080:80").unwrap());
         let w = words(&spec);
         assert!(!w.contains(&"--no-map-gw".into()));
-        assert!(w.windows(2).any(|p| p == ["--tcp-ports", "127.0.0.1/8080:80"]));
+        assert!(
+            w.windows(2)
+                .any(|p| p == ["--tcp-ports", "127.0.0.1/8080:80"])
+        );
         assert!(w.windows(2).any(|p| p == ["--udp-ports", "none"]));
     }
 }

@@ -168,12 +168,13 @@ impl Parser<'_, '_> {
             }
             Action::NetworkAllowHostLoopback => self.spec.network.allow_host_loopback = true,
             Action::Publish => {
-                let p = crate::cli::network::parse_publish(&v[0].to_string_lossy()).map_err(|e| {
-                    self.error(format!(
-                        "--publish {}: {e}",
-                        crate::cli::explain::shell_quote(&v[0])
-                    ))
-                })?;
+                let p =
+                    crate::cli::network::parse_publish(&v[0].to_string_lossy()).map_err(|e| {
+                        self.error(format!(
+                            "--publish {}: {e}",
+                            crate::cli::explain::shell_quote(&v[0])
+                        ))
+                    })?;
                 self.spec.network.publish.push(p);
             }
             bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),

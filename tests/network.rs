@@ -11,11 +11,7 @@
 mod common;
 use common::*;
 
-use std::process::Command;
 use std::time::Duration;
-
-const HELPER: &str = include_str!("helpers/nethelper.py");
-const GATEWAY: &str = "10.9.0.1";
 
 /// What the namespace needs: python3 and ip (iproute2), root to make it,
 /// and a /dev/net/tun the test user can open (pasta's tap device).
@@ -45,44 +41,23 @@ fn usable() -> bool {
     true
 }
 
-/// Run `script` as root in a new network and mount namespace whose only
-/// route goes into a tap device. In the script: `$H` runs the helper,
+/// Run `script` as root in a test-made network namespace (`netns_command`). In the script: `$H` runs the helper,
 /// `user CMD...` runs CMD as the test user, `$SW` is sandwrap.
 fn in_netns(script: &str, limit: Duration) -> (Option<i32>, String, String) {
     let dir = scratch("net");
     let helper = dir.join("nethelper.py");
-    std::fs::write(&helper, HELPER).expect("write helper");
+    std::fs::write(&helper, NETHELPER).expect("write helper");
     let uid = test_uid();
     let prelude = format!(
-        r#"set -e
-ip link set lo up
-ip tuntap add sw0 mode tap
-ip addr add 10.9.0.2/24 dev sw0
-ip link set sw0 up
-ip route add default via {GATEWAY}
-H="python3 {helper}"
+        r#"H="python3 {helper}"
 SW={sw}
 user() {{ setpriv --reuid {uid} --regid {uid} --clear-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/ H="$H" "$@"; }}
-set +e
 "#,
         helper = helper.display(),
         sw = sandwrap_bin().display(),
     );
-    let mut cmd = Command::new("unshare");
-    // A pid namespace of its own too: whatever the script leaves running
-    // (its servers) ends with it.
-    cmd.args([
-        "--net",
-        "--mount",
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "--",
-        "sh",
-        "-c",
-    ])
-    .arg(format!("{prelude}{script}"))
-    .current_dir(&dir);
+    let mut cmd = netns_command(&format!("{prelude}{script}"));
+    cmd.current_dir(&dir);
     output_within(cmd, limit)
 }
 

@@ -1,0 +1,82 @@
+//! `--network`, `--network-allow-host-loopback`, `--publish`: last wins
+//! with --unshare-net/--share-net/--unshare-all, and the checks after parsing.
+
+use super::{err, spec};
+
+#[test]
+fn network_modes_follow_the_last_wins_rule() {
+    let net = |args: &[&str]| {
+        let mut words = args.to_vec();
+        words.push("true");
+        let s = spec(&words);
+        (s.namespaces.net, s.network.pasta)
+    };
+    assert_eq!(net(&["--unshare-all", "--network", "pasta"]), (true, true));
+    assert_eq!(net(&["--network", "pasta", "--unshare-all"]), (true, false));
+    assert_eq!(net(&["--network", "pasta", "--share-net"]), (false, false));
+    assert_eq!(net(&["--network", "pasta", "--unshare-net"]), (true, false));
+    assert_eq!(
+        net(&["--network", "pasta", "--network", "host"]),
+        (false, false)
+    );
+    assert_eq!(net(&["--unshare-all", "--network", "host"]), (false, false));
+    assert_eq!(net(&["--network", "none"]), (true, false));
+    assert_eq!(net(&["--share-net", "--network", "pasta"]), (true, true));
+}
+
+#[test]
+fn publish_is_repeatable() {
+    let s = spec(&[
+        "--network",
+        "pasta",
+        "--publish",
+        "8080:80",
+        "--publish",
+        "10.0.0.1:53:53/udp",
+        "--network-allow-host-loopback",
+        "true",
+    ]);
+    assert_eq!(s.network.publish.len(), 2);
+    assert!(s.network.publish[1].udp);
+    assert!(s.network.allow_host_loopback);
+}
+
+#[test]
+fn network_errors() {
+    for (words, want) in [
+        (
+            &["--network", "slirp", "true"][..],
+            "--network: unknown mode \"slirp\" (expected none, host or pasta)",
+        ),
+        (
+            &["--network", "pasta", "--publish", "80", "true"][..],
+            "--publish 80: expected [HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp|/udp]",
+        ),
+        (
+            &["--publish", "8080:80", "true"][..],
+            "--publish requires --network pasta",
+        ),
+        (
+            &["--unshare-net", "--network-allow-host-loopback", "true"][..],
+            "--network-allow-host-loopback requires --network pasta",
+        ),
+        (
+            &[
+                "--network",
+                "pasta",
+                "--publish",
+                "8080:80",
+                "--share-net",
+                "true",
+            ][..],
+            "--publish requires --network pasta",
+        ),
+    ] {
+        assert_eq!(err(words), want, "{words:?}");
+    }
+    let e = err(&["--network", "pasta", "--fallback", "landlock", "true"]);
+    assert!(
+        e.starts_with("--network pasta is not compatible with --fallback landlock"),
+        "{e}"
+    );
+}

@@ -293,13 +293,18 @@ fn messages(r: &OwnedFd) -> String {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !(l.starts_with("Failed to send") && l.ends_with("to syslog")))
+        .filter(|l| !l.is_empty() && !is_syslog_complaint(l))
         .collect();
     if lines.is_empty() {
         "it said nothing".into()
     } else {
         lines.join("; ")
     }
+}
+
+/// pasta also logs to syslog, and says so on stderr where there is none.
+fn is_syslog_complaint(line: &str) -> bool {
+    line.starts_with("Failed to send") && line.ends_with("to syslog")
 }
 
 #[cfg(test)]

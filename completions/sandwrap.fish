@@ -158,6 +158,8 @@ complete -c sandwrap -l pids-max -d 'cgroup v2 pids.max for the whole sandbox (n
 complete -c sandwrap -l cpus -d 'cgroup v2 cpu.max: at most FLOAT CPUs\' worth of time (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l network -d 'Network: none (= --unshare-net), host (= --share-net) or pasta (own namespace with internet access through pasta, host loopback unreachable)' -r -f
 complete -c sandwrap -l publish -d 'With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT' -r -f
+complete -c sandwrap -l time-offset -d 'Shift the sandbox\'s CLOCK (monotonic, boottime) by SECONDS; implies --unshare-time' -r -f
+complete -c sandwrap -l map-subids-count -d 'Map only N subordinate ids; implies --map-subids' -r -f
 complete -c sandwrap -l help -d 'Print this help'
 complete -c sandwrap -l version -d 'Print version'
 complete -c sandwrap -l level-prefix -d 'Prepend e.g. <3> to diagnostic messages'
@@ -186,3 +188,5 @@ complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, 
 complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'
 complete -c sandwrap -l json-usage -d 'After the exit code, write wall time, CPU time and peak memory to --json-status-fd'
 complete -c sandwrap -l network-allow-host-loopback -d 'With --network pasta: let the gateway address reach the host\'s loopback services'
+complete -c sandwrap -l unshare-time -d 'Create new time namespace (not part of --unshare-all)'
+complete -c sandwrap -l map-subids -d 'Map uid/gid 0 to the caller and 1..N to the caller\'s /etc/subuid, /etc/subgid ranges (newuidmap)'

@@ -154,6 +154,61 @@ pub struct Namespaces {
     pub uts: bool,
     pub cgroup: bool,
     pub cgroup_try: bool,
+    /// `--unshare-time` (also implied by `--time-offset`); not part of
+    /// `--unshare-all`, as in bwrap.
+    pub time: bool,
+}
+
+/// The clocks a time namespace can shift (`--time-offset CLOCK=...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeClock {
+    Monotonic,
+    Boottime,
+}
+
+impl TimeClock {
+    /// The name `/proc/PID/timens_offsets` and the option use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeClock::Monotonic => "monotonic",
+            TimeClock::Boottime => "boottime",
+        }
+    }
+}
+
+/// One `--time-offset`: `secs + nanos / 1e9` seconds, `nanos` in
+/// `0..1_000_000_000` (a negative offset has negative `secs`: -1.5 is
+/// `secs -2, nanos 500000000`, as the kernel takes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeOffset {
+    pub clock: TimeClock,
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl std::fmt::Display for TimeOffset {
+    /// As the option takes it: `boottime=-1.25`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (sign, secs, nanos) = match (self.secs < 0, self.nanos) {
+            (true, 0) => ("-", self.secs.unsigned_abs(), 0),
+            (true, n) => ("-", self.secs.unsigned_abs() - 1, 1_000_000_000 - n),
+            (false, n) => ("", self.secs.unsigned_abs(), n),
+        };
+        write!(f, "{}={sign}{secs}", self.clock.name())?;
+        if nanos != 0 {
+            let frac = format!("{nanos:09}");
+            write!(f, ".{}", frac.trim_end_matches('0'))?;
+        }
+        Ok(())
+    }
+}
+
+/// `--map-subids`: the sandbox's id 0 is the caller, 1..=N the caller's
+/// subordinate ids (written by newuidmap/newgidmap).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SubIds {
+    /// `--map-subids-count N`: map only N subordinate ids (all by default).
+    pub count: Option<u32>,
 }
 
 /// Existing namespaces to join, given as open file descriptors.
@@ -357,6 +412,10 @@ pub struct Spec {
     pub limits: Limits,
     /// `--network pasta`: the network namespace's link to the outside.
     pub network: Network,
+    /// `--time-offset`: at most one per clock (a later one replaces it).
+    pub time_offsets: Vec<TimeOffset>,
+    /// `--map-subids`, `--map-subids-count`.
+    pub subids: Option<SubIds>,
 }
 
 /// `--network pasta` and its options (docs: README "Networking"). With

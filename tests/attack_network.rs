@@ -111,6 +111,40 @@ fn mptcp_and_io_uring_fail_under_landlock_tcp_connect() {
     assert_connect_refused(&out, &err);
 }
 
+/// TCP Fast Open connects from `sendto(MSG_FASTOPEN)`, where landlock's
+/// connect check does not look: under `--landlock-tcp-connect` it must fail
+/// (EOPNOTSUPP, as with Fast Open turned off) and nothing reach the port.
+#[test]
+fn tcp_fast_open_fails_under_landlock_tcp_connect() {
+    if landlock_abi() < 4 {
+        skip!("skipping: landlock network rules need ABI 4");
+        return;
+    }
+    let (l, port) = listener();
+    let attack = [format!("tfo_connect:{port}")];
+    let Some((_, out, err)) = probe(&[], &attack) else {
+        return;
+    };
+    if probe_value(&out, "tfo_connect") != "OK" {
+        skip!("skipping: TCP Fast Open does not connect here even unsandboxed: {out}{err}");
+        return;
+    }
+    let _ = l.accept().expect("the unsandboxed connection");
+    l.set_nonblocking(true).expect("nonblocking");
+    let allowed = free_port().to_string();
+    let (code, out, err) = probe(&["--landlock-tcp-connect", &allowed], &attack).expect("helper");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        probe_value(&out, "tfo_connect"),
+        "sendto:EOPNOTSUPP",
+        "{out}{err}"
+    );
+    assert!(
+        l.accept().is_err(),
+        "a connection reached the port landlock forbids"
+    );
+}
+
 #[test]
 fn mptcp_and_io_uring_fail_under_landlock_tcp_bind() {
     if !needs_net_landlock() {

@@ -726,3 +726,45 @@ fn the_command_keeps_the_callers_sigpipe() {
         assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "pid 1: {pid1}");
     }
 }
+
+/// `--bind-fd 2` whose bind fails: the error still reaches stderr (bwrap
+/// closes the fd only once bound). Found by tests/robustness.rs.
+#[test]
+fn a_failed_bind_fd_of_stderr_still_reports_the_error() {
+    let dir = scratch("bindfd-stderr");
+    let err_file = dir.join("stderr");
+    let args = strings(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind-fd",
+        "2",
+        "/nonexistent-dest",
+        "true",
+    ]);
+    let run_to_file = |cmd: Option<std::process::Command>| -> Option<(i32, String)> {
+        let mut cmd = cmd?;
+        let f = std::fs::File::create(&err_file).expect("stderr file");
+        give(&err_file);
+        let o = cmd.stderr(f).output().expect("spawn");
+        let text = std::fs::read_to_string(&err_file).expect("read stderr file");
+        Some((o.status.code().unwrap_or(-1), text))
+    };
+    let (code, err) = run_to_file(Some(sandwrap(&args))).expect("sandwrap");
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "sandwrap: Can't create file at /nonexistent-dest: Read-only file system\n"
+        )
+    );
+    if let Some((code, err)) = run_to_file(bwrap(&args)) {
+        assert_eq!(
+            (code, err.as_str()),
+            (
+                1,
+                "bwrap: Can't create file at /nonexistent-dest: Read-only file system\n"
+            )
+        );
+    }
+}

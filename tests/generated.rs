@@ -73,6 +73,11 @@ fn extra_sections() -> Roff {
         item(&mut r, tag, body);
     }
 
+    r.control("SH", ["TIME NAMESPACES AND SUBORDINATE IDS"]);
+    for (tag, body) in sandwrap::cli::nsopts::MAN {
+        item(&mut r, tag, body);
+    }
+
     r.control("SH", ["PROFILES"]);
     for (tag, body) in sandwrap::cli::profile::man::RULES {
         if tag.is_empty() {

@@ -123,7 +123,11 @@ fn namespaces(spec: &Spec) -> String {
         ("uts", ns.uts),
         ("cgroup", ns.cgroup),
     ];
-    let new: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+    let mut new: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+    // sandwrap's own: named when made (not in bwrap's list of shared ones).
+    if ns.time {
+        new.push("time");
+    }
     let shared: Vec<&str> = all.iter().filter(|(_, on)| !*on).map(|(n, _)| *n).collect();
     let mut out = format!("new: {}", new.join(", "));
     if !shared.is_empty() {
@@ -436,7 +440,19 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
     block(&mut out, "Network", &[network_line(spec)]);
     let uid = spec.uid.unwrap_or(caller.0);
     let gid = spec.gid.unwrap_or(caller.1);
-    let ids = if spec.namespaces.user {
+    let ids = if let Some(sub) = spec.subids {
+        let how_many = match sub.count {
+            Some(n) => format!("the first {n} of"),
+            None => "all of".to_string(),
+        };
+        format!(
+            "uid {}, gid {} inside; 0 is uid {}, gid {} outside, 1 and up {how_many} the caller's subordinate ids (/etc/subuid, /etc/subgid, mapped by newuidmap/newgidmap)",
+            spec.uid.unwrap_or(0),
+            spec.gid.unwrap_or(0),
+            caller.0,
+            caller.1
+        )
+    } else if spec.namespaces.user {
         format!(
             "uid {uid}, gid {gid} inside; uid {}, gid {} outside",
             caller.0, caller.1
@@ -445,6 +461,18 @@ pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
         format!("uid {uid}, gid {gid}")
     };
     block(&mut out, "Ids", &[ids]);
+    if !spec.time_offsets.is_empty() {
+        let shown: Vec<String> = spec
+            .time_offsets
+            .iter()
+            .map(|o| o.to_string().replacen('=', " ", 1))
+            .collect();
+        block(
+            &mut out,
+            "Clocks",
+            &[format!("shifted by seconds: {}", shown.join(", "))],
+        );
+    }
     if let Some(h) = &spec.hostname {
         block(&mut out, "Hostname", &[h.to_string_lossy().into_owned()]);
     }

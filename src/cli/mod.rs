@@ -9,6 +9,7 @@ mod explain;
 mod help;
 pub mod limits;
 pub mod network;
+pub mod nsopts;
 mod parse;
 pub mod profile;
 pub mod table;

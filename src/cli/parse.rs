@@ -727,6 +727,16 @@ impl Parser<'_, '_> {
         if s.limits.kill_after.is_some() && s.limits.timeout.is_none() {
             return Err(self.error("--kill-after requires --timeout (it is the grace period after the timeout's SIGTERM)"));
         }
+        if s.subids.is_some() && !s.namespaces.user {
+            return Err(self.error(
+                "--map-subids requires a new user namespace (--unshare-user; not --userns)",
+            ));
+        }
+        if s.subids.is_some() && s.status.userns_block.is_some() {
+            return Err(self.error(
+                "--map-subids is not compatible with --userns-block-fd (both write the id maps)",
+            ));
+        }
         self.check_network()?;
         if self.explain {
             return Ok(Outcome::Explain {

@@ -98,6 +98,10 @@ pub enum Action {
     Network,
     NetworkAllowHostLoopback,
     Publish,
+    UnshareTime,
+    TimeOffset,
+    MapSubids,
+    MapSubidsCount,
 }
 
 /// Which part of the help (and man page) an option belongs to.
@@ -857,6 +861,35 @@ pub const OPTIONS: &[OptDef] = &[
         Network,
         "With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT",
     ),
+    // sandwrap's own namespace options.
+    opt(
+        "unshare-time",
+        &[],
+        A::UnshareTime,
+        Namespaces,
+        "Create new time namespace (not part of --unshare-all)",
+    ),
+    opt(
+        "time-offset",
+        &["CLOCK=SECONDS[.NANOS]"],
+        A::TimeOffset,
+        Namespaces,
+        "Shift the sandbox's CLOCK (monotonic, boottime) by SECONDS; implies --unshare-time",
+    ),
+    opt(
+        "map-subids",
+        &[],
+        A::MapSubids,
+        Namespaces,
+        "Map uid/gid 0 to the caller and 1..N to the caller's /etc/subuid, /etc/subgid ranges (newuidmap)",
+    ),
+    opt(
+        "map-subids-count",
+        &["N"],
+        A::MapSubidsCount,
+        Namespaces,
+        "Map only N subordinate ids; implies --map-subids",
+    ),
 ];
 
 /// bwrap's own options (0.11's 67 and 0.12's --not-a-security-boundary)
@@ -902,6 +935,10 @@ mod tests {
                 || o.name == "bind-mkdir"
                 || o.name == "keep-env"
                 || o.name == "protect"
+                || matches!(
+                    o.name,
+                    "unshare-time" | "time-offset" | "map-subids" | "map-subids-count"
+                )
         };
         assert_eq!(OPTIONS.iter().filter(|o| !own(o)).count(), 68);
         assert!(OPTIONS[..68].iter().all(|o| !own(&o)));

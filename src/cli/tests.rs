@@ -6,6 +6,7 @@ mod landlock;
 mod limits;
 mod messages;
 mod modifiers;
+mod namespaces;
 mod network;
 mod options;
 mod profile_options;

@@ -19,6 +19,8 @@ pub struct ChildCtx {
     pub exec_report: Option<RawFd>,
     pub status_report: Option<RawFd>,
     pub go: Option<RawFd>,
+    /// Written once the time namespace exists (for the supervisor's report).
+    pub time_ready: Option<RawFd>,
     /// Our copies of the write ends of `lifeline` and `go`: closed first, so
     /// that only the supervisor holds them and its death reads as HUP/EOF.
     pub supervisor_ends: [Option<RawFd>; 2],
@@ -88,6 +90,15 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         fds::consume(fd);
     }
 
+    if spec.namespaces.time && !ctx.fallback {
+        // Before anything forks: see timens.rs.
+        super::timens::create(spec)?;
+    }
+    if let Some(fd) = ctx.time_ready {
+        let _ = sys::write_all(fd, b"t");
+        // SAFETY: our end of the supervisor's pipe, used once.
+        unsafe { libc::close(fd) };
+    }
     if let Some(go) = ctx.go {
         // The supervisor has reported us (and, with --userns-block-fd, an
         // outside helper has written our id maps). Anything but its byte
@@ -119,7 +130,10 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     };
     if let Some(proc) = proc
         .as_ref()
-        .filter(|_| spec.namespaces.user && spec.status.userns_block.is_none())
+        // Written from outside with --userns-block-fd and --map-subids.
+        .filter(|_| {
+            spec.namespaces.user && spec.status.userns_block.is_none() && spec.subids.is_none()
+        })
     {
         userns::write_maps(&ctx.ids.first, true, proc.as_fd())?;
     }

@@ -158,6 +158,9 @@ pub fn install_caller_programs(programs: &[Vec<sock_filter>]) -> Result<()> {
 fn target_ids(spec: &Spec, caller: (u32, u32)) -> (Option<u32>, Option<u32>) {
     if spec.status.userns_block.is_some() {
         (None, None)
+    } else if spec.subids.is_some() {
+        // The caller is 0 inside; any mapped id may be asked for.
+        (Some(spec.uid.unwrap_or(0)), Some(spec.gid.unwrap_or(0)))
     } else if spec.join.userns.is_some() {
         (
             spec.uid.filter(|&u| u != caller.0),

@@ -22,8 +22,10 @@ mod pasta;
 mod seccomp;
 mod signals;
 mod status;
+mod subids;
 mod supervisor;
 pub(crate) mod sys;
+mod timens;
 mod userns;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -156,6 +156,11 @@ impl<'a> Notifier<'a> {
         // Who it was, read once while the process still exists (a kill
         // rule ends it).
         let caller = CallerStatus::read(req.pid);
+        if !pending(lfd, req.id) {
+            // Gone, and its pid may be another process's now: what was
+            // read is not the caller's, and there is nothing to answer.
+            return;
+        }
         let mut resp = libc::seccomp_notif_resp {
             id: req.id,
             val: 0,
@@ -168,7 +173,7 @@ impl<'a> Notifier<'a> {
             }
             Action::Errno(e) => resp.error = -e,
             Action::Kill | Action::Trap => {
-                self.kill(req.pid, caller.survives_sigsys);
+                self.kill(lfd, req.id, req.pid, caller.survives_sigsys);
                 resp.error = -libc::ENOSYS;
             }
         }
@@ -211,7 +216,13 @@ impl<'a> Notifier<'a> {
 
     /// Kill like SECCOMP_RET_KILL_PROCESS: SIGSYS, unless the process
     /// could survive it (caught, blocked or ignored), then SIGKILL.
-    fn kill(&mut self, pid: u32, survives_sigsys: bool) {
+    ///
+    /// By pidfd, opened before the notification is checked to be still
+    /// pending: the caller may have been killed and reaped meanwhile (by
+    /// another process of the sandbox), and its pid taken by a process
+    /// outside, which the supervisor (outside every landlock domain) could
+    /// signal. A pending notification means the pidfd is the caller's.
+    fn kill(&mut self, lfd: RawFd, id: u64, pid: u32, survives_sigsys: bool) {
         let sig = if survives_sigsys || self.signalled.contains(&pid) {
             libc::SIGKILL
         } else {
@@ -221,9 +232,31 @@ impl<'a> Notifier<'a> {
             // A second kill rule hit by the same process gets SIGKILL.
             self.signalled.push(pid);
         }
-        // SAFETY: signalling a process of our sandbox that is blocked in a notified call.
-        unsafe { libc::kill(pid as libc::pid_t, sig) };
+        // SAFETY: plain system calls; the pidfd is closed below.
+        unsafe {
+            let pidfd = libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) as RawFd;
+            if pidfd < 0 {
+                return; // gone
+            }
+            if pending(lfd, id) {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    pidfd,
+                    sig,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                );
+            }
+            libc::close(pidfd);
+        }
     }
+}
+
+/// Whether notification `id` still waits for an answer (its caller lives).
+fn pending(lfd: RawFd, id: u64) -> bool {
+    let mut id = id;
+    // SAFETY: valid fd and u64.
+    unsafe { libc::ioctl(lfd, libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &mut id) == 0 }
 }
 
 /// What the notifier needs of a caller's `/proc/PID/status`, read once.
@@ -237,9 +270,10 @@ struct CallerStatus {
 
 impl CallerStatus {
     fn read(host_pid: u32) -> CallerStatus {
-        let status =
-            std::fs::read_to_string(format!("/proc/{host_pid}/status")).unwrap_or_default();
-        CallerStatus::parse(&status, host_pid)
+        // Not read_to_string: a name that is not UTF-8 (the command sets
+        // it) would lose the whole status, pid and signal masks included.
+        let status = std::fs::read(format!("/proc/{host_pid}/status")).unwrap_or_default();
+        CallerStatus::parse(&String::from_utf8_lossy(&status), host_pid)
     }
 
     fn parse(status: &str, host_pid: u32) -> CallerStatus {

@@ -9,7 +9,8 @@ use crate::spec::Namespaces;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NsInfo {
     pub child_pid: i32,
-    /// `(name, inode)` in bwrap's fixed order: cgroup, ipc, mnt, net, pid, uts.
+    /// `(name, inode)` in bwrap's fixed order: cgroup, ipc, mnt, net, pid, uts
+    /// (then sandwrap's time).
     pub namespaces: Vec<(&'static str, u64)>,
 }
 
@@ -23,6 +24,8 @@ pub fn reported(ns: &Namespaces) -> Vec<&'static str> {
         ("net", ns.net),
         ("pid", ns.pid),
         ("uts", ns.uts),
+        // sandwrap's own, after bwrap's keys.
+        ("time", ns.time),
     ] {
         if on {
             v.push(name);
@@ -35,7 +38,14 @@ pub fn collect(pid: i32, ns: &Namespaces) -> NsInfo {
     let namespaces = reported(ns)
         .into_iter()
         .filter_map(|name| {
-            let ino = std::fs::metadata(format!("/proc/{pid}/ns/{name}"))
+            // The first process made the time namespace for its children:
+            // it stays outside itself (offsets are set before anyone enters).
+            let link = if name == "time" {
+                "time_for_children"
+            } else {
+                name
+            };
+            let ino = std::fs::metadata(format!("/proc/{pid}/ns/{link}"))
                 .ok()?
                 .ino();
             (ino != 0).then_some((name, ino))
@@ -106,5 +116,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(reported(&ns), ["cgroup", "mnt", "net", "uts"]);
+        let ns = Namespaces {
+            time: true,
+            pid: true,
+            ..Default::default()
+        };
+        assert_eq!(reported(&ns), ["mnt", "pid", "time"]);
     }
 }

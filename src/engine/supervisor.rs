@@ -56,6 +56,7 @@ fn clone_flags(spec: &Spec, fallback: bool) -> i32 {
         (ns.ipc, libc::CLONE_NEWIPC),
         (ns.uts, libc::CLONE_NEWUTS),
         (ns.cgroup, libc::CLONE_NEWCGROUP),
+        // NEWTIME is not a clone flag here: the child unshares it (timens).
     ] {
         if on {
             flags |= flag;
@@ -108,6 +109,9 @@ fn write_status(fd: RawFd, option: &str, text: &str) -> Result<()> {
 fn falls_back(spec: &Spec, errno: i32) -> bool {
     spec.fallback.is_some()
         && spec.join.userns.is_none()
+        // Without namespaces there is no time namespace and no id range.
+        && !spec.namespaces.time
+        && spec.subids.is_none()
         && matches!(
             errno,
             libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS
@@ -118,12 +122,22 @@ fn launch(spec: &Spec) -> Result<i32> {
     create_host_dirs(spec)?;
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
+    // --map-subids: the helpers are setuid, so their runner is forked
+    // before no_new_privs (`arm`).
+    let subids = super::subids::plan(spec, (uid, gid))?;
+    let mapper = match &subids {
+        Some(p) => Some(super::subids::start(p, (uid, gid))?),
+        None => None,
+    };
     let sigset = arm(spec)?;
     super::limits::cgroup::check(&spec.limits.cgroup)?;
     let rlimits = super::limits::rlimits::resolve(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
-    let ids = userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns());
+    let ids = match &subids {
+        Some(_) => userns::plan_subids((uid, gid), spec.needs_nested_userns()),
+        None => userns::plan((uid, gid), sandbox_ids, spec.needs_nested_userns()),
+    };
 
     // lifeline: the child sees HUP if we are gone before it armed PDEATHSIG.
     let (life_r, life_w) = sys::pipe()?;
@@ -141,11 +155,20 @@ fn launch(spec: &Spec) -> Result<i32> {
     };
     // The child waits for "go" until its namespaces have been reported (so
     // the report is complete even when setup fails at once) and, with
-    // --userns-block-fd, until an outside helper has written its id maps.
-    // And, with --network pasta, until pasta has configured its network.
+    // --userns-block-fd or --map-subids, until an outside helper has written
+    // its id maps. And, with --network pasta, until pasta has configured
+    // its network.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
     let pasta_bin = super::pasta::prepare(spec)?;
-    let go_pipe = if reports || spec.status.userns_block.is_some() || pasta_bin.is_some() {
+    let go_pipe =
+        if reports || spec.status.userns_block.is_some() || mapper.is_some() || pasta_bin.is_some()
+        {
+            Some(sys::pipe()?)
+        } else {
+            None
+        };
+    // With a time namespace to report: the child says when it exists.
+    let time_pipe = if reports && spec.namespaces.time {
         Some(sys::pipe()?)
     } else {
         None
@@ -169,6 +192,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         go: go_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
+        time_ready: time_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         supervisor_ends: [
             Some(life_w.as_raw_fd()),
             go_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
@@ -245,7 +269,22 @@ fn launch(spec: &Spec) -> Result<i32> {
     let status_r: Option<OwnedFd> = status_pipe.map(|(r, _w)| r);
     let go_w: Option<OwnedFd> = go_pipe.map(|(_r, w)| w);
 
-    report_started(spec, pid, fallback)?;
+    if let Some(mapper) = mapper {
+        if let Err(e) = mapper.map(pid) {
+            // SAFETY: killing our own child, still waiting for its maps.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return Err(e);
+        }
+    }
+    // A byte once the time namespace exists; EOF: creating it failed (the
+    // child has said why): reported as bwrap reports a failing setup, just
+    // without the namespace.
+    let time_made = time_pipe.is_none_or(|(r, w)| {
+        drop(w);
+        let mut b = [0u8; 1];
+        sys::read_some(r.as_raw_fd(), &mut b) == Ok(1)
+    });
+    report_started(spec, pid, fallback, time_made)?;
     let pasta = match &pasta_bin {
         Some(bin) => Some(super::pasta::start(spec, bin, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
@@ -331,12 +370,16 @@ fn join_namespaces(spec: &Spec) -> Result<()> {
 
 /// `--info-fd` and the first `--json-status-fd` line, then wait for an
 /// outside helper's go-ahead (`--userns-block-fd`).
-fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<()> {
+fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool, time_made: bool) -> Result<()> {
     if spec.status.info.is_some() || spec.status.json_status.is_some() {
         let created = if fallback {
             crate::spec::Namespaces::default()
         } else {
             spec.namespaces
+        };
+        let created = crate::spec::Namespaces {
+            time: created.time && time_made,
+            ..created
         };
         let info = status::collect(pid, &created);
         if let Some(fd) = spec.status.info {

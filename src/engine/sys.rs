@@ -421,6 +421,7 @@ pub fn clone_flag_names(flags: i32) -> String {
         (libc::CLONE_NEWIPC, "NEWIPC"),
         (libc::CLONE_NEWUTS, "NEWUTS"),
         (libc::CLONE_NEWCGROUP, "NEWCGROUP"),
+        (libc::CLONE_NEWTIME, "NEWTIME"),
     ];
     let v: Vec<&str> = names
         .iter()

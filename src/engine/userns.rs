@@ -12,13 +12,29 @@ use anyhow::{Context, Result};
 
 use crate::engine::sys;
 
-/// One single-id map line each for uid and gid: `inside outside 1`.
+/// One single-id map line each for uid and gid: `inside outside 1`; or,
+/// for the nested namespace of `--map-subids`, `mirror`: every line of the
+/// first namespace's maps, each id onto itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IdMap {
     pub uid_inside: u32,
     pub uid_outside: u32,
     pub gid_inside: u32,
     pub gid_outside: u32,
+    pub mirror: bool,
+}
+
+impl IdMap {
+    /// `uid: (inside, outside)`, `gid: (inside, outside)`.
+    fn single(uid: (u32, u32), gid: (u32, u32)) -> IdMap {
+        IdMap {
+            uid_inside: uid.0,
+            uid_outside: uid.1,
+            gid_inside: gid.0,
+            gid_outside: gid.1,
+            mirror: false,
+        }
+    }
 }
 
 /// The maps of the first (and, when nesting, the second) user namespace.
@@ -33,29 +49,29 @@ pub struct IdPlan {
 pub fn plan(caller: (u32, u32), sandbox: (u32, u32), nest: bool) -> IdPlan {
     if nest {
         IdPlan {
-            first: IdMap {
-                uid_inside: 0,
-                uid_outside: caller.0,
-                gid_inside: 0,
-                gid_outside: caller.1,
-            },
-            nested: Some(IdMap {
-                uid_inside: sandbox.0,
-                uid_outside: 0,
-                gid_inside: sandbox.1,
-                gid_outside: 0,
-            }),
+            first: IdMap::single((0, caller.0), (0, caller.1)),
+            nested: Some(IdMap::single((sandbox.0, 0), (sandbox.1, 0))),
         }
     } else {
         IdPlan {
-            first: IdMap {
-                uid_inside: sandbox.0,
-                uid_outside: caller.0,
-                gid_inside: sandbox.1,
-                gid_outside: caller.1,
-            },
+            first: IdMap::single((sandbox.0, caller.0), (sandbox.1, caller.1)),
             nested: None,
         }
+    }
+}
+
+/// The maps with `--map-subids`: the first namespace's maps (0 → the
+/// caller, 1..=N → the subordinate ranges) are written by newuidmap and
+/// newgidmap from outside; `first` only records the caller's line. A
+/// nested namespace maps the whole range onto itself, so every id stays
+/// usable; the command switches to its --uid/--gid with setresuid.
+pub fn plan_subids(caller: (u32, u32), nest: bool) -> IdPlan {
+    IdPlan {
+        first: IdMap::single((0, caller.0), (0, caller.1)),
+        nested: nest.then_some(IdMap {
+            mirror: true,
+            ..IdMap::single((0, 0), (0, 0))
+        }),
     }
 }
 
@@ -103,8 +119,96 @@ fn write_proc(
 /// locks every mount made during setup: not even a capable command inside
 /// can remount a read-only bind writable) and map the sandbox ids there.
 pub fn enter_nested(map: &IdMap, proc: BorrowedFd<'_>) -> Result<()> {
-    sys::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).context("unshare user ns")?;
-    write_maps(map, false, proc)
+    if !map.mirror {
+        sys::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).context("unshare user ns")?;
+        return write_maps(map, false, proc);
+    }
+    // A range needs CAP_SETUID over the parent namespace in the writer,
+    // which this process gives up by entering: a helper left behind in the
+    // first namespace writes the maps. It finds us by our pid as the
+    // procfs it holds counts it (ours may be a different pid namespace).
+    let me = sys::readlinkat(proc, Path::new("self")).context("setting up the nested id maps")?;
+    let me = me.to_string_lossy().into_owned();
+    let (go_r, go_w) = sys::pipe()?;
+    let (done_r, done_w) = sys::pipe()?;
+    let pid = sys::clone_fork(0).context("fork to write the nested id maps")?;
+    if pid == 0 {
+        drop(go_w);
+        let mut b = [0u8; 1];
+        let word: i32 = match sys::read_some(go_r.as_raw_fd(), &mut b) {
+            Ok(1) => mirror_map(proc, "uid_map", &me)
+                .and_then(|()| mirror_map(proc, "gid_map", &me))
+                .map_or_else(|e| e.errno, |()| 0),
+            _ => libc::ECANCELED,
+        };
+        let _ = sys::write_all(done_w.as_raw_fd(), &word.to_ne_bytes());
+        super::exit_now(0);
+    }
+    drop((go_r, done_w));
+    let entered = sys::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS);
+    if entered.is_ok() {
+        let _ = sys::write_all(go_w.as_raw_fd(), b"g");
+    }
+    drop(go_w);
+    let mut buf = [0u8; 4];
+    let got = sys::read_some(done_r.as_raw_fd(), &mut buf);
+    let mut status = 0;
+    // SAFETY: reaping the helper we just forked.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+    entered.context("unshare user ns")?;
+    match got {
+        Ok(4) if i32::from_ne_bytes(buf) == 0 => Ok(()),
+        Ok(4) => Err(sys::SysError {
+            call: format!("write /proc/{me}/uid_map, gid_map (nested, by a helper)"),
+            errno: i32::from_ne_bytes(buf),
+        })
+        .context("setting up the nested id maps"),
+        _ => Err(anyhow::anyhow!(
+            "setting up the nested id maps: the helper died"
+        )),
+    }
+}
+
+/// Map `pid`'s new namespace onto ours id for id, line for line (a line of
+/// a map must lie within one line of the parent's).
+fn mirror_map(
+    proc: BorrowedFd<'_>,
+    name: &str,
+    pid: &str,
+) -> std::result::Result<(), sys::SysError> {
+    let fd = sys::openat(
+        proc.as_raw_fd(),
+        Path::new(&format!("self/{name}")),
+        libc::O_RDONLY,
+        0,
+    )?;
+    let mut ours = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match sys::read_some(fd.as_raw_fd(), &mut buf) {
+            Ok(0) => break,
+            Ok(n) => ours.extend_from_slice(&buf[..n]),
+            Err(errno) => {
+                return Err(sys::SysError {
+                    call: format!("read /proc/self/{name}"),
+                    errno,
+                });
+            }
+        }
+    }
+    let ours = String::from_utf8_lossy(&ours);
+    write_proc(proc, &format!("{pid}/{name}"), &identity_lines(&ours))
+}
+
+/// `inside outside count` lines → `inside inside count`.
+fn identity_lines(map: &str) -> String {
+    map.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (inside, _, count) = (f.next()?, f.next()?, f.next()?);
+            Some(format!("{inside} {inside} {count}\n"))
+        })
+        .collect()
 }
 
 /// Lock every mount made during setup while staying in this user
@@ -172,15 +276,7 @@ mod tests {
     #[test]
     fn direct_map_by_default() {
         let p = plan((1001, 1002), (1001, 1002), false);
-        assert_eq!(
-            p.first,
-            IdMap {
-                uid_inside: 1001,
-                uid_outside: 1001,
-                gid_inside: 1002,
-                gid_outside: 1002
-            }
-        );
+        assert_eq!(p.first, IdMap::single((1001, 1001), (1002, 1002)));
         assert!(p.nested.is_none());
         let p = plan((1001, 1002), (0, 0), false);
         assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
@@ -194,6 +290,18 @@ mod tests {
         assert_eq!(
             (n.uid_inside, n.uid_outside, n.gid_inside, n.gid_outside),
             (1001, 0, 1002, 0)
+        );
+    }
+
+    #[test]
+    fn subids_nest_the_whole_range() {
+        let p = plan_subids((1001, 1002), true);
+        assert_eq!((p.first.uid_inside, p.first.uid_outside), (0, 1001));
+        assert!(p.nested.expect("nested").mirror && !p.first.mirror);
+        assert!(plan_subids((1, 1), false).nested.is_none());
+        assert_eq!(
+            identity_lines("         0       4314          1\n         1    1400000      65536\n"),
+            "0 0 1\n1 1 65536\n"
         );
     }
 }

@@ -185,6 +185,7 @@ pub const CONSTANTS: &[(&str, u64)] = &[
     ("SOCK_SEQPACKET", libc::SOCK_SEQPACKET as u64),
     ("SOCK_NONBLOCK", libc::SOCK_NONBLOCK as u64),
     ("SOCK_CLOEXEC", libc::SOCK_CLOEXEC as u64),
+    ("MSG_FASTOPEN", libc::MSG_FASTOPEN as u64),
     // personality(2) values.
     ("PER_LINUX", 0x0000),
     ("PER_LINUX32", 0x0008),
@@ -234,6 +235,9 @@ const ARGS: &[(&str, &str, u8, bool)] = &[
     ("socketpair", "domain", 0, true),
     ("socketpair", "type", 1, true),
     ("socketpair", "protocol", 2, true),
+    ("sendto", "flags", 3, true),
+    ("sendmsg", "flags", 2, true),
+    ("sendmmsg", "flags", 3, true),
     ("personality", "persona", 0, true),
     ("prctl", "option", 0, true),
     ("ptrace", "request", 0, false),

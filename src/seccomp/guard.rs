@@ -4,6 +4,9 @@
 //! - landlock's TCP rules see IPPROTO_TCP only: an MPTCP (or SCTP) socket
 //!   connects to and listens on any port. Such sockets fail with
 //!   EPROTONOSUPPORT, which makes programs fall back to plain TCP.
+//! - landlock checks `connect`, but TCP Fast Open connects from `sendto`/
+//!   `sendmsg` with `MSG_FASTOPEN`, which it does not see: that flag fails
+//!   with EOPNOTSUPP, as when the host turns Fast Open off.
 //! - io_uring runs socket, connect and open operations inside the kernel,
 //!   where no seccomp filter sees their arguments: it is denied whole.
 //! - `--fallback landlock` cannot keep the command from connecting to the
@@ -45,13 +48,15 @@ pub fn command_policy(spec: &Spec, place: Mode) -> Result<Option<Policy>, String
 
 pub const IPPROTO_MPTCP: u64 = 262;
 pub const IPPROTO_SCTP: u64 = 132;
+/// The calls that connect a TCP socket when given `MSG_FASTOPEN`.
+pub const FASTOPEN_SENDS: [&str; 3] = ["sendto", "sendmsg", "sendmmsg"];
 pub const IO_URING: [&str; 3] = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
 /// The socket type without SOCK_NONBLOCK/SOCK_CLOEXEC (the kernel's SOCK_TYPE_MASK).
 const SOCK_TYPE_MASK: u64 = 0xf;
 
 /// The origin the network rules show in reports.
 pub const NETWORK_ORIGIN: &str =
-    "landlock network rules (MPTCP, SCTP and io_uring would bypass them)";
+    "landlock network rules (MPTCP, SCTP, TCP Fast Open and io_uring would bypass them)";
 /// The origin of the fallback's unix socket rules.
 pub const UNIX_ORIGIN: &str = "--fallback landlock with --unshare-net (landlock cannot restrict connecting to pathname unix sockets)";
 
@@ -81,6 +86,29 @@ pub fn add_network_rules(policy: &mut Policy) -> Result<(), String> {
             ];
             policy.push("socket", conds, eproto, NETWORK_ORIGIN)?;
         }
+    }
+    // SCTP is also what an IP seqpacket socket of protocol 0 gets.
+    for domain in [libc::AF_INET, libc::AF_INET6] {
+        let conds = vec![
+            socket_arg("socket", "domain", Op::Eq, domain as u64)?,
+            socket_arg(
+                "socket",
+                "type",
+                Op::MaskedEq(SOCK_TYPE_MASK),
+                libc::SOCK_SEQPACKET as u64,
+            )?,
+        ];
+        policy.push("socket", conds, eproto, NETWORK_ORIGIN)?;
+    }
+    let fastopen = libc::MSG_FASTOPEN as u64;
+    for call in FASTOPEN_SENDS {
+        let flags = socket_arg(call, "flags", Op::MaskedEq(fastopen), fastopen)?;
+        policy.push(
+            call,
+            vec![flags],
+            Action::Errno(libc::EOPNOTSUPP),
+            NETWORK_ORIGIN,
+        )?;
     }
     for call in IO_URING {
         policy.push(call, Vec::new(), Action::Errno(libc::EPERM), NETWORK_ORIGIN)?;
@@ -152,6 +180,30 @@ mod tests {
                     );
                 }
             }
+            // SCTP through protocol 0, and TCP Fast Open's implicit connect.
+            for domain in [inet, inet6] {
+                let seqpacket = libc::SOCK_SEQPACKET as u64 | libc::SOCK_CLOEXEC as u64;
+                assert_eq!(
+                    socket(&p, "socket", [domain, seqpacket, 0, 0, 0, 0]),
+                    eproto
+                );
+            }
+            let fastopen = libc::MSG_FASTOPEN as u64;
+            let eopnotsupp = Action::Errno(libc::EOPNOTSUPP);
+            assert_eq!(
+                socket(&p, "sendto", [3, 0, 4, fastopen | 0x40, 0, 0]),
+                eopnotsupp
+            );
+            assert_eq!(socket(&p, "sendmsg", [3, 0, fastopen, 0, 0, 0]), eopnotsupp);
+            assert_eq!(
+                socket(&p, "sendmmsg", [3, 0, 1, fastopen, 0, 0]),
+                eopnotsupp
+            );
+            assert_eq!(socket(&p, "sendto", [3, 0, 4, 0x40, 0, 0]), Action::Allow);
+            assert_eq!(
+                socket(&p, "sendmsg", [3, 0, fastopen << 32, 0, 0, 0]),
+                Action::Allow
+            );
             // Other families may use protocol number 262 for something else.
             let unix = libc::AF_UNIX as u64;
             assert_eq!(

@@ -28,6 +28,23 @@ fn args_text(args: &[u64; 6]) -> String {
     v.join(", ")
 }
 
+/// The command's name as a report shows it: the command chooses it
+/// (`prctl(PR_SET_NAME)`, up to 15 bytes, which the kernel passes through
+/// `/proc/PID/status` unescaped but for `\n` and `\\`), and the line goes
+/// to the caller's terminal, so control characters (C0, DEL, C1: escape
+/// sequences, shift-out) are shown as `\xNN`/`\u{NN}` instead.
+fn printable(comm: &str) -> String {
+    let mut out = String::with_capacity(comm.len());
+    for c in comm.chars() {
+        match c {
+            '\0'..='\x1f' | '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The name a report shows for a call.
 pub fn call_name(policy: &Policy, audit_arch: u32, nr: u32) -> String {
     if audit_arch != policy.arch.audit() {
@@ -67,7 +84,7 @@ pub fn line(
     };
     format!(
         "seccomp: {pid} {}: {}({}) {outcome} by {}",
-        who.comm,
+        printable(who.comm),
         call_name(policy, audit_arch, nr),
         args_text(args),
         policy.describe(by)
@@ -144,6 +161,25 @@ mod tests {
         let (action, by) = p.decide(AUDIT_ARCH_I386, 20, &[0; 6]);
         let l = line(&p, &who, AUDIT_ARCH_I386, 20, &[0; 6], action, by);
         assert!(l.contains("i386 syscall 20(0, 0, 0, 0, 0, 0) killed the process (SIGSYS) by policy default: system calls of other ABIs -> kill"), "{l}");
+    }
+
+    #[test]
+    fn report_lines_escape_control_characters_in_the_name() {
+        let x = Arch::X86_64;
+        let p = presets::DEFAULT.policy(x).expect("default");
+        let nr = x.nr("keyctl").expect("keyctl");
+        let (action, by) = p.decide(x.audit(), nr, &[0; 6]);
+        let who = Caller {
+            pid: 3,
+            host_pid: 3,
+            comm: "\x1b[2J\u{9b}0m\x0e\x7fok",
+        };
+        let l = line(&p, &who, x.audit(), nr, &[0; 6], action, by);
+        assert!(
+            l.contains(r"pid 3 \x1b[2J\u{9b}0m\x0e\x7fok: keyctl("),
+            "{l}"
+        );
+        assert!(!l.chars().any(char::is_control), "{l:?}");
     }
 
     #[test]

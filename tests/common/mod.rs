@@ -77,20 +77,49 @@ pub fn caller_gid() -> u32 {
 fn shared_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        remove_stale_shared_dirs();
         let dir = std::env::temp_dir().join(format!("sandwrap-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create shared test dir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
             .expect("chmod shared dir");
         let bin = dir.join("sandwrap");
-        std::fs::copy(env!("CARGO_BIN_EXE_sandwrap"), &bin).expect("copy sandwrap binary");
+        // A hard link costs nothing; a copy (another file system) ~30 MB.
+        if std::fs::hard_link(env!("CARGO_BIN_EXE_sandwrap"), &bin).is_err() {
+            std::fs::copy(env!("CARGO_BIN_EXE_sandwrap"), &bin).expect("copy sandwrap binary");
+        }
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))
             .expect("chmod binary");
         dir
     })
 }
 
-/// Path of the copied `sandwrap` binary.
+/// The shared dirs of test processes that have ended: nothing removes them
+/// at exit (a test binary runs no destructor for statics), so each run
+/// clears what earlier runs left. A dir whose process still runs is kept.
+fn remove_stale_shared_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("sandwrap-test-"))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks whether the pid exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Path of the shared `sandwrap` binary (a hard link or a copy).
 pub fn sandwrap_bin() -> PathBuf {
     shared_dir().join("sandwrap")
 }

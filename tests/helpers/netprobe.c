@@ -43,6 +43,13 @@ int main(int argc, char **argv) {
             int len = inet(atoi(arg), &a);
             say(name, "connect", connect(s, (struct sockaddr *)&a, len) == 0);
             close(s);
+        } else if (!strcmp(name, "tfo_connect")) {
+            /* TCP Fast Open: sendto with MSG_FASTOPEN connects, no connect(2). */
+            int s = socket(AF_INET, SOCK_STREAM, 0);
+            if (s < 0) { say(name, "socket", 0); continue; }
+            int len = inet(atoi(arg), &a);
+            say(name, "sendto", sendto(s, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&a, len) == 1);
+            close(s);
         } else if (!strcmp(name, "mptcp_listen")) {
             int s = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
             if (s < 0) { say(name, "socket", 0); continue; }

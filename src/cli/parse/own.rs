@@ -177,9 +177,43 @@ impl Parser<'_, '_> {
                     })?;
                 self.spec.network.publish.push(p);
             }
+            Action::UnshareTime => self.spec.namespaces.time = true,
+            Action::TimeOffset => {
+                let off = self.value(def, &v[0], crate::cli::nsopts::parse_time_offset)?;
+                // One offset per clock: a later one replaces it.
+                self.spec.time_offsets.retain(|o| o.clock != off.clock);
+                self.spec.time_offsets.push(off);
+                self.spec.namespaces.time = true;
+            }
+            Action::MapSubids => {
+                self.spec.subids.get_or_insert_with(Default::default);
+            }
+            Action::MapSubidsCount => {
+                let n = self.value(def, &v[0], crate::cli::nsopts::parse_subid_count)?;
+                let old = self.spec.subids.get_or_insert_with(Default::default);
+                let repeated = old.count.replace(n).is_some();
+                self.warn_repeat(repeated, def);
+            }
             bwrap => unreachable!("--{} is one of bwrap's options ({bwrap:?})", def.name),
         }
         Ok(())
+    }
+
+    /// An option's value through `parse`; its error names the option and
+    /// the value.
+    fn value<T>(
+        &self,
+        def: &OptDef,
+        word: &OsStr,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<T, CliError> {
+        parse(word.to_str().unwrap_or("\u{fffd}")).map_err(|e| {
+            self.error(format!(
+                "--{} {}: {e}",
+                def.name,
+                crate::cli::explain::shell_quote(word)
+            ))
+        })
     }
 
     /// The resource-limit options. A later value replaces an earlier one

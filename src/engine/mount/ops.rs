@@ -114,8 +114,12 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
                 mode,
                 None,
             );
-            // Bound (or failed): bwrap closes the caller's fd right away.
-            fds::consume(*fd);
+            // Bound: bwrap closes the caller's fd right away. Failed: kept
+            // until we exit, as it may be our stderr, which must carry the
+            // error (`--bind-fd 2`).
+            if bound.is_ok() {
+                fds::consume(*fd);
+            }
             bound
         }
         FsOp::RemountRo { dest } => remount_ro(root, dest),

@@ -107,6 +107,12 @@ fn arguments(spec: &Spec, child: libc::pid_t, ready_fd: RawFd) -> Vec<OsString> 
         "--netns".into(),
         format!("/proc/{child}/ns/net"),
     ]);
+    // SAFETY: geteuid has no failure mode.
+    if unsafe { libc::geteuid() } == 0 {
+        // pasta would switch from root to nobody, who cannot enter the
+        // sandbox's namespaces (they are root's): it runs as the caller.
+        args.extend(["--runas".into(), "0:0".into()]);
+    }
     if !spec.namespaces.user {
         // A network namespace of the caller's own user namespace.
         args.retain(|a| a != "--userns" && !a.ends_with("/ns/user"));

@@ -356,6 +356,11 @@ impl Parser<'_, '_> {
                 "--network pasta is not compatible with --fallback landlock (the fallback runs without namespaces, so there is no network namespace for pasta to connect; use --unshare-net or --share-net there)",
             ));
         }
+        if !self.spec.namespaces.user && self.spec.join.userns.is_none() {
+            return Err(self.error(
+                "--network pasta requires a new user namespace (pasta enters the sandbox's namespaces through it): add --unshare-user",
+            ));
+        }
         if self.spec.join.userns.is_some() {
             return Err(self.error(
                 "--network pasta is not compatible with --userns (pasta configures the network namespace from the user namespace sandwrap creates)",

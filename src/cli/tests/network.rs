@@ -80,3 +80,14 @@ fn network_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn pasta_needs_a_user_namespace_of_its_own() {
+    let root = super::Host::root();
+    assert_eq!(
+        root.err(&["--unshare-net", "--network", "pasta", "true"]),
+        "--network pasta requires a new user namespace (pasta enters the sandbox's namespaces through it): add --unshare-user"
+    );
+    let s = root.spec(&["--unshare-user", "--network", "pasta", "true"]);
+    assert!(s.network.pasta);
+}

@@ -856,7 +856,7 @@ pub const OPTIONS: &[OptDef] = &[
     ),
     opt(
         "publish",
-        &["[HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp|/udp]"],
+        &["[HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp]"],
         A::Publish,
         Network,
         "With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT",

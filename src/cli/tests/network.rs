@@ -32,12 +32,15 @@ fn publish_is_repeatable() {
         "--publish",
         "8080:80",
         "--publish",
-        "10.0.0.1:53:53/udp",
+        "10.0.0.1:53:53/tcp",
         "--network-allow-host-loopback",
         "true",
     ]);
     assert_eq!(s.network.publish.len(), 2);
-    assert!(s.network.publish[1].udp);
+    assert_eq!(
+        s.network.publish[1].host_ip,
+        Some(std::net::IpAddr::from([10, 0, 0, 1]))
+    );
     assert!(s.network.allow_host_loopback);
 }
 
@@ -51,6 +54,10 @@ fn network_errors() {
         (
             &["--network", "pasta", "--publish", "80", "true"][..],
             "--publish 80: expected [HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp|/udp]",
+        ),
+        (
+            &["--network", "pasta", "--publish", "53:53/udp", "true"][..],
+            "--publish 53:53/udp: UDP forwards are not supported yet (replies from the sandbox do not come back through pasta); use TCP",
         ),
         (
             &["--publish", "8080:80", "true"][..],

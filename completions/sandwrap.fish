@@ -147,10 +147,10 @@ ci\t''
 desktop\t''"
 complete -c sandwrap -l ro-bind-as-host -d 'Reproduce host PATH: a symlink stays a symlink, else bind it read-only; skip if missing' -r -F
 complete -c sandwrap -l bind-mkdir -d 'Equal to --bind, creating host directory SRC (mode 0700) if missing' -r -F
-complete -c sandwrap -l protect -d 'Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)' -r -F
+complete -c sandwrap -l protect -d 'Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind; a .git also protects its submodules\' .git)' -r -F
 complete -c sandwrap -l keep-env -d 'Set NAME (or each NAME* variable) to the caller\'s value, e.g. after --clearenv' -r -f
 complete -c sandwrap -l rlimit -d 'Set resource limit NAME (as prlimit names it: nofile, nproc, core, as, ...) for the command' -r -f
-complete -c sandwrap -l timeout -d 'After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox; exit status 124' -r -f
+complete -c sandwrap -l timeout -d 'After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox (implies --unshare-pid); exit status 124' -r -f
 complete -c sandwrap -l kill-after -d 'With --timeout: SIGKILL everything left DURATION after the SIGTERM (default 5s)' -r -f
 complete -c sandwrap -l memory -d 'cgroup v2 memory.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l memory-swap -d 'cgroup v2 memory.swap.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
@@ -183,6 +183,7 @@ complete -c sandwrap -l not-a-security-boundary -d 'Treat some setup failures (e
 complete -c sandwrap -l landlock -d 'Confine the command with landlock rules derived from the filesystem options'
 complete -c sandwrap -l landlock-strict -d 'Fail instead of warning when landlock cannot enforce something'
 complete -c sandwrap -l verbose -d 'On stderr: what landlock enforces, and the system call behind an error'
+complete -c sandwrap -l end-with-command -d 'End everything COMMAND started when it exits, and the sandbox when sandwrap dies'
 complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every system call the policy denies'
 complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, then exit'
 complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'

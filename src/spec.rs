@@ -55,6 +55,7 @@ pub enum FsOp {
     Proc {
         dest: PathBuf,
     },
+    /// A new /dev: see `dev` for what it holds.
     Dev {
         dest: PathBuf,
     },
@@ -274,6 +275,33 @@ pub struct PortRange {
     pub last: u16,
 }
 
+/// Landlock's TCP port rules and scopes: asked for by the options, carried
+/// as they are into `landlock::Policy` (which the fallback widens) and, as
+/// far as the kernel enforces them, into `landlock::Plan`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LandlockNet {
+    /// `--landlock-tcp-connect`: only these ports can be connected to.
+    pub tcp_connect: Option<Vec<PortRange>>,
+    /// `--landlock-tcp-bind`: only these ports can be bound.
+    pub tcp_bind: Option<Vec<PortRange>>,
+    /// `--landlock-scope abstract-unix`.
+    pub scope_abstract_unix: bool,
+    /// `--landlock-scope signal`.
+    pub scope_signal: bool,
+}
+
+impl LandlockNet {
+    /// Whether any port rule or scope is asked for.
+    pub fn is_empty(&self) -> bool {
+        !self.restricts_tcp() && !self.scope_abstract_unix && !self.scope_signal
+    }
+
+    /// Whether TCP connect or bind is limited to listed ports.
+    pub fn restricts_tcp(&self) -> bool {
+        self.tcp_connect.is_some() || self.tcp_bind.is_some()
+    }
+}
+
 /// What landlock should restrict. Each part is independent: filesystem
 /// rules (derived with `--landlock`, or explicit), TCP ports, scopes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -282,12 +310,8 @@ pub struct LandlockSpec {
     pub derive: bool,
     /// `--landlock-ro`/`-rw`/...: when any is given, the filesystem policy.
     pub rules: Vec<LandlockRule>,
-    /// `--landlock-tcp-connect`: only these ports can be connected to.
-    pub tcp_connect: Option<Vec<PortRange>>,
-    /// `--landlock-tcp-bind`: only these ports can be bound.
-    pub tcp_bind: Option<Vec<PortRange>>,
-    pub scope_abstract_unix: bool,
-    pub scope_signal: bool,
+    /// Ports and scopes.
+    pub net: LandlockNet,
     /// `--landlock-strict`: anything the kernel cannot enforce is an error.
     pub strict: bool,
 }
@@ -295,11 +319,7 @@ pub struct LandlockSpec {
 impl LandlockSpec {
     /// Whether anything at all was asked of landlock.
     pub fn requested(&self) -> bool {
-        self.restricts_fs()
-            || self.tcp_connect.is_some()
-            || self.tcp_bind.is_some()
-            || self.scope_abstract_unix
-            || self.scope_signal
+        self.restricts_fs() || !self.net.is_empty()
     }
 
     pub fn restricts_fs(&self) -> bool {
@@ -390,6 +410,9 @@ pub struct Spec {
     pub caps: Vec<CapOp>,
     pub new_session: bool,
     pub die_with_parent: bool,
+    /// `--end-with-command`: when the command exits, everything it started
+    /// is ended before sandwrap returns, and the sandbox dies with sandwrap.
+    pub end_with_command: bool,
     pub as_pid_1: bool,
     pub lock_files: Vec<PathBuf>,
     pub status: StatusFds,
@@ -443,9 +466,18 @@ impl Spec {
     /// Whether a process must stay behind as pid 1 (reaper) while the
     /// command runs, as bwrap decides it.
     pub fn needs_reaper(&self) -> bool {
-        let wants =
-            self.namespaces.pid || !self.lock_files.is_empty() || self.status.sync.is_some();
+        let wants = self.new_pid_ns() || !self.lock_files.is_empty() || self.status.sync.is_some();
         wants && !self.as_pid_1
+    }
+
+    /// Whether the sandbox gets a pid namespace of its own: asked for, or
+    /// implied by `--end-with-command` and `--timeout`, which must end
+    /// everything with a guarantee of the kernel's (nothing escapes a pid
+    /// namespace, and all of it dies with its pid 1). Without one, the
+    /// command could name the supervisor and blind its walk of /proc
+    /// (prlimit RLIMIT_NOFILE to 0 needs no signal).
+    pub fn new_pid_ns(&self) -> bool {
+        self.namespaces.pid || self.end_with_command || self.limits.timeout.is_some()
     }
 
     /// Setup needs uid 0 inside the first user namespace (devpts refuses to
@@ -490,6 +522,28 @@ impl Spec {
     }
 }
 
+/// What `--dev` makes in its new /dev, as bwrap does. The mount code, the
+/// fallback's landlock rules and `--explain` all take the list from here.
+pub mod dev {
+    /// The host's device nodes, bound one by one.
+    pub const NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+    /// A link to the new devpts instance's own ptmx.
+    pub const PTMX: &str = "ptmx";
+    /// devpts's mount point.
+    pub const PTS: &str = "pts";
+    /// An empty directory for POSIX shared memory.
+    pub const SHM: &str = "shm";
+    pub const DIRS: [&str; 2] = [PTS, SHM];
+    /// Links into the command's own /proc.
+    pub const LINKS: [(&str, &str); 5] = [
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("fd", "/proc/self/fd"),
+        ("core", "/proc/kcore"),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,6 +562,11 @@ mod tests {
         let mut s = Spec::default();
         s.lock_files.push("/x".into());
         assert!(s.needs_reaper());
+        let s = Spec {
+            end_with_command: true,
+            ..Default::default()
+        };
+        assert!(s.needs_reaper() && s.new_pid_ns());
     }
 
     #[test]

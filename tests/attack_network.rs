@@ -222,20 +222,12 @@ fn mptcp_and_io_uring_fail_in_the_fallback_with_unshare_net() {
     std::fs::copy(netprobe().expect("helper"), &bin).expect("copy helper");
     give(&bin);
     let (_l, port) = listener();
-    let mut inner = vec![
-        "--ro-bind",
-        "/",
-        "/",
-        "--unshare-net",
-        "--fallback",
-        "landlock",
-        "--",
-    ];
     let bin = bin.display().to_string();
-    inner.push(&bin);
     let probes = connect_probes(port);
-    inner.extend(probes.iter().map(String::as_str));
-    let (code, out, err) = without_userns(&inner, &top);
+    let mut command = vec![bin.as_str()];
+    command.extend(probes.iter().map(String::as_str));
+    let inner = cmdline(&[FALLBACK_NO_NET], &command);
+    let (code, out, err) = without_userns(&strs(&inner), &top);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         err.contains("--fallback landlock"),

@@ -348,17 +348,10 @@ fn a_command_named_like_an_option_runs_after_double_dash() {
             .expect("chmod");
         give(&script);
         let path = dir.display().to_string();
-        let (code, out, err) = run(&[
-            "--ro-bind",
-            "/",
-            "/",
-            "--setenv",
-            "PATH",
-            &path,
-            "--",
-            name,
-            "--help",
-        ]);
+        let (code, out, err) = run(&ro_root_cmd(
+            &["--setenv", "PATH", &path],
+            &[name, "--help"],
+        ));
         assert_eq!(code, 0, "{name}: {err}");
         assert_eq!(out, format!("ran {name} --help\n"));
     }
@@ -371,8 +364,7 @@ fn args_are_read_from_a_real_fd() {
     }
     let dir = scratch("argsfd");
     let payload = dir.join("args");
-    std::fs::write(&payload, b"--ro-bind\0/\0/\0--setenv\0FROM_FD\0yes\0").expect("write payload");
-    give(&payload);
+    mkfile(&payload, b"--ro-bind\0/\0/\0--setenv\0FROM_FD\0yes\0");
     let mut cmd = user_command(std::path::Path::new("/bin/sh"));
     cmd.arg("-c")
         .arg("exec \"$0\" \"$@\" 3<\"$ARGS_FILE\"")
@@ -456,8 +448,7 @@ fn failed_writes_of_messages_are_not_fatal() {
 fn a_huge_args_payload_is_refused_while_reading() {
     let dir = scratch("hugeargs");
     let payload = dir.join("nuls");
-    std::fs::write(&payload, vec![0u8; 50_000_000]).expect("write payload");
-    give(&payload);
+    mkfile(&payload, vec![0u8; 50_000_000]);
     let run_one = |bin: &std::path::Path| {
         let mut cmd = user_command(std::path::Path::new("/bin/sh"));
         cmd.arg("-c")

@@ -306,8 +306,7 @@ fn mount_table_shape() {
 fn modes_of_created_files_and_dirs() {
     let dir = scratch("diffmodes");
     let data = dir.join("data");
-    std::fs::write(&data, "hello\n").expect("write data");
-    give(&data);
+    mkfile(&data, "hello\n");
     let files: Vec<(i32, &Path)> = (3..=6).map(|fd| (fd, data.as_path())).collect();
     let extra = [
         "--dir",
@@ -487,6 +486,7 @@ fn exit_codes() {
 }
 
 /// Bad command lines that both reject with the same message and status.
+#[rustfmt::skip]
 const BAD_ARGVS: &[&[&str]] = &[
     &["--foo", "true"],
     &["-x", "true"],
@@ -535,103 +535,29 @@ const BAD_ARGVS: &[&[&str]] = &[
     &["--userns", "3", "--unshare-user", "true"],
     &["--userns", "3", "--unshare-all", "true"],
     &["--disable-userns", "true"],
-    &[
-        "--unshare-user",
-        "--disable-userns",
-        "--info-fd",
-        "3",
-        "--userns-block-fd",
-        "4",
-        "true",
-    ],
+    &["--unshare-user", "--disable-userns", "--info-fd", "3", "--userns-block-fd", "4", "true"],
     &["--hostname", "foo", "true"],
     &["--as-pid-1", "true"],
     &["--unshare-pid", "--as-pid-1", "--lock-file", "/x", "true"],
     // Failures during setup.
     &["--bind", "/nonexistent", "/x", "true"],
     &["--ro-bind", "/", "/", "--bind-fd", "99", "/tmp", "true"],
-    &[
-        "--ro-bind",
-        "/",
-        "/",
-        "--remount-ro",
-        "/nonexistent",
-        "true",
-    ],
+    &["--ro-bind", "/", "/", "--remount-ro", "/nonexistent", "true"],
     &["--ro-bind", "/", "/", "--remount-ro", "/etc", "true"],
     &["--ro-bind", "/", "/", "--remount-ro", "/bin", "true"],
     &["--ro-bind", "/", "/", "--dir", "/etc/passwd", "true"],
-    &[
-        "--ro-bind",
-        "/",
-        "/",
-        "--chmod",
-        "0755",
-        "/nonexistent",
-        "true",
-    ],
+    &["--ro-bind", "/", "/", "--chmod", "0755", "/nonexistent", "true"],
     &["--ro-bind", "/", "/", "--file", "99", "/tmp/x", "true"],
-    &[
-        "--ro-bind",
-        "/",
-        "/",
-        "--tmpfs",
-        "/tmp",
-        "--file",
-        "99",
-        "/tmp/x",
-        "true",
-    ],
-    &[
-        "--ro-bind",
-        "/",
-        "/",
-        "--tmpfs",
-        "/tmp",
-        "--bind-data",
-        "99",
-        "/tmp/x",
-        "true",
-    ],
-    &[
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        "/tmp",
-        "/etc/passwd",
-        "true",
-    ],
-    &[
-        "--ro-bind",
-        "/",
-        "/",
-        "--ro-bind",
-        "/etc/passwd",
-        "/tmp",
-        "true",
-    ],
+    &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "99", "/tmp/x", "true"],
+    &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind-data", "99", "/tmp/x", "true"],
+    &["--ro-bind", "/", "/", "--bind", "/tmp", "/etc/passwd", "true"],
+    &["--ro-bind", "/", "/", "--ro-bind", "/etc/passwd", "/tmp", "true"],
     &["--ro-bind", "/", "/", "--mqueue", "/dev/mqueue", "true"],
-    &[
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--mqueue",
-        "/dev/mqueue",
-        "true",
-    ],
+    &["--ro-bind", "/usr", "/usr", "--mqueue", "/dev/mqueue", "true"],
     &["--ro-bind", "/", "/", "--seccomp", "99", "true"],
     &["--ro-bind", "/", "/", "--userns", "99", "true"],
     &["--ro-bind", "/", "/", "--lock-file", "/nonexistent", "true"],
-    &[
-        "--ro-bind",
-        "/",
-        "/",
-        "--unshare-pid",
-        "--lock-file",
-        "/nonexistent",
-        "true",
-    ],
+    &["--ro-bind", "/", "/", "--unshare-pid", "--lock-file", "/nonexistent", "true"],
 ];
 
 #[test]
@@ -778,23 +704,13 @@ fn closed_data_fds_fail_like_bwrap() {
     let bad_fd = "PFX: Can't write data to file /tmp/x: Bad file descriptor\n";
     let dir = scratch("diffclosed");
     let payload = dir.join("args");
-    std::fs::write(&payload, b"--tmpfs\0/tmp\0").expect("write payload");
-    give(&payload);
+    mkfile(&payload, b"--tmpfs\0/tmp\0");
     // (argv, fds passed as (number, file to open), expected stderr)
     type Case<'a> = (&'a [&'a str], &'a [(i32, &'a Path)], &'a str);
+    #[rustfmt::skip]
     let cases: &[Case] = &[
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--tmpfs",
-                "/tmp",
-                "--file",
-                "3",
-                "/tmp/x",
-                "true",
-            ],
+            &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "true"],
             &[],
             bad_fd,
         ),
@@ -804,17 +720,7 @@ fn closed_data_fds_fail_like_bwrap() {
             "PFX: Can't read seccomp data: Bad file descriptor\n",
         ),
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--args",
-                "3",
-                "--file",
-                "3",
-                "/tmp/x",
-                "true",
-            ],
+            &["--ro-bind", "/", "/", "--args", "3", "--file", "3", "/tmp/x", "true"],
             &[(3, payload.as_path())],
             bad_fd,
         ),
@@ -833,47 +739,26 @@ fn closed_data_fds_fail_like_bwrap() {
     }
     // bwrap 0.8.0 reads one of its own fds for these (an empty file, or a
     // hang for the status fds); sandwrap reports the closed fd.
-    for (args, expected) in [
+    #[rustfmt::skip]
+    let closed: [(&[&str], &str); 4] = [
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--tmpfs",
-                "/tmp",
-                "--bind-data",
-                "4",
-                "/tmp/x",
-                "true",
-            ][..],
+            &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind-data", "4", "/tmp/x", "true"],
             bad_fd,
         ),
         (
-            &[
-                "--ro-bind",
-                "/",
-                "/",
-                "--tmpfs",
-                "/tmp",
-                "--file",
-                "3",
-                "/tmp/x",
-                "--file",
-                "3",
-                "/tmp/y",
-                "true",
-            ][..],
+            &["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--file", "3", "/tmp/x", "--file", "3", "/tmp/y", "true"],
             bad_fd,
         ),
         (
-            &["--ro-bind", "/", "/", "--info-fd", "3", "true"][..],
+            &["--ro-bind", "/", "/", "--info-fd", "3", "true"],
             "PFX: Write to info_fd: Bad file descriptor\n",
         ),
         (
-            &["--ro-bind", "/", "/", "--json-status-fd", "3", "true"][..],
+            &["--ro-bind", "/", "/", "--json-status-fd", "3", "true"],
             "PFX: Write to info_fd: Bad file descriptor\n",
         ),
-    ] {
+    ];
+    for (args, expected) in closed {
         let s = sandwrap_guarded(args, &[]);
         assert_eq!((s.code, s.stderr.as_str()), (1, expected), "{args:?}");
     }

@@ -1,6 +1,7 @@
 //! Nothing the sandbox does may reach outside it: setup never follows a
 //! planted symlink out of the new root (GHSA-pxhw-h44j-8pfx), no mount
-//! shows up on the host, and no process outlives sandwrap.
+//! shows up on the host, and with --end-with-command no process outlives
+//! sandwrap.
 mod common;
 use common::*;
 
@@ -314,8 +315,10 @@ fn host_never_sees_sandbox_mounts() {
     assert_eq!(std::fs::metadata(dir.join("data")).expect("data").size(), 0);
 }
 
+/// `--end-with-command` (the default is bwrap's lifecycle, tested in
+/// tests/lifecycle.rs, as are fork chains and the landlock fallback).
 #[test]
-fn no_background_process_outlives_sandwrap() {
+fn no_background_process_outlives_sandwrap_with_end_with_command() {
     for pidns in [false, true] {
         let m = marker(if pidns { "bgpid" } else { "bg" });
         // Leave a background sleep behind, but only once it really runs.
@@ -323,7 +326,7 @@ fn no_background_process_outlives_sandwrap() {
             "ln -s \"$(command -v sleep)\" {m} || exit 9; {m} 100 & \
              while ! grep -q '^{m}' /proc/$!/cmdline 2>/dev/null; do :; done; echo started"
         );
-        let mut extra = vec!["--tmpfs", "/tmp"];
+        let mut extra = vec!["--tmpfs", "/tmp", "--end-with-command"];
         if pidns {
             extra.push("--unshare-pid");
         }
@@ -343,11 +346,11 @@ fn no_background_process_outlives_sandwrap() {
 }
 
 #[test]
-fn sigkill_of_sandwrap_kills_the_sandbox() {
+fn sigkill_of_sandwrap_kills_the_sandbox_with_end_with_command() {
     for pidns in [false, true] {
         let m = marker(if pidns { "killpid" } else { "kill" });
         let script = format!("ln -s \"$(command -v sleep)\" {m} && exec {m} 100");
-        let mut extra = vec!["--tmpfs", "/tmp"];
+        let mut extra = vec!["--tmpfs", "/tmp", "--end-with-command"];
         if pidns {
             extra.push("--unshare-pid");
         }

@@ -28,37 +28,18 @@ impl First {
     fn start(extra: &[&str]) -> First {
         let (info_r, info_w) = pipe();
         let (in_r, in_w) = pipe();
-        let mut args: Vec<String> = ["--unshare-user", "--unshare-pid", "--info-fd", "5"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
         // No --dev: it would put the processes in a nested user namespace,
         // whose fd alone cannot be used to join the pid namespace (owned by
         // the outer one), exactly as with bwrap.
-        args.extend(
-            [
-                "--ro-bind",
-                "/",
-                "/",
-                "--dev-bind",
-                "/dev",
-                "/dev",
-                "--proc",
-                "/proc",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
-        );
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args.extend(
-            [
-                "--",
-                "sh",
-                "-c",
-                &format!("{MARKER} & echo ready; read x; kill $!"),
-            ]
-            .iter()
-            .map(|s| s.to_string()),
+        let args = sh_cmdline(
+            &[
+                &["--unshare-user", "--unshare-pid", "--info-fd", "5"],
+                RO_ROOT,
+                &["--dev-bind", "/dev", "/dev"],
+                PROC,
+                extra,
+            ],
+            &format!("{MARKER} & echo ready; read x; kill $!"),
         );
         let mut cmd = sandwrap(&args);
         pass(&mut cmd, &[(info_w.as_raw_fd(), 5)]);
@@ -89,6 +70,23 @@ impl First {
             .find(|(k, _)| k == &format!("{name}-namespace"))
             .map(|(_, v)| *v)
             .expect("namespace in info")
+    }
+
+    /// `sandwrap --userns 3 --pidns 4 OPTS -- COMMAND`, with fds 3 and 4
+    /// opened on this sandbox's user and pid namespaces.
+    fn join(&self, opts: &[&[&str]], command: &[&str]) -> (i32, String, String) {
+        let p = self.pid;
+        let args = cmdline(
+            &[&["--userns", "3", "--pidns", "4"], &opts.concat()],
+            command,
+        );
+        join(
+            &[
+                (3, format!("/proc/{p}/ns/user")),
+                (4, format!("/proc/{p}/ns/pid")),
+            ],
+            &strs(&args),
+        )
     }
 
     fn stop(mut self) {
@@ -127,27 +125,7 @@ fn join_user_and_pid_namespace_of_a_running_sandbox() {
     let p = first.pid;
     assert!(alive(p));
     let script = format!("{LIST_PROCS}; readlink /proc/self/ns/pid; id -u");
-    let (code, out, err) = join(
-        &[
-            (3, format!("/proc/{p}/ns/user")),
-            (4, format!("/proc/{p}/ns/pid")),
-        ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--ro-bind",
-            "/",
-            "/",
-            "--proc",
-            "/proc",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
+    let (code, out, err) = first.join(&[RO_ROOT, PROC], &["sh", "-c", &script]);
     assert_eq!(code, 0, "{err}");
     assert!(
         sees_marker(&out),
@@ -179,30 +157,22 @@ fn join_a_sandbox_with_disabled_user_namespaces_like_flatpak_spawn() {
     ]);
     let p = first.pid;
     let script = format!("{LIST_PROCS}; id -u; if unshare -U true; then echo unshare-worked; fi");
+    let args = sh_cmdline(
+        &[
+            &["--userns", "3", "--userns2", "5", "--pidns", "4"],
+            &["--assert-userns-disabled"],
+            RO_ROOT,
+            PROC,
+        ],
+        &script,
+    );
     let (code, out, err) = join(
         &[
             (3, format!("/proc/{p}/root/run/.userns")),
             (4, format!("/proc/{p}/ns/pid")),
             (5, format!("/proc/{p}/ns/user")),
         ],
-        &[
-            "--userns",
-            "3",
-            "--userns2",
-            "5",
-            "--pidns",
-            "4",
-            "--assert-userns-disabled",
-            "--ro-bind",
-            "/",
-            "/",
-            "--proc",
-            "/proc",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ],
+        &strs(&args),
     );
     assert_eq!(code, 0, "{err}");
     assert!(sees_marker(&out), "{out}");
@@ -216,26 +186,16 @@ fn join_a_sandbox_with_disabled_user_namespaces_like_flatpak_spawn() {
 
     // Without --userns2 the command stays in the outer namespace, where the
     // caller is uid 0, and bwrap does not switch ids unless --uid is given.
+    let args = sh_cmdline(
+        &[&["--userns", "3", "--pidns", "4"], RO_ROOT, PROC],
+        &format!("{LIST_PROCS}; id -u"),
+    );
     let (code, out, err) = join(
         &[
             (3, format!("/proc/{p}/root/run/.userns")),
             (4, format!("/proc/{p}/ns/pid")),
         ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--ro-bind",
-            "/",
-            "/",
-            "--proc",
-            "/proc",
-            "--",
-            "sh",
-            "-c",
-            &format!("{LIST_PROCS}; id -u"),
-        ],
+        &strs(&args),
     );
     assert_eq!(code, 0, "{err}");
     assert!(sees_marker(&out), "{out}");
@@ -256,26 +216,7 @@ fn assert_userns_disabled_fails_when_user_namespaces_are_allowed() {
     );
     // Joining a sandbox that did not disable them does not help.
     let first = First::start(&[]);
-    let p = first.pid;
-    let (code, out, err) = join(
-        &[
-            (3, format!("/proc/{p}/ns/user")),
-            (4, format!("/proc/{p}/ns/pid")),
-        ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--assert-userns-disabled",
-            "--ro-bind",
-            "/",
-            "/",
-            "--",
-            "echo",
-            "ran",
-        ],
-    );
+    let (code, out, err) = first.join(&[&["--assert-userns-disabled"], RO_ROOT], &["echo", "ran"]);
     assert_eq!(
         (code, out.as_str(), err.trim()),
         (
@@ -385,27 +326,77 @@ fn the_first_sandbox_ends_cleanly_after_being_joined() {
     // the marker goes away with the first sandbox's pid namespace.
     let first = First::start(&[]);
     let p = first.pid;
-    let (code, _, err) = join(
-        &[
-            (3, format!("/proc/{p}/ns/user")),
-            (4, format!("/proc/{p}/ns/pid")),
-        ],
-        &[
-            "--userns",
-            "3",
-            "--pidns",
-            "4",
-            "--ro-bind",
-            "/",
-            "/",
-            "--",
-            "true",
-        ],
-    );
+    let (code, _, err) = first.join(&[RO_ROOT], &["true"]);
     assert_eq!(code, 0, "{err}");
     first.stop();
     assert!(
         wait_for(Duration::from_secs(10), || !alive(p)),
         "pid 1 of the first sandbox outlived it"
     );
+}
+
+/// What the second sandbox sees, run by `launcher` joined to `first` with
+/// a new pid namespace of its own: (its processes' number, whether the
+/// first one's marker is among them, its own pid, the number of pid
+/// namespace levels its command is in as the host sees it).
+fn nested_view(launcher: &std::path::Path, first: &First, new_ns: &str) -> (i32, String, String) {
+    let p = first.pid;
+    // The new namespace's procfs at /run/proc; /proc stays the host's
+    // (from the recursive bind of /), where NSpid lists every level.
+    let script = "n=0; for f in /run/proc/[0-9]*/cmdline; do n=$((n+1)); \
+                  [ \"$(tr '\\0' ' ' < $f)\" = 'sleep 3217 ' ] && echo sees-marker; done; \
+                  echo procs=$n pid=$$; \
+                  echo levels=$(grep NSpid /proc/self/status | wc -w)";
+    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+    cmd.args([
+        "-c",
+        &format!("exec \"$@\" 3</proc/{p}/ns/user 4</proc/{p}/ns/pid"),
+        "sh",
+    ])
+    .arg(launcher)
+    .args([
+        "--userns",
+        "3",
+        "--pidns",
+        "4",
+        new_ns,
+        "--ro-bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/run",
+        "--proc",
+        "/run/proc",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let o = output(cmd);
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+}
+
+#[test]
+fn join_a_pid_namespace_and_nest_a_new_one_like_flatpak_expose_pids() {
+    // flatpak's --parent-expose-pids: a second sandbox joins the first
+    // one's user and pid namespaces and unshares a pid namespace of its
+    // own, nested in the first one's. It sees only its own processes (its
+    // pid 1 and its command, pid 2), and its command is three pid
+    // namespace levels deep: the host's, the first sandbox's, its own.
+    // --end-with-command implies the new pid namespace.
+    let first = First::start(&[]);
+    let ours = nested_view(&sandwrap_bin(), &first, "--unshare-pid");
+    let expected = (0, "procs=2 pid=2\nlevels=4\n".to_string(), String::new());
+    assert_eq!(ours, expected, "sandwrap");
+    let ending = nested_view(&sandwrap_bin(), &first, "--end-with-command");
+    assert_eq!(ending, expected, "sandwrap --end-with-command");
+    match bwrap_bin() {
+        Some(bwrap) => assert_eq!(
+            ours,
+            nested_view(&bwrap, &first, "--unshare-pid"),
+            "differs from bwrap"
+        ),
+        None => skip!("skipping the bwrap side: /usr/bin/bwrap is not installed"),
+    }
+    first.stop();
 }

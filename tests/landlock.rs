@@ -7,6 +7,11 @@ use common::*;
 use std::os::linux::net::SocketAddrExt;
 use std::path::Path;
 
+/// `python3 -c CODE` under `--ro-bind / /` plus `extra`.
+fn python_in_root(extra: &[&str], code: &str) -> (i32, String, String) {
+    run(&ro_root_cmd(extra, &[PYTHON, "-c", code]))
+}
+
 /// Whether this kernel can run a test needing `abi`; prints why not.
 fn have_abi(abi: i64) -> bool {
     let have = landlock_abi();
@@ -27,16 +32,9 @@ fn have_python() -> bool {
     true
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 /// `--ro-bind / /` (or --bind) plus extra options, then `sh -c SCRIPT`.
 fn with_root(root: &str, extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = [root, "/", "/"].iter().map(|s| s.to_string()).collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
+    sh_cmdline(&[&[root, "/", "/"], extra], script)
 }
 
 #[test]
@@ -107,8 +105,7 @@ fn reads_outside_every_rule_fail() {
         return;
     }
     let dir = scratch("ll-read");
-    std::fs::write(dir.join("secret"), "s3cret\n").expect("write");
-    give(&dir.join("secret"));
+    mkfile(&dir.join("secret"), "s3cret\n");
     let script = format!("cat {}/secret", dir.display());
     let (code, out, err) = run(&with_root("--ro-bind", &[], &script));
     assert_eq!((code, out.trim()), (0, "s3cret"), "{err}");
@@ -145,23 +142,8 @@ fn noexec_rule_allows_reading_not_running() {
     assert!(err.contains("Permission denied"), "{err}");
 }
 
-/// `--ro-bind /usr /usr` and the usual symlinks, no bind of `/`.
+/// Beside `USR_ONLY` (no bind of `/`): a tmpfs /tmp, /proc, /dev, a pid namespace.
 const USR_VIEW: &[&str] = &[
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
     "--tmpfs",
     "/tmp",
     "--proc",
@@ -172,10 +154,7 @@ const USR_VIEW: &[&str] = &[
 ];
 
 fn usr_view(extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = USR_VIEW.iter().map(|s| s.to_string()).collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
+    sh_cmdline(&[USR_ONLY, USR_VIEW, extra], script)
 }
 
 #[test]
@@ -213,8 +192,7 @@ fn derived_rules_confine_inherited_directory_fds() {
     }
     // A directory of the host passed as fd 3 is outside the view's rules.
     let dir = scratch("ll-fd");
-    std::fs::write(dir.join("f"), "outside\n").expect("write");
-    give(&dir.join("f"));
+    mkfile(&dir.join("f"), "outside\n");
     let script = "cat /proc/self/fd/3/f";
     let run_with_fd = |extra: &[&str]| {
         let mut cmd = sandwrap(strs(&usr_view(extra, script)));
@@ -254,17 +232,109 @@ fn verbose_reports_abi_rules_and_rights() {
         "{err}"
     );
     assert!(
-        err.contains("landlock: filesystem: 5 rules; handled rights: execute,"),
+        err.contains("; filesystem rights handled: execute,"),
         "{err}"
     );
+    assert!(err.contains("; 5 of 5 rules added\n"), "{err}");
+    // In the words of --explain (landlock::show).
+    for line in [
+        "landlock: filesystem: only these rules (derived from the filesystem):",
+        "landlock:   read, execute beneath /usr (--ro-bind /usr /usr)",
+        "landlock:   all beneath /tmp (--tmpfs /tmp)",
+        "landlock: TCP connect: not restricted",
+    ] {
+        assert!(
+            err.contains(&format!("sandwrap: {line}\n")),
+            "{line}: {err}"
+        );
+    }
+}
+
+/// `--explain`'s Landlock block, without the block's label and indent.
+fn explained_landlock(args: &[&str]) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push("--explain");
+    let (code, out, err) = run(&all);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .skip_while(|l| !l.starts_with("Landlock:"))
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.get(14..).unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn explain_and_verbose_say_the_same_rules_in_the_same_words() {
+    if !have_abi(4) {
+        return;
+    }
+    let mut opts = USR_ONLY.to_vec();
+    opts.extend([
+        "--tmpfs",
+        "/tmp",
+        "--landlock",
+        "--landlock-tcp-bind",
+        "8080",
+    ]);
+    let explained = explained_landlock(&opts);
+    let mut run_args = opts.to_vec();
+    run_args.extend(["--verbose", "--", "/usr/bin/true"]);
+    let (code, _, err) = run(&run_args);
+    assert_eq!(code, 0, "{err}");
+    let verbose: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("sandwrap: landlock: "))
+        .skip(1) // the kernel's ABI and rights handled
+        .collect();
+    // Up to the scopes, which the running kernel widens (the signal scope
+    // of the command's own domain).
+    let n = explained.iter().position(|l| l.starts_with("scoped:"));
+    let n = n.expect("a scoped line");
     assert!(
-        err.contains("allow execute,read_file,read_dir beneath /usr (--ro-bind /usr /usr)"),
-        "{err}"
+        explained[..n]
+            .iter()
+            .any(|l| l == "TCP bind: only ports 8080 (1 allowed)"),
+        "{explained:?}"
     );
+    assert_eq!(&explained[..n], &verbose[..n], "{err}");
     assert!(
-        err.contains("allow all beneath /tmp (--tmpfs /tmp)"),
-        "{err}"
+        explained
+            .last()
+            .is_some_and(|l| l
+                .starts_with("processes: the command always gets a landlock domain of its own")),
+        "{explained:?}"
     );
+}
+
+#[test]
+fn explain_shows_the_fallbacks_rules() {
+    let explained = explained_landlock(&[
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--tmpfs",
+        "/tmp",
+        "--unshare-net",
+        "--fallback",
+        "landlock",
+    ]);
+    let from = explained
+        .iter()
+        .position(|l| l == "with --fallback landlock, where namespaces cannot be made:");
+    let fallback = &explained[from.expect("a fallback section")..];
+    for line in [
+        "  filesystem: only these rules (the filesystem options on the host's own paths):",
+        "    read, execute beneath /usr (--ro-bind /usr /usr)",
+        "  TCP connect: no port",
+        "  TCP bind: no port",
+        "  scoped: abstract unix sockets",
+        "  not honoured: --tmpfs /tmp: cannot mount without a mount namespace; /tmp is not allowed",
+    ] {
+        assert!(fallback.iter().any(|l| l == line), "{line}: {fallback:?}");
+    }
+    // Nothing about the fallback unless it is asked for.
+    let plain = explained_landlock(&["--ro-bind", "/usr", "/usr"]);
+    assert!(!plain.iter().any(|l| l.contains("--fallback")), "{plain:?}");
 }
 
 #[test]
@@ -319,29 +389,10 @@ fn tcp_connect_only_to_listed_ports() {
         denied.local_addr().expect("addr").port(),
     );
     let code = tcp_client_script(&[pa, pd]);
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--share-net",
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--share-net"], &code);
     assert_eq!(out, format!("{pa} ok\n{pd} ok\n"), "{err}");
     let port = pa.to_string();
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--landlock-tcp-connect",
-        &port,
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--landlock-tcp-connect", &port], &code);
     assert_eq!(out, format!("{pa} ok\n{pd} EACCES\n"), "{err}");
 }
 
@@ -363,17 +414,7 @@ fn tcp_bind_only_to_listed_ports() {
         "import socket, errno\nfor p in [{pa}, {pd}]:\n    s = socket.socket()\n    try:\n        s.bind(('127.0.0.1', p)); print(p, 'ok')\n    except OSError as e:\n        print(p, errno.errorcode[e.errno])"
     );
     let port = pa.to_string();
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--landlock-tcp-bind",
-        &port,
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--landlock-tcp-bind", &port], &code);
     assert_eq!(out, format!("{pa} ok\n{pd} EACCES\n"), "{err}");
 }
 
@@ -388,19 +429,9 @@ fn abstract_unix_scope_cuts_off_outside_sockets() {
     let code = format!(
         "import socket, errno\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('\\0{name}'); print('ok')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])"
     );
-    let (_, out, err) = run(&["--ro-bind", "/", "/", "--", PYTHON, "-c", &code]);
+    let (_, out, err) = python_in_root(&[], &code);
     assert_eq!(out.trim(), "ok", "{err}");
-    let (_, out, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--landlock-scope",
-        "abstract-unix",
-        "--",
-        PYTHON,
-        "-c",
-        &code,
-    ]);
+    let (_, out, err) = python_in_root(&["--landlock-scope", "abstract-unix"], &code);
     assert_eq!(out.trim(), "EPERM", "{err}");
 }
 
@@ -548,21 +579,8 @@ fn fallback_denies_tcp_when_the_network_was_to_be_unshared() {
     let port = listener.local_addr().expect("addr").port();
     let top = scratch("ll-fallback-net");
     let code = tcp_client_script(&[port]);
-    let (_, out, err) = without_userns(
-        &[
-            "--ro-bind",
-            "/",
-            "/",
-            "--unshare-net",
-            "--fallback",
-            "landlock",
-            "--",
-            PYTHON,
-            "-c",
-            &code,
-        ],
-        &top,
-    );
+    let inner = cmdline(&[FALLBACK_NO_NET], &[PYTHON, "-c", &code]);
+    let (_, out, err) = without_userns(&strs(&inner), &top);
     assert_eq!(out, format!("{port} EACCES\n"), "{err}");
 }
 
@@ -653,35 +671,20 @@ fn without_landlock_nothing_is_restricted_and_the_fallback_refuses() {
     assert!(err.contains("nothing is restricted by it"), "{err}");
 
     let top = scratch("ll-fallback-nolandlock");
-    let bin = sandwrap_bin().display().to_string();
-    let shared = top.display().to_string();
-    let args = [
-        "--unshare-user",
-        "--disable-userns",
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        &shared,
-        &shared,
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--setenv",
-        "SANDWRAP_LANDLOCK_ABI_MAX",
-        "0",
-        "--",
-        &bin,
-        "--ro-bind",
-        "/",
-        "/",
-        "--fallback",
-        "landlock",
-        "--",
-        "echo",
-        "ran",
-    ];
-    let (code, out, err) = run(&args);
+    let (code, out, err) = without_userns_with(
+        &["--setenv", "SANDWRAP_LANDLOCK_ABI_MAX", "0"],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--fallback",
+            "landlock",
+            "--",
+            "echo",
+            "ran",
+        ],
+        &top,
+    );
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(

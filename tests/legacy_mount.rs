@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 
-fn legacy(args: &[&str]) -> (i32, String, String) {
+fn legacy<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
     let mut cmd = sandwrap(args);
     cmd.env("SANDWRAP_MOUNT_API", "legacy");
     let o = output(cmd);
@@ -81,20 +81,10 @@ fn bind_is_writable_nosuid_nodev_and_dev_bind_keeps_devices() {
         has(&null_opts, "nosuid") && !has(&null_opts, "nodev"),
         "{null_opts}"
     );
-    let (code, out, err) = legacy(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        d,
-        d,
-        "--dev",
-        "/dev",
-        "--",
-        "sh",
-        "-c",
+    let (code, out, err) = legacy(&ro_root(
+        &["--bind", d, d, "--dev", "/dev"],
         &format!("echo ok > {d}/f && cat {d}/f && cat /dev/null && echo null-ok"),
-    ]);
+    ));
     assert_eq!((code, out.as_str()), (0, "ok\nnull-ok\n"), "{err}");
 }
 
@@ -104,42 +94,21 @@ fn a_bind_over_an_earlier_one_restricts_only_its_own_tree() {
     // the writable bind on top is writable: each remount hits its own tree.
     let dir = scratch("legacy-stack");
     let d = dir.to_str().expect("utf-8");
-    let (code, out, err) = legacy(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        d,
-        "/mnt",
-        "--",
-        "sh",
-        "-c",
+    let (code, out, err) = legacy(&ro_root(
+        &["--bind", d, "/mnt"],
         "echo w > /mnt/f && cat /mnt/f; touch /etc/sandwrap-legacy 2>/dev/null || echo etc-ro",
-    ]);
+    ));
     assert_eq!((code, out.as_str()), (0, "w\netc-ro\n"), "{err}");
-    assert_eq!(
-        std::fs::read_to_string(dir.join("f")).expect("written on the host"),
-        "w\n"
-    );
+    assert_eq!(read_text(&dir.join("f")), "w\n");
 }
 
 #[test]
 fn remount_ro_without_mount_setattr() {
     let dir = scratch("legacy-remount");
     let d = dir.to_str().expect("utf-8");
-    let (code, out, err) = legacy(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        d,
-        "/mnt",
-        "--remount-ro",
-        "/mnt",
-        "--",
-        "sh",
-        "-c",
+    let (code, out, err) = legacy(&ro_root(
+        &["--bind", d, "/mnt", "--remount-ro", "/mnt"],
         "touch /mnt/f 2>/dev/null || echo ro",
-    ]);
+    ));
     assert_eq!((code, out.as_str()), (0, "ro\n"), "{err}");
 }

@@ -21,29 +21,7 @@ fn helper(name: &'static str, source: &'static str) -> Option<PathBuf> {
     if let Some((_, bin)) = built.iter().find(|(n, _)| *n == name) {
         return bin.clone();
     }
-    let dir = scratch(&format!("limits-{name}"));
-    let src = dir.join(format!("{name}.c"));
-    let bin = dir.join(name);
-    std::fs::write(&src, source).expect("write helper source");
-    let result = match Command::new("gcc")
-        .args(["-O1", "-Wall", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .output()
-    {
-        Ok(o) if o.status.success() => Some(bin),
-        Ok(o) => {
-            skip!(
-                "skipping: gcc failed on {name}.c: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            None
-        }
-        Err(e) => {
-            skip!("skipping: gcc is not available to build {name}.c ({e})");
-            None
-        }
-    };
+    let result = compile_c(name, source);
     built.push((name, result.clone()));
     result
 }
@@ -315,7 +293,8 @@ fn pids_running(exe: &std::path::Path) -> Vec<u32> {
 /// stops at 200 processes, (c) meanwhile the caller can still start
 /// processes outside, and (d) the outside processes are untouched and
 /// nothing of the bomb is left after. Bounded: the bomb itself stops at
-/// 1023 processes, runs in its own pid namespace (pid 1's exit ends it),
+/// 1023 processes, runs in its own pid namespace, ended with the command
+/// (--end-with-command: by default what the command leaves keeps running),
 /// and the whole run is killed after 60 s.
 #[test]
 fn a_fork_bomb_under_rlimit_nproc_is_contained() {
@@ -333,9 +312,15 @@ fn a_fork_bomb_under_rlimit_nproc_is_contained() {
         .collect();
     let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
     args.extend(
-        ["--unshare-pid", "--rlimit", "nproc=200", "--"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "--unshare-pid",
+            "--end-with-command",
+            "--rlimit",
+            "nproc=200",
+            "--",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     args.push(bomb.display().to_string());
     args.push("3".into());

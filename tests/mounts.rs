@@ -8,38 +8,26 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-/// Run `sandwrap ARGS`, require success, return stdout.
-fn ok<S: AsRef<str>>(args: &[S]) -> String {
-    let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
-    let (code, out, err) = run(&args);
-    assert_eq!(code, 0, "sandwrap {args:?} failed: {err}");
-    out
-}
-
-/// Run `sandwrap ARGS`, require exit 1, return stderr.
-fn fails<S: AsRef<str>>(args: &[S]) -> String {
-    let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
-    let (code, out, err) = run(&args);
-    assert_eq!(
-        code, 1,
-        "sandwrap {args:?} should fail; stdout {out:?} stderr {err:?}"
-    );
-    err
-}
-
-/// `--ro-bind / /` plus `extra`, then `sh -c SCRIPT` (no --dev/--proc).
-fn ro_root(extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = ["--ro-bind", "/", "/"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
+/// `src` bound three ways on a tmpfs /tmp: `--bind` on /tmp/rw, `--ro-bind`
+/// on /tmp/ro, `--dev-bind` on /tmp/dv; the output of SCRIPT.
+fn bound_three_ways(src: &Path, script: &str) -> String {
+    let src = s(src);
+    ok(&ro_root(
+        &[
+            "--tmpfs",
+            "/tmp",
+            "--bind",
+            &src,
+            "/tmp/rw",
+            "--ro-bind",
+            &src,
+            "/tmp/ro",
+            "--dev-bind",
+            &src,
+            "/tmp/dv",
+        ],
+        script,
+    ))
 }
 
 /// The per-mount options, fs type and super options of the topmost mount at `point` in a `/proc/self/mountinfo` dump.
@@ -75,26 +63,12 @@ fn data_fd(dir: &Path, name: &str, data: &str) -> OwnedFd {
 fn bind_ro_bind_dev_bind_write_access() {
     let src = scratch("bindsrc");
     let f = src.join("f");
-    std::fs::write(&f, "host\n").expect("write");
-    give(&f);
-    let s_ = s(&src);
-    let out = ok(&ro_root(
-        &[
-            "--tmpfs",
-            "/tmp",
-            "--bind",
-            &s_,
-            "/tmp/rw",
-            "--ro-bind",
-            &s_,
-            "/tmp/ro",
-            "--dev-bind",
-            &s_,
-            "/tmp/dv",
-        ],
+    mkfile(&f, "host\n");
+    let out = bound_three_ways(
+        &src,
         "cat /tmp/ro/f; echo a > /tmp/rw/a && echo rw-ok; echo b > /tmp/dv/b && echo dv-ok; \
          (echo c > /tmp/ro/c) 2>&1; cat /tmp/ro/a",
-    ));
+    );
     assert!(out.starts_with("host\n"), "{out}");
     assert!(out.contains("rw-ok") && out.contains("dv-ok"), "{out}");
     assert!(
@@ -216,23 +190,7 @@ fn ro_bind_of_root_shows_host_tmp() {
 #[test]
 fn bind_flags_in_mountinfo() {
     let src = scratch("flags");
-    let s_ = s(&src);
-    let mi = ok(&ro_root(
-        &[
-            "--tmpfs",
-            "/tmp",
-            "--bind",
-            &s_,
-            "/tmp/rw",
-            "--ro-bind",
-            &s_,
-            "/tmp/ro",
-            "--dev-bind",
-            &s_,
-            "/tmp/dv",
-        ],
-        "cat /proc/self/mountinfo",
-    ));
+    let mi = bound_three_ways(&src, "cat /proc/self/mountinfo");
     let (rw, ..) = mount_at(&mi, "/tmp/rw");
     let (ro, ..) = mount_at(&mi, "/tmp/ro");
     let (dv, ..) = mount_at(&mi, "/tmp/dv");

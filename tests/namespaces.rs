@@ -4,23 +4,6 @@ use common::*;
 
 use std::path::Path;
 
-fn ok(args: &[String]) -> String {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 0, "sandwrap {args:?} failed: {err}");
-    out
-}
-
-/// `--ro-bind / /` plus `extra`, then `sh -c SCRIPT`.
-fn ro_root(extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = ["--ro-bind", "/", "/"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
-}
-
 /// `/proc/self/uid_map` or `gid_map` lines, whitespace-normalised.
 fn map_lines(text: &str) -> Vec<String> {
     text.lines()
@@ -80,25 +63,10 @@ fn dev_nests_a_user_namespace_mapped_through_root() {
     ));
     assert_eq!(map_lines(&out), [uid.to_string(), format!("{uid} 0 1")]);
     // And with no /proc in the sandbox at all.
-    let o = output(sandwrap([
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--dev",
-        "/dev",
-        "--",
-        "/usr/bin/id",
-        "-u",
-    ]));
+    let o = output(sandwrap(cmdline(
+        &[USR_ONLY, &["--dev", "/dev"]],
+        &["/usr/bin/id", "-u"],
+    )));
     if Path::new("/bin").read_link().is_ok() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(stdout(&o).trim(), uid.to_string());

@@ -14,15 +14,6 @@ fn mkdir(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-fn mkfile(path: &Path, content: &str) {
-    std::fs::write(path, content).expect("write");
-    give(path);
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
 /// Whether the test user can mount overlayfs with `userxattr` in a user
 /// namespace here, checked with util-linux `unshare` (not with sandwrap, so
 /// a sandwrap bug cannot skip the tests). Prints why not.
@@ -56,6 +47,18 @@ fn overlay_available() -> bool {
     })
 }
 
+/// A scratch dir for an overlay test, or None (after saying why) where
+/// unprivileged overlayfs is unavailable.
+fn overlay_dir(name: &str) -> Option<PathBuf> {
+    overlay_available().then(|| scratch(name))
+}
+
+/// The output of a script that must succeed in a sandbox with `/`
+/// read-only plus `extra`.
+fn sh_ok(extra: &[String], script: &str) -> String {
+    ok(&sh(&strs(extra), script))
+}
+
 /// Run a script in a sandbox with `/` read-only plus `extra`.
 fn run_sh(extra: &[String], script: &str) -> (i32, String, String) {
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
@@ -68,10 +71,9 @@ fn args(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn overlay_writes_land_in_rwsrc_and_persist() {
-    if !overlay_available() {
+    let Some(dir) = overlay_dir("overlay-rw") else {
         return;
-    }
-    let dir = scratch("overlay-rw");
+    };
     let (l1, l2, u, w) = (
         mkdir(&dir.join("l1")),
         mkdir(&dir.join("l2")),
@@ -91,99 +93,65 @@ fn overlay_writes_land_in_rwsrc_and_persist() {
         &s(&w),
         "/mnt",
     ]);
-    let (code, out, err) = run_sh(
+    let out = sh_ok(
         &ov,
         "cat /mnt/a /mnt/b; echo new > /mnt/new; echo changed > /mnt/a; rm /mnt/b; ls /mnt",
     );
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "l2\nl1b\na\nnew\n", "{err}");
+    assert_eq!(out, "l2\nl1b\na\nnew\n");
     // Writes went to RWSRC; the layers are untouched.
-    assert_eq!(
-        std::fs::read_to_string(u.join("new")).expect("upper/new"),
-        "new\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(u.join("a")).expect("upper/a"),
-        "changed\n"
-    );
+    assert_eq!(read_text(&u.join("new")), "new\n");
+    assert_eq!(read_text(&u.join("a")), "changed\n");
     let whiteout = std::fs::symlink_metadata(u.join("b")).expect("whiteout for b");
     assert!(
         whiteout.file_type().is_char_device(),
         "b is deleted by a whiteout in the upper dir"
     );
-    assert_eq!(std::fs::read_to_string(l1.join("a")).expect("l1/a"), "l1\n");
-    assert_eq!(
-        std::fs::read_to_string(l1.join("b")).expect("l1/b"),
-        "l1b\n"
-    );
-    assert_eq!(std::fs::read_to_string(l2.join("a")).expect("l2/a"), "l2\n");
+    assert_eq!(read_text(&l1.join("a")), "l1\n");
+    assert_eq!(read_text(&l1.join("b")), "l1b\n");
+    assert_eq!(read_text(&l2.join("a")), "l2\n");
     assert!(!l1.join("new").exists() && !l2.join("new").exists());
     // A second sandbox sees the same state.
-    let (code, out, err) = run_sh(&ov, "cat /mnt/a /mnt/new; ls /mnt");
-    assert_eq!(code, 0, "{err}");
+    let out = sh_ok(&ov, "cat /mnt/a /mnt/new; ls /mnt");
     assert_eq!(out, "changed\nnew\na\nnew\n");
 }
 
 #[test]
 fn tmp_overlay_writes_vanish() {
-    if !overlay_available() {
+    let Some(dir) = overlay_dir("overlay-tmp") else {
         return;
-    }
-    let dir = scratch("overlay-tmp");
+    };
     let l = mkdir(&dir.join("lower"));
     mkfile(&l.join("a"), "lower\n");
     let ov = args(&["--overlay-src", &s(&l), "--tmp-overlay", "/mnt"]);
-    let (code, out, err) = run_sh(
+    let out = sh_ok(
         &ov,
         "echo x > /mnt/x; echo changed > /mnt/a; cat /mnt/x /mnt/a; rm /mnt/a; ls /mnt",
     );
-    assert_eq!(code, 0, "{err}");
     assert_eq!(out, "x\nchanged\nx\n");
-    assert_eq!(
-        std::fs::read_to_string(l.join("a")).expect("lower/a"),
-        "lower\n"
-    );
+    assert_eq!(read_text(&l.join("a")), "lower\n");
     assert_eq!(
         std::fs::read_dir(&l).expect("ls").count(),
         1,
         "nothing new in the lower dir"
     );
-    let (code, out, err) = run_sh(&ov, "ls /mnt; cat /mnt/a");
-    assert_eq!(code, 0, "{err}");
+    let out = sh_ok(&ov, "ls /mnt; cat /mnt/a");
     assert_eq!(out, "a\nlower\n");
     // Nothing of the scratch upper dir shows in the sandbox's root.
-    let (code, out, err) = run(&[
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--overlay-src",
-        &s(&l),
-        "--tmp-overlay",
-        "/mnt",
-        "--",
-        "ls",
-        "-a",
-        "/",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(out, ".\n..\nbin\nlib\nlib64\nmnt\nusr\n");
+    let out = ok(&cmdline(
+        &[
+            USR_ONLY,
+            &["--overlay-src", &s(&l), "--tmp-overlay", "/mnt"],
+        ],
+        &["ls", "-a", "/"],
+    ));
+    assert_eq!(out, ".\n..\nbin\nlib\nlib64\nmnt\nsbin\nusr\n");
 }
 
 #[test]
 fn ro_overlay_is_read_only_and_needs_two_sources() {
-    if !overlay_available() {
+    let Some(dir) = overlay_dir("overlay-ro") else {
         return;
-    }
-    let dir = scratch("overlay-ro");
+    };
     let (l1, l2) = (mkdir(&dir.join("l1")), mkdir(&dir.join("l2")));
     mkfile(&l1.join("a"), "l1\n");
     mkfile(&l1.join("only1"), "1\n");
@@ -218,41 +186,42 @@ fn ro_overlay_is_read_only_and_needs_two_sources() {
 
 #[test]
 fn topmost_layer_is_the_last_overlay_src() {
-    if !overlay_available() {
+    let Some(dir) = overlay_dir("overlay-order") else {
         return;
-    }
-    let dir = scratch("overlay-order");
+    };
     let layers: Vec<PathBuf> = (1..=3).map(|i| mkdir(&dir.join(format!("l{i}")))).collect();
     for (i, l) in layers.iter().enumerate() {
         for j in 0..=i {
-            mkfile(&l.join(format!("f{j}")), &format!("from l{}\n", i + 1));
+            mkfile(&l.join(format!("f{j}")), format!("from l{}\n", i + 1));
         }
     }
     // f0 is in all three layers, f1 in l2 and l3, f2 only in l3.
-    let mut ov = Vec::new();
-    for l in &layers {
-        ov.extend(args(&["--overlay-src", &s(l)]));
-    }
-    ov.extend(args(&["--tmp-overlay", "/mnt"]));
-    let (code, out, err) = run_sh(&ov, "cat /mnt/f0 /mnt/f1 /mnt/f2");
-    assert_eq!(code, 0, "{err}");
+    // `--tmp-overlay /mnt` of the layers, lowest first.
+    let tmp_overlay = |layers: Vec<&PathBuf>| {
+        let mut ov: Vec<String> = layers
+            .iter()
+            .flat_map(|l| args(&["--overlay-src", &s(l)]))
+            .collect();
+        ov.extend(args(&["--tmp-overlay", "/mnt"]));
+        ov
+    };
+    let out = sh_ok(
+        &tmp_overlay(layers.iter().collect()),
+        "cat /mnt/f0 /mnt/f1 /mnt/f2",
+    );
     assert_eq!(out, "from l3\nfrom l3\nfrom l3\n");
-    let mut rev = Vec::new();
-    for l in layers.iter().rev() {
-        rev.extend(args(&["--overlay-src", &s(l)]));
-    }
-    rev.extend(args(&["--tmp-overlay", "/mnt"]));
-    let (code, out, err) = run_sh(&rev, "cat /mnt/f0 /mnt/f1 /mnt/f2");
-    assert_eq!(code, 0, "{err}");
+    let out = sh_ok(
+        &tmp_overlay(layers.iter().rev().collect()),
+        "cat /mnt/f0 /mnt/f1 /mnt/f2",
+    );
     assert_eq!(out, "from l1\nfrom l2\nfrom l3\n");
 }
 
 #[test]
 fn source_names_with_overlayfs_separators() {
-    if !overlay_available() {
+    let Some(dir) = overlay_dir("overlay-names") else {
         return;
-    }
-    let dir = scratch("overlay-names");
+    };
     // bwrap's test name, plus an upper and work dir with the same characters.
     let lower = mkdir(&dir.join("lower \":,\\"));
     let upper = mkdir(&dir.join("up,per:\\x"));
@@ -270,21 +239,16 @@ fn source_names_with_overlayfs_separators() {
         &s(&work),
         "/mnt",
     ]);
-    let (code, out, err) = run_sh(&ov, "cat /mnt/f /mnt/g; echo w > /mnt/written");
-    assert_eq!(code, 0, "{err}");
+    let out = sh_ok(&ov, "cat /mnt/f /mnt/g; echo w > /mnt/written");
     assert_eq!(out, "special\ncolon\n");
-    assert_eq!(
-        std::fs::read_to_string(upper.join("written")).expect("written in upper"),
-        "w\n"
-    );
+    assert_eq!(read_text(&upper.join("written")), "w\n");
 }
 
 #[test]
 fn overlapping_layers_are_refused() {
-    if !overlay_available() {
+    let Some(dir) = overlay_dir("overlay-overlap") else {
         return;
-    }
-    let dir = scratch("overlay-overlap");
+    };
     let outer = mkdir(&dir.join("outer"));
     let inner = mkdir(&outer.join("inner"));
     let (code, out, err) = run_sh(

@@ -8,28 +8,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn ok(args: &[String]) -> String {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 0, "sandwrap {args:?} failed: {err}");
-    out
-}
-
-/// `--ro-bind / /` plus `extra`, then the command words.
-fn ro_root(extra: &[&str], command: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = ["--ro-bind", "/", "/"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.push("--".into());
-    v.extend(command.iter().map(|s| s.to_string()));
-    v
-}
-
-fn sh_c(extra: &[&str], script: &str) -> Vec<String> {
-    ro_root(extra, &["sh", "-c", script])
-}
-
 fn run_cmd(mut cmd: Command) -> (i32, String, String) {
     let o = output({
         cmd.stdin(Stdio::null());
@@ -40,14 +18,14 @@ fn run_cmd(mut cmd: Command) -> (i32, String, String) {
 
 #[test]
 fn chdir_and_default_working_directory() {
-    let out = ok(&sh_c(&["--chdir", "/usr"], "pwd; echo $PWD"));
+    let out = ok(&ro_root(&["--chdir", "/usr"], "pwd; echo $PWD"));
     assert_eq!(out, "/usr\n/usr\n");
     // The harness starts sandwrap in its shared dir, which exists inside.
     let here = sandwrap_bin().parent().expect("dir").display().to_string();
-    let out = ok(&sh_c(&[], "pwd; echo $PWD"));
+    let out = ok(&ro_root(&[], "pwd; echo $PWD"));
     assert_eq!(out, format!("{here}\n{here}\n"));
     // The old cwd is hidden by a tmpfs: $HOME, else /.
-    let mut cmd = sandwrap(sh_c(&["--tmpfs", "/tmp"], "pwd; echo $PWD"));
+    let mut cmd = sandwrap(ro_root(&["--tmpfs", "/tmp"], "pwd; echo $PWD"));
     cmd.env("HOME", "/usr/share");
     let (code, out, err) = run_cmd(cmd);
     assert_eq!(
@@ -55,11 +33,11 @@ fn chdir_and_default_working_directory() {
         (0, "/usr/share\n/usr/share\n"),
         "{err}"
     );
-    let mut cmd = sandwrap(sh_c(&["--tmpfs", "/tmp"], "pwd; echo $PWD"));
+    let mut cmd = sandwrap(ro_root(&["--tmpfs", "/tmp"], "pwd; echo $PWD"));
     cmd.env("HOME", "/nonexistent-home");
     let (code, out, err) = run_cmd(cmd);
     assert_eq!((code, out.as_str()), (0, "/\n/\n"), "{err}");
-    let (code, _, err) = run(&sh_c(&["--chdir", "/nonexistent-dir"], "true"));
+    let (code, _, err) = run(&ro_root(&["--chdir", "/nonexistent-dir"], "true"));
     assert_eq!(
         (code, err.as_str()),
         (
@@ -77,7 +55,7 @@ fn env_lines(out: &str) -> Vec<&str> {
 
 #[test]
 fn environment_operations_apply_in_order() {
-    let mut cmd = sandwrap(ro_root(
+    let mut cmd = sandwrap(ro_root_cmd(
         &[
             "--chdir",
             "/",
@@ -113,12 +91,12 @@ fn environment_operations_apply_in_order() {
             .any(|x| x.starts_with("A=") || x.starts_with("OUTSIDE=")),
         "{out}"
     );
-    let out = ok(&ro_root(
+    let out = ok(&ro_root_cmd(
         &["--chdir", "/usr", "--clearenv"],
         &["/usr/bin/env"],
     ));
     assert_eq!(out, "PWD=/usr\n", "--clearenv leaves only PWD");
-    let out = ok(&ro_root(
+    let out = ok(&ro_root_cmd(
         &[
             "--chdir",
             "/",
@@ -143,7 +121,7 @@ fn command_is_searched_in_the_sandbox_path() {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     give(&script);
     let b = bin.display().to_string();
-    let out = ok(&ro_root(
+    let out = ok(&ro_root_cmd(
         &[
             "--tmpfs",
             "/tmp",
@@ -158,7 +136,7 @@ fn command_is_searched_in_the_sandbox_path() {
     ));
     assert_eq!(out, "hello from myscript arg\n");
     // The host PATH does not have it.
-    let (code, _, err) = run(&ro_root(
+    let (code, _, err) = run(&ro_root_cmd(
         &["--tmpfs", "/tmp", "--ro-bind", &b, "/tmp/mybin"],
         &["myscript"],
     ));
@@ -170,7 +148,7 @@ fn command_is_searched_in_the_sandbox_path() {
 
 #[test]
 fn exec_failures_and_argv0() {
-    let (code, out, err) = run(&ro_root(&[], &["/nonexistent/cmd", "x"]));
+    let (code, out, err) = run(&ro_root_cmd(&[], &["/nonexistent/cmd", "x"]));
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (
@@ -179,7 +157,7 @@ fn exec_failures_and_argv0() {
             "sandwrap: execvp /nonexistent/cmd: No such file or directory\n"
         )
     );
-    let (code, _, err) = run(&ro_root(&[], &["no-such-command-sandwrap"]));
+    let (code, _, err) = run(&ro_root_cmd(&[], &["no-such-command-sandwrap"]));
     assert_eq!(
         (code, err.as_str()),
         (
@@ -190,12 +168,12 @@ fn exec_failures_and_argv0() {
     let plain = scratch("noexec").join("plain");
     std::fs::write(&plain, "echo should not run\n").expect("write");
     let plain = plain.display().to_string();
-    let (code, _, err) = run(&ro_root(&[], &[&plain]));
+    let (code, _, err) = run(&ro_root_cmd(&[], &[&plain]));
     assert_eq!(
         (code, err),
         (1, format!("sandwrap: execvp {plain}: Permission denied\n"))
     );
-    let out = ok(&ro_root(
+    let out = ok(&ro_root_cmd(
         &["--argv0", "fancy-name"],
         &["cat", "/proc/self/cmdline"],
     ));
@@ -238,7 +216,7 @@ fn all_caps() -> u64 {
 
 #[test]
 fn capabilities() {
-    let status = ok(&ro_root(&[], &["cat", "/proc/self/status"]));
+    let status = ok(&ro_root_cmd(&[], &["cat", "/proc/self/status"]));
     for key in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
         assert_eq!(cap_value(&status, key), 0, "{key} by default");
     }
@@ -251,7 +229,7 @@ fn capabilities() {
     );
 
     const NET_ADMIN: u64 = 1 << 12;
-    let status = ok(&ro_root(
+    let status = ok(&ro_root_cmd(
         &["--cap-add", "CAP_NET_ADMIN"],
         &["cat", "/proc/self/status"],
     ));
@@ -267,19 +245,19 @@ fn capabilities() {
         .iter()
         .any(|p| Path::new(p).exists())
     {
-        let out = ok(&sh_c(
+        let out = ok(&ro_root(
             &["--unshare-net", "--cap-add", "CAP_NET_ADMIN"],
             "ip link set lo down && echo down",
         ));
         assert_eq!(out, "down\n");
-        let (code, ..) = run(&sh_c(&["--unshare-net"], "ip link set lo down"));
+        let (code, ..) = run(&ro_root(&["--unshare-net"], "ip link set lo down"));
         assert_ne!(code, 0, "without the capability this must fail");
     } else {
         eprintln!("`ip` not installed: not checking that CAP_NET_ADMIN works");
     }
 
     const SYS_ADMIN: u64 = 1 << 21;
-    let status = ok(&ro_root(
+    let status = ok(&ro_root_cmd(
         &["--cap-add", "ALL", "--cap-drop", "CAP_SYS_ADMIN"],
         &["cat", "/proc/self/status"],
     ));
@@ -291,7 +269,7 @@ fn capabilities() {
         );
     }
     // pid 1 keeps none.
-    let out = ok(&sh_c(
+    let out = ok(&ro_root(
         &["--unshare-pid", "--proc", "/proc", "--cap-add", "ALL"],
         "grep CapEff /proc/1/status",
     ));
@@ -312,12 +290,12 @@ fn pid_sid(stat: &str) -> (u32, u32) {
 
 #[test]
 fn new_session() {
-    let (pid, sid) = pid_sid(&ok(&ro_root(
+    let (pid, sid) = pid_sid(&ok(&ro_root_cmd(
         &["--new-session"],
         &["cat", "/proc/self/stat"],
     )));
     assert_eq!(pid, sid, "--new-session makes the command a session leader");
-    let (pid, sid) = pid_sid(&ok(&ro_root(&[], &["cat", "/proc/self/stat"])));
+    let (pid, sid) = pid_sid(&ok(&ro_root_cmd(&[], &["cat", "/proc/self/stat"])));
     assert_ne!(
         pid, sid,
         "without --new-session the caller's session is kept"
@@ -334,16 +312,16 @@ fn exit_status_passes_through() {
         &["--unshare-pid"][..],
         &["--unshare-pid", "--as-pid-1"][..],
     ] {
-        let (code, _, err) = run(&sh_c(extra, "exit 42"));
+        let (code, _, err) = run(&ro_root(extra, "exit 42"));
         assert_eq!(code, 42, "{extra:?}: {err}");
-        let (code, _, _) = run(&sh_c(extra, "exit 0"));
+        let (code, _, _) = run(&ro_root(extra, "exit 0"));
         assert_eq!(code, 0, "{extra:?}");
         if extra.contains(&"--as-pid-1") {
             continue; // pid 1 cannot be killed by its own default-action signals
         }
-        let (code, ..) = run(&sh_c(extra, "kill -TERM $$"));
+        let (code, ..) = run(&ro_root(extra, "kill -TERM $$"));
         assert_eq!(code, 143, "{extra:?}");
-        let (code, ..) = run(&sh_c(extra, "kill -9 $$"));
+        let (code, ..) = run(&ro_root(extra, "kill -9 $$"));
         assert_eq!(code, 137, "{extra:?}");
     }
 }
@@ -358,7 +336,7 @@ fn caller_fds_are_inherited_but_consumed_ones_are_not() {
     };
     let info_path = dir.join("info.json");
     let info: OwnedFd = std::fs::File::create(&info_path).expect("create").into();
-    let args = sh_c(
+    let args = ro_root(
         &[
             "--tmpfs",
             "/tmp",

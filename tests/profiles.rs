@@ -31,11 +31,6 @@ fn in_project<S: AsRef<std::ffi::OsStr>>(home: &Path, cwd: &Path, args: &[S]) ->
     c
 }
 
-fn write_file(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write file");
-    give(path);
-}
-
 /// Profiles need a working sandbox; say why when there is none.
 fn sandboxes_work() -> bool {
     let (code, _, err) = run(&["--ro-bind", "/", "/", "--unshare-all", "--", "true"]);
@@ -88,7 +83,7 @@ fn untrusted_reads_the_project_but_not_ssh_keys_the_network_or_usr() {
     }
     let home = fake_home();
     let proj = scratch("proj");
-    write_file(&proj.join("data.txt"), "project data\n");
+    mkfile(&proj.join("data.txt"), "project data\n");
     // A listener on the host's loopback: the sandbox must not reach it.
     let host = TcpListener::bind("127.0.0.1:0").expect("listen");
     host.set_nonblocking(true).expect("nonblocking");
@@ -150,19 +145,19 @@ fn build_compiles_c_and_python_in_the_project_with_download_caches_read_write() 
     std::fs::create_dir(&host_cache).expect("mkdir .cache");
     give(&host_cache);
     let proj = scratch("proj");
-    write_file(
+    mkfile(
         &proj.join("hello.c"),
         "#include <stdio.h>\nint main(void) { puts(\"hello from C\"); return 0; }\n",
     );
     let pkg = proj.join("pkg");
     std::fs::create_dir(&pkg).expect("mkdir pkg");
     give(&pkg);
-    write_file(&pkg.join("__init__.py"), "");
-    write_file(
+    mkfile(&pkg.join("__init__.py"), "");
+    mkfile(
         &pkg.join("greet.py"),
         "def greet():\n    return 'hello from Python'\n",
     );
-    write_file(
+    mkfile(
         &proj.join("main.py"),
         "from pkg.greet import greet\nprint(greet())\n",
     );
@@ -215,7 +210,8 @@ fn ci_reaches_the_allowed_port_only() {
     let home = fake_home();
     let proj = scratch("proj");
     let helper = proj.join("nethelper.py");
-    write_file(&helper, NETHELPER);
+    std::fs::write(&helper, NETHELPER).expect("write helper");
+    give(&helper);
     let servers = format!(
         "H=\"python3 {h}\"; $H serve 127.0.0.1 80 & $H serve 127.0.0.1 8080 & $H wait 127.0.0.1 80 >/dev/null; $H wait 127.0.0.1 8080 >/dev/null",
         h = helper.display()
@@ -592,7 +588,7 @@ fn list_profiles_shows_builtins_and_user_profiles() {
     let home = fake_home();
     let dir = home.join(".config/sandwrap/profiles");
     std::fs::create_dir_all(&dir).expect("mkdir profiles");
-    write_file(
+    mkfile(
         &dir.join("mine.toml"),
         "description = \"my own\"\ninclude = [\"untrusted\"]\n",
     );
@@ -628,7 +624,7 @@ fn list_profiles_shows_builtins_and_user_profiles() {
 fn bad_profile(files: &[(&str, &str)]) -> String {
     let dir = scratch("bad");
     for (name, text) in files {
-        write_file(&dir.join(name), text);
+        mkfile(&dir.join(name), text);
     }
     let marker = dir.join("ran");
     let profile = dir.join(files[0].0);

@@ -412,23 +412,15 @@ fn kill_rules_name_the_call() {
 
 #[test]
 fn policy_file_errors_name_file_line_and_token() {
-    let dir = scratch("seccomp-file");
-    let path = dir.join("p.toml");
-    std::fs::write(
-        &path,
+    let path = scratch_file(
+        "seccomp-file",
+        "p.toml",
         "include = [\"default\"]\n\n[[rule]]\nsyscall = \"unmae\"\naction = \"allow\"\n",
-    )
-    .expect("write");
-    give(&path);
-    let (code, _, err) = run(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-policy",
-        path.to_str().expect("utf8"),
-        "--",
-        "true",
-    ]);
+    );
+    let (code, _, err) = run(&ro_root_cmd(
+        &["--seccomp-policy", path.to_str().expect("utf8")],
+        &["true"],
+    ));
     assert_eq!(code, 1);
     assert_eq!(
         err,
@@ -511,7 +503,7 @@ fn stacks_with_a_caller_seccomp_fd() {
 
 /// `sandwrap ARGS` as the test user, killed after 20 s: (exit code or
 /// `None` when it hung, stdout, stderr).
-fn run_limited(args: &[&str]) -> (Option<i32>, String, String) {
+fn run_limited<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
     output_within(sandwrap(args), std::time::Duration::from_secs(20))
 }
 
@@ -521,15 +513,8 @@ fn run_limited(args: &[&str]) -> (Option<i32>, String, String) {
 #[test]
 fn exec_failure_is_reported_under_a_policy_that_denies_write() {
     for deny in ["write", "write:kill", "write:ENOSPC"] {
-        let (code, out, err) = run_limited(&[
-            "--ro-bind",
-            "/",
-            "/",
-            "--seccomp-deny",
-            deny,
-            "--",
-            "/nonexistent",
-        ]);
+        let (code, out, err) =
+            run_limited(&ro_root_cmd(&["--seccomp-deny", deny], &["/nonexistent"]));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
             (
@@ -544,15 +529,10 @@ fn exec_failure_is_reported_under_a_policy_that_denies_write() {
 
 #[test]
 fn exec_refused_by_the_policy_names_the_rule() {
-    let (code, _, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-deny",
-        "execve:EACCES",
-        "--",
-        "true",
-    ]);
+    let (code, _, err) = run_limited(&ro_root_cmd(
+        &["--seccomp-deny", "execve:EACCES"],
+        &["true"],
+    ));
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(
         err,
@@ -565,14 +545,11 @@ fn exec_refused_by_the_policy_names_the_rule() {
 /// block the command on its own notification.
 #[test]
 fn report_works_when_the_policy_denies_sendmsg() {
-    let dir = scratch("seccomp-sendmsg");
-    let file = dir.join("nosend.toml");
-    std::fs::write(
-        &file,
+    let file = scratch_file(
+        "seccomp-sendmsg",
+        "nosend.toml",
         "include = [\"strict\"]\n[[rule]]\nsyscall = [\"sendmsg\", \"sendto\"]\naction = \"errno EPERM\"\n",
-    )
-    .expect("write policy");
-    give(&file);
+    );
     let file = file.display().to_string();
     let script = "import socket\na, b = socket.socketpair()\ntry:\n    a.sendmsg([b'x'])\nexcept OSError as e:\n    print(e.errno)\nelse:\n    print('sent')";
     for policy in [
@@ -598,18 +575,10 @@ fn report_works_when_the_policy_denies_sendmsg() {
         assert_eq!(out.trim(), want, "{policy:?}: {err}");
     }
     // A kill rule: the command dies of it, the supervisor reports it.
-    let (code, _, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-deny",
-        "sendmsg:kill",
-        "--seccomp-report",
-        "--",
-        "/usr/bin/python3",
-        "-c",
-        script,
-    ]);
+    let (code, _, err) = run_limited(&ro_root_cmd(
+        &["--seccomp-deny", "sendmsg:kill", "--seccomp-report"],
+        &["/usr/bin/python3", "-c", script],
+    ));
     assert_eq!(code, Some(128 + libc::SIGSYS), "{err}");
     assert!(
         err.contains("sendmsg(") && err.contains("killed the process"),
@@ -627,18 +596,10 @@ fn pid_1_is_not_bound_by_the_commands_policy() {
         "wait4:kill",
         "rt_sigtimedwait:kill",
     ] {
-        let (code, out, err) = run_limited(&[
-            "--ro-bind",
-            "/",
-            "/",
-            "--unshare-pid",
-            "--seccomp-deny",
-            call,
-            "--",
-            "sh",
-            "-c",
-            "echo ran; exit 3",
-        ]);
+        let (code, out, err) = run_limited(&ro_root_cmd(
+            &["--unshare-pid", "--seccomp-deny", call],
+            &["sh", "-c", "echo ran; exit 3"],
+        ));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
             (Some(3), "ran\n", ""),
@@ -646,20 +607,20 @@ fn pid_1_is_not_bound_by_the_commands_policy() {
         );
     }
     // Filter counts: the command has one more than pid 1.
-    let (code, out, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--seccomp-policy",
-        "default",
-        "--",
-        "sh",
-        "-c",
-        "grep Seccomp_filters /proc/1/status /proc/self/status",
-    ]);
+    let (code, out, err) = run_limited(&ro_root_cmd(
+        &[
+            "--proc",
+            "/proc",
+            "--unshare-pid",
+            "--seccomp-policy",
+            "default",
+        ],
+        &[
+            "sh",
+            "-c",
+            "grep Seccomp_filters /proc/1/status /proc/self/status",
+        ],
+    ));
     assert_eq!(code, Some(0), "{err}");
     let counts: Vec<u32> = out
         .lines()
@@ -681,15 +642,7 @@ fn a_fifo_policy_is_refused_at_once() {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0, "mkfifo");
     give(&fifo);
     let path = fifo.display().to_string();
-    let (code, out, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-policy",
-        &path,
-        "--",
-        "true",
-    ]);
+    let (code, out, err) = run_limited(&ro_root_cmd(&["--seccomp-policy", &path], &["true"]));
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (
@@ -699,15 +652,7 @@ fn a_fifo_policy_is_refused_at_once() {
                 .as_str()
         )
     );
-    let (code, _, err) = run_limited(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--seccomp-policy",
-        "/dev/",
-        "--",
-        "true",
-    ]);
+    let (code, _, err) = run_limited(&ro_root_cmd(&["--seccomp-policy", "/dev/"], &["true"]));
     assert_eq!(code, Some(1));
     assert!(err.contains("not a regular file (a directory)"), "{err}");
 }
@@ -717,12 +662,10 @@ fn a_policy_file_with_a_non_utf8_name_is_read() {
     use std::os::unix::ffi::OsStrExt;
     let dir = scratch("seccomp-nonutf8");
     let path = dir.join(std::ffi::OsStr::from_bytes(b"pol\xff.toml"));
-    std::fs::write(
+    mkfile(
         &path,
         "default = \"allow\"\n[[rule]]\nsyscall = \"uname\"\naction = \"errno ENOTBLK\"\n",
-    )
-    .expect("write");
-    give(&path);
+    );
     let Some(bin) = helper() else { return };
     let mut cmd = sandwrap(["--ro-bind", "/", "/", "--seccomp-policy"]);
     cmd.arg(&path).arg("--").arg(&bin).arg("uname");
@@ -750,16 +693,13 @@ fn huge_policy_files_are_refused_quickly() {
     let rule = "[[rule]]\nsyscall = \"uname\"\naction = \"allow\"\n";
     for (name, rules) in [("big.toml", 30_000), ("many.toml", 5_000)] {
         let path = dir.join(name);
-        std::fs::write(
+        mkfile(
             &path,
             format!("default = \"allow\"\n{}", rule.repeat(rules)),
-        )
-        .expect("write");
-        give(&path);
+        );
         let p = path.display().to_string();
         let start = std::time::Instant::now();
-        let (code, _, err) =
-            run_limited(&["--ro-bind", "/", "/", "--seccomp-policy", &p, "--", "true"]);
+        let (code, _, err) = run_limited(&ro_root_cmd(&["--seccomp-policy", &p], &["true"]));
         assert_eq!(code, Some(1), "{err}");
         assert!(
             start.elapsed() < std::time::Duration::from_secs(3),

@@ -484,26 +484,6 @@ fn sync_fd_peer_sees_hup_only_when_the_sandbox_ends() {
     }
 }
 
-/// Try an exclusive fcntl lock on `path` from outside, as another process
-/// would: returns the errno (0 when the lock was granted, then released).
-fn write_lock_probe(path: &std::path::Path) -> i32 {
-    let fd = open(path, libc::O_RDWR);
-    let lock = libc::flock {
-        l_type: libc::F_WRLCK as i16,
-        l_whence: libc::SEEK_SET as i16,
-        l_start: 0,
-        l_len: 0,
-        l_pid: 0,
-    };
-    // SAFETY: valid fd and flock.
-    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLK, &lock) };
-    if r == 0 {
-        0
-    } else {
-        std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
-    }
-}
-
 /// Who holds a conflicting lock (F_GETLK): (type, pid).
 fn lock_holder(path: &std::path::Path) -> (i32, i32) {
     let fd = open(path, libc::O_RDWR);
@@ -527,7 +507,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     std::fs::write(&file, "").expect("create lock file");
     give(&file);
     assert_eq!(
-        write_lock_probe(&file),
+        write_lock_errno(&file),
         0,
         "the file must be unlocked before"
     );
@@ -552,7 +532,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let mut out = child.stdout.take().expect("stdout");
     let mut first = [0u8; 6];
     out.read_exact(&mut first).expect("ready line");
-    let err = write_lock_probe(&file);
+    let err = write_lock_errno(&file);
     assert!(
         err == libc::EAGAIN || err == libc::EACCES,
         "F_WRLCK probe while running: errno {err}"
@@ -567,7 +547,7 @@ fn lock_file_is_held_by_pid_1_while_the_sandbox_runs() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
     assert_eq!(
-        write_lock_probe(&file),
+        write_lock_errno(&file),
         0,
         "the lock must be gone after exit"
     );
@@ -1100,5 +1080,81 @@ fn sigterm_during_setup_ends_the_sandbox() {
         }
         assert!(done, "pidns={pidns}: SIGTERM did not end sandwrap");
         assert_eq!(status.and_then(|s| s.code()), Some(143), "pidns={pidns}");
+    }
+}
+
+/// Run `launcher` with --info-fd 5 and --json-status-fd 6 over `args`:
+/// (exit code, the info document, the status lines, stdout).
+fn reports(launcher: &std::path::Path, args: &[String]) -> (i32, String, String, String) {
+    let (info_r, info_w) = pipe();
+    let (json_r, json_w) = pipe();
+    let mut cmd = user_command(launcher);
+    cmd.args(["--info-fd", "5", "--json-status-fd", "6"])
+        .args(args);
+    pass(
+        &mut cmd,
+        &[(info_w.as_raw_fd(), 5), (json_w.as_raw_fd(), 6)],
+    );
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn");
+    drop((info_w, json_w));
+    let info = read_until_eof(info_r, "--info-fd");
+    let json = read_until_eof(json_r, "--json-status-fd");
+    let (code, out, _) = finish(child);
+    (code, info, json, out)
+}
+
+/// The `mnt-namespace` member of a report.
+fn mnt_of(doc: &str) -> Option<i64> {
+    parse_flat_json(
+        doc.lines()
+            .next()
+            .filter(|l| l.starts_with("{ "))
+            .unwrap_or(doc),
+    )
+    .into_iter()
+    .find(|(k, _)| k == "mnt-namespace")
+    .map(|(_, v)| v)
+}
+
+#[test]
+fn status_fds_name_the_mount_namespace_the_command_runs_in_with_dev() {
+    // --dev makes a nested user (and, in sandwrap, mount) namespace at the
+    // end of setup: the reports name the namespaces the command runs in,
+    // as bwrap's do, also with a pid namespace.
+    let mut launchers = vec![("sandwrap", sandwrap_bin())];
+    match bwrap_bin() {
+        Some(b) => launchers.push(("bwrap", b)),
+        None => skip!("skipping the bwrap side: /usr/bin/bwrap is not installed"),
+    }
+    for (name, bin) in &launchers {
+        for extra in [&[][..], &["--unshare-pid"][..]] {
+            // The host's /proc (from the bind of /): `self` is the command.
+            let stat = ["stat", "-L", "-c", "%i", "/proc/self/ns/mnt"];
+            let base: &[&str] = &["--ro-bind", "/", "/", "--dev", "/dev"];
+            let args = strings(&[base, extra, &["--"], &stat].concat());
+            let (code, info, json, out) = reports(bin, &args);
+            assert_eq!(code, 0, "{name} {extra:?}");
+            let command_mnt: i64 = out.trim().parse().expect("inode");
+            assert_eq!(mnt_of(&info), Some(command_mnt), "{name} {extra:?}: {info}");
+            assert_eq!(mnt_of(&json), Some(command_mnt), "{name} {extra:?}: {json}");
+        }
+        // Setup fails: the report is still there, with no exit code.
+        let args = strings(&[
+            "--dev",
+            "/dev",
+            "--ro-bind",
+            "/nonexistent",
+            "/x",
+            "--",
+            "true",
+        ]);
+        let (code, info, json, _) = reports(bin, &args);
+        assert_eq!(code, 1, "{name}");
+        assert!(info.contains("\"child-pid\": "), "{name}: {info:?}");
+        assert!(
+            json.contains("\"child-pid\": ") && !json.contains("exit-code"),
+            "{name}: {json:?}"
+        );
     }
 }

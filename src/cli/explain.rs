@@ -5,9 +5,9 @@ use std::ffi::{OsStr, OsString};
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::landlock::ports::show_ports;
+use crate::landlock::show::{self, FsView};
 use crate::landlock::{Mode, Policy, Rights};
-use crate::spec::{BindMode, CapOp, EnvOp, FsOp, OverlayKind, ReportTo, Spec};
+use crate::spec::{BindMode, CapOp, EnvOp, Fallback, FsOp, OverlayKind, ReportTo, Spec, dev};
 
 fn show(p: &Path) -> String {
     p.display().to_string()
@@ -70,7 +70,10 @@ fn describe_op(op: &FsOp, spec: &Spec) -> (String, String) {
             format!("new tmpfs{}{size}", mode_text(*perms))
         }
         FsOp::Proc { .. } => "new procfs".into(),
-        FsOp::Dev { .. } => "new /dev (null, zero, full, random, urandom, tty, pts, shm)".into(),
+        FsOp::Dev { .. } => {
+            let made: Vec<&str> = dev::NODES.iter().chain(&dev::DIRS).copied().collect();
+            format!("new /dev ({})", made.join(", "))
+        }
         FsOp::Mqueue { .. } => "new mqueue".into(),
         FsOp::Dir { perms, .. } => format!("directory{}", mode_text(*perms)),
         FsOp::File { fd, perms, .. } => format!("file copied from fd {fd}{}", mode_text(*perms)),
@@ -101,23 +104,12 @@ fn describe_op(op: &FsOp, spec: &Spec) -> (String, String) {
     (show(op.dest()), what)
 }
 
-fn rights_text(r: Rights) -> String {
-    match r {
-        r if r == Rights::ALL => "all".into(),
-        r if r == Rights::READ_EXEC => "read, execute".into(),
-        r if r == Rights::READ => "read".into(),
-        r if r == Rights::READ_DIR => "list".into(),
-        r if r == Rights::PROC => "read, write existing files".into(),
-        r => r.to_string(),
-    }
-}
-
 fn namespaces(spec: &Spec) -> String {
     let ns = &spec.namespaces;
     let all = [
         ("user", ns.user),
         ("mount", true),
-        ("pid", ns.pid),
+        ("pid", spec.new_pid_ns()),
         ("net", ns.net),
         ("ipc", ns.ipc),
         ("uts", ns.uts),
@@ -188,6 +180,9 @@ fn process_lines(spec: &Spec) -> Vec<String> {
     }
     if spec.die_with_parent {
         out.push("killed when sandwrap's parent dies".into());
+    }
+    if spec.end_with_command {
+        out.push("everything ends with the command, and with sandwrap".into());
     }
     if spec.as_pid_1 {
         out.push("the command is pid 1 (no reaper)".into());
@@ -261,57 +256,41 @@ fn limit_lines(spec: &Spec) -> Vec<String> {
     out
 }
 
+/// The landlock policy in `landlock::show`'s words (those of `--verbose`),
+/// the fallback's own when it is asked for, and the domain the command
+/// always gets.
 fn landlock_lines(spec: &Spec, caller: (u32, u32)) -> Vec<String> {
     let policy = Policy::from_spec(spec, Mode::Namespaced, caller, Path::new("/"));
-    if policy.is_empty() {
-        return vec!["not used".into()];
+    let mut out = if policy.is_empty() {
+        vec!["no restriction asked for".into()]
+    } else {
+        policy_lines(&policy)
+    };
+    if spec.fallback == Some(Fallback::Landlock) {
+        // Relative bind sources are the caller's, as when the sandbox runs.
+        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        let fallback = Policy::from_spec(spec, Mode::Fallback, caller, &cwd);
+        out.push("with --fallback landlock, where namespaces cannot be made:".into());
+        let lost = fallback.lost.iter().map(|l| format!("not honoured: {l}"));
+        out.extend(
+            policy_lines(&fallback)
+                .into_iter()
+                .chain(lost)
+                .map(|l| format!("  {l}")),
+        );
     }
-    let mut out = Vec::new();
-    match &policy.fs {
-        Some(rules) => {
-            let how = if spec.landlock.rules.is_empty() {
-                "derived from the filesystem"
-            } else {
-                "explicit"
-            };
-            out.push(format!("filesystem: only these rules ({how}):"));
-            let width = rules
-                .iter()
-                .map(|r| rights_text(r.rights).len())
-                .max()
-                .unwrap_or(0);
-            for r in rules {
-                out.push(format!(
-                    "  {:width$}  beneath {}  ({})",
-                    rights_text(r.rights),
-                    show(&r.path),
-                    r.origin
-                ));
-            }
-        }
-        None => out.push("filesystem: not restricted".into()),
-    }
-    for (what, ports) in [
-        ("TCP connect", &policy.tcp_connect),
-        ("TCP bind", &policy.tcp_bind),
-    ] {
-        match ports {
-            Some(p) if p.is_empty() => out.push(format!("{what}: no port")),
-            Some(p) => out.push(format!("{what}: only ports {}", show_ports(p))),
-            None => out.push(format!("{what}: not restricted")),
-        }
-    }
-    let mut scopes = Vec::new();
-    if policy.scope_abstract_unix {
-        scopes.push("abstract unix sockets");
-    }
-    if policy.scope_signal {
-        scopes.push("signals");
-    }
-    if !scopes.is_empty() {
-        out.push(format!("scoped: {}", scopes.join(", ")));
-    }
-    if policy.strict {
+    out.push(show::own_domain_line());
+    out
+}
+
+fn policy_lines(p: &Policy) -> Vec<String> {
+    let fs = p.fs.as_deref().map(|rules| FsView {
+        rules,
+        source: p.fs_source,
+        handled: Rights::ALL,
+    });
+    let mut out = show::lines(fs, &p.net);
+    if p.strict {
         out.push("strict: anything the kernel cannot enforce is an error".into());
     }
     out

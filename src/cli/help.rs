@@ -74,7 +74,17 @@ pub fn clap_command() -> Command {
              NUL-separated, from a file descriptor with --args.\n\
              \n\
              sandwrap is never setuid: when run by an unprivileged user it always creates \
-             a user namespace, mapping the caller's uid and gid (or --uid and --gid).",
+             a user namespace, mapping the caller's uid and gid (or --uid and --gid).\n\
+             \n\
+             Lifecycle. By default, as with bwrap, sandwrap exits with the command's exit \
+             status (128+N if a signal N killed it) as soon as the command exits; what the \
+             command left running keeps running in the sandbox (pid 1 stays until the last \
+             process has gone), and the sandbox does not die with sandwrap unless \
+             --die-with-parent ties it to sandwrap's parent. With --end-with-command, \
+             everything the command started is ended before sandwrap returns, and the whole \
+             sandbox dies with sandwrap, even when sandwrap is killed with SIGKILL; the \
+             sandbox then gets a pid namespace of its own (as with --unshare-pid), in which \
+             the kernel guarantees both.",
         )
         .override_usage("sandwrap [OPTIONS...] [--] COMMAND [ARGS...]")
         .disable_help_flag(true)

@@ -6,6 +6,7 @@
 mod capnames;
 mod cnum;
 mod explain;
+mod gitindex;
 mod help;
 pub mod limits;
 pub mod network;

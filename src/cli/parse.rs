@@ -719,6 +719,9 @@ impl Parser<'_, '_> {
         if s.as_pid_1 && !s.lock_files.is_empty() {
             return Err(self.error("Specifying --as-pid-1 and --lock-file is not permitted"));
         }
+        if s.as_pid_1 && s.end_with_command {
+            return Err(self.error("--end-with-command is not compatible with --as-pid-1: the command, as pid 1, could keep the sandbox alive after sandwrap has gone"));
+        }
         if s.limits.json_usage && s.status.json_status.is_none() {
             return Err(self.error(
                 "--json-usage requires --json-status-fd (the usage object is written there)",

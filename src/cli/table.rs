@@ -76,6 +76,7 @@ pub enum Action {
     LandlockStrict,
     Fallback,
     Verbose,
+    EndWithCommand,
     Profile,
     ListProfiles,
     Explain,
@@ -697,6 +698,13 @@ pub const OPTIONS: &[OptDef] = &[
         Landlock,
         "On stderr: what landlock enforces, and the system call behind an error",
     ),
+    opt(
+        "end-with-command",
+        &[],
+        A::EndWithCommand,
+        Lockdown,
+        "End everything COMMAND started when it exits, and the sandbox when sandwrap dies",
+    ),
     // sandwrap's own seccomp engine (docs/seccomp.md).
     opt(
         "seccomp-policy",
@@ -773,7 +781,7 @@ pub const OPTIONS: &[OptDef] = &[
         &["PATH"],
         A::Protect,
         Filesystem,
-        "Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind)",
+        "Bind host PATH read-only onto PATH if it exists and is not a symlink (e.g. .git in a --bind; a .git also protects its submodules' .git)",
     ),
     opt(
         "keep-env",
@@ -795,7 +803,7 @@ pub const OPTIONS: &[OptDef] = &[
         &["DURATION"],
         A::Timeout,
         Limits,
-        "After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox; exit status 124",
+        "After DURATION (90s, 5m, 1h) send SIGTERM to the whole sandbox (implies --unshare-pid); exit status 124",
     ),
     opt(
         "kill-after",
@@ -935,6 +943,7 @@ mod tests {
                 || o.name == "bind-mkdir"
                 || o.name == "keep-env"
                 || o.name == "protect"
+                || o.name == "end-with-command"
                 || matches!(
                     o.name,
                     "unshare-time" | "time-offset" | "map-subids" | "map-subids-count"

@@ -2,41 +2,13 @@
 //! then becomes pid 1 (reaper) and forks the command, or execs it directly.
 
 use std::os::fd::{AsFd, RawFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use super::ctx::{ChildCtx, supervisor_gone};
 use super::{exec, fds, init, mount, net, report, signals, sys, userns};
 use crate::spec::Spec;
-
-/// What the supervisor prepared for the child before the clone.
-pub struct ChildCtx {
-    pub ids: userns::IdPlan,
-    pub caller: (u32, u32),
-    pub old_cwd: Option<PathBuf>,
-    pub own_pid_ns: bool,
-    pub lifeline: RawFd,
-    pub exec_report: Option<RawFd>,
-    pub status_report: Option<RawFd>,
-    pub go: Option<RawFd>,
-    /// Written once the time namespace exists (for the supervisor's report).
-    pub time_ready: Option<RawFd>,
-    /// Our copies of the write ends of `lifeline` and `go`: closed first, so
-    /// that only the supervisor holds them and its death reads as HUP/EOF.
-    pub supervisor_ends: [Option<RawFd>; 2],
-    pub sigset: libc::sigset_t,
-    /// Highest capability number, read before /proc may be gone.
-    pub last_cap: u8,
-    /// `--fallback landlock`: no namespaces were created; skip everything
-    /// that builds or enters them.
-    pub fallback: bool,
-    /// sandwrap's own seccomp programs, compiled before the clone.
-    pub own_seccomp: Option<super::seccomp::OwnFilter>,
-    /// Where the command sends its seccomp listener (with --seccomp-report).
-    pub seccomp_sock: Option<RawFd>,
-    /// `--rlimit`, checked by the supervisor; set by the command before exec.
-    pub rlimits: Vec<super::limits::rlimits::Resolved>,
-}
 
 /// Entry point after clone; never returns.
 pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
@@ -48,15 +20,63 @@ pub fn main(spec: &Spec, ctx: &ChildCtx) -> ! {
     super::exit_now(1)
 }
 
-fn supervisor_gone(lifeline: RawFd) -> bool {
-    let mut pfd = libc::pollfd {
-        fd: lifeline,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout.
-    let r = unsafe { libc::poll(&mut pfd, 1, 0) };
-    r > 0 && pfd.revents & libc::POLLHUP != 0
+/// `--pidns` with a new pid namespace: this process, in the joined pid
+/// namespace, cannot be in a new one itself (setns(CLONE_NEWPID) only
+/// moves children), so it makes one for its children and forks the new
+/// namespace's pid 1, which goes on with the setup. This process stays as
+/// a relay between the supervisor and pid 1: a process injected into a
+/// pid namespace hands its orphans to that namespace's init, not to the
+/// supervisor, so pid 1 could not become the supervisor's child. The relay
+/// holds nothing, passes on the signals the supervisor sends, dies with
+/// the supervisor (and pid 1 with it when its lifecycle says so), and
+/// exits with pid 1's status.
+fn relay_pid_ns(ctx: &ChildCtx, forked: RawFd) -> Result<()> {
+    sys::unshare(libc::CLONE_NEWPID).context("unshare pid ns")?;
+    // SAFETY: single-threaded; the child goes on with our own code.
+    match unsafe { libc::fork() } {
+        -1 => bail!("Can't fork: {}", crate::errno_text(sys::errno())),
+        0 => {
+            // SAFETY: the relay's end; pid 1 does not keep it.
+            unsafe { libc::close(forked) };
+            Ok(())
+        }
+        pid1 => {
+            sys::close_fds_except(&[forked]);
+            let _ = sys::write_all(forked, b"f");
+            // SAFETY: our own pipe end, used once.
+            unsafe { libc::close(forked) };
+            loop {
+                let status = match signals::wait(&ctx.sigset) {
+                    Ok((libc::SIGCHLD, _)) => signals::reap(pid1),
+                    Ok((sig, _)) => {
+                        // SAFETY: our child, not yet reaped.
+                        unsafe { libc::kill(pid1, sig) };
+                        continue;
+                    }
+                    Err(_) => signals::reap_blocking(pid1).map(Some),
+                };
+                match status {
+                    Ok(Some(status)) => super::exit_now(super::exit_code(status)),
+                    Ok(None) => {}
+                    Err(_) => super::exit_now(1),
+                }
+            }
+        }
+    }
+}
+
+/// During setup: die with the supervisor (its parent), or with the relay.
+fn tie_to_parent(lifeline: RawFd) -> Result<()> {
+    sys::prctl(
+        libc::PR_SET_PDEATHSIG,
+        libc::SIGKILL as libc::c_ulong,
+        "PR_SET_PDEATHSIG",
+    )
+    .context("prctl")?;
+    if supervisor_gone(lifeline) {
+        super::exit_now(1);
+    }
+    Ok(())
 }
 
 fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
@@ -64,20 +84,16 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         // SAFETY: our copy of a pipe end the supervisor keeps.
         unsafe { libc::close(fd) };
     }
-    sys::prctl(
-        libc::PR_SET_PDEATHSIG,
-        libc::SIGKILL as libc::c_ulong,
-        "PR_SET_PDEATHSIG",
-    )
-    .context("prctl")?;
-    if supervisor_gone(ctx.lifeline) {
-        super::exit_now(1);
+    tie_to_parent(ctx.lifeline)?;
+    if let Some(forked) = ctx.relay {
+        relay_pid_ns(ctx, forked)?;
+        tie_to_parent(ctx.lifeline)?;
     }
     // Until the command runs, a signal passed on by the supervisor (SIGTERM
     // from `timeout`, Ctrl-C with --new-session) ends setup, even one that
     // waits on --block-fd: pid 1 of a pid namespace only gets signals from
     // outside for which it has a handler.
-    signals::end_on_signals();
+    signals::end_on_signals(&ctx.caller_signals);
     // The status fds belong to the supervisor.
     let report_fd = match spec.seccomp.report {
         Some(crate::spec::ReportTo::Fd(fd)) => Some(fd),
@@ -186,6 +202,20 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     if let (true, Some(proc)) = (spec.needs_mount_lock(), &proc) {
         userns::lock_mounts(proc.as_fd())?;
     }
+    if let Some(fd) = ctx.namespaces_final {
+        // The supervisor reports the namespaces the command runs in; it
+        // must have done so before the command runs.
+        let _ = sys::write_all(fd, b"n");
+        // SAFETY: our end of a pipe used once.
+        unsafe { libc::close(fd) };
+        if let Some(go) = ctx.go {
+            let mut b = [0u8; 1];
+            if sys::read_some(go, &mut b) != Ok(1) {
+                // EOF: the supervisor failed to report, or is gone.
+                super::exit_now(1);
+            }
+        }
+    }
     drop(proc);
     if spec.disable_userns || spec.assert_userns_disabled {
         // SAFETY: plain syscall; success is the failure we check for.
@@ -202,11 +232,12 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
 fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::convert::Infallible> {
     let prepared = exec::prepare(spec, ctx, old_umask)?;
     // From here pid 1 takes signals with sigwaitinfo and passes them on.
-    signals::take_signals_back(&ctx.sigset);
+    signals::take_signals_back(&ctx.sigset, &ctx.caller_signals);
     if spec.needs_reaper() {
         // Locked before the fork (fcntl locks stay with the process that
         // becomes pid 1), so they are held before the command starts.
         let locks = init::take_locks(spec)?;
+        let sigset = init::arm_lifetime(spec, ctx)?;
         // The command waits until pid 1 has given up its capabilities.
         let (ready_r, ready_w) = sys::pipe()?;
         // SAFETY: single-threaded; the child only runs our own code then execs.
@@ -218,7 +249,15 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
             }
             cmd => {
                 drop(ready_r);
-                init::reap(spec, ctx, &prepared.without_landlock(), cmd, locks, ready_w)
+                init::reap(
+                    spec,
+                    ctx,
+                    &prepared.without_landlock(),
+                    cmd,
+                    locks,
+                    ready_w,
+                    sigset,
+                )
             }
         }
     } else {

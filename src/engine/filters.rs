@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use seccompiler::sock_filter;
 
-use super::child::ChildCtx;
-use super::exec::{ExecPlan, exec_error};
+use super::ctx::ChildCtx;
+use super::execvp::{ExecPlan, exec_error};
 use super::seccomp::{FilterError, send_fd, set_filter};
 use super::{report, sys};
 use crate::spec::Spec;

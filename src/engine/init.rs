@@ -1,13 +1,20 @@
 //! pid 1 of the sandbox: holds the lock files and the sync fd, reaps
-//! orphans, passes signals on to the command and reports its status. When
-//! the command exits, pid 1 exits too, which ends every process left in the
-//! pid namespace: nothing the sandbox started outlives it.
+//! orphans, passes signals on to the command and reports its status.
+//!
+//! Two lifecycles. bwrap's (the default): when the command exits, pid 1
+//! reports its status and stays, reaping, until the last process of the
+//! sandbox has gone; it dies with the supervisor only with
+//! `--die-with-parent`. `--end-with-command`: when the command exits, pid 1
+//! ends everything else first (as pid 1 of its own pid namespace with
+//! `kill(-1)`; without one, in `--fallback landlock`, as a child subreaper
+//! over its descendants), then reports and exits; and it takes the whole
+//! sandbox with it when the supervisor dies.
 
 use std::os::fd::{OwnedFd, RawFd};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 
-use super::child::ChildCtx;
+use super::ctx::ChildCtx;
 use super::exec::Prepared;
 use super::{caps, exit_code, fds, report, signals, sys};
 use crate::spec::Spec;
@@ -16,6 +23,7 @@ use crate::spec::Spec;
 /// the command.
 /// `ready`: closed once this process holds no capabilities and is filtered,
 /// which lets the command go on.
+/// `sigset`: what `arm_lifetime` returned.
 pub fn reap(
     spec: &Spec,
     ctx: &ChildCtx,
@@ -23,6 +31,7 @@ pub fn reap(
     cmd: libc::pid_t,
     locks: Vec<OwnedFd>,
     ready: OwnedFd,
+    sigset: libc::sigset_t,
 ) -> ! {
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
     keep.push(std::os::fd::AsRawFd::as_raw_fd(&ready));
@@ -53,32 +62,132 @@ pub fn reap(
         unsafe { libc::kill(cmd, libc::SIGKILL) };
         super::exit_now(1)
     };
-    let finish = |status: i32| -> ! {
-        // Only as pid 1 of a namespace we created: a joined one
-        // (--pidns without --unshare-pid) holds processes not ours.
-        if spec.namespaces.pid && std::process::id() == 1 {
-            end_namespace();
-        }
-        if let Some(fd) = ctx.status_report {
-            let _ = sys::write_all(fd, &status.to_ne_bytes());
-        }
-        super::exit_now(exit_code(status))
+    let mut after = AfterCommand {
+        spec,
+        report: ctx.status_report,
+        locks,
     };
+    let mut cmd_status: Option<i32> = None;
     loop {
-        let (sig, code) = match signals::wait(&ctx.sigset) {
+        let (sig, code) = match signals::wait(&sigset) {
             Ok(got) => got,
             // Taking signals refused (a caller's program): just reap, as
             // bwrap's pid 1 does, without passing signals on.
-            Err(_) => finish(signals::reap_blocking(cmd).unwrap_or_else(|e| refused(e))),
+            Err(_) => {
+                let status = match cmd_status {
+                    Some(status) => status,
+                    None => {
+                        let status = signals::reap_blocking(cmd).unwrap_or_else(|e| refused(e));
+                        after.command_exited(status, false);
+                        status
+                    }
+                };
+                if !spec.end_with_command {
+                    // No pid is 0: this reaps until the last process has
+                    // gone (ECHILD).
+                    let _ = signals::reap_blocking(0);
+                }
+                super::exit_now(exit_code(status))
+            }
         };
         if sig == libc::SIGCHLD {
-            if let Some(status) = signals::reap(cmd).unwrap_or_else(|e| refused(e)) {
-                finish(status);
+            let (found, none_left) = signals::reap_all(cmd).unwrap_or_else(|e| refused(e));
+            if let Some(status) = found {
+                cmd_status = Some(status);
+                after.command_exited(status, none_left);
             }
-        } else if signals::should_forward(code, shares_pgrp) {
-            // SAFETY: signalling the command we forked.
+            match cmd_status {
+                Some(status) if spec.end_with_command || none_left => {
+                    super::exit_now(exit_code(status))
+                }
+                _ => {}
+            }
+        } else if sig == signals::supervisor_death_signal() && spec.end_with_command {
+            // The supervisor is gone: the sandbox goes with it.
+            end_sandbox();
+            super::exit_now(1);
+        } else if cmd_status.is_none() && signals::should_forward(code, shares_pgrp) {
+            // SAFETY: signalling the command we forked (not yet reaped).
             unsafe { libc::kill(cmd, sig) };
         }
+    }
+}
+
+/// What pid 1 does when the command has exited.
+struct AfterCommand<'a> {
+    spec: &'a Spec,
+    report: Option<RawFd>,
+    locks: Vec<OwnedFd>,
+}
+
+impl AfterCommand<'_> {
+    /// With --end-with-command, end everything else first. Once the
+    /// sandbox has ended (`none_left`, or ended here), release the lock
+    /// files and the sync fd before the supervisor hears the status and
+    /// returns. Then report it.
+    fn command_exited(&mut self, status: i32, none_left: bool) {
+        if self.spec.end_with_command {
+            end_sandbox();
+        }
+        if self.spec.end_with_command || none_left {
+            self.locks.clear();
+            if let Some(fd) = self.spec.status.sync {
+                fds::consume(fd);
+            }
+        }
+        if let Some(fd) = self.report.take() {
+            let _ = sys::write_all(fd, &status.to_ne_bytes());
+            // SAFETY: our end of the report pipe, written once.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+/// Before pid 1 forks the command: tie pid 1 to the supervisor as the
+/// lifecycle asks, and return the signals pid 1 waits for. Done before the
+/// fork (and before any seccomp program, which might deny prctl) so that
+/// there is no moment when the command runs and pid 1 would die the wrong
+/// way.
+pub fn arm_lifetime(spec: &Spec, ctx: &ChildCtx) -> Result<libc::sigset_t> {
+    let mut set = ctx.sigset;
+    let own_ns = std::process::id() == 1;
+    let deathsig = if spec.end_with_command && !own_ns {
+        // No pid namespace (--fallback landlock): pid 1 must outlive the
+        // supervisor long enough to end its descendants, which come back
+        // to it as a child subreaper.
+        sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+        let sig = signals::supervisor_death_signal();
+        // SAFETY: adding a valid signal number to a valid set.
+        unsafe { libc::sigaddset(&mut set, sig) };
+        signals::block(&set);
+        sig
+    } else if spec.end_with_command || spec.die_with_parent {
+        // With a pid namespace of its own, pid 1's death ends all of it.
+        libc::SIGKILL
+    } else {
+        0 // bwrap's lifecycle: the sandbox does not die with sandwrap
+    };
+    sys::prctl(
+        libc::PR_SET_PDEATHSIG,
+        deathsig as libc::c_ulong,
+        "PR_SET_PDEATHSIG",
+    )
+    .context("prctl")?;
+    if deathsig != 0 && super::ctx::supervisor_gone(ctx.lifeline) {
+        // It died before the signal was armed.
+        super::exit_now(1);
+    }
+    Ok(set)
+}
+
+/// `--end-with-command`, the command is gone: end every other process of
+/// the sandbox and reap it, so that when the supervisor hears the status
+/// nothing the command started is left (only pid 1 itself, about to exit).
+fn end_sandbox() {
+    if std::process::id() == 1 {
+        end_namespace();
+    } else {
+        signals::end_descendants();
     }
 }
 
@@ -110,9 +219,7 @@ pub fn take_locks(spec: &Spec) -> Result<Vec<OwnedFd>> {
     Ok(out)
 }
 
-/// The command is gone: end everything else in our pid namespace and reap
-/// it, so that when the supervisor hears the status no process the command
-/// started is left (only pid 1 itself, about to exit).
+/// End everything else in our pid namespace and reap it.
 fn end_namespace() {
     // SAFETY: as pid 1 of our own pid namespace, -1 means "every other
     // process in this namespace", never anything outside it.

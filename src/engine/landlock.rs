@@ -191,7 +191,7 @@ pub fn prepare(
         // No landlock at all: sandwrap's processes protect themselves
         // (`protect_own_process`); say so here, once.
         if spec.verbose {
-            let line = plan.isolation_line();
+            let line = crate::landlock::show::isolation_line(&plan);
             crate::out::message(spec.level_prefix, crate::out::Level::Info, &line);
         }
         return Ok(None);
@@ -204,10 +204,10 @@ pub fn prepare(
             .map_err(ruleset_error("filesystem rights"))?;
     }
     let mut net = BitFlags::<AccessNet>::EMPTY;
-    if plan.tcp_connect.is_some() {
+    if plan.net.tcp_connect.is_some() {
         net |= AccessNet::ConnectTcp;
     }
-    if plan.tcp_bind.is_some() {
+    if plan.net.tcp_bind.is_some() {
         net |= AccessNet::BindTcp;
     }
     if !net.is_empty() {
@@ -216,10 +216,10 @@ pub fn prepare(
             .map_err(ruleset_error("network rights"))?;
     }
     let mut scopes = BitFlags::<Scope>::EMPTY;
-    if plan.scope_abstract_unix {
+    if plan.net.scope_abstract_unix {
         scopes |= Scope::AbstractUnixSocket;
     }
-    if plan.scope_signal {
+    if plan.net.scope_signal {
         scopes |= Scope::Signal;
     }
     if !scopes.is_empty() {
@@ -240,8 +240,8 @@ pub fn prepare(
         }
     }
     for (ports, access) in [
-        (&plan.tcp_connect, AccessNet::ConnectTcp),
-        (&plan.tcp_bind, AccessNet::BindTcp),
+        (&plan.net.tcp_connect, AccessNet::ConnectTcp),
+        (&plan.net.tcp_bind, AccessNet::BindTcp),
     ] {
         for range in ports.iter().flatten() {
             for port in range.first..=range.last {
@@ -252,7 +252,7 @@ pub fn prepare(
         }
     }
     let summary = if spec.verbose {
-        plan.summary(added)
+        crate::landlock::show::summary(&plan, added)
     } else {
         Vec::new()
     };

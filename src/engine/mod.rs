@@ -7,8 +7,10 @@
 
 mod caps;
 mod child;
+mod ctx;
 mod diagnose;
 pub(crate) mod exec;
+mod execvp;
 mod fds;
 mod filters;
 mod init;

@@ -1,6 +1,7 @@
 //! The supervisor's watch over a running sandbox (bwrap calls it the
-//! monitor): pass signals on, learn the command's status, make sure nothing
-//! is left, and write the last `--json-status-fd` line.
+//! monitor): pass signals on, learn the command's status, with
+//! --end-with-command make sure nothing is left, and write the last
+//! `--json-status-fd` line.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -49,6 +50,13 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     }
     let code = exit_code(status);
     let timed_out = matches!(&watchdog, Ok(Some(d)) if d.finish());
+    if timed_out {
+        // The command's end may have come from the watchdog's SIGKILL while
+        // it was still walking the sandbox: whatever it has not reached yet
+        // goes now (we are a subreaper with --timeout), so the limit holds
+        // for all the command started, whatever the lifecycle.
+        signals::end_descendants();
+    }
     let executed = w.exec_report.as_ref().is_some_and(exec_succeeded);
     // sandwrap's usage object: asked for (bwrap's stream stays bwrap's
     // otherwise), and only when the command ran (not for a failed setup).
@@ -101,15 +109,18 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
 }
 
 /// The wait status, and whose it is, passing signals on meanwhile.
+///
+/// With a pid 1, its report is the end of the wait. By default (bwrap's
+/// lifecycle) sandwrap returns with it, whatever the command left running:
+/// pid 1 stays until the last process has gone. With --end-with-command
+/// pid 1 has already ended every other process when it reports, and exits
+/// right after; lock files and the sync fd must then be released before
+/// sandwrap returns, so with those the wait is for pid 1 itself.
 fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> (i32, Died) {
     let shares_pgrp = !spec.new_session;
-    // With a pid namespace of our own, pid 1's report is the end: it has
-    // already ended every other process of the sandbox and exits right
-    // after, so there is no need to wait while the kernel tears the
-    // namespaces down. Not with lock files or a sync fd: when sandwrap
-    // exits, those must already be released.
+    let end = spec.end_with_command;
     let holds = !spec.lock_files.is_empty() || spec.status.sync.is_some();
-    let early_ok = w.notifier.is_none() && !w.fallback && spec.namespaces.pid && !holds;
+    let early_ok = w.notifier.is_none() && !(end && holds);
     let mut early = match (&w.status_report, early_ok) {
         (Some(r), true) => signals::SignalFd::new(&w.sigset).ok().map(|sfd| (r, sfd)),
         _ => None,
@@ -155,25 +166,27 @@ fn wait_status(spec: &Spec, w: &mut Watch<'_>) -> (i32, Died) {
             unsafe { libc::kill(w.pid, sig) };
         }
     };
-    match reported {
+    let status = match reported {
         Some(st) => {
-            // pid 1 is on its way out; make sure of it, without waiting.
-            // SAFETY: signalling our own child.
-            unsafe { libc::kill(w.pid, libc::SIGKILL) };
+            if end {
+                // pid 1 is on its way out; make sure of it, without waiting.
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(w.pid, libc::SIGKILL) };
+            }
             (st, Died::Command)
         }
-        None => {
-            // With a pid 1, a status it did not report is its own.
-            let st = match &w.status_report {
-                Some(r) => {
-                    read_report(r).map_or((child_status, Died::Pid1), |st| (st, Died::Command))
-                }
-                None => (child_status, Died::Command),
-            };
-            signals::kill_remaining_children();
-            st
-        }
+        // With a pid 1, a status it did not report is its own.
+        None => match &w.status_report {
+            Some(r) => read_report(r).map_or((child_status, Died::Pid1), |st| (st, Died::Command)),
+            None => (child_status, Died::Command),
+        },
+    };
+    if end && w.fallback {
+        // No pid namespace: whatever came back to us (a subreaper) when
+        // the sandbox's first process ended goes now.
+        signals::end_descendants();
     }
+    status
 }
 
 /// Waiting itself was refused (a seccomp filter around sandwrap): end the

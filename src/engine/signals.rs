@@ -38,14 +38,61 @@ extern "C" fn exit_on_signal(sig: libc::c_int) {
     unsafe { libc::_exit(128 + sig) }
 }
 
+/// The signal state sandwrap was started with, which the command gets
+/// back (as bwrap leaves it): the caller's signal mask, and which of the
+/// signals sandwrap handles itself the caller ignored (e.g. SIGHUP under
+/// nohup, SIGINT for a background job). sandwrap changes no other
+/// disposition (SIGPIPE stays as the caller left it: main is entered
+/// without std's runtime, which would ignore it).
+#[derive(Clone, Copy)]
+pub struct Caller {
+    mask: libc::sigset_t,
+    ignored: [bool; FORWARDED.len()],
+}
+
+impl Caller {
+    /// Read the caller's state; call before changing any of it.
+    pub fn save() -> Caller {
+        // SAFETY: valid out-pointers; a null new set only reads.
+        unsafe {
+            let mut mask = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
+            libc::sigprocmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask);
+            let mut ignored = [false; FORWARDED.len()];
+            for (slot, sig) in ignored.iter_mut().zip(FORWARDED) {
+                let mut old = MaybeUninit::<libc::sigaction>::zeroed().assume_init();
+                libc::sigaction(sig, std::ptr::null(), &mut old);
+                *slot = old.sa_sigaction == libc::SIG_IGN;
+            }
+            Caller { mask, ignored }
+        }
+    }
+
+    /// The forwarded signals the caller did not ignore.
+    fn handled(&self) -> impl Iterator<Item = i32> + '_ {
+        FORWARDED
+            .into_iter()
+            .zip(self.ignored)
+            .filter(|(_, ign)| !ign)
+            .map(|(s, _)| s)
+    }
+}
+
+/// A caller that ignores SIGCHLD would have its children reaped by the
+/// kernel, and sandwrap could not learn the command's status: SIGCHLD goes
+/// back to its default at start, as bwrap (0.11) does it.
+pub fn default_sigchld() {
+    // SAFETY: setting a default disposition.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+}
+
 /// During setup: the passed-on signals end this process, as they would end
-/// the command (exit status 128+N).
-pub fn end_on_signals() {
+/// the command (exit status 128+N); those the caller ignored stay ignored.
+pub fn end_on_signals(caller: &Caller) {
     // SAFETY: installing an async-signal-safe handler; plain set operations.
     unsafe {
         let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
         libc::sigemptyset(&mut set);
-        for s in FORWARDED {
+        for s in caller.handled() {
             libc::signal(
                 s,
                 exit_on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
@@ -57,25 +104,26 @@ pub fn end_on_signals() {
 }
 
 /// After setup: block them again (pid 1 waits for them) and drop the handler.
-pub fn take_signals_back(set: &libc::sigset_t) {
+pub fn take_signals_back(set: &libc::sigset_t, caller: &Caller) {
     block(set);
     // SAFETY: restoring default dispositions.
     unsafe {
-        for s in FORWARDED {
+        for s in caller.handled() {
             libc::signal(s, libc::SIG_DFL);
         }
     }
 }
 
-/// Give the command a clean signal state: nothing blocked, default
-/// dispositions (Rust ignores SIGPIPE, which exec would pass on).
-pub fn reset_for_exec() {
+/// Give the command the caller's signal state back: its mask, except
+/// SIGCHLD, which bwrap unblocks too; the dispositions were never changed
+/// (the setup's handlers are gone with exec; ignored signals stayed
+/// ignored).
+pub fn reset_for_exec(caller: &Caller) {
     // SAFETY: plain libc calls on valid arguments.
     unsafe {
-        let mut set = MaybeUninit::<libc::sigset_t>::zeroed().assume_init();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut mask = caller.mask;
+        libc::sigdelset(&mut mask, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
     }
 }
 
@@ -183,6 +231,19 @@ pub fn should_forward(si_code: i32, shares_process_group: bool) -> bool {
 /// Reap every child that has exited; return the status of `watched` if it
 /// was one. Fails only when waiting itself is refused (a seccomp filter).
 pub fn reap(watched: libc::pid_t) -> Result<Option<i32>, super::sys::SysError> {
+    reap_all(watched).map(|(found, _)| found)
+}
+
+/// The signal a reaper without a pid namespace of its own gets when the
+/// supervisor dies (its `PR_SET_PDEATHSIG`): it must live on long enough
+/// to end the tree, so SIGKILL will not do.
+pub fn supervisor_death_signal() -> i32 {
+    libc::SIGRTMIN()
+}
+
+/// Reap every child that has exited: the status of `watched` if it was
+/// one, and whether no child at all is left.
+pub fn reap_all(watched: libc::pid_t) -> Result<(Option<i32>, bool), super::sys::SysError> {
     let mut found = None;
     loop {
         let mut status = 0;
@@ -191,7 +252,7 @@ pub fn reap(watched: libc::pid_t) -> Result<Option<i32>, super::sys::SysError> {
         if pid < 0 {
             let errno = super::sys::errno();
             return match errno {
-                libc::ECHILD => Ok(found),
+                libc::ECHILD => Ok((found, true)),
                 libc::EINTR => continue,
                 _ => Err(super::sys::SysError {
                     call: "waitpid".into(),
@@ -200,7 +261,7 @@ pub fn reap(watched: libc::pid_t) -> Result<Option<i32>, super::sys::SysError> {
             };
         }
         if pid == 0 {
-            return Ok(found);
+            return Ok((found, false));
         }
         if pid == watched {
             found = Some(status);
@@ -229,28 +290,46 @@ pub fn reap_blocking(watched: libc::pid_t) -> Result<i32, super::sys::SysError> 
     }
 }
 
-/// Kill and reap every remaining child (orphans reparented to us as a
-/// subreaper), until none is left.
-pub fn kill_remaining_children() {
-    for _ in 0..1000 {
-        let pids = children();
-        if pids.is_empty() {
-            return;
-        }
-        for pid in &pids {
-            // SAFETY: signalling our own children.
-            unsafe { libc::kill(*pid, libc::SIGKILL) };
-        }
-        for pid in &pids {
-            let mut status = 0;
-            // SAFETY: valid out-pointer.
-            unsafe { libc::waitpid(*pid, &mut status, 0) };
-        }
-    }
+fn errno_is(e: i32) -> bool {
+    std::io::Error::last_os_error().raw_os_error() == Some(e)
 }
 
-fn children() -> Vec<libc::pid_t> {
-    children_of(std::process::id() as libc::pid_t)
+/// End every descendant of this process, which must be a child subreaper
+/// (so an orphan of the tree comes back to it and cannot leave the tree).
+/// A process is SIGKILLed before its children are read: with SIGKILL
+/// pending it can no longer fork (the kernel fails the fork) nor reap, so
+/// each child read is either killed in turn or comes back to us. Then we
+/// reap, and whenever one of our children has not been killed yet (it was
+/// forked during the walk, or came back to us), kill it and its subtree.
+/// It ends when we have no child left, and with no child there is no
+/// descendant: the end is certain, not a number of rounds, and a fork chain
+/// or fork loop only makes it take a few more.
+pub fn end_descendants() {
+    let me = std::process::id() as libc::pid_t;
+    let mut killed = std::collections::HashSet::new();
+    loop {
+        let mut queue: Vec<libc::pid_t> = children_of(me)
+            .into_iter()
+            .filter(|p| !killed.contains(p))
+            .collect();
+        let mut i = 0;
+        while i < queue.len() {
+            let pid = queue[i];
+            // SAFETY: a descendant of ours, found just now.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed.insert(pid);
+            queue.extend(children_of(pid).into_iter().filter(|p| !killed.contains(p)));
+            i += 1;
+        }
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if r < 0 && !errno_is(libc::EINTR) {
+            return; // ECHILD: no child, so no descendant, is left
+        }
+        // A reaped pid may be used again, by anyone.
+        killed.remove(&r);
+    }
 }
 
 /// The children of every thread of process `pid`.

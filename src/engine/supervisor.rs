@@ -6,7 +6,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use anyhow::{Context, Result, anyhow};
 
-use super::child::{self, ChildCtx};
+use super::child;
+use super::ctx::ChildCtx;
 use super::{diagnose, fds, monitor, report, seccomp, signals, status, sys, userns};
 use crate::landlock::Mode as LandlockMode;
 use crate::spec::Spec;
@@ -51,7 +52,13 @@ fn clone_flags(spec: &Spec, fallback: bool) -> i32 {
     let mut flags = libc::CLONE_NEWNS;
     for (on, flag) in [
         (ns.user, libc::CLONE_NEWUSER),
-        (ns.pid, libc::CLONE_NEWPID),
+        // A joined pid namespace (--pidns) gets its new one nested by the
+        // child (see child::relay_pid_ns): after setns(CLONE_NEWPID) the
+        // kernel refuses CLONE_NEWPID.
+        (
+            spec.new_pid_ns() && spec.join.pidns.is_none(),
+            libc::CLONE_NEWPID,
+        ),
         (ns.net, libc::CLONE_NEWNET),
         (ns.ipc, libc::CLONE_NEWIPC),
         (ns.uts, libc::CLONE_NEWUTS),
@@ -120,6 +127,7 @@ fn falls_back(spec: &Spec, errno: i32) -> bool {
 
 fn launch(spec: &Spec) -> Result<i32> {
     create_host_dirs(spec)?;
+    let caller_signals = signals::Caller::save();
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     // --map-subids: the helpers are setuid, so their runner is forked
@@ -173,6 +181,16 @@ fn launch(spec: &Spec) -> Result<i32> {
     } else {
         None
     };
+    // With a nested mount namespace, the child says when the command's
+    // namespaces are in place, and waits for a second go-ahead (the
+    // report must name them before the command runs). Not with
+    // --userns-block-fd, whose helper needs the report before setup.
+    let new_mnt_ns = spec.needs_nested_userns() || spec.needs_mount_lock();
+    let final_pipe = if reports && new_mnt_ns && spec.status.userns_block.is_none() {
+        Some(sys::pipe()?)
+    } else {
+        None
+    };
     // Compiled here, before the clone; the sandbox only installs it.
     let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
     let listener_channel = match spec.seccomp.report {
@@ -182,12 +200,17 @@ fn launch(spec: &Spec) -> Result<i32> {
 
     // The joins were done by the first attempt when falling back.
     join_namespaces(spec)?;
+    let relay_pipe = if spec.join.pidns.is_some() && spec.new_pid_ns() {
+        Some(sys::pipe()?)
+    } else {
+        None
+    };
 
     let mut ctx = ChildCtx {
         ids,
         caller: (uid, gid),
         old_cwd: sys::current_dir(),
-        own_pid_ns: spec.namespaces.pid || spec.join.pidns.is_some(),
+        own_pid_ns: spec.new_pid_ns() || spec.join.pidns.is_some(),
         lifeline: life_r.as_raw_fd(),
         exec_report: exec_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         status_report: status_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
@@ -198,10 +221,13 @@ fn launch(spec: &Spec) -> Result<i32> {
             go_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         ],
         sigset,
+        caller_signals,
         last_cap: super::caps::last_cap(),
         fallback: false,
         own_seccomp,
         seccomp_sock: listener_channel.as_ref().map(|(_, s)| s.as_raw_fd()),
+        relay: relay_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
+        namespaces_final: final_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         rlimits,
     };
     let pid = loop {
@@ -225,6 +251,8 @@ fn launch(spec: &Spec) -> Result<i32> {
                 ctx.own_seccomp = seccomp::build(spec, LandlockMode::Fallback)?;
                 ctx.fallback = true;
                 ctx.own_pid_ns = false;
+                ctx.relay = None;
+                ctx.namespaces_final = None;
             }
             Err(e) => return Err(clone_error(spec, e)),
         }
@@ -233,6 +261,20 @@ fn launch(spec: &Spec) -> Result<i32> {
     if pid == 0 {
         child::main(spec, &ctx);
     }
+    // With --pidns and a new pid namespace the clone child stays as a
+    // relay between us and the sandbox's first process (its child), which
+    // is the one reported, as bwrap reports it.
+    let first = match relay_pipe {
+        Some((r, w)) => {
+            drop(w);
+            match relayed_child(pid, &r) {
+                Some(first) => first,
+                // The clone child said why it failed.
+                None => return Ok(wait_exit_code(pid)),
+            }
+        }
+        None => pid,
+    };
     // A status or report fd whose reader has gone must give EPIPE, not kill
     // us silently (no Rust runtime set SIGPIPE aside). Dispositions are
     // copied at clone, so the sandbox's processes keep the caller's.
@@ -284,7 +326,9 @@ fn launch(spec: &Spec) -> Result<i32> {
         let mut b = [0u8; 1];
         sys::read_some(r.as_raw_fd(), &mut b) == Ok(1)
     });
-    report_started(spec, pid, fallback, time_made)?;
+    // pasta configures the network before the child is let go (the
+    // namespaces are still the clone's: the nested user namespace comes
+    // later).
     let pasta = match &pasta_bin {
         Some(bin) => Some(super::pasta::start(spec, bin, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
@@ -296,8 +340,41 @@ fn launch(spec: &Spec) -> Result<i32> {
         })?),
         None => None,
     };
-    if let Some(go) = &go_w {
-        let _ = sys::write_all(go.as_raw_fd(), b"g");
+    let go = || {
+        if let Some(go) = &go_w {
+            let _ = sys::write_all(go.as_raw_fd(), b"g");
+        }
+    };
+    let created = created_namespaces(spec, fallback, time_made);
+    match final_pipe.filter(|_| !fallback) {
+        // The command runs in a mount namespace made at the end of setup
+        // (userns::enter_nested, userns::lock_mounts): report that one, as bwrap reports
+        // those the command runs in. If setup fails first, the report
+        // names the setup's.
+        Some((r, w)) => {
+            drop(w);
+            let setup_ns = status::collect(first, &created);
+            go();
+            let mut b = [0u8; 1];
+            let info = match sys::read_some(r.as_raw_fd(), &mut b) {
+                Ok(1) => status::collect(first, &created),
+                _ => setup_ns,
+            };
+            write_reports(spec, &info)?;
+            go();
+        }
+        None => {
+            if reports {
+                write_reports(spec, &status::collect(first, &created))?;
+            }
+            // Any end of waiting (a byte, EOF, or a closed fd) lets the
+            // child go on, as in bwrap.
+            if let Some(Ok(fd)) = spec.status.userns_block.map(fds::get) {
+                let mut b = [0u8; 1];
+                let _ = sys::read_some(fd, &mut b);
+            }
+            go();
+        }
     }
     drop(go_w);
 
@@ -328,7 +405,9 @@ fn launch(spec: &Spec) -> Result<i32> {
 
 /// What the supervisor itself must be before the clone: no new privileges,
 /// tied to its parent with --die-with-parent, signals taken synchronously,
-/// and a subreaper, so orphans of the sandbox come to it.
+/// and, with --end-with-command, a subreaper, so that orphans of a sandbox
+/// without a pid namespace (--fallback landlock) come to it and cannot
+/// leave its tree (the limits need the same).
 fn arm(spec: &Spec) -> Result<libc::sigset_t> {
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS")
         .context("prctl(PR_SET_NO_NEW_PRIVS) failed")?;
@@ -346,9 +425,39 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
         }
     }
     let sigset = signals::handled_set();
+    signals::default_sigchld();
     signals::block(&sigset);
-    sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+    // The limits reach and account every process of the sandbox as a
+    // descendant of ours (--timeout, --json-usage).
+    let limits = &spec.limits;
+    if spec.end_with_command || limits.timeout.is_some() || limits.json_usage {
+        sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER")?;
+    }
     Ok(sigset)
+}
+
+/// `--pidns FD` with a new pid namespace: once the clone child has made
+/// the namespace (nested in the joined one) and forked its pid 1, it says
+/// so on `r`; its child is the sandbox's first process. None: it failed
+/// before the fork (EOF), and said why.
+fn relayed_child(relay: libc::pid_t, r: &OwnedFd) -> Option<libc::pid_t> {
+    let mut b = [0u8; 1];
+    match sys::read_some(r.as_raw_fd(), &mut b) {
+        Ok(1) => signals::children_of(relay).first().copied(),
+        _ => None,
+    }
+}
+
+/// Wait for a child that failed; its exit status for sandwrap.
+fn wait_exit_code(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: valid out-pointer; waiting for our own child.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+        if sys::errno() != libc::EINTR {
+            return 1;
+        }
+    }
+    super::exit_code(status).max(1)
 }
 
 /// `--userns FD` and `--pidns FD`: enter them before the clone.
@@ -368,34 +477,29 @@ fn join_namespaces(spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// `--info-fd` and the first `--json-status-fd` line, then wait for an
-/// outside helper's go-ahead (`--userns-block-fd`).
-fn report_started(spec: &Spec, pid: libc::pid_t, fallback: bool, time_made: bool) -> Result<()> {
-    if spec.status.info.is_some() || spec.status.json_status.is_some() {
-        let created = if fallback {
-            crate::spec::Namespaces::default()
-        } else {
-            spec.namespaces
-        };
-        let created = crate::spec::Namespaces {
-            time: created.time && time_made,
-            ..created
-        };
-        let info = status::collect(pid, &created);
-        if let Some(fd) = spec.status.info {
-            write_status(fd, "--info-fd", &status::info_json(&info))?;
-            // Written once, then closed.
-            fds::consume(fd);
-        }
-        if let Some(fd) = spec.status.json_status {
-            write_status(fd, "--json-status-fd", &status::status_line(&info))?;
+/// The namespaces the reports name: `mnt` always, the others when created
+/// (the time namespace only if it could be made).
+fn created_namespaces(spec: &Spec, fallback: bool, time_made: bool) -> crate::spec::Namespaces {
+    if fallback {
+        crate::spec::Namespaces::default()
+    } else {
+        crate::spec::Namespaces {
+            pid: spec.new_pid_ns(),
+            time: spec.namespaces.time && time_made,
+            ..spec.namespaces
         }
     }
-    // Any end of waiting (a byte, EOF, or a closed fd) lets the child go on,
-    // as in bwrap.
-    if let Some(Ok(fd)) = spec.status.userns_block.map(fds::get) {
-        let mut b = [0u8; 1];
-        let _ = sys::read_some(fd, &mut b);
+}
+
+/// `--info-fd` (written once, then closed) and the first
+/// `--json-status-fd` line.
+fn write_reports(spec: &Spec, info: &status::NsInfo) -> Result<()> {
+    if let Some(fd) = spec.status.info {
+        write_status(fd, "--info-fd", &status::info_json(info))?;
+        fds::consume(fd);
+    }
+    if let Some(fd) = spec.status.json_status {
+        write_status(fd, "--json-status-fd", &status::status_line(info))?;
     }
     Ok(())
 }

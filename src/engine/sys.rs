@@ -582,6 +582,13 @@ pub fn current_dir() -> Option<std::path::PathBuf> {
 /// so nothing swapped in after the first check can block or stream forever.
 /// The error is the reason only; the caller names the file.
 pub fn read_regular_file(path: &Path, max: u64) -> std::result::Result<String, String> {
+    let data = read_regular_bytes(path, max)?;
+    String::from_utf8(data)
+        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
+}
+
+/// `read_regular_file` for binary contents.
+pub fn read_regular_bytes(path: &Path, max: u64) -> std::result::Result<Vec<u8>, String> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let regular = |t: std::fs::FileType| -> std::result::Result<(), String> {
@@ -611,6 +618,5 @@ pub fn read_regular_file(path: &Path, max: u64) -> std::result::Result<String, S
     if data.len() as u64 > max {
         return Err(format!("larger than the limit of {max} bytes"));
     }
-    String::from_utf8(data)
-        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
+    Ok(data)
 }

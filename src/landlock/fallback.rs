@@ -6,12 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::rights::Rights;
 use super::rules::{Need, Rule, bind_rights, describe, is_beneath, normalize, ro_rights};
-use crate::spec::{FsOp, Spec};
-
-/// The device nodes `--dev` provides (spec::DEV_NODES), allowed one by one
-/// on the host's /dev, and what else it makes there.
-const DEV_NODES: [&str; 7] = ["null", "zero", "full", "random", "urandom", "tty", "ptmx"];
-const DEV_DIRS: [&str; 2] = ["pts", "shm"];
+use crate::spec::{FsOp, Spec, dev};
 
 /// Host rules for the filesystem options, and one message per option (or
 /// part of one) that cannot be honoured.
@@ -89,7 +84,8 @@ pub fn host_rules(ops: &[FsOp], cwd: &Path) -> (Vec<Rule>, Vec<String>) {
                 if dest != Path::new("/dev") {
                     lost.push(format!("{what}: the host's /dev is used instead"));
                 }
-                for node in DEV_NODES {
+                // What `--dev` makes, allowed one by one on the host's /dev.
+                for node in dev::NODES.iter().chain([&dev::PTMX]) {
                     let path = PathBuf::from("/dev").join(node);
                     rules.push(Rule {
                         path,
@@ -98,7 +94,7 @@ pub fn host_rules(ops: &[FsOp], cwd: &Path) -> (Vec<Rule>, Vec<String>) {
                         origin: what.clone(),
                     });
                 }
-                for dir in DEV_DIRS {
+                for dir in dev::DIRS {
                     let path = PathBuf::from("/dev").join(dir);
                     rules.push(Rule {
                         path,

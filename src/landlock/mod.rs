@@ -7,7 +7,8 @@ pub mod plan;
 pub mod ports;
 pub mod rights;
 pub mod rules;
+pub mod show;
 
-pub use plan::{Isolation, Mode, Plan, Policy};
+pub use plan::{FsSource, Isolation, Mode, Plan, Policy};
 pub use rights::Rights;
 pub use rules::{Need, Rule};

@@ -2,13 +2,14 @@
 //! running kernel's landlock ABI with one line for each thing it cannot
 //! enforce (never a silent downgrade).
 
-use super::ports::{port_count, show_ports};
-use super::rights::Rights;
+use std::fmt;
 use std::path::Path;
+
+use super::rights::Rights;
 
 use super::rules::{Rule, derive, explicit};
 use super::{fallback, rules};
-use crate::spec::{PortRange, Spec};
+use crate::spec::{LandlockNet, Spec};
 
 /// Where the command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,15 +24,35 @@ pub enum Mode {
 pub const ABI_NET: u32 = 4;
 pub const ABI_SCOPE: u32 = 6;
 
+/// Where the filesystem rules come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FsSource {
+    /// `--landlock`: one rule per filesystem option.
+    #[default]
+    Derived,
+    /// `--landlock-ro`/`-rw`/...
+    Explicit,
+    /// `--fallback landlock`: the filesystem options mapped to host paths.
+    Fallback,
+}
+
+impl fmt::Display for FsSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FsSource::Derived => "derived from the filesystem",
+            FsSource::Explicit => "explicit",
+            FsSource::Fallback => "the filesystem options on the host's own paths",
+        })
+    }
+}
+
 /// What the options ask landlock to restrict, whatever the kernel offers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
     /// `None`: the filesystem is not restricted by landlock.
     pub fs: Option<Vec<Rule>>,
-    pub tcp_connect: Option<Vec<PortRange>>,
-    pub tcp_bind: Option<Vec<PortRange>>,
-    pub scope_abstract_unix: bool,
-    pub scope_signal: bool,
+    pub fs_source: FsSource,
+    pub net: LandlockNet,
     pub strict: bool,
     /// Options that cannot be honoured (fallback mode).
     pub lost: Vec<String>,
@@ -44,10 +65,12 @@ impl Policy {
         let ll = &spec.landlock;
         let mut p = Policy {
             fs: None,
-            tcp_connect: ll.tcp_connect.clone(),
-            tcp_bind: ll.tcp_bind.clone(),
-            scope_abstract_unix: ll.scope_abstract_unix,
-            scope_signal: ll.scope_signal,
+            fs_source: if ll.rules.is_empty() {
+                FsSource::Derived
+            } else {
+                FsSource::Explicit
+            },
+            net: ll.net.clone(),
             strict: ll.strict,
             lost: Vec::new(),
         };
@@ -65,6 +88,7 @@ impl Policy {
                 if ll.rules.is_empty() {
                     let (mapped, lost) = fallback::host_rules(&spec.ops, cwd);
                     p.fs = Some(mapped);
+                    p.fs_source = FsSource::Fallback;
                     p.lost = lost;
                 } else {
                     p.fs = Some(explicit(&ll.rules));
@@ -72,12 +96,12 @@ impl Policy {
                 p.lost.extend(fallback::lost_namespaces(spec, caller));
                 // The closest a shared network and pid space get to namespaces.
                 if fallback_unshares_net(spec, mode) {
-                    p.tcp_connect.get_or_insert_with(Vec::new);
-                    p.tcp_bind.get_or_insert_with(Vec::new);
-                    p.scope_abstract_unix = true;
+                    p.net.tcp_connect.get_or_insert_with(Vec::new);
+                    p.net.tcp_bind.get_or_insert_with(Vec::new);
+                    p.net.scope_abstract_unix = true;
                 }
                 if spec.namespaces.pid {
-                    p.scope_signal = true;
+                    p.net.scope_signal = true;
                 }
             }
         }
@@ -85,11 +109,7 @@ impl Policy {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fs.is_none()
-            && self.tcp_connect.is_none()
-            && self.tcp_bind.is_none()
-            && !self.scope_abstract_unix
-            && !self.scope_signal
+        self.fs.is_none() && self.net.is_empty()
     }
 }
 
@@ -103,9 +123,7 @@ pub fn fallback_unshares_net(spec: &Spec, mode: Mode) -> bool {
 /// fallback's stand-in for `--unshare-net`): the ways around its TCP rules
 /// (MPTCP, io_uring) must then be closed by seccomp.
 pub fn restricts_tcp(spec: &Spec, mode: Mode) -> bool {
-    spec.landlock.tcp_connect.is_some()
-        || spec.landlock.tcp_bind.is_some()
-        || fallback_unshares_net(spec, mode)
+    spec.landlock.net.restricts_tcp() || fallback_unshares_net(spec, mode)
 }
 
 /// How the command is kept away from sandwrap's own processes (pid 1, the
@@ -140,10 +158,9 @@ pub struct Plan {
     pub fs_handled: Rights,
     /// Rules, each narrowed to the handled rights.
     pub rules: Vec<Rule>,
-    pub tcp_connect: Option<Vec<PortRange>>,
-    pub tcp_bind: Option<Vec<PortRange>>,
-    pub scope_abstract_unix: bool,
-    pub scope_signal: bool,
+    pub fs_source: FsSource,
+    /// The ports and scopes enforced.
+    pub net: LandlockNet,
     /// Restrictions asked for that this kernel cannot enforce.
     pub shortfalls: Vec<String>,
     /// Behaviour that differs on this kernel without weakening anything.
@@ -169,7 +186,7 @@ impl Plan {
             _ => Isolation::DomainAndSignals,
         };
         if abi >= ABI_SCOPE {
-            plan.scope_signal = true;
+            plan.net.scope_signal = true;
         } else if abi > 0 && !plan.enforces_anything() {
             plan.fs_handled = Rights::MAKE_BLOCK;
             plan.domain_only = true;
@@ -191,6 +208,7 @@ impl Plan {
         }
         if let Some(rules) = &policy.fs {
             plan.fs_handled = Rights::known_at(abi);
+            plan.fs_source = policy.fs_source;
             plan.rules = rules
                 .iter()
                 .map(|r| Rule {
@@ -215,8 +233,12 @@ impl Plan {
             }
         }
         for (asked, slot, what) in [
-            (&policy.tcp_connect, &mut plan.tcp_connect, "TCP connect"),
-            (&policy.tcp_bind, &mut plan.tcp_bind, "TCP bind"),
+            (
+                &policy.net.tcp_connect,
+                &mut plan.net.tcp_connect,
+                "TCP connect",
+            ),
+            (&policy.net.tcp_bind, &mut plan.net.tcp_bind, "TCP bind"),
         ] {
             if let Some(ports) = asked {
                 if abi >= ABI_NET {
@@ -232,13 +254,13 @@ impl Plan {
         }
         for (asked, slot, what) in [
             (
-                policy.scope_abstract_unix,
-                &mut plan.scope_abstract_unix,
+                policy.net.scope_abstract_unix,
+                &mut plan.net.scope_abstract_unix,
                 "abstract unix sockets outside the sandbox stay reachable",
             ),
             (
-                policy.scope_signal,
-                &mut plan.scope_signal,
+                policy.net.scope_signal,
+                &mut plan.net.scope_signal,
                 "processes outside the sandbox can still be signalled",
             ),
         ] {
@@ -254,85 +276,7 @@ impl Plan {
 
     /// Whether anything is left to enforce.
     pub fn enforces_anything(&self) -> bool {
-        !self.fs_handled.is_empty()
-            || self.tcp_connect.is_some()
-            || self.tcp_bind.is_some()
-            || self.scope_abstract_unix
-            || self.scope_signal
-    }
-
-    /// The `--verbose` report, one line each; `rules_added` is how many
-    /// filesystem rules were actually added.
-    pub fn summary(&self, rules_added: usize) -> Vec<String> {
-        if !self.asked {
-            return vec![self.isolation_line()];
-        }
-        let mut out = vec![format!("landlock: ABI {}", self.abi)];
-        if self.domain_only {
-            out.push("landlock: filesystem: not restricted".into());
-        } else if !self.fs_handled.is_empty() {
-            out.push(format!(
-                "landlock: filesystem: {} rules; handled rights: {}",
-                rules_added, self.fs_handled
-            ));
-            for r in &self.rules {
-                let rights = if r.rights == self.fs_handled {
-                    "all".to_string()
-                } else {
-                    r.rights.to_string()
-                };
-                out.push(format!(
-                    "landlock: allow {rights} beneath {} ({})",
-                    r.path.display(),
-                    r.origin
-                ));
-            }
-        } else {
-            out.push("landlock: filesystem: not restricted".into());
-        }
-        for (name, ports) in [("connect", &self.tcp_connect), ("bind", &self.tcp_bind)] {
-            match ports {
-                Some(p) => out.push(format!(
-                    "landlock: TCP {name}: only ports {} ({} allowed)",
-                    show_ports(p),
-                    port_count(p)
-                )),
-                None => out.push(format!("landlock: TCP {name}: not restricted")),
-            }
-        }
-        let mut scopes = Vec::new();
-        if self.scope_abstract_unix {
-            scopes.push("abstract-unix");
-        }
-        if self.scope_signal {
-            scopes.push("signal");
-        }
-        out.push(format!(
-            "landlock: scopes: {}",
-            if scopes.is_empty() {
-                "none".into()
-            } else {
-                scopes.join(",")
-            }
-        ));
-        out.push(self.isolation_line());
-        out
-    }
-
-    /// The `--verbose` line saying what keeps the command away from
-    /// sandwrap's own processes.
-    pub fn isolation_line(&self) -> String {
-        match self.isolation {
-            Isolation::DomainAndSignals => format!(
-                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace, open /proc/PID/{{mem,exe,fd,root,...}} of, or signal sandwrap's processes or any other process outside the sandbox",
-                self.abi
-            ),
-            Isolation::Domain => format!(
-                "processes: the command has a landlock domain of its own (ABI {}): it cannot ptrace or open /proc/PID/{{mem,exe,fd,root,...}} of sandwrap's processes or any other process outside the sandbox; signals are not confined (that needs landlock ABI {ABI_SCOPE}): use --unshare-pid and --new-session",
-                self.abi
-            ),
-            Isolation::NonDumpable => "processes: no landlock: sandwrap's own processes are non-dumpable (no ptrace or /proc/PID access from the command); signals are not confined (use --unshare-pid and --new-session), other processes of the user are reachable without --unshare-pid, and a launcher cannot join the sandbox through /proc/PID".into(),
-        }
+        !self.fs_handled.is_empty() || !self.net.is_empty()
     }
 }
 
@@ -342,7 +286,8 @@ pub use rules::option_name;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{BindMode, FsOp, LandlockAccess, LandlockRule};
+    use crate::landlock::show::{isolation_line, summary};
+    use crate::spec::{BindMode, FsOp, LandlockAccess, LandlockRule, PortRange};
 
     fn spec_with(ops: Vec<FsOp>) -> Spec {
         Spec {
@@ -362,16 +307,15 @@ mod tests {
         s.landlock.derive = true;
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         assert_eq!(p.fs.as_ref().map(|r| r[0].rights), Some(Rights::ALL));
-        s.landlock.rules = vec![
-            LandlockRule {
-                path: "/".into(),
-                access: LandlockAccess::ReadOnly,
-            },
-            LandlockRule {
-                path: "/tmp".into(),
-                access: LandlockAccess::ReadWrite,
-            },
-        ];
+        s.landlock.rules = [
+            ("/", LandlockAccess::ReadOnly),
+            ("/tmp", LandlockAccess::ReadWrite),
+        ]
+        .map(|(path, access)| LandlockRule {
+            path: path.into(),
+            access,
+        })
+        .to_vec();
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let rules = p.fs.expect("fs policy");
         assert_eq!(rules.len(), 2);
@@ -384,16 +328,16 @@ mod tests {
         assert!(p.is_empty());
         let plan = Plan::new(&p, 7);
         assert!(plan.shortfalls.is_empty());
-        assert!(plan.scope_signal && plan.fs_handled.is_empty() && !plan.domain_only);
+        assert!(plan.net.scope_signal && plan.fs_handled.is_empty() && !plan.domain_only);
         assert_eq!(plan.isolation, Isolation::DomainAndSignals);
-        assert_eq!(plan.summary(0), vec![plan.isolation_line()]);
+        assert_eq!(summary(&plan, 0), vec![isolation_line(&plan)]);
         // ABI 1 to 5: a ruleset needs a handled right, one that denies
         // nothing real; no signal scope, and no shortfall for it.
         for abi in 1..ABI_SCOPE {
             let plan = Plan::new(&p, abi);
             assert!(plan.shortfalls.is_empty(), "{:?}", plan.shortfalls);
             assert_eq!(plan.fs_handled, Rights::MAKE_BLOCK);
-            assert!(plan.domain_only && !plan.scope_signal);
+            assert!(plan.domain_only && !plan.net.scope_signal);
             assert_eq!(plan.isolation, Isolation::Domain);
         }
         let plan = Plan::new(&p, 0);
@@ -404,14 +348,14 @@ mod tests {
     #[test]
     fn asked_rules_keep_the_signal_scope() {
         let mut s = spec_with(vec![]);
-        s.landlock.tcp_bind = Some(vec![]);
+        s.landlock.net.tcp_bind = Some(vec![]);
         let p = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let plan = Plan::new(&p, 6);
-        assert!(plan.scope_signal && plan.fs_handled.is_empty());
-        assert!(plan.summary(0).join("\n").contains("scopes: signal"));
+        assert!(plan.net.scope_signal && plan.fs_handled.is_empty());
+        assert!(summary(&plan, 0).join("\n").contains("scoped: signals"));
         // ABI 4: the network rights make the domain; nothing else handled.
         let plan = Plan::new(&p, 4);
-        assert!(!plan.domain_only && plan.fs_handled.is_empty() && !plan.scope_signal);
+        assert!(!plan.domain_only && plan.fs_handled.is_empty() && !plan.net.scope_signal);
     }
 
     #[test]
@@ -422,22 +366,23 @@ mod tests {
             size: None,
         }]);
         s.landlock.derive = true;
-        s.landlock.tcp_connect = Some(vec![PortRange {
+        s.landlock.net.tcp_connect = Some(vec![PortRange {
             first: 80,
             last: 80,
         }]);
-        s.landlock.scope_signal = true;
+        s.landlock.net.scope_signal = true;
         let plan = Plan::new(
             &Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/")),
             7,
         );
         assert!(plan.shortfalls.is_empty(), "{:?}", plan.shortfalls);
         assert_eq!(plan.fs_handled, Rights::ALL);
-        assert!(plan.tcp_connect.is_some() && plan.tcp_bind.is_none());
-        assert!(plan.scope_signal && !plan.scope_abstract_unix);
-        let text = plan.summary(2).join("\n");
+        assert!(plan.net.tcp_connect.is_some() && plan.net.tcp_bind.is_none());
+        assert!(plan.net.scope_signal && !plan.net.scope_abstract_unix);
+        let text = summary(&plan, 2).join("\n");
         assert!(
-            text.contains("ABI 7") && text.contains("TCP connect: only ports 80 (1 allowed)"),
+            text.contains("ABI 7")
+                && text.contains("landlock: TCP connect: only ports 80 (1 allowed)"),
             "{text}"
         );
     }
@@ -450,8 +395,8 @@ mod tests {
             size: None,
         }]);
         s.landlock.derive = true;
-        s.landlock.tcp_bind = Some(vec![]);
-        s.landlock.scope_abstract_unix = true;
+        s.landlock.net.tcp_bind = Some(vec![]);
+        s.landlock.net.scope_abstract_unix = true;
         let policy = Policy::from_spec(&s, Mode::Namespaced, (1, 1), Path::new("/"));
         let plan = Plan::new(&policy, 1);
         assert_eq!(plan.shortfalls.len(), 4, "{:?}", plan.shortfalls);
@@ -461,10 +406,10 @@ mod tests {
                 .iter()
                 .all(|r| Rights::known_at(1).contains(r.rights))
         );
-        assert!(plan.tcp_bind.is_none());
+        assert!(plan.net.tcp_bind.is_none());
         let plan = Plan::new(&policy, 4);
         assert_eq!(plan.shortfalls.len(), 2, "{:?}", plan.shortfalls);
-        assert!(plan.tcp_bind.is_some());
+        assert!(plan.net.tcp_bind.is_some());
         let plan = Plan::new(&policy, 0);
         assert_eq!(plan.shortfalls.len(), 1);
         assert!(!plan.enforces_anything());
@@ -481,19 +426,19 @@ mod tests {
         s.namespaces.net = true;
         s.namespaces.pid = true;
         let p = Policy::from_spec(&s, Mode::Fallback, (1, 1), Path::new("/"));
-        assert_eq!(p.tcp_connect, Some(vec![]));
-        assert_eq!(p.tcp_bind, Some(vec![]));
-        assert!(p.scope_abstract_unix && p.scope_signal);
+        assert_eq!(p.net.tcp_connect, Some(vec![]));
+        assert_eq!(p.net.tcp_bind, Some(vec![]));
+        assert!(p.net.scope_abstract_unix && p.net.scope_signal);
         assert_eq!(p.fs.map(|r| r.len()), Some(1));
         assert_eq!(p.lost.len(), 2);
         // Explicit ports stay as given.
-        s.landlock.tcp_connect = Some(vec![PortRange {
+        s.landlock.net.tcp_connect = Some(vec![PortRange {
             first: 443,
             last: 443,
         }]);
         let p = Policy::from_spec(&s, Mode::Fallback, (1, 1), Path::new("/"));
         assert_eq!(
-            p.tcp_connect,
+            p.net.tcp_connect,
             Some(vec![PortRange {
                 first: 443,
                 last: 443
@@ -517,7 +462,7 @@ mod tests {
         assert!(fallback_unshares_net(&s, Mode::Fallback));
         s.namespaces.net = false;
         assert!(!restricts_tcp(&s, Mode::Fallback));
-        s.landlock.tcp_bind = Some(vec![]);
+        s.landlock.net.tcp_bind = Some(vec![]);
         assert!(restricts_tcp(&s, Mode::Namespaced) && restricts_tcp(&s, Mode::Fallback));
         assert!(!fallback_unshares_net(&s, Mode::Fallback));
     }

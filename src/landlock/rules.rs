@@ -366,24 +366,16 @@ mod tests {
 
     #[test]
     fn explicit_rules_map_access() {
-        let given = vec![
-            LandlockRule {
-                path: "/".into(),
-                access: LandlockAccess::ReadOnly,
-            },
-            LandlockRule {
-                path: "/tmp".into(),
-                access: LandlockAccess::ReadWrite,
-            },
-            LandlockRule {
-                path: "/data".into(),
-                access: LandlockAccess::ReadOnlyNoExec,
-            },
-            LandlockRule {
-                path: "/out".into(),
-                access: LandlockAccess::ReadWriteNoExec,
-            },
-        ];
+        let given = [
+            ("/", LandlockAccess::ReadOnly),
+            ("/tmp", LandlockAccess::ReadWrite),
+            ("/data", LandlockAccess::ReadOnlyNoExec),
+            ("/out", LandlockAccess::ReadWriteNoExec),
+        ]
+        .map(|(path, access)| LandlockRule {
+            path: path.into(),
+            access,
+        });
         let rules = explicit(&given);
         assert_eq!(rules[0].rights, Rights::READ_EXEC);
         assert_eq!(rules[1].rights, Rights::ALL);

@@ -277,38 +277,120 @@ pub const USR_ONLY: &[&str] = &[
     "/sbin",
 ];
 
+/// The host's root, read-only, and nothing else.
+pub const RO_ROOT: &[&str] = &["--ro-bind", "/", "/"];
+
+/// The host's root under `--fallback landlock` with `--unshare-net`: what
+/// the fallback does in place of a network namespace.
+pub const FALLBACK_NO_NET: &[&str] = &[
+    "--ro-bind",
+    "/",
+    "/",
+    "--unshare-net",
+    "--fallback",
+    "landlock",
+];
+
+/// A new procfs on /proc.
+pub const PROC: &[&str] = &["--proc", "/proc"];
+
+/// Write a file the test user can then use.
+pub fn mkfile(path: &Path, content: impl AsRef<[u8]>) {
+    std::fs::write(path, content).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    give(path);
+}
+
+/// A file in a fresh scratch dir `dir`, written with `mkfile`.
+pub fn scratch_file(dir: &str, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = scratch(dir).join(name);
+    mkfile(&path, content);
+    path
+}
+
+/// A file's text, read from the host side.
+pub fn read_text(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+/// A path as an argument word.
+pub fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// The option lists in order, then `--` and the command's words: one
+/// sandwrap argument list.
+pub fn cmdline(opts: &[&[&str]], command: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = opts.concat().iter().map(|s| s.to_string()).collect();
+    v.push("--".into());
+    v.extend(command.iter().map(|s| s.to_string()));
+    v
+}
+
+/// The option lists in order, then `--` and `sh -c SCRIPT`.
+pub fn sh_cmdline(opts: &[&[&str]], script: &str) -> Vec<String> {
+    cmdline(opts, &["sh", "-c", script])
+}
+
+/// `--ro-bind / /` plus `extra`, then `sh -c SCRIPT` (no /dev, no /proc).
+pub fn ro_root(extra: &[&str], script: &str) -> Vec<String> {
+    sh_cmdline(&[RO_ROOT, extra], script)
+}
+
+/// `--ro-bind / /` plus `extra`, then `--` and the command's words.
+pub fn ro_root_cmd(extra: &[&str], command: &[&str]) -> Vec<String> {
+    cmdline(&[RO_ROOT, extra], command)
+}
+
+/// Run `sandwrap ARGS`, require success, return stdout.
+pub fn ok<S: AsRef<OsStr> + std::fmt::Debug>(args: &[S]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "sandwrap {args:?} failed: {err}");
+    out
+}
+
+/// Run `sandwrap ARGS`, require exit status 1, return stderr.
+pub fn fails<S: AsRef<OsStr> + std::fmt::Debug>(args: &[S]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(
+        code, 1,
+        "sandwrap {args:?} should fail; stdout {out:?} stderr {err:?}"
+    );
+    err
+}
+
 /// `BASE` followed by `extra`, then `--` and a `sh -c SCRIPT`.
 pub fn sh(extra: &[&str], script: &str) -> Vec<String> {
-    let mut v: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v.extend(["--", "sh", "-c", script].iter().map(|s| s.to_string()));
-    v
+    sh_cmdline(&[BASE, extra], script)
+}
+
+/// Borrowed words of an argument list, for `run` and `sandwrap`.
+pub fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 /// Run the sandwrap binary inside an outer sandbox in which creating user
 /// namespaces fails (`--disable-userns`), so `--fallback landlock` takes
 /// over; `shared` (the test's scratch dir) is writable in both.
 pub fn without_userns(inner: &[&str], shared: &Path) -> (i32, String, String) {
+    without_userns_with(&[], inner, shared)
+}
+
+/// `without_userns`, with `outer` options added to the outer sandbox (a
+/// `--setenv` for the inner sandwrap).
+pub fn without_userns_with(outer: &[&str], inner: &[&str], shared: &Path) -> (i32, String, String) {
     let bin = sandwrap_bin().display().to_string();
     let shared = shared.display().to_string();
-    let mut args: Vec<&str> = vec![
-        "--unshare-user",
-        "--disable-userns",
-        "--ro-bind",
-        "/",
-        "/",
-        "--bind",
-        &shared,
-        &shared,
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--unshare-pid",
-        "--",
-        &bin,
-    ];
-    args.extend_from_slice(inner);
+    let args = cmdline(
+        &[
+            &["--unshare-user", "--disable-userns"],
+            RO_ROOT,
+            &["--bind", &shared, &shared, "--dev", "/dev"],
+            PROC,
+            &["--unshare-pid"],
+            outer,
+        ],
+        &[&[bin.as_str()], inner].concat(),
+    );
     run(&args)
 }
 

@@ -247,3 +247,23 @@ pub fn bpf(rules: &str) -> Option<Vec<u8>> {
     );
     Some(out.stdout)
 }
+
+/// Try an exclusive fcntl lock on `path` from outside, as another process
+/// would: returns the errno (0 when the lock was granted, then released).
+pub fn write_lock_errno(path: &Path) -> i32 {
+    let fd = open(path, libc::O_RDWR);
+    let lock = libc::flock {
+        l_type: libc::F_WRLCK as i16,
+        l_whence: libc::SEEK_SET as i16,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    // SAFETY: valid fd and flock.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLK, &lock) };
+    if r == 0 {
+        0
+    } else {
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
+    }
+}

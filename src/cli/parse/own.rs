@@ -30,9 +30,9 @@ impl Parser<'_, '_> {
                 let ports = parse_ports(&escaped(&v[0]))
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
                 let slot = if action == Action::LandlockTcpConnect {
-                    &mut self.spec.landlock.tcp_connect
+                    &mut self.spec.landlock.net.tcp_connect
                 } else {
-                    &mut self.spec.landlock.tcp_bind
+                    &mut self.spec.landlock.net.tcp_bind
                 };
                 // Repeating the option adds ports.
                 slot.get_or_insert_with(Vec::new).extend(ports);
@@ -40,8 +40,8 @@ impl Parser<'_, '_> {
             Action::LandlockScope => {
                 let (unix, signal) = parse_scopes(&escaped(&v[0]))
                     .map_err(|e| self.error(format!("--{}: {e}", def.name)))?;
-                self.spec.landlock.scope_abstract_unix |= unix;
-                self.spec.landlock.scope_signal |= signal;
+                self.spec.landlock.net.scope_abstract_unix |= unix;
+                self.spec.landlock.net.scope_signal |= signal;
             }
             Action::LandlockStrict => self.spec.landlock.strict = true,
             Action::Fallback => {
@@ -54,6 +54,7 @@ impl Parser<'_, '_> {
                 self.spec.fallback = Some(Fallback::Landlock);
             }
             Action::Verbose => self.spec.verbose = true,
+            Action::EndWithCommand => self.spec.end_with_command = true,
             Action::RoBindAsHost => {
                 let p = path(0);
                 match profile::host_path(&p) {
@@ -88,13 +89,21 @@ impl Parser<'_, '_> {
                         crate::cli::explain::shell_quote(&v[0])
                     )));
                 }
-                self.spec.no_follow.push(path(0));
-                self.spec.ops.push(FsOp::Bind {
-                    src: path(0),
-                    dest: path(0),
-                    mode: BindMode::ReadOnly,
-                    allow_missing: true,
-                });
+                self.protect(path(0));
+                // A git directory: also what its submodules' .git files
+                // (in the writable work tree) point the host's git at.
+                let top = path(0);
+                if top.file_name() == Some(std::ffi::OsStr::new(".git")) {
+                    let worktree = top.parent().unwrap_or(&top).to_path_buf();
+                    let mut budget = MAX_PROTECTED_SUBMODULES;
+                    self.protect_submodules(&worktree, &top, &top, 0, &mut budget)
+                        .map_err(|e| {
+                            self.error(format!(
+                                "--protect {}: {e}",
+                                crate::cli::explain::shell_quote(&v[0])
+                            ))
+                        })?;
+                }
             }
             Action::SeccompPolicy => {
                 self.warn_repeat(self.seccomp_base.is_some(), def);
@@ -330,7 +339,73 @@ impl Parser<'_, '_> {
         self.spec.seccomp.policy = Some(policy);
         Ok(())
     }
+
+    /// A read-only bind of `path` onto itself, not following a final link.
+    fn protect(&mut self, path: PathBuf) {
+        self.spec.no_follow.push(path.clone());
+        self.spec.ops.push(FsOp::Bind {
+            src: path.clone(),
+            dest: path,
+            mode: BindMode::ReadOnly,
+            allow_missing: true,
+        });
+    }
+
+    /// Protect the `.git` of every submodule `gitdir`'s index registers in
+    /// `worktree`, and recursively their own submodules, as long as their
+    /// git directories lie in the protected `top` (what is outside it, the
+    /// command could have written). An index that cannot be read fails
+    /// closed; none at all means no submodules.
+    fn protect_submodules(
+        &mut self,
+        worktree: &Path,
+        gitdir: &Path,
+        top: &Path,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Result<(), String> {
+        let index = gitdir.join("index");
+        if depth > MAX_SUBMODULE_DEPTH || std::fs::symlink_metadata(&index).is_err() {
+            return Ok(());
+        }
+        let data = crate::engine::sys::read_regular_bytes(&index, MAX_GIT_INDEX)
+            .map_err(|e| format!("{}: {e}", index.display()))?;
+        let sha256 = crate::engine::sys::read_regular_file(&gitdir.join("config"), 1 << 20)
+            .is_ok_and(|c| c.contains("objectformat = sha256"));
+        let links = crate::cli::gitindex::gitlinks(&data, if sha256 { 32 } else { 20 })
+            .map_err(|e| format!("{}: {e}", index.display()))?;
+        for link in links {
+            let sub = worktree.join(&link);
+            let dotgit = sub.join(".git");
+            *budget = budget.checked_sub(1).ok_or_else(|| {
+                format!("more than {MAX_PROTECTED_SUBMODULES} submodules to protect")
+            })?;
+            self.protect(dotgit.clone());
+            // Its git directory, as its .git file names it today.
+            let Ok(text) = crate::engine::sys::read_regular_file(&dotgit, 4096) else {
+                continue;
+            };
+            let Some(target) = text.trim_end().strip_prefix("gitdir: ") else {
+                continue;
+            };
+            let Ok(sub_gitdir) = std::fs::canonicalize(sub.join(target)) else {
+                continue;
+            };
+            let inside = std::fs::canonicalize(top).is_ok_and(|t| sub_gitdir.starts_with(t));
+            if inside {
+                self.protect_submodules(&sub, &sub_gitdir, top, depth + 1, budget)?;
+            }
+        }
+        Ok(())
+    }
 }
+
+/// Submodules within submodules followed by `--protect DIR/.git`.
+const MAX_SUBMODULE_DEPTH: usize = 8;
+/// Submodule `.git` files one `--protect` adds at most (refused beyond).
+const MAX_PROTECTED_SUBMODULES: usize = 4096;
+/// A git index read by `--protect` (refused beyond).
+const MAX_GIT_INDEX: u64 = 256 << 20;
 
 /// A value as text for parsing and messages: bytes that are not UTF-8 are
 /// shown as `\xNN` (so they appear in the error, and never parse).

@@ -410,5 +410,13 @@ fn ci_has_pasta_and_cuts_off_abstract_unix_sockets() {
     );
     assert!(!spec.network.allow_host_loopback);
     // For `--profile ci --network host`.
-    assert!(spec.landlock.scope_abstract_unix);
+    assert!(spec.landlock.net.scope_abstract_unix);
+}
+
+#[test]
+fn nothing_the_command_starts_outlives_untrusted_build_or_ci() {
+    for name in ["untrusted", "build", "ci"] {
+        let spec = resolved(name);
+        assert!(spec.end_with_command, "{name}: end-with-command is off");
+    }
 }

@@ -97,7 +97,7 @@ pub const BUILTIN_DOCS: &[Paragraph] = &[
          directory a repository of its own for the host's next git command). A clean \
          environment (--clearenv) that keeps PATH, HOME, USER, LOGNAME, SHELL, LANG, \
          LANGUAGE, LC_*, TZ, TERM, COLORTERM and NO_COLOR; add more with a later --keep-env. \
-         No network. Run from your home directory, this exposes all of it.",
+         --end-with-command: nothing the command starts outlives it. No network. Run from your home directory, this exposes all of it.",
     ),
     (
         "build",

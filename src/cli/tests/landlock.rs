@@ -6,25 +6,25 @@ use super::Host;
 use crate::cli::{CliError, Outcome, parse};
 use crate::spec::{Fallback, LandlockAccess, LandlockRule, PortRange, Spec};
 
-fn spec(args: &[&str]) -> Spec {
+/// `sandwrap ARGS true`, parsed as the user would run it.
+fn parsed(args: &[&str]) -> Result<Outcome, CliError> {
     let argv: Vec<OsString> = std::iter::once("sandwrap")
         .chain(args.iter().copied())
         .chain(["true"])
         .map(Into::into)
         .collect();
-    match parse(&argv, &mut Host::user().context()) {
+    parse(&argv, &mut Host::user().context())
+}
+
+fn spec(args: &[&str]) -> Spec {
+    match parsed(args) {
         Ok(Outcome::Run(s)) => *s,
         other => panic!("{args:?}: {other:?}"),
     }
 }
 
 fn error(args: &[&str]) -> String {
-    let argv: Vec<OsString> = std::iter::once("sandwrap")
-        .chain(args.iter().copied())
-        .chain(["true"])
-        .map(Into::into)
-        .collect();
-    match parse(&argv, &mut Host::user().context()) {
+    match parsed(args) {
         Err(CliError::Message { msg, .. }) => msg,
         other => panic!("{args:?}: expected an error, got {other:?}"),
     }
@@ -56,7 +56,7 @@ fn landlock_options_fill_the_spec() {
         "--verbose",
     ]);
     let ll = &s.landlock;
-    assert!(ll.derive && ll.strict && ll.scope_signal && !ll.scope_abstract_unix);
+    assert!(ll.derive && ll.strict && ll.net.scope_signal && !ll.net.scope_abstract_unix);
     assert_eq!(
         ll.rules[0],
         LandlockRule {
@@ -66,7 +66,7 @@ fn landlock_options_fill_the_spec() {
     );
     assert_eq!(ll.rules[3].access, LandlockAccess::ReadWriteNoExec);
     assert_eq!(
-        ll.tcp_connect,
+        ll.net.tcp_connect,
         Some(vec![
             PortRange {
                 first: 80,
@@ -82,7 +82,7 @@ fn landlock_options_fill_the_spec() {
             }
         ])
     );
-    assert_eq!(ll.tcp_bind, Some(vec![]));
+    assert_eq!(ll.net.tcp_bind, Some(vec![]));
     assert_eq!(s.fallback, Some(Fallback::Landlock));
     assert!(s.verbose);
 }

@@ -87,7 +87,7 @@ pub fn start(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<Option<Wat
         first: pidfd_open(pid)?,
         first_pid: pid,
         reaper: spec.needs_reaper(),
-        own_pid_ns: spec.namespaces.pid && !fallback,
+        own_pid_ns: spec.new_pid_ns() && !fallback,
         timeout,
         grace: spec.limits.kill_after.unwrap_or(DEFAULT_KILL_AFTER),
         level_prefix: spec.level_prefix,

@@ -5,19 +5,11 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 
-use super::ops::{bind, mount_fs, new_fs};
+use super::attach::{bind, mount_fs, new_fs, newroot_path};
 use super::root::NewRoot;
 use crate::engine::sys;
 use crate::spec::BindMode;
-
-const NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
-const LINKS: [(&str, &str); 5] = [
-    ("stdin", "/proc/self/fd/0"),
-    ("stdout", "/proc/self/fd/1"),
-    ("stderr", "/proc/self/fd/2"),
-    ("fd", "/proc/self/fd"),
-    ("core", "/proc/kcore"),
-];
+use crate::spec::dev::{LINKS, NODES, PTMX, PTS, SHM};
 
 pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
     mount_fs(
@@ -51,13 +43,13 @@ pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
             anyhow::Error::new(e).context(format!("Can't create symlink {shown}/{name}"))
         })?;
     }
-    sys::mkdirat(dir.as_fd(), Path::new("shm"), 0o755)
-        .map_err(|e| anyhow::Error::new(e).context(format!("Can't create {shown}/shm")))?;
-    sys::mkdirat(dir.as_fd(), Path::new("pts"), 0o755)
+    sys::mkdirat(dir.as_fd(), Path::new(SHM), 0o755)
+        .map_err(|e| anyhow::Error::new(e).context(format!("Can't create {shown}/{SHM}")))?;
+    sys::mkdirat(dir.as_fd(), Path::new(PTS), 0o755)
         .map_err(|e| anyhow::Error::new(e).context(format!("Can't create {shown}/devpts")))?;
     let pts = sys::openat(
         dir.as_raw_fd(),
-        Path::new("pts"),
+        Path::new(PTS),
         libc::O_PATH | libc::O_DIRECTORY,
         0,
     )?;
@@ -67,7 +59,7 @@ pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
         ("mode", "620".into()),
     ];
     // bwrap names the devpts mount point by its path under /newroot.
-    let pts_shown = super::ops::newroot_path(dest).join("pts");
+    let pts_shown = newroot_path(dest).join(PTS);
     let devpts = new_fs(
         "devpts",
         &opts,
@@ -76,11 +68,12 @@ pub fn mount_dev(root: &mut NewRoot, dest: &Path) -> Result<()> {
     .map_err(|e| {
         anyhow::Error::new(e).context(format!("Can't mount devpts on {}", pts_shown.display()))
     })?;
-    sys::move_mount(devpts.as_fd(), pts.as_fd(), "devpts", &dest.join("pts")).map_err(|e| {
+    sys::move_mount(devpts.as_fd(), pts.as_fd(), "devpts", &dest.join(PTS)).map_err(|e| {
         anyhow::Error::new(e).context(format!("Can't mount devpts on {}", pts_shown.display()))
     })?;
-    sys::symlinkat(Path::new("pts/ptmx"), dir.as_fd(), Path::new("ptmx")).map_err(|e| {
-        anyhow::Error::new(e).context(format!("Can't make symlink at {shown}/ptmx"))
+    let ptmx_target = Path::new(PTS).join(PTMX);
+    sys::symlinkat(&ptmx_target, dir.as_fd(), Path::new(PTMX)).map_err(|e| {
+        anyhow::Error::new(e).context(format!("Can't make symlink at {shown}/{PTMX}"))
     })?;
     // A terminal on stdout becomes /dev/console, as bwrap does it.
     // SAFETY: isatty/ttyname on fd 1 have no side effects.

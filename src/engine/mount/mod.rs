@@ -1,6 +1,7 @@
 //! Building the new root: open every host source first, attach a fresh tmpfs,
 //! run the filesystem operations in command-line order, pivot.
 
+mod attach;
 mod dev;
 mod legacy;
 mod ops;

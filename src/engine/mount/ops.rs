@@ -7,11 +7,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use super::attach::{attach, bind, bind_tree, fail, make_dir, mount_fs, new_fs, newroot_path};
 use super::root::{NewRoot, is_root};
 use super::source::OpenedOp;
 use super::{c_octal, dev, legacy};
 use crate::engine::fds;
-use crate::engine::sys::{self, FsContext, SysError};
+use crate::engine::sys::{self, SysError};
 use crate::spec::{BindMode, FsOp, OverlayKind, Spec};
 
 /// Settings of the whole sandbox that change how an operation behaves.
@@ -54,18 +55,6 @@ pub fn apply_all(
         apply(root, opened, &mut env)?;
     }
     Ok(())
-}
-
-/// DEST as bwrap's mount namespace sees it, for the messages where bwrap
-/// prints that path rather than DEST as given.
-pub(super) fn newroot_path(dest: &Path) -> std::path::PathBuf {
-    Path::new("/newroot").join(dest.strip_prefix("/").unwrap_or(dest))
-}
-
-/// "Can't X DEST: strerror", bwrap's shape for setup failures.
-/// The failed call stays in the error for `--verbose` (engine::message).
-fn fail(msg: &str, dest: &Path, e: SysError) -> anyhow::Error {
-    anyhow::Error::new(e).context(format!("{msg} {}", dest.display()))
 }
 
 fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()> {
@@ -186,150 +175,6 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
     }
 }
 
-/// mkdir that accepts an existing directory (and reports an existing
-/// non-directory as ENOTDIR when it is resolved afterwards).
-fn make_dir(parent: &OwnedFd, name: &Path, mode: u32) -> std::result::Result<(), SysError> {
-    match sys::mkdirat(parent.as_fd(), name, mode) {
-        Err(e) if e.errno != libc::EEXIST => Err(e),
-        _ => Ok(()),
-    }
-}
-
-/// Create what a mount needs to land on: a directory for a directory source,
-/// an empty file (0444) otherwise. An existing destination is used as is
-/// (a symlink is followed, inside the root).
-fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool, perms: Option<u32>) -> Result<()> {
-    if let Ok(existing) = root.resolve(dest) {
-        // bwrap's ensure_dir/ensure_file: an existing destination must be
-        // of the source's kind.
-        let existing_dir =
-            sys::fstat(existing.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
-        let refuse = |call: &str, errno| SysError {
-            call: call.into(),
-            errno,
-        };
-        return match (is_dir, existing_dir) {
-            (true, false) => Err(fail("Can't mkdir", dest, refuse("mkdir", libc::ENOTDIR))),
-            (false, true) => Err(fail(
-                "Can't create file at",
-                dest,
-                refuse("creat", libc::EISDIR),
-            )),
-            _ => Ok(()),
-        };
-    }
-    let (parent, name) = root
-        .ensure_parents(dest, perms)
-        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
-    if is_dir {
-        make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))
-    } else {
-        match sys::openat(
-            parent.as_raw_fd(),
-            &name,
-            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
-            0o444,
-        ) {
-            Ok(_) => Ok(()),
-            Err(e) if e.errno == libc::EEXIST => Ok(()),
-            Err(e) => Err(fail("Can't create file at", dest, e)),
-        }
-    }
-}
-
-fn attrs_for(mode: BindMode) -> u64 {
-    match mode {
-        BindMode::ReadWrite => sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-        BindMode::ReadOnly => {
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_RDONLY
-        }
-        BindMode::Device => sys::MOUNT_ATTR_NOSUID,
-    }
-}
-
-/// Recursive bind of an opened source onto `dest`, with nosuid, nodev (not
-/// for `--dev-bind`) and read-only (`--ro-bind`) set on every submount in
-/// one `mount_setattr(AT_RECURSIVE)` on the still-detached copy.
-pub fn bind(
-    root: &mut NewRoot,
-    src: BorrowedFd<'_>,
-    shown_src: &str,
-    dest: &Path,
-    mode: BindMode,
-) -> Result<()> {
-    let tree = sys::open_tree_clone(src, Path::new(shown_src));
-    bind_tree(root, src, tree, shown_src, dest, mode, None)
-}
-
-/// `bind` with the source's mount tree already cloned (`tree`).
-pub fn bind_tree(
-    root: &mut NewRoot,
-    src: BorrowedFd<'_>,
-    tree: std::result::Result<OwnedFd, SysError>,
-    shown_src: &str,
-    dest: &Path,
-    mode: BindMode,
-    parent_perms: Option<u32>,
-) -> Result<()> {
-    let st = sys::fstat(src).map_err(|e| {
-        anyhow::Error::new(e).context(format!("Can't get type of source {shown_src}"))
-    })?;
-    let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-    make_mount_point(root, dest, is_dir, parent_perms)?;
-    let what = || format!("Can't bind mount {shown_src} on {}", dest.display());
-    let tree = tree.map_err(|e| anyhow!("{}: {e}", what()))?;
-    let mut legacy = legacy::forced();
-    if !legacy {
-        match sys::mount_setattr(tree.as_fd(), true, attrs_for(mode), dest) {
-            Ok(()) => {}
-            Err(e) if e.errno == libc::ENOSYS => legacy = true, // Linux < 5.12
-            Err(e) => {
-                let failed = anyhow::Error::new(e)
-                    .context(format!("{}: Unable to apply mount flags", what()));
-                let Some(level_prefix) = root.lenient else {
-                    return Err(failed);
-                };
-                // Some submount refused (e.g. a dead automount): restrict at
-                // least the top of the tree and go on, as bwrap 0.12 does
-                // when told so.
-                sys::mount_setattr(tree.as_fd(), false, attrs_for(mode), dest)
-                    .map_err(|e| anyhow!("{}: {e}", what()))?;
-                let (msg, _) = crate::engine::message(&failed);
-                crate::engine::warn(
-                    level_prefix,
-                    &format!("{msg} (continuing: --not-a-security-boundary)"),
-                );
-            }
-        }
-    }
-    attach(root, tree, dest, &what)?;
-    if legacy {
-        let target = root
-            .resolve(dest)
-            .map_err(|e| anyhow::Error::new(e).context(what()))?;
-        legacy::restrict_attached(target.as_fd(), legacy::ms_flags(attrs_for(mode)), dest)
-            .map_err(|e| {
-                anyhow::Error::new(e).context(format!("{}: Unable to apply mount flags", what()))
-            })?;
-    }
-    Ok(())
-}
-
-/// Attach a detached mount at `dest` (resolved inside the root).
-fn attach(root: &mut NewRoot, mnt: OwnedFd, dest: &Path, what: &dyn Fn() -> String) -> Result<()> {
-    let target = root
-        .resolve(dest)
-        .map_err(|e| anyhow::Error::new(e).context(what().to_string()))?;
-    let covers_root = is_root(dest) || root.is_top(target.as_fd());
-    sys::move_mount(mnt.as_fd(), target.as_fd(), "", dest).map_err(|e| {
-        anyhow::Error::new(e).context(format!("{}: Unable to mount source on destination", what()))
-    })?;
-    if covers_root {
-        root.refresh_top()?;
-    }
-    Ok(())
-}
-
 /// `--remount-ro`: read-only (plus nosuid, nodev) on the mount at DEST only.
 fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
     // bwrap's wording, with paths as its mount namespace sees them.
@@ -396,47 +241,6 @@ fn remount_ro(root: &mut NewRoot, dest: &Path) -> Result<()> {
             crate::errno_text(e.errno)
         )),
     }
-}
-
-/// Mount a new filesystem instance on DEST (created as a directory; missing
-/// parents follow `perms` as bwrap's do).
-pub fn mount_fs(
-    root: &mut NewRoot,
-    dest: &Path,
-    perms: Option<u32>,
-    fstype: &'static str,
-    opts: &[(&str, String)],
-    attrs: u64,
-    what: &str,
-) -> Result<()> {
-    let (parent, name) = root
-        .ensure_parents(dest, perms)
-        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
-    if !is_root(dest) {
-        make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
-    }
-    // bwrap names the mount point by its path under /newroot here.
-    let shown = newroot_path(dest);
-    let mnt = new_fs(fstype, opts, attrs)
-        .map_err(|e| anyhow::Error::new(e).context(format!("{what} {}", shown.display())))?;
-    let w = || format!("{what} {}", shown.display());
-    attach(root, mnt, dest, &w)
-}
-
-pub fn new_fs(
-    fstype: &'static str,
-    opts: &[(&str, String)],
-    attrs: u64,
-) -> std::result::Result<OwnedFd, SysError> {
-    let ctx = FsContext::open(fstype)?;
-    for (k, v) in opts {
-        if v.is_empty() {
-            ctx.flag(k)?;
-        } else {
-            ctx.set(k, v)?;
-        }
-    }
-    ctx.mount(attrs)
 }
 
 /// `--proc`: a new procfs in our own pid namespace, else a bind of the host's;

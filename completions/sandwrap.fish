@@ -156,6 +156,8 @@ complete -c sandwrap -l memory -d 'cgroup v2 memory.max for the whole sandbox (n
 complete -c sandwrap -l memory-swap -d 'cgroup v2 memory.swap.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l pids-max -d 'cgroup v2 pids.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l cpus -d 'cgroup v2 cpu.max: at most FLOAT CPUs\' worth of time (needs a delegated cgroup v2)' -r -f
+complete -c sandwrap -l network -d 'Network: none (= --unshare-net), host (= --share-net) or pasta (own namespace with internet access through pasta, host loopback unreachable)' -r -f
+complete -c sandwrap -l publish -d 'With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT' -r -f
 complete -c sandwrap -l time-offset -d 'Shift the sandbox\'s CLOCK (monotonic, boottime) by SECONDS; implies --unshare-time' -r -f
 complete -c sandwrap -l map-subids-count -d 'Map only N subordinate ids; implies --map-subids' -r -f
 complete -c sandwrap -l help -d 'Print this help'
@@ -186,5 +188,6 @@ complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every syst
 complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, then exit'
 complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'
 complete -c sandwrap -l json-usage -d 'After the exit code, write wall time, CPU time and peak memory to --json-status-fd'
+complete -c sandwrap -l network-allow-host-loopback -d 'With --network pasta: let the gateway address reach the host\'s loopback services'
 complete -c sandwrap -l unshare-time -d 'Create new time namespace (not part of --unshare-all)'
 complete -c sandwrap -l map-subids -d 'Map uid/gid 0 to the caller and 1..N to the caller\'s /etc/subuid, /etc/subgid ranges (newuidmap)'

@@ -433,10 +433,33 @@ pub struct Spec {
     pub no_follow: Vec<PathBuf>,
     /// `--rlimit`, `--timeout`, `--kill-after`, cgroup limits.
     pub limits: Limits,
+    /// `--network pasta`: the network namespace's link to the outside.
+    pub network: Network,
     /// `--time-offset`: at most one per clock (a later one replaces it).
     pub time_offsets: Vec<TimeOffset>,
     /// `--map-subids`, `--map-subids-count`.
     pub subids: Option<SubIds>,
+}
+
+/// `--network pasta` and its options (docs: README "Networking"). With
+/// `pasta` false the network namespace (if any) has only `lo`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Network {
+    pub pasta: bool,
+    /// `--network-allow-host-loopback`: the gateway address reaches the
+    /// host's loopback (pasta's default, off in sandwrap).
+    pub allow_host_loopback: bool,
+    pub publish: Vec<Publish>,
+}
+
+/// `--publish [HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp|/udp]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publish {
+    /// Where the host side listens; `None`: the host's loopback.
+    pub host_ip: Option<std::net::IpAddr>,
+    pub host_port: u16,
+    pub sandbox_port: u16,
+    pub udp: bool,
 }
 
 impl Spec {

@@ -3,7 +3,6 @@
 mod common;
 use common::*;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -196,61 +195,50 @@ fn build_compiles_c_and_python_in_the_project_with_download_caches_read_write() 
     );
 }
 
-/// Answer every connection with a small HTTP response.
-fn http_server(listener: TcpListener) {
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut c) = conn else { continue };
-            let mut buf = [0u8; 1024];
-            let _ = c.read(&mut buf);
-            let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 13\r\n\r\nhello over ci");
-        }
-    });
-}
-
 #[test]
 fn ci_reaches_the_allowed_port_only() {
-    if !sandboxes_work() {
+    if !sandboxes_work() || !is_root() {
+        if !is_root() {
+            skip!("skipping: the test makes its own network namespace, which needs root");
+        }
         return;
     }
+    // ci's network is pasta's: servers on the loopback of a network
+    // namespace the test makes (ports 80 and 8080, so the profile's own
+    // rule is tested) are out of reach through the gateway address, unless
+    // --network-allow-host-loopback; then landlock lets port 80 only through.
     let home = fake_home();
     let proj = scratch("proj");
-    // Stand-ins for 80/443 (which an unprivileged test cannot bind): the
-    // allowed port is added with a later --landlock-tcp-connect.
-    let allowed = TcpListener::bind("127.0.0.1:0").expect("listen");
-    let allowed_port = allowed.local_addr().expect("addr").port();
-    http_server(allowed);
-    let other = TcpListener::bind("127.0.0.1:0").expect("listen");
-    let other_port = other.local_addr().expect("addr").port();
-    http_server(other);
+    let helper = proj.join("nethelper.py");
+    std::fs::write(&helper, NETHELPER).expect("write helper");
+    give(&helper);
+    let servers = format!(
+        "H=\"python3 {h}\"; $H serve 127.0.0.1 80 & $H serve 127.0.0.1 8080 & $H wait 127.0.0.1 80 >/dev/null; $H wait 127.0.0.1 8080 >/dev/null",
+        h = helper.display()
+    );
     let script = format!(
         r#"
-import socket, urllib.request
-print("allowed", urllib.request.urlopen("http://127.0.0.1:{allowed_port}/", timeout=10).read().decode())
-s = socket.socket(); s.settimeout(5)
-try:
-    s.connect(("127.0.0.1", {other_port})); print("other connected")
-except OSError as e: print("other refused", e.errno)
+import socket
+for port in (80, 8080):
+    s = socket.socket(); s.settimeout(3)
+    try:
+        s.connect(("{GATEWAY}", port)); print(port, s.recv(100).decode())
+    except OSError as e: print(port, type(e).__name__, e.errno)
 "#
     );
-    let port_arg = allowed_port.to_string();
-    let o = output(in_project(
-        &home,
-        &proj,
-        &[
-            "--profile",
-            "ci",
-            "--landlock-tcp-connect",
-            &port_arg,
-            "--",
-            PY,
-            "-c",
-            &script,
-        ],
-    ));
-    let (out, err) = (stdout(&o), stderr(&o));
-    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
-    assert_eq!(field(&out, "allowed"), "hello over ci");
+    let run_ci = |extra: &[&str]| {
+        let mut words = vec!["--profile", "ci"];
+        words.extend(extra);
+        words.extend(["--", PY, "-c", &script]);
+        let o = output(in_test_netns(&in_project(&home, &proj, &words), &servers));
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+        out
+    };
+    let out = run_ci(&[]);
+    assert_eq!(field(&out, "80"), "TimeoutError None", "{out}");
+    let out = run_ci(&["--network-allow-host-loopback"]);
+    assert_eq!(field(&out, "80"), "hello-80", "{out}");
     if landlock_abi() < 4 {
         eprintln!(
             "not checking the refused port: landlock ABI {} cannot restrict TCP (needs 4)",
@@ -259,9 +247,9 @@ except OSError as e: print("other refused", e.errno)
         return;
     }
     assert_eq!(
-        field(&out, "other"),
-        "refused 13",
-        "landlock must refuse port {other_port}: {out}"
+        field(&out, "8080"),
+        "PermissionError 13",
+        "landlock must refuse port 8080: {out}"
     );
 }
 
@@ -1115,7 +1103,18 @@ try:
 except OSError as e: print("abstract refused", e.errno)
 "#
     );
-    let out = python_in(&["--profile", "ci"], &home, &proj, &script);
+    // ci's own network namespace holds no host socket (ECONNREFUSED);
+    // with the host's network (--network host), the scope refuses (EPERM).
+    if Path::new("/dev/net/tun").exists() && is_root() {
+        let out = python_in(&["--profile", "ci"], &home, &proj, &script);
+        assert_eq!(field(&out, "abstract"), "refused 111", "{out}");
+    }
+    let out = python_in(
+        &["--profile", "ci", "--network", "host"],
+        &home,
+        &proj,
+        &script,
+    );
     assert_eq!(field(&out, "abstract"), "refused 1", "{out}");
     assert!(
         listener.accept().is_err(),

@@ -385,9 +385,38 @@ fn block(out: &mut String, label: &str, lines: &[String]) {
 
 /// The whole explanation. `argv`: the option words that were applied;
 /// `caller`: the real uid and gid.
+/// Where the sandbox's network leads (README "Networking").
+fn network_line(spec: &Spec) -> String {
+    let n = &spec.network;
+    if !spec.namespaces.net {
+        return "the host's (shared network namespace)".into();
+    }
+    if !n.pasta {
+        return "none (only lo)".into();
+    }
+    let mut out = String::from("pasta: an interface like the host's, outbound TCP and UDP; ");
+    out.push_str(if n.allow_host_loopback {
+        "the host's loopback services reachable at the gateway address"
+    } else {
+        "the host's loopback services out of reach"
+    });
+    for p in &n.publish {
+        let _ = write!(
+            out,
+            "; host {} port {} -> sandbox port {}/{}",
+            p.host_ip.map_or("127.0.0.1".to_string(), |a| a.to_string()),
+            p.host_port,
+            p.sandbox_port,
+            if p.udp { "udp" } else { "tcp" }
+        );
+    }
+    out
+}
+
 pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
     let mut out = String::new();
     block(&mut out, "Namespaces", &[namespaces(spec)]);
+    block(&mut out, "Network", &[network_line(spec)]);
     let uid = spec.uid.unwrap_or(caller.0);
     let gid = spec.gid.unwrap_or(caller.1);
     let ids = if let Some(sub) = spec.subids {

@@ -51,6 +51,7 @@ fn heading(section: Section) -> &'static str {
         Section::Seccomp => "Seccomp policy options",
         Section::Profiles => "Profile options",
         Section::Limits => "Resource limit options",
+        Section::Network => "Network options",
     }
 }
 

@@ -9,6 +9,7 @@ mod explain;
 mod gitindex;
 mod help;
 pub mod limits;
+pub mod network;
 pub mod nsopts;
 mod parse;
 pub mod profile;

@@ -402,13 +402,21 @@ impl Parser<'_, '_> {
                 ns.net = true;
                 ns.uts = true;
                 ns.cgroup_try = true;
+                // --network pasta is a kind of --unshare-net: last wins.
+                self.spec.network.pasta = false;
             }
-            Action::ShareNet => ns.net = false,
+            Action::ShareNet => {
+                ns.net = false;
+                self.spec.network.pasta = false;
+            }
             Action::UnshareUser => ns.user = true,
             Action::UnshareUserTry => ns.user_try = true,
             Action::UnshareIpc => ns.ipc = true,
             Action::UnsharePid => ns.pid = true,
-            Action::UnshareNet => ns.net = true,
+            Action::UnshareNet => {
+                ns.net = true;
+                self.spec.network.pasta = false;
+            }
             Action::UnshareUts => ns.uts = true,
             Action::UnshareCgroup => ns.cgroup = true,
             Action::UnshareCgroupTry => ns.cgroup_try = true,
@@ -732,6 +740,7 @@ impl Parser<'_, '_> {
                 "--map-subids is not compatible with --userns-block-fd (both write the id maps)",
             ));
         }
+        self.check_network()?;
         if self.explain {
             return Ok(Outcome::Explain {
                 spec: Box::new(self.spec),

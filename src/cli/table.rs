@@ -96,6 +96,9 @@ pub enum Action {
     CgroupPidsMax,
     CgroupCpus,
     JsonUsage,
+    Network,
+    NetworkAllowHostLoopback,
+    Publish,
     UnshareTime,
     TimeOffset,
     MapSubids,
@@ -119,6 +122,8 @@ pub enum Section {
     Profiles,
     /// sandwrap's own: rlimits, the time limit, cgroup limits.
     Limits,
+    /// sandwrap's own: `--network pasta` and its port forwards.
+    Network,
 }
 
 /// One command-line option: `--name ARG...`.
@@ -842,6 +847,28 @@ pub const OPTIONS: &[OptDef] = &[
         Limits,
         "After the exit code, write wall time, CPU time and peak memory to --json-status-fd",
     ),
+    // sandwrap's own: the network namespace's link to the outside (pasta).
+    opt(
+        "network",
+        &["MODE"],
+        A::Network,
+        Network,
+        "Network: none (= --unshare-net), host (= --share-net) or pasta (own namespace with internet access through pasta, host loopback unreachable)",
+    ),
+    opt(
+        "network-allow-host-loopback",
+        &[],
+        A::NetworkAllowHostLoopback,
+        Network,
+        "With --network pasta: let the gateway address reach the host's loopback services",
+    ),
+    opt(
+        "publish",
+        &["[HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp]"],
+        A::Publish,
+        Network,
+        "With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT",
+    ),
     // sandwrap's own namespace options.
     opt(
         "unshare-time",
@@ -907,7 +934,11 @@ mod tests {
         let own = |o: &&OptDef| {
             matches!(
                 o.section,
-                Section::Landlock | Section::Seccomp | Section::Profiles | Section::Limits
+                Section::Landlock
+                    | Section::Seccomp
+                    | Section::Profiles
+                    | Section::Limits
+                    | Section::Network
             ) || o.name.ends_with("-as-host")
                 || o.name == "bind-mkdir"
                 || o.name == "keep-env"

@@ -7,6 +7,7 @@ mod limits;
 mod messages;
 mod modifiers;
 mod namespaces;
+mod network;
 mod options;
 mod profile_options;
 mod seccomp;

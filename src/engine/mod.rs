@@ -20,6 +20,7 @@ mod monitor;
 mod mount;
 mod net;
 mod notifier;
+mod pasta;
 mod seccomp;
 mod signals;
 mod status;

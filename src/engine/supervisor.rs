@@ -164,13 +164,17 @@ fn launch(spec: &Spec) -> Result<i32> {
     // The child waits for "go" until its namespaces have been reported (so
     // the report is complete even when setup fails at once) and, with
     // --userns-block-fd or --map-subids, until an outside helper has written
-    // its id maps.
+    // its id maps. And, with --network pasta, until pasta has configured
+    // its network.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
-    let go_pipe = if reports || spec.status.userns_block.is_some() || mapper.is_some() {
-        Some(sys::pipe()?)
-    } else {
-        None
-    };
+    let pasta_bin = super::pasta::prepare(spec)?;
+    let go_pipe =
+        if reports || spec.status.userns_block.is_some() || mapper.is_some() || pasta_bin.is_some()
+        {
+            Some(sys::pipe()?)
+        } else {
+            None
+        };
     // With a time namespace to report: the child says when it exists.
     let time_pipe = if reports && spec.namespaces.time {
         Some(sys::pipe()?)
@@ -322,6 +326,20 @@ fn launch(spec: &Spec) -> Result<i32> {
         let mut b = [0u8; 1];
         sys::read_some(r.as_raw_fd(), &mut b) == Ok(1)
     });
+    // pasta configures the network before the child is let go (the
+    // namespaces are still the clone's: the nested user namespace comes
+    // later).
+    let pasta = match &pasta_bin {
+        Some(bin) => Some(super::pasta::start(spec, bin, pid).inspect_err(|_| {
+            // The child ends at EOF on `go`; no need to leave it to that.
+            // SAFETY: killing and reaping our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let mut st = 0;
+            // SAFETY: as above.
+            unsafe { libc::waitpid(pid, &mut st, 0) };
+        })?),
+        None => None,
+    };
     let go = || {
         if let Some(go) = &go_w {
             let _ = sys::write_all(go.as_raw_fd(), b"g");
@@ -367,6 +385,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(spec.status.json_status);
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
+    keep.extend(pasta.as_ref().map(|p| p.fds()).unwrap_or_default());
     fds::close_all_except(&keep);
 
     let watch = monitor::Watch {
@@ -379,6 +398,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         fallback,
     };
     let code = monitor::run(spec, watch);
+    drop(pasta);
     drop(life_w);
     Ok(code)
 }

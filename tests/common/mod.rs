@@ -9,9 +9,12 @@
 #![allow(dead_code)]
 
 mod cc;
+mod netns;
 mod procs;
 #[allow(unused_imports)] // not every test binary uses them
 pub use cc::*;
+#[allow(unused_imports)] // not every test binary uses them
+pub use netns::*;
 #[allow(unused_imports)] // not every test binary uses them
 pub use procs::*;
 

@@ -238,7 +238,8 @@ fn resolved(name: &str) -> Spec {
 fn violations(spec: &Spec) -> Vec<String> {
     let mut out = Vec::new();
     let in_pwd = NO_WRITE_IN_PWD.iter().map(|n| format!("{PWD}/{n}"));
-    let offline: &[&str] = if spec.namespaces.net {
+    // Offline: a network namespace without pasta's link out.
+    let offline: &[&str] = if spec.namespaces.net && !spec.network.pasta {
         NO_WRITE_OFFLINE
     } else {
         &[]
@@ -401,9 +402,14 @@ fn every_builtin_tmpfs_has_a_size() {
 }
 
 #[test]
-fn ci_cuts_off_abstract_unix_sockets() {
+fn ci_has_pasta_and_cuts_off_abstract_unix_sockets() {
     let spec = resolved("ci");
-    assert!(!spec.namespaces.net, "ci shares the network");
+    assert!(
+        spec.namespaces.net && spec.network.pasta,
+        "ci's network is pasta's"
+    );
+    assert!(!spec.network.allow_host_loopback);
+    // For `--profile ci --network host`.
     assert!(spec.landlock.net.scope_abstract_unix);
 }
 

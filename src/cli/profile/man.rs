@@ -117,7 +117,9 @@ pub const BUILTIN_DOCS: &[Paragraph] = &[
     ),
     (
         "ci",
-        "build with the host's network (--share-net), outbound TCP connections limited to \
+        "build with a network of its own through pasta (--network pasta: the internet, not \
+         the host's loopback services; needs pasta and a usable /dev/net/tun, --network host \
+         after it shares the host's network instead), outbound TCP connections limited to \
          ports 80 and 443 by landlock (--landlock-tcp-connect 80,443; a later \
          --landlock-tcp-connect adds ports), and the host's abstract unix sockets (X11's \
          @/tmp/.X11-unix/X0, ...) cut off (--landlock-scope abstract-unix). The bare git \

@@ -1,0 +1,76 @@
+# Network helper for tests/network.rs (loopback and test-made namespaces only).
+#   serve ADDR PORT      TCP: answer every client with "hello-PORT"
+#   serve-udp ADDR PORT  UDP: answer every datagram with "hello-PORT"
+#   dns ADDR             a resolver on ADDR:53 answering every A query with 10.1.2.3
+#   wait ADDR PORT       retry connecting for 10 s (a server is up)
+#   probe ADDR PORT      print "ADDR:PORT=" and the answer, or the error's name
+#   probe-udp ADDR PORT  the same over UDP
+#   resolve NAME         print "NAME=" and the address the system resolver gives
+import socket, sys, time
+
+def serve(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port)); s.listen(16)
+    while True:
+        c, _ = s.accept()
+        c.sendall(b"hello-%d" % port); c.close()
+
+def serve_udp(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    while True:
+        _, peer = s.recvfrom(512)
+        s.sendto(b"hello-%d" % port, peer)
+
+def dns(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, 53))
+    while True:
+        q, peer = s.recvfrom(512)
+        # Header: same id, response + recursion available, 1 question, 1 answer.
+        end = 12
+        while q[end] != 0:
+            end += q[end] + 1
+        question = q[12:end + 5]
+        answer = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([10, 1, 2, 3])
+        s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + question + answer, peer)
+
+def probe(addr, port, wait=False):
+    deadline = time.time() + 10
+    while True:
+        try:
+            c = socket.create_connection((addr, port), timeout=2)
+            c.settimeout(2)
+            print("%s:%d=%s" % (addr, port, c.recv(100).decode()))
+            return
+        except OSError as e:
+            if not wait or time.time() > deadline:
+                print("%s:%d=%s" % (addr, port, type(e).__name__))
+                return
+            time.sleep(0.05)
+
+def probe_udp(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    try:
+        s.sendto(b"hi", (addr, port))
+        print("%s:%d=%s" % (addr, port, s.recv(100).decode()))
+    except OSError as e:
+        print("%s:%d=%s" % (addr, port, type(e).__name__))
+
+def resolve(name):
+    try:
+        print("%s=%s" % (name, socket.gethostbyname(name)))
+    except OSError as e:
+        print("%s=%s" % (name, type(e).__name__))
+
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "serve": serve(args[0], int(args[1]))
+elif cmd == "serve-udp": serve_udp(args[0], int(args[1]))
+elif cmd == "dns": dns(args[0])
+elif cmd == "wait": probe(args[0], int(args[1]), wait=True)
+elif cmd == "probe": probe(args[0], int(args[1]))
+elif cmd == "probe-udp": probe_udp(args[0], int(args[1]))
+elif cmd == "resolve": resolve(args[0])

@@ -1,0 +1,301 @@
+//! `--network pasta` (README "Networking"): the sandbox gets its own
+//! network with a route out, while the host's loopback services stay out of
+//! reach unless `--network-allow-host-loopback`; `--publish` forwards a host
+//! port in; pasta never outlives the sandbox.
+//!
+//! No traffic ever leaves the machine: every test runs in a network
+//! namespace it makes itself (as root, `unshare --net --mount --pid`), whose only
+//! route out is a tap device nothing reads. Its "gateway" (10.9.0.1) is
+//! where pasta would map the host's loopback to; the servers run on that
+//! namespace's loopback.
+mod common;
+use common::*;
+
+use std::time::Duration;
+
+/// What the namespace needs: python3 and ip (iproute2), root to make it,
+/// and a /dev/net/tun the test user can open (pasta's tap device).
+fn usable() -> bool {
+    if !is_root() {
+        skip!("skipping: the network tests make their own network namespace, which needs root");
+        return false;
+    }
+    for tool in ["python3", "ip", "unshare", "pasta"] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .any(|d| d.join(tool).exists());
+        if !found {
+            skip!("skipping: {tool} is not installed (see .ci/run)");
+            return false;
+        }
+    }
+    let mut probe = user_command(std::path::Path::new("/bin/sh"));
+    probe.args(["-c", "exec 3<>/dev/net/tun && echo ok"]);
+    let o = output(probe);
+    if stdout(&o).trim() != "ok" {
+        skip!(
+            "skipping: /dev/net/tun cannot be opened by an unprivileged user here ({}): .ci/run sets it 0666 as desktop distributions ship it",
+            stderr(&o).trim()
+        );
+        return false;
+    }
+    true
+}
+
+/// Run `script` as root in a test-made network namespace (`netns_command`). In the script: `$H` runs the helper,
+/// `user CMD...` runs CMD as the test user, `$SW` is sandwrap.
+fn in_netns(script: &str, limit: Duration) -> (Option<i32>, String, String) {
+    let dir = scratch("net");
+    let helper = dir.join("nethelper.py");
+    std::fs::write(&helper, NETHELPER).expect("write helper");
+    let uid = test_uid();
+    let prelude = format!(
+        r#"H="python3 {helper}"
+SW={sw}
+user() {{ setpriv --reuid {uid} --regid {uid} --clear-groups -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/ H="$H" "$@"; }}
+"#,
+        helper = helper.display(),
+        sw = sandwrap_bin().display(),
+    );
+    let mut cmd = netns_command(&format!("{prelude}{script}"));
+    cmd.current_dir(&dir);
+    output_within(cmd, limit)
+}
+
+/// The sandbox of these tests: `--unshare-all --network pasta` on the
+/// host's root, with EXTRA options, running `$H ARGS`-style shell code.
+fn sandbox(extra: &str, inner: &str) -> String {
+    format!(
+        "user $SW --unshare-all --network pasta {extra} --ro-bind / / --proc /proc --dev /dev -- sh -c '{inner}'"
+    )
+}
+
+fn lines(out: &str) -> Vec<&str> {
+    out.lines().collect()
+}
+
+#[test]
+fn host_loopback_is_out_of_reach_unless_allowed() {
+    if !usable() {
+        return;
+    }
+    // The host's loopback server is reachable neither through the
+    // sandbox's own loopback (pasta would forward ports bound there) nor
+    // through the gateway address (pasta maps it to the host's loopback).
+    let probes = format!("$H probe 127.0.0.1 7777; $H probe {GATEWAY} 7777");
+    let script = format!(
+        "$H serve 127.0.0.1 7777 & $H wait 127.0.0.1 7777\necho default; {}\necho allowed; {}\n",
+        sandbox("", &probes),
+        sandbox("--network-allow-host-loopback", &probes)
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "127.0.0.1:7777=hello-7777",
+            "default",
+            "127.0.0.1:7777=ConnectionRefusedError",
+            "10.9.0.1:7777=TimeoutError",
+            "allowed",
+            "127.0.0.1:7777=ConnectionRefusedError",
+            "10.9.0.1:7777=hello-7777",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn published_ports_reach_servers_inside() {
+    if !usable() {
+        return;
+    }
+    // The sandbox serves 8000 and 8002; the host reaches 8000 on its
+    // loopback port 18000 (twice: two forms). Unpublished 8002 stays closed.
+    let inner = "$H serve 0.0.0.0 8000 & $H serve 0.0.0.0 8002 & sleep 30";
+    let script = format!(
+        "{} &\n$H wait 127.0.0.1 18000\n$H probe 127.0.0.1 18001\n$H probe 127.0.0.1 18002\n",
+        sandbox(
+            "--publish 18000:8000 --publish 127.0.0.1:18001:8000/tcp",
+            inner
+        )
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "127.0.0.1:18000=hello-8000",
+            "127.0.0.1:18001=hello-8000",
+            "127.0.0.1:18002=ConnectionRefusedError",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn the_interface_is_configured_before_the_command_runs() {
+    if !usable() {
+        return;
+    }
+    // At once, without waiting: an address, the default route, lo.
+    let inner = "ip -4 -br addr show scope global | tr -s \" \"; ip route show default; $H serve 127.0.0.1 9999 & $H wait 127.0.0.1 9999";
+    let (code, out, err) = in_netns(&sandbox("", inner), Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "sw0 UNKNOWN 10.9.0.2/24 ",
+            "default via 10.9.0.1 dev sw0 ",
+            "127.0.0.1:9999=hello-9999",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn landlock_tcp_rules_apply_through_pasta() {
+    if !usable() {
+        return;
+    }
+    let probes = format!("$H probe {GATEWAY} 80; $H probe {GATEWAY} 81");
+    let script = format!(
+        "$H serve 127.0.0.1 80 & $H serve 127.0.0.1 81 & $H wait 127.0.0.1 80; $H wait 127.0.0.1 81\n{}\n",
+        sandbox(
+            "--network-allow-host-loopback --landlock-tcp-connect 80 --seccomp-policy default",
+            &probes
+        )
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    if landlock_abi() < 4 {
+        skip!("skipping: landlock ABI < 4 has no TCP rules");
+        return;
+    }
+    assert_eq!(
+        lines(&out)[2..],
+        ["10.9.0.1:80=hello-80", "10.9.0.1:81=PermissionError"],
+        "{err}"
+    );
+}
+
+#[test]
+fn nothing_is_left_after_fifty_sandboxes_or_a_killed_sandwrap() {
+    if !usable() {
+        return;
+    }
+    let inner = "$H probe 127.0.0.1 1 >/dev/null";
+    // pasta's processes of the test user (pasta re-executes itself as
+    // passt.avx2 where it can; its short-lived helpers are zombies until
+    // it ends, and counted too).
+    let count = format!("ps -u {} -o comm= | grep -c ^pas", test_uid());
+    let script = format!(
+        "i=0; while [ $i -lt 50 ]; do {} || echo \"run $i failed\"; i=$((i+1)); done\n\
+         echo before: $({count})\n\
+         {} & sleep 1; echo running: $({count} | grep -c -v ^0$)\n\
+         kill -KILL $(pgrep -o -u {uid} -x sandwrap); sleep 1; echo after kill: $({count})\n",
+        sandbox("", inner),
+        sandbox("", "sleep 30"),
+        uid = test_uid()
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        ["before: 0", "running: 1", "after kill: 0"],
+        "{err}"
+    );
+}
+
+#[test]
+fn pasta_missing_is_one_clear_error() {
+    let (code, out, err) = {
+        let mut c = sandwrap([
+            "--unshare-all",
+            "--network",
+            "pasta",
+            "--ro-bind",
+            "/",
+            "/",
+            "/bin/true",
+        ]);
+        // A PATH with setpriv (which starts sandwrap) and no pasta.
+        let dir = scratch("nopasta");
+        std::os::unix::fs::symlink("/usr/bin/setpriv", dir.join("setpriv")).expect("symlink");
+        c.env("PATH", &dir);
+        let o = output(c);
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        err,
+        "sandwrap: --network pasta: pasta not found in PATH: install it (Debian, Ubuntu: apt-get install passt; Fedora: dnf install passt)\n"
+    );
+}
+
+#[test]
+fn unusable_tun_device_is_one_clear_error() {
+    if !usable() {
+        return;
+    }
+    // A /dev/net/tun of mode 0600, as some distributions ship it.
+    let script = format!(
+        "mount -t tmpfs none /mnt && mknod -m 600 /mnt/tun c 10 200 && mount --bind /mnt/tun /dev/net/tun || exit 9\n{}\necho status $?; echo left: $(ps -u {} -o comm= | grep -c ^pas)\n",
+        sandbox("", "true"),
+        test_uid()
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(lines(&out), ["status 1", "left: 0"]);
+    assert_eq!(
+        err,
+        "sandwrap: --network pasta: /dev/net/tun is not usable: Permission denied: pasta needs it readable and writable by the caller: desktop distributions ship it mode 0666 (as root: chmod 0666 /dev/net/tun)\n"
+    );
+}
+
+#[test]
+fn info_fd_reports_the_commands_network_namespace() {
+    if !usable() {
+        return;
+    }
+    let inner = "readlink /proc/self/ns/net";
+    let script = format!(
+        "{} 3>info\ngrep -o \"\\\"net-namespace\\\": [0-9]*\" info\n",
+        sandbox("--info-fd 3", inner)
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let l = lines(&out);
+    assert_eq!(l.len(), 2, "{out}\n{err}");
+    let inode = l[1].rsplit(' ').next().unwrap_or("?");
+    assert_eq!(l[0], format!("net:[{inode}]"), "{err}");
+}
+
+#[test]
+fn a_published_port_in_use_is_one_clear_error() {
+    if !usable() {
+        return;
+    }
+    // pasta's own failure (here: the host port is taken) is one line, with
+    // what pasta said (sandwrap has reaped pasta before saying it).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = taken.local_addr().expect("addr").port();
+    let publish = format!("{port}:80");
+    let (code, out, err) = run(&[
+        "--unshare-all",
+        "--network",
+        "pasta",
+        "--publish",
+        &publish,
+        "--ro-bind",
+        "/",
+        "/",
+        "true",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        err,
+        format!(
+            "sandwrap: --network pasta: pasta exited with status 1 before the network was ready: Failed to bind any port for '-t 127.0.0.1/{port}:80', exiting\n"
+        )
+    );
+}

@@ -95,15 +95,11 @@ fn json_usage_does_not_keep_sandwrap_waiting_for_what_the_command_left() {
 
 /// `--timeout` in a joined pid namespace (`--userns FD --pidns FD`, which
 /// `--timeout` nests a pid namespace of its own in, through the relay).
-/// The watchdog thread is started after setns(CLONE_NEWPID), and the
-/// kernel refuses CLONE_THREAD once a process's pid namespace for children
-/// differs from its own (EINVAL): sandwrap fails closed ("--timeout: cannot
-/// start the timer thread: Invalid argument", exit 1), so a launcher that
-/// joins a namespace cannot have a time limit at all. Not fixed here: the
-/// watchdog must exist before the setns (a thread cannot exist during
-/// setns(CLONE_NEWUSER)) or not be a thread (a timer in the wait loop).
+/// The kernel refuses CLONE_THREAD once a process's pid namespace for
+/// children differs from its own (EINVAL), and a threaded process cannot
+/// join a user namespace: the watchdog thread is started between the two
+/// joins. Both a command that ends in time and one that does not.
 #[test]
-#[ignore = "open: --timeout cannot start its thread after --pidns (EINVAL from clone(CLONE_THREAD))"]
 fn timeout_works_in_a_joined_pid_namespace() {
     let bin = sandwrap_bin().display().to_string();
     let dir = scratch("review2-join");
@@ -114,11 +110,15 @@ fn timeout_works_in_a_joined_pid_namespace() {
          while ! grep -q child-pid {info} 2>/dev/null; do sleep 0.05; done; \
          p=$(grep -o '\"child-pid\": [0-9]*' {info} | grep -o '[0-9]*$'); \
          {bin} --userns 3 --pidns 4 --timeout 5 {base} -- sh -c 'exit 3' \
-           3</proc/$p/ns/user 4</proc/$p/ns/pid; echo code=$?; kill $first"
+           3</proc/$p/ns/user 4</proc/$p/ns/pid; echo code=$?; \
+         {bin} --userns 3 --pidns 4 --timeout 1 --kill-after 1 {base} -- sleep 30 \
+           3</proc/$p/ns/user 4</proc/$p/ns/pid; echo late=$?; kill $first"
     );
     let mut cmd = user_command(std::path::Path::new("/bin/sh"));
     cmd.args(["-c", &script]);
     let o = output(cmd);
     let (out, err) = (stdout(&o), stderr(&o));
     assert!(out.contains("code=3"), "{out} {err}");
+    assert!(out.contains("late=124"), "{out} {err}");
+    assert!(err.contains("timed out after 1s"), "{out} {err}");
 }

@@ -24,6 +24,8 @@ pub struct Watch<'a> {
     /// sandwrap's policy for the command, for the SIGSYS note.
     pub own_policy: Option<&'a crate::seccomp::Policy>,
     pub fallback: bool,
+    /// The `--timeout` thread, when it had to start before a join.
+    pub early_timer: Option<super::limits::timeout::Early>,
 }
 
 /// pid 1's report: the command's wait status.
@@ -39,7 +41,7 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let started = std::time::Instant::now();
     // --timeout: a thread that only signals; an error ends the sandbox.
-    let watchdog = timeout::start(spec, w.pid, w.fallback).map_err(|e| {
+    let watchdog = timeout::start(spec, w.pid, w.fallback, w.early_timer.take()).map_err(|e| {
         super::report(spec, &e);
         // SAFETY: killing our own child, which must not run unlimited.
         unsafe { libc::kill(w.pid, libc::SIGKILL) };

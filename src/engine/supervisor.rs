@@ -199,7 +199,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     };
 
     // The joins were done by the first attempt when falling back.
-    join_namespaces(spec)?;
+    let early_timer = join_namespaces(spec)?;
     let relay_pipe = if spec.join.pidns.is_some() && spec.new_pid_ns() {
         Some(sys::pipe()?)
     } else {
@@ -396,6 +396,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         notifier,
         own_policy,
         fallback,
+        early_timer,
     };
     let code = monitor::run(spec, watch);
     drop(pasta);
@@ -460,8 +461,11 @@ fn wait_exit_code(pid: libc::pid_t) -> i32 {
     super::exit_code(status).max(1)
 }
 
-/// `--userns FD` and `--pidns FD`: enter them before the clone.
-fn join_namespaces(spec: &Spec) -> Result<()> {
+/// `--userns FD` and `--pidns FD`: enter them before the clone. With
+/// `--pidns`, the `--timeout` thread is started in between (not before the
+/// user namespace, which a threaded process cannot join; not after the pid
+/// namespace, which leaves no new threads).
+fn join_namespaces(spec: &Spec) -> Result<Option<super::limits::timeout::Early>> {
     if let Some(fd) = spec.join.userns {
         let joined = fds::get(fd).and_then(|fd| sys::setns(fd, libc::CLONE_NEWUSER, "userns"));
         joined.map_err(|e| match e.errno {
@@ -469,12 +473,14 @@ fn join_namespaces(spec: &Spec) -> Result<()> {
             errno => anyhow!("Joining specified user namespace failed: {}", crate::errno_text(errno)),
         })?;
     }
+    let mut early_timer = None;
     if let Some(fd) = spec.join.pidns {
+        early_timer = super::limits::timeout::spawn_early(spec)?;
         fds::get(fd)
             .and_then(|fd| sys::setns(fd, libc::CLONE_NEWPID, "pidns"))
             .map_err(|e| anyhow::Error::new(e).context("Setting pidns failed"))?;
     }
-    Ok(())
+    Ok(early_timer)
 }
 
 /// The namespaces the reports name: `mnt` always, the others when created

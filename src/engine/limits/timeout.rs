@@ -77,9 +77,50 @@ fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
+/// A watchdog thread started before the supervisor joins a pid namespace
+/// (`--pidns`): once a process's children belong to another pid namespace
+/// than its own, the kernel refuses it new threads. It waits for its plan.
+pub struct Early {
+    plan: std::sync::mpsc::Sender<(Plan, Arc<AtomicU8>)>,
+}
+
+/// Start the thread `start` will hand its plan to, if `--timeout` was
+/// given. The thread only waits until then (and ends if it never comes).
+pub fn spawn_early(spec: &Spec) -> Result<Option<Early>> {
+    if spec.limits.timeout.is_none() {
+        return Ok(None);
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<(Plan, Arc<AtomicU8>)>();
+    spawn(move || {
+        if let Ok((plan, state)) = rx.recv() {
+            plan.run(&state);
+        }
+    })?;
+    Ok(Some(Early { plan: tx }))
+}
+
+fn spawn(run: impl FnOnce() + Send + 'static) -> Result<()> {
+    std::thread::Builder::new()
+        .name("sandwrap-timeout".into())
+        .spawn(run)
+        .map(drop)
+        .map_err(|e| {
+            anyhow!(
+                "--timeout: cannot start the timer thread: {}",
+                crate::io_error_text(&e)
+            )
+        })
+}
+
 /// Start the watchdog for the sandbox whose first process is `pid`, if
-/// `--timeout` was given. `fallback`: no namespaces were created.
-pub fn start(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<Option<Watchdog>> {
+/// `--timeout` was given, in the thread `early` started if there is one.
+/// `fallback`: no namespaces were created.
+pub fn start(
+    spec: &Spec,
+    pid: libc::pid_t,
+    fallback: bool,
+    early: Option<Early>,
+) -> Result<Option<Watchdog>> {
     let Some(timeout) = spec.limits.timeout else {
         return Ok(None);
     };
@@ -94,15 +135,13 @@ pub fn start(spec: &Spec, pid: libc::pid_t, fallback: bool) -> Result<Option<Wat
     };
     let state = Arc::new(AtomicU8::new(RUNNING));
     let theirs = Arc::clone(&state);
-    std::thread::Builder::new()
-        .name("sandwrap-timeout".into())
-        .spawn(move || plan.run(&theirs))
-        .map_err(|e| {
-            anyhow!(
-                "--timeout: cannot start the timer thread: {}",
-                crate::io_error_text(&e)
-            )
-        })?;
+    match early {
+        Some(early) => early
+            .plan
+            .send((plan, theirs))
+            .map_err(|_| anyhow!("--timeout: the timer thread has gone"))?,
+        None => spawn(move || plan.run(&theirs))?,
+    }
     Ok(Some(Watchdog { state }))
 }
 

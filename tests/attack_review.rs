@@ -387,6 +387,40 @@ fn untrusted_profile_leaves_no_git_config_for_the_hosts_git() {
     );
 }
 
+/// A submodule path replaced by a symlink (as an earlier run could leave
+/// it) must neither make `--protect DIR/.git` bind what the link points to
+/// (here a git directory outside the project holding a token) nor keep the
+/// sandbox from starting (binding through the link failed setup).
+#[test]
+fn a_symlinked_submodule_path_exposes_nothing() {
+    if !std::path::Path::new("/usr/bin/git").exists() {
+        skip!("skipping: git is not installed");
+        return;
+    }
+    let dir = scratch("review-submodule-link");
+    let d = dir.display().to_string();
+    let script = format!(
+        "set -e; export HOME={d} GIT_CONFIG_NOSYSTEM=1; cd {d}
+         git config --global user.email a@b; git config --global user.name a
+         git config --global protocol.file.allow always
+         git init -q lib; git -C lib commit -q --allow-empty -m x
+         git init -q top; cd top; git submodule add -q ../lib sub; git commit -qm s
+         mkdir -p {d}/secret/.git; echo TOKEN-1234 > {d}/secret/.git/config
+         mv sub sub.real; ln -s {d}/secret sub
+         {sw} --profile untrusted -- sh -c 'echo RAN; cat sub/.git/config; cat {d}/secret/.git/config' || true",
+        sw = sandwrap_bin().display()
+    );
+    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
+    cmd.args(["-c", &script]);
+    let (code, out, err) = output_within(cmd, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("RAN"), "the sandbox did not start: {out}{err}");
+    assert!(
+        !out.contains("TOKEN-1234"),
+        "the link's target was bound: {out}{err}"
+    );
+}
+
 /// `sh -c SCRIPT` in the host's view, without a pid namespace, so that the
 /// command's parent (`$PPID`) is the supervisor.
 fn without_pid_namespace(extra: &[&str], script: &str) -> Vec<String> {

@@ -376,6 +376,12 @@ impl Parser<'_, '_> {
             .map_err(|e| format!("{}: {e}", index.display()))?;
         for link in links {
             let sub = worktree.join(&link);
+            if through_symlink(worktree, &link) {
+                // The host's git does not enter a submodule path that is
+                // a symlink; and a bind through a link left by an earlier
+                // run would show what it points to.
+                continue;
+            }
             let dotgit = sub.join(".git");
             *budget = budget.checked_sub(1).ok_or_else(|| {
                 format!("more than {MAX_PROTECTED_SUBMODULES} submodules to protect")
@@ -398,6 +404,15 @@ impl Parser<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Whether any component of `rel` below `base` is a symlink.
+fn through_symlink(base: &Path, rel: &Path) -> bool {
+    let mut at = base.to_path_buf();
+    rel.components().any(|c| {
+        at.push(c);
+        std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink())
+    })
 }
 
 /// Submodules within submodules followed by `--protect DIR/.git`.

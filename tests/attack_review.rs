@@ -355,12 +355,9 @@ fn tiocsti_reaches_no_shell_by_default() {
 /// of every submodule its index registers.
 #[test]
 fn untrusted_profile_leaves_no_git_config_for_the_hosts_git() {
-    if !std::path::Path::new("/usr/bin/git").exists() {
-        skip!("skipping: git is not installed");
+    let Some((dir, d, setup)) = submodule_project("review-submodule") else {
         return;
-    }
-    let dir = scratch("review-submodule");
-    let d = dir.display().to_string();
+    };
     let attack = format!(
         "cp -r .git/modules/sub .evil && \
          sed -i 's|worktree = .*|worktree = ../sub|' .evil/config && \
@@ -368,11 +365,7 @@ fn untrusted_profile_leaves_no_git_config_for_the_hosts_git() {
          echo 'gitdir: ../.evil' > sub/.git"
     );
     let script = format!(
-        "set -e; export HOME={d} GIT_CONFIG_NOSYSTEM=1; cd {d}
-         git config --global user.email a@b; git config --global user.name a
-         git config --global protocol.file.allow always
-         git init -q lib; git -C lib commit -q --allow-empty -m x
-         git init -q top; cd top; git submodule add -q ../lib sub; git commit -qm s
+        "{setup}
          {sw} --profile untrusted -- sh -c \"$0\" || echo refused
          git status >/dev/null 2>&1 || true",
         sw = sandwrap_bin().display()
@@ -393,18 +386,11 @@ fn untrusted_profile_leaves_no_git_config_for_the_hosts_git() {
 /// sandbox from starting (binding through the link failed setup).
 #[test]
 fn a_symlinked_submodule_path_exposes_nothing() {
-    if !std::path::Path::new("/usr/bin/git").exists() {
-        skip!("skipping: git is not installed");
+    let Some((_dir, d, setup)) = submodule_project("review-submodule-link") else {
         return;
-    }
-    let dir = scratch("review-submodule-link");
-    let d = dir.display().to_string();
+    };
     let script = format!(
-        "set -e; export HOME={d} GIT_CONFIG_NOSYSTEM=1; cd {d}
-         git config --global user.email a@b; git config --global user.name a
-         git config --global protocol.file.allow always
-         git init -q lib; git -C lib commit -q --allow-empty -m x
-         git init -q top; cd top; git submodule add -q ../lib sub; git commit -qm s
+        "{setup}
          mkdir -p {d}/secret/.git; echo TOKEN-1234 > {d}/secret/.git/config
          mv sub sub.real; ln -s {d}/secret sub
          {sw} --profile untrusted -- sh -c 'echo RAN; cat sub/.git/config; cat {d}/secret/.git/config' || true",
@@ -419,6 +405,26 @@ fn a_symlinked_submodule_path_exposes_nothing() {
         !out.contains("TOKEN-1234"),
         "the link's target was bound: {out}{err}"
     );
+}
+
+/// A scratch dir (and its path as text) with a project `top` whose
+/// submodule `sub` is checked out, and the shell lines that make it
+/// (ending in `top`); None when git is missing.
+fn submodule_project(name: &str) -> Option<(std::path::PathBuf, String, String)> {
+    if !std::path::Path::new("/usr/bin/git").exists() {
+        skip!("skipping: git is not installed");
+        return None;
+    }
+    let dir = scratch(name);
+    let d = dir.display().to_string();
+    let setup = format!(
+        "set -e; export HOME={d} GIT_CONFIG_NOSYSTEM=1; cd {d}
+         git config --global user.email a@b; git config --global user.name a
+         git config --global protocol.file.allow always
+         git init -q lib; git -C lib commit -q --allow-empty -m x
+         git init -q top; cd top; git submodule add -q ../lib sub; git commit -qm s"
+    );
+    Some((dir, d, setup))
 }
 
 /// `sh -c SCRIPT` in the host's view, without a pid namespace, so that the

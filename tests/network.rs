@@ -299,3 +299,74 @@ fn a_published_port_in_use_is_one_clear_error() {
         )
     );
 }
+
+#[test]
+fn dns_reaches_a_host_resolver_on_loopback_through_pasta() {
+    if !usable() {
+        return;
+    }
+    // The host's resolver is on its loopback (as systemd-resolved's
+    // 127.0.0.53), which the sandbox cannot reach: its resolv.conf names
+    // pasta's DNS forward instead, the host's search and options lines
+    // kept. The query goes through the C library's resolver (python's
+    // gethostbyname: nss, then the resolv.conf the sandbox sees).
+    let inner = "cat /etc/resolv.conf; $H resolve sandbox-test.example; $H probe 127.0.0.1 53";
+    let script = format!(
+        "printf \"search example.org\\nnameserver 127.0.0.1\\noptions timeout:2\\n\" > host-resolv.conf\n\
+         mount --bind host-resolv.conf /etc/resolv.conf || exit 9\n\
+         $H dns 127.0.0.1 & $H wait-dns 127.0.0.1\n\
+         {}\n",
+        sandbox("", inner)
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "# sandwrap --network pasta: the host's resolver, forwarded by pasta",
+            "nameserver 169.254.1.1",
+            "search example.org",
+            "options timeout:2",
+            "sandbox-test.example=10.1.2.3",
+            // Only DNS is forwarded: the host's loopback stays closed.
+            "127.0.0.1:53=ConnectionRefusedError",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn resolv_conf_is_left_as_bound_unless_pasta_and_a_loopback_resolver() {
+    if !usable() {
+        return;
+    }
+    // A host resolver elsewhere: the file as the user bound it. A loopback
+    // resolver without pasta (--unshare-net, --share-net): also untouched;
+    // with pasta, a file the user bound that names another resolver too.
+    let show = "cat /etc/resolv.conf";
+    let script = format!(
+        "printf \"search example.org\\nnameserver 10.9.0.1\\n\" > remote.conf\n\
+         printf \"nameserver 127.0.0.53\\n\" > local.conf\n\
+         mount --bind remote.conf /etc/resolv.conf || exit 9\n\
+         {}\n\
+         umount /etc/resolv.conf; mount --bind local.conf /etc/resolv.conf || exit 9\n\
+         user $SW --unshare-all --ro-bind / / -- cat /etc/resolv.conf\n\
+         user $SW --unshare-all --share-net --ro-bind / / -- cat /etc/resolv.conf\n\
+         user $SW --unshare-all --network pasta --ro-bind / / --ro-bind remote.conf /etc/resolv.conf -- cat /etc/resolv.conf\n",
+        sandbox("", show)
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "search example.org",
+            "nameserver 10.9.0.1",
+            "nameserver 127.0.0.53",
+            "nameserver 127.0.0.53",
+            "search example.org",
+            "nameserver 10.9.0.1",
+        ],
+        "{err}"
+    );
+}

@@ -167,7 +167,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     .context("Failed to make / slave")?;
     let opened = mount::open_sources(&spec.ops, &spec.no_follow)?;
     let mut root = mount::NewRoot::create()?;
-    mount::apply_all(&mut root, opened, spec, ctx.own_pid_ns)?;
+    mount::apply_all(&mut root, opened, spec, ctx.own_pid_ns, ctx.dns_forward)?;
 
     if let Some(name) = &spec.hostname {
         let c = sys::cstring(name);

@@ -42,6 +42,9 @@ pub struct ChildCtx {
     pub namespaces_final: Option<RawFd>,
     /// `--rlimit`, checked by the supervisor; set by the command before exec.
     pub rlimits: Vec<super::limits::rlimits::Resolved>,
+    /// `--network pasta` with a host resolver on loopback: pasta forwards
+    /// DNS, the sandbox's resolv.conf is made to name the forward.
+    pub dns_forward: bool,
 }
 
 /// Whether the supervisor is gone: the lifeline's write end, which only

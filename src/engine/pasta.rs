@@ -24,9 +24,26 @@ use crate::spec::Spec;
 /// How long pasta may take to configure the namespace.
 const READY_WITHIN: Duration = Duration::from_secs(20);
 
+/// Where the sandbox sends DNS queries when the host's resolver is on its
+/// loopback (which the sandbox cannot reach): pasta answers this address
+/// itself (`--dns-forward`) and passes the queries to the host's first
+/// resolver. Link-local, so it is nobody's real server, and the address
+/// podman gives pasta for the same purpose; reached through the default
+/// route, so it works whatever the host's gateway is.
+pub const DNS_FORWARD: &str = "169.254.1.1";
+
+/// What `prepare` found: pasta, and whether the host's resolver is on
+/// loopback (DNS is then forwarded).
+pub struct Prepared {
+    pub bin: PathBuf,
+    pub dns_forward: bool,
+}
+
 /// Checks made before any namespace exists, each failure one clear line:
-/// the pasta binary (found in PATH) and a usable /dev/net/tun.
-pub fn prepare(spec: &Spec) -> Result<Option<PathBuf>> {
+/// the pasta binary (found in PATH) and a usable /dev/net/tun. Reads the
+/// host's /etc/resolv.conf (pasta reads the same file for the resolver it
+/// forwards to).
+pub fn prepare(spec: &Spec) -> Result<Option<Prepared>> {
     if !spec.network.pasta {
         return Ok(None);
     }
@@ -53,7 +70,36 @@ pub fn prepare(spec: &Spec) -> Result<Option<PathBuf>> {
             crate::errno_text(e.errno)
         );
     }
-    Ok(Some(bin))
+    let dns_forward = std::fs::read_to_string("/etc/resolv.conf")
+        .is_ok_and(|host| sandbox_resolv_conf(&host).is_some());
+    Ok(Some(Prepared { bin, dns_forward }))
+}
+
+/// The resolv.conf for the sandbox when the first nameserver of `conf` (the
+/// host's, the sandbox's) is an IPv4 loopback address (systemd-resolved's
+/// 127.0.0.53, a local dnsmasq): the forward address instead of the
+/// nameservers, the other lines (search, options) kept. None otherwise.
+pub fn sandbox_resolv_conf(conf: &str) -> Option<String> {
+    let first = conf.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        (words.next() == Some("nameserver")).then(|| words.next().unwrap_or(""))
+    })?;
+    if !first
+        .parse::<std::net::Ipv4Addr>()
+        .is_ok_and(|a| a.is_loopback())
+    {
+        return None;
+    }
+    let mut out = format!(
+        "# sandwrap --network pasta: the host's resolver, forwarded by pasta\nnameserver {DNS_FORWARD}\n"
+    );
+    for l in conf.lines() {
+        if l.split_whitespace().next() != Some("nameserver") {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    Some(out)
 }
 
 fn find_in_path(name: &str) -> Option<PathBuf> {
@@ -68,7 +114,7 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 }
 
 /// pasta's command line for the sandbox whose first process is `child`.
-fn arguments(spec: &Spec, child: libc::pid_t, ready_fd: RawFd) -> Vec<OsString> {
+fn arguments(spec: &Spec, dns: bool, child: libc::pid_t, ready_fd: RawFd) -> Vec<OsString> {
     let net = &spec.network;
     let mut args: Vec<String> = vec![
         "--foreground".into(),
@@ -83,6 +129,12 @@ fn arguments(spec: &Spec, child: libc::pid_t, ready_fd: RawFd) -> Vec<OsString> 
         "--udp-ns".into(),
         "none".into(),
     ];
+    if dns {
+        // Only DNS to this address (UDP port 53; this pasta does not
+        // forward TCP) reaches the host's resolver, nothing else of its
+        // loopback.
+        args.extend(["--dns-forward".into(), DNS_FORWARD.into()]);
+    }
     if !net.allow_host_loopback {
         // The gateway address would otherwise lead to the host's loopback.
         args.push("--no-map-gw".into());
@@ -156,13 +208,14 @@ impl Drop for Pasta {
 /// Start pasta for the sandbox whose first process is `child` (waiting for
 /// the go-ahead, so its namespaces are as the clone made them), and wait
 /// until it has configured the network.
-pub fn start(spec: &Spec, bin: &Path, child: libc::pid_t) -> Result<Pasta> {
+pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> {
+    let bin = &prep.bin;
     let (ready_r, ready_w) = sys::pipe()?;
     let (err_r, err_w) = sys::pipe()?;
     let ready_fd = ready_w.as_raw_fd();
     let supervisor = std::process::id() as libc::pid_t;
     let mut cmd = Command::new(bin);
-    cmd.args(arguments(spec, child, ready_fd))
+    cmd.args(arguments(spec, prep.dns_forward, child, ready_fd))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(err_w));
@@ -323,7 +376,7 @@ mod tests {
         spec.namespaces.user = true;
         spec.network.pasta = true;
         let words = |s: &Spec| -> Vec<String> {
-            arguments(s, 42, 7)
+            arguments(s, false, 42, 7)
                 .into_iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect()
@@ -346,5 +399,28 @@ mod tests {
                 .any(|p| p == ["--tcp-ports", "127.0.0.1/8080:80"])
         );
         assert!(w.windows(2).any(|p| p == ["--udp-ports", "none"]));
+        assert!(!w.contains(&"--dns-forward".into()));
+        let w: Vec<String> = arguments(&spec, true, 42, 7)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert!(w.windows(2).any(|p| p == ["--dns-forward", DNS_FORWARD]));
+    }
+
+    #[test]
+    fn resolv_conf_forwarded_only_for_a_loopback_resolver() {
+        let host = "# stub\nsearch example.org\nnameserver 127.0.0.53\nnameserver 10.0.0.1\noptions edns0\n";
+        assert_eq!(
+            sandbox_resolv_conf(host).as_deref(),
+            Some(
+                "# sandwrap --network pasta: the host's resolver, forwarded by pasta\nnameserver 169.254.1.1\n# stub\nsearch example.org\noptions edns0\n"
+            )
+        );
+        assert_eq!(
+            sandbox_resolv_conf("nameserver 10.0.0.1\nnameserver 127.0.0.1\n"),
+            None
+        );
+        assert_eq!(sandbox_resolv_conf("search x\n"), None);
+        assert_eq!(sandbox_resolv_conf("nameserver ::1\n"), None);
     }
 }

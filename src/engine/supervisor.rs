@@ -167,14 +167,16 @@ fn launch(spec: &Spec) -> Result<i32> {
     // its id maps. And, with --network pasta, until pasta has configured
     // its network.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
-    let pasta_bin = super::pasta::prepare(spec)?;
-    let go_pipe =
-        if reports || spec.status.userns_block.is_some() || mapper.is_some() || pasta_bin.is_some()
-        {
-            Some(sys::pipe()?)
-        } else {
-            None
-        };
+    let pasta_prep = super::pasta::prepare(spec)?;
+    let go_pipe = if reports
+        || spec.status.userns_block.is_some()
+        || mapper.is_some()
+        || pasta_prep.is_some()
+    {
+        Some(sys::pipe()?)
+    } else {
+        None
+    };
     // With a time namespace to report: the child says when it exists.
     let time_pipe = if reports && spec.namespaces.time {
         Some(sys::pipe()?)
@@ -229,6 +231,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         relay: relay_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         namespaces_final: final_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         rlimits,
+        dns_forward: pasta_prep.as_ref().is_some_and(|p| p.dns_forward),
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
@@ -329,8 +332,8 @@ fn launch(spec: &Spec) -> Result<i32> {
     // pasta configures the network before the child is let go (the
     // namespaces are still the clone's: the nested user namespace comes
     // later).
-    let pasta = match &pasta_bin {
-        Some(bin) => Some(super::pasta::start(spec, bin, pid).inspect_err(|_| {
+    let pasta = match &pasta_prep {
+        Some(prep) => Some(super::pasta::start(spec, prep, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
             // SAFETY: killing and reaping our own child.
             unsafe { libc::kill(pid, libc::SIGKILL) };

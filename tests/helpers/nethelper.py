@@ -3,6 +3,7 @@
 #   serve-udp ADDR PORT  UDP: answer every datagram with "hello-PORT"
 #   dns ADDR             a resolver on ADDR:53 answering every A query with 10.1.2.3
 #   wait ADDR PORT       retry connecting for 10 s (a server is up)
+#   wait-dns ADDR        retry a query to ADDR:53 for 10 s (a resolver is up)
 #   probe ADDR PORT      print "ADDR:PORT=" and the answer, or the error's name
 #   probe-udp ADDR PORT  the same over UDP
 #   resolve NAME         print "NAME=" and the address the system resolver gives
@@ -29,6 +30,8 @@ def dns(addr):
     s.bind((addr, 53))
     while True:
         q, peer = s.recvfrom(512)
+        if len(q) < 17:
+            continue
         # Header: same id, response + recursion available, 1 question, 1 answer.
         end = 12
         while q[end] != 0:
@@ -36,6 +39,20 @@ def dns(addr):
         question = q[12:end + 5]
         answer = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([10, 1, 2, 3])
         s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + question + answer, peer)
+
+def wait_dns(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.1)
+    query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x00\x00\x01\x00\x01"
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            s.sendto(query, (addr, 53))
+            if s.recv(512)[:2] == query[:2]:
+                return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("no resolver answers on %s:53" % addr)
 
 def probe(addr, port, wait=False):
     deadline = time.time() + 10
@@ -70,6 +87,7 @@ cmd, args = sys.argv[1], sys.argv[2:]
 if cmd == "serve": serve(args[0], int(args[1]))
 elif cmd == "serve-udp": serve_udp(args[0], int(args[1]))
 elif cmd == "dns": dns(args[0])
+elif cmd == "wait-dns": wait_dns(args[0])
 elif cmd == "wait": probe(args[0], int(args[1]), wait=True)
 elif cmd == "probe": probe(args[0], int(args[1]))
 elif cmd == "probe-udp": probe_udp(args[0], int(args[1]))

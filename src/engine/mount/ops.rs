@@ -42,6 +42,7 @@ pub fn apply_all(
     ops: Vec<OpenedOp<'_>>,
     spec: &Spec,
     own_pid_ns: bool,
+    dns_forward: bool,
 ) -> Result<()> {
     root.lenient = spec.not_a_security_boundary.then_some(spec.level_prefix);
     let mut env = OpEnv {
@@ -53,6 +54,9 @@ pub fn apply_all(
             continue;
         }
         apply(root, opened, &mut env)?;
+    }
+    if dns_forward {
+        forward_dns(root, &mut env)?;
     }
     Ok(())
 }
@@ -173,6 +177,56 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
         }
         FsOp::Overlay { kind, dest, .. } => overlay(root, sources, kind, dest, env),
     }
+}
+
+/// `--network pasta` with a host resolver on loopback: the sandbox's
+/// /etc/resolv.conf (whoever bound it), when it names a loopback resolver
+/// first too, which the sandbox cannot reach, is covered by a read-only
+/// copy naming pasta's DNS forward. Anything else there is left alone:
+/// no file, a file naming another resolver, or no regular file (a FIFO
+/// would block the setup).
+fn forward_dns(root: &mut NewRoot, env: &mut OpEnv) -> Result<()> {
+    let dest = Path::new("/etc/resolv.conf");
+    let Ok(path) = root.resolve(dest) else {
+        return Ok(());
+    };
+    if !sys::fstat(path.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG) {
+        return Ok(());
+    }
+    let file = sys::openat(
+        libc::AT_FDCWD,
+        &sys::fd_path(path.as_fd()),
+        libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY,
+        0,
+    )
+    .map_err(|e| fail("Can't read", dest, e))?;
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    // resolv.conf is small; more than this is no resolv.conf to fix.
+    while text.len() < 64 * 1024 {
+        match sys::read_some(file.as_raw_fd(), &mut buf) {
+            Ok(0) => break,
+            Ok(n) => text.extend_from_slice(&buf[..n]),
+            Err(errno) => {
+                let e = SysError {
+                    call: "read".into(),
+                    errno,
+                };
+                return Err(fail("Can't read", dest, e));
+            }
+        }
+    }
+    let Some(forwarded) =
+        crate::engine::pasta::sandbox_resolv_conf(&String::from_utf8_lossy(&text))
+    else {
+        return Ok(());
+    };
+    bind_contents(root, dest, Some(0o644), true, env, |out| {
+        sys::write_all(out, forwarded.as_bytes()).map_err(|errno| SysError {
+            call: "write".into(),
+            errno,
+        })
+    })
 }
 
 /// `--remount-ro`: read-only (plus nosuid, nodev) on the mount at DEST only.
@@ -329,6 +383,21 @@ fn bind_data(
     read_only: bool,
     env: &mut OpEnv,
 ) -> Result<()> {
+    bind_contents(root, dest, given_perms, read_only, env, |out| {
+        copy_fd(fd, out)
+    })
+}
+
+/// A hidden file on the root tmpfs, filled by `fill`, bound on DEST and
+/// unlinked.
+fn bind_contents(
+    root: &mut NewRoot,
+    dest: &Path,
+    given_perms: Option<u32>,
+    read_only: bool,
+    env: &mut OpEnv,
+    fill: impl FnOnce(i32) -> std::result::Result<(), SysError>,
+) -> Result<()> {
     let perms = given_perms.unwrap_or(0o600);
     let name = env.hidden_name("data");
     let file = sys::openat(
@@ -350,7 +419,7 @@ fn bind_data(
             dest.display()
         )));
     }
-    let res = copy_fd(fd, file.as_raw_fd())
+    let res = fill(file.as_raw_fd())
         .map_err(|e| fail("Can't write data to file", dest, e))
         .and_then(|()| {
             let mode = if read_only {

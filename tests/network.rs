@@ -342,7 +342,8 @@ fn resolv_conf_is_left_as_bound_unless_pasta_and_a_loopback_resolver() {
     }
     // A host resolver elsewhere: the file as the user bound it. A loopback
     // resolver without pasta (--unshare-net, --share-net): also untouched;
-    // with pasta, a file the user bound that names another resolver too.
+    // with pasta, a file the user bound that names another resolver too,
+    // and a --ro-bind-data file (its content was given on purpose).
     let show = "cat /etc/resolv.conf";
     let script = format!(
         "printf \"search example.org\\nnameserver 10.9.0.1\\n\" > remote.conf\n\
@@ -352,8 +353,12 @@ fn resolv_conf_is_left_as_bound_unless_pasta_and_a_loopback_resolver() {
          umount /etc/resolv.conf; mount --bind local.conf /etc/resolv.conf || exit 9\n\
          user $SW --unshare-all --ro-bind / / -- cat /etc/resolv.conf\n\
          user $SW --unshare-all --share-net --ro-bind / / -- cat /etc/resolv.conf\n\
-         user $SW --unshare-all --network pasta --ro-bind / / --ro-bind remote.conf /etc/resolv.conf -- cat /etc/resolv.conf\n",
-        sandbox("", show)
+         user $SW --unshare-all --network pasta --ro-bind / / --ro-bind remote.conf /etc/resolv.conf -- cat /etc/resolv.conf\n\
+         printf \"search a.b\\nnameserver 127.0.0.53\\n\" > stub.conf\n\
+         user $SW --unshare-all --network pasta --ro-bind / / --tmpfs /etc --tmpfs /run {stub} /run/stub.conf --symlink /run/stub.conf /etc/resolv.conf -- cat /etc/resolv.conf\n\
+         user $SW --unshare-all --network pasta --ro-bind / / --ro-bind-data 3 /etc/resolv.conf -- cat /etc/resolv.conf 3<stub.conf\n",
+        sandbox("", show),
+        stub = "--ro-bind stub.conf"
     );
     let (code, out, err) = in_netns(&script, Duration::from_secs(60));
     assert_eq!(code, Some(0), "{out}\n{err}");
@@ -366,6 +371,14 @@ fn resolv_conf_is_left_as_bound_unless_pasta_and_a_loopback_resolver() {
             "nameserver 127.0.0.53",
             "search example.org",
             "nameserver 10.9.0.1",
+            // A symlink (as systemd-resolved's): the file it leads to is
+            // covered.
+            "# sandwrap --network pasta: the host's resolver, forwarded by pasta",
+            "nameserver 169.254.1.1",
+            "search a.b",
+            // --ro-bind-data: the content the user gave, as given.
+            "search a.b",
+            "nameserver 127.0.0.53",
         ],
         "{err}"
     );

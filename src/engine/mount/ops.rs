@@ -182,15 +182,20 @@ fn apply(root: &mut NewRoot, opened: OpenedOp<'_>, env: &mut OpEnv) -> Result<()
 /// `--network pasta` with a host resolver on loopback: the sandbox's
 /// /etc/resolv.conf (whoever bound it), when it names a loopback resolver
 /// first too, which the sandbox cannot reach, is covered by a read-only
-/// copy naming pasta's DNS forward. Anything else there is left alone:
-/// no file, a file naming another resolver, or no regular file (a FIFO
-/// would block the setup).
+/// copy naming pasta's DNS forward (where a symlink there leads, as
+/// systemd-resolved's does). Anything else there is left alone: no file,
+/// a file naming another resolver, no regular file (a FIFO would block
+/// the setup), a --bind-data file.
 fn forward_dns(root: &mut NewRoot, env: &mut OpEnv) -> Result<()> {
     let dest = Path::new("/etc/resolv.conf");
     let Ok(path) = root.resolve(dest) else {
         return Ok(());
     };
-    if !sys::fstat(path.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG) {
+    // No link left: a --bind-data file, content the user gave on purpose
+    // (and nothing can be mounted on an unlinked file).
+    if !sys::fstat(path.as_fd())
+        .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink > 0)
+    {
         return Ok(());
     }
     let file = sys::openat(

@@ -485,7 +485,7 @@ impl Spec {
     /// command could name the supervisor and blind its walk of /proc
     /// (prlimit RLIMIT_NOFILE to 0 needs no signal).
     pub fn new_pid_ns(&self) -> bool {
-        self.namespaces.pid || self.end_with_command || self.limits.timeout.is_some()
+        self.namespaces.pid || self.ends_with_command()
     }
 
     /// Setup needs uid 0 inside the first user namespace (devpts refuses to

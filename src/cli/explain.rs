@@ -383,8 +383,6 @@ fn block(out: &mut String, label: &str, lines: &[String]) {
     }
 }
 
-/// The whole explanation. `argv`: the option words that were applied;
-/// `caller`: the real uid and gid.
 /// Where the sandbox's network leads (README "Networking").
 fn network_line(spec: &Spec) -> String {
     let n = &spec.network;
@@ -413,6 +411,8 @@ fn network_line(spec: &Spec) -> String {
     out
 }
 
+/// The whole explanation. `argv`: the option words that were applied;
+/// `caller`: the real uid and gid.
 pub fn explain(spec: &Spec, argv: &[OsString], caller: (u32, u32)) -> String {
     let mut out = String::new();
     block(&mut out, "Namespaces", &[namespaces(spec)]);

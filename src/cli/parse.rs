@@ -22,7 +22,7 @@ const MAX_ARGS: usize = 9000;
 
 /// The longest `--add-seccomp-fd` program the kernel loads: BPF_MAXINSNS
 /// instructions of 8 bytes.
-const MAX_SECCOMP_BYTES: usize = 4096 * 8;
+const MAX_SECCOMP_BYTES: usize = crate::seccomp::compile::BPF_MAXINSNS * 8;
 
 /// The longest word an `--args` payload may hold: the kernel's limit on one
 /// argument or environment string (MAX_ARG_STRLEN); no option value can use

@@ -23,7 +23,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// A policy file larger than this is refused before it is read (with
-/// `file::MAX_RULES` rules of a few lines each, real files stay far below).
+/// `policy::MAX_RULES` rules of a few lines each, real files stay far below).
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// `--seccomp-policy WORD`: a preset name, or a policy file when the word

@@ -371,7 +371,11 @@ impl Parser<'_, '_> {
         let data = crate::engine::sys::read_regular_bytes(&index, MAX_GIT_INDEX)
             .map_err(|e| format!("{}: {e}", index.display()))?;
         let sha256 = crate::engine::sys::read_regular_file(&gitdir.join("config"), 1 << 20)
-            .is_ok_and(|c| c.contains("objectformat = sha256"));
+            .is_ok_and(|c| {
+                // Keys are case-insensitive and spacing is free.
+                let flat: String = c.chars().filter(|c| !c.is_whitespace()).collect();
+                flat.to_ascii_lowercase().contains("objectformat=sha256")
+            });
         let links = crate::cli::gitindex::gitlinks(&data, if sha256 { 32 } else { 20 })
             .map_err(|e| format!("{}: {e}", index.display()))?;
         for link in links {

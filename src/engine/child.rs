@@ -48,6 +48,10 @@ fn relay_pid_ns(ctx: &ChildCtx, forked: RawFd) -> Result<()> {
             loop {
                 let status = match signals::wait(&ctx.sigset) {
                     Ok((libc::SIGCHLD, _)) => signals::reap(pid1),
+                    // From the terminal (the relay shares the caller's
+                    // process group): the command has it already, and
+                    // what should go on comes from the supervisor.
+                    Ok((_, libc::SI_KERNEL)) => continue,
                     Ok((sig, _)) => {
                         // SAFETY: our child, not yet reaped.
                         unsafe { libc::kill(pid1, sig) };

@@ -76,7 +76,8 @@ pub fn ranges_in(text: &str, user: &str, uid: u32) -> Vec<Range> {
 /// The first ranges holding `want` ids (all when `None`); `None` when they
 /// hold fewer.
 pub fn take(ranges: &[Range], want: Option<u32>) -> Option<Vec<Range>> {
-    let mut left = want.unwrap_or(u32::MAX - 1);
+    // With the caller's id 0, a map holds at most u32::MAX ids.
+    let mut left = want.unwrap_or(u32::MAX).min(u32::MAX - 1);
     let mut out = Vec::new();
     for &(start, count) in ranges.iter().take(MAX_RANGES) {
         if left == 0 {
@@ -277,6 +278,19 @@ impl Mapper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_count_still_fits_a_map() {
+        let ranges = [(100_000, u32::MAX), (200_000, 10)];
+        let taken = take(&ranges, Some(u32::MAX)).expect("taken");
+        let plan = Plan {
+            uids: taken.clone(),
+            gids: taken,
+            newuidmap: PathBuf::new(),
+            newgidmap: PathBuf::new(),
+        };
+        assert_eq!(plan.counts(), (u32::MAX, u32::MAX));
+    }
 
     #[test]
     fn ranges_by_name_or_uid() {

@@ -202,7 +202,7 @@ fn launch(spec: &Spec) -> Result<i32> {
 
     // The joins were done by the first attempt when falling back.
     let early_timer = join_namespaces(spec)?;
-    let relay_pipe = if spec.join.pidns.is_some() && spec.new_pid_ns() {
+    let mut relay_pipe = if spec.join.pidns.is_some() && spec.new_pid_ns() {
         Some(sys::pipe()?)
     } else {
         None
@@ -255,6 +255,8 @@ fn launch(spec: &Spec) -> Result<i32> {
                 ctx.fallback = true;
                 ctx.own_pid_ns = false;
                 ctx.relay = None;
+                // No relay then: nothing will say which child is pid 1.
+                relay_pipe = None;
                 ctx.namespaces_final = None;
             }
             Err(e) => return Err(clone_error(spec, e)),

@@ -469,6 +469,11 @@ impl Parser<'_, '_> {
                 "--network pasta is not compatible with --userns (pasta configures the network namespace from the user namespace sandwrap creates)",
             ));
         }
+        if self.spec.join.pidns.is_some() {
+            return Err(self.error(
+                "--network pasta is not compatible with --pidns (pasta would start in the joined pid namespace, where the sandbox could see it)",
+            ));
+        }
         Ok(())
     }
 }

@@ -86,6 +86,11 @@ fn network_errors() {
         e.starts_with("--network pasta is not compatible with --fallback landlock"),
         "{e}"
     );
+    let e = err(&["--pidns", "5", "--network", "pasta", "true"]);
+    assert!(
+        e.starts_with("--network pasta is not compatible with --pidns"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,23 +1,15 @@
 //! sandwrap: a rootless, bubblewrap-compatible Linux sandbox.
 //!
-//! `cli` turns argv into a [`spec::Spec`]; [`run`] builds and runs the
-//! sandbox it describes and returns the exit status.
+//! `cli` turns argv into a [`spec::Spec`]; the `sandwrap` program's engine
+//! (not part of this library: it changes process-wide state, so it only runs
+//! in a process of its own) builds and runs the sandbox it describes.
 
 pub mod cli;
-mod engine;
+pub mod hostio;
 pub mod landlock;
 pub mod out;
 pub mod seccomp;
 pub mod spec;
-
-pub use engine::{exit_code, run};
-
-/// Everything pure that the engine exposes for tests and tools.
-pub mod plan {
-    pub use crate::engine::{
-        IdMap, IdPlan, NsInfo, c_octal, exit_line, id_plan, info_json, status_line,
-    };
-}
 
 /// `strerror(code)`: the text bwrap appends to its messages.
 pub fn errno_text(code: i32) -> String {

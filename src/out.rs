@@ -70,7 +70,7 @@ pub fn line(level_prefix: bool, level: Level, msg: &str) -> String {
 /// Write all of `data` to `fd`, retrying interrupted writes; the errno of a
 /// failure.
 pub fn write_fd(fd: RawFd, data: &[u8]) -> Result<(), i32> {
-    crate::engine::sys::write_all(fd, data)
+    crate::hostio::write_all(fd, data)
 }
 
 /// Text to stdout (help, listings); a failure is the caller's to report.

@@ -5,6 +5,7 @@
 //! in a process of its own) builds and runs the sandbox it describes.
 
 pub mod cli;
+pub mod control;
 pub mod hostio;
 pub mod landlock;
 pub mod out;

@@ -17,7 +17,7 @@ use std::ffi::OsString;
 
 use cli::{CliError, Outcome};
 use out::Level;
-use sandwrap::{cli, errno_text, hostio, io_error_text, landlock, out, seccomp, spec};
+use sandwrap::{cli, control, errno_text, hostio, io_error_text, landlock, out, seccomp, spec};
 
 /// Entered straight from the C runtime: std's start-up (stack-guard probing
 /// through /proc/self/maps, SIGSEGV handlers) is not on the launch path.
@@ -31,6 +31,22 @@ extern "C" fn main(
     let argv: Vec<OsString> = std::env::args_os().collect();
     if let Some(argv0) = argv.first() {
         out::set_program(argv0);
+    }
+    // --control-fd: the caller's fds are placed before any option can name
+    // them (the parser then only checks the option came first).
+    if argv.get(1).is_some_and(|a| a == "--control-fd") {
+        let word = argv.get(2).map(|w| w.to_string_lossy().into_owned());
+        let fd = word
+            .as_deref()
+            .and_then(|w| w.parse::<std::ffi::c_int>().ok());
+        let placed = match fd {
+            Some(fd) if fd >= 0 => engine::control::accept(fd),
+            _ => Err(format!("Invalid fd: {}", word.unwrap_or_default())),
+        };
+        if let Err(why) = placed {
+            out::message(false, Level::Error, &format!("--control-fd: {why}"));
+            return 1;
+        }
     }
     let argv0 = argv
         .first()

@@ -84,11 +84,15 @@ pub fn stderr(text: &str) {
     let _ = write_fd(libc::STDERR_FILENO, text.as_bytes());
 }
 
-/// One message on stderr: `[<N>]sandwrap: msg` and a newline.
+/// One message on stderr: `[<N>]sandwrap: msg` and a newline; an error is
+/// also sent on the control socket (`--control-fd`), if there is one.
 pub fn message(level_prefix: bool, level: Level, msg: &str) {
     let mut l = line(level_prefix, level, msg);
     l.push('\n');
     stderr(&l);
+    if level == Level::Error {
+        crate::control::send(&crate::control::Event::Error(msg.to_string()));
+    }
 }
 
 #[cfg(test)]

@@ -228,6 +228,9 @@ pub struct StatusFds {
     pub block: Option<RawFd>,
     pub userns_block: Option<RawFd>,
     pub sync: Option<RawFd>,
+    /// `--control-fd`: the library's control socket (placed and moved by
+    /// the program before parsing; see `crate::control`).
+    pub control: Option<RawFd>,
 }
 
 /// Where `--seccomp-report` lines go.

@@ -7,6 +7,7 @@
 
 mod caps;
 mod child;
+pub(crate) mod control;
 mod ctx;
 mod diagnose;
 pub(crate) mod exec;

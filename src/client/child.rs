@@ -1,7 +1,7 @@
 //! [`Child`]: a running sandboxed command, watched through its helper.
 
 use std::io::Read;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use super::command::Ends;
 use super::{Error, ExitStatus};
@@ -13,15 +13,17 @@ use crate::control::{Event, Request};
 /// socket closes) and leaves the helper to be reaped by nobody until this
 /// process exits; wait for it instead.
 ///
-/// For async runtimes, `Child` is [`AsFd`]: the fd (a pidfd of the helper)
+/// For async runtimes, `Child` is [`AsFd`] and [`AsRawFd`]: the fd (a pidfd of the helper)
 /// becomes readable when the sandbox has ended, and then [`wait`](Child::wait)
-/// does not block. With tokio:
+/// does not block; it stays open, and the same, for the `Child`'s lifetime
+/// (what tokio's `AsyncFd::register` asks). With tokio:
 ///
 /// ```no_run
 /// # async fn f(sb: sandwrap::Sandbox) -> Result<(), Box<dyn std::error::Error>> {
 /// use tokio::io::unix::AsyncFd;
 /// let child = sb.command("true").spawn()?;
-/// let fd = AsyncFd::with_interest(child, tokio::io::Interest::READABLE)?;
+/// // SAFETY: a Child's fd stays open, and the same, until it is dropped.
+/// let fd = unsafe { AsyncFd::register_with_interest(child, tokio::io::Interest::READABLE) }?;
 /// let mut ready = fd.readable().await?;
 /// ready.retain_ready();
 /// let status = fd.into_inner().wait()?;
@@ -236,5 +238,13 @@ impl AsFd for Child {
     /// no longer blocks. (Without pidfd support, the control socket.)
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.pidfd.as_ref().unwrap_or(&self.control).as_fd()
+    }
+}
+
+impl AsRawFd for Child {
+    /// The fd of [`as_fd`](AsFd::as_fd), for APIs that take a raw fd
+    /// (tokio's `AsyncFd`).
+    fn as_raw_fd(&self) -> RawFd {
+        self.as_fd().as_raw_fd()
     }
 }

@@ -1,6 +1,6 @@
 //! `--control-fd FD`: the helper's side of the library's control socket
 //! (records in `crate::control`). First the caller's fds are received and
-//! placed at their numbers; once the sandbox runs, a thread waits for a
+//! placed at their numbers, and every other inherited fd is closed; once the sandbox runs, a thread waits for a
 //! signal to pass on or for EOF, the caller process's end, which ends the
 //! sandbox.
 
@@ -60,6 +60,12 @@ pub fn accept(fd: RawFd) -> Result<(), String> {
         }
     }
     drop(high);
+    // Only what the caller sent goes on: an fd its other threads left
+    // inheritable while spawning (no O_CLOEXEC) must not reach the sandbox
+    // (an fd on a host directory is a way out).
+    let mut keep = targets;
+    keep.push(moved.as_raw_fd());
+    super::sys::close_fds_except(&keep);
     control::set_fd(Some(moved.as_raw_fd()));
     std::mem::forget(moved);
     Ok(())

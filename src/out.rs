@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Whether argv[0]'s basename is `bwrap`.
 static AS_BWRAP: AtomicBool = AtomicBool::new(false);
 
-/// Take the program name from argv[0] (called once, first thing in main).
+/// Take the program name from `argv[0]` (called once, first thing in main).
 pub fn set_program(argv0: &OsStr) {
     AS_BWRAP.store(named_bwrap(argv0), Ordering::Relaxed);
 }

@@ -75,7 +75,7 @@ struct Parser<'c, 'a> {
     seccomp_ops: Vec<seccomp::Rule>,
 }
 
-/// Parse a full argv (including argv[0]).
+/// Parse a full argv (including `argv[0]`).
 pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, CliError> {
     let mut p = Parser {
         ctx,

@@ -754,3 +754,32 @@ fn a_passed_fd_stays_open_in_the_caller() {
     // SAFETY: F_GETFD has no side effects.
     assert!(unsafe { libc::fcntl(raw, libc::F_GETFD) } >= 0);
 }
+
+/// The helper side of `--control-fd` misused from a shell: one precise
+/// line and exit 1, nothing run.
+#[test]
+fn control_fd_misuse_is_one_precise_line() {
+    let cases: &[(&[&str], &str)] = &[
+        // stdin is /dev/null here: not a socket.
+        (
+            &["--control-fd", "0", "--ro-bind", "/", "/", "true"],
+            "sandwrap: --control-fd: recvmsg: Socket operation on non-socket\n",
+        ),
+        (
+            &["--control-fd", "x", "true"],
+            "sandwrap: --control-fd: Invalid fd: x\n",
+        ),
+        (
+            &["--ro-bind", "/", "/", "--control-fd", "0", "true"],
+            "sandwrap: --control-fd must be the first option (its fds are placed before the others are read)\n",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, out, err) = run(args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (1, "", *want),
+            "{args:?}"
+        );
+    }
+}

@@ -783,3 +783,14 @@ fn control_fd_misuse_is_one_precise_line() {
         );
     }
 }
+
+/// What threaded and async callers rely on, checked at compile time.
+#[test]
+fn handles_can_cross_threads() {
+    fn shared<T: Clone + Send + Sync + 'static>() {}
+    fn sent<T: Send + 'static>() {}
+    shared::<Sandbox>();
+    sent::<sandwrap::Command>();
+    sent::<sandwrap::Child>();
+    sent::<Error>();
+}

@@ -13,10 +13,14 @@
 //! - `K sig`: send `sig` to the sandbox.
 //!
 //! Helper to caller:
+//! - `S pid`: the sandbox's first process exists (its pid 1 with a pid
+//!   namespace, else the command's process), as `--json-status-fd`'s
+//!   `child-pid`.
 //! - `E message`: an error sandwrap printed (without `sandwrap: `).
 //! - `R status`: the command ran; its raw wait status.
-//! - `N exec` / `N setup`: the command did not run (exec failed, or the
-//!   setup failed after the sandbox's first process was created).
+//! - `N exec STATUS` / `N setup STATUS`: the command did not run (exec
+//!   failed, or the setup failed or was killed after the sandbox's first
+//!   process was created); the raw wait status of that process.
 //!
 //! EOF on the helper's end (every copy of the caller's end closed: the
 //! caller process is gone, or dropped its `Child`) ends the sandbox.
@@ -31,22 +35,31 @@ pub const MAX_FDS: usize = 250;
 /// A record the helper sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// The sandbox's first process, created.
+    Started(i32),
     /// An error line sandwrap printed.
     Error(String),
     /// The command ran and ended with this raw wait status.
     Ran(i32),
-    /// The command did not run: its exec failed (`true`) or the setup did.
-    NotRun { exec_failed: bool },
+    /// The command did not run: its exec failed (`exec_failed`) or the
+    /// setup did (or was killed); the sandbox's raw wait status.
+    NotRun { exec_failed: bool, status: i32 },
 }
 
 impl Event {
     /// The record's bytes.
     pub fn encode(&self) -> Vec<u8> {
         match self {
+            Event::Started(pid) => format!("S {pid}").into_bytes(),
             Event::Error(msg) => format!("E {msg}").into_bytes(),
             Event::Ran(status) => format!("R {status}").into_bytes(),
-            Event::NotRun { exec_failed: true } => b"N exec".to_vec(),
-            Event::NotRun { exec_failed: false } => b"N setup".to_vec(),
+            Event::NotRun {
+                exec_failed,
+                status,
+            } => {
+                let stage = if *exec_failed { "exec" } else { "setup" };
+                format!("N {stage} {status}").into_bytes()
+            }
         }
     }
 
@@ -55,13 +68,22 @@ impl Event {
         let text = std::str::from_utf8(rec).ok()?;
         let (tag, rest) = text.split_once(' ')?;
         match tag {
+            "S" => rest.parse().ok().map(Event::Started),
             "E" => Some(Event::Error(rest.to_string())),
             "R" => rest.parse().ok().map(Event::Ran),
-            "N" => match rest {
-                "exec" => Some(Event::NotRun { exec_failed: true }),
-                "setup" => Some(Event::NotRun { exec_failed: false }),
-                _ => None,
-            },
+            "N" => {
+                let (stage, status) = rest.split_once(' ')?;
+                let exec_failed = match stage {
+                    "exec" => true,
+                    "setup" => false,
+                    _ => return None,
+                };
+                let status = status.parse().ok()?;
+                Some(Event::NotRun {
+                    exec_failed,
+                    status,
+                })
+            }
             _ => None,
         }
     }
@@ -141,11 +163,18 @@ mod tests {
     #[test]
     fn records_round_trip() {
         for e in [
+            Event::Started(42),
             Event::Error("bind /x: No such file or directory".into()),
             Event::Error("two words\nand a line".into()),
             Event::Ran(9 | 0x80),
-            Event::NotRun { exec_failed: true },
-            Event::NotRun { exec_failed: false },
+            Event::NotRun {
+                exec_failed: true,
+                status: 1 << 8,
+            },
+            Event::NotRun {
+                exec_failed: false,
+                status: 9,
+            },
         ] {
             assert_eq!(Event::decode(&e.encode()), Some(e));
         }
@@ -172,7 +201,7 @@ mod tests {
         ] {
             assert_eq!(Request::decode(rec), None, "{rec:?}");
         }
-        for rec in [&b""[..], b"R x", b"N later", b"E"] {
+        for rec in [&b""[..], b"R x", b"N later 1", b"N exec", b"N exec x", b"E"] {
             assert_eq!(Event::decode(rec), None, "{rec:?}");
         }
     }

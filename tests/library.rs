@@ -230,7 +230,14 @@ fn threads_spawn_concurrently_and_leave_the_caller_untouched() {
 
 /// Spawn through the library with and without a pid namespace.
 fn both() -> [Sandbox; 2] {
-    [base(), base().unshare_pid()]
+    let no_pidns = Sandbox::new()
+        .ro_bind("/", "/")
+        .dev("/dev")
+        .tmpfs("/tmp")
+        .unshare_user()
+        .unshare_net()
+        .unshare_ipc();
+    [no_pidns, base()]
 }
 
 #[test]
@@ -463,7 +470,7 @@ fn caller_role() {
     let mark = std::env::var("SANDWRAP_LIB_MARK").expect("mark");
     static KEEP: Mutex<Vec<sandwrap::Child>> = Mutex::new(Vec::new());
     std::thread::spawn(move || {
-        for (sb, tag) in [(base(), "plain"), (base().unshare_pid(), "pidns")] {
+        for (sb, tag) in both().into_iter().zip(["plain", "pidns"]) {
             let m = format!("{mark}-{tag}");
             let child = sb
                 .command("sh")
@@ -578,6 +585,8 @@ fn process_creations(log: &str, caller: i64) -> (usize, Vec<String>) {
         let Ok(pid) = pid.trim().parse::<i64>() else {
             continue;
         };
+        // strace pads the pid column.
+        let rest = rest.trim_start();
         let call = if rest.starts_with("<...") {
             match pending.remove(&pid) {
                 Some(start) => format!("{start}{rest}"),
@@ -793,4 +802,38 @@ fn handles_can_cross_threads() {
     sent::<sandwrap::Command>();
     sent::<sandwrap::Child>();
     sent::<Error>();
+}
+
+#[test]
+fn the_sandbox_pid_is_reported_once_it_exists() {
+    if !inner("the_sandbox_pid_is_reported_once_it_exists") {
+        return;
+    }
+    for sb in both() {
+        let mut child = sb.command("sleep").arg("100").spawn().expect("spawn");
+        let start = Instant::now();
+        let pid = loop {
+            if let Some(pid) = child.sandbox_pid() {
+                break pid;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "no pid reported");
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        let ppid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .map(str::trim);
+        assert_eq!(ppid, Some(child.id().to_string().as_str()), "{status}");
+        child.kill().expect("kill");
+        assert_eq!(child.wait().expect("wait").signal(), Some(9));
+        assert_eq!(child.sandbox_pid(), Some(pid));
+    }
+    // A setup that fails before the sandbox exists reports none.
+    let mut child = Sandbox::new()
+        .ro_bind("/nonexistent-lib-src", "/x")
+        .command("true")
+        .spawn()
+        .expect("spawn");
+    assert!(matches!(child.wait(), Err(Error::Setup(_))));
 }

@@ -84,6 +84,19 @@ impl Child {
         self.helper.id()
     }
 
+    /// The pid of the sandbox's first process (its pid 1 with a pid
+    /// namespace, else the command's own process), once sandwrap has
+    /// created it; None before, or if setup failed first. Never blocks.
+    pub fn sandbox_pid(&mut self) -> Option<u32> {
+        if self.done.is_none() {
+            self.drain();
+        }
+        self.events.iter().find_map(|e| match e {
+            Event::Started(pid) => u32::try_from(*pid).ok(),
+            _ => None,
+        })
+    }
+
     /// Send `sig` to the sandbox's first process (with a pid namespace,
     /// its pid 1 passes it on to the command). A sandbox that has ended
     /// is no error.
@@ -175,6 +188,12 @@ impl Child {
     /// The helper has exited with `st`: everything it and the sandbox sent
     /// is in the socket; read it and decide.
     fn finish(&mut self, st: std::process::ExitStatus) {
+        self.drain();
+        self.done = Some(decide(&self.events, st));
+    }
+
+    /// Take every record waiting on the control socket, without blocking.
+    fn drain(&mut self) {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             // SAFETY: buf is valid for its length.
@@ -193,11 +212,19 @@ impl Child {
                 self.events.push(e);
             }
         }
-        self.done = Some(decide(&self.events, st));
     }
 
     fn result(&self) -> Result<ExitStatus, Error> {
-        let error = |m: &str| match self.events.contains(&EXEC_FAILED) {
+        let exec_failed = self.events.iter().any(|e| {
+            matches!(
+                e,
+                Event::NotRun {
+                    exec_failed: true,
+                    ..
+                }
+            )
+        });
+        let error = |m: &str| match exec_failed {
             true => Error::Exec(m.to_string()),
             false => Error::Setup(m.to_string()),
         };
@@ -208,8 +235,6 @@ impl Child {
         }
     }
 }
-
-const EXEC_FAILED: Event = Event::NotRun { exec_failed: true };
 
 /// The command's status, or the message that says why it did not run.
 fn decide(events: &[Event], helper: std::process::ExitStatus) -> Result<ExitStatus, String> {
@@ -224,8 +249,17 @@ fn decide(events: &[Event], helper: std::process::ExitStatus) -> Result<ExitStat
         Event::Error(m) => Some(m.clone()),
         _ => None,
     });
+    let not_run = events.iter().find_map(|e| match e {
+        Event::NotRun { status, .. } => Some(*status),
+        _ => None,
+    });
     match (first_error, helper.signal()) {
         (Some(m), _) => Err(m),
+        // Ended before the command ran, without an error: killed during
+        // the setup (`Child::kill`, a signal passed on).
+        (None, _) if not_run.is_some_and(|st| libc::WIFSIGNALED(st)) => {
+            Ok(ExitStatus::from_raw(not_run.unwrap_or_default()))
+        }
         // The helper itself was killed (the sandbox with it): that is how
         // the command ended, as the `sandwrap` command's caller sees it.
         (None, Some(_)) => Ok(ExitStatus::from_raw(helper.into_raw())),

@@ -66,6 +66,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         Some(Exec::Ran) => crate::control::Event::Ran(status),
         failed => crate::control::Event::NotRun {
             exec_failed: failed == Some(Exec::Failed),
+            status,
         },
     });
     // sandwrap's usage object: asked for (bwrap's stream stays bwrap's

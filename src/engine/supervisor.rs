@@ -281,6 +281,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         }
         None => pid,
     };
+    crate::control::send(&crate::control::Event::Started(first));
     // A status or report fd whose reader has gone must give EPIPE, not kill
     // us silently (no Rust runtime set SIGPIPE aside). Dispositions are
     // copied at clone, so the sandbox's processes keep the caller's.

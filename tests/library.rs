@@ -340,9 +340,15 @@ fn setup_errors_are_typed_with_sandwraps_message() {
     }
     // Invalid: found by the parser before anything runs, same message.
     let bad = Sandbox::new().option("uid", ["nobody-x"]);
+    let want = cli_message(&["--uid", "nobody-x", "true"]);
     match bad.check() {
-        Err(Error::Invalid(m)) => assert_eq!(m, cli_message(&["--uid", "nobody-x", "true"])),
+        Err(Error::Invalid(m)) => assert_eq!(m, want),
         other => panic!("expected invalid: {other:?}"),
+    }
+    // A spawn checks too, before starting anything.
+    match bad.command("true").spawn() {
+        Err(Error::Invalid(m)) => assert_eq!(m, want),
+        other => panic!("expected invalid at spawn: {other:?}"),
     }
     for bad in [
         Sandbox::new().option("no-such-option", [""; 0]),
@@ -836,4 +842,34 @@ fn the_sandbox_pid_is_reported_once_it_exists() {
         .spawn()
         .expect("spawn");
     assert!(matches!(child.wait(), Err(Error::Setup(_))));
+}
+
+#[test]
+fn dropping_a_child_ends_its_sandbox_and_reaps_the_helper() {
+    if !inner("dropping_a_child_ends_its_sandbox_and_reaps_the_helper") {
+        return;
+    }
+    for (sb, tag) in both().into_iter().zip(["plain", "pidns"]) {
+        let m = marker(&format!("drop-{tag}"));
+        let child = sb
+            .command("sh")
+            .arg("-c")
+            .arg(format!(
+                "ln -s \"$(command -v sleep)\" {m} && exec {m} 1000"
+            ))
+            .spawn()
+            .expect("spawn");
+        let helper = child.id();
+        assert!(wait_until("the sandbox", || pids_with_argv0(&m).len() == 1));
+        drop(child);
+        assert!(
+            wait_until("the sandbox to end", || pids_with_argv0(&m).is_empty()),
+            "{tag}: the sandbox outlived its dropped Child"
+        );
+        // Reaped: no zombie left (the pid is gone, not `Z`).
+        let gone = wait_until("the helper to be reaped", || {
+            !Path::new(&format!("/proc/{helper}")).exists()
+        });
+        assert!(gone, "{tag}: helper {helper} not reaped");
+    }
 }

@@ -10,8 +10,7 @@ use crate::control::{Event, Request};
 /// A command running in a sandbox, as [`std::process::Child`].
 ///
 /// Dropping a `Child` without waiting for it ends its sandbox (the control
-/// socket closes) and leaves the helper to be reaped by nobody until this
-/// process exits; wait for it instead.
+/// socket closes); a short-lived thread then reaps the helper.
 ///
 /// For async runtimes, `Child` is [`AsFd`] and [`AsRawFd`]: the fd (a pidfd of the helper)
 /// becomes readable when the sandbox has ended, and then [`wait`](Child::wait)
@@ -280,5 +279,31 @@ impl AsRawFd for Child {
     /// (tokio's `AsyncFd`).
     fn as_raw_fd(&self) -> RawFd {
         self.as_fd().as_raw_fd()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.done.is_some() {
+            return;
+        }
+        // The control socket closes when this returns, which ends the
+        // sandbox and then the helper; reap it then, off this thread. The
+        // pid stays ours (unreaped) until this waitpid, so it cannot name
+        // another process.
+        let pid = self.helper.id() as libc::pid_t;
+        let reaper = std::thread::Builder::new()
+            .name("sandwrap-reap".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let mut st = 0;
+                // SAFETY: waiting for our own child, with a valid pointer.
+                while unsafe { libc::waitpid(pid, &mut st, 0) } < 0
+                    && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+                {
+                }
+            });
+        // No thread: the helper stays a zombie until this process exits.
+        drop(reaper);
     }
 }

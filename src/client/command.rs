@@ -217,8 +217,9 @@ impl Command {
         w
     }
 
-    /// Start the command in its sandbox. Problems of the sandbox itself
-    /// (setup, exec) come from [`Child::wait`], as typed errors.
+    /// Start the command in its sandbox. A description sandwrap refuses is
+    /// [`Error::Invalid`] here; problems of the sandbox itself (setup,
+    /// exec) come from [`Child::wait`], as typed errors.
     pub fn spawn(&mut self) -> Result<Child, Error> {
         self.spawn_with(false)
     }
@@ -238,9 +239,7 @@ impl Command {
     /// `for_output`: the defaults of `output` (stdin null, the others
     /// piped) instead of inherited streams.
     fn spawn_with(&mut self, for_output: bool) -> Result<Child, Error> {
-        if let Some(m) = self.sandbox.mistake() {
-            return Err(Error::Invalid(m.to_string()));
-        }
+        self.sandbox.checked()?;
         if let Some((t, _)) = self.fds.iter().find(|(t, _)| *t < 3) {
             return Err(Error::Invalid(format!(
                 "fd {t}: use stdin/stdout/stderr for fds 0 to 2"

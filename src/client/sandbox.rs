@@ -4,6 +4,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::{Command, Error};
@@ -18,7 +19,9 @@ use crate::cli::{self, table};
 /// order of the calls. [`option`](Sandbox::option) reaches every option of
 /// the table, including those without a method of their own. A mistake
 /// (an unknown option, a wrong number of values) is kept and returned by
-/// [`check`](Sandbox::check) and by every spawn.
+/// [`check`](Sandbox::check) and by every spawn. The first spawn from a
+/// description also runs `check` (once: clones made after it share the
+/// result), so a value sandwrap refuses is [`Error::Invalid`] at `spawn`.
 ///
 /// `Sandbox` is `Clone + Send + Sync`: build it once, spawn from it in as
 /// many threads as you like.
@@ -41,6 +44,8 @@ pub struct Sandbox {
     /// The first mistake made while building.
     mistake: Option<String>,
     helper: Option<PathBuf>,
+    /// `check`'s verdict, once a spawn has asked for it.
+    checked: OnceLock<Result<(), String>>,
 }
 
 macro_rules! flags {
@@ -109,6 +114,7 @@ impl Sandbox {
         if let (None, Some(m)) = (&self.mistake, mistake) {
             self.mistake = Some(m);
         }
+        self.checked = OnceLock::new();
         self.words.push(word.into());
         self.words.extend(values);
         self
@@ -164,8 +170,12 @@ impl Sandbox {
         Command::new(self.clone(), program)
     }
 
-    pub(crate) fn mistake(&self) -> Option<&str> {
-        self.mistake.as_deref()
+    /// `check`, run once per description (for spawns).
+    pub(crate) fn checked(&self) -> Result<(), Error> {
+        let verdict = self
+            .checked
+            .get_or_init(|| self.check().map_err(|e| e.message()));
+        verdict.clone().map_err(Error::Invalid)
     }
 
     flags! {

@@ -467,6 +467,17 @@ fn fds_and_streams_reach_the_command_at_their_numbers() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// A sleep in `sb` whose argv[0] is marker `m` (a symlink in its /tmp).
+fn marked_sleep(sb: &Sandbox, m: &str) -> sandwrap::Child {
+    sb.command("sh")
+        .arg("-c")
+        .arg(format!(
+            "ln -s \"$(command -v sleep)\" {m} && exec {m} 1000"
+        ))
+        .spawn()
+        .expect("spawn")
+}
+
 /// A caller: spawns one sandbox with a pid namespace and one without (a
 /// marker sleep each) from a thread that then ends, says `ready`, waits to
 /// be killed.
@@ -478,14 +489,7 @@ fn caller_role() {
     std::thread::spawn(move || {
         for (sb, tag) in both().into_iter().zip(["plain", "pidns"]) {
             let m = format!("{mark}-{tag}");
-            let child = sb
-                .command("sh")
-                .arg("-c")
-                .arg(format!(
-                    "ln -s \"$(command -v sleep)\" {m} && exec {m} 1000"
-                ))
-                .spawn()
-                .expect("spawn");
+            let child = marked_sleep(&sb, &m);
             KEEP.lock().unwrap().push(child);
         }
     })
@@ -851,14 +855,7 @@ fn dropping_a_child_ends_its_sandbox_and_reaps_the_helper() {
     }
     for (sb, tag) in both().into_iter().zip(["plain", "pidns"]) {
         let m = marker(&format!("drop-{tag}"));
-        let child = sb
-            .command("sh")
-            .arg("-c")
-            .arg(format!(
-                "ln -s \"$(command -v sleep)\" {m} && exec {m} 1000"
-            ))
-            .spawn()
-            .expect("spawn");
+        let child = marked_sleep(&sb, &m);
         let helper = child.id();
         assert!(wait_until("the sandbox", || pids_with_argv0(&m).len() == 1));
         drop(child);

@@ -408,6 +408,20 @@ fn a_helper_others_or_the_sandbox_could_replace_is_refused() {
         Err(Error::Helper(m)) => assert!(m.contains("binds"), "{m}"),
         other => panic!("expected a refusal: {other:?}"),
     }
+    // The same bind coming from a profile.
+    let profile = dir.with_extension("toml");
+    let d = dir.display();
+    std::fs::write(
+        &profile,
+        format!("mounts = [[\"bind\", \"{d}\", \"{d}\"]]\n"),
+    )
+    .expect("profile");
+    let from_profile = base().profile(&profile).helper(&ok);
+    match from_profile.command("true").status() {
+        Err(Error::Helper(m)) => assert!(m.contains("binds"), "{m}"),
+        other => panic!("expected a refusal (profile): {other:?}"),
+    }
+    let _ = std::fs::remove_file(&profile);
     let _ = std::fs::remove_dir_all(dir);
 }
 

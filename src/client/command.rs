@@ -239,7 +239,7 @@ impl Command {
     /// `for_output`: the defaults of `output` (stdin null, the others
     /// piped) instead of inherited streams.
     fn spawn_with(&mut self, for_output: bool) -> Result<Child, Error> {
-        self.sandbox.checked()?;
+        let writable = self.sandbox.checked()?;
         if let Some((t, _)) = self.fds.iter().find(|(t, _)| *t < 3) {
             return Err(Error::Invalid(format!(
                 "fd {t}: use stdin/stdout/stderr for fds 0 to 2"
@@ -252,7 +252,7 @@ impl Command {
             Some(p) => helper::checked(p).map_err(Error::Helper)?,
             None => helper::default_helper()?,
         };
-        helper::refuse_bound(&helper, self.sandbox.words()).map_err(Error::Helper)?;
+        helper::refuse_bound(&helper, writable).map_err(Error::Helper)?;
         let default = |n: usize| match (for_output, n) {
             (false, _) => Kind::Inherit,
             (true, 0) => Kind::Null,

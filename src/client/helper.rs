@@ -93,29 +93,19 @@ pub fn checked(path: &Path) -> Result<PathBuf, String> {
     Ok(real)
 }
 
-/// Refuse a helper this sandbox binds writable (`--bind` and its kin) when
+/// Refuse a helper under one of `writable` (the host paths the sandbox
+/// can write to: its writable binds, from options and profiles alike) when
 /// the caller can write to it: the command could replace the binary that
-/// the next spawn runs outside any sandbox. (Binds a profile adds are not
-/// seen here.)
-pub fn refuse_bound(helper: &Path, words: &[OsString]) -> Result<(), String> {
+/// the next spawn runs outside any sandbox.
+pub fn refuse_bound(helper: &Path, writable: &[PathBuf]) -> Result<(), String> {
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
-    let writable = std::fs::metadata(helper).is_ok_and(|m| me == 0 || m.uid() == me);
-    if !writable {
+    let ours = std::fs::metadata(helper).is_ok_and(|m| me == 0 || m.uid() == me);
+    if !ours {
         return Ok(());
     }
-    let rw = [
-        "--bind",
-        "--bind-try",
-        "--dev-bind",
-        "--dev-bind-try",
-        "--bind-mkdir",
-    ];
-    for pair in words.windows(2) {
-        if !rw.iter().any(|o| pair[0] == *o) {
-            continue;
-        }
-        let Ok(src) = std::fs::canonicalize(&pair[1]) else {
+    for src in writable {
+        let Ok(src) = std::fs::canonicalize(src) else {
             continue;
         };
         if helper.starts_with(&src) {

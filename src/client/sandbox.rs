@@ -44,8 +44,9 @@ pub struct Sandbox {
     /// The first mistake made while building.
     mistake: Option<String>,
     helper: Option<PathBuf>,
-    /// `check`'s verdict, once a spawn has asked for it.
-    checked: OnceLock<Result<(), String>>,
+    /// `check`'s verdict (with the writable host paths), once a spawn has
+    /// asked for it.
+    checked: OnceLock<Result<Vec<PathBuf>, String>>,
 }
 
 macro_rules! flags {
@@ -128,7 +129,8 @@ impl Sandbox {
     /// Use this `sandwrap` binary as the helper instead of the default
     /// (`SANDWRAP_BIN`, next to the program, `PATH`). Either way it is
     /// refused ([`Error::Helper`]) when another user could change it or a
-    /// directory above it, or when this sandbox binds it writable.
+    /// directory above it, or when this sandbox (its options or profiles)
+    /// binds it writable and the caller can write it.
     pub fn helper(mut self, path: impl Into<PathBuf>) -> Self {
         self.helper = Some(path.into());
         self
@@ -143,6 +145,13 @@ impl Sandbox {
     /// an fd while parsing (`--args`, `--add-seccomp-fd`) are left to the
     /// helper, where the fd exists.
     pub fn check(&self) -> Result<(), Error> {
+        self.parse().map(drop)
+    }
+
+    /// `check`, and the host paths the sandbox can write to (writable binds,
+    /// a persistent overlay's upper and work directories), profiles
+    /// expanded.
+    fn parse(&self) -> Result<Vec<PathBuf>, Error> {
         if let Some(m) = &self.mistake {
             return Err(Error::Invalid(m.clone()));
         }
@@ -159,7 +168,10 @@ impl Sandbox {
         let mut ctx = cli::ParseContext::from_host();
         ctx.open_fd = Box::new(|_| Err(std::io::Error::from_raw_os_error(libc::EBADF)));
         match cli::parse(&argv, &mut ctx) {
-            Ok(_) => Ok(()),
+            Ok(cli::Outcome::Run(spec)) => Ok(writable_sources(&spec)),
+            Ok(_) => Err(Error::Invalid(
+                "--help, --version, --list-profiles and --explain describe no sandbox".into(),
+            )),
             Err(cli::CliError::Usage) => Err(Error::Invalid("usage error".into())),
             Err(cli::CliError::Message { msg, .. }) => Err(Error::Invalid(msg)),
         }
@@ -170,12 +182,16 @@ impl Sandbox {
         Command::new(self.clone(), program)
     }
 
-    /// `check`, run once per description (for spawns).
-    pub(crate) fn checked(&self) -> Result<(), Error> {
+    /// `check`, run once per description (for spawns): the host paths
+    /// the sandbox can write to.
+    pub(crate) fn checked(&self) -> Result<&[PathBuf], Error> {
         let verdict = self
             .checked
-            .get_or_init(|| self.check().map_err(|e| e.message()));
-        verdict.clone().map_err(Error::Invalid)
+            .get_or_init(|| self.parse().map_err(|e| e.message()));
+        match verdict {
+            Ok(paths) => Ok(paths),
+            Err(m) => Err(Error::Invalid(m.clone())),
+        }
     }
 
     flags! {
@@ -297,4 +313,21 @@ impl Sandbox {
     pub fn timeout(self, d: Duration) -> Self {
         self.option("timeout", [format!("{}ms", d.as_millis().max(1))])
     }
+}
+
+/// Host paths a sandbox described by `spec` can write to.
+fn writable_sources(spec: &crate::spec::Spec) -> Vec<PathBuf> {
+    use crate::spec::{BindMode, FsOp, OverlayKind};
+    let mut out = Vec::new();
+    for op in &spec.ops {
+        match op {
+            FsOp::Bind { src, mode, .. } if *mode != BindMode::ReadOnly => out.push(src.clone()),
+            FsOp::Overlay {
+                kind: OverlayKind::Persistent { upper, work },
+                ..
+            } => out.extend([upper.clone(), work.clone()]),
+            _ => {}
+        }
+    }
+    out
 }

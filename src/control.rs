@@ -17,7 +17,8 @@
 //!   namespace, else the command's process), as `--json-status-fd`'s
 //!   `child-pid`.
 //! - `E message`: an error sandwrap printed (without `sandwrap: `).
-//! - `R status`: the command ran; its raw wait status.
+//! - `R status [timeout]`: the command ran; its raw wait status, and
+//!   whether `--timeout` ended it.
 //! - `N exec STATUS` / `N setup STATUS`: the command did not run (exec
 //!   failed, or the setup failed or was killed after the sandbox's first
 //!   process was created); the raw wait status of that process.
@@ -39,8 +40,9 @@ pub enum Event {
     Started(i32),
     /// An error line sandwrap printed.
     Error(String),
-    /// The command ran and ended with this raw wait status.
-    Ran(i32),
+    /// The command ran and ended with this raw wait status; `timed_out`:
+    /// `--timeout` ended it.
+    Ran { status: i32, timed_out: bool },
     /// The command did not run: its exec failed (`exec_failed`) or the
     /// setup did (or was killed); the sandbox's raw wait status.
     NotRun { exec_failed: bool, status: i32 },
@@ -52,7 +54,10 @@ impl Event {
         match self {
             Event::Started(pid) => format!("S {pid}").into_bytes(),
             Event::Error(msg) => format!("E {msg}").into_bytes(),
-            Event::Ran(status) => format!("R {status}").into_bytes(),
+            Event::Ran { status, timed_out } => {
+                let t = if *timed_out { " timeout" } else { "" };
+                format!("R {status}{t}").into_bytes()
+            }
             Event::NotRun {
                 exec_failed,
                 status,
@@ -70,7 +75,15 @@ impl Event {
         match tag {
             "S" => rest.parse().ok().map(Event::Started),
             "E" => Some(Event::Error(rest.to_string())),
-            "R" => rest.parse().ok().map(Event::Ran),
+            "R" => {
+                let (status, timed_out) = match rest.split_once(' ') {
+                    Some((st, "timeout")) => (st, true),
+                    Some(_) => return None,
+                    None => (rest, false),
+                };
+                let status = status.parse().ok()?;
+                Some(Event::Ran { status, timed_out })
+            }
             "N" => {
                 let (stage, status) = rest.split_once(' ')?;
                 let exec_failed = match stage {
@@ -166,7 +179,14 @@ mod tests {
             Event::Started(42),
             Event::Error("bind /x: No such file or directory".into()),
             Event::Error("two words\nand a line".into()),
-            Event::Ran(9 | 0x80),
+            Event::Ran {
+                status: 9 | 0x80,
+                timed_out: false,
+            },
+            Event::Ran {
+                status: 9,
+                timed_out: true,
+            },
             Event::NotRun {
                 exec_failed: true,
                 status: 1 << 8,
@@ -201,7 +221,15 @@ mod tests {
         ] {
             assert_eq!(Request::decode(rec), None, "{rec:?}");
         }
-        for rec in [&b""[..], b"R x", b"N later 1", b"N exec", b"N exec x", b"E"] {
+        for rec in [
+            &b""[..],
+            b"R x",
+            b"R 9 later",
+            b"N later 1",
+            b"N exec",
+            b"N exec x",
+            b"E",
+        ] {
             assert_eq!(Event::decode(rec), None, "{rec:?}");
         }
     }

@@ -294,6 +294,16 @@ fn exit_statuses_keep_codes_signals_and_core_dumps() {
             std::thread::sleep(Duration::from_millis(10));
         };
         assert_eq!(st.code(), Some(4));
+        assert!(!st.timed_out());
+        // --timeout: the signal that ended it, and that it was the timeout.
+        let st = sb
+            .clone()
+            .timeout(Duration::from_millis(200))
+            .command("sleep")
+            .arg("100")
+            .status()
+            .expect("status");
+        assert!(st.timed_out() && st.signal().is_some(), "{st}");
     }
     // The CLI can only say 128+N: the library keeps what the CLI loses.
     let cli = std::process::Command::new(std::env::var_os("SANDWRAP_BIN").expect("bin"))

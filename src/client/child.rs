@@ -239,10 +239,10 @@ impl Child {
 fn decide(events: &[Event], helper: std::process::ExitStatus) -> Result<ExitStatus, String> {
     use std::os::unix::process::ExitStatusExt;
     if let Some(st) = events.iter().find_map(|e| match e {
-        Event::Ran(st) => Some(*st),
+        Event::Ran { status, timed_out } => Some((*status, *timed_out)),
         _ => None,
     }) {
-        return Ok(ExitStatus::from_raw(st));
+        return Ok(ExitStatus::from_raw(st.0).with_timeout(st.1));
     }
     let first_error = events.iter().find_map(|e| match e {
         Event::Error(m) => Some(m.clone()),

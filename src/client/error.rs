@@ -73,17 +73,27 @@ impl From<std::io::Error> for Error {
 /// assert_eq!(sandwrap::ExitStatus::from_raw(3 << 8).code(), Some(3));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ExitStatus(i32);
+pub struct ExitStatus(i32, bool);
 
 impl ExitStatus {
     /// From a raw `waitpid` status.
     pub fn from_raw(raw: i32) -> Self {
-        ExitStatus(raw)
+        ExitStatus(raw, false)
+    }
+
+    pub(crate) fn with_timeout(self, timed_out: bool) -> Self {
+        ExitStatus(self.0, timed_out)
     }
 
     /// The raw `waitpid` status.
     pub fn into_raw(self) -> i32 {
         self.0
+    }
+
+    /// Whether the sandbox's `--timeout` ([`Sandbox::timeout`](crate::Sandbox::timeout))
+    /// ended the command (its status is then the signal that did).
+    pub fn timed_out(&self) -> bool {
+        self.1
     }
 
     /// The exit code, if the command exited.
@@ -116,10 +126,14 @@ impl From<ExitStatus> for std::process::ExitStatus {
 impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.code(), self.signal()) {
-            (Some(c), _) => write!(f, "exit status: {c}"),
-            (_, Some(s)) if self.core_dumped() => write!(f, "signal: {s} (core dumped)"),
-            (_, Some(s)) => write!(f, "signal: {s}"),
-            _ => write!(f, "wait status: {}", self.0),
+            (Some(c), _) => write!(f, "exit status: {c}")?,
+            (_, Some(s)) if self.core_dumped() => write!(f, "signal: {s} (core dumped)")?,
+            (_, Some(s)) => write!(f, "signal: {s}")?,
+            _ => write!(f, "wait status: {}", self.0)?,
         }
+        if self.timed_out() {
+            write!(f, " (timed out)")?;
+        }
+        Ok(())
     }
 }

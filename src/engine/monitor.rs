@@ -63,7 +63,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let exec = w.exec_report.as_ref().map(exec_outcome);
     let executed = exec == Some(Exec::Ran);
     crate::control::send(&match exec {
-        Some(Exec::Ran) => crate::control::Event::Ran(status),
+        Some(Exec::Ran) => crate::control::Event::Ran { status, timed_out },
         failed => crate::control::Event::NotRun {
             exec_failed: failed == Some(Exec::Failed),
             status,

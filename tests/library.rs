@@ -894,3 +894,25 @@ fn dropping_a_child_ends_its_sandbox_and_reaps_the_helper() {
         assert!(gone, "{tag}: helper {helper} not reaped");
     }
 }
+
+/// A Command is reusable, as std's: its fds and streams go to every spawn.
+#[test]
+fn a_command_spawns_again_with_its_fds() {
+    if !inner("a_command_spawns_again_with_its_fds") {
+        return;
+    }
+    let (r, w) = nix::unistd::pipe().expect("pipe");
+    let mut cmd = base().command("sh");
+    cmd.args(["-c", "echo $N >&6"]).fd(6, w);
+    for n in 0..3 {
+        cmd.env("N", n.to_string());
+        assert!(cmd.status().expect("status").success());
+    }
+    drop(cmd);
+    let mut got = String::new();
+    use std::io::Read;
+    std::fs::File::from(r)
+        .read_to_string(&mut got)
+        .expect("read");
+    assert_eq!(got, "0\n1\n2\n");
+}

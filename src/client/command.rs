@@ -204,7 +204,19 @@ impl Command {
     }
 
     /// The `sandwrap` command line a spawn runs (after the helper's path and
-    /// `--control-fd 0`).
+    /// `--control-fd 0`): the sandbox's options, the command's environment
+    /// and directory, then the command.
+    ///
+    /// ```
+    /// let sb = sandwrap::Sandbox::new().ro_bind("/", "/");
+    /// let mut cmd = sb.command("make");
+    /// cmd.arg("-j2").env("CC", "gcc").current_dir("/src");
+    /// let words: Vec<_> = cmd.get_words().into_iter().map(|w| w.into_string().unwrap()).collect();
+    /// assert_eq!(
+    ///     words,
+    ///     ["--ro-bind", "/", "/", "--setenv", "CC", "gcc", "--chdir", "/src", "--", "make", "-j2"]
+    /// );
+    /// ```
     pub fn get_words(&self) -> Vec<OsString> {
         let mut w = self.sandbox.words().to_vec();
         w.extend(self.env.iter().cloned());

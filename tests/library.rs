@@ -916,3 +916,65 @@ fn a_command_spawns_again_with_its_fds() {
         .expect("read");
     assert_eq!(got, "0\n1\n2\n");
 }
+
+/// The directory, owned by the test user, that holds a root-owned copy of
+/// the helper (prepared by the outer, root side of the test).
+fn root_owned_helper_dir() -> PathBuf {
+    let bin = std::env::var_os("SANDWRAP_BIN").map_or_else(sandwrap_bin, PathBuf::from);
+    bin.with_file_name("lib-root-owned-helper")
+}
+
+/// Attack: the helper is root's, but its directory is the caller's; the
+/// sandbox binds that directory writable, and the command renames the
+/// helper away and puts its own file in its place (a directory's owner can
+/// do that to any entry), for the next spawn to run outside any sandbox.
+#[test]
+fn a_root_owned_helper_in_a_callers_directory_bound_writable_is_refused() {
+    let dir = root_owned_helper_dir();
+    if std::env::var_os("SANDWRAP_LIB_INNER").is_none() {
+        if !is_root() {
+            skip!("skipping: a root-owned helper needs the tests to run as root");
+            return;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).expect("mkdir");
+        give(&dir);
+        std::fs::copy(sandwrap_bin(), dir.join("sandwrap")).expect("copy");
+    }
+    if !inner("a_root_owned_helper_in_a_callers_directory_bound_writable_is_refused") {
+        let len = std::fs::metadata(dir.join("sandwrap")).map(|m| m.len());
+        assert_eq!(
+            len.ok(),
+            std::fs::metadata(sandwrap_bin()).ok().map(|m| m.len()),
+            "the helper was replaced"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    let bin = dir.join("sandwrap");
+    let replace = "mv sandwrap old && echo replaced > sandwrap && chmod 755 sandwrap";
+    let spawned = base()
+        .bind(&dir, &dir)
+        .helper(&bin)
+        .command("sh")
+        .args(["-c", replace])
+        .current_dir(&dir)
+        .status();
+    match spawned {
+        Err(Error::Helper(m)) => assert!(m.contains("binds"), "{m}"),
+        other => panic!("expected a refusal: {other:?}"),
+    }
+    // Not over-refused: a root-owned directory holding the root-owned
+    // helper, bound writable, gives the command nothing to replace.
+    let shared = bin
+        .parent()
+        .and_then(Path::parent)
+        .expect("shared dir")
+        .to_path_buf();
+    let st = base()
+        .bind(&shared, &shared)
+        .helper(shared.join("sandwrap"))
+        .command("true")
+        .status();
+    assert!(st.expect("a helper the command cannot replace").success());
+}

@@ -95,20 +95,14 @@ pub fn checked(path: &Path) -> Result<PathBuf, String> {
 
 /// Refuse a helper under one of `writable` (the host paths the sandbox
 /// can write to: its writable binds, from options and profiles alike) when
-/// the caller can write to it: the command could replace the binary that
-/// the next spawn runs outside any sandbox.
+/// the command could replace it there: the binary the next spawn runs
+/// outside any sandbox.
 pub fn refuse_bound(helper: &Path, writable: &[PathBuf]) -> Result<(), String> {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
-    let ours = std::fs::metadata(helper).is_ok_and(|m| me == 0 || m.uid() == me);
-    if !ours {
-        return Ok(());
-    }
     for src in writable {
         let Ok(src) = std::fs::canonicalize(src) else {
             continue;
         };
-        if helper.starts_with(&src) {
+        if helper.starts_with(&src) && replaceable_below(helper, &src) {
             return Err(format!(
                 "{}: the sandbox binds {} writable, and the command could replace the helper: refusing to run it (install sandwrap where the sandbox cannot write, e.g. root-owned)",
                 helper.display(),
@@ -117,4 +111,22 @@ pub fn refuse_bound(helper: &Path, writable: &[PathBuf]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether a command running as this process's user, seeing the host's
+/// `top` writable, could replace `helper` below it: by writing the file
+/// (it is ours), or by renaming it or a directory above it away inside
+/// `top` (the directory holding the entry is ours: its owner may rename
+/// any entry, whoever owns that). Group and other write bits are refused
+/// by `checked` already; a sticky directory keeps others' entries.
+fn replaceable_below(helper: &Path, top: &Path) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let ours = |p: &Path| std::fs::metadata(p).is_ok_and(|m| me == 0 || m.uid() == me);
+    ours(helper)
+        || helper
+            .ancestors()
+            .skip(1)
+            .take_while(|d| d.starts_with(top))
+            .any(ours)
 }

@@ -130,7 +130,8 @@ impl Sandbox {
     /// (`SANDWRAP_BIN`, next to the program, `PATH`). Either way it is
     /// refused ([`Error::Helper`]) when another user could change it or a
     /// directory above it, or when this sandbox (its options or profiles)
-    /// binds it writable and the caller can write it.
+    /// binds it writable and the command could replace it there (the
+    /// caller owns it or a directory between the bind and it).
     pub fn helper(mut self, path: impl Into<PathBuf>) -> Self {
         self.helper = Some(path.into());
         self

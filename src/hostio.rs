@@ -4,6 +4,7 @@
 
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// A small /proc or /sys file, trimmed.
@@ -73,7 +74,6 @@ pub fn take_fd(fd: RawFd) -> std::io::Result<std::fs::File> {
 /// bwrap's `get_current_dir_name()`: `$PWD` when it is absolute and names
 /// the current directory, else `getcwd()`.
 pub fn current_dir() -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::MetadataExt;
     let cwd = std::fs::metadata(".").ok()?;
     if let Some(pwd) = std::env::var_os("PWD").filter(|p| p.as_bytes().starts_with(b"/")) {
         if let Ok(m) = std::fs::metadata(&pwd) {
@@ -129,4 +129,43 @@ pub fn read_regular_bytes(path: &Path, max: u64) -> std::result::Result<Vec<u8>,
         return Err(format!("larger than the limit of {max} bytes"));
     }
     Ok(data)
+}
+
+/// Refuse a helper under one of `writable` (the host paths the sandbox
+/// can write to: its writable binds, from options, profiles, `--args` and
+/// `--bind-fd` alike) when the command could replace it there: the binary
+/// the next spawn runs outside any sandbox. The library checks before it
+/// spawns, the helper again once its own options are all read.
+pub fn refuse_bound(helper: &Path, writable: &[std::path::PathBuf]) -> Result<(), String> {
+    for src in writable {
+        let Ok(src) = std::fs::canonicalize(src) else {
+            continue;
+        };
+        if helper.starts_with(&src) && replaceable_below(helper, &src) {
+            return Err(format!(
+                "{}: the sandbox binds {} writable, and the command could replace the helper: refusing to run it (install sandwrap where the sandbox cannot write, e.g. root-owned)",
+                helper.display(),
+                src.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a command running as this process's user, seeing the host's
+/// `top` writable, could replace `helper` below it: by writing the file
+/// (it is ours), or by renaming it or a directory above it away inside
+/// `top` (the directory holding the entry is ours: its owner may rename
+/// any entry, whoever owns that). Group and other write bits are refused
+/// by `checked` already; a sticky directory keeps others' entries.
+fn replaceable_below(helper: &Path, top: &Path) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let ours = |p: &Path| std::fs::metadata(p).is_ok_and(|m| me == 0 || m.uid() == me);
+    ours(helper)
+        || helper
+            .ancestors()
+            .skip(1)
+            .take_while(|d| d.starts_with(top))
+            .any(ours)
 }

@@ -64,7 +64,13 @@ extern "C" fn main(
     match cli::parse_args(&argv) {
         Ok(Outcome::Help) => printed(&cli::usage_text(&argv0)),
         Ok(Outcome::Version) => printed(&format!("{}\n", sandwrap::version_line())),
-        Ok(Outcome::Run(spec)) => engine::run(&spec),
+        Ok(Outcome::Run(spec)) => match engine::control::refuse_replaceable_helper(&spec) {
+            Ok(()) => engine::run(&spec),
+            Err(msg) => {
+                out::message(spec.level_prefix, Level::Error, &msg);
+                1
+            }
+        },
         Ok(Outcome::ListProfiles(text)) => printed(&text),
         Ok(Outcome::Explain { spec, argv }) => {
             // SAFETY: getuid/getgid have no preconditions.

@@ -466,6 +466,31 @@ pub struct Publish {
 }
 
 impl Spec {
+    /// Host paths the sandbox can write to: writable binds (`--bind-fd`'s
+    /// directory as `fd_dir` names it, when it can), a persistent overlay's
+    /// upper and work directories.
+    pub fn writable_sources(&self, fd_dir: impl Fn(RawFd) -> Option<PathBuf>) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for op in &self.ops {
+            match op {
+                FsOp::Bind { src, mode, .. } if *mode != BindMode::ReadOnly => {
+                    out.push(src.clone())
+                }
+                FsOp::BindFd {
+                    fd,
+                    read_only: false,
+                    ..
+                } => out.extend(fd_dir(*fd)),
+                FsOp::Overlay {
+                    kind: OverlayKind::Persistent { upper, work },
+                    ..
+                } => out.extend([upper.clone(), work.clone()]),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Whether a process must stay behind as pid 1 (reaper) while the
     /// command runs, as bwrap decides it.
     pub fn needs_reaper(&self) -> bool {

@@ -978,3 +978,45 @@ fn a_root_owned_helper_in_a_callers_directory_bound_writable_is_refused() {
         .status();
     assert!(st.expect("a helper the command cannot replace").success());
 }
+
+/// Attack: the writable bind of the helper's directory comes where the
+/// caller's check cannot see it (an `--args` payload, a `--bind-fd`
+/// directory); the command replaces the helper for the next spawn. The
+/// helper itself refuses to run such a sandbox.
+#[test]
+fn a_helper_bound_writable_through_args_or_bind_fd_is_refused() {
+    if !inner("a_helper_bound_writable_through_args_or_bind_fd_is_refused") {
+        return;
+    }
+    let bin = helper_copy("hidden", 0o755, 0o755);
+    let dir = bin.parent().expect("dir").to_path_buf();
+    let original = std::fs::metadata(&bin).expect("helper").len();
+    let replace = "mv sandwrap old && echo replaced > sandwrap && chmod 755 sandwrap";
+    let (r, w) = nix::unistd::pipe().expect("pipe");
+    let d = dir.display();
+    nix::unistd::write(&w, format!("--bind\0{d}\0{d}\0").as_bytes()).expect("payload");
+    drop(w);
+    let dir_fd: OwnedFd = std::fs::File::open(&dir).expect("open dir").into();
+    let mut through_args = base().option("args", ["5"]).helper(&bin).command("sh");
+    through_args
+        .args(["-c", replace])
+        .current_dir(&dir)
+        .fd(5, r);
+    let mut through_fd = base()
+        .option("bind-fd", ["5", "/mnt"])
+        .helper(&bin)
+        .command("sh");
+    through_fd
+        .args(["-c", replace])
+        .current_dir("/mnt")
+        .fd(5, dir_fd);
+    for (how, mut cmd) in [("--args", through_args), ("--bind-fd", through_fd)] {
+        match cmd.stderr(Stdio::null()).status() {
+            Err(Error::Setup(m)) => assert!(m.contains("binds"), "{how}: {m}"),
+            other => panic!("{how}: expected a refusal: {other:?}"),
+        }
+        let len = std::fs::metadata(&bin).map(|m| m.len()).ok();
+        assert_eq!(len, Some(original), "{how}: the helper was replaced");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -264,7 +264,7 @@ impl Command {
             Some(p) => helper::checked(p).map_err(Error::Helper)?,
             None => helper::default_helper()?,
         };
-        helper::refuse_bound(&helper, writable).map_err(Error::Helper)?;
+        crate::hostio::refuse_bound(&helper, writable).map_err(Error::Helper)?;
         let default = |n: usize| match (for_output, n) {
             (false, _) => Kind::Inherit,
             (true, 0) => Kind::Null,

@@ -169,7 +169,9 @@ impl Sandbox {
         let mut ctx = cli::ParseContext::from_host();
         ctx.open_fd = Box::new(|_| Err(std::io::Error::from_raw_os_error(libc::EBADF)));
         match cli::parse(&argv, &mut ctx) {
-            Ok(cli::Outcome::Run(spec)) => Ok(writable_sources(&spec)),
+            // A `--bind-fd` directory is the helper's to check (the fd is
+            // there, not here).
+            Ok(cli::Outcome::Run(spec)) => Ok(spec.writable_sources(|_| None)),
             Ok(_) => Err(Error::Invalid(
                 "--help, --version, --list-profiles and --explain describe no sandbox".into(),
             )),
@@ -314,21 +316,4 @@ impl Sandbox {
     pub fn timeout(self, d: Duration) -> Self {
         self.option("timeout", [format!("{}ms", d.as_millis().max(1))])
     }
-}
-
-/// Host paths a sandbox described by `spec` can write to.
-fn writable_sources(spec: &crate::spec::Spec) -> Vec<PathBuf> {
-    use crate::spec::{BindMode, FsOp, OverlayKind};
-    let mut out = Vec::new();
-    for op in &spec.ops {
-        match op {
-            FsOp::Bind { src, mode, .. } if *mode != BindMode::ReadOnly => out.push(src.clone()),
-            FsOp::Overlay {
-                kind: OverlayKind::Persistent { upper, work },
-                ..
-            } => out.extend([upper.clone(), work.clone()]),
-            _ => {}
-        }
-    }
-    out
 }

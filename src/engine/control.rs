@@ -71,6 +71,23 @@ pub fn accept(fd: RawFd) -> Result<(), String> {
     Ok(())
 }
 
+/// With a control socket: refuse a sandbox that could replace this very
+/// binary, which the library runs for its next spawns outside any sandbox.
+/// Checked here once every option is read (an `--args` payload, a
+/// `--bind-fd` directory are not seen by the library's own check).
+pub fn refuse_replaceable_helper(spec: &crate::spec::Spec) -> Result<(), String> {
+    if control::fd().is_none() {
+        return Ok(());
+    }
+    let writable = spec.writable_sources(|fd| Some(format!("/proc/self/fd/{fd}").into()));
+    if writable.is_empty() {
+        return Ok(());
+    }
+    let exe = std::fs::read_link("/proc/self/exe")
+        .map_err(|e| format!("/proc/self/exe: {}", crate::io_error_text(&e)))?;
+    crate::hostio::refuse_bound(&exe, &writable)
+}
+
 /// A close-on-exec copy of `fd` numbered `floor` or above.
 fn dup_above(fd: RawFd, floor: RawFd) -> Result<OwnedFd, String> {
     // SAFETY: F_DUPFD_CLOEXEC only creates a new fd.

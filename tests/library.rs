@@ -1020,3 +1020,26 @@ fn a_helper_bound_writable_through_args_or_bind_fd_is_refused() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A target number the helper cannot place (beyond its open-file limit):
+/// a typed error that names the fd and why, not "ended without saying
+/// why" with the reason only on a stderr the caller may not read.
+#[test]
+fn an_fd_number_the_helper_cannot_place_is_a_precise_error() {
+    if !inner("an_fd_number_the_helper_cannot_place_is_a_precise_error") {
+        return;
+    }
+    let f: OwnedFd = std::fs::File::open("/dev/null").expect("open").into();
+    let got = base()
+        .command("true")
+        .fd(1_000_000, f)
+        .stderr(Stdio::null())
+        .status();
+    match got {
+        Err(Error::Setup(m)) => assert!(
+            m.contains("fd 1000000") && m.contains("limit on open files"),
+            "{m}"
+        ),
+        other => panic!("expected a setup error: {other:?}"),
+    }
+}

@@ -4,7 +4,7 @@
 //! signal to pass on or for EOF, the caller process's end, which ends the
 //! sandbox.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
 
@@ -20,6 +20,8 @@ pub fn accept(fd: RawFd) -> Result<(), String> {
     let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
     let msg = recvmsg::<()>(fd, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
         .map_err(|e| format!("recvmsg: {}", crate::errno_text(e as i32)))?;
+    // A caller is there: from now on a refusal goes back to it as well.
+    control::set_fd(Some(fd));
     let mut received: Vec<OwnedFd> = Vec::new();
     for c in msg.cmsgs().map_err(|e| crate::errno_text(e as i32))? {
         if let ControlMessageOwned::ScmRights(fds) = c {
@@ -42,7 +44,12 @@ pub fn accept(fd: RawFd) -> Result<(), String> {
     }
     // Above every target, so placing one cannot close it.
     let floor = sorted.last().map_or(3, |&t| (t + 1).max(3));
-    let moved = dup_above(fd, floor)?;
+    let limit = nofile_limit();
+    if let Some(&t) = sorted.last().filter(|&&t| i64::from(t) + 1 >= limit) {
+        return Err(format!("fd {t}: beyond the limit on open files ({limit})"));
+    }
+    let moved = dup_above(fd, floor)?.into_raw_fd();
+    control::set_fd(Some(moved));
     // SAFETY: `fd` was the control socket, now moved; nothing else uses it.
     unsafe { libc::close(fd) };
     let mut high = Vec::with_capacity(received.len());
@@ -64,11 +71,23 @@ pub fn accept(fd: RawFd) -> Result<(), String> {
     // inheritable while spawning (no O_CLOEXEC) must not reach the sandbox
     // (an fd on a host directory is a way out).
     let mut keep = targets;
-    keep.push(moved.as_raw_fd());
+    keep.push(moved);
     super::sys::close_fds_except(&keep);
-    control::set_fd(Some(moved.as_raw_fd()));
-    std::mem::forget(moved);
     Ok(())
+}
+
+/// The soft limit on open files (the fd numbers that can be placed are
+/// below it).
+fn nofile_limit() -> i64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a valid out-pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return i64::MAX;
+    }
+    i64::try_from(lim.rlim_cur).unwrap_or(i64::MAX)
 }
 
 /// With a control socket: refuse a sandbox that could replace this very

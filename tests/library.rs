@@ -806,7 +806,11 @@ fn control_fd_misuse_is_one_precise_line() {
         // stdin is /dev/null here: not a socket.
         (
             &["--control-fd", "0", "--ro-bind", "/", "/", "true"],
-            "sandwrap: --control-fd: recvmsg: Socket operation on non-socket\n",
+            "sandwrap: --control-fd: fd 0 is not a SOCK_SEQPACKET unix socket\n",
+        ),
+        (
+            &["--control-fd", "9", "true"],
+            "sandwrap: --control-fd: fd 9: Bad file descriptor\n",
         ),
         (
             &["--control-fd", "x", "true"],
@@ -1041,5 +1045,32 @@ fn an_fd_number_the_helper_cannot_place_is_a_precise_error() {
             "{m}"
         ),
         other => panic!("expected a setup error: {other:?}"),
+    }
+}
+
+/// `--control-fd` by hand on a socket that is not the library's kind (a
+/// stream, whose records would run together; a datagram one): one precise
+/// line, not a helper waiting for a record that never comes.
+#[test]
+fn a_control_fd_that_is_not_a_seqpacket_socket_is_refused() {
+    use std::os::unix::net::{UnixDatagram, UnixStream};
+    let (stream, _stream_peer) = UnixStream::pair().expect("pair");
+    let (dgram, _dgram_peer) = UnixDatagram::pair().expect("pair");
+    for (kind, end) in [
+        ("stream", OwnedFd::from(stream)),
+        ("datagram", dgram.into()),
+    ] {
+        let mut cmd = sandwrap(["--control-fd", "0", "--ro-bind", "/", "/", "true"]);
+        cmd.stdin(std::process::Stdio::from(end));
+        let (code, out, err) = output_within(cmd, Duration::from_secs(10));
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (
+                Some(1),
+                "",
+                "sandwrap: --control-fd: fd 0 is not a SOCK_SEQPACKET unix socket\n"
+            ),
+            "{kind}"
+        );
     }
 }

@@ -15,6 +15,18 @@ use crate::control::{self, MAX_FDS, Request};
 /// must not get it) and is noted in `crate::control`. The error is the
 /// reason, for `--control-fd FD: reason`.
 pub fn accept(fd: RawFd) -> Result<(), String> {
+    // Records must stay apart (a stream runs them together) and a datagram
+    // socket has no EOF: anything else would wait for a record for ever.
+    let unix_seqpacket = sockopt(fd, libc::SO_DOMAIN)
+        .map(|d| d == libc::AF_UNIX)
+        .and_then(|unix| Ok(unix && sockopt(fd, libc::SO_TYPE)? == libc::SOCK_SEQPACKET));
+    match unix_seqpacket {
+        Ok(true) => {}
+        Ok(false) | Err(libc::ENOTSOCK) => {
+            return Err(format!("fd {fd} is not a SOCK_SEQPACKET unix socket"));
+        }
+        Err(errno) => return Err(format!("fd {fd}: {}", crate::errno_text(errno))),
+    }
     let mut buf = vec![0u8; 16 * (MAX_FDS + 1)];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
@@ -105,6 +117,19 @@ pub fn refuse_replaceable_helper(spec: &crate::spec::Spec) -> Result<(), String>
     let exe = std::fs::read_link("/proc/self/exe")
         .map_err(|e| format!("/proc/self/exe: {}", crate::io_error_text(&e)))?;
     crate::hostio::refuse_bound(&exe, &writable)
+}
+
+/// An int-valued SOL_SOCKET option of `fd`; the errno of a failure.
+fn sockopt(fd: RawFd, opt: libc::c_int) -> Result<libc::c_int, i32> {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: valid out-pointers of the sizes given.
+    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&raw mut v).cast(), &mut len) };
+    if r == 0 {
+        Ok(v)
+    } else {
+        Err(crate::hostio::errno())
+    }
 }
 
 /// A close-on-exec copy of `fd` numbered `floor` or above.

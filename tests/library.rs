@@ -1074,3 +1074,31 @@ fn a_control_fd_that_is_not_a_seqpacket_socket_is_refused() {
         );
     }
 }
+
+/// A caller that ignores SIGCHLD (the kernel then reaps its children, and
+/// `waitpid` says ECHILD): the command's status and sandwrap's errors
+/// still come back, from the records.
+#[test]
+fn a_caller_ignoring_sigchld_still_gets_the_status() {
+    if !inner("a_caller_ignoring_sigchld_still_gets_the_status") {
+        return;
+    }
+    // SAFETY: a plain disposition change; this process runs this test only.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    let st = base().command("sh").args(["-c", "exit 3"]).status();
+    assert_eq!(st.expect("status").code(), Some(3));
+    let mut child = base().command("sleep").arg("0.3").spawn().expect("spawn");
+    while child.try_wait().expect("try_wait").is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.wait().expect("wait").success());
+    let bad = base()
+        .ro_bind("/nonexistent-lib-source", "/x")
+        .command("true")
+        .stderr(Stdio::null())
+        .status();
+    match bad {
+        Err(Error::Setup(m)) => assert!(m.contains("/nonexistent-lib-source"), "{m}"),
+        other => panic!("expected a setup error: {other:?}"),
+    }
+}

@@ -135,8 +135,11 @@ impl Child {
     pub fn wait(&mut self) -> Result<ExitStatus, Error> {
         drop(self.stdin.take());
         if self.done.is_none() {
-            let st = self.helper.wait()?;
-            self.finish(st);
+            match self.helper.wait() {
+                Ok(st) => self.finish(Some(st)),
+                Err(e) if taken(&e) => self.finish(None),
+                Err(e) => return Err(e.into()),
+            }
         }
         self.result()
     }
@@ -144,9 +147,11 @@ impl Child {
     /// The command's end if it has come, without blocking.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, Error> {
         if self.done.is_none() {
-            match self.helper.try_wait()? {
-                Some(st) => self.finish(st),
-                None => return Ok(None),
+            match self.helper.try_wait() {
+                Ok(None) => return Ok(None),
+                Ok(Some(st)) => self.finish(Some(st)),
+                Err(e) if taken(&e) => self.finish(None),
+                Err(e) => return Err(e.into()),
             }
         }
         self.result().map(Some)
@@ -184,9 +189,10 @@ impl Child {
         })
     }
 
-    /// The helper has exited with `st`: everything it and the sandbox sent
-    /// is in the socket; read it and decide.
-    fn finish(&mut self, st: std::process::ExitStatus) {
+    /// The helper has exited with `st` (None: its status is lost):
+    /// everything it and the sandbox sent is in the socket; read it and
+    /// decide.
+    fn finish(&mut self, st: Option<std::process::ExitStatus>) {
         self.drain();
         self.done = Some(decide(&self.events, st));
     }
@@ -235,8 +241,19 @@ impl Child {
     }
 }
 
-/// The command's status, or the message that says why it did not run.
-fn decide(events: &[Event], helper: std::process::ExitStatus) -> Result<ExitStatus, String> {
+/// A wait for the helper failed with ECHILD: it has gone, its status
+/// taken (the caller ignores SIGCHLD, so the kernel reaped it; or another
+/// `waitpid` did). The records still say how the command ended.
+fn taken(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ECHILD)
+}
+
+/// The command's status, or the message that says why it did not run;
+/// `helper`: sandwrap's own status, if it could be had.
+fn decide(
+    events: &[Event],
+    helper: Option<std::process::ExitStatus>,
+) -> Result<ExitStatus, String> {
     use std::os::unix::process::ExitStatusExt;
     if let Some(st) = events.iter().find_map(|e| match e {
         Event::Ran { status, timed_out } => Some((*status, *timed_out)),
@@ -252,7 +269,7 @@ fn decide(events: &[Event], helper: std::process::ExitStatus) -> Result<ExitStat
         Event::NotRun { status, .. } => Some(*status),
         _ => None,
     });
-    match (first_error, helper.signal()) {
+    match (first_error, helper) {
         (Some(m), _) => Err(m),
         // Ended before the command ran, without an error: killed during
         // the setup (`Child::kill`, a signal passed on).
@@ -261,8 +278,12 @@ fn decide(events: &[Event], helper: std::process::ExitStatus) -> Result<ExitStat
         }
         // The helper itself was killed (the sandbox with it): that is how
         // the command ended, as the `sandwrap` command's caller sees it.
-        (None, Some(_)) => Ok(ExitStatus::from_raw(helper.into_raw())),
-        (None, None) => Err(format!("sandwrap ended with {helper} without saying why")),
+        (None, Some(h)) if h.signal().is_some() => Ok(ExitStatus::from_raw(h.into_raw())),
+        (None, Some(h)) => Err(format!("sandwrap ended with {h} without saying why")),
+        (None, None) => Err(
+            "sandwrap ended without saying why, its own status taken by someone else (SIGCHLD ignored, or another waitpid)"
+                .into(),
+        ),
     }
 }
 

@@ -1102,3 +1102,26 @@ fn a_caller_ignoring_sigchld_still_gets_the_status() {
         other => panic!("expected a setup error: {other:?}"),
     }
 }
+
+/// Attack: the command leaves a process behind in its pid namespace and
+/// exits. `wait` returns; the leftover must not live on with no handle
+/// left to end it (and past the caller's death): the sandbox's pid 1 ends
+/// with the helper.
+#[test]
+fn what_the_command_leaves_running_ends_with_it() {
+    if !inner("what_the_command_leaves_running_ends_with_it") {
+        return;
+    }
+    let m = marker("leftover");
+    let script = format!(
+        "ln -s \"$(command -v sleep)\" {m} || exit 9
+         {m} 1000 </dev/null >/dev/null 2>&1 &
+         until [ \"$(head -c 1000 /proc/$!/cmdline | tr '\\0' ' ')\" = '{m} 1000 ' ]; do :; done"
+    );
+    let st = base().command("sh").args(["-c", &script]).status();
+    assert!(st.as_ref().is_ok_and(ExitStatus::success), "{st:?}");
+    let gone = wait_until("the leftover to end", || pids_with_argv0(&m).is_empty());
+    let left = pids_with_argv0(&m);
+    kill_all(&left);
+    assert!(gone, "left running after the command's end: {left:?}");
+}

@@ -199,13 +199,14 @@ fn finish_and_exec(
 ) -> Result<std::convert::Infallible> {
     signals::reset_for_exec(&ctx.caller_signals);
     // bwrap's lifecycle: the command dies with its parent (pid 1, or the
-    // supervisor) only with --die-with-parent. The setup's tie to the
-    // supervisor ends here.
-    let deathsig = if spec.die_with_parent || spec.ends_with_command() {
-        libc::SIGKILL
-    } else {
-        0
-    };
+    // supervisor) only with --die-with-parent (and a library's helper, as
+    // pid 1 does). The setup's tie to the supervisor ends here.
+    let deathsig =
+        if spec.die_with_parent || spec.ends_with_command() || crate::control::fd().is_some() {
+            libc::SIGKILL
+        } else {
+            0
+        };
     sys::prctl(
         libc::PR_SET_PDEATHSIG,
         deathsig as libc::c_ulong,

@@ -161,8 +161,11 @@ pub fn arm_lifetime(spec: &Spec, ctx: &ChildCtx) -> Result<libc::sigset_t> {
         unsafe { libc::sigaddset(&mut set, sig) };
         signals::block(&set);
         sig
-    } else if spec.ends_with_command() || spec.die_with_parent {
+    } else if spec.ends_with_command() || spec.die_with_parent || crate::control::fd().is_some() {
         // With a pid namespace of its own, pid 1's death ends all of it.
+        // A library's sandbox ends with its helper: once the caller has
+        // the command's status it has no handle left on what the command
+        // left running, and the helper's watch on the caller is gone.
         libc::SIGKILL
     } else {
         0 // bwrap's lifecycle: the sandbox does not die with sandwrap

@@ -137,31 +137,45 @@ pub fn read_regular_bytes(path: &Path, max: u64) -> std::result::Result<Vec<u8>,
 /// the next spawn runs outside any sandbox. The library checks before it
 /// spawns, the helper again once its own options are all read.
 pub fn refuse_bound(helper: &Path, writable: &[std::path::PathBuf]) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    // What the command, as this user, may write to, rename or unlink in.
+    let ours = |p: &Path| std::fs::metadata(p).is_ok_and(|m| me == 0 || m.uid() == me);
+    // Another hard link of a file of ours, under a writable bind, rewrites
+    // the helper just as well: no path says where such links are.
+    let links = std::fs::metadata(helper)
+        .ok()
+        .filter(|m| m.nlink() > 1 && ours(helper));
     for src in writable {
         let Ok(src) = std::fs::canonicalize(src) else {
             continue;
         };
-        if helper.starts_with(&src) && replaceable_below(helper, &src) {
-            return Err(format!(
-                "{}: the sandbox binds {} writable, and the command could replace the helper: refusing to run it (install sandwrap where the sandbox cannot write, e.g. root-owned)",
-                helper.display(),
-                src.display()
-            ));
-        }
+        let why = if helper.starts_with(&src) && replaceable_below(helper, &src, ours) {
+            "the command could replace the helper"
+        } else if links
+            .as_ref()
+            .is_some_and(|h| std::fs::metadata(&src).is_ok_and(|m| m.dev() == h.dev()))
+        {
+            "the helper, the caller's, has another hard link on that file system, through which the command could rewrite it"
+        } else {
+            continue;
+        };
+        return Err(format!(
+            "{}: the sandbox binds {} writable, and {why}: refusing to run it (install sandwrap where the sandbox cannot write, e.g. root-owned)",
+            helper.display(),
+            src.display()
+        ));
     }
     Ok(())
 }
 
-/// Whether a command running as this process's user, seeing the host's
-/// `top` writable, could replace `helper` below it: by writing the file
-/// (it is ours), or by renaming it or a directory above it away inside
-/// `top` (the directory holding the entry is ours: its owner may rename
-/// any entry, whoever owns that). Group and other write bits are refused
-/// by `checked` already; a sticky directory keeps others' entries.
-fn replaceable_below(helper: &Path, top: &Path) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
-    let ours = |p: &Path| std::fs::metadata(p).is_ok_and(|m| me == 0 || m.uid() == me);
+/// Whether a command seeing the host's `top` writable could replace
+/// `helper` below it: by writing the file (it is `ours`), or by renaming
+/// it or a directory above it away inside `top` (the directory holding the
+/// entry is ours: its owner may rename any entry, whoever owns that).
+/// Group and other write bits are refused by `checked` already; a sticky
+/// directory keeps others' entries.
+fn replaceable_below(helper: &Path, top: &Path, ours: impl Fn(&Path) -> bool) -> bool {
     ours(helper)
         || helper
             .ancestors()

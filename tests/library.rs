@@ -1125,3 +1125,42 @@ fn what_the_command_leaves_running_ends_with_it() {
     kill_all(&left);
     assert!(gone, "left running after the command's end: {left:?}");
 }
+
+/// Attack: the helper (the caller's own file) has a second hard link in a
+/// directory the sandbox binds writable. The command leaves a process
+/// behind (no pid namespace) that rewrites the file through that link once
+/// the helper has exited (not while it runs: ETXTBSY): the helper the next
+/// spawn runs.
+#[test]
+fn a_callers_helper_hard_linked_into_a_writable_bind_is_refused() {
+    if !inner("a_callers_helper_hard_linked_into_a_writable_bind_is_refused") {
+        return;
+    }
+    let bin = helper_copy("linked", 0o755, 0o755);
+    let other = bin.with_file_name("").with_extension("other");
+    let _ = std::fs::remove_dir_all(&other);
+    std::fs::create_dir(&other).expect("mkdir");
+    std::fs::hard_link(&bin, other.join("link")).expect("hard link");
+    let original = std::fs::metadata(&bin).expect("helper").len();
+    let rewrite = "(for i in $(seq 100); do echo replaced > link 2>/dev/null && break; sleep 0.05; done) >/dev/null 2>&1 &";
+    let got = Sandbox::new()
+        .ro_bind("/", "/")
+        .dev("/dev")
+        .bind(&other, &other)
+        .helper(&bin)
+        .command("sh")
+        .args(["-c", rewrite])
+        .current_dir(&other)
+        .status();
+    // What the attack did when it was let run.
+    let rewritten = got.is_ok()
+        && wait_until("the helper to be rewritten", || {
+            std::fs::metadata(&bin).map(|m| m.len()).ok() != Some(original)
+        });
+    let _ = std::fs::remove_dir_all(&other);
+    let _ = std::fs::remove_dir_all(bin.parent().expect("dir"));
+    match got {
+        Err(Error::Helper(m)) => assert!(m.contains("hard link"), "{m}"),
+        other => panic!("expected a refusal: {other:?} (rewritten: {rewritten})"),
+    }
+}

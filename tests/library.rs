@@ -1164,3 +1164,26 @@ fn a_callers_helper_hard_linked_into_a_writable_bind_is_refused() {
         other => panic!("expected a refusal: {other:?} (rewritten: {rewritten})"),
     }
 }
+
+/// A signal number that is none, an fd number below 0: a precise error,
+/// not a record the helper drops (the caller thinking its signal went).
+#[test]
+fn bad_signal_and_fd_numbers_are_precise_errors() {
+    if !inner("bad_signal_and_fd_numbers_are_precise_errors") {
+        return;
+    }
+    let mut child = base().command("sleep").arg("1000").spawn().expect("spawn");
+    for sig in [0, -1, 65, 1000] {
+        match child.signal(sig) {
+            Err(Error::Invalid(m)) => assert!(m.contains(&format!("signal {sig}")), "{m}"),
+            other => panic!("signal {sig}: expected a refusal: {other:?}"),
+        }
+    }
+    child.kill().expect("kill");
+    assert_eq!(child.wait().expect("wait").signal(), Some(libc::SIGKILL));
+    let f: OwnedFd = std::fs::File::open("/dev/null").expect("open").into();
+    match base().command("true").fd(-3, f).status() {
+        Err(Error::Invalid(m)) => assert!(m.contains("fd -3: not an fd number"), "{m}"),
+        other => panic!("expected a refusal: {other:?}"),
+    }
+}

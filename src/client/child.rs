@@ -98,12 +98,18 @@ impl Child {
 
     /// Send `sig` to the sandbox's first process (with a pid namespace,
     /// its pid 1 passes it on to the command). A sandbox that has ended
-    /// is no error.
+    /// is no error; a number that is no signal (1 to 64) is
+    /// [`Error::Invalid`].
     pub fn signal(&mut self, sig: i32) -> Result<(), Error> {
+        let rec = Request::Signal(sig).encode();
+        if Request::decode(&rec).is_none() {
+            return Err(Error::Invalid(format!(
+                "signal {sig}: not a signal number (1 to 64)"
+            )));
+        }
         if self.done.is_some() {
             return Ok(());
         }
-        let rec = Request::Signal(sig).encode();
         // SAFETY: rec is valid for its length; MSG_NOSIGNAL for a gone peer.
         let r = unsafe {
             libc::send(

@@ -253,9 +253,11 @@ impl Command {
     fn spawn_with(&mut self, for_output: bool) -> Result<Child, Error> {
         let writable = self.sandbox.checked()?;
         if let Some((t, _)) = self.fds.iter().find(|(t, _)| *t < 3) {
-            return Err(Error::Invalid(format!(
-                "fd {t}: use stdin/stdout/stderr for fds 0 to 2"
-            )));
+            let why = match t {
+                0..=2 => "use stdin/stdout/stderr for fds 0 to 2",
+                _ => "not an fd number",
+            };
+            return Err(Error::Invalid(format!("fd {t}: {why}")));
         }
         if self.fds.len() + 3 > MAX_FDS {
             return Err(Error::Invalid(format!("more than {} fds", MAX_FDS - 3)));

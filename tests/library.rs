@@ -1187,3 +1187,25 @@ fn bad_signal_and_fd_numbers_are_precise_errors() {
         other => panic!("expected a refusal: {other:?}"),
     }
 }
+
+/// Attack: the command leaves a process holding its stdout and exits;
+/// `output` reads to EOF, so it must not wait on the leftover (it did for
+/// ever, with a pid namespace, until pid 1 died with the helper).
+#[test]
+fn output_returns_when_the_command_ends_though_a_leftover_holds_stdout() {
+    if !inner("output_returns_when_the_command_ends_though_a_leftover_holds_stdout") {
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let out = base()
+            .command("sh")
+            .args(["-c", "sleep 1000 & echo done"])
+            .output();
+        let _ = tx.send(out);
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(out) => assert_eq!(out.expect("output").stdout, b"done\n"),
+        Err(_) => panic!("output() still waiting 10 s after the command ended"),
+    }
+}

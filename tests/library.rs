@@ -1209,3 +1209,29 @@ fn output_returns_when_the_command_ends_though_a_leftover_holds_stdout() {
         Err(_) => panic!("output() still waiting 10 s after the command ended"),
     }
 }
+
+/// A helper that passes the checks but cannot be executed: Error::Helper
+/// with the path and strerror's words, and nothing of the spawn (pipes,
+/// sockets, copies of passed fds) left open in the caller.
+#[test]
+fn a_helper_that_cannot_be_executed_fails_the_spawn_and_leaks_nothing() {
+    if !inner("a_helper_that_cannot_be_executed_fails_the_spawn_and_leaks_nothing") {
+        return;
+    }
+    let bin = helper_copy("noexec", 0o755, 0o755);
+    std::fs::write(&bin, b"\x00\x01 not a program").expect("write");
+    let before = CallerState::now().fds;
+    let f: OwnedFd = std::fs::File::open("/dev/null").expect("open").into();
+    let mut cmd = base().helper(&bin).command("true");
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .fd(7, f);
+    match cmd.spawn() {
+        Err(Error::Helper(m)) => assert_eq!(m, format!("{}: Exec format error", bin.display())),
+        other => panic!("expected a helper error: {other:?}"),
+    }
+    drop(cmd);
+    assert_eq!(CallerState::now().fds, before);
+    let _ = std::fs::remove_dir_all(bin.parent().expect("dir"));
+}

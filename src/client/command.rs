@@ -318,9 +318,13 @@ impl Command {
         let mut cmd = std::process::Command::new(&helper);
         cmd.arg("--control-fd").arg("0").args(self.get_words());
         cmd.stdin(std::process::Stdio::from(theirs));
-        let helper_child = cmd
-            .spawn()
-            .map_err(|e| Error::Helper(format!("{}: {e}", helper.display())))?;
+        let helper_child = cmd.spawn().map_err(|e| {
+            Error::Helper(format!(
+                "{}: {}",
+                helper.display(),
+                crate::io_error_text(&e)
+            ))
+        })?;
         // Until the record is sent the helper waits; if sending fails the
         // helper has gone, and `wait` says why.
         let targets: Vec<RawFd> = send.iter().map(|(t, _)| *t).collect();

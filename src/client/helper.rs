@@ -61,8 +61,10 @@ fn find() -> Result<PathBuf, String> {
 /// from other users). The error names the path and why.
 pub fn checked(path: &Path) -> Result<PathBuf, String> {
     let shown = path.display();
-    let real = std::fs::canonicalize(path).map_err(|e| format!("{shown}: {e}"))?;
-    let meta = std::fs::metadata(&real).map_err(|e| format!("{shown}: {e}"))?;
+    let real = std::fs::canonicalize(path)
+        .map_err(|e| format!("{shown}: {}", crate::io_error_text(&e)))?;
+    let meta =
+        std::fs::metadata(&real).map_err(|e| format!("{shown}: {}", crate::io_error_text(&e)))?;
     if !meta.is_file() || meta.mode() & 0o111 == 0 {
         return Err(format!("{}: not an executable file", real.display()));
     }
@@ -78,7 +80,8 @@ pub fn checked(path: &Path) -> Result<PathBuf, String> {
         ));
     }
     for dir in real.ancestors().skip(1) {
-        let m = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let m = std::fs::metadata(dir)
+            .map_err(|e| format!("{}: {}", dir.display(), crate::io_error_text(&e)))?;
         let sticky = m.mode() & 0o1000 != 0;
         if !owner_ok(&m) || (m.mode() & 0o022 != 0 && !sticky) {
             return Err(format!(

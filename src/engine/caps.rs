@@ -56,10 +56,18 @@ fn capset(set: u64) -> Result<()> {
     Ok(())
 }
 
-/// Cut the bounding set down to `keep`.
+/// Cut the bounding set down to `keep`. Done once, in the first sandbox
+/// process before it forks the command, for both of them: the command
+/// keeps `keep` (its `apply` then needs no bounding-set calls), pid 1
+/// drops the rest with `drop_all(keep)`.
 pub fn limit_bounding(keep: u64, last: u8) -> Result<()> {
+    drop_bounding(!keep, last)
+}
+
+/// Drop the capabilities in `caps` from the bounding set.
+fn drop_bounding(caps: u64, last: u8) -> Result<()> {
     for cap in 0..=last {
-        if keep & (1u64 << cap) == 0 {
+        if caps & (1u64 << cap) != 0 {
             // SAFETY: integer arguments.
             let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
             let e = sys::errno();
@@ -74,9 +82,9 @@ pub fn limit_bounding(keep: u64, last: u8) -> Result<()> {
     Ok(())
 }
 
-/// Set the final capability sets. Call after any uid change.
+/// Set the command's final capability sets (the bounding set is already
+/// `keep`: `limit_bounding`). Call after any uid change.
 pub fn apply(keep: u64, last: u8) -> Result<()> {
-    limit_bounding(keep, last)?;
     capset(keep)?;
     for cap in 0..=last {
         if keep & (1u64 << cap) != 0 {
@@ -99,8 +107,9 @@ pub fn apply(keep: u64, last: u8) -> Result<()> {
     Ok(())
 }
 
-/// Drop every capability (pid 1 keeps none).
-pub fn drop_all(last: u8) -> Result<()> {
-    limit_bounding(0, last)?;
+/// Drop every capability (pid 1 keeps none). `bounded`: what the bounding
+/// set still holds after `limit_bounding`.
+pub fn drop_all(bounded: u64, last: u8) -> Result<()> {
+    drop_bounding(bounded, last)?;
     capset(0)
 }

@@ -175,6 +175,37 @@ fn target_ids(spec: &Spec, caller: (u32, u32)) -> (Option<u32>, Option<u32>) {
     }
 }
 
+/// The ids the command switches to; without a user namespace (fallback)
+/// it keeps the caller's.
+fn command_ids(spec: &Spec, ctx: &ChildCtx) -> (Option<u32>, Option<u32>) {
+    if ctx.fallback {
+        (None, None)
+    } else {
+        target_ids(spec, ctx.caller)
+    }
+}
+
+/// The capabilities the command keeps (none without a user namespace).
+pub fn command_caps(spec: &Spec, ctx: &ChildCtx) -> u64 {
+    if ctx.fallback {
+        0
+    } else {
+        spec.resolve_caps(0, ctx.last_cap)
+    }
+}
+
+/// Whether the command's last steps need capabilities of this process:
+/// to keep some, or to switch ids. When not, pid 1 gives up its own
+/// before it forks the command, which then need not wait for it.
+pub fn needs_caps(spec: &Spec, ctx: &ChildCtx) -> bool {
+    let (uid, gid) = command_ids(spec, ctx);
+    // SAFETY: getuid/getgid have no preconditions.
+    let (now_uid, now_gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    command_caps(spec, ctx) != 0
+        || uid.is_some_and(|u| u != now_uid)
+        || gid.is_some_and(|g| g != now_gid)
+}
+
 fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
     // SAFETY: plain id syscalls.
     unsafe {
@@ -246,20 +277,9 @@ fn finish_and_exec(
     // Every fd an option consumed, the sync fd (held by pid 1 only, unless
     // --as-pid-1) and the status fds: closed, and checked closed.
     fds::seal_for_exec(spec)?;
-    // Without a user namespace (fallback) the command keeps the caller's
-    // ids and gets no capabilities.
-    let (uid, gid) = if ctx.fallback {
-        (None, None)
-    } else {
-        target_ids(spec, ctx.caller)
-    };
+    let (uid, gid) = command_ids(spec, ctx);
     set_ids(uid, gid)?;
-    let keep = if ctx.fallback {
-        0
-    } else {
-        spec.resolve_caps(0, ctx.last_cap)
-    };
-    caps::apply(keep, ctx.last_cap)?;
+    caps::apply(command_caps(spec, ctx), ctx.last_cap)?;
     sys::prctl(libc::PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE").context("can't set dumpable")?;
     if let Some(soft) = super::saved_nofile_limit(None) {
         let mut lim = libc::rlimit {

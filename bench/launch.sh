@@ -53,22 +53,71 @@ echo "  runs as:  $runner; kernel $(uname -r); $(nproc) CPUs; all times in ms"
 echo
 
 # a) launch ---------------------------------------------------------------
-argfile a_sw "$SW" --unshare-all --ro-bind / / /bin/true
-argfile a_bw "$BWRAP" --unshare-all --ro-bind / / /bin/true
+# The dynamically linked build users get from `cargo build --release` or
+# `cargo install`, next to the static one (unless SANDWRAP_BIN was given).
+dyn=""
+if [[ -n ${SANDWRAP_DYN_BIN:-} ]]; then
+    dyn=$SANDWRAP_DYN_BIN
+elif [[ -z ${SANDWRAP_BIN:-} ]]; then
+    echo "building the dynamically linked release binary (cargo build --release)" >&2
+    (cd "$repo" && cargo build --release --locked >&2)
+    dyn=$repo/target/release/sandwrap
+fi
+if [[ -n $dyn ]]; then
+    cp "$dyn" "$work/sandwrap-dyn"
+    chmod 755 "$work/sandwrap-dyn"
+fi
+plain=(--unshare-all --ro-bind / /)
+flatpak=(--unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev)
+labels=(floor)
 argfile floor "$work/floor"
-labels=(a_sw floor)
-$have_bwrap && labels+=(a_bw)
+for line in plain flatpak; do
+    declare -n opts=$line
+    argfile "${line}_sw" "$SW" "${opts[@]}" /bin/true
+    labels+=("${line}_sw")
+    if [[ -n $dyn ]]; then
+        argfile "${line}_dyn" "$work/sandwrap-dyn" "${opts[@]}" /bin/true
+        labels+=("${line}_dyn")
+    fi
+    if $have_bwrap; then
+        argfile "${line}_bw" "$BWRAP" "${opts[@]}" /bin/true
+        labels+=("${line}_bw")
+    fi
+    unset -n opts
+done
 timer "$N" "${labels[@]}"
-header "a) /bin/true with --unshare-all --ro-bind / /  (N=$N each, interleaved)"
-row "median" "$(field a_sw 2)" "$(field a_bw 2)"
-row "p90" "$(field a_sw 3)" "$(field a_bw 3)"
+# arow TITLE LABEL BWRAP_LABEL : median, p90, cpu, faults, median / bwrap's.
+arow() {
+    local b=""
+    [[ -n $3 ]] && b=$(field "$3" 2)
+    awk -v t="$1" -v m="$(field "$2" 2)" -v p="$(field "$2" 3)" -v c="$(field "$2" 5)" \
+        -v f="$(field "$2" 6)" -v b="$b" \
+        'BEGIN { printf "  %-34s %8.3f %8.3f %8.3f %7d %8s\n", t, m, p, c, f, (b == "" ? "-" : sprintf("%.2f", m / b)) }'
+}
+echo "a) /bin/true, N=$N each, interleaved; cpu: user+system time of the whole process tree; faults: minor page faults"
+printf '  %-34s %8s %8s %8s %7s %8s\n' "" median p90 cpu faults "/bwrap"
+for line in plain flatpak; do
+    case $line in
+    plain) echo "  --unshare-all --ro-bind / /" ;;
+    flatpak) echo "  flatpak-like: --unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev" ;;
+    esac
+    bw=""
+    $have_bwrap && bw=${line}_bw
+    arow "sandwrap, static" "${line}_sw" "$bw"
+    [[ -n $dyn ]] && arow "sandwrap, dynamic" "${line}_dyn" "$bw"
+    $have_bwrap && arow "bwrap" "${line}_bw" "$bw"
+done
+arow "floor (bench/floor.c)" floor "${bw:+plain_bw}"
+if [[ -n $dyn ]]; then
+    awk -v s="$(field plain_sw 2)" -v d="$(field plain_dyn 2)" -v fs="$(field flatpak_sw 2)" -v fd="$(field flatpak_dyn 2)" \
+        'BEGIN { printf "  dynamic / static: %.3f (plain), %.3f (flatpak-like)\n", d / s, fd / fs }'
+fi
 echo
 # b) measured in the same interleaved run as a).
 echo "b) kernel floor: bench/floor.c, one clone into 7 new namespaces + id maps + exec /bin/true"
-printf '  %-42s %10.3f\n' "median  (same interleaved run as a)" "$(field floor 2)"
-printf '  %-42s %10.3f\n' "p90" "$(field floor 3)"
 above() { [[ -n $1 ]] && awk -v t="$1" -v f="$2" 'BEGIN { printf "%.3f", t - f }'; }
-row "median above the floor" "$(above "$(field a_sw 2)" "$(field floor 2)")" "$(above "$(field a_bw 2)" "$(field floor 2)" || true)"
+header "   (same interleaved run as a)"
+row "median above the floor (plain line)" "$(above "$(field plain_sw 2)" "$(field floor 2)")" "$(above "$(field plain_bw 2)" "$(field floor 2)" || true)"
 echo
 
 # c) bind scaling ---------------------------------------------------------

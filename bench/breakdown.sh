@@ -23,7 +23,8 @@ command -v python3 >/dev/null || die "python3 is not installed"
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
 gcc -O2 -Wall -o "$work/floor" "$here/floor.c"
-gcc -O2 -Wall -o "$work/syscall_cost" "$here/syscall_cost.c"
+gcc -O2 -Wall -o "$work/calls" "$here/seccomp_calls.c"
+gcc -O2 -Wall -o "$work/fork_cost" "$here/fork_cost.c"
 case $LINE in
 plain) args=(--unshare-all --ro-bind / /) ;;
 flatpak) args=(--unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev) ;;
@@ -37,9 +38,12 @@ record() {
     perf script -i "$work/perf.data" -F comm,pid,tid,time,event,trace --ns 2>/dev/null
 }
 
-# What tracing adds per system call and per fork.
-read -r plain_ns plain_fork <<<"$("${as_user[@]}" "$work/syscall_cost")"
-read -r traced_ns traced_fork <<<"$(perf record -q -e "$events" -o "$work/cal.data" -- "${as_user[@]}" "$work/syscall_cost" 2>/dev/null)"
+# What tracing adds per system call (getppid, the cheapest) and per fork.
+traced() { perf record -q -e "$events" -o "$work/cal.data" -- "${as_user[@]}" "$@" 2>/dev/null; }
+read -r plain_ns _ <<<"$("${as_user[@]}" "$work/calls" 20000 0)"
+read -r traced_ns _ <<<"$(traced "$work/calls" 20000 0)"
+plain_fork=$("${as_user[@]}" "$work/fork_cost")
+traced_fork=$(traced "$work/fork_cost")
 cost=$(awk -v t="$traced_ns" -v p="$plain_ns" 'BEGIN { printf "%.2f", (t - p) / 1000 }')
 fork_cost=$(awk -v t="$traced_fork" -v p="$plain_fork" 'BEGIN { printf "%.1f", (t - p) / 1000 }')
 

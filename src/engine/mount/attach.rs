@@ -70,33 +70,16 @@ fn make_mount_point(
     is_dir: bool,
     perms: Option<u32>,
 ) -> Result<Option<OwnedFd>> {
-    // Made first: a destination is new far more often than not, and
-    // resolving it beforehand would be one more walk of its path.
-    let (parent, name) = root
-        .ensure_parents(dest, perms)
-        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
-    if is_dir {
-        if let Some(made) =
-            made_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?
-        {
+    // `/` always exists.
+    if !is_root(dest) {
+        if let Some(made) = create_mount_point(root, dest, is_dir, perms)? {
             return Ok(Some(made));
         }
-    } else {
-        match sys::openat(
-            parent.as_raw_fd(),
-            &name,
-            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
-            0o444,
-        ) {
-            Ok(_) => return Ok(None),
-            Err(e) if e.errno == libc::EEXIST => {}
-            Err(e) => return Err(fail("Can't create file at", dest, e)),
-        }
     }
-    // Something is there already: used as is, a symlink followed inside
-    // the root. It must be of the source's kind (bwrap's
-    // ensure_dir/ensure_file). One that cannot be resolved (a dangling
-    // symlink) fails when the mount is attached.
+    // Something is there: used as is, a symlink followed inside the root.
+    // It must be of the source's kind (bwrap's ensure_dir/ensure_file).
+    // One that cannot be resolved (a dangling symlink) fails when the
+    // mount is attached.
     let Ok(existing) = root.resolve(dest) else {
         return Ok(None);
     };
@@ -114,6 +97,34 @@ fn make_mount_point(
             refuse("creat", libc::EISDIR),
         )),
         _ => Ok(Some(existing)),
+    }
+}
+
+/// Make the mount point, tried first: a destination is new far more often
+/// than not, and looking it up beforehand would be one more walk of its
+/// path. Returns a directory made now, opened; None when the destination is
+/// to be looked up (it existed, or is a file).
+fn create_mount_point(
+    root: &NewRoot,
+    dest: &Path,
+    is_dir: bool,
+    perms: Option<u32>,
+) -> Result<Option<OwnedFd>> {
+    let (parent, name) = root
+        .ensure_parents(dest, perms)
+        .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
+    if is_dir {
+        return made_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e));
+    }
+    match sys::openat(
+        parent.as_raw_fd(),
+        &name,
+        libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
+        0o444,
+    ) {
+        Ok(_) => Ok(None),
+        Err(e) if e.errno == libc::EEXIST => Ok(None),
+        Err(e) => Err(fail("Can't create file at", dest, e)),
     }
 }
 

@@ -3,6 +3,8 @@
 # the kernel floor, in one run. See bench/README.md for what each line means.
 #
 # Tunables (environment): N (launches per tool in a, default 200),
+# SANDWRAP_DYN_BIN (the dynamic build to time next to the static one),
+# COMPARE ("NAME=PATH ...": more builds to time in a),
 # BIND_RUNS (runs per point in c, default 10), BWRAP_BIG_RUNS (bwrap runs at
 # 1000 binds, default 3), MOUNT_RUNS (runs per command in d, default 100),
 # EXTRA_MOUNTS (host mounts added in d2 when root, default 500).
@@ -67,6 +69,16 @@ if [[ -n $dyn ]]; then
     cp "$dyn" "$work/sandwrap-dyn"
     chmod 755 "$work/sandwrap-dyn"
 fi
+# COMPARE="NAME=PATH ...": more builds timed in the same run (e.g. those
+# of an earlier commit), with rows of their own.
+extra=()
+for spec in ${COMPARE:-}; do
+    name=${spec%%=*}
+    [[ $name != "$spec" && $name =~ ^[A-Za-z0-9_-]+$ ]] || die "COMPARE: NAME=PATH expected, got $spec"
+    cp "${spec#*=}" "$work/sandwrap-$name"
+    chmod 755 "$work/sandwrap-$name"
+    extra+=("$name")
+done
 plain=(--unshare-all --ro-bind / /)
 flatpak=(--unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev)
 labels=(floor)
@@ -79,6 +91,10 @@ for line in plain flatpak; do
         argfile "${line}_dyn" "$work/sandwrap-dyn" "${opts[@]}" /bin/true
         labels+=("${line}_dyn")
     fi
+    for name in "${extra[@]}"; do
+        argfile "${line}_x_$name" "$work/sandwrap-$name" "${opts[@]}" /bin/true
+        labels+=("${line}_x_$name")
+    done
     if $have_bwrap; then
         argfile "${line}_bw" "$BWRAP" "${opts[@]}" /bin/true
         labels+=("${line}_bw")
@@ -105,6 +121,9 @@ for line in plain flatpak; do
     $have_bwrap && bw=${line}_bw
     arow "sandwrap, static" "${line}_sw" "$bw"
     [[ -n $dyn ]] && arow "sandwrap, dynamic" "${line}_dyn" "$bw"
+    for name in "${extra[@]}"; do
+        arow "$name" "${line}_x_$name" "$bw"
+    done
     $have_bwrap && arow "bwrap" "${line}_bw" "$bw"
 done
 arow "floor (bench/floor.c)" floor "${bw:+plain_bw}"

@@ -19,7 +19,14 @@ fn main() {
     let static_crt = var("CARGO_CFG_TARGET_FEATURE")
         .split(',')
         .any(|f| f == "crt-static");
-    if var("CARGO_CFG_TARGET_OS") != "linux" || var("CARGO_CFG_TARGET_ENV") != "gnu" || static_crt {
+    // Native builds only: for another target the host's compiler would
+    // name the host's archive.
+    let native = var("TARGET") == var("HOST");
+    if var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || static_crt
+        || !native
+    {
         return;
     }
     // The C compiler that links the binary knows where its archive is; it

@@ -21,8 +21,9 @@ pub struct Prepared {
     pub seccomp: Vec<Vec<sock_filter>>,
     /// Built in the new root, enforced by the command's process only.
     landlock: Option<landlock::Enforcement>,
-    env: Vec<CString>,
-    path_var: Option<OsString>,
+    /// Made before the fork: the command only reads it (no copy-on-write
+    /// faults for its argv, environment and candidates).
+    plan: ExecPlan,
 }
 
 /// Apply `--setenv`/`--unsetenv`/`--clearenv`/`--keep-env` in order to
@@ -128,11 +129,16 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
             CString::new(kv).unwrap_or_default()
         })
         .collect();
+    let plan = ExecPlan::new(
+        &spec.command,
+        spec.argv0.as_deref(),
+        env,
+        path_var.as_deref(),
+    );
     Ok(Prepared {
         seccomp,
         landlock,
-        env,
-        path_var,
+        plan,
     })
 }
 
@@ -301,18 +307,18 @@ fn finish_and_exec(
     if let Some(ll) = prepared.landlock {
         landlock::enforce(ll, spec.level_prefix)?;
     }
-    // Everything exec needs is made now: once a filter is in force,
-    // sandwrap's code makes no call but the installs and execve.
-    let plan = ExecPlan::new(
-        &spec.command,
-        spec.argv0.as_deref(),
-        prepared.env,
-        prepared.path_var.as_deref(),
-    );
+    // Everything exec needs was made before the fork (`prepare`): once a
+    // filter is in force, sandwrap's code makes no call but the installs
+    // and execve.
     if let Some(fd) = ctx.exec_report {
         let _ = sys::write_all(fd, b"R");
     }
-    Err(filters::seal_and_exec(spec, ctx, &prepared.seccomp, plan))
+    Err(filters::seal_and_exec(
+        spec,
+        ctx,
+        &prepared.seccomp,
+        prepared.plan,
+    ))
 }
 
 #[cfg(test)]

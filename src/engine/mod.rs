@@ -7,6 +7,7 @@
 
 mod caps;
 mod child;
+mod children;
 mod ctx;
 mod diagnose;
 pub(crate) mod exec;

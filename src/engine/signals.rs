@@ -3,6 +3,8 @@
 
 use std::mem::MaybeUninit;
 
+use super::children::Children;
+
 /// Signals passed on to the sandbox. Terminal-generated ones (Ctrl-C) are
 /// only passed on when the command does not share our process group, or it
 /// would get them twice.
@@ -308,7 +310,9 @@ pub fn end_descendants() {
     let me = std::process::id() as libc::pid_t;
     let mut killed = std::collections::HashSet::new();
     loop {
-        let mut queue: Vec<libc::pid_t> = children_of(me)
+        let children = Children::read();
+        let mut queue: Vec<libc::pid_t> = children
+            .of(me)
             .into_iter()
             .filter(|p| !killed.contains(p))
             .collect();
@@ -318,7 +322,7 @@ pub fn end_descendants() {
             // SAFETY: a descendant of ours, found just now.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             killed.insert(pid);
-            queue.extend(children_of(pid).into_iter().filter(|p| !killed.contains(p)));
+            queue.extend(children.of(pid).into_iter().filter(|p| !killed.contains(p)));
             i += 1;
         }
         let mut status = 0;
@@ -330,20 +334,4 @@ pub fn end_descendants() {
         // A reaped pid may be used again, by anyone.
         killed.remove(&r);
     }
-}
-
-/// The children of every thread of process `pid`.
-pub fn children_of(pid: libc::pid_t) -> Vec<libc::pid_t> {
-    let mut out = Vec::new();
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for task in tasks.flatten() {
-            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                out.extend(
-                    list.split_whitespace()
-                        .filter_map(|p| p.parse::<libc::pid_t>().ok()),
-                );
-            }
-        }
-    }
-    out
 }

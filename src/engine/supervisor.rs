@@ -449,7 +449,7 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
 fn relayed_child(relay: libc::pid_t, r: &OwnedFd) -> Option<libc::pid_t> {
     let mut b = [0u8; 1];
     match sys::read_some(r.as_raw_fd(), &mut b) {
-        Ok(1) => signals::children_of(relay).first().copied(),
+        Ok(1) => super::children::of(relay).first().copied(),
         _ => None,
     }
 }

@@ -43,7 +43,7 @@ pub fn reap(
     // keeps the command out of this process. The caller's programs bind
     // pid 1 too, as in bwrap; sandwrap's own policy is the command's alone
     // (pid 1 must wait and take signals).
-    if let Err(e) = super::landlock::protect_own_process()
+    if let Err(e) = super::landlock::protect_own_process(prepared.isolation)
         .and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
     {
         report(spec, &e);

@@ -126,20 +126,25 @@ fn falls_back(spec: &Spec, errno: i32) -> bool {
 }
 
 fn launch(spec: &Spec) -> Result<i32> {
-    create_host_dirs(spec)?;
     let caller_signals = signals::Caller::save();
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
+    // Every check that can refuse the input comes first, before anything
+    // is made or forked: a refused input leaves nothing behind.
+    let subids = super::subids::plan(spec, (uid, gid))?;
+    super::limits::cgroup::check(&spec.limits.cgroup)?;
+    let rlimits = super::limits::rlimits::resolve(spec)?;
+    let pasta_prep = super::pasta::prepare(spec)?;
+    // Compiled here, before the clone; the sandbox only installs it.
+    let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
+    create_host_dirs(spec)?;
     // --map-subids: the helpers are setuid, so their runner is forked
     // before no_new_privs (`arm`).
-    let subids = super::subids::plan(spec, (uid, gid))?;
     let mapper = match &subids {
         Some(p) => Some(super::subids::start(p, (uid, gid))?),
         None => None,
     };
     let sigset = arm(spec)?;
-    super::limits::cgroup::check(&spec.limits.cgroup)?;
-    let rlimits = super::limits::rlimits::resolve(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = match &subids {
@@ -167,7 +172,6 @@ fn launch(spec: &Spec) -> Result<i32> {
     // its id maps. And, with --network pasta, until pasta has configured
     // its network.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
-    let pasta_prep = super::pasta::prepare(spec)?;
     let go_pipe = if reports
         || spec.status.userns_block.is_some()
         || mapper.is_some()
@@ -193,8 +197,6 @@ fn launch(spec: &Spec) -> Result<i32> {
     } else {
         None
     };
-    // Compiled here, before the clone; the sandbox only installs it.
-    let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
     let listener_channel = match spec.seccomp.report {
         Some(_) => Some(seccomp::channel()?),
         None => None,

@@ -455,6 +455,22 @@ pub fn prctl(option: i32, arg: libc::c_ulong, what: &str) -> Result<()> {
     check(r as libc::c_long, || format!("prctl {what}")).map(drop)
 }
 
+/// `waitpid(pid, flags)`, retried on EINTR: the pid reaped (0 with
+/// WNOHANG when no child has changed state yet) and its status.
+pub fn waitpid(pid: libc::pid_t, flags: i32) -> Result<(libc::pid_t, i32)> {
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if r >= 0 {
+            return Ok((r, status));
+        }
+        if errno() != libc::EINTR {
+            return check(r as libc::c_long, || format!("waitpid {pid}")).map(|_| (r, status));
+        }
+    }
+}
+
 /// Write a whole buffer to a path (for /proc files such as uid_map).
 pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     let fd = openat(libc::AT_FDCWD, path, libc::O_WRONLY, 0)?;

@@ -732,7 +732,7 @@ fn huge_policy_files_are_refused_quickly() {
             start.elapsed()
         );
         let want = if rules == 30_000 {
-            "more than the limit of 1048576"
+            "larger than the limit of 1048576 bytes"
         } else {
             "5000 [[rule]] entries: too many rules: a seccomp policy holds at most 4096"
         };

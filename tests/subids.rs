@@ -249,6 +249,43 @@ fn without_a_range_one_line_with_the_fix() {
     );
 }
 
+/// The id helpers are looked up in absolute PATH entries only: a
+/// `newuidmap` in a relative one (here `bin` under the directory sandwrap
+/// is started in) is never run, and the error says the entry was refused.
+#[test]
+fn helpers_in_relative_path_entries_are_not_run() {
+    if ranges().is_none() {
+        return;
+    }
+    let dir = scratch("subids-relative-path");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir bin");
+    give(&bin);
+    let ran = dir.join("ran");
+    for helper in ["newuidmap", "newgidmap"] {
+        let fake = bin.join(helper);
+        mkfile(
+            &fake,
+            format!("#!/bin/sh\n/usr/bin/touch {}\n", ran.display()),
+        );
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    give(&dir);
+    let mut c = user_command(Path::new("/usr/bin/env"));
+    c.current_dir(&dir)
+        .arg("PATH=bin:/nonexistent")
+        .arg(sandwrap_bin())
+        .args(["--ro-bind", "/", "/", "--map-subids", "true"]);
+    let o = output(c);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "sandwrap: --map-subids: newuidmap not found in PATH (relative entries are not searched: \"bin\"): install the uidmap package (e.g. apt-get install uidmap)\n"
+    );
+    assert!(!ran.exists(), "the helper in a relative PATH entry ran");
+}
+
 #[test]
 fn helpers_missing_or_refusing_are_one_line() {
     if ranges().is_none() {
@@ -385,7 +422,9 @@ fn under_subreaper(args: &[String]) -> (i32, String, usize) {
     cmd.args(["-c", script]).arg(sandwrap_bin()).args(args);
     let o = output(cmd);
     let out = stdout(&o);
-    let mut words = out.split_whitespace().map(|w| w.parse().unwrap_or(usize::MAX));
+    let mut words = out
+        .split_whitespace()
+        .map(|w| w.parse().unwrap_or(usize::MAX));
     let code = words.next().map_or(-1, |c| c as i32);
     (code, stderr(&o), words.next().unwrap_or(usize::MAX))
 }

@@ -47,9 +47,9 @@ pub fn prepare(spec: &Spec) -> Result<Option<Prepared>> {
     if !spec.network.pasta {
         return Ok(None);
     }
-    let bin = find_in_path("pasta").ok_or_else(|| {
+    let bin = sys::find_in_path("pasta").map_err(|why| {
         anyhow!(
-            "--network pasta: pasta not found in PATH: install it (Debian, Ubuntu: apt-get install passt; Fedora: dnf install passt)"
+            "--network pasta: pasta {why}: install it (Debian, Ubuntu: apt-get install passt; Fedora: dnf install passt)"
         )
     })?;
     // pasta opens the tap device as the caller (from inside the sandbox's
@@ -100,17 +100,6 @@ pub fn sandbox_resolv_conf(conf: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin"));
-    std::env::split_paths(&path)
-        .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 /// pasta's command line for the sandbox whose first process is `child`.

@@ -14,7 +14,6 @@
 //! reports; the sandbox's first process waits for the supervisor's go-ahead
 //! meanwhile.
 
-use std::ffi::OsString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -91,15 +90,11 @@ pub fn take(ranges: &[Range], want: Option<u32>) -> Option<Vec<Range>> {
 }
 
 fn find_helper(name: &str) -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin"));
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            anyhow!(
-                "--map-subids: {name} not found in PATH: install the uidmap package (e.g. apt-get install uidmap)"
-            )
-        })
+    sys::find_in_path(name).map_err(|why| {
+        anyhow!(
+            "--map-subids: {name} {why}: install the uidmap package (e.g. apt-get install uidmap)"
+        )
+    })
 }
 
 /// Work out the ranges for `caller`, or say precisely why there are none.

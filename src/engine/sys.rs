@@ -594,6 +594,36 @@ pub fn current_dir() -> Option<std::path::PathBuf> {
     std::env::current_dir().ok()
 }
 
+/// A helper program sandwrap runs itself (pasta, newuidmap): the first
+/// executable regular file `name` in a directory of sandwrap's `$PATH`
+/// (`/usr/bin:/bin` when unset). Relative entries (an empty one is the
+/// current directory) are refused: the directory sandwrap is started in
+/// must not choose what it runs. The error is the reason, naming what was
+/// refused, for the caller to put after the name: `not found in PATH`.
+pub fn find_in_path(name: &str) -> std::result::Result<std::path::PathBuf, String> {
+    find_in(std::env::var_os("PATH").as_deref(), name)
+}
+
+fn find_in(path: Option<&OsStr>, name: &str) -> std::result::Result<std::path::PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = path.unwrap_or(OsStr::new("/usr/bin:/bin"));
+    let (absolute, relative): (Vec<_>, Vec<_>) =
+        std::env::split_paths(path).partition(|dir| dir.is_absolute());
+    let found = absolute.iter().map(|dir| dir.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    });
+    found.ok_or_else(|| match relative.as_slice() {
+        [] => "not found in PATH".to_string(),
+        dirs => {
+            let shown: Vec<String> = dirs.iter().map(|d| q(d)).collect();
+            format!(
+                "not found in PATH (relative entries are not searched: {})",
+                shown.join(", ")
+            )
+        }
+    })
+}
+
 /// Read a file the user names as configuration (a profile): regular files
 /// only, at most `max` bytes, UTF-8. Anything else is refused before it is
 /// opened (opening a FIFO releases its writer, opening a device can act);
@@ -638,4 +668,37 @@ pub fn read_regular_bytes(path: &Path, max: u64) -> std::result::Result<Vec<u8>,
         return Err(format!("larger than the limit of {max} bytes"));
     }
     Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_lookup_searches_absolute_directories_only() {
+        let sh = OsStr::new("/nonexistent:/bin:/usr/bin");
+        assert!(find_in(Some(sh), "sh").is_ok_and(|p| p.is_absolute() && p.ends_with("sh")));
+        // Only relative entries left: refused, and said so.
+        assert_eq!(
+            find_in(Some(OsStr::new("::bin:/nonexistent")), "sh"),
+            Err(
+                "not found in PATH (relative entries are not searched: \"\", \"\", \"bin\")"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            find_in(Some(OsStr::new("/nonexistent")), "sh"),
+            Err("not found in PATH".to_string())
+        );
+        // A directory or a file that is not executable is not a program.
+        assert_eq!(
+            find_in(Some(OsStr::new("/")), "etc"),
+            Err("not found in PATH".to_string())
+        );
+        assert_eq!(
+            find_in(Some(OsStr::new("/etc")), "passwd"),
+            Err("not found in PATH".to_string())
+        );
+        assert!(find_in(None, "sh").is_ok());
+    }
 }

@@ -50,4 +50,3 @@ pub fn load_policy(word: impl AsRef<OsStr>, arch: Arch) -> Result<Policy, String
         names.join(", ")
     ))
 }
-

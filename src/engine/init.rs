@@ -224,12 +224,6 @@ fn end_namespace() {
     // SAFETY: as pid 1 of our own pid namespace, -1 means "every other
     // process in this namespace", never anything outside it.
     unsafe { libc::kill(-1, libc::SIGKILL) };
-    loop {
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return; // ECHILD: nobody left
-        }
-    }
+    // Until ECHILD: nobody left.
+    while sys::waitpid(-1, 0).is_ok() {}
 }

@@ -248,25 +248,12 @@ pub fn supervisor_death_signal() -> i32 {
 pub fn reap_all(watched: libc::pid_t) -> Result<(Option<i32>, bool), super::sys::SysError> {
     let mut found = None;
     loop {
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid < 0 {
-            let errno = super::sys::errno();
-            return match errno {
-                libc::ECHILD => Ok((found, true)),
-                libc::EINTR => continue,
-                _ => Err(super::sys::SysError {
-                    call: "waitpid".into(),
-                    errno,
-                }),
-            };
-        }
-        if pid == 0 {
-            return Ok((found, false));
-        }
-        if pid == watched {
-            found = Some(status);
+        match super::sys::waitpid(-1, libc::WNOHANG) {
+            Ok((0, _)) => return Ok((found, false)),
+            Ok((pid, status)) if pid == watched => found = Some(status),
+            Ok(_) => {}
+            Err(e) if e.errno == libc::ECHILD => return Ok((found, true)),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -274,26 +261,11 @@ pub fn reap_all(watched: libc::pid_t) -> Result<(Option<i32>, bool), super::sys:
 /// Reap children, blocking, until `watched` has exited; its status.
 pub fn reap_blocking(watched: libc::pid_t) -> Result<i32, super::sys::SysError> {
     loop {
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        let (pid, status) = super::sys::waitpid(-1, 0)?;
         if pid == watched {
             return Ok(status);
         }
-        if pid < 0 {
-            let errno = super::sys::errno();
-            if errno != libc::EINTR {
-                return Err(super::sys::SysError {
-                    call: "waitpid".into(),
-                    errno,
-                });
-            }
-        }
     }
-}
-
-fn errno_is(e: i32) -> bool {
-    std::io::Error::last_os_error().raw_os_error() == Some(e)
 }
 
 /// End every descendant of this process, which must be a child subreaper
@@ -325,13 +297,10 @@ pub fn end_descendants() {
             queue.extend(children.of(pid).into_iter().filter(|p| !killed.contains(p)));
             i += 1;
         }
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if r < 0 && !errno_is(libc::EINTR) {
+        let Ok((reaped, _)) = super::sys::waitpid(-1, 0) else {
             return; // ECHILD: no child, so no descendant, is left
-        }
+        };
         // A reaped pid may be used again, by anyone.
-        killed.remove(&r);
+        killed.remove(&reaped);
     }
 }

@@ -257,10 +257,7 @@ impl Mapper {
             sys::write_all(to.as_raw_fd(), &child.to_ne_bytes())
         });
         let mut said = Vec::new();
-        let mut buf = [0u8; 512];
-        while let Ok(n @ 1..) = sys::read_some(self.from.as_raw_fd(), &mut buf) {
-            said.extend_from_slice(&buf[..n]);
-        }
+        let _ = sys::read_to_end(self.from.as_raw_fd(), &mut said, usize::MAX);
         let status = self.reap();
         if !said.is_empty() {
             bail!("{}", String::from_utf8_lossy(&said));

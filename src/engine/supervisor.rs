@@ -339,11 +339,9 @@ fn launch(spec: &Spec) -> Result<i32> {
     let pasta = match &pasta_prep {
         Some(prep) => Some(super::pasta::start(spec, prep, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
-            // SAFETY: killing and reaping our own child.
+            // SAFETY: killing our own child (reaped next).
             unsafe { libc::kill(pid, libc::SIGKILL) };
-            let mut st = 0;
-            // SAFETY: as above.
-            unsafe { libc::waitpid(pid, &mut st, 0) };
+            let _ = sys::waitpid(pid, 0);
         })?),
         None => None,
     };
@@ -458,14 +456,7 @@ fn relayed_child(relay: libc::pid_t, r: &OwnedFd) -> Option<libc::pid_t> {
 
 /// Wait for a child that failed; its exit status for sandwrap.
 fn wait_exit_code(pid: libc::pid_t) -> i32 {
-    let mut status = 0;
-    // SAFETY: valid out-pointer; waiting for our own child.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-        if sys::errno() != libc::EINTR {
-            return 1;
-        }
-    }
-    super::exit_code(status).max(1)
+    sys::waitpid(pid, 0).map_or(1, |(_, status)| super::exit_code(status).max(1))
 }
 
 /// `--userns FD` and `--pidns FD`: enter them before the clone. With

@@ -513,6 +513,20 @@ pub fn read_some(fd: RawFd, buf: &mut [u8]) -> std::result::Result<usize, i32> {
     }
 }
 
+/// read() until EOF, or until `data` holds `max` bytes, appending to
+/// `data`; what was read before an error stays there. Retries EINTR.
+pub fn read_to_end(fd: RawFd, data: &mut Vec<u8>, max: usize) -> std::result::Result<(), i32> {
+    let mut buf = [0u8; 16 * 1024];
+    while data.len() < max {
+        let want = buf.len().min(max - data.len());
+        match read_some(fd, &mut buf[..want])? {
+            0 => break,
+            n => data.extend_from_slice(&buf[..n]),
+        }
+    }
+    Ok(())
+}
+
 /// A close-on-exec pipe: (read end, write end).
 pub fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];

@@ -44,17 +44,7 @@ fn leave_behind(extra: &[&str], source: Option<&str>) -> (Option<i32>, String, f
     cmd.stdout(std::process::Stdio::null()).stderr(file);
     let mut child = cmd.spawn().expect("spawn");
     let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break Some(status.code().unwrap_or(-1));
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let code = wait_within(&mut child, Duration::from_secs(20)).map(|s| s.code().unwrap_or(-1));
     let took = start.elapsed().as_secs_f64();
     let left = pids_with_argv0(&m);
     kill_all(&left);
@@ -139,8 +129,7 @@ fn timeout_works_in_a_joined_pid_namespace() {
            3</proc/$p/ns/user 4</proc/$p/ns/pid; echo late=$?; kill $first"
     );
     for source in CHILDREN_SOURCES {
-        let mut cmd = user_command(std::path::Path::new("/bin/sh"));
-        cmd.args(["-c", &script]);
+        let mut cmd = user_sh(&script);
         find_children_by(&mut cmd, source);
         let o = output(cmd);
         let (out, err) = (stdout(&o), stderr(&o));

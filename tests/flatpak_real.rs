@@ -115,8 +115,8 @@ fn build_fixture() -> Option<Fixture> {
     // Installed with the reference; `install_runs_triggers` installs with
     // each backend.
     let env = Env::in_dir(top.clone(), Backend::Bwrap);
-    let mut build = user_command(Path::new("/bin/sh"));
-    build.args(["-c", BUILD, "sh"]).arg(&top).arg(&probe);
+    let mut build = user_sh(BUILD);
+    build.arg("sh").arg(&top).arg(&probe);
     env.apply(&mut build);
     let o = output(build);
     assert!(
@@ -290,10 +290,9 @@ fn pid_of(argv: &[&str]) -> Option<u32> {
         .iter()
         .flat_map(|a| [a.as_bytes(), b"\0"].concat())
         .collect();
-    fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        (fs::read(e.path().join("cmdline")).ok()? == want).then_some(pid)
-    })
+    pids_where(|dir| fs::read(dir.join("cmdline")).is_ok_and(|c| c == want))
+        .first()
+        .copied()
 }
 
 /// `/proc/PID/ns/NAME`'s inode, as a string ("pid:[4026...]" -> digits).
@@ -306,13 +305,20 @@ fn ns_of(pid: u32, name: &str) -> String {
         .to_string()
 }
 
-/// How many pid namespaces deep `pid` is (its NSpid entries).
-fn pid_depth(pid: u32) -> usize {
+/// `pid` in each pid namespace it is in, the host's first (its NSpid).
+fn ns_pids(pid: &str) -> Vec<String> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("NSpid:"))
-        .map_or(0, |v| v.split_whitespace().count())
+        .map_or(Vec::new(), |v| {
+            v.split_whitespace().map(str::to_string).collect()
+        })
+}
+
+/// How many pid namespaces deep `pid` is.
+fn pid_depth(pid: u32) -> usize {
+    ns_pids(&pid.to_string()).len()
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -742,18 +748,7 @@ fn background_helper_outlives_the_app() {
                [ -e \"$XDG_DATA_HOME/go\" ] && echo done > \"$XDG_DATA_HOME/helper-done\" \
              ) </dev/null >/dev/null 2>&1 & echo main-exits; exit 3";
         let mut child = env.spawn(&["run", "--command=sh", APP, "-c", script], "helper");
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait flatpak") {
-                break Some(s);
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let status = wait_within(&mut child, Duration::from_secs(10));
         let mut r = match status.and_then(|s| s.code()) {
             Some(c) => format!("rc={c}\n"),
             None => "rc=none (flatpak run did not return)\n".into(),
@@ -818,11 +813,7 @@ fn ps_and_kill() {
         for l in ps.lines() {
             let f: Vec<&str> = l.split_whitespace().collect();
             if let [id, pid, child] = f[..] {
-                let child_ns_pid = fs::read_to_string(format!("/proc/{child}/status"))
-                    .unwrap_or_default()
-                    .lines()
-                    .find_map(|l| l.strip_prefix("NSpid:"))
-                    .and_then(|v| v.split_whitespace().last().map(str::to_string));
+                let child_ns_pid = ns_pids(child).pop();
                 r += &format!(
                     "{id} pid={} child-pid={}\n",
                     if pid == run_pid { "flatpak-run" } else { pid },
@@ -920,14 +911,13 @@ impl Drop for Bus {
 
 /// Processes whose command line mentions `needle` and `also`.
 fn processes_with(needle: &str, also: &str) -> usize {
-    let Ok(dir) = fs::read_dir("/proc") else {
-        return 0;
-    };
-    dir.flatten()
-        .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).into_owned())
-        .filter(|c| c.contains(needle) && c.contains(also))
-        .count()
+    pids_where(|dir| {
+        fs::read(dir.join("cmdline")).is_ok_and(|c| {
+            let c = String::from_utf8_lossy(&c);
+            c.contains(needle) && c.contains(also)
+        })
+    })
+    .len()
 }
 
 /// With a session bus, flatpak starts xdg-dbus-proxy in a sandbox of its
@@ -1057,15 +1047,12 @@ fn die_with_parent() {
     let expected = ["app-started=yes", "app-gone-with-parent=yes"];
     differential("--die-with-parent", &expected, |env| {
         let secs = unique_seconds();
-        let mut cmd = user_command(Path::new("/bin/sh"));
-        cmd.args([
-            "-c",
+        let mut cmd = user_sh(
             "/usr/bin/flatpak run --die-with-parent --command=sleep org.test.App \"$1\" & wait",
-            "sh",
-            &secs,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        );
+        cmd.args(["sh", &secs])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         env.apply(&mut cmd);
         let mut shell = cmd.spawn().expect("spawn sh");
         let started = wait_until("the app's sleep", || pid_of(&["sleep", &secs]).is_some());

@@ -239,35 +239,45 @@ impl Env {
         cmd.spawn().expect("spawn flatpak")
     }
 
-    /// `flatpak run --command=sleep APP N`, and the host pid of that sleep;
-    /// or why it did not start (flatpak's exit status and output).
-    fn start_sleeper(&self, extra: &[&str], seconds: &str) -> Result<Sleeper, String> {
+    /// `flatpak run EXTRA --command=sleep APP N` (N unique), and the host
+    /// pid of that sleep; or why it did not start (flatpak's exit status
+    /// and output), as a report line that starts with `what`.
+    fn start_sleeper(&self, what: &str, extra: &[&str]) -> Result<Sleeper, String> {
+        let seconds = unique_seconds();
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
-        args.extend(["--command=sleep", APP, seconds]);
-        let mut child = self.spawn(&args, seconds);
+        args.extend(["--command=sleep", APP, &seconds]);
+        let mut child = self.spawn(&args, &seconds);
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
-            if let Some(pid) = pid_of(&["sleep", seconds]) {
-                return Ok(Sleeper { pid, child });
+            if let Some(pid) = pid_of(&["sleep", &seconds]) {
+                return Ok(Sleeper {
+                    pid,
+                    child,
+                    seconds,
+                });
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let out = fs::read_to_string(self.home.join(format!("{seconds}.out")));
                 let out = self.normalize(&out.unwrap_or_default());
-                return Err(format!("did not start ({status}): {}", out.trim_end()));
+                return Err(format!(
+                    "{what}: did not start ({status}): {}\n",
+                    out.trim_end()
+                ));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         let _ = child.kill();
         let _ = child.wait();
-        Err("did not start within 10 s".into())
+        Err(format!("{what}: did not start within 10 s\n"))
     }
 }
 
-/// An app instance whose command is a `sleep`, ended on drop.
+/// An app instance whose command is a `sleep SECONDS`, ended on drop.
 struct Sleeper {
     pid: u32,
     child: Child,
+    seconds: String,
 }
 
 impl Drop for Sleeper {
@@ -642,11 +652,11 @@ fn parent_pid() {
         "share: same-pidns=yes depth=parent+0 same-userns=yes",
     ];
     differential("--parent-pid", &expected, |env| {
-        let parent_secs = unique_seconds();
-        let parent = match env.start_sleeper(&[], &parent_secs) {
+        let parent = match env.start_sleeper("parent", &[]) {
             Ok(p) => p,
-            Err(e) => return format!("parent: {e}\n"),
+            Err(e) => return e,
         };
+        let parent_secs = &parent.seconds;
         let ppid = parent.pid.to_string();
         let mut r = String::new();
         for (label, opt) in [
@@ -660,11 +670,10 @@ fn parent_pid() {
             );
             let out = env.run(&["run", &pp, opt, "--command=sh", APP, "-c", &script]);
             r += &format!("{label}: {out}");
-            let secs = unique_seconds();
-            let child = match env.start_sleeper(&[&pp, opt], &secs) {
+            let child = match env.start_sleeper(&format!("{label}: child"), &[&pp, opt]) {
                 Ok(c) => c,
                 Err(e) => {
-                    r += &format!("{label}: child {e}\n");
+                    r += &e;
                     continue;
                 }
             };
@@ -675,7 +684,7 @@ fn parent_pid() {
                 yes_no(ns_of(child.pid, "user") == ns_of(parent.pid, "user")),
             );
         }
-        r.replace(&parent_secs, "PARENT")
+        r.replace(parent_secs, "PARENT")
     });
 }
 
@@ -694,11 +703,11 @@ fn enter() {
         "info pid-namespace=app's",
     ];
     differential("flatpak enter", &expected, |env| {
-        let secs = unique_seconds();
-        let app = match env.start_sleeper(&[], &secs) {
+        let app = match env.start_sleeper("app", &[]) {
             Ok(a) => a,
-            Err(e) => return format!("app: {e}\n"),
+            Err(e) => return e,
         };
+        let secs = &app.seconds;
         let script = format!(
             "ps -o args | grep -qx 'sleep {secs}' && echo sees-app=yes; \
              grep ^name= /.flatpak-info; test -x /app/bin/probe && echo app=yes; \
@@ -802,11 +811,11 @@ fn ps_and_kill() {
         "run-status=137",
     ];
     differential("flatpak ps/kill", &expected, |env| {
-        let secs = unique_seconds();
-        let mut app = match env.start_sleeper(&[], &secs) {
+        let mut app = match env.start_sleeper("app", &[]) {
             Ok(a) => a,
-            Err(e) => return format!("app: {e}\n"),
+            Err(e) => return e,
         };
+        let secs = app.seconds.clone();
         let run_pid = app.child.id().to_string();
         let ps = env.run(&["ps", "--columns=application,pid,child-pid"]);
         let mut r = String::new();

@@ -277,7 +277,10 @@ pub fn reap_blocking(watched: libc::pid_t) -> Result<i32, super::sys::SysError> 
 /// forked during the walk, or came back to us), kill it and its subtree.
 /// It ends when we have no child left, and with no child there is no
 /// descendant: the end is certain, not a number of rounds, and a fork chain
-/// or fork loop only makes it take a few more.
+/// or fork loop only makes it take a few more. (Without the kernel's
+/// children lists, a round's children come from one scan made before its
+/// kills: a child forked after it comes back to us when its killed parent
+/// dies, which wakes our wait, and the next round kills it.)
 pub fn end_descendants() {
     let me = std::process::id() as libc::pid_t;
     let mut killed = std::collections::HashSet::new();

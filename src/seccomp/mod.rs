@@ -39,7 +39,7 @@ pub fn load_policy(word: impl AsRef<OsStr>, arch: Arch) -> Result<Policy, String
         let shown = path.display().to_string();
         // A regular file only (a FIFO or a device would block or never
         // end), of at most MAX_FILE_BYTES, in UTF-8.
-        let text = crate::engine::sys::read_regular_file(path, MAX_FILE_BYTES)
+        let text = crate::hostio::read_regular_file(path, MAX_FILE_BYTES)
             .map_err(|e| format!("Can't read seccomp policy {shown}: {e}"))?;
         return file::parse(&shown, &text, arch);
     }

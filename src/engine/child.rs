@@ -251,7 +251,7 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
         let ready = if exec::needs_caps(spec, ctx) || !prepared.seccomp.is_empty() {
             Some(sys::pipe()?)
         } else {
-            init::protect(keep, ctx)?;
+            init::protect(keep, ctx, prepared.isolation)?;
             None
         };
         // SAFETY: single-threaded; the child only runs our own code then execs.

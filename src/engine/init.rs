@@ -26,9 +26,9 @@ use crate::spec::Spec;
 /// same empty sets and need not wait for pid 1 (the protection is in
 /// place before the command exists). `bounded`: what the bounding set
 /// still holds (`caps::limit_bounding`).
-pub fn protect(bounded: u64, ctx: &ChildCtx) -> Result<()> {
+pub fn protect(bounded: u64, ctx: &ChildCtx, isolation: crate::landlock::Isolation) -> Result<()> {
     caps::drop_all(bounded, ctx.last_cap)?;
-    super::landlock::protect_own_process()
+    super::landlock::protect_own_process(isolation)
 }
 
 /// `locks`: the `--lock-file` locks, taken by this process before it forked
@@ -54,7 +54,11 @@ pub fn reap(
     // The caller's programs bind pid 1 too, as in bwrap; sandwrap's own
     // policy is the command's alone (pid 1 must wait and take signals).
     let protected = match ready {
-        Some(_) => protect(super::exec::command_caps(spec, ctx), ctx),
+        Some(_) => protect(
+            super::exec::command_caps(spec, ctx),
+            ctx,
+            prepared.isolation,
+        ),
         None => Ok(()),
     };
     if let Err(e) = protected.and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
@@ -237,12 +241,6 @@ fn end_namespace() {
     // SAFETY: as pid 1 of our own pid namespace, -1 means "every other
     // process in this namespace", never anything outside it.
     unsafe { libc::kill(-1, libc::SIGKILL) };
-    loop {
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return; // ECHILD: nobody left
-        }
-    }
+    // Until ECHILD: nobody left.
+    while sys::waitpid(-1, 0).is_ok() {}
 }

@@ -33,15 +33,15 @@ extern "C" fn main(
         out::set_program(argv0);
     }
     // --control-fd: the caller's fds are placed before any option can name
-    // them (the parser then only checks the option came first).
-    if argv.get(1).is_some_and(|a| a == "--control-fd") {
-        let word = argv.get(2).map(|w| w.to_string_lossy().into_owned());
-        let fd = word
-            .as_deref()
-            .and_then(|w| w.parse::<std::ffi::c_int>().ok());
-        let placed = match fd {
-            Some(fd) if fd >= 0 => engine::control::accept(fd),
-            _ => Err(format!("Invalid fd: {}", word.unwrap_or_default())),
+    // them (the parser then only checks the option came first, and says
+    // when its value is missing).
+    if let (Some("--control-fd"), Some(word)) = (
+        argv.get(1).and_then(|a| a.to_str()),
+        argv.get(2).map(|w| w.to_string_lossy()),
+    ) {
+        let placed = match word.parse::<std::ffi::c_int>() {
+            Ok(fd) if fd >= 0 => engine::control::accept(fd),
+            _ => Err(format!("Invalid fd: {word}")),
         };
         if let Err(why) = placed {
             out::message(false, Level::Error, &format!("--control-fd: {why}"));

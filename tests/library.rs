@@ -813,6 +813,10 @@ fn control_fd_misuse_is_one_precise_line() {
             "sandwrap: --control-fd: fd 9: Bad file descriptor\n",
         ),
         (
+            &["--control-fd"],
+            "sandwrap: --control-fd takes an argument\n",
+        ),
+        (
             &["--control-fd", "x", "true"],
             "sandwrap: --control-fd: Invalid fd: x\n",
         ),

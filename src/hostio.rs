@@ -38,6 +38,35 @@ pub fn write_all(fd: RawFd, mut data: &[u8]) -> std::result::Result<(), i32> {
     Ok(())
 }
 
+/// `write_all`, where a reader that has gone is EPIPE, never a death by
+/// SIGPIPE, whatever the disposition: SIGPIPE is blocked in this thread
+/// for the write, and one that the write raised is taken back before the
+/// mask is restored (one pending already is left alone).
+pub fn write_all_without_sigpipe(fd: RawFd, data: &[u8]) -> std::result::Result<(), i32> {
+    // SAFETY: sigset operations on local, initialised sets; the thread's
+    // mask is restored before returning; a zero timeout never blocks.
+    unsafe {
+        let mut pipe: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut pipe);
+        libc::sigaddset(&mut pipe, libc::SIGPIPE);
+        let mut pending: libc::sigset_t = std::mem::zeroed();
+        libc::sigpending(&mut pending);
+        let was_pending = libc::sigismember(&pending, libc::SIGPIPE) == 1;
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &pipe, &mut old);
+        let written = write_all(fd, data);
+        if written == Err(libc::EPIPE) && !was_pending {
+            let now = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            libc::sigtimedwait(&pipe, std::ptr::null_mut(), &now);
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        written
+    }
+}
+
 /// read() once, retrying EINTR.
 pub fn read_some(fd: RawFd, buf: &mut [u8]) -> std::result::Result<usize, i32> {
     loop {

@@ -78,10 +78,13 @@ pub fn stdout(text: &str) -> Result<(), i32> {
     write_fd(libc::STDOUT_FILENO, text.as_bytes())
 }
 
-/// Text to stderr, as is (usage text, lines already formatted).
+/// Text to stderr, as is (usage text, lines already formatted). A stderr
+/// nobody reads is no death by SIGPIPE: the error would go unsaid (the
+/// library's helper sends it on its control socket after this), and the
+/// signal would pass for the command's.
 pub fn stderr(text: &str) {
     // Nowhere left to report a failure to write to stderr.
-    let _ = write_fd(libc::STDERR_FILENO, text.as_bytes());
+    let _ = crate::hostio::write_all_without_sigpipe(libc::STDERR_FILENO, text.as_bytes());
 }
 
 /// One message on stderr: `[<N>]sandwrap: msg` and a newline; an error is

@@ -1239,3 +1239,29 @@ fn a_helper_that_cannot_be_executed_fails_the_spawn_and_leaks_nothing() {
     assert_eq!(CallerState::now().fds, before);
     let _ = std::fs::remove_dir_all(bin.parent().expect("dir"));
 }
+
+/// The command's stderr is a pipe nobody reads any more: sandwrap's own
+/// message there must not kill the helper by SIGPIPE (the library then
+/// read that signal as the command's status, a command that never ran).
+#[test]
+fn a_stderr_nobody_reads_does_not_turn_an_error_into_a_signal() {
+    if !inner("a_stderr_nobody_reads_does_not_turn_an_error_into_a_signal") {
+        return;
+    }
+    let (r, w) = nix::unistd::pipe().expect("pipe");
+    drop(r);
+    // An option only the helper reads (an --args payload) that it refuses.
+    let (pr, pw) = nix::unistd::pipe().expect("pipe");
+    nix::unistd::write(&pw, b"--no-such-option\0").expect("payload");
+    drop(pw);
+    let got = base()
+        .option("args", ["5"])
+        .command("true")
+        .fd(5, pr)
+        .stderr(Stdio::from(w))
+        .status();
+    match got {
+        Err(Error::Setup(m)) => assert_eq!(m, "Unknown option --no-such-option"),
+        other => panic!("expected sandwrap's error: {other:?}"),
+    }
+}

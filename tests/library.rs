@@ -1265,3 +1265,57 @@ fn a_stderr_nobody_reads_does_not_turn_an_error_into_a_signal() {
         other => panic!("expected sandwrap's error: {other:?}"),
     }
 }
+
+/// The record with the caller's fds cannot be sent (here: the user has
+/// more fds in flight than its open-file limit, ETOOMANYREFS): the spawn
+/// fails with that error. It used to go on, its helper waiting for the
+/// record for ever and `wait` with it.
+#[test]
+fn a_spawn_whose_fds_cannot_be_sent_fails_instead_of_hanging() {
+    if !inner("a_spawn_whose_fds_cannot_be_sent_fails_instead_of_hanging") {
+        return;
+    }
+    use nix::sys::socket::{
+        AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, sendmsg, socketpair,
+    };
+    let (a, _b) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .expect("socketpair");
+    let files: Vec<std::fs::File> = (0..10)
+        .map(|_| std::fs::File::open("/dev/null").expect("open"))
+        .collect();
+    let raw: Vec<i32> = files.iter().map(AsRawFd::as_raw_fd).collect();
+    let lim = libc::rlimit {
+        rlim_cur: 64,
+        rlim_max: 64,
+    };
+    // SAFETY: a valid rlimit; this process runs this test only.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    let rights = [ControlMessage::ScmRights(&raw)];
+    let one = |_| {
+        sendmsg::<()>(
+            a.as_raw_fd(),
+            &[std::io::IoSlice::new(b"x")],
+            &rights,
+            MsgFlags::empty(),
+            None,
+        )
+    };
+    if (0..20).map(one).all(|sent| sent.is_ok()) {
+        skip!("skipping: this kernel let 200 fds be in flight past a limit of 64");
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(base().command("true").spawn().map(|mut c| c.wait()));
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(Err(Error::Io(e))) => assert_eq!(e.raw_os_error(), Some(libc::ETOOMANYREFS)),
+        Ok(other) => panic!("expected the send's error: {other:?}"),
+        Err(_) => panic!("the spawn still hangs after 10 s"),
+    }
+}

@@ -318,21 +318,23 @@ impl Command {
         let mut cmd = std::process::Command::new(&helper);
         cmd.arg("--control-fd").arg("0").args(self.get_words());
         cmd.stdin(std::process::Stdio::from(theirs));
-        let helper_child = cmd.spawn().map_err(|e| {
+        let mut helper_child = cmd.spawn().map_err(|e| {
             Error::Helper(format!(
                 "{}: {}",
                 helper.display(),
                 crate::io_error_text(&e)
             ))
         })?;
-        // Until the record is sent the helper waits; if sending fails the
-        // helper has gone, and `wait` says why.
+        // Until the record is sent the helper waits. If the helper has gone
+        // (EPIPE, ECONNRESET), `wait` says why; any other failure (a caller
+        // fd closed meanwhile, too many fds in flight) is the spawn's: the
+        // helper hears EOF instead of its record, ends, and is reaped.
         let targets: Vec<RawFd> = send.iter().map(|(t, _)| *t).collect();
         let raw: Vec<RawFd> = send.iter().map(|(_, k)| k.raw()).collect();
         let rec = Request::Fds(targets).encode();
         let cmsg = [ControlMessage::ScmRights(&raw)];
         let cmsgs: &[ControlMessage] = if raw.is_empty() { &[] } else { &cmsg };
-        let _ = sendmsg::<()>(
+        let sent = sendmsg::<()>(
             ours.as_raw_fd(),
             &[IoSlice::new(&rec)],
             cmsgs,
@@ -340,6 +342,13 @@ impl Command {
             None,
         );
         drop(send);
+        if let Err(e) = sent.map_err(|e| e as i32) {
+            if e != libc::EPIPE && e != libc::ECONNRESET {
+                drop(ours);
+                let _ = helper_child.wait();
+                return Err(Error::Io(std::io::Error::from_raw_os_error(e)));
+            }
+        }
         Ok(Child::new(helper_child, ours, ends))
     }
 }

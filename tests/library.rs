@@ -1319,3 +1319,29 @@ fn a_spawn_whose_fds_cannot_be_sent_fails_instead_of_hanging() {
         Err(_) => panic!("the spawn still hangs after 10 s"),
     }
 }
+
+/// A message longer than the caller's first buffer (here a 80 KB path
+/// sandwrap names): it comes back whole, not cut (or lost, when the cut
+/// fell inside a character).
+#[test]
+fn a_long_error_comes_back_whole() {
+    if !inner("a_long_error_comes_back_whole") {
+        return;
+    }
+    let path = format!("/x{}", "é".repeat(40_000));
+    let got = base()
+        .ro_bind(&path, "/x")
+        .command("true")
+        .stderr(Stdio::null())
+        .status();
+    match got {
+        Err(Error::Setup(m)) => assert_eq!(
+            m,
+            format!("Can't find source path {path}: File name too long")
+        ),
+        other => panic!(
+            "expected sandwrap's error: {:?}",
+            other.map_err(|e| e.message().len())
+        ),
+    }
+}

@@ -203,19 +203,29 @@ impl Child {
         self.done = Some(decide(&self.events, st));
     }
 
-    /// Take every record waiting on the control socket, without blocking.
+    /// Take every record waiting on the control socket, without blocking,
+    /// each whole however long (an error may name a long path).
     fn drain(&mut self) {
-        let mut buf = vec![0u8; 64 * 1024];
+        let fd = self.control.as_raw_fd();
+        let mut buf = Vec::new();
         loop {
-            // SAFETY: buf is valid for its length.
-            let n = unsafe {
+            // SAFETY: a 0-byte peek; MSG_TRUNC gives the record's length.
+            let len = unsafe {
                 libc::recv(
-                    self.control.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
+                    fd,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::MSG_DONTWAIT | libc::MSG_PEEK | libc::MSG_TRUNC,
                 )
             };
+            // Nothing waiting, or EOF (no record is empty).
+            if len <= 0 {
+                break;
+            }
+            buf.resize(len as usize, 0);
+            // SAFETY: buf is valid for its length.
+            let n =
+                unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
             if n <= 0 {
                 break;
             }

@@ -1185,10 +1185,80 @@ fn bad_signal_and_fd_numbers_are_precise_errors() {
     }
     child.kill().expect("kill");
     assert_eq!(child.wait().expect("wait").signal(), Some(libc::SIGKILL));
-    let f: OwnedFd = std::fs::File::open("/dev/null").expect("open").into();
-    match base().command("true").fd(-3, f).status() {
+    let null = || -> OwnedFd { std::fs::File::open("/dev/null").expect("open").into() };
+    match base().command("true").fd(-3, null()).status() {
         Err(Error::Invalid(m)) => assert!(m.contains("fd -3: not an fd number"), "{m}"),
         other => panic!("expected a refusal: {other:?}"),
+    }
+    match base().command("true").fd(1, null()).status() {
+        Err(Error::Invalid(m)) => assert_eq!(m, "fd 1: use stdin/stdout/stderr for fds 0 to 2"),
+        other => panic!("expected a refusal: {other:?}"),
+    }
+    let mut many = base().command("true");
+    for t in 3..300 {
+        many.fd(t, null());
+    }
+    match many.status() {
+        Err(Error::Invalid(m)) => assert_eq!(m, "more than 247 fds"),
+        other => panic!("expected a refusal: {other:?}"),
+    }
+}
+
+/// `--control-fd` by hand, with first records that are not the library's:
+/// one precise line each, nothing run.
+#[test]
+fn control_fd_first_records_that_are_wrong_are_refused() {
+    use nix::sys::socket::{
+        AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, sendmsg, socketpair,
+    };
+    let null = || std::fs::File::open("/dev/null").expect("open");
+    let (a, b) = (null(), null());
+    let two = [a.as_raw_fd(), b.as_raw_fd()];
+    let long = format!("F{}", " 7".repeat(3000));
+    let cases: &[(&[u8], &[i32], &str)] = &[
+        (b"F 5 5", &two, "the same fd number is asked for twice"),
+        (
+            b"F 5",
+            &[],
+            "malformed first record (expected the caller's fds)",
+        ),
+        (
+            b"K 9",
+            &[],
+            "malformed first record (expected the caller's fds)",
+        ),
+        (
+            long.as_bytes(),
+            &[],
+            "malformed first record (expected the caller's fds)",
+        ),
+    ];
+    for (rec, fds, why) in cases {
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .expect("socketpair");
+        let rights = [ControlMessage::ScmRights(fds)];
+        let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &rights };
+        sendmsg::<()>(
+            ours.as_raw_fd(),
+            &[std::io::IoSlice::new(rec)],
+            cmsgs,
+            MsgFlags::empty(),
+            None,
+        )
+        .expect("send");
+        let mut cmd = sandwrap(["--control-fd", "0", "--ro-bind", "/", "/", "true"]);
+        cmd.stdin(std::process::Stdio::from(theirs));
+        let (code, out, err) = output_within(cmd, Duration::from_secs(10));
+        let want = format!("sandwrap: --control-fd: {why}\n");
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(1), "", want.as_str())
+        );
     }
 }
 

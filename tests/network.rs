@@ -133,6 +133,42 @@ fn published_ports_reach_servers_inside() {
 }
 
 #[test]
+fn published_udp_ports_reach_servers_inside_and_answer() {
+    if !usable() {
+        return;
+    }
+    // UDP echo servers inside; the host's client gets the answers back on
+    // its loopback (pasta's loopback-to-loopback path). A client on the
+    // host's own address (pasta's tap path, which presents it to the
+    // sandbox as the gateway) gets them when the gateway leads back to the
+    // host (--network-allow-host-loopback; see README "Networking").
+    // Unpublished ports stay closed.
+    let inner = "$H serve-udp 0.0.0.0 15353 & $H serve-udp 0.0.0.0 15354 & $H serve-udp 0.0.0.0 15355 & sleep 30";
+    let script = format!(
+        "{} &\n{} &\n$H wait-udp 127.0.0.1 15353\n$H wait-udp 127.0.0.1 16354 >/dev/null\n\
+         $H probe-udp 127.0.0.1 15353\n$H probe-udp 10.9.0.2 16354\n$H probe-udp 127.0.0.1 15355\n",
+        sandbox("--publish 15353:15353/udp", inner),
+        sandbox(
+            "--network-allow-host-loopback --publish 0.0.0.0:16354:16354/udp",
+            &inner.replace("15354", "16354")
+        ),
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "127.0.0.1:15353=hello-15353",
+            "127.0.0.1:15353=hello-15353",
+            "10.9.0.2:16354=hello-16354",
+            // Unconnected: nothing answers, nothing says no.
+            "127.0.0.1:15355=TimeoutError",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
 fn the_interface_is_configured_before_the_command_runs() {
     if !usable() {
         return;

@@ -6,6 +6,7 @@
 #   wait-dns ADDR        retry a query to ADDR:53 for 10 s (a resolver is up)
 #   probe ADDR PORT      print "ADDR:PORT=" and the answer, or the error's name
 #   probe-udp ADDR PORT  the same over UDP
+#   wait-udp ADDR PORT   retry a datagram for 10 s (a UDP server answers)
 #   resolve NAME         print "NAME=" and the address the system resolver gives
 import socket, sys, time
 
@@ -54,13 +55,13 @@ def wait_dns(addr):
             time.sleep(0.05)
     sys.exit("no resolver answers on %s:53" % addr)
 
-def probe(addr, port, wait=False):
+def answer(addr, port, once, wait):
+    # print "ADDR:PORT=" and once()'s answer, or the error's name; with
+    # wait, retry errors for 10 s
     deadline = time.time() + 10
     while True:
         try:
-            c = socket.create_connection((addr, port), timeout=2)
-            c.settimeout(2)
-            print("%s:%d=%s" % (addr, port, c.recv(100).decode()))
+            print("%s:%d=%s" % (addr, port, once()))
             return
         except OSError as e:
             if not wait or time.time() > deadline:
@@ -68,14 +69,20 @@ def probe(addr, port, wait=False):
                 return
             time.sleep(0.05)
 
-def probe_udp(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    try:
-        s.sendto(b"hi", (addr, port))
-        print("%s:%d=%s" % (addr, port, s.recv(100).decode()))
-    except OSError as e:
-        print("%s:%d=%s" % (addr, port, type(e).__name__))
+def probe(addr, port, wait=False):
+    def once():
+        with socket.create_connection((addr, port), timeout=2) as c:
+            c.settimeout(2)
+            return c.recv(100).decode()
+    answer(addr, port, once, wait)
+
+def probe_udp(addr, port, wait=False):
+    def once():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.2 if wait else 2)
+            s.sendto(b"hi", (addr, port))
+            return s.recv(100).decode()
+    answer(addr, port, once, wait)
 
 def resolve(name):
     try:
@@ -91,4 +98,5 @@ elif cmd == "wait-dns": wait_dns(args[0])
 elif cmd == "wait": probe(args[0], int(args[1]), wait=True)
 elif cmd == "probe": probe(args[0], int(args[1]))
 elif cmd == "probe-udp": probe_udp(args[0], int(args[1]))
+elif cmd == "wait-udp": probe_udp(args[0], int(args[1]), wait=True)
 elif cmd == "resolve": resolve(args[0])

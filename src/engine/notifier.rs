@@ -232,22 +232,12 @@ impl<'a> Notifier<'a> {
             // A second kill rule hit by the same process gets SIGKILL.
             self.signalled.push(pid);
         }
-        // SAFETY: plain system calls; the pidfd is closed below.
-        unsafe {
-            let pidfd = libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) as RawFd;
-            if pidfd < 0 {
-                return; // gone
-            }
-            if pending(lfd, id) {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    pidfd,
-                    sig,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                );
-            }
-            libc::close(pidfd);
+        let Ok(pidfd) = sys::Pidfd::open(pid as libc::pid_t) else {
+            return; // gone
+        };
+        if pending(lfd, id) {
+            // ESRCH: it has ended meanwhile.
+            let _ = pidfd.send_signal(sig);
         }
     }
 }

@@ -9,6 +9,9 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+mod pidfd;
+pub use pidfd::Pidfd;
+
 /// A failed system call: what was called, with which arguments, and errno.
 #[derive(Debug)]
 pub struct SysError {

@@ -221,8 +221,7 @@ fn nothing_is_left_after_fifty_sandboxes_or_a_killed_sandwrap() {
     }
     let inner = "$H probe 127.0.0.1 1 >/dev/null";
     // pasta's processes of the test user (pasta re-executes itself as
-    // passt.avx2 where it can; its short-lived helpers are zombies until
-    // it ends, and counted too).
+    // passt.avx2 where it can; a short-lived helper of its is counted too).
     let count = format!("ps -u {} -o comm= | grep -c ^pas", test_uid());
     let script = format!(
         "i=0; while [ $i -lt 50 ]; do {} || echo \"run $i failed\"; i=$((i+1)); done\n\
@@ -240,6 +239,65 @@ fn nothing_is_left_after_fifty_sandboxes_or_a_killed_sandwrap() {
         ["before: 0", "running: 1", "after kill: 0"],
         "{err}"
     );
+}
+
+#[test]
+fn timeout_ends_the_sandbox_and_leaves_pasta_to_its_supervision() {
+    if !usable() {
+        return;
+    }
+    // --timeout's SIGTERM goes to the sandbox only: the network (pasta)
+    // stays through the grace period (a command that ignores SIGTERM still
+    // answers on its published port), then everything ends: status 124,
+    // no process of the test user left, nothing said but the timeout.
+    let script = format!(
+        "{} 2>err &\n$H wait 127.0.0.1 18000\nsleep 2\n$H probe 127.0.0.1 18000\n\
+         wait $!; echo status $?\necho left: $(ps -u {} -o comm= | grep -c .)\ncat err\n",
+        sandbox(
+            "--timeout 1 --kill-after 3 --publish 18000:8000",
+            "trap \"\" TERM; $H serve 0.0.0.0 8000"
+        ),
+        test_uid()
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "127.0.0.1:18000=hello-8000",
+            "127.0.0.1:18000=hello-8000",
+            "status 124",
+            "left: 0",
+            "sandwrap: timed out after 1s: SIGTERM to the sandbox, SIGKILL in 3s",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn pasta_runs_with_its_own_signal_state() {
+    if !usable() {
+        return;
+    }
+    // Not the supervisor's blocked signals: pasta reaps its short-lived
+    // helpers (no zombies pile up while the sandbox runs) and can be asked
+    // to end. Its own process group: a Ctrl-C for the command does not end
+    // the sandbox's network.
+    let uid = test_uid();
+    let script = format!(
+        "{} &\nsleep 2\necho zombies: $(ps -u {uid} -o stat= | grep -c ^Z)\n\
+         P=$(pgrep -o -u {uid} ^pas)\necho group: $(ps -o pgid= -p $P | tr -d \" \") = $P\n\
+         grep SigBlk /proc/$P/status\n",
+        sandbox("", "sleep 30"),
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let l = lines(&out);
+    assert_eq!(l.len(), 3, "{out}\n{err}");
+    assert_eq!(l[0], "zombies: 0", "{err}");
+    let (group, pid) = l[1].split_once(" = ").unwrap_or_default();
+    assert_eq!(group, format!("group: {pid}"), "{err}");
+    assert_eq!(l[2], "SigBlk:\t0000000000000000", "{err}");
 }
 
 #[test]

@@ -182,17 +182,19 @@ impl Pasta {
     pub fn fds(&self) -> Vec<RawFd> {
         vec![self.pidfd.as_raw_fd()]
     }
+
+    pub fn pid(&self) -> libc::pid_t {
+        self.pidfd.pid()
+    }
 }
 
 impl Drop for Pasta {
     fn drop(&mut self) {
         // Through the pidfd: the monitor may have reaped pasta already (it
         // reaps every child), and its pid may be someone else's by now.
-        // ESRCH: it has ended already.
+        // ESRCH: it has ended already; ECHILD: reaped already.
         let _ = self.pidfd.send_signal(libc::SIGKILL);
-        let mut st = 0;
-        // SAFETY: waiting for our own child (ECHILD if already reaped).
-        unsafe { libc::waitpid(self.pidfd.pid(), &mut st, 0) };
+        let _ = self.pidfd.reap();
     }
 }
 
@@ -207,6 +209,7 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
     let supervisor = std::process::id() as libc::pid_t;
     let mut cmd = Command::new(bin);
     cmd.args(arguments(spec, prep.dns_forward, child, ready_fd))
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(err_w));
@@ -231,6 +234,22 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
             if libc::fcntl(ready_fd, libc::F_SETFD, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            // The supervisor's signal state is not pasta's: with SIGCHLD
+            // blocked pasta never reaps its own helpers (zombies until it
+            // ends), with SIGTERM blocked it cannot be asked to end.
+            // Terminal signals do not reach it (its own process group):
+            // it ends when we end it, not with a Ctrl-C meant for the
+            // command.
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            if libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for sig in 1..libc::SIGRTMIN() {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
             Ok(())
         });
     }
@@ -253,9 +272,8 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
         Ready::Yes => Ok(pasta),
         Ready::Gone => {
             let text = messages(&err_r);
-            let mut st = 0;
-            // SAFETY: reaping our own child, which closed its pipe.
-            unsafe { libc::waitpid(pid, &mut st, 0) };
+            // Our child, which closed its pipe.
+            let st = pasta.pidfd.reap().unwrap_or(0);
             let how = match super::exit_code(st) {
                 c if c > 128 => format!("was killed by signal {}", c - 128),
                 c => format!("exited with status {c}"),

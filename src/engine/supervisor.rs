@@ -402,9 +402,9 @@ fn launch(spec: &Spec) -> Result<i32> {
         own_policy,
         fallback,
         early_timer,
+        pasta,
     };
     let code = monitor::run(spec, watch);
-    drop(pasta);
     drop(life_w);
     Ok(code)
 }

@@ -73,6 +73,30 @@ fn lines(out: &str) -> Vec<&str> {
     out.lines().collect()
 }
 
+/// Run `script` (`in_netns`, a minute at most): it succeeds and prints
+/// `want`.
+fn assert_prints(script: &str, want: &[&str]) {
+    let (code, out, err) = in_netns(script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(lines(&out), want, "{err}");
+}
+
+/// Shell code: the host's resolv.conf names `resolver` (a loopback
+/// address) and the test's resolver runs there: `$H dns` (UDP; `udp` is
+/// its further arguments) and, with `tcp`, `$H dns-tcp`; then `rest`.
+fn with_host_resolver(resolver: &str, udp: &str, tcp: bool, rest: &str) -> String {
+    let tcp = if tcp {
+        format!("$H dns-tcp {resolver} & $H wait {resolver} 53 >/dev/null\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "printf \"nameserver {resolver}\\noptions timeout:2 attempts:1\\n\" > host-resolv.conf\n\
+         mount --bind host-resolv.conf /etc/resolv.conf || exit 9\n\
+         $H dns {resolver} {udp} & $H wait-dns {resolver}\n{tcp}{rest}\n"
+    )
+}
+
 #[test]
 fn host_loopback_is_out_of_reach_unless_allowed() {
     if !usable() {
@@ -153,18 +177,15 @@ fn published_udp_ports_reach_servers_inside_and_answer() {
             &inner.replace("15354", "16354")
         ),
     );
-    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
-    assert_eq!(code, Some(0), "{out}\n{err}");
-    assert_eq!(
-        lines(&out),
-        [
+    assert_prints(
+        &script,
+        &[
             "127.0.0.1:15353=hello-15353",
             "127.0.0.1:15353=hello-15353",
             "10.9.0.2:16354=hello-16354",
             // Unconnected: nothing answers, nothing says no.
             "127.0.0.1:15355=TimeoutError",
         ],
-        "{err}"
     );
 }
 
@@ -417,7 +438,7 @@ fn dns_reaches_a_host_resolver_on_loopback_through_pasta() {
     assert_eq!(
         lines(&out),
         [
-            "# sandwrap --network pasta: the host's resolver, forwarded by pasta",
+            "# sandwrap --network pasta: the host's resolver, forwarded",
             "nameserver 169.254.1.1",
             "search example.org",
             "options timeout:2",
@@ -426,6 +447,74 @@ fn dns_reaches_a_host_resolver_on_loopback_through_pasta() {
             "127.0.0.1:53=ConnectionRefusedError",
         ],
         "{err}"
+    );
+}
+
+#[test]
+fn dns_over_tcp_reaches_a_host_resolver_on_loopback() {
+    if !usable() {
+        return;
+    }
+    // systemd-resolved's address. An answer too large for a datagram comes
+    // truncated, and the C library's resolver asks again over TCP, to the
+    // same forward address: both reach the host's resolver.
+    let inner = "$H resolve big.example; $H query-tcp 169.254.1.1";
+    let script = with_host_resolver("127.0.0.53", "tc", true, &sandbox("", inner));
+    assert_prints(
+        &script,
+        &["big.example=10.1.2.3", "169.254.1.1=TCP 10.1.2.3"],
+    );
+}
+
+#[test]
+fn a_sandbox_flooding_the_dns_forward_gets_a_bounded_share() {
+    if !usable() {
+        return;
+    }
+    // 100 TCP connections held open to the forward: sandwrap relays a
+    // bounded number (its fds stay few: no exhaustion of the supervisor),
+    // and DNS over UDP still answers meanwhile.
+    let inner = "$H hold-tcp 169.254.1.1 53 100 & sleep 3; $H resolve flood.example; sleep 3";
+    let script = with_host_resolver(
+        "127.0.0.53",
+        "",
+        true,
+        &format!(
+            "{} &\nSB=$!\nsleep 4\necho fds: $(ls /proc/$(pgrep -o -u {} -x sandwrap)/fd | wc -l)\nwait $SB",
+            sandbox("", inner),
+            test_uid()
+        ),
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let l = lines(&out);
+    assert_eq!(l.len(), 3, "{out}\n{err}");
+    let held: usize = l[0].trim_start_matches("held ").parse().unwrap_or(0);
+    assert!(held >= 32, "{out}\n{err}");
+    assert_eq!(l[1], "flood.example=10.1.2.3", "{err}");
+    let fds: usize = l[2]
+        .trim_start_matches("fds: ")
+        .parse()
+        .unwrap_or(usize::MAX);
+    assert!(fds <= 2 * 32 + 30, "{out}\n{err}");
+}
+
+#[test]
+fn dns_reaches_a_host_resolver_on_ipv6_loopback() {
+    if !usable() {
+        return;
+    }
+    // A host resolver on ::1 is forwarded as one on 127.0.0.x: the sandbox
+    // asks 169.254.1.1 (its own ::1 is not the host's).
+    let inner = "head -n 2 /etc/resolv.conf; $H resolve v6.example";
+    let script = with_host_resolver("::1", "", false, &sandbox("", inner));
+    assert_prints(
+        &script,
+        &[
+            "# sandwrap --network pasta: the host's resolver, forwarded",
+            "nameserver 169.254.1.1",
+            "v6.example=10.1.2.3",
+        ],
     );
 }
 
@@ -467,7 +556,7 @@ fn resolv_conf_is_left_as_bound_unless_pasta_and_a_loopback_resolver() {
             "nameserver 10.9.0.1",
             // A symlink (as systemd-resolved's): the file it leads to is
             // covered.
-            "# sandwrap --network pasta: the host's resolver, forwarded by pasta",
+            "# sandwrap --network pasta: the host's resolver, forwarded",
             "nameserver 169.254.1.1",
             "search a.b",
             // --ro-bind-data: the content the user gave, as given.

@@ -9,6 +9,7 @@ mod caps;
 mod child;
 mod ctx;
 mod diagnose;
+mod dns;
 pub(crate) mod exec;
 mod execvp;
 mod fds;

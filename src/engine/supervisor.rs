@@ -231,7 +231,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         relay: relay_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         namespaces_final: final_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         rlimits,
-        dns_forward: pasta_prep.as_ref().is_some_and(|p| p.dns_forward),
+        dns_forward: pasta_prep.as_ref().is_some_and(|p| p.resolver.is_some()),
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
@@ -334,7 +334,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     // pasta configures the network before the child is let go (the
     // namespaces are still the clone's: the nested user namespace comes
     // later).
-    let pasta = match &pasta_prep {
+    let mut pasta = match &pasta_prep {
         Some(prep) => Some(super::pasta::start(spec, prep, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
             // SAFETY: killing and reaping our own child.
@@ -392,6 +392,11 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
     keep.extend(pasta.as_ref().map(|p| p.fds()).unwrap_or_default());
     fds::close_all_except(&keep);
+    if let Some(Err(e)) = pasta.as_mut().map(|p| p.serve_dns()) {
+        // SAFETY: killing our own child, whose network is incomplete.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        return Err(e);
+    }
 
     let watch = monitor::Watch {
         pid,

@@ -240,18 +240,24 @@ fn nothing_is_left_after_fifty_sandboxes_or_a_killed_sandwrap() {
     if !usable() {
         return;
     }
-    let inner = "$H probe 127.0.0.1 1 >/dev/null";
+    // With the DNS forward's relay too (a resolver on the host's loopback).
+    let inner = "$H resolve n.example >/dev/null; $H probe 127.0.0.1 1 >/dev/null";
     // pasta's processes of the test user (pasta re-executes itself as
     // passt.avx2 where it can; a short-lived helper of its is counted too).
     let count = format!("ps -u {} -o comm= | grep -c ^pas", test_uid());
-    let script = format!(
-        "i=0; while [ $i -lt 50 ]; do {} || echo \"run $i failed\"; i=$((i+1)); done\n\
-         echo before: $({count})\n\
-         {} & sleep 1; echo running: $({count} | grep -c -v ^0$)\n\
-         kill -KILL $(pgrep -o -u {uid} -x sandwrap); sleep 1; echo after kill: $({count})\n",
-        sandbox("", inner),
-        sandbox("", "sleep 30"),
-        uid = test_uid()
+    let script = with_host_resolver(
+        "127.0.0.53",
+        "",
+        true,
+        &format!(
+            "i=0; while [ $i -lt 50 ]; do {} || echo \"run $i failed\"; i=$((i+1)); done\n\
+             echo before: $({count})\n\
+             {} & sleep 1; echo running: $({count} | grep -c -v ^0$)\n\
+             kill -KILL $(pgrep -o -u {uid} -x sandwrap); sleep 1; echo after kill: $({count})",
+            sandbox("", inner),
+            sandbox("", "sleep 30"),
+            uid = test_uid()
+        ),
     );
     let (code, out, err) = in_netns(&script, Duration::from_secs(120));
     assert_eq!(code, Some(0), "{out}\n{err}");

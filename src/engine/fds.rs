@@ -273,6 +273,7 @@ mod tests {
                 block: Some(10),
                 userns_block: Some(11),
                 sync: Some(12),
+                control: None,
             },
             join: JoinNamespaces {
                 userns: Some(13),

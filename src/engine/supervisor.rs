@@ -151,11 +151,12 @@ fn launch(spec: &Spec) -> Result<i32> {
     let (life_r, life_w) = sys::pipe()?;
     // Whether the command was executed: for --json-status-fd's exit-code
     // line and the usage report (also --verbose's).
-    let exec_pipe = if spec.status.json_status.is_some() || spec.verbose {
-        Some(sys::pipe()?)
-    } else {
-        None
-    };
+    let exec_pipe =
+        if spec.status.json_status.is_some() || spec.verbose || crate::control::fd().is_some() {
+            Some(sys::pipe()?)
+        } else {
+            None
+        };
     let status_pipe = if spec.needs_reaper() {
         Some(sys::pipe()?)
     } else {
@@ -280,6 +281,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         }
         None => pid,
     };
+    crate::control::send(&crate::control::Event::Started(first));
     // A status or report fd whose reader has gone must give EPIPE, not kill
     // us silently (no Rust runtime set SIGPIPE aside). Dispositions are
     // copied at clone, so the sandbox's processes keep the caller's.
@@ -389,6 +391,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(exec_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(spec.status.json_status);
+    keep.extend(crate::control::fd());
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
     keep.extend(pasta.as_ref().map(|p| p.fds()).unwrap_or_default());
     fds::close_all_except(&keep);

@@ -512,14 +512,15 @@ fn dns_reaches_a_host_resolver_on_ipv6_loopback() {
     }
     // A host resolver on ::1 is forwarded as one on 127.0.0.x: the sandbox
     // asks 169.254.1.1 (its own ::1 is not the host's).
-    let inner = "head -n 2 /etc/resolv.conf; $H resolve v6.example";
-    let script = with_host_resolver("::1", "", false, &sandbox("", inner));
+    let inner = "head -n 2 /etc/resolv.conf; $H resolve v6.example; $H query-tcp 169.254.1.1";
+    let script = with_host_resolver("::1", "", true, &sandbox("", inner));
     assert_prints(
         &script,
         &[
             "# sandwrap --network pasta: the host's resolver, forwarded",
             "nameserver 169.254.1.1",
             "v6.example=10.1.2.3",
+            "169.254.1.1=TCP 10.1.2.3",
         ],
     );
 }

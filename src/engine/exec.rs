@@ -19,6 +19,8 @@ use crate::spec::{Spec, build_env, set_var};
 pub struct Prepared {
     /// The caller's programs (`--add-seccomp-fd`, `--seccomp`), in order.
     pub seccomp: Vec<Vec<sock_filter>>,
+    /// How pid 1 is kept from the command, as landlock's plan decided.
+    pub isolation: crate::landlock::Isolation,
     /// Built in the new root, enforced by the command's process only.
     landlock: Option<landlock::Enforcement>,
     env: Vec<CString>,
@@ -87,7 +89,7 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         Mode::Namespaced
     };
     let caller_cwd = ctx.old_cwd.as_deref().unwrap_or(Path::new("/"));
-    let landlock = landlock::prepare(spec, mode, ctx.caller, caller_cwd)?;
+    let decided = landlock::prepare(spec, mode, ctx.caller, caller_cwd)?;
     let path_var = env
         .iter()
         .find(|(k, _)| k == "PATH")
@@ -103,7 +105,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         .collect();
     Ok(Prepared {
         seccomp,
-        landlock,
+        isolation: decided.isolation,
+        landlock: decided.enforcement,
         env,
         path_var,
     })

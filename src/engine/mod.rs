@@ -7,6 +7,7 @@
 
 mod caps;
 mod child;
+mod children;
 pub(crate) mod control;
 mod ctx;
 mod diagnose;

@@ -87,11 +87,10 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         // lifecycle pid 1 stays as long as anything the command left runs:
         // not waited for then (the command would hold sandwrap for ever).
         // With no child left it has reported its last and is exiting.
-        let stays = !spec.ends_with_command() && !signals::children_of(w.pid).is_empty();
+        let stays = !spec.ends_with_command() && !super::children::of(w.pid).is_empty();
         let how = if stays { libc::WNOHANG } else { 0 };
-        let mut st = 0;
-        // SAFETY: waiting for our own child (ECHILD if already done).
-        unsafe { libc::waitpid(w.pid, &mut st, how) };
+        // Our own child (ECHILD if already done).
+        let _ = sys::waitpid(w.pid, how);
         usage::measure(started)
     });
     if let (true, Some(u)) = (spec.verbose, &usage) {

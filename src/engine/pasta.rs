@@ -46,9 +46,9 @@ pub fn prepare(spec: &Spec) -> Result<Option<Prepared>> {
     if !spec.network.pasta {
         return Ok(None);
     }
-    let bin = find_in_path("pasta").ok_or_else(|| {
+    let bin = sys::find_in_path("pasta").map_err(|why| {
         anyhow!(
-            "--network pasta: pasta not found in PATH: install it (Debian, Ubuntu: apt-get install passt; Fedora: dnf install passt)"
+            "--network pasta: pasta {why}: install it (Debian, Ubuntu: apt-get install passt; Fedora: dnf install passt)"
         )
     })?;
     // pasta opens the tap device as the caller (from inside the sandbox's
@@ -91,17 +91,6 @@ pub fn sandbox_resolv_conf(conf: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin"));
-    std::env::split_paths(&path)
-        .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 /// pasta's command line for the sandbox whose first process is `child`.
@@ -257,9 +246,7 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
     let pidfd = sys::Pidfd::open(pid).inspect_err(|_| {
         // SAFETY: our own child, not reaped yet.
         unsafe { libc::kill(pid, libc::SIGKILL) };
-        let mut st = 0;
-        // SAFETY: reaping our own child.
-        unsafe { libc::waitpid(pid, &mut st, 0) };
+        let _ = sys::waitpid(pid, 0);
     })?;
     let mut pasta = Pasta { pidfd, dns: None };
     drop(ready_w);

@@ -9,10 +9,10 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+pub use crate::hostio::{current_dir, errno, fd_is_open, read_some, write_all};
+
 mod pidfd;
 pub use pidfd::Pidfd;
-
-pub use crate::hostio::{current_dir, errno, fd_is_open, read_some, write_all};
 
 /// A failed system call: what was called, with which arguments, and errno.
 #[derive(Debug)]
@@ -450,6 +450,22 @@ pub fn prctl(option: i32, arg: libc::c_ulong, what: &str) -> Result<()> {
     check(r as libc::c_long, || format!("prctl {what}")).map(drop)
 }
 
+/// `waitpid(pid, flags)`, retried on EINTR: the pid reaped (0 with
+/// WNOHANG when no child has changed state yet) and its status.
+pub fn waitpid(pid: libc::pid_t, flags: i32) -> Result<(libc::pid_t, i32)> {
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if r >= 0 {
+            return Ok((r, status));
+        }
+        if errno() != libc::EINTR {
+            return check(r as libc::c_long, || format!("waitpid {pid}")).map(|_| (r, status));
+        }
+    }
+}
+
 /// Write a whole buffer to a path (for /proc files such as uid_map).
 pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     let fd = openat(libc::AT_FDCWD, path, libc::O_WRONLY, 0)?;
@@ -457,6 +473,20 @@ pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
         call: format!("write {}", q(path)),
         errno,
     })
+}
+
+/// read() until EOF, or until `data` holds `max` bytes, appending to
+/// `data`; what was read before an error stays there. Retries EINTR.
+pub fn read_to_end(fd: RawFd, data: &mut Vec<u8>, max: usize) -> std::result::Result<(), i32> {
+    let mut buf = [0u8; 16 * 1024];
+    while data.len() < max {
+        let want = buf.len().min(max - data.len());
+        match read_some(fd, &mut buf[..want])? {
+            0 => break,
+            n => data.extend_from_slice(&buf[..n]),
+        }
+    }
+    Ok(())
 }
 
 /// A close-on-exec pipe: (read end, write end).
@@ -507,4 +537,67 @@ pub fn cstring(s: &OsStr) -> CString {
 
 pub fn cstr_lossy(c: &CStr) -> String {
     c.to_string_lossy().into_owned()
+}
+
+/// A helper program sandwrap runs itself (pasta, newuidmap): the first
+/// executable regular file `name` in a directory of sandwrap's `$PATH`
+/// (`/usr/bin:/bin` when unset). Relative entries (an empty one is the
+/// current directory) are refused: the directory sandwrap is started in
+/// must not choose what it runs. The error is the reason, naming what was
+/// refused, for the caller to put after the name: `not found in PATH`.
+pub fn find_in_path(name: &str) -> std::result::Result<std::path::PathBuf, String> {
+    find_in(std::env::var_os("PATH").as_deref(), name)
+}
+
+fn find_in(path: Option<&OsStr>, name: &str) -> std::result::Result<std::path::PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = path.unwrap_or(OsStr::new("/usr/bin:/bin"));
+    let (absolute, relative): (Vec<_>, Vec<_>) =
+        std::env::split_paths(path).partition(|dir| dir.is_absolute());
+    let found = absolute.iter().map(|dir| dir.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    });
+    found.ok_or_else(|| match relative.as_slice() {
+        [] => "not found in PATH".to_string(),
+        dirs => {
+            let shown: Vec<String> = dirs.iter().map(|d| q(d)).collect();
+            format!(
+                "not found in PATH (relative entries are not searched: {})",
+                shown.join(", ")
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_lookup_searches_absolute_directories_only() {
+        let sh = OsStr::new("/nonexistent:/bin:/usr/bin");
+        assert!(find_in(Some(sh), "sh").is_ok_and(|p| p.is_absolute() && p.ends_with("sh")));
+        // Only relative entries left: refused, and said so.
+        assert_eq!(
+            find_in(Some(OsStr::new("::bin:/nonexistent")), "sh"),
+            Err(
+                "not found in PATH (relative entries are not searched: \"\", \"\", \"bin\")"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            find_in(Some(OsStr::new("/nonexistent")), "sh"),
+            Err("not found in PATH".to_string())
+        );
+        // A directory or a file that is not executable is not a program.
+        assert_eq!(
+            find_in(Some(OsStr::new("/")), "etc"),
+            Err("not found in PATH".to_string())
+        );
+        assert_eq!(
+            find_in(Some(OsStr::new("/etc")), "passwd"),
+            Err("not found in PATH".to_string())
+        );
+        assert!(find_in(None, "sh").is_ok());
+    }
 }

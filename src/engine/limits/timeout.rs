@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 
-use super::super::signals::children_of;
+use super::super::children;
 use super::super::sys::Pidfd;
 use crate::cli::limits::show_duration;
 use crate::spec::{DEFAULT_KILL_AFTER, Spec};
@@ -160,8 +160,8 @@ impl Plan {
         );
         // A reaper with no child yet is still setting the sandbox up: the
         // signal ends setup.
-        let skip_first = self.reaper && !children_of(self.first.pid()).is_empty();
-        for pid in descendants(&self.helpers()) {
+        let skip_first = self.reaper && !children::of(self.first.pid()).is_empty();
+        for pid in supervised(&self.helpers()) {
             if !(skip_first && pid == self.first.pid()) {
                 // SAFETY: signalling a process of the sandbox.
                 unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -172,7 +172,7 @@ impl Plan {
         // the CPU time used is accounted (processes the kernel ends with a
         // pid namespace are not), then ends the namespace itself.
         let spare =
-            (self.reaper && !children_of(self.first.pid()).is_empty()).then_some(self.first.pid());
+            (self.reaper && !children::of(self.first.pid()).is_empty()).then_some(self.first.pid());
         if spare.is_some() || !self.own_pid_ns {
             kill_tree(spare, &self.helpers());
         }
@@ -206,7 +206,7 @@ impl Plan {
 /// not the sandbox's.
 fn kill_tree(spare: Option<libc::pid_t>, helpers: &[libc::pid_t]) {
     for _ in 0..10_000 {
-        let live: Vec<libc::pid_t> = descendants(helpers)
+        let live: Vec<libc::pid_t> = supervised(helpers)
             .into_iter()
             .filter(|p| Some(*p) != spare && !is_zombie(*p))
             .collect();
@@ -233,15 +233,7 @@ fn is_zombie(pid: libc::pid_t) -> bool {
 
 /// Every descendant of this process (the supervisor), parents first, but
 /// `helpers` and theirs.
-fn descendants(helpers: &[libc::pid_t]) -> Vec<libc::pid_t> {
+fn supervised(helpers: &[libc::pid_t]) -> Vec<libc::pid_t> {
     // SAFETY: getpid has no failure mode.
-    let mut out = children_of(unsafe { libc::getpid() });
-    out.retain(|p| !helpers.contains(p));
-    let mut i = 0;
-    while i < out.len() && out.len() < 1_000_000 {
-        let more = children_of(out[i]);
-        out.extend(more);
-        i += 1;
-    }
-    out
+    children::descendants(unsafe { libc::getpid() }, helpers)
 }

@@ -73,6 +73,30 @@ fn lines(out: &str) -> Vec<&str> {
     out.lines().collect()
 }
 
+/// Run `script` (`in_netns`, a minute at most): it succeeds and prints
+/// `want`.
+fn assert_prints(script: &str, want: &[&str]) {
+    let (code, out, err) = in_netns(script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(lines(&out), want, "{err}");
+}
+
+/// Shell code: the host's resolv.conf names `resolver` (a loopback
+/// address) and the test's resolver runs there: `$H dns` (UDP; `udp` is
+/// its further arguments) and, with `tcp`, `$H dns-tcp`; then `rest`.
+fn with_host_resolver(resolver: &str, udp: &str, tcp: bool, rest: &str) -> String {
+    let tcp = if tcp {
+        format!("$H dns-tcp {resolver} & $H wait {resolver} 53 >/dev/null\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "printf \"nameserver {resolver}\\noptions timeout:2 attempts:1\\n\" > host-resolv.conf\n\
+         mount --bind host-resolv.conf /etc/resolv.conf || exit 9\n\
+         $H dns {resolver} {udp} & $H wait-dns {resolver}\n{tcp}{rest}\n"
+    )
+}
+
 #[test]
 fn host_loopback_is_out_of_reach_unless_allowed() {
     if !usable() {
@@ -133,6 +157,39 @@ fn published_ports_reach_servers_inside() {
 }
 
 #[test]
+fn published_udp_ports_reach_servers_inside_and_answer() {
+    if !usable() {
+        return;
+    }
+    // UDP echo servers inside; the host's client gets the answers back on
+    // its loopback (pasta's loopback-to-loopback path). A client on the
+    // host's own address (pasta's tap path, which presents it to the
+    // sandbox as the gateway) gets them when the gateway leads back to the
+    // host (--network-allow-host-loopback; see README "Networking").
+    // Unpublished ports stay closed.
+    let inner = "$H serve-udp 0.0.0.0 15353 & $H serve-udp 0.0.0.0 15354 & $H serve-udp 0.0.0.0 15355 & sleep 30";
+    let script = format!(
+        "{} &\n{} &\n$H wait-udp 127.0.0.1 15353\n$H wait-udp 127.0.0.1 16354 >/dev/null\n\
+         $H probe-udp 127.0.0.1 15353\n$H probe-udp 10.9.0.2 16354\n$H probe-udp 127.0.0.1 15355\n",
+        sandbox("--publish 15353:15353/udp", inner),
+        sandbox(
+            "--network-allow-host-loopback --publish 0.0.0.0:16354:16354/udp",
+            &inner.replace("15354", "16354")
+        ),
+    );
+    assert_prints(
+        &script,
+        &[
+            "127.0.0.1:15353=hello-15353",
+            "127.0.0.1:15353=hello-15353",
+            "10.9.0.2:16354=hello-16354",
+            // Unconnected: nothing answers, nothing says no.
+            "127.0.0.1:15355=TimeoutError",
+        ],
+    );
+}
+
+#[test]
 fn the_interface_is_configured_before_the_command_runs() {
     if !usable() {
         return;
@@ -183,19 +240,24 @@ fn nothing_is_left_after_fifty_sandboxes_or_a_killed_sandwrap() {
     if !usable() {
         return;
     }
-    let inner = "$H probe 127.0.0.1 1 >/dev/null";
+    // With the DNS forward's relay too (a resolver on the host's loopback).
+    let inner = "$H resolve n.example >/dev/null; $H probe 127.0.0.1 1 >/dev/null";
     // pasta's processes of the test user (pasta re-executes itself as
-    // passt.avx2 where it can; its short-lived helpers are zombies until
-    // it ends, and counted too).
+    // passt.avx2 where it can; a short-lived helper of its is counted too).
     let count = format!("ps -u {} -o comm= | grep -c ^pas", test_uid());
-    let script = format!(
-        "i=0; while [ $i -lt 50 ]; do {} || echo \"run $i failed\"; i=$((i+1)); done\n\
-         echo before: $({count})\n\
-         {} & sleep 1; echo running: $({count} | grep -c -v ^0$)\n\
-         kill -KILL $(pgrep -o -u {uid} -x sandwrap); sleep 1; echo after kill: $({count})\n",
-        sandbox("", inner),
-        sandbox("", "sleep 30"),
-        uid = test_uid()
+    let script = with_host_resolver(
+        "127.0.0.53",
+        "",
+        true,
+        &format!(
+            "i=0; while [ $i -lt 50 ]; do {} || echo \"run $i failed\"; i=$((i+1)); done\n\
+             echo before: $({count})\n\
+             {} & sleep 1; echo running: $({count} | grep -c -v ^0$)\n\
+             kill -KILL $(pgrep -o -u {uid} -x sandwrap); sleep 1; echo after kill: $({count})",
+            sandbox("", inner),
+            sandbox("", "sleep 30"),
+            uid = test_uid()
+        ),
     );
     let (code, out, err) = in_netns(&script, Duration::from_secs(120));
     assert_eq!(code, Some(0), "{out}\n{err}");
@@ -204,6 +266,65 @@ fn nothing_is_left_after_fifty_sandboxes_or_a_killed_sandwrap() {
         ["before: 0", "running: 1", "after kill: 0"],
         "{err}"
     );
+}
+
+#[test]
+fn timeout_ends_the_sandbox_and_leaves_pasta_to_its_supervision() {
+    if !usable() {
+        return;
+    }
+    // --timeout's SIGTERM goes to the sandbox only: the network (pasta)
+    // stays through the grace period (a command that ignores SIGTERM still
+    // answers on its published port), then everything ends: status 124,
+    // no process of the test user left, nothing said but the timeout.
+    let script = format!(
+        "{} 2>err &\n$H wait 127.0.0.1 18000\nsleep 2\n$H probe 127.0.0.1 18000\n\
+         wait $!; echo status $?\necho left: $(ps -u {} -o comm= | grep -c .)\ncat err\n",
+        sandbox(
+            "--timeout 1 --kill-after 3 --publish 18000:8000",
+            "trap \"\" TERM; $H serve 0.0.0.0 8000"
+        ),
+        test_uid()
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        lines(&out),
+        [
+            "127.0.0.1:18000=hello-8000",
+            "127.0.0.1:18000=hello-8000",
+            "status 124",
+            "left: 0",
+            "sandwrap: timed out after 1s: SIGTERM to the sandbox, SIGKILL in 3s",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn pasta_runs_with_its_own_signal_state() {
+    if !usable() {
+        return;
+    }
+    // Not the supervisor's blocked signals: pasta reaps its short-lived
+    // helpers (no zombies pile up while the sandbox runs) and can be asked
+    // to end. Its own process group: a Ctrl-C for the command does not end
+    // the sandbox's network.
+    let uid = test_uid();
+    let script = format!(
+        "{} &\nsleep 2\necho zombies: $(ps -u {uid} -o stat= | grep -c ^Z)\n\
+         P=$(pgrep -o -u {uid} ^pas)\necho group: $(ps -o pgid= -p $P | tr -d \" \") = $P\n\
+         grep SigBlk /proc/$P/status\n",
+        sandbox("", "sleep 30"),
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let l = lines(&out);
+    assert_eq!(l.len(), 3, "{out}\n{err}");
+    assert_eq!(l[0], "zombies: 0", "{err}");
+    let (group, pid) = l[1].split_once(" = ").unwrap_or_default();
+    assert_eq!(group, format!("group: {pid}"), "{err}");
+    assert_eq!(l[2], "SigBlk:\t0000000000000000", "{err}");
 }
 
 #[test]
@@ -323,7 +444,7 @@ fn dns_reaches_a_host_resolver_on_loopback_through_pasta() {
     assert_eq!(
         lines(&out),
         [
-            "# sandwrap --network pasta: the host's resolver, forwarded by pasta",
+            "# sandwrap --network pasta: the host's resolver, forwarded",
             "nameserver 169.254.1.1",
             "search example.org",
             "options timeout:2",
@@ -332,6 +453,75 @@ fn dns_reaches_a_host_resolver_on_loopback_through_pasta() {
             "127.0.0.1:53=ConnectionRefusedError",
         ],
         "{err}"
+    );
+}
+
+#[test]
+fn dns_over_tcp_reaches_a_host_resolver_on_loopback() {
+    if !usable() {
+        return;
+    }
+    // systemd-resolved's address. An answer too large for a datagram comes
+    // truncated, and the C library's resolver asks again over TCP, to the
+    // same forward address: both reach the host's resolver.
+    let inner = "$H resolve big.example; $H query-tcp 169.254.1.1";
+    let script = with_host_resolver("127.0.0.53", "tc", true, &sandbox("", inner));
+    assert_prints(
+        &script,
+        &["big.example=10.1.2.3", "169.254.1.1=TCP 10.1.2.3"],
+    );
+}
+
+#[test]
+fn a_sandbox_flooding_the_dns_forward_gets_a_bounded_share() {
+    if !usable() {
+        return;
+    }
+    // 100 TCP connections held open to the forward: sandwrap relays a
+    // bounded number (its fds stay few: no exhaustion of the supervisor),
+    // and DNS over UDP still answers meanwhile.
+    let inner = "$H hold-tcp 169.254.1.1 53 100 & sleep 3; $H resolve flood.example; sleep 3";
+    let script = with_host_resolver(
+        "127.0.0.53",
+        "",
+        true,
+        &format!(
+            "{} &\nSB=$!\nsleep 4\necho fds: $(ls /proc/$(pgrep -o -u {} -x sandwrap)/fd | wc -l)\nwait $SB",
+            sandbox("", inner),
+            test_uid()
+        ),
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let l = lines(&out);
+    assert_eq!(l.len(), 3, "{out}\n{err}");
+    let held: usize = l[0].trim_start_matches("held ").parse().unwrap_or(0);
+    assert!(held >= 32, "{out}\n{err}");
+    assert_eq!(l[1], "flood.example=10.1.2.3", "{err}");
+    let fds: usize = l[2]
+        .trim_start_matches("fds: ")
+        .parse()
+        .unwrap_or(usize::MAX);
+    assert!(fds <= 2 * 32 + 30, "{out}\n{err}");
+}
+
+#[test]
+fn dns_reaches_a_host_resolver_on_ipv6_loopback() {
+    if !usable() {
+        return;
+    }
+    // A host resolver on ::1 is forwarded as one on 127.0.0.x: the sandbox
+    // asks 169.254.1.1 (its own ::1 is not the host's).
+    let inner = "head -n 2 /etc/resolv.conf; $H resolve v6.example; $H query-tcp 169.254.1.1";
+    let script = with_host_resolver("::1", "", true, &sandbox("", inner));
+    assert_prints(
+        &script,
+        &[
+            "# sandwrap --network pasta: the host's resolver, forwarded",
+            "nameserver 169.254.1.1",
+            "v6.example=10.1.2.3",
+            "169.254.1.1=TCP 10.1.2.3",
+        ],
     );
 }
 
@@ -373,7 +563,7 @@ fn resolv_conf_is_left_as_bound_unless_pasta_and_a_loopback_resolver() {
             "nameserver 10.9.0.1",
             // A symlink (as systemd-resolved's): the file it leads to is
             // covered.
-            "# sandwrap --network pasta: the host's resolver, forwarded by pasta",
+            "# sandwrap --network pasta: the host's resolver, forwarded",
             "nameserver 169.254.1.1",
             "search a.b",
             // --ro-bind-data: the content the user gave, as given.

@@ -65,6 +65,17 @@ pub fn parse_publish(text: &str) -> Result<Publish, String> {
         }
     };
     let host_port = port(host, "HOST_PORT")?;
+    if udp && host_port != sandbox_port {
+        // pasta of passt 2023-03-09 (Debian's 0.0~git20230309) delivers the
+        // datagrams of a renumbered UDP forward, but looks up the host-side
+        // socket for the replies by the sandbox's port, finds none and
+        // sends them to fd 0 (strace: sendmmsg(0, ...) = ENOTSOCK) when the
+        // client is on the host's loopback. A forward that keeps its port
+        // has replies; a renumbered one is refused rather than silent.
+        return Err(format!(
+            "a UDP forward must keep its port (HOST_PORT {host_port} = SANDBOX_PORT {sandbox_port}): pasta (passt 2023-03-09) loses the replies of a renumbered UDP port"
+        ));
+    }
     Ok(Publish {
         host_ip,
         host_port,
@@ -94,9 +105,9 @@ mod tests {
             (None, 8080, 80, false)
         );
         assert_eq!(pasta_forward(&p), "127.0.0.1/8080:80");
-        let p = parse_publish("0.0.0.0:53:5353/udp").unwrap();
+        let p = parse_publish("0.0.0.0:5353:5353/udp").unwrap();
         assert!(p.udp);
-        assert_eq!(pasta_forward(&p), "0.0.0.0/53:5353");
+        assert_eq!(pasta_forward(&p), "0.0.0.0/5353:5353");
         let p = parse_publish("[::1]:1:2/tcp").unwrap();
         assert_eq!(pasta_forward(&p), "::1/1:2");
     }
@@ -109,6 +120,7 @@ mod tests {
             ("80:65536", "SANDBOX_PORT \"65536\""),
             ("80:+1", "SANDBOX_PORT \"+1\""),
             ("80:80/sctp", "unknown protocol \"sctp\""),
+            ("53:5353/udp", "must keep its port"),
             ("localhost:80:80", "HOST_IP \"localhost\""),
             ("::1:80:80", "in brackets"),
             ("", "expected"),

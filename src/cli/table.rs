@@ -873,10 +873,10 @@ pub const OPTIONS: &[OptDef] = &[
     ),
     opt(
         "publish",
-        &["[HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp]"],
+        &["[HOST_IP:]HOST_PORT:SANDBOX_PORT[/tcp|/udp]"],
         A::Publish,
         Network,
-        "With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT",
+        "With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT (UDP: the same port)",
     ),
     // sandwrap's own namespace options.
     opt(

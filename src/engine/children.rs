@@ -50,10 +50,12 @@ pub fn of(pid: libc::pid_t) -> Vec<libc::pid_t> {
     Children::read().of(pid)
 }
 
-/// Every descendant of process `pid`, parents first.
-pub fn descendants(pid: libc::pid_t) -> Vec<libc::pid_t> {
+/// Every descendant of process `pid`, parents first, but its children in
+/// `except` and theirs.
+pub fn descendants(pid: libc::pid_t, except: &[libc::pid_t]) -> Vec<libc::pid_t> {
     let children = Children::read();
     let mut out = children.of(pid);
+    out.retain(|p| !except.contains(p));
     let mut i = 0;
     while i < out.len() && out.len() < 1_000_000 {
         let more = children.of(out[i]);

@@ -11,6 +11,7 @@ mod children;
 pub(crate) mod control;
 mod ctx;
 mod diagnose;
+mod dns;
 pub(crate) mod exec;
 mod execvp;
 mod fds;

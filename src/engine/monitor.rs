@@ -26,6 +26,10 @@ pub struct Watch<'a> {
     pub fallback: bool,
     /// The `--timeout` thread, when it had to start before a join.
     pub early_timer: Option<super::limits::timeout::Early>,
+    /// `--network pasta`'s pasta: a child of ours but not of the sandbox,
+    /// which the `--timeout` watchdog leaves alone (the sandbox keeps its
+    /// network through the grace period); ended once the sandbox has.
+    pub pasta: Option<super::pasta::Pasta>,
 }
 
 /// pid 1's report: the command's wait status.
@@ -42,12 +46,17 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let started = std::time::Instant::now();
     super::control::watch(w.pid);
     // --timeout: a thread that only signals; an error ends the sandbox.
-    let watchdog = timeout::start(spec, w.pid, w.fallback, w.early_timer.take()).map_err(|e| {
-        super::report(spec, &e);
-        // SAFETY: killing our own child, which must not run unlimited.
-        unsafe { libc::kill(w.pid, libc::SIGKILL) };
-    });
+    let helpers: Vec<libc::pid_t> = w.pasta.iter().map(|p| p.pid()).collect();
+    let watchdog =
+        timeout::start(spec, w.pid, w.fallback, w.early_timer.take(), &helpers).map_err(|e| {
+            super::report(spec, &e);
+            // SAFETY: killing our own child, which must not run unlimited.
+            unsafe { libc::kill(w.pid, libc::SIGKILL) };
+        });
     let (status, who) = wait_status(spec, &mut w);
+    // pasta ends by its own supervision (killed and reaped through its
+    // pidfd), before anything below ends what is left of the sandbox.
+    drop(w.pasta.take());
     if let Some(note) = seccomp::sigsys_note(spec, w.own_policy, status, who) {
         super::warn(spec.level_prefix, &note);
     }

@@ -25,18 +25,17 @@ use crate::spec::Spec;
 const READY_WITHIN: Duration = Duration::from_secs(20);
 
 /// Where the sandbox sends DNS queries when the host's resolver is on its
-/// loopback (which the sandbox cannot reach): pasta answers this address
-/// itself (`--dns-forward`) and passes the queries to the host's first
-/// resolver. Link-local, so it is nobody's real server, and the address
-/// podman gives pasta for the same purpose; reached through the default
-/// route, so it works whatever the host's gateway is.
+/// loopback (which the sandbox cannot reach): an address of the sandbox's
+/// own `lo`, where sandwrap passes queries on to the host's first resolver
+/// (engine::dns). Link-local, so it is nobody's real server, and the
+/// address podman gives pasta for the same purpose.
 pub const DNS_FORWARD: &str = "169.254.1.1";
 
-/// What `prepare` found: pasta, and whether the host's resolver is on
+/// What `prepare` found: pasta, and the host's resolver when it is on
 /// loopback (DNS is then forwarded).
 pub struct Prepared {
     pub bin: PathBuf,
-    pub dns_forward: bool,
+    pub resolver: Option<std::net::IpAddr>,
 }
 
 /// Checks made before any namespace exists, each failure one clear line:
@@ -70,28 +69,20 @@ pub fn prepare(spec: &Spec) -> Result<Option<Prepared>> {
             crate::errno_text(e.errno)
         );
     }
-    let dns_forward = std::fs::read_to_string("/etc/resolv.conf")
-        .is_ok_and(|host| sandbox_resolv_conf(&host).is_some());
-    Ok(Some(Prepared { bin, dns_forward }))
+    let resolver = std::fs::read_to_string("/etc/resolv.conf")
+        .ok()
+        .and_then(|host| super::dns::loopback_resolver(&host));
+    Ok(Some(Prepared { bin, resolver }))
 }
 
 /// The resolv.conf for the sandbox when the first nameserver of `conf` (the
-/// host's, the sandbox's) is an IPv4 loopback address (systemd-resolved's
-/// 127.0.0.53, a local dnsmasq): the forward address instead of the
+/// host's, the sandbox's) is a loopback address (systemd-resolved's
+/// 127.0.0.53, a local dnsmasq, `::1`): the forward address instead of the
 /// nameservers, the other lines (search, options) kept. None otherwise.
 pub fn sandbox_resolv_conf(conf: &str) -> Option<String> {
-    let first = conf.lines().find_map(|l| {
-        let mut words = l.split_whitespace();
-        (words.next() == Some("nameserver")).then(|| words.next().unwrap_or(""))
-    })?;
-    if !first
-        .parse::<std::net::Ipv4Addr>()
-        .is_ok_and(|a| a.is_loopback())
-    {
-        return None;
-    }
+    super::dns::loopback_resolver(conf)?;
     let mut out = format!(
-        "# sandwrap --network pasta: the host's resolver, forwarded by pasta\nnameserver {DNS_FORWARD}\n"
+        "# sandwrap --network pasta: the host's resolver, forwarded\nnameserver {DNS_FORWARD}\n"
     );
     for l in conf.lines() {
         if l.split_whitespace().next() != Some("nameserver") {
@@ -103,7 +94,7 @@ pub fn sandbox_resolv_conf(conf: &str) -> Option<String> {
 }
 
 /// pasta's command line for the sandbox whose first process is `child`.
-fn arguments(spec: &Spec, dns: bool, child: libc::pid_t, ready_fd: RawFd) -> Vec<OsString> {
+fn arguments(spec: &Spec, child: libc::pid_t, ready_fd: RawFd) -> Vec<OsString> {
     let net = &spec.network;
     let mut args: Vec<String> = vec![
         "--foreground".into(),
@@ -118,12 +109,6 @@ fn arguments(spec: &Spec, dns: bool, child: libc::pid_t, ready_fd: RawFd) -> Vec
         "--udp-ns".into(),
         "none".into(),
     ];
-    if dns {
-        // Only DNS to this address (UDP port 53; this pasta does not
-        // forward TCP) reaches the host's resolver, nothing else of its
-        // loopback.
-        args.extend(["--dns-forward".into(), DNS_FORWARD.into()]);
-    }
     if !net.allow_host_loopback {
         // The gateway address would otherwise lead to the host's loopback.
         args.push("--no-map-gw".into());
@@ -161,15 +146,29 @@ fn arguments(spec: &Spec, dns: bool, child: libc::pid_t, ready_fd: RawFd) -> Vec
     args.into_iter().map(OsString::from).collect()
 }
 
-/// The running pasta; dropping it kills it and reaps it.
+/// The running pasta, and the DNS forward; dropping it kills pasta and
+/// reaps it, and ends the forward.
 pub struct Pasta {
     pidfd: sys::Pidfd,
+    dns: Option<super::dns::Forward>,
 }
 
 impl Pasta {
     /// The fds the supervisor must keep open while the sandbox runs.
     pub fn fds(&self) -> Vec<RawFd> {
-        vec![self.pidfd.as_raw_fd()]
+        let mut fds = vec![self.pidfd.as_raw_fd()];
+        fds.extend(self.dns.iter().flat_map(|d| d.fds()));
+        fds
+    }
+
+    /// Start the DNS forward's relay, once the supervisor keeps only the
+    /// fds it needs.
+    pub fn serve_dns(&mut self) -> Result<()> {
+        self.dns.as_mut().map_or(Ok(()), |d| d.serve())
+    }
+
+    pub fn pid(&self) -> libc::pid_t {
+        self.pidfd.pid()
     }
 }
 
@@ -177,11 +176,9 @@ impl Drop for Pasta {
     fn drop(&mut self) {
         // Through the pidfd: the monitor may have reaped pasta already (it
         // reaps every child), and its pid may be someone else's by now.
-        // ESRCH: it has ended already.
+        // ESRCH: it has ended already; ECHILD: reaped already.
         let _ = self.pidfd.send_signal(libc::SIGKILL);
-        let mut st = 0;
-        // SAFETY: waiting for our own child (ECHILD if already reaped).
-        unsafe { libc::waitpid(self.pidfd.pid(), &mut st, 0) };
+        let _ = self.pidfd.reap();
     }
 }
 
@@ -195,7 +192,8 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
     let ready_fd = ready_w.as_raw_fd();
     let supervisor = std::process::id() as libc::pid_t;
     let mut cmd = Command::new(bin);
-    cmd.args(arguments(spec, prep.dns_forward, child, ready_fd))
+    cmd.args(arguments(spec, child, ready_fd))
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(err_w));
@@ -220,6 +218,22 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
             if libc::fcntl(ready_fd, libc::F_SETFD, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            // The supervisor's signal state is not pasta's: with SIGCHLD
+            // blocked pasta never reaps its own helpers (zombies until it
+            // ends), with SIGTERM blocked it cannot be asked to end.
+            // Terminal signals do not reach it (its own process group):
+            // it ends when we end it, not with a Ctrl-C meant for the
+            // command.
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            if libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for sig in 1..libc::SIGRTMIN() {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
             Ok(())
         });
     }
@@ -232,19 +246,25 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
     let pidfd = sys::Pidfd::open(pid).inspect_err(|_| {
         // SAFETY: our own child, not reaped yet.
         unsafe { libc::kill(pid, libc::SIGKILL) };
-        let mut st = 0;
-        // SAFETY: reaping our own child.
-        unsafe { libc::waitpid(pid, &mut st, 0) };
+        let _ = sys::waitpid(pid, 0);
     })?;
-    let pasta = Pasta { pidfd };
+    let mut pasta = Pasta { pidfd, dns: None };
     drop(ready_w);
     match wait_ready(&ready_r) {
-        Ready::Yes => Ok(pasta),
+        Ready::Yes => {
+            if let Some(resolver) = prep.resolver {
+                pasta.dns = Some(super::dns::Forward::open(
+                    child,
+                    spec.namespaces.user,
+                    resolver,
+                )?);
+            }
+            Ok(pasta)
+        }
         Ready::Gone => {
             let text = messages(&err_r);
-            let mut st = 0;
-            // SAFETY: reaping our own child, which closed its pipe.
-            unsafe { libc::waitpid(pid, &mut st, 0) };
+            // Our child, which closed its pipe.
+            let st = pasta.pidfd.reap().unwrap_or(0);
             let how = match super::exit_code(st) {
                 c if c > 128 => format!("was killed by signal {}", c - 128),
                 c => format!("exited with status {c}"),
@@ -349,7 +369,7 @@ mod tests {
         spec.namespaces.user = true;
         spec.network.pasta = true;
         let words = |s: &Spec| -> Vec<String> {
-            arguments(s, false, 42, 7)
+            arguments(s, 42, 7)
                 .into_iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect()
@@ -372,12 +392,8 @@ mod tests {
                 .any(|p| p == ["--tcp-ports", "127.0.0.1/8080:80"])
         );
         assert!(w.windows(2).any(|p| p == ["--udp-ports", "none"]));
+        // DNS is sandwrap's forward (engine::dns), not pasta's.
         assert!(!w.contains(&"--dns-forward".into()));
-        let w: Vec<String> = arguments(&spec, true, 42, 7)
-            .into_iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        assert!(w.windows(2).any(|p| p == ["--dns-forward", DNS_FORWARD]));
     }
 
     #[test]
@@ -386,7 +402,7 @@ mod tests {
         assert_eq!(
             sandbox_resolv_conf(host).as_deref(),
             Some(
-                "# sandwrap --network pasta: the host's resolver, forwarded by pasta\nnameserver 169.254.1.1\n# stub\nsearch example.org\noptions edns0\n"
+                "# sandwrap --network pasta: the host's resolver, forwarded\nnameserver 169.254.1.1\n# stub\nsearch example.org\noptions edns0\n"
             )
         );
         assert_eq!(
@@ -394,6 +410,6 @@ mod tests {
             None
         );
         assert_eq!(sandbox_resolv_conf("search x\n"), None);
-        assert_eq!(sandbox_resolv_conf("nameserver ::1\n"), None);
+        assert!(sandbox_resolv_conf("nameserver ::1\n").is_some_and(|c| c.contains(DNS_FORWARD)));
     }
 }

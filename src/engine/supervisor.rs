@@ -234,7 +234,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         relay: relay_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         namespaces_final: final_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         rlimits,
-        dns_forward: pasta_prep.as_ref().is_some_and(|p| p.dns_forward),
+        dns_forward: pasta_prep.as_ref().is_some_and(|p| p.resolver.is_some()),
     };
     let pid = loop {
         match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
@@ -338,7 +338,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     // pasta configures the network before the child is let go (the
     // namespaces are still the clone's: the nested user namespace comes
     // later).
-    let pasta = match &pasta_prep {
+    let mut pasta = match &pasta_prep {
         Some(prep) => Some(super::pasta::start(spec, prep, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
             // SAFETY: killing our own child (reaped next).
@@ -395,6 +395,11 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
     keep.extend(pasta.as_ref().map(|p| p.fds()).unwrap_or_default());
     fds::close_all_except(&keep);
+    if let Some(Err(e)) = pasta.as_mut().map(|p| p.serve_dns()) {
+        // SAFETY: killing our own child, whose network is incomplete.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        return Err(e);
+    }
 
     let watch = monitor::Watch {
         pid,
@@ -405,9 +410,9 @@ fn launch(spec: &Spec) -> Result<i32> {
         own_policy,
         fallback,
         early_timer,
+        pasta,
     };
     let code = monitor::run(spec, watch);
-    drop(pasta);
     drop(life_w);
     Ok(code)
 }

@@ -184,15 +184,6 @@ impl Parser<'_, '_> {
                             crate::cli::explain::shell_quote(&v[0])
                         ))
                     })?;
-                if p.udp {
-                    // pasta (passt 2023-03-09) delivers the datagrams, but
-                    // the replies never come back (tests/network.rs tried):
-                    // refused rather than a forward that silently fails.
-                    return Err(self.error(format!(
-                        "--publish {}: UDP forwards are not supported yet (replies from the sandbox do not come back through pasta); use TCP",
-                        crate::cli::explain::shell_quote(&v[0])
-                    )));
-                }
                 self.spec.network.publish.push(p);
             }
             Action::UnshareTime => self.spec.namespaces.time = true,

@@ -7,7 +7,9 @@
 //!
 //! "Every process of the sandbox" is every descendant of the supervisor: it
 //! is a subreaper, so a process that double-forks or calls setsid is
-//! reparented to it and stays in reach.
+//! reparented to it and stays in reach. But for sandwrap's own helpers
+//! (pasta) and theirs: the sandbox keeps its network through the grace
+//! period, and the helper is ended by its own supervision.
 //!
 //! A thread keeps the supervisor's wait loop (signals, the seccomp
 //! notifier, pid 1's report) unchanged: the thread only signals, and the
@@ -60,6 +62,8 @@ struct Plan {
     timeout: Duration,
     grace: Duration,
     level_prefix: bool,
+    /// sandwrap's helpers, spared with their subtrees.
+    helpers: Vec<Pidfd>,
 }
 
 /// A watchdog thread started before the supervisor joins a pid namespace
@@ -99,12 +103,14 @@ fn spawn(run: impl FnOnce() + Send + 'static) -> Result<()> {
 
 /// Start the watchdog for the sandbox whose first process is `pid`, if
 /// `--timeout` was given, in the thread `early` started if there is one.
-/// `fallback`: no namespaces were created.
+/// `fallback`: no namespaces were created. `helpers`: sandwrap's own
+/// children that are not the sandbox's, not reaped yet.
 pub fn start(
     spec: &Spec,
     pid: libc::pid_t,
     fallback: bool,
     early: Option<Early>,
+    helpers: &[libc::pid_t],
 ) -> Result<Option<Watchdog>> {
     let Some(timeout) = spec.limits.timeout else {
         return Ok(None);
@@ -116,6 +122,12 @@ pub fn start(
         timeout,
         grace: spec.limits.kill_after.unwrap_or(DEFAULT_KILL_AFTER),
         level_prefix: spec.level_prefix,
+        // ESRCH cannot be: not reaped yet. Any other failure leaves the
+        // helper to the watchdog, as any process of the sandbox.
+        helpers: helpers
+            .iter()
+            .filter_map(|&h| Pidfd::open(h).ok())
+            .collect(),
     };
     let state = Arc::new(AtomicU8::new(RUNNING));
     let theirs = Arc::clone(&state);
@@ -149,7 +161,7 @@ impl Plan {
         // A reaper with no child yet is still setting the sandbox up: the
         // signal ends setup.
         let skip_first = self.reaper && !children::of(self.first.pid()).is_empty();
-        for pid in supervised() {
+        for pid in supervised(&self.helpers()) {
             if !(skip_first && pid == self.first.pid()) {
                 // SAFETY: signalling a process of the sandbox.
                 unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -162,13 +174,24 @@ impl Plan {
         let spare =
             (self.reaper && !children::of(self.first.pid()).is_empty()).then_some(self.first.pid());
         if spare.is_some() || !self.own_pid_ns {
-            kill_tree(spare);
+            kill_tree(spare, &self.helpers());
         }
         let spared_and_ended = spare.is_some() && self.first.exits_within(Duration::from_secs(1));
         if self.own_pid_ns && !spared_and_ended {
             // The kernel ends every other process of the namespace with it.
             self.send(libc::SIGKILL);
         }
+    }
+
+    /// The pids of the helpers still running: a live process has not been
+    /// reaped, so its pid is not anyone else's. One that has ended is left
+    /// out (its pid may be reused; it needs no sparing).
+    fn helpers(&self) -> Vec<libc::pid_t> {
+        self.helpers
+            .iter()
+            .filter(|h| !h.exits_within(Duration::ZERO))
+            .map(Pidfd::pid)
+            .collect()
     }
 
     fn send(&self, sig: i32) {
@@ -179,10 +202,11 @@ impl Plan {
 
 /// SIGKILL every live process of the sandbox but `spare`, again and again,
 /// until a walk finds none: a process forked while a walk ran is found by
-/// the next one (its parent, once killed, forks no more).
-fn kill_tree(spare: Option<libc::pid_t>) {
+/// the next one (its parent, once killed, forks no more). `helpers` are
+/// not the sandbox's.
+fn kill_tree(spare: Option<libc::pid_t>, helpers: &[libc::pid_t]) {
     for _ in 0..10_000 {
-        let live: Vec<libc::pid_t> = supervised()
+        let live: Vec<libc::pid_t> = supervised(helpers)
             .into_iter()
             .filter(|p| Some(*p) != spare && !is_zombie(*p))
             .collect();
@@ -207,8 +231,9 @@ fn is_zombie(pid: libc::pid_t) -> bool {
         .unwrap_or(true)
 }
 
-/// Every descendant of this process (the supervisor), parents first.
-fn supervised() -> Vec<libc::pid_t> {
+/// Every descendant of this process (the supervisor), parents first, but
+/// `helpers` and theirs.
+fn supervised(helpers: &[libc::pid_t]) -> Vec<libc::pid_t> {
     // SAFETY: getpid has no failure mode.
-    children::descendants(unsafe { libc::getpid() })
+    children::descendants(unsafe { libc::getpid() }, helpers)
 }

@@ -57,6 +57,39 @@ impl Pidfd {
         // SAFETY: one valid pollfd.
         unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
     }
+
+    /// Wait for our child's end and reap it (`waitid(P_PIDFD)`), never
+    /// another process that holds its pid by now: ECHILD if it was reaped
+    /// already. Its status as waitpid gives it.
+    pub fn reap(&self) -> Result<i32> {
+        loop {
+            // SAFETY: siginfo_t is plain data; zero is a valid start.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: valid out-pointer; waiting on our own pidfd.
+            let r = unsafe {
+                libc::waitid(
+                    libc::P_PIDFD,
+                    self.fd.as_raw_fd() as libc::id_t,
+                    &mut info,
+                    libc::WEXITED,
+                )
+            };
+            match check(r as libc::c_long, || {
+                format!("waitid P_PIDFD for pid {}", self.pid)
+            }) {
+                Err(e) if e.errno == libc::EINTR => continue,
+                Err(e) => return Err(e),
+                Ok(_) => {}
+            }
+            // SAFETY: waitid filled in a child's siginfo.
+            let st = unsafe { info.si_status() };
+            return Ok(match info.si_code {
+                libc::CLD_EXITED => (st & 0xff) << 8,
+                libc::CLD_DUMPED => (st & 0x7f) | 0x80,
+                _ => st & 0x7f,
+            });
+        }
+    }
 }
 
 impl AsRawFd for Pidfd {
@@ -93,5 +126,26 @@ mod tests {
         );
         let none = Pidfd::open(-1).err().map(|e| e.to_string());
         assert!(none.is_some_and(|e| e.starts_with("pidfd_open -1: ")));
+    }
+
+    #[test]
+    fn reap_takes_the_status_of_its_own_child_once() {
+        let spawn = |script: &str| {
+            let child = std::process::Command::new("sh")
+                .args(["-c", script])
+                .spawn()
+                .expect("spawn sh");
+            let fd = Pidfd::open(child.id() as libc::pid_t).expect("pidfd_open");
+            (child, fd)
+        };
+        let (mut child, exited) = spawn("exit 7");
+        assert_eq!(exited.reap().expect("reap"), 7 << 8);
+        // Reaped: nothing more to take, whoever holds the pid now.
+        assert_eq!(exited.reap().expect_err("reaped twice").errno, libc::ECHILD);
+        assert!(child.wait().is_err(), "reaped by the pidfd");
+        let (mut child, killed) = spawn("sleep 30");
+        killed.send_signal(libc::SIGKILL).expect("kill");
+        assert_eq!(killed.reap().expect("reap"), libc::SIGKILL);
+        assert!(child.wait().is_err(), "reaped by the pidfd");
     }
 }

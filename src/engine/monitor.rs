@@ -26,6 +26,9 @@ pub struct Watch<'a> {
     pub fallback: bool,
     /// The `--timeout` thread, when it had to start before a join.
     pub early_timer: Option<super::limits::timeout::Early>,
+    /// The sandbox's own cgroup: ended with cgroup.kill once the command's
+    /// status is known; its figures are the usage.
+    pub cgroup: Option<&'a super::limits::cgroup_own::OwnCgroup>,
 }
 
 /// pid 1's report: the command's wait status.
@@ -47,6 +50,11 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         unsafe { libc::kill(w.pid, libc::SIGKILL) };
     });
     let (status, who) = wait_status(spec, &mut w);
+    if let Some(cg) = w.cgroup {
+        // Whatever is left in the sandbox ends now, wherever it went in
+        // the process tree.
+        cg.end();
+    }
     if let Some(note) = seccomp::sigsys_note(spec, w.own_policy, status, who) {
         super::warn(spec.level_prefix, &note);
     }
@@ -74,7 +82,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         let mut st = 0;
         // SAFETY: waiting for our own child (ECHILD if already done).
         unsafe { libc::waitpid(w.pid, &mut st, how) };
-        usage::measure(started)
+        usage::measure(started, w.cgroup.and_then(|cg| cg.usage()))
     });
     if let (true, Some(u)) = (spec.verbose, &usage) {
         let info = crate::out::Level::Info;

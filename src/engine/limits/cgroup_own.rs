@@ -305,12 +305,28 @@ impl OwnCgroup {
     }
 }
 
+/// Remove the cgroups the sandbox made below its own (it may, through a
+/// cgroupfs it mounts in a cgroup namespace of its own), deepest first.
+fn remove_below(dir: &Path, depth: u32) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        // cgroupfs has no symbolic links: a directory is a cgroup.
+        if depth < 64 && e.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_below(&e.path(), depth + 1);
+            let _ = std::fs::remove_dir(e.path());
+        }
+    }
+}
+
 impl Drop for OwnCgroup {
     fn drop(&mut self) {
         if self.removed.replace(true) {
             return;
         }
         let ended = self.end();
+        remove_below(&self.dir, 0);
         // A process that has just exited may hold the cgroup a moment
         // longer (EBUSY).
         let until = Instant::now() + Duration::from_secs(1);

@@ -495,3 +495,28 @@ fn the_command_cannot_leave_or_change_its_cgroup() {
         assert_eq!(entries, Vec::<PathBuf>::new(), "{extra:?}");
     }
 }
+
+/// `own-cgroup = true` in a profile is --own-cgroup; --explain says what it
+/// does, and so it does for a limit (which implies it).
+#[test]
+fn own_cgroup_is_a_profile_key_and_explained() {
+    let dir = scratch("cgroup-profile");
+    let file = dir.join("owned.toml");
+    std::fs::write(&file, "own-cgroup = true\n").expect("write profile");
+    give(&file);
+    let profile = file.display().to_string();
+    let line = "a cgroup v2 of its own (sandwrap-PID below sandwrap's): usage of the whole sandbox, cgroup.kill at the end";
+    for args in [
+        vec!["--profile", &profile, "--explain"],
+        vec!["--pids-max", "5", "--explain"],
+    ] {
+        let o = output(sandwrap(&args));
+        let text = stdout(&o);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(text.contains(line), "{args:?}: {text}");
+    }
+    let o = output(sandwrap(["--profile", &profile, "--explain"]));
+    assert!(stdout(&o).contains("--own-cgroup"), "{}", stdout(&o));
+    let o = output(sandwrap(["--explain", "true"]));
+    assert!(!stdout(&o).contains(line), "{}", stdout(&o));
+}

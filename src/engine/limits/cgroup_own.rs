@@ -68,6 +68,14 @@ fn populated(events: &str) -> Option<bool> {
         .map(|v| v.trim() != "0")
 }
 
+/// `populated` of an open cgroup.events, read afresh.
+fn populated_now(events: &std::fs::File) -> Option<bool> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 256];
+    let n = events.read_at(&mut buf, 0).ok()?;
+    populated(std::str::from_utf8(&buf[..n]).ok()?)
+}
+
 /// `usage_usec`-style fields of cpu.stat.
 fn cpu_stat_field(stat: &str, key: &str) -> Option<u64> {
     stat.lines().find_map(|l| {
@@ -276,17 +284,27 @@ impl OwnCgroup {
         if self.ended.replace(true) {
             return true;
         }
-        let events = self.dir.join("cgroup.events");
-        if read(&events).and_then(|t| populated(&t)) != Some(true) {
+        let Ok(events) = std::fs::File::open(self.dir.join("cgroup.events")) else {
+            return true;
+        };
+        if populated_now(&events) != Some(true) {
             return true;
         }
         let _ = write(&self.dir.join("cgroup.kill"), "1");
         let until = Instant::now() + END_WAIT;
         while Instant::now() < until {
-            match read(&events).and_then(|t| populated(&t)) {
-                Some(true) => std::thread::sleep(Duration::from_millis(1)),
-                _ => return true,
+            if populated_now(&events) != Some(true) {
+                return true;
             }
+            // The kernel notifies a change of cgroup.events as POLLPRI;
+            // its work is deferred, so it is polled for every 1 ms too.
+            let mut pfd = libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(&events),
+                events: libc::POLLPRI,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut pfd, 1, 1) };
         }
         false
     }

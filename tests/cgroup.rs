@@ -520,3 +520,66 @@ fn own_cgroup_is_a_profile_key_and_explained() {
     let o = output(sandwrap(["--explain", "true"]));
     assert!(!stdout(&o).contains(line), "{}", stdout(&o));
 }
+
+/// The commands of the processes in cgroup `dir` (its cgroup.procs).
+fn comms_in(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+/// sandwrap's helpers stay out of the sandbox's cgroup: pasta (started for
+/// --network pasta, running as long as the sandbox) is in sandwrap's own
+/// cgroup, not in the one cgroup.kill ends and the limits bound. In a
+/// network namespace the test makes (tests/common/netns.rs): no traffic
+/// leaves the machine.
+#[test]
+fn pasta_stays_out_of_the_sandboxs_cgroup() {
+    let Some(cg) = delegated_cgroup("pasta") else {
+        return;
+    };
+    if !std::path::Path::new("/usr/bin/pasta").exists() {
+        skip!("skipping: pasta is not installed (see .ci/run)");
+        return;
+    }
+    let dir = scratch("cgroup-pasta");
+    let flag = dir.join("running");
+    let bind = dir.display().to_string();
+    let script = format!("touch {}; sleep 1", flag.display());
+    let cmd = cg.command(sandwrap(sh(
+        &[
+            "--unshare-all",
+            "--network",
+            "pasta",
+            "--own-cgroup",
+            "--bind",
+            &bind,
+            &bind,
+        ],
+        &script,
+    )));
+    let mut child = in_test_netns(&cmd, "")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let running = wait_until("the sandbox to run", || flag.exists());
+    let outside = comms_in(&cg.dir);
+    let inside: Vec<String> = cg
+        .sandwrap_cgroups()
+        .iter()
+        .flat_map(|n| comms_in(&cg.dir.join(n)))
+        .collect();
+    let o = child.wait_with_output().expect("wait");
+    assert!(running && o.status.success(), "{}", stderr(&o));
+    // pasta runs as passt (passt.avx2 where the CPU has AVX2).
+    // Inside, "sandwrap" is the sandbox's pid 1; outside, the supervisor.
+    let pasta = |c: &String| c.starts_with("pasta") || c.starts_with("passt");
+    assert!(outside.iter().any(pasta), "{outside:?}");
+    assert!(outside.iter().any(|c| c == "sandwrap"), "{outside:?}");
+    assert!(inside.iter().any(|c| c == "sh"), "{inside:?}");
+    assert!(!inside.iter().any(pasta), "{inside:?}");
+}

@@ -23,7 +23,7 @@ _sandwrap() {
 
     case "${cmd}" in
         sandwrap)
-            opts="--help --version --args --argv0 --level-prefix --unshare-all --share-net --unshare-user --unshare-user-try --unshare-ipc --unshare-pid --unshare-net --unshare-uts --unshare-cgroup --unshare-cgroup-try --userns --userns2 --disable-userns --assert-userns-disabled --pidns --uid --gid --hostname --chdir --clearenv --setenv --unsetenv --lock-file --sync-fd --bind --bind-try --dev-bind --dev-bind-try --ro-bind --ro-bind-try --bind-fd --ro-bind-fd --remount-ro --overlay-src --overlay --tmp-overlay --ro-overlay --exec-label --file-label --proc --dev --tmpfs --mqueue --dir --file --bind-data --ro-bind-data --symlink --seccomp --add-seccomp-fd --block-fd --userns-block-fd --info-fd --json-status-fd --new-session --die-with-parent --as-pid-1 --cap-add --cap-drop --perms --size --chmod --not-a-security-boundary --landlock --landlock-ro --landlock-rw --landlock-ro-noexec --landlock-rw-noexec --landlock-tcp-connect --landlock-tcp-bind --landlock-scope --landlock-strict --fallback --verbose --end-with-command --seccomp-policy --seccomp-allow --seccomp-deny --seccomp-report --seccomp-report-fd --profile --list-profiles --explain --ro-bind-as-host --bind-mkdir --protect --keep-env --rlimit --timeout --kill-after --memory --memory-swap --pids-max --cpus --own-cgroup --json-usage --network --network-allow-host-loopback --publish --unshare-time --time-offset --map-subids --map-subids-count"
+            opts="--help --version --args --argv0 --level-prefix --unshare-all --share-net --unshare-user --unshare-user-try --unshare-ipc --unshare-pid --unshare-net --unshare-uts --unshare-cgroup --unshare-cgroup-try --userns --userns2 --disable-userns --assert-userns-disabled --pidns --uid --gid --hostname --chdir --clearenv --setenv --unsetenv --lock-file --sync-fd --bind --bind-try --dev-bind --dev-bind-try --ro-bind --ro-bind-try --bind-fd --ro-bind-fd --remount-ro --overlay-src --overlay --tmp-overlay --ro-overlay --exec-label --file-label --proc --dev --tmpfs --mqueue --dir --file --bind-data --ro-bind-data --symlink --seccomp --add-seccomp-fd --block-fd --userns-block-fd --info-fd --json-status-fd --new-session --die-with-parent --as-pid-1 --cap-add --cap-drop --perms --size --chmod --not-a-security-boundary --landlock --landlock-ro --landlock-rw --landlock-ro-noexec --landlock-rw-noexec --landlock-tcp-connect --landlock-tcp-bind --landlock-scope --landlock-strict --fallback --verbose --end-with-command --seccomp-policy --seccomp-allow --seccomp-deny --seccomp-report --seccomp-report-fd --profile --list-profiles --explain --ro-bind-as-host --bind-mkdir --protect --keep-env --rlimit --timeout --kill-after --memory --memory-swap --pids-max --cpus --own-cgroup --json-usage --control-fd --network --network-allow-host-loopback --publish --unshare-time --time-offset --map-subids --map-subids-count"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +442,13 @@ _sandwrap() {
                     return 0
                     ;;
                 --cpus)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --control-fd)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

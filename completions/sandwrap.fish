@@ -156,6 +156,7 @@ complete -c sandwrap -l memory -d 'cgroup v2 memory.max for the whole sandbox (n
 complete -c sandwrap -l memory-swap -d 'cgroup v2 memory.swap.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l pids-max -d 'cgroup v2 pids.max for the whole sandbox (needs a delegated cgroup v2)' -r -f
 complete -c sandwrap -l cpus -d 'cgroup v2 cpu.max: at most FLOAT CPUs\' worth of time (needs a delegated cgroup v2)' -r -f
+complete -c sandwrap -l control-fd -d 'First option only: a SOCK_SEQPACKET socket from a program using sandwrap as a library; caller fds arrive on it, errors and the command\'s status go back, and its EOF ends the sandbox (docs/library.md)' -r -f
 complete -c sandwrap -l network -d 'Network: none (= --unshare-net), host (= --share-net) or pasta (own namespace with internet access through pasta, host loopback unreachable)' -r -f
 complete -c sandwrap -l publish -d 'With --network pasta: forward HOST_PORT on the host (default address: loopback) to SANDBOX_PORT' -r -f
 complete -c sandwrap -l time-offset -d 'Shift the sandbox\'s CLOCK (monotonic, boottime) by SECONDS; implies --unshare-time' -r -f

@@ -1,16 +1,29 @@
 //! The `sandwrap` command: parse, run, exit with the command's status.
+//!
+//! The engine (every system call that builds and runs a sandbox) is part of
+//! this program only, never of the library: it changes process-wide state
+//! (fds, signal mask, no_new_privs, subreaper, `waitpid(-1)`), so it must run
+//! in a process of its own. The library's pure parts are re-exported at this
+//! crate's root so the engine's `crate::spec`, `crate::cli`, ... paths name
+//! them.
 
-#![no_main]
+#![cfg_attr(not(test), no_main)]
+
+// Under `cargo test` nothing calls `main`, so only the unit tests use it.
+#[cfg_attr(test, allow(dead_code))]
+mod engine;
 
 use std::ffi::OsString;
 
-use sandwrap::cli::{self, CliError, Outcome};
-use sandwrap::out::{self, Level};
+use cli::{CliError, Outcome};
+use out::Level;
+use sandwrap::{cli, control, errno_text, hostio, io_error_text, landlock, out, seccomp, spec};
 
 /// Entered straight from the C runtime: std's start-up (stack-guard probing
 /// through /proc/self/maps, SIGSEGV handlers) is not on the launch path.
 /// `std::env::args_os` still works (glibc hands argv to std at load time).
-#[unsafe(no_mangle)]
+#[cfg_attr(not(test), unsafe(no_mangle))]
+#[cfg_attr(test, allow(dead_code))]
 extern "C" fn main(
     _argc: std::ffi::c_int,
     _argv: *const *const std::ffi::c_char,
@@ -18,6 +31,22 @@ extern "C" fn main(
     let argv: Vec<OsString> = std::env::args_os().collect();
     if let Some(argv0) = argv.first() {
         out::set_program(argv0);
+    }
+    // --control-fd: the caller's fds are placed before any option can name
+    // them (the parser then only checks the option came first).
+    if argv.get(1).is_some_and(|a| a == "--control-fd") {
+        let word = argv.get(2).map(|w| w.to_string_lossy().into_owned());
+        let fd = word
+            .as_deref()
+            .and_then(|w| w.parse::<std::ffi::c_int>().ok());
+        let placed = match fd {
+            Some(fd) if fd >= 0 => engine::control::accept(fd),
+            _ => Err(format!("Invalid fd: {}", word.unwrap_or_default())),
+        };
+        if let Err(why) = placed {
+            out::message(false, Level::Error, &format!("--control-fd: {why}"));
+            return 1;
+        }
     }
     let argv0 = argv
         .first()
@@ -35,7 +64,7 @@ extern "C" fn main(
     match cli::parse_args(&argv) {
         Ok(Outcome::Help) => printed(&cli::usage_text(&argv0)),
         Ok(Outcome::Version) => printed(&format!("{}\n", sandwrap::version_line())),
-        Ok(Outcome::Run(spec)) => sandwrap::run(&spec),
+        Ok(Outcome::Run(spec)) => engine::run(&spec),
         Ok(Outcome::ListProfiles(text)) => printed(&text),
         Ok(Outcome::Explain { spec, argv }) => {
             // SAFETY: getuid/getgid have no preconditions.

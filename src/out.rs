@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Whether argv[0]'s basename is `bwrap`.
 static AS_BWRAP: AtomicBool = AtomicBool::new(false);
 
-/// Take the program name from argv[0] (called once, first thing in main).
+/// Take the program name from `argv[0]` (called once, first thing in main).
 pub fn set_program(argv0: &OsStr) {
     AS_BWRAP.store(named_bwrap(argv0), Ordering::Relaxed);
 }
@@ -70,7 +70,7 @@ pub fn line(level_prefix: bool, level: Level, msg: &str) -> String {
 /// Write all of `data` to `fd`, retrying interrupted writes; the errno of a
 /// failure.
 pub fn write_fd(fd: RawFd, data: &[u8]) -> Result<(), i32> {
-    crate::engine::sys::write_all(fd, data)
+    crate::hostio::write_all(fd, data)
 }
 
 /// Text to stdout (help, listings); a failure is the caller's to report.
@@ -84,11 +84,15 @@ pub fn stderr(text: &str) {
     let _ = write_fd(libc::STDERR_FILENO, text.as_bytes());
 }
 
-/// One message on stderr: `[<N>]sandwrap: msg` and a newline.
+/// One message on stderr: `[<N>]sandwrap: msg` and a newline; an error is
+/// also sent on the control socket (`--control-fd`), if there is one.
 pub fn message(level_prefix: bool, level: Level, msg: &str) {
     let mut l = line(level_prefix, level, msg);
     l.push('\n');
     stderr(&l);
+    if level == Level::Error {
+        crate::control::send(&crate::control::Event::Error(msg.to_string()));
+    }
 }
 
 #[cfg(test)]

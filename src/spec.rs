@@ -228,6 +228,9 @@ pub struct StatusFds {
     pub block: Option<RawFd>,
     pub userns_block: Option<RawFd>,
     pub sync: Option<RawFd>,
+    /// `--control-fd`: the library's control socket (placed and moved by
+    /// the program before parsing; see `crate::control`).
+    pub control: Option<RawFd>,
 }
 
 /// Where `--seccomp-report` lines go.
@@ -560,6 +563,34 @@ pub mod dev {
     ];
 }
 
+/// Apply `--setenv`/`--unsetenv`/`--clearenv`/`--keep-env` in order to
+/// `base`, the caller's environment.
+pub fn build_env(base: Vec<(OsString, OsString)>, ops: &[EnvOp]) -> Vec<(OsString, OsString)> {
+    let mut env = base.clone();
+    for op in ops {
+        match op {
+            EnvOp::Clear => env.clear(),
+            EnvOp::Unset(k) => env.retain(|(key, _)| key != k),
+            EnvOp::Set(k, v) => set_var(&mut env, k, v.clone()),
+            EnvOp::Keep(pattern) => {
+                for (k, v) in base.iter().filter(|(k, _)| env_name_matches(pattern, k)) {
+                    set_var(&mut env, k, v.clone());
+                }
+            }
+        }
+    }
+    env
+}
+
+/// Set `key` in `env`, in place if present, else at the end.
+pub fn set_var(env: &mut Vec<(OsString, OsString)>, key: impl AsRef<OsStr>, value: OsString) {
+    let key = key.as_ref();
+    match env.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = value,
+        None => env.push((key.to_os_string(), value)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -644,5 +675,66 @@ mod tests {
         assert_eq!(set >> 41, 0);
         s.caps = vec![CapOp::Add(3), CapOp::DropAll, CapOp::Add(12)];
         assert_eq!(s.resolve_caps(0xff, 40), 1 << 12);
+    }
+}
+
+#[cfg(test)]
+mod env_tests {
+    use super::*;
+
+    fn kv(k: &str, v: &str) -> (OsString, OsString) {
+        (k.into(), v.into())
+    }
+
+    #[test]
+    fn env_ops_apply_in_order() {
+        let base = vec![kv("A", "1"), kv("B", "2")];
+        let ops = vec![
+            EnvOp::Set("C".into(), "3".into()),
+            EnvOp::Unset("A".into()),
+            EnvOp::Set("B".into(), "x".into()),
+        ];
+        assert_eq!(
+            build_env(base.clone(), &ops),
+            vec![kv("B", "x"), kv("C", "3")]
+        );
+        let ops = vec![
+            EnvOp::Set("C".into(), "3".into()),
+            EnvOp::Clear,
+            EnvOp::Set("D".into(), "4".into()),
+        ];
+        assert_eq!(build_env(base, &ops), vec![kv("D", "4")]);
+    }
+
+    #[test]
+    fn keep_env_restores_the_callers_values_in_order() {
+        let base = vec![
+            kv("PATH", "/bin"),
+            kv("LC_ALL", "C"),
+            kv("LC_TIME", "fr"),
+            kv("GITHUB_TOKEN", "secret"),
+        ];
+        let ops = vec![
+            EnvOp::Set("PATH".into(), "/mine".into()),
+            EnvOp::Clear,
+            EnvOp::Keep("PATH".into()),
+            EnvOp::Keep("LC_*".into()),
+            // Not in the caller's environment: nothing to keep.
+            EnvOp::Keep("TZ".into()),
+            EnvOp::Set("LC_TIME".into(), "de".into()),
+        ];
+        assert_eq!(
+            build_env(base.clone(), &ops),
+            vec![kv("PATH", "/bin"), kv("LC_ALL", "C"), kv("LC_TIME", "de")]
+        );
+        // Before a later --clearenv it keeps nothing; after a --setenv it
+        // puts the caller's value back.
+        let ops = vec![
+            EnvOp::Set("PATH".into(), "/mine".into()),
+            EnvOp::Keep("PATH".into()),
+        ];
+        assert_eq!(build_env(base.clone(), &ops)[0], kv("PATH", "/bin"));
+        let ops = vec![EnvOp::Keep("*".into()), EnvOp::Clear];
+        assert_eq!(build_env(base, &ops), vec![]);
     }
 }

@@ -370,8 +370,8 @@ fn untrusted_profile_leaves_no_git_config_for_the_hosts_git() {
          git status >/dev/null 2>&1 || true",
         sw = sandwrap_bin().display()
     );
-    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
-    cmd.args(["-c", &script, &attack]);
+    let mut cmd = user_sh(&script);
+    cmd.arg(&attack);
     let (code, out, err) = output_within(cmd, Duration::from_secs(60));
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(
@@ -396,8 +396,7 @@ fn a_symlinked_submodule_path_exposes_nothing() {
          {sw} --profile untrusted -- sh -c 'echo RAN; cat sub/.git/config; cat {d}/secret/.git/config' || true",
         sw = sandwrap_bin().display()
     );
-    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
-    cmd.args(["-c", &script]);
+    let cmd = user_sh(&script);
     let (code, out, err) = output_within(cmd, Duration::from_secs(60));
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("RAN"), "the sandbox did not start: {out}{err}");

@@ -18,31 +18,33 @@ fn leave_a_sleep(m: &str) -> String {
     )
 }
 
+/// How sandwrap finds a process's children: the kernel's lists, and the
+/// scan of /proc a kernel without CONFIG_PROC_CHILDREN leaves it with.
+const CHILDREN_SOURCES: [Option<&str>; 2] = [None, Some("scan")];
+
+/// `SANDWRAP_PROC_CHILDREN=scan` on `cmd` for the scan.
+fn find_children_by(cmd: &mut std::process::Command, source: Option<&str>) {
+    if let Some(source) = source {
+        cmd.env("SANDWRAP_PROC_CHILDREN", source);
+    }
+}
+
 /// Run `sandwrap BASE --tmpfs /tmp EXTRA -- sh -c (leave a sleep)`, for at
-/// most 20 s: (exit code or None if it hung, stderr, seconds taken, pids
-/// under the marker still there right after it returned). The leftovers
-/// are killed.
-fn leave_behind(extra: &[&str]) -> (Option<i32>, String, f64, Vec<u32>) {
+/// most 20 s, finding children by `source`: (exit code or None if it hung,
+/// stderr, seconds taken, pids under the marker still there right after it
+/// returned). The leftovers are killed.
+fn leave_behind(extra: &[&str], source: Option<&str>) -> (Option<i32>, String, f64, Vec<u32>) {
     let m = marker("review2");
     let args = sh(&[&["--tmpfs", "/tmp"], extra].concat(), &leave_a_sleep(&m));
     // stderr to a file: a pipe would stay open as long as pid 1 holds it.
     let path = scratch("review2").join("err");
     let file = std::fs::File::create(&path).expect("create the stderr file");
     let mut cmd = sandwrap(&args);
+    find_children_by(&mut cmd, source);
     cmd.stdout(std::process::Stdio::null()).stderr(file);
     let mut child = cmd.spawn().expect("spawn");
     let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break Some(status.code().unwrap_or(-1));
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let code = wait_within(&mut child, Duration::from_secs(20)).map(|s| s.code().unwrap_or(-1));
     let took = start.elapsed().as_secs_f64();
     let left = pids_with_argv0(&m);
     kill_all(&left);
@@ -58,17 +60,23 @@ fn leave_behind(extra: &[&str]) -> (Option<i32>, String, f64, Vec<u32>) {
 /// leftover as long as it lived, its watchdog already disarmed).
 #[test]
 fn timeout_ends_what_the_command_left_running_when_it_exits_first() {
-    for extra in [
+    for (extra, source) in [
         &["--timeout", "2"][..],
         &["--timeout", "2", "--json-status-fd", "2"],
-    ] {
-        let (code, err, took, left) = leave_behind(extra);
-        assert_eq!(code, Some(3), "{extra:?}: {err}");
+    ]
+    .into_iter()
+    .flat_map(|e| CHILDREN_SOURCES.map(|s| (e, s)))
+    {
+        let (code, err, took, left) = leave_behind(extra, source);
+        assert_eq!(code, Some(3), "{extra:?} {source:?}: {err}");
         assert!(
             left.is_empty(),
-            "{extra:?}: the command's background process outlived sandwrap and its --timeout: {left:?}"
+            "{extra:?} {source:?}: the command's background process outlived sandwrap and its --timeout: {left:?}"
         );
-        assert!(took < 1.8, "{extra:?}: sandwrap took {took:.1}s: {err}");
+        assert!(
+            took < 1.8,
+            "{extra:?} {source:?}: sandwrap took {took:.1}s: {err}"
+        );
         if extra.len() > 2 {
             assert!(err.contains("\"timed-out\": false"), "{err}");
         }
@@ -83,14 +91,20 @@ fn timeout_ends_what_the_command_left_running_when_it_exits_first() {
 #[test]
 fn json_usage_does_not_keep_sandwrap_waiting_for_what_the_command_left() {
     let extra = ["--unshare-pid", "--json-status-fd", "2", "--json-usage"];
-    let (code, err, took, _) = leave_behind(&extra);
-    assert_eq!(code, Some(3), "sandwrap hung or failed ({took:.1}s): {err}");
-    assert!(
-        took < 5.0,
-        "sandwrap waited {took:.1}s for the leftover: {err}"
-    );
-    assert!(err.contains("\"exit-code\": 3"), "{err}");
-    assert!(err.contains("\"user-cpu-seconds\""), "{err}");
+    for source in CHILDREN_SOURCES {
+        let (code, err, took, _) = leave_behind(&extra, source);
+        assert_eq!(
+            code,
+            Some(3),
+            "{source:?}: sandwrap hung or failed ({took:.1}s): {err}"
+        );
+        assert!(
+            took < 5.0,
+            "{source:?}: sandwrap waited {took:.1}s for the leftover: {err}"
+        );
+        assert!(err.contains("\"exit-code\": 3"), "{err}");
+        assert!(err.contains("\"user-cpu-seconds\""), "{err}");
+    }
 }
 
 /// `--timeout` in a joined pid namespace (`--userns FD --pidns FD`, which
@@ -114,11 +128,50 @@ fn timeout_works_in_a_joined_pid_namespace() {
          {bin} --userns 3 --pidns 4 --timeout 1 --kill-after 1 {base} -- sleep 30 \
            3</proc/$p/ns/user 4</proc/$p/ns/pid; echo late=$?; kill $first"
     );
-    let mut cmd = user_command(std::path::Path::new("/bin/sh"));
-    cmd.args(["-c", &script]);
-    let o = output(cmd);
-    let (out, err) = (stdout(&o), stderr(&o));
-    assert!(out.contains("code=3"), "{out} {err}");
-    assert!(out.contains("late=124"), "{out} {err}");
-    assert!(err.contains("timed out after 1s"), "{out} {err}");
+    for source in CHILDREN_SOURCES {
+        let mut cmd = user_sh(&script);
+        find_children_by(&mut cmd, source);
+        let o = output(cmd);
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert!(out.contains("code=3"), "{source:?}: {out} {err}");
+        assert!(out.contains("late=124"), "{source:?}: {out} {err}");
+        assert!(
+            err.contains("timed out after 1s"),
+            "{source:?}: {out} {err}"
+        );
+    }
+}
+
+/// What `--timeout` killed is accounted in the usage with the children
+/// found either way: pid 1 (a reaper with a child) is spared while the rest
+/// is killed and waits for it. Without a child found, pid 1 would be killed
+/// at once, and the kernel's end of the namespace accounts for nothing.
+#[test]
+fn usage_after_a_timeout_counts_what_was_killed_however_children_are_found() {
+    let Some(work) = c_helper("usage", include_str!("limits/usage.c")) else {
+        return;
+    };
+    // A grandchild that ignores SIGTERM burns 0.3 s of CPU, then hangs.
+    let script = format!("trap '' TERM; {} hang 0.3 & wait", work.display());
+    let extra = ["--timeout", "3s", "--kill-after", "0.5s"];
+    let status = ["--json-status-fd", "2", "--json-usage", "--unshare-pid"];
+    for source in CHILDREN_SOURCES {
+        let mut cmd = sandwrap(sh(&[&extra[..], &status].concat(), &script));
+        find_children_by(&mut cmd, source);
+        let (code, _, err) = output_within(cmd, Duration::from_secs(20));
+        assert_eq!(code, Some(124), "{source:?}: {err}");
+        let usage = err
+            .lines()
+            .find(|l| l.starts_with("{ \"timed-out\": true, "))
+            .unwrap_or_else(|| panic!("{source:?}: no usage: {err}"));
+        let cpu = ["user-cpu-seconds", "system-cpu-seconds"]
+            .map(|key| {
+                let at = usage.find(&format!("\"{key}\": ")).expect(key) + key.len() + 4;
+                let end = usage[at..].find([',', ' ']).map_or(usage.len(), |e| at + e);
+                usage[at..end].parse::<f64>().expect(key)
+            })
+            .iter()
+            .sum::<f64>();
+        assert!(cpu >= 0.29, "{source:?}: cpu {cpu}: {usage}");
+    }
 }

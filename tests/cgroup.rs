@@ -561,7 +561,7 @@ fn pasta_stays_out_of_the_sandboxs_cgroup() {
         ],
         &script,
     )));
-    let mut child = in_test_netns(&cmd, "")
+    let child = in_test_netns(&cmd, "")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -115,8 +115,8 @@ fn build_fixture() -> Option<Fixture> {
     // Installed with the reference; `install_runs_triggers` installs with
     // each backend.
     let env = Env::in_dir(top.clone(), Backend::Bwrap);
-    let mut build = user_command(Path::new("/bin/sh"));
-    build.args(["-c", BUILD, "sh"]).arg(&top).arg(&probe);
+    let mut build = user_sh(BUILD);
+    build.arg("sh").arg(&top).arg(&probe);
     env.apply(&mut build);
     let o = output(build);
     assert!(
@@ -239,35 +239,45 @@ impl Env {
         cmd.spawn().expect("spawn flatpak")
     }
 
-    /// `flatpak run --command=sleep APP N`, and the host pid of that sleep;
-    /// or why it did not start (flatpak's exit status and output).
-    fn start_sleeper(&self, extra: &[&str], seconds: &str) -> Result<Sleeper, String> {
+    /// `flatpak run EXTRA --command=sleep APP N` (N unique), and the host
+    /// pid of that sleep; or why it did not start (flatpak's exit status
+    /// and output), as a report line that starts with `what`.
+    fn start_sleeper(&self, what: &str, extra: &[&str]) -> Result<Sleeper, String> {
+        let seconds = unique_seconds();
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
-        args.extend(["--command=sleep", APP, seconds]);
-        let mut child = self.spawn(&args, seconds);
+        args.extend(["--command=sleep", APP, &seconds]);
+        let mut child = self.spawn(&args, &seconds);
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
-            if let Some(pid) = pid_of(&["sleep", seconds]) {
-                return Ok(Sleeper { pid, child });
+            if let Some(pid) = pid_of(&["sleep", &seconds]) {
+                return Ok(Sleeper {
+                    pid,
+                    child,
+                    seconds,
+                });
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let out = fs::read_to_string(self.home.join(format!("{seconds}.out")));
                 let out = self.normalize(&out.unwrap_or_default());
-                return Err(format!("did not start ({status}): {}", out.trim_end()));
+                return Err(format!(
+                    "{what}: did not start ({status}): {}\n",
+                    out.trim_end()
+                ));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         let _ = child.kill();
         let _ = child.wait();
-        Err("did not start within 10 s".into())
+        Err(format!("{what}: did not start within 10 s\n"))
     }
 }
 
-/// An app instance whose command is a `sleep`, ended on drop.
+/// An app instance whose command is a `sleep SECONDS`, ended on drop.
 struct Sleeper {
     pid: u32,
     child: Child,
+    seconds: String,
 }
 
 impl Drop for Sleeper {
@@ -290,10 +300,9 @@ fn pid_of(argv: &[&str]) -> Option<u32> {
         .iter()
         .flat_map(|a| [a.as_bytes(), b"\0"].concat())
         .collect();
-    fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        (fs::read(e.path().join("cmdline")).ok()? == want).then_some(pid)
-    })
+    pids_where(|dir| fs::read(dir.join("cmdline")).is_ok_and(|c| c == want))
+        .first()
+        .copied()
 }
 
 /// `/proc/PID/ns/NAME`'s inode, as a string ("pid:[4026...]" -> digits).
@@ -306,13 +315,20 @@ fn ns_of(pid: u32, name: &str) -> String {
         .to_string()
 }
 
-/// How many pid namespaces deep `pid` is (its NSpid entries).
-fn pid_depth(pid: u32) -> usize {
+/// `pid` in each pid namespace it is in, the host's first (its NSpid).
+fn ns_pids(pid: &str) -> Vec<String> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("NSpid:"))
-        .map_or(0, |v| v.split_whitespace().count())
+        .map_or(Vec::new(), |v| {
+            v.split_whitespace().map(str::to_string).collect()
+        })
+}
+
+/// How many pid namespaces deep `pid` is.
+fn pid_depth(pid: u32) -> usize {
+    ns_pids(&pid.to_string()).len()
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -636,11 +652,11 @@ fn parent_pid() {
         "share: same-pidns=yes depth=parent+0 same-userns=yes",
     ];
     differential("--parent-pid", &expected, |env| {
-        let parent_secs = unique_seconds();
-        let parent = match env.start_sleeper(&[], &parent_secs) {
+        let parent = match env.start_sleeper("parent", &[]) {
             Ok(p) => p,
-            Err(e) => return format!("parent: {e}\n"),
+            Err(e) => return e,
         };
+        let parent_secs = &parent.seconds;
         let ppid = parent.pid.to_string();
         let mut r = String::new();
         for (label, opt) in [
@@ -654,11 +670,10 @@ fn parent_pid() {
             );
             let out = env.run(&["run", &pp, opt, "--command=sh", APP, "-c", &script]);
             r += &format!("{label}: {out}");
-            let secs = unique_seconds();
-            let child = match env.start_sleeper(&[&pp, opt], &secs) {
+            let child = match env.start_sleeper(&format!("{label}: child"), &[&pp, opt]) {
                 Ok(c) => c,
                 Err(e) => {
-                    r += &format!("{label}: child {e}\n");
+                    r += &e;
                     continue;
                 }
             };
@@ -669,7 +684,7 @@ fn parent_pid() {
                 yes_no(ns_of(child.pid, "user") == ns_of(parent.pid, "user")),
             );
         }
-        r.replace(&parent_secs, "PARENT")
+        r.replace(parent_secs, "PARENT")
     });
 }
 
@@ -688,11 +703,11 @@ fn enter() {
         "info pid-namespace=app's",
     ];
     differential("flatpak enter", &expected, |env| {
-        let secs = unique_seconds();
-        let app = match env.start_sleeper(&[], &secs) {
+        let app = match env.start_sleeper("app", &[]) {
             Ok(a) => a,
-            Err(e) => return format!("app: {e}\n"),
+            Err(e) => return e,
         };
+        let secs = &app.seconds;
         let script = format!(
             "ps -o args | grep -qx 'sleep {secs}' && echo sees-app=yes; \
              grep ^name= /.flatpak-info; test -x /app/bin/probe && echo app=yes; \
@@ -742,18 +757,7 @@ fn background_helper_outlives_the_app() {
                [ -e \"$XDG_DATA_HOME/go\" ] && echo done > \"$XDG_DATA_HOME/helper-done\" \
              ) </dev/null >/dev/null 2>&1 & echo main-exits; exit 3";
         let mut child = env.spawn(&["run", "--command=sh", APP, "-c", script], "helper");
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait flatpak") {
-                break Some(s);
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let status = wait_within(&mut child, Duration::from_secs(10));
         let mut r = match status.and_then(|s| s.code()) {
             Some(c) => format!("rc={c}\n"),
             None => "rc=none (flatpak run did not return)\n".into(),
@@ -807,22 +811,18 @@ fn ps_and_kill() {
         "run-status=137",
     ];
     differential("flatpak ps/kill", &expected, |env| {
-        let secs = unique_seconds();
-        let mut app = match env.start_sleeper(&[], &secs) {
+        let mut app = match env.start_sleeper("app", &[]) {
             Ok(a) => a,
-            Err(e) => return format!("app: {e}\n"),
+            Err(e) => return e,
         };
+        let secs = app.seconds.clone();
         let run_pid = app.child.id().to_string();
         let ps = env.run(&["ps", "--columns=application,pid,child-pid"]);
         let mut r = String::new();
         for l in ps.lines() {
             let f: Vec<&str> = l.split_whitespace().collect();
             if let [id, pid, child] = f[..] {
-                let child_ns_pid = fs::read_to_string(format!("/proc/{child}/status"))
-                    .unwrap_or_default()
-                    .lines()
-                    .find_map(|l| l.strip_prefix("NSpid:"))
-                    .and_then(|v| v.split_whitespace().last().map(str::to_string));
+                let child_ns_pid = ns_pids(child).pop();
                 r += &format!(
                     "{id} pid={} child-pid={}\n",
                     if pid == run_pid { "flatpak-run" } else { pid },
@@ -920,14 +920,13 @@ impl Drop for Bus {
 
 /// Processes whose command line mentions `needle` and `also`.
 fn processes_with(needle: &str, also: &str) -> usize {
-    let Ok(dir) = fs::read_dir("/proc") else {
-        return 0;
-    };
-    dir.flatten()
-        .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).into_owned())
-        .filter(|c| c.contains(needle) && c.contains(also))
-        .count()
+    pids_where(|dir| {
+        fs::read(dir.join("cmdline")).is_ok_and(|c| {
+            let c = String::from_utf8_lossy(&c);
+            c.contains(needle) && c.contains(also)
+        })
+    })
+    .len()
 }
 
 /// With a session bus, flatpak starts xdg-dbus-proxy in a sandbox of its
@@ -1057,15 +1056,12 @@ fn die_with_parent() {
     let expected = ["app-started=yes", "app-gone-with-parent=yes"];
     differential("--die-with-parent", &expected, |env| {
         let secs = unique_seconds();
-        let mut cmd = user_command(Path::new("/bin/sh"));
-        cmd.args([
-            "-c",
+        let mut cmd = user_sh(
             "/usr/bin/flatpak run --die-with-parent --command=sleep org.test.App \"$1\" & wait",
-            "sh",
-            &secs,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        );
+        cmd.args(["sh", &secs])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         env.apply(&mut cmd);
         let mut shell = cmd.spawn().expect("spawn sh");
         let started = wait_until("the app's sleep", || pid_of(&["sleep", &secs]).is_some());

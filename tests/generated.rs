@@ -67,6 +67,13 @@ fn extra_sections() -> Roff {
         "SANDWRAP_LANDLOCK_ABI_MAX=N",
         "Use at most landlock ABI N, as on an older kernel. For testing.",
     );
+    item(
+        &mut r,
+        "SANDWRAP_PROC_CHILDREN=scan",
+        "Do not read /proc/PID/task/TID/children: find the processes of the sandbox by the \
+         parent pid of every process in /proc, as on a kernel built without \
+         CONFIG_PROC_CHILDREN (where sandwrap does this by itself). For testing.",
+    );
 
     r.control("SH", ["RESOURCE LIMITS"]);
     for (tag, body) in sandwrap::cli::limits::MAN {

@@ -376,7 +376,13 @@ fn end_with_command_holds_without_any_namespace_in_the_landlock_fallback() {
     // "stop": the command first tries to stop its pid 1 and the
     // supervisor (same uid, no namespace between them), which would leave
     // its tree unwatched; its landlock domain's signal scope refuses it.
-    for mode in ["chain", "deep", "double", "loop", "kill", "stop"] {
+    // Each also with the children of a process found by a scan of /proc,
+    // as on a kernel without CONFIG_PROC_CHILDREN.
+    let modes = ["chain", "deep", "double", "loop", "kill", "stop"];
+    for (mode, env) in modes
+        .into_iter()
+        .flat_map(|m| [(m, ""), (m, "SANDWRAP_PROC_CHILDREN=scan ")])
+    {
         let m = format!("/tmp/fallback-{mode}");
         let command = match mode {
             "kill" => format!("{m} stay 20"),
@@ -392,7 +398,7 @@ fn end_with_command_holds_without_any_namespace_in_the_landlock_fallback() {
             ""
         };
         let inner = format!(
-            "{bound}{sandwrap} --fallback landlock --end-with-command --ro-bind / / -- {command}"
+            "{env}{bound}{sandwrap} --fallback landlock --end-with-command --ro-bind / / -- {command}"
         );
         let body = if mode == "kill" {
             // SIGKILL of the inner sandwrap once its command runs.
@@ -414,11 +420,11 @@ fn end_with_command_holds_without_any_namespace_in_the_landlock_fallback() {
             skip!("skipping: the landlock fallback is not available here: {err}");
             return;
         }
-        assert_eq!(code, 0, "{mode}: {out} {err}");
+        assert_eq!(code, 0, "{env}{mode}: {out} {err}");
         let expected_code = if mode == "kill" { "code=137" } else { "code=0" };
         assert!(
             out.contains(expected_code) && out.contains("left=0") && out.contains("fell-back"),
-            "{mode}: {out} {err}"
+            "{env}{mode}: {out} {err}"
         );
     }
 }

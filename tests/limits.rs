@@ -338,17 +338,10 @@ fn a_fork_bomb_under_rlimit_nproc_is_contained() {
     let outside_spawn = t.elapsed();
     let in_bomb = pids_running(&bomb).len();
 
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break Some(st);
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_within(
+        &mut child,
+        Duration::from_secs(60).saturating_sub(start.elapsed()),
+    );
     let out = child.wait_with_output().expect("output");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let left = pids_running(&bomb);
@@ -482,12 +475,7 @@ fn capped(mut cmd: Command) -> (std::process::Output, Duration) {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn sandwrap");
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let _ = wait_within(&mut child, Duration::from_secs(20));
     let took = start.elapsed();
     (child.wait_with_output().expect("output"), took)
 }

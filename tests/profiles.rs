@@ -726,22 +726,14 @@ fn overriding_a_profile_value_does_not_warn_but_repeating_an_option_does() {
 }
 
 /// `cmd`'s output, or None (and the process killed) if it runs past `secs`.
-fn output_within(mut cmd: Command, secs: u64) -> Option<std::process::Output> {
+fn output_or_hang(mut cmd: Command, secs: u64) -> Option<std::process::Output> {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn sandwrap");
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if child.try_wait().expect("try_wait").is_some() {
-            return Some(child.wait_with_output().expect("output"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
+    wait_within(&mut child, Duration::from_secs(secs))?;
+    Some(child.wait_with_output().expect("output"))
 }
 
 fn mkfifo(path: &Path) {
@@ -766,7 +758,7 @@ fn a_fifo_profile_fails_at_once_and_list_profiles_reports_it() {
         vec!["--profile", fifo_arg, "--", "true"],
         vec!["--profile", "pipe", "--", "true"],
     ] {
-        let o = output_within(in_project(&home, &home, &args), 10)
+        let o = output_or_hang(in_project(&home, &home, &args), 10)
             .unwrap_or_else(|| panic!("sandwrap {args:?} hangs on a FIFO"));
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert_eq!(
@@ -774,7 +766,7 @@ fn a_fifo_profile_fails_at_once_and_list_profiles_reports_it() {
             format!("sandwrap: cannot read profile {fifo_arg}: not a regular file (a FIFO)\n")
         );
     }
-    let o = output_within(in_project(&home, &home, &["--list-profiles"]), 10)
+    let o = output_or_hang(in_project(&home, &home, &["--list-profiles"]), 10)
         .expect("--list-profiles hangs on a FIFO");
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let out = stdout(&o);
@@ -801,7 +793,7 @@ fn runaway_includes_and_nul_values_give_one_precise_error() {
     }
     std::fs::write(dir.join("p10000.toml"), "").expect("write");
     let first = dir.join("p0.toml");
-    let o = output_within(
+    let o = output_or_hang(
         in_project(
             &dir,
             &dir,

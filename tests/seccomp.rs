@@ -410,6 +410,31 @@ fn kill_rules_name_the_call() {
     );
 }
 
+/// A kill rule hit by a thread other than the main one ends the whole
+/// process under `--seccomp-report` too (the notifier used to open a pidfd
+/// for the thread's id, which the kernel refuses, and let the process go on
+/// with ENOSYS), whether the process leaves SIGSYS alone or catches it.
+#[test]
+fn kill_rules_end_the_process_when_another_thread_calls() {
+    let script = "import ctypes, signal, sys, threading\n\
+if sys.argv[1] == 'catch':\n    signal.signal(signal.SIGSYS, lambda *a: None)\n\
+libc = ctypes.CDLL(None, use_errno=True)\n\
+def call():\n    print('acct', libc.syscall(163, None), ctypes.get_errno(), flush=True)\n\
+t = threading.Thread(target=call)\nt.start()\nt.join()\nprint('survived', flush=True)\n";
+    for (how, signal) in [("leave", libc::SIGSYS), ("catch", libc::SIGKILL)] {
+        let (code, out, err) = run_limited(&ro_root_cmd(
+            &["--seccomp-deny", "acct:kill", "--seccomp-report"],
+            &["/usr/bin/python3", "-c", script, how],
+        ));
+        assert_eq!(code, Some(128 + signal), "{how}: {out} {err}");
+        assert!(!out.contains("survived"), "{how}: {out}");
+        assert!(
+            err.contains("acct(") && err.contains("killed the process"),
+            "{how}: {err}"
+        );
+    }
+}
+
 #[test]
 fn policy_file_errors_name_file_line_and_token() {
     let path = scratch_file(
@@ -707,7 +732,7 @@ fn huge_policy_files_are_refused_quickly() {
             start.elapsed()
         );
         let want = if rules == 30_000 {
-            "more than the limit of 1048576"
+            "larger than the limit of 1048576 bytes"
         } else {
             "5000 [[rule]] entries: too many rules: a seccomp policy holds at most 4096"
         };

@@ -955,14 +955,8 @@ fn unwritable_status_fds_are_errors() {
         cmd.stderr(std::fs::File::create(&err_path).expect("err file"));
         let mut child = cmd.spawn().expect("spawn");
         drop(cmd); // it holds the parent's copies of the output files
-        let mut status = None;
-        assert!(
-            wait_for(LIMIT, || {
-                status = child.try_wait().expect("try_wait");
-                status.is_some()
-            }),
-            "{opt}: sandwrap hangs"
-        );
+        let status = wait_within(&mut child, LIMIT);
+        assert!(status.is_some(), "{opt}: sandwrap hangs");
         let out = std::fs::read_to_string(&out_path).expect("out");
         let err = std::fs::read_to_string(&err_path).expect("err");
         assert_eq!(
@@ -1027,15 +1021,8 @@ fn closed_caller_fds_fail_at_once() {
         cmd.stderr(std::fs::File::create(&err_path).expect("err file"));
         let mut child = cmd.spawn().expect("spawn");
         drop(cmd);
-        let mut status = None;
-        let done = wait_for(LIMIT, || {
-            status = child.try_wait().expect("try_wait");
-            status.is_some()
-        });
-        if !done {
-            let _ = child.kill();
-        }
-        assert!(done, "{extra:?}: sandwrap hangs");
+        let status = wait_within(&mut child, LIMIT);
+        assert!(status.is_some(), "{extra:?}: sandwrap hangs");
         let err = std::fs::read_to_string(&err_path).expect("err");
         let code = if expected.is_empty() { 0 } else { 1 };
         assert_eq!(

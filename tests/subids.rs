@@ -249,6 +249,43 @@ fn without_a_range_one_line_with_the_fix() {
     );
 }
 
+/// The id helpers are looked up in absolute PATH entries only: a
+/// `newuidmap` in a relative one (here `bin` under the directory sandwrap
+/// is started in) is never run, and the error says the entry was refused.
+#[test]
+fn helpers_in_relative_path_entries_are_not_run() {
+    if ranges().is_none() {
+        return;
+    }
+    let dir = scratch("subids-relative-path");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir bin");
+    give(&bin);
+    let ran = dir.join("ran");
+    for helper in ["newuidmap", "newgidmap"] {
+        let fake = bin.join(helper);
+        mkfile(
+            &fake,
+            format!("#!/bin/sh\n/usr/bin/touch {}\n", ran.display()),
+        );
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    give(&dir);
+    let mut c = user_command(Path::new("/usr/bin/env"));
+    c.current_dir(&dir)
+        .arg("PATH=bin:/nonexistent")
+        .arg(sandwrap_bin())
+        .args(["--ro-bind", "/", "/", "--map-subids", "true"]);
+    let o = output(c);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "sandwrap: --map-subids: newuidmap not found in PATH (relative entries are not searched: \"bin\"): install the uidmap package (e.g. apt-get install uidmap)\n"
+    );
+    assert!(!ran.exists(), "the helper in a relative PATH entry ran");
+}
+
 #[test]
 fn helpers_missing_or_refusing_are_one_line() {
     if ranges().is_none() {
@@ -367,5 +404,68 @@ fn refused_combinations() {
     ] {
         let (code, out, err) = run(args);
         assert_eq!((code, out.as_str(), err.as_str()), (1, "", msg), "{args:?}");
+    }
+}
+
+/// Run `sandwrap ARGS` as the test user under a child subreaper, which
+/// reaps whatever sandwrap leaves behind: (exit code, stderr, how many
+/// processes of sandwrap's were left to the subreaper).
+fn under_subreaper(args: &[String]) -> (i32, String, usize) {
+    let script = "import ctypes, os, subprocess, sys\n\
+        assert ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0\n\
+        p = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n\
+        sys.stderr.buffer.write(p.stderr)\n\
+        left = 0\n\
+        while True:\n    try:\n        os.wait()\n    except ChildProcessError:\n        break\n    left += 1\n\
+        print(p.returncode, left)\n";
+    let mut cmd = user_command(Path::new("/usr/bin/python3"));
+    cmd.args(["-c", script]).arg(sandwrap_bin()).args(args);
+    let o = output(cmd);
+    let out = stdout(&o);
+    let mut words = out
+        .split_whitespace()
+        .map(|w| w.parse().unwrap_or(usize::MAX));
+    let code = words.next().map_or(-1, |c| c as i32);
+    (code, stderr(&o), words.next().unwrap_or(usize::MAX))
+}
+
+/// A refused input costs nothing and leaves nothing: the checks that can
+/// refuse it (here a hard limit above the caller's) come before the id
+/// mapper is forked and before a `--bind-mkdir` directory is made. Before
+/// the fix the mapper was forked first, and left to end on its own.
+#[test]
+fn a_refused_input_forks_no_id_mapper_and_makes_no_directory() {
+    if ranges().is_none() {
+        return;
+    }
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let huge = lim.rlim_max + 1;
+    let rlimit = format!("nofile={huge}:{huge}");
+    let dir = scratch("subids-refused");
+    let made = dir.join("made").display().to_string();
+    for ids in [&["--map-subids"][..], &["--unshare-user"]] {
+        let mut args = strings(ids);
+        args.extend(strings(&["--ro-bind", "/", "/", "--rlimit", &rlimit]));
+        args.extend(strings(&["--bind-mkdir", &made, "/mnt", "true"]));
+        let (code, err, left) = under_subreaper(&args);
+        assert_eq!(
+            (code, left),
+            (1, 0),
+            "{ids:?}: a process was left behind: {err}"
+        );
+        assert_eq!(
+            err,
+            format!(
+                "sandwrap: --rlimit nofile={huge}: the hard limit {huge} is above the caller's hard limit {}, which only a privileged process can raise\n",
+                lim.rlim_max
+            ),
+            "{ids:?}"
+        );
+        assert!(!Path::new(&made).exists(), "{ids:?}: {made} was made");
     }
 }

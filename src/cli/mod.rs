@@ -92,12 +92,12 @@ impl<'a> ParseContext<'a> {
             real_gid: nix::unistd::getgid().as_raw(),
             warnings: Vec::new(),
             open_fd: Box::new(|fd| {
-                crate::engine::sys::take_fd(fd).map(|f| Box::new(f) as Box<dyn std::io::Read>)
+                crate::hostio::take_fd(fd).map(|f| Box::new(f) as Box<dyn std::io::Read>)
             }),
             userns_available: Box::new(userns_available),
             cgroupns_available: Box::new(|| std::path::Path::new("/proc/self/ns/cgroup").exists()),
             check_label: Box::new(check_selinux_label),
-            cwd: Box::new(crate::engine::sys::current_dir),
+            cwd: Box::new(crate::hostio::current_dir),
         }
     }
 }
@@ -123,7 +123,7 @@ fn check_selinux_label(label: &OsStr) -> Result<(), LabelError> {
 
 /// bwrap's probe for `--unshare-user-try`.
 fn userns_available() -> bool {
-    let read = crate::engine::read_trimmed;
+    let read = crate::hostio::read_trimmed;
     if !std::path::Path::new("/proc/self/ns/user").exists() {
         return false;
     }

@@ -31,9 +31,9 @@ pub const MAN: &[(&str, &str)] = &[
          subordinate ids from /etc/subuid and /etc/subgid (all of them, range after range), \
          as rootless podman and unshare --map-auto do, so that chown, package managers \
          switching users and multi-user tests work. The maps are written by the setuid \
-         helpers newuidmap and newgidmap (package uidmap), found in PATH, which check every \
-         range against those files themselves; sandwrap stays unprivileged and reads them \
-         only to know what to ask for. COMMAND runs as uid and gid 0 unless --uid/--gid \
+         helpers newuidmap and newgidmap (package uidmap), found in PATH (never in a relative \
+         entry), which check every range against those files themselves; sandwrap stays \
+         unprivileged and reads them only to know what to ask for. COMMAND runs as uid and gid 0 unless --uid/--gid \
          name another mapped id; as always, it has capabilities only with --cap-add (e.g. \
          --cap-add CAP_CHOWN to chown). newgidmap allows setgroups(2) in the sandbox when a \
          subordinate range is mapped. With --dev or --disable-userns the nested user \

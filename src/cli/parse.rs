@@ -75,7 +75,7 @@ struct Parser<'c, 'a> {
     seccomp_ops: Vec<seccomp::Rule>,
 }
 
-/// Parse a full argv (including argv[0]).
+/// Parse a full argv (including `argv[0]`).
 pub fn parse(argv: &[OsString], ctx: &mut ParseContext<'_>) -> Result<Outcome, CliError> {
     let mut p = Parser {
         ctx,
@@ -195,6 +195,11 @@ impl Parser<'_, '_> {
                     );
                 }
             };
+            if def.action == Action::ControlFd && (in_args_file || i != 0) {
+                return Err(self.error(
+                    "--control-fd must be the first option (its fds are placed before the others are read)",
+                ));
+            }
             if def.action == Action::Args && in_args_file {
                 return Err(self.error("--args not supported in arguments file"));
             }
@@ -607,6 +612,7 @@ impl Parser<'_, '_> {
                 self.spec.status.json_status =
                     Some(self.fd_last(self.spec.status.json_status, &v[0], def)?);
             }
+            Action::ControlFd => self.spec.status.control = Some(self.fd(&v[0])?),
             Action::NewSession => self.spec.new_session = true,
             Action::DieWithParent => self.spec.die_with_parent = true,
             Action::AsPid1 => self.spec.as_pid_1 = true,

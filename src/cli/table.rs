@@ -59,6 +59,7 @@ pub enum Action {
     UsernsBlockFd,
     InfoFd,
     JsonStatusFd,
+    ControlFd,
     NewSession,
     DieWithParent,
     AsPid1,
@@ -855,6 +856,14 @@ pub const OPTIONS: &[OptDef] = &[
         Limits,
         "After the exit code, write wall time, CPU time and peak memory to --json-status-fd",
     ),
+    // sandwrap's own: the library's link to the helper it started.
+    opt(
+        "control-fd",
+        &["FD"],
+        A::ControlFd,
+        Monitoring,
+        "First option only: a SOCK_SEQPACKET socket from a program using sandwrap as a library; caller fds arrive on it, errors and the command's status go back, and its EOF ends the sandbox (docs/library.md)",
+    ),
     // sandwrap's own: the network namespace's link to the outside (pasta).
     opt(
         "network",
@@ -952,6 +961,7 @@ mod tests {
                 || o.name == "keep-env"
                 || o.name == "protect"
                 || o.name == "end-with-command"
+                || o.name == "control-fd"
                 || matches!(
                     o.name,
                     "unshare-time" | "time-offset" | "map-subids" | "map-subids-count"

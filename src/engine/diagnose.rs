@@ -4,12 +4,7 @@
 
 use std::path::Path;
 
-/// A small /proc or /sys file, trimmed.
-pub(crate) fn read(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_owned())
-}
+pub(crate) use crate::hostio::read_trimmed as read;
 
 /// What the host says about user namespaces.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

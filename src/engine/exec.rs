@@ -1,7 +1,7 @@
 //! The last steps before the command runs: working directory, environment,
 //! ids, capabilities, seccomp, and `execvp` searching the sandbox's PATH.
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -13,43 +13,18 @@ use super::ctx::ChildCtx;
 use super::execvp::ExecPlan;
 use super::{caps, fds, filters, landlock, report, seccomp, signals, sys};
 use crate::landlock::Mode;
-use crate::spec::{EnvOp, Spec, env_name_matches};
+use crate::spec::{Spec, build_env, set_var};
 
 /// Work done once in the first sandbox process, before pid 1 forks.
 pub struct Prepared {
     /// The caller's programs (`--add-seccomp-fd`, `--seccomp`), in order.
     pub seccomp: Vec<Vec<sock_filter>>,
+    /// How pid 1 is kept from the command, as landlock's plan decided.
+    pub isolation: crate::landlock::Isolation,
     /// Built in the new root, enforced by the command's process only.
     landlock: Option<landlock::Enforcement>,
     env: Vec<CString>,
     path_var: Option<OsString>,
-}
-
-/// Apply `--setenv`/`--unsetenv`/`--clearenv`/`--keep-env` in order to
-/// `base`, the caller's environment.
-pub fn build_env(base: Vec<(OsString, OsString)>, ops: &[EnvOp]) -> Vec<(OsString, OsString)> {
-    let mut env = base.clone();
-    for op in ops {
-        match op {
-            EnvOp::Clear => env.clear(),
-            EnvOp::Unset(k) => env.retain(|(key, _)| key != k),
-            EnvOp::Set(k, v) => set_var(&mut env, k, v.clone()),
-            EnvOp::Keep(pattern) => {
-                for (k, v) in base.iter().filter(|(k, _)| env_name_matches(pattern, k)) {
-                    set_var(&mut env, k, v.clone());
-                }
-            }
-        }
-    }
-    env
-}
-
-fn set_var(env: &mut Vec<(OsString, OsString)>, key: impl AsRef<OsStr>, value: OsString) {
-    let key = key.as_ref();
-    match env.iter_mut().find(|(k, _)| k == key) {
-        Some(slot) => slot.1 = value,
-        None => env.push((key.to_os_string(), value)),
-    }
 }
 
 pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<Prepared> {
@@ -114,7 +89,7 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         Mode::Namespaced
     };
     let caller_cwd = ctx.old_cwd.as_deref().unwrap_or(Path::new("/"));
-    let landlock = landlock::prepare(spec, mode, ctx.caller, caller_cwd)?;
+    let decided = landlock::prepare(spec, mode, ctx.caller, caller_cwd)?;
     let path_var = env
         .iter()
         .find(|(k, _)| k == "PATH")
@@ -130,7 +105,8 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
         .collect();
     Ok(Prepared {
         seccomp,
-        landlock,
+        isolation: decided.isolation,
+        landlock: decided.enforcement,
         env,
         path_var,
     })
@@ -293,65 +269,4 @@ fn finish_and_exec(
         let _ = sys::write_all(fd, b"R");
     }
     Err(filters::seal_and_exec(spec, ctx, &prepared.seccomp, plan))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn kv(k: &str, v: &str) -> (OsString, OsString) {
-        (k.into(), v.into())
-    }
-
-    #[test]
-    fn env_ops_apply_in_order() {
-        let base = vec![kv("A", "1"), kv("B", "2")];
-        let ops = vec![
-            EnvOp::Set("C".into(), "3".into()),
-            EnvOp::Unset("A".into()),
-            EnvOp::Set("B".into(), "x".into()),
-        ];
-        assert_eq!(
-            build_env(base.clone(), &ops),
-            vec![kv("B", "x"), kv("C", "3")]
-        );
-        let ops = vec![
-            EnvOp::Set("C".into(), "3".into()),
-            EnvOp::Clear,
-            EnvOp::Set("D".into(), "4".into()),
-        ];
-        assert_eq!(build_env(base, &ops), vec![kv("D", "4")]);
-    }
-
-    #[test]
-    fn keep_env_restores_the_callers_values_in_order() {
-        let base = vec![
-            kv("PATH", "/bin"),
-            kv("LC_ALL", "C"),
-            kv("LC_TIME", "fr"),
-            kv("GITHUB_TOKEN", "secret"),
-        ];
-        let ops = vec![
-            EnvOp::Set("PATH".into(), "/mine".into()),
-            EnvOp::Clear,
-            EnvOp::Keep("PATH".into()),
-            EnvOp::Keep("LC_*".into()),
-            // Not in the caller's environment: nothing to keep.
-            EnvOp::Keep("TZ".into()),
-            EnvOp::Set("LC_TIME".into(), "de".into()),
-        ];
-        assert_eq!(
-            build_env(base.clone(), &ops),
-            vec![kv("PATH", "/bin"), kv("LC_ALL", "C"), kv("LC_TIME", "de")]
-        );
-        // Before a later --clearenv it keeps nothing; after a --setenv it
-        // puts the caller's value back.
-        let ops = vec![
-            EnvOp::Set("PATH".into(), "/mine".into()),
-            EnvOp::Keep("PATH".into()),
-        ];
-        assert_eq!(build_env(base.clone(), &ops)[0], kv("PATH", "/bin"));
-        let ops = vec![EnvOp::Keep("*".into()), EnvOp::Clear];
-        assert_eq!(build_env(base, &ops), vec![]);
-    }
 }

@@ -192,19 +192,10 @@ pub fn consume(fd: RawFd) {
 pub fn read_all(fd: RawFd) -> std::result::Result<Vec<u8>, SysError> {
     let fd = get(fd)?;
     let mut data = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let res = loop {
-        match sys::read_some(fd, &mut buf) {
-            Ok(0) => break Ok(()),
-            Ok(n) => data.extend_from_slice(&buf[..n]),
-            Err(errno) => {
-                break Err(SysError {
-                    call: format!("read fd {fd}"),
-                    errno,
-                });
-            }
-        }
-    };
+    let res = sys::read_to_end(fd, &mut data, usize::MAX).map_err(|errno| SysError {
+        call: format!("read fd {fd}"),
+        errno,
+    });
     consume(fd);
     res.map(|()| data)
 }
@@ -273,6 +264,7 @@ mod tests {
                 block: Some(10),
                 userns_block: Some(11),
                 sync: Some(12),
+                control: None,
             },
             join: JoinNamespaces {
                 userns: Some(13),

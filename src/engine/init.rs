@@ -43,7 +43,7 @@ pub fn reap(
     // keeps the command out of this process. The caller's programs bind
     // pid 1 too, as in bwrap; sandwrap's own policy is the command's alone
     // (pid 1 must wait and take signals).
-    if let Err(e) = super::landlock::protect_own_process()
+    if let Err(e) = super::landlock::protect_own_process(prepared.isolation)
         .and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
     {
         report(spec, &e);
@@ -224,12 +224,6 @@ fn end_namespace() {
     // SAFETY: as pid 1 of our own pid namespace, -1 means "every other
     // process in this namespace", never anything outside it.
     unsafe { libc::kill(-1, libc::SIGKILL) };
-    loop {
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return; // ECHILD: nobody left
-        }
-    }
+    // Until ECHILD: nobody left.
+    while sys::waitpid(-1, 0).is_ok() {}
 }

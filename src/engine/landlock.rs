@@ -14,8 +14,16 @@ use ::landlock::{
 use anyhow::{Result, anyhow, bail};
 
 use super::sys;
-use crate::landlock::{Mode, Need, Plan, Policy, Rights, Rule};
+use crate::landlock::{Isolation, Mode, Need, Plan, Policy, Rights, Rule};
 use crate::spec::Spec;
+
+/// What `prepare` decided: how sandwrap's own processes are kept from the
+/// command (the plan's decision, made once, which pid 1 follows), and the
+/// ruleset to enforce on the command, if any.
+pub struct Decided {
+    pub isolation: Isolation,
+    pub enforcement: Option<Enforcement>,
+}
 
 /// A ruleset ready to be enforced, and what to report when it is.
 pub struct Enforcement {
@@ -151,15 +159,10 @@ fn ruleset_error(what: &str) -> impl FnOnce(::landlock::RulesetError) -> anyhow:
     move |e| anyhow!("landlock: {what}: {e}")
 }
 
-/// Decide, report and build what landlock will enforce; `None` when
-/// nothing is to be enforced. Runs after the new root is in place, so rule
-/// paths resolve inside it.
-pub fn prepare(
-    spec: &Spec,
-    mode: Mode,
-    caller: (u32, u32),
-    cwd: &Path,
-) -> Result<Option<Enforcement>> {
+/// Decide, report and build what landlock will enforce (no enforcement
+/// when nothing is to be enforced). Runs after the new root is in place, so
+/// rule paths resolve inside it.
+pub fn prepare(spec: &Spec, mode: Mode, caller: (u32, u32), cwd: &Path) -> Result<Decided> {
     let policy = Policy::from_spec(spec, mode, caller, cwd);
     let rep = Reporter {
         strict: policy.strict,
@@ -194,7 +197,10 @@ pub fn prepare(
             let line = crate::landlock::show::isolation_line(&plan);
             crate::out::message(spec.level_prefix, crate::out::Level::Info, &line);
         }
-        return Ok(None);
+        return Ok(Decided {
+            isolation: plan.isolation,
+            enforcement: None,
+        });
     }
 
     let mut ruleset = Ruleset::default().set_compatibility(CompatLevel::HardRequirement);
@@ -256,28 +262,25 @@ pub fn prepare(
     } else {
         Vec::new()
     };
-    Ok(Some(Enforcement {
-        ruleset: created,
-        summary,
-    }))
+    Ok(Decided {
+        isolation: plan.isolation,
+        enforcement: Some(Enforcement {
+            ruleset: created,
+            summary,
+        }),
+    })
 }
 
-/// Whether the command gets a landlock domain of its own (see
-/// `crate::landlock::Isolation`): then sandwrap's processes stay outside it
-/// and the command cannot reach them, while a launcher outside can still
-/// open `/proc/PID/ns/*` and `/proc/PID/root` of pid 1.
-pub fn confines_command() -> bool {
-    usable_abi().0 > 0
-}
-
-/// For pid 1 or the reaper (the supervisor always is non-dumpable): without
-/// landlock, make it non-dumpable, so that the command (same uid, maybe
-/// CAP_SYS_PTRACE in its user namespace) can neither ptrace it nor open its
-/// `/proc/PID/{mem,exe,fd,root,...}`: a non-dumpable process needs
-/// CAP_SYS_PTRACE in the namespace it was executed in, the host's. With
-/// landlock it stays dumpable: an outside launcher needs that to join.
-pub fn protect_own_process() -> Result<()> {
-    if confines_command() {
+/// For pid 1 or the reaper (the supervisor always is non-dumpable): when
+/// the command gets no landlock domain of its own (`isolation`, see
+/// `crate::landlock::Isolation`), make it non-dumpable, so that the command
+/// (same uid, maybe CAP_SYS_PTRACE in its user namespace) can neither
+/// ptrace it nor open its `/proc/PID/{mem,exe,fd,root,...}`: a
+/// non-dumpable process needs CAP_SYS_PTRACE in the namespace it was
+/// executed in, the host's. With a domain it stays dumpable (the domain
+/// keeps the command out): an outside launcher needs that to join.
+pub fn protect_own_process(isolation: Isolation) -> Result<()> {
+    if isolation != Isolation::NonDumpable {
         return Ok(());
     }
     sys::prctl(libc::PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE").map_err(anyhow::Error::new)

@@ -7,6 +7,8 @@
 
 mod caps;
 mod child;
+mod children;
+pub(crate) mod control;
 mod ctx;
 mod diagnose;
 pub(crate) mod exec;
@@ -34,11 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::out::{self, Level};
 
-pub(crate) use diagnose::read as read_trimmed;
-pub use mount::c_octal;
-pub use status::{NsInfo, exit_line, info_json, status_line};
 pub use supervisor::run;
-pub use userns::{IdMap, IdPlan, plan as id_plan};
 
 /// The soft RLIMIT_NOFILE before setup raised it (0: not raised).
 static SAVED_NOFILE: AtomicU64 = AtomicU64::new(0);

@@ -43,6 +43,7 @@ fn read_report(r: &OwnedFd) -> Option<i32> {
 /// Wait for the command to end; returns sandwrap's exit status.
 pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let started = std::time::Instant::now();
+    super::control::watch(w.pid);
     // --timeout: a thread that only signals; an error ends the sandbox.
     let watchdog = timeout::start(spec, w.pid, w.fallback, w.early_timer.take()).map_err(|e| {
         super::report(spec, &e);
@@ -67,7 +68,15 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         // for all the command started, whatever the lifecycle.
         signals::end_descendants();
     }
-    let executed = w.exec_report.as_ref().is_some_and(exec_succeeded);
+    let exec = w.exec_report.as_ref().map(exec_outcome);
+    let executed = exec == Some(Exec::Ran);
+    crate::control::send(&match exec {
+        Some(Exec::Ran) => crate::control::Event::Ran { status, timed_out },
+        failed => crate::control::Event::NotRun {
+            exec_failed: failed == Some(Exec::Failed),
+            status,
+        },
+    });
     // sandwrap's usage object: asked for (bwrap's stream stays bwrap's
     // otherwise), and only when the command ran (not for a failed setup).
     let json_usage = spec.limits.json_usage || spec.limits.timeout.is_some();
@@ -77,11 +86,10 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         // lifecycle pid 1 stays as long as anything the command left runs:
         // not waited for then (the command would hold sandwrap for ever).
         // With no child left it has reported its last and is exiting.
-        let stays = !spec.ends_with_command() && !signals::children_of(w.pid).is_empty();
+        let stays = !spec.ends_with_command() && !super::children::of(w.pid).is_empty();
         let how = if stays { libc::WNOHANG } else { 0 };
-        let mut st = 0;
-        // SAFETY: waiting for our own child (ECHILD if already done).
-        unsafe { libc::waitpid(w.pid, &mut st, how) };
+        // Our own child (ECHILD if already done).
+        let _ = sys::waitpid(w.pid, how);
         usage::measure(started, w.cgroup.and_then(|cg| cg.usage()))
     });
     if let (true, Some(u)) = (spec.verbose, &usage) {
@@ -216,8 +224,18 @@ fn refused(spec: &Spec, pid: libc::pid_t, e: sys::SysError) -> i32 {
     1 << 8
 }
 
-/// Exactly one byte on the exec report: the command was really executed.
-fn exec_succeeded(r: &OwnedFd) -> bool {
+/// What the exec report says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exec {
+    /// No byte: the setup failed before.
+    NotReached,
+    /// One byte: the command was really executed.
+    Ran,
+    /// A second byte: exec failed.
+    Failed,
+}
+
+fn exec_outcome(r: &OwnedFd) -> Exec {
     let mut buf = [0u8; 2];
     let mut got = 0;
     while got < 2 {
@@ -226,5 +244,9 @@ fn exec_succeeded(r: &OwnedFd) -> bool {
             Ok(n) => got += n,
         }
     }
-    got == 1
+    match got {
+        0 => Exec::NotReached,
+        1 => Exec::Ran,
+        _ => Exec::Failed,
+    }
 }

@@ -21,8 +21,8 @@ pub struct Notifier<'a> {
     sigfd: super::signals::SignalFd,
     sock: Option<OwnedFd>,
     listener: Option<OwnedFd>,
-    /// Processes already sent SIGSYS that called again (they caught it).
-    signalled: Vec<u32>,
+    /// Processes sent SIGSYS by a kill rule.
+    signalled: Signalled,
     /// Writing to `out` failed once: reports are no longer written.
     out_lost: std::cell::Cell<bool>,
 }
@@ -48,7 +48,7 @@ impl<'a> Notifier<'a> {
             sigfd,
             sock: Some(sock),
             listener: None,
-            signalled: Vec::new(),
+            signalled: Signalled::default(),
             out_lost: std::cell::Cell::new(false),
         })
     }
@@ -173,7 +173,7 @@ impl<'a> Notifier<'a> {
             }
             Action::Errno(e) => resp.error = -e,
             Action::Kill | Action::Trap => {
-                self.kill(lfd, req.id, req.pid, caller.survives_sigsys);
+                self.kill(lfd, req.id, caller.tgid, caller.survives_sigsys);
                 resp.error = -libc::ENOSYS;
             }
         }
@@ -217,38 +217,51 @@ impl<'a> Notifier<'a> {
     /// Kill like SECCOMP_RET_KILL_PROCESS: SIGSYS, unless the process
     /// could survive it (caught, blocked or ignored), then SIGKILL.
     ///
+    /// The process, `tgid`, not the calling thread: the kernel gives no
+    /// pidfd for a thread but its group's leader (before 6.9), and a signal
+    /// to the process is what ends it whichever thread called.
+    ///
     /// By pidfd, opened before the notification is checked to be still
     /// pending: the caller may have been killed and reaped meanwhile (by
     /// another process of the sandbox), and its pid taken by a process
     /// outside, which the supervisor (outside every landlock domain) could
-    /// signal. A pending notification means the pidfd is the caller's.
-    fn kill(&mut self, lfd: RawFd, id: u64, pid: u32, survives_sigsys: bool) {
-        let sig = if survives_sigsys || self.signalled.contains(&pid) {
-            libc::SIGKILL
-        } else {
-            libc::SIGSYS
+    /// signal. A pending notification means the caller lives, so its
+    /// process still holds `tgid` and the pidfd is the caller's.
+    fn kill(&mut self, lfd: RawFd, id: u64, tgid: u32, survives_sigsys: bool) {
+        let Ok(pidfd) = sys::Pidfd::open(tgid as libc::pid_t) else {
+            return; // gone
         };
-        if sig == libc::SIGSYS {
-            // A second kill rule hit by the same process gets SIGKILL.
-            self.signalled.push(pid);
+        if !pending(lfd, id) {
+            return;
         }
-        // SAFETY: plain system calls; the pidfd is closed below.
-        unsafe {
-            let pidfd = libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) as RawFd;
-            if pidfd < 0 {
-                return; // gone
-            }
-            if pending(lfd, id) {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    pidfd,
-                    sig,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                );
-            }
-            libc::close(pidfd);
+        // A second kill rule hit by the same process: it survived SIGSYS.
+        if survives_sigsys || self.signalled.holds(&pidfd) {
+            let _ = pidfd.send_signal(libc::SIGKILL);
+        } else if pidfd.send_signal(libc::SIGSYS).is_ok() {
+            self.signalled.add(pidfd);
         }
+    }
+}
+
+/// The processes sent SIGSYS, held by pidfd and forgotten once they have
+/// ended: a pid is anyone's once reaped, and a new process that gets it
+/// must be treated as new (SIGSYS first), and the list stays as short as
+/// the processes that live on.
+#[derive(Default)]
+struct Signalled(Vec<sys::Pidfd>);
+
+impl Signalled {
+    /// Whether `live` (a pidfd of a process known to live now) was sent
+    /// SIGSYS before. A remembered pidfd that has not ended holds its pid,
+    /// so the same pid is the same process.
+    fn holds(&mut self, live: &sys::Pidfd) -> bool {
+        self.0
+            .retain(|p| !p.exits_within(std::time::Duration::ZERO));
+        self.0.iter().any(|p| p.pid() == live.pid())
+    }
+
+    fn add(&mut self, pidfd: sys::Pidfd) {
+        self.0.push(pidfd);
     }
 }
 
@@ -263,6 +276,8 @@ fn pending(lfd: RawFd, id: u64) -> bool {
 struct CallerStatus {
     /// The pid inside the sandbox (last NSpid entry).
     pid: u32,
+    /// Its process (thread group) as the supervisor sees it.
+    tgid: u32,
     comm: String,
     /// SIGSYS is caught, blocked or ignored (or the status is unreadable).
     survives_sigsys: bool,
@@ -294,6 +309,10 @@ impl CallerStatus {
                 .and_then(|v| v.split_whitespace().last())
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(host_pid),
+            // Unreadable: the caller is gone, or is a group's leader.
+            tgid: field("Tgid:")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(host_pid),
             comm: field("Name:").unwrap_or("?").to_string(),
             survives_sigsys: (mask("SigCgt:") | mask("SigBlk:") | mask("SigIgn:")) & sigsys_bit
                 != 0,
@@ -307,19 +326,52 @@ mod tests {
 
     #[test]
     fn caller_status_from_one_read() {
-        let text = "Name:\tprobe\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\nNSpid:\t4711\t3\n";
+        let text = "Name:\tprobe\nTgid:\t4700\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\nNSpid:\t4711\t3\n";
         let c = CallerStatus::parse(text, 4711);
         assert_eq!(
-            (c.pid, c.comm.as_str(), c.survives_sigsys),
-            (3, "probe", false)
+            (c.pid, c.tgid, c.comm.as_str(), c.survives_sigsys),
+            (3, 4700, "probe", false)
         );
         let caught = text.replace("SigCgt:\t0000000000000000", "SigCgt:\t0000000040000000");
         assert!(CallerStatus::parse(&caught, 4711).survives_sigsys);
         // Gone or unreadable: the host pid, and SIGKILL to be sure.
         let gone = CallerStatus::parse("", 9);
         assert_eq!(
-            (gone.pid, gone.comm.as_str(), gone.survives_sigsys),
-            (9, "?", true)
+            (
+                gone.pid,
+                gone.tgid,
+                gone.comm.as_str(),
+                gone.survives_sigsys
+            ),
+            (9, 9, "?", true)
         );
+    }
+
+    /// A process sent SIGSYS is remembered while it lives, and forgotten
+    /// once it has ended: its pid, reused, is a new process's.
+    #[test]
+    fn signalled_processes_are_forgotten_when_they_end() {
+        let spawn = || {
+            let child = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .expect("spawn sleep");
+            let fd = sys::Pidfd::open(child.id() as libc::pid_t).expect("pidfd_open");
+            (child, fd)
+        };
+        let mut set = Signalled::default();
+        let (mut a, a_fd) = spawn();
+        let (mut b, b_fd) = spawn();
+        let a_again = sys::Pidfd::open(a_fd.pid()).expect("pidfd_open");
+        set.add(a_fd);
+        assert!(set.holds(&a_again));
+        assert!(!set.holds(&b_fd));
+        a.kill().expect("kill");
+        a.wait().expect("reap");
+        // Ended and reaped: not held, nothing is kept of it.
+        assert!(!set.holds(&a_again));
+        assert!(set.0.is_empty());
+        b.kill().expect("kill");
+        b.wait().expect("reap");
     }
 }

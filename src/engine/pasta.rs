@@ -10,7 +10,7 @@
 //! sandwrap, even a sandwrap killed by SIGKILL.
 
 use std::ffi::OsString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -47,9 +47,9 @@ pub fn prepare(spec: &Spec) -> Result<Option<Prepared>> {
     if !spec.network.pasta {
         return Ok(None);
     }
-    let bin = find_in_path("pasta").ok_or_else(|| {
+    let bin = sys::find_in_path("pasta").map_err(|why| {
         anyhow!(
-            "--network pasta: pasta not found in PATH: install it (Debian, Ubuntu: apt-get install passt; Fedora: dnf install passt)"
+            "--network pasta: pasta {why}: install it (Debian, Ubuntu: apt-get install passt; Fedora: dnf install passt)"
         )
     })?;
     // pasta opens the tap device as the caller (from inside the sandbox's
@@ -100,17 +100,6 @@ pub fn sandbox_resolv_conf(conf: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin"));
-    std::env::split_paths(&path)
-        .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 /// pasta's command line for the sandbox whose first process is `child`.
@@ -174,8 +163,7 @@ fn arguments(spec: &Spec, dns: bool, child: libc::pid_t, ready_fd: RawFd) -> Vec
 
 /// The running pasta; dropping it kills it and reaps it.
 pub struct Pasta {
-    pid: libc::pid_t,
-    pidfd: OwnedFd,
+    pidfd: sys::Pidfd,
 }
 
 impl Pasta {
@@ -189,19 +177,11 @@ impl Drop for Pasta {
     fn drop(&mut self) {
         // Through the pidfd: the monitor may have reaped pasta already (it
         // reaps every child), and its pid may be someone else's by now.
-        // SAFETY: plain syscall on our own pidfd.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                libc::SIGKILL,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
+        // ESRCH: it has ended already.
+        let _ = self.pidfd.send_signal(libc::SIGKILL);
         let mut st = 0;
         // SAFETY: waiting for our own child (ECHILD if already reaped).
-        unsafe { libc::waitpid(self.pid, &mut st, 0) };
+        unsafe { libc::waitpid(self.pidfd.pid(), &mut st, 0) };
     }
 }
 
@@ -248,22 +228,15 @@ pub fn start(spec: &Spec, prep: &Prepared, child: libc::pid_t) -> Result<Pasta> 
         .map_err(|e| anyhow!("--network pasta: can't run {}: {e}", bin.display()))?;
     drop(cmd);
     let pid = proc.id() as libc::pid_t;
-    // SAFETY: plain syscall; pid is our unreaped child.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        let errno = sys::errno();
+    // pid is our unreaped child.
+    let pidfd = sys::Pidfd::open(pid).inspect_err(|_| {
         // SAFETY: our own child, not reaped yet.
         unsafe { libc::kill(pid, libc::SIGKILL) };
         let mut st = 0;
         // SAFETY: reaping our own child.
         unsafe { libc::waitpid(pid, &mut st, 0) };
-        bail!("pidfd_open {pid}: {}", crate::errno_text(errno));
-    }
-    // SAFETY: a new fd that nothing else owns.
-    let pasta = Pasta {
-        pid,
-        pidfd: unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) },
-    };
+    })?;
+    let pasta = Pasta { pidfd };
     drop(ready_w);
     match wait_ready(&ready_r) {
         Ready::Yes => Ok(pasta),

@@ -3,6 +3,8 @@
 
 use std::mem::MaybeUninit;
 
+use super::children::Children;
+
 /// Signals passed on to the sandbox. Terminal-generated ones (Ctrl-C) are
 /// only passed on when the command does not share our process group, or it
 /// would get them twice.
@@ -246,25 +248,12 @@ pub fn supervisor_death_signal() -> i32 {
 pub fn reap_all(watched: libc::pid_t) -> Result<(Option<i32>, bool), super::sys::SysError> {
     let mut found = None;
     loop {
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid < 0 {
-            let errno = super::sys::errno();
-            return match errno {
-                libc::ECHILD => Ok((found, true)),
-                libc::EINTR => continue,
-                _ => Err(super::sys::SysError {
-                    call: "waitpid".into(),
-                    errno,
-                }),
-            };
-        }
-        if pid == 0 {
-            return Ok((found, false));
-        }
-        if pid == watched {
-            found = Some(status);
+        match super::sys::waitpid(-1, libc::WNOHANG) {
+            Ok((0, _)) => return Ok((found, false)),
+            Ok((pid, status)) if pid == watched => found = Some(status),
+            Ok(_) => {}
+            Err(e) if e.errno == libc::ECHILD => return Ok((found, true)),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -272,26 +261,11 @@ pub fn reap_all(watched: libc::pid_t) -> Result<(Option<i32>, bool), super::sys:
 /// Reap children, blocking, until `watched` has exited; its status.
 pub fn reap_blocking(watched: libc::pid_t) -> Result<i32, super::sys::SysError> {
     loop {
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        let (pid, status) = super::sys::waitpid(-1, 0)?;
         if pid == watched {
             return Ok(status);
         }
-        if pid < 0 {
-            let errno = super::sys::errno();
-            if errno != libc::EINTR {
-                return Err(super::sys::SysError {
-                    call: "waitpid".into(),
-                    errno,
-                });
-            }
-        }
     }
-}
-
-fn errno_is(e: i32) -> bool {
-    std::io::Error::last_os_error().raw_os_error() == Some(e)
 }
 
 /// End every descendant of this process, which must be a child subreaper
@@ -303,12 +277,17 @@ fn errno_is(e: i32) -> bool {
 /// forked during the walk, or came back to us), kill it and its subtree.
 /// It ends when we have no child left, and with no child there is no
 /// descendant: the end is certain, not a number of rounds, and a fork chain
-/// or fork loop only makes it take a few more.
+/// or fork loop only makes it take a few more. (Without the kernel's
+/// children lists, a round's children come from one scan made before its
+/// kills: a child forked after it comes back to us when its killed parent
+/// dies, which wakes our wait, and the next round kills it.)
 pub fn end_descendants() {
     let me = std::process::id() as libc::pid_t;
     let mut killed = std::collections::HashSet::new();
     loop {
-        let mut queue: Vec<libc::pid_t> = children_of(me)
+        let children = Children::read();
+        let mut queue: Vec<libc::pid_t> = children
+            .of(me)
             .into_iter()
             .filter(|p| !killed.contains(p))
             .collect();
@@ -318,32 +297,13 @@ pub fn end_descendants() {
             // SAFETY: a descendant of ours, found just now.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             killed.insert(pid);
-            queue.extend(children_of(pid).into_iter().filter(|p| !killed.contains(p)));
+            queue.extend(children.of(pid).into_iter().filter(|p| !killed.contains(p)));
             i += 1;
         }
-        let mut status = 0;
-        // SAFETY: valid out-pointer.
-        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if r < 0 && !errno_is(libc::EINTR) {
+        let Ok((reaped, _)) = super::sys::waitpid(-1, 0) else {
             return; // ECHILD: no child, so no descendant, is left
-        }
+        };
         // A reaped pid may be used again, by anyone.
-        killed.remove(&r);
+        killed.remove(&reaped);
     }
-}
-
-/// The children of every thread of process `pid`.
-pub fn children_of(pid: libc::pid_t) -> Vec<libc::pid_t> {
-    let mut out = Vec::new();
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for task in tasks.flatten() {
-            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                out.extend(
-                    list.split_whitespace()
-                        .filter_map(|p| p.parse::<libc::pid_t>().ok()),
-                );
-            }
-        }
-    }
-    out
 }

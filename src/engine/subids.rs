@@ -14,7 +14,6 @@
 //! reports; the sandbox's first process waits for the supervisor's go-ahead
 //! meanwhile.
 
-use std::ffi::OsString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -91,15 +90,11 @@ pub fn take(ranges: &[Range], want: Option<u32>) -> Option<Vec<Range>> {
 }
 
 fn find_helper(name: &str) -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin"));
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            anyhow!(
-                "--map-subids: {name} not found in PATH: install the uidmap package (e.g. apt-get install uidmap)"
-            )
-        })
+    sys::find_in_path(name).map_err(|why| {
+        anyhow!(
+            "--map-subids: {name} {why}: install the uidmap package (e.g. apt-get install uidmap)"
+        )
+    })
 }
 
 /// Work out the ranges for `caller`, or say precisely why there are none.
@@ -172,11 +167,14 @@ fn map_args(own: u32, ranges: &[Range]) -> Vec<String> {
     v
 }
 
-/// The mapper process, forked before no_new_privs.
+/// The mapper process, forked before no_new_privs. Dropped unused (the
+/// supervisor failed before the clone), it is ended and reaped: it ends
+/// at EOF on `to`, so nothing is left behind.
 pub struct Mapper {
     pid: libc::pid_t,
-    to: OwnedFd,
+    to: Option<OwnedFd>,
     from: OwnedFd,
+    reaped: bool,
 }
 
 /// Fork the mapper. It holds nothing but its two pipes and dies with us.
@@ -199,8 +197,9 @@ pub fn start(plan: &Plan, caller: (u32, u32)) -> Result<Mapper> {
     }
     Ok(Mapper {
         pid,
-        to: to_w,
+        to: Some(to_w),
         from: from_r,
+        reaped: false,
     })
 }
 
@@ -252,19 +251,14 @@ fn run_helper(helper: &Path, pid: &str, args: &[String]) -> Result<(), String> {
 impl Mapper {
     /// Have the helpers map `child`'s user namespace; the helper's own words
     /// when they refuse.
-    pub fn map(self, child: libc::pid_t) -> Result<()> {
-        let sent = sys::write_all(self.to.as_raw_fd(), &child.to_ne_bytes());
-        drop(self.to);
+    pub fn map(mut self, child: libc::pid_t) -> Result<()> {
+        let to = self.to.take();
+        let sent = to.map_or(Err(libc::EBADF), |to| {
+            sys::write_all(to.as_raw_fd(), &child.to_ne_bytes())
+        });
         let mut said = Vec::new();
-        let mut buf = [0u8; 512];
-        while let Ok(n @ 1..) = sys::read_some(self.from.as_raw_fd(), &mut buf) {
-            said.extend_from_slice(&buf[..n]);
-        }
-        let mut status = 0;
-        // SAFETY: reaping the mapper we forked.
-        while unsafe { libc::waitpid(self.pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR
-        {
-        }
+        let _ = sys::read_to_end(self.from.as_raw_fd(), &mut said, usize::MAX);
+        let status = self.reap();
         if !said.is_empty() {
             bail!("{}", String::from_utf8_lossy(&said));
         }
@@ -272,6 +266,24 @@ impl Mapper {
             bail!("--map-subids: the id mapper ended without mapping (status {status})");
         }
         Ok(())
+    }
+}
+
+impl Mapper {
+    /// Wait for the mapper to end; its status (-1 if it could not be waited
+    /// for).
+    fn reap(&mut self) -> i32 {
+        self.reaped = true;
+        sys::waitpid(self.pid, 0).map_or(-1, |(_, status)| status)
+    }
+}
+
+impl Drop for Mapper {
+    fn drop(&mut self) {
+        drop(self.to.take());
+        if !self.reaped {
+            self.reap();
+        }
     }
 }
 

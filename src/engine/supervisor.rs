@@ -126,22 +126,28 @@ fn falls_back(spec: &Spec, errno: i32) -> bool {
 }
 
 fn launch(spec: &Spec) -> Result<i32> {
-    create_host_dirs(spec)?;
-    // The sandbox's own cgroup, before any helper is forked (they stay
-    // where sandwrap is, out of it); dropped, it ends and removes itself.
-    let cgroup = super::limits::cgroup::prepare(&spec.limits.cgroup)?;
     let caller_signals = signals::Caller::save();
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
+    // Every check that can refuse the input comes first, before anything
+    // is made or forked: a refused input leaves nothing behind.
+    let subids = super::subids::plan(spec, (uid, gid))?;
+    let rlimits = super::limits::rlimits::resolve(spec)?;
+    let pasta_prep = super::pasta::prepare(spec)?;
+    // Compiled here, before the clone; the sandbox only installs it.
+    let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
+    // The sandbox's own cgroup (its refusal is the last check), before
+    // any helper is forked: they stay where sandwrap is, out of it.
+    // Dropped, it ends and removes itself.
+    let cgroup = super::limits::cgroup::prepare(&spec.limits.cgroup)?;
+    create_host_dirs(spec)?;
     // --map-subids: the helpers are setuid, so their runner is forked
     // before no_new_privs (`arm`).
-    let subids = super::subids::plan(spec, (uid, gid))?;
     let mapper = match &subids {
         Some(p) => Some(super::subids::start(p, (uid, gid))?),
         None => None,
     };
     let sigset = arm(spec)?;
-    let rlimits = super::limits::rlimits::resolve(spec)?;
 
     let sandbox_ids = (spec.uid.unwrap_or(uid), spec.gid.unwrap_or(gid));
     let ids = match &subids {
@@ -153,11 +159,12 @@ fn launch(spec: &Spec) -> Result<i32> {
     let (life_r, life_w) = sys::pipe()?;
     // Whether the command was executed: for --json-status-fd's exit-code
     // line and the usage report (also --verbose's).
-    let exec_pipe = if spec.status.json_status.is_some() || spec.verbose {
-        Some(sys::pipe()?)
-    } else {
-        None
-    };
+    let exec_pipe =
+        if spec.status.json_status.is_some() || spec.verbose || crate::control::fd().is_some() {
+            Some(sys::pipe()?)
+        } else {
+            None
+        };
     let status_pipe = if spec.needs_reaper() {
         Some(sys::pipe()?)
     } else {
@@ -169,7 +176,6 @@ fn launch(spec: &Spec) -> Result<i32> {
     // its id maps. And, with --network pasta, until pasta has configured
     // its network.
     let reports = spec.status.info.is_some() || spec.status.json_status.is_some();
-    let pasta_prep = super::pasta::prepare(spec)?;
     let go_pipe = if reports
         || spec.status.userns_block.is_some()
         || mapper.is_some()
@@ -204,8 +210,6 @@ fn launch(spec: &Spec) -> Result<i32> {
     } else {
         None
     };
-    // Compiled here, before the clone; the sandbox only installs it.
-    let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
     let listener_channel = match spec.seccomp.report {
         Some(_) => Some(seccomp::channel()?),
         None => None,
@@ -307,6 +311,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         }
         None => pid,
     };
+    crate::control::send(&crate::control::Event::Started(first));
     // A status or report fd whose reader has gone must give EPIPE, not kill
     // us silently (no Rust runtime set SIGPIPE aside). Dispositions are
     // copied at clone, so the sandbox's processes keep the caller's.
@@ -364,11 +369,9 @@ fn launch(spec: &Spec) -> Result<i32> {
     let pasta = match &pasta_prep {
         Some(prep) => Some(super::pasta::start(spec, prep, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
-            // SAFETY: killing and reaping our own child.
+            // SAFETY: killing our own child (reaped next).
             unsafe { libc::kill(pid, libc::SIGKILL) };
-            let mut st = 0;
-            // SAFETY: as above.
-            unsafe { libc::waitpid(pid, &mut st, 0) };
+            let _ = sys::waitpid(pid, 0);
         })?),
         None => None,
     };
@@ -416,6 +419,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(exec_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(status_r.as_ref().map(|f| f.as_raw_fd()));
     keep.extend(spec.status.json_status);
+    keep.extend(crate::control::fd());
     keep.extend(notifier.as_ref().map(|n| n.fds()).unwrap_or_default());
     keep.extend(pasta.as_ref().map(|p| p.fds()).unwrap_or_default());
     fds::close_all_except(&keep);
@@ -477,21 +481,14 @@ fn arm(spec: &Spec) -> Result<libc::sigset_t> {
 fn relayed_child(relay: libc::pid_t, r: &OwnedFd) -> Option<libc::pid_t> {
     let mut b = [0u8; 1];
     match sys::read_some(r.as_raw_fd(), &mut b) {
-        Ok(1) => signals::children_of(relay).first().copied(),
+        Ok(1) => super::children::of(relay).first().copied(),
         _ => None,
     }
 }
 
 /// Wait for a child that failed; its exit status for sandwrap.
 fn wait_exit_code(pid: libc::pid_t) -> i32 {
-    let mut status = 0;
-    // SAFETY: valid out-pointer; waiting for our own child.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-        if sys::errno() != libc::EINTR {
-            return 1;
-        }
-    }
-    super::exit_code(status).max(1)
+    sys::waitpid(pid, 0).map_or(1, |(_, status)| super::exit_code(status).max(1))
 }
 
 /// `--userns FD` and `--pidns FD`: enter them before the clone. With

@@ -9,6 +9,11 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+pub use crate::hostio::{current_dir, errno, fd_is_open, read_some, write_all};
+
+mod pidfd;
+pub use pidfd::Pidfd;
+
 /// A failed system call: what was called, with which arguments, and errno.
 #[derive(Debug)]
 pub struct SysError {
@@ -25,13 +30,6 @@ impl fmt::Display for SysError {
 impl std::error::Error for SysError {}
 
 pub type Result<T> = std::result::Result<T, SysError>;
-
-/// The calling thread's errno (EIO if the OS gave none).
-pub fn errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
-}
 
 /// Run a raw call returning -1 on error, retrying on EINTR.
 fn check(ret: libc::c_long, call: impl FnOnce() -> String) -> Result<libc::c_long> {
@@ -452,6 +450,22 @@ pub fn prctl(option: i32, arg: libc::c_ulong, what: &str) -> Result<()> {
     check(r as libc::c_long, || format!("prctl {what}")).map(drop)
 }
 
+/// `waitpid(pid, flags)`, retried on EINTR: the pid reaped (0 with
+/// WNOHANG when no child has changed state yet) and its status.
+pub fn waitpid(pid: libc::pid_t, flags: i32) -> Result<(libc::pid_t, i32)> {
+    loop {
+        let mut status = 0;
+        // SAFETY: valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if r >= 0 {
+            return Ok((r, status));
+        }
+        if errno() != libc::EINTR {
+            return check(r as libc::c_long, || format!("waitpid {pid}")).map(|_| (r, status));
+        }
+    }
+}
+
 /// Write a whole buffer to a path (for /proc files such as uid_map).
 pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     let fd = openat(libc::AT_FDCWD, path, libc::O_WRONLY, 0)?;
@@ -461,37 +475,18 @@ pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     })
 }
 
-/// write() until done; returns errno on failure.
-pub fn write_all(fd: RawFd, mut data: &[u8]) -> std::result::Result<(), i32> {
-    while !data.is_empty() {
-        // SAFETY: data is valid for data.len() bytes.
-        let r = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if r < 0 {
-            let e = errno();
-            if e == libc::EINTR {
-                continue;
-            }
-            return Err(e);
+/// read() until EOF, or until `data` holds `max` bytes, appending to
+/// `data`; what was read before an error stays there. Retries EINTR.
+pub fn read_to_end(fd: RawFd, data: &mut Vec<u8>, max: usize) -> std::result::Result<(), i32> {
+    let mut buf = [0u8; 16 * 1024];
+    while data.len() < max {
+        let want = buf.len().min(max - data.len());
+        match read_some(fd, &mut buf[..want])? {
+            0 => break,
+            n => data.extend_from_slice(&buf[..n]),
         }
-        data = &data[r as usize..];
     }
     Ok(())
-}
-
-/// read() once, retrying EINTR.
-pub fn read_some(fd: RawFd, buf: &mut [u8]) -> std::result::Result<usize, i32> {
-    loop {
-        // SAFETY: buf is valid for buf.len() bytes.
-        let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if r < 0 {
-            let e = errno();
-            if e == libc::EINTR {
-                continue;
-            }
-            return Err(e);
-        }
-        return Ok(r as usize);
-    }
 }
 
 /// A close-on-exec pipe: (read end, write end).
@@ -536,11 +531,6 @@ fn close_range(first: u32, last: u32) {
     }
 }
 
-pub fn fd_is_open(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD has no side effects.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
-}
-
 pub fn cstring(s: &OsStr) -> CString {
     cstr_os(s)
 }
@@ -549,74 +539,65 @@ pub fn cstr_lossy(c: &CStr) -> String {
     c.to_string_lossy().into_owned()
 }
 
-/// Take a caller-supplied fd to read from; dropping the file closes it. A
-/// closed fd gives EBADF.
-pub fn take_fd(fd: RawFd) -> std::io::Result<std::fs::File> {
-    if fd < 0 || !fd_is_open(fd) {
-        return Err(std::io::Error::from_raw_os_error(libc::EBADF));
-    }
-    // SAFETY: the caller handed this fd to us on the command line; we take
-    // ownership and close it when done.
-    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+/// A helper program sandwrap runs itself (pasta, newuidmap): the first
+/// executable regular file `name` in a directory of sandwrap's `$PATH`
+/// (`/usr/bin:/bin` when unset). Relative entries (an empty one is the
+/// current directory) are refused: the directory sandwrap is started in
+/// must not choose what it runs. The error is the reason, naming what was
+/// refused, for the caller to put after the name: `not found in PATH`.
+pub fn find_in_path(name: &str) -> std::result::Result<std::path::PathBuf, String> {
+    find_in(std::env::var_os("PATH").as_deref(), name)
 }
 
-/// bwrap's `get_current_dir_name()`: `$PWD` when it is absolute and names
-/// the current directory, else `getcwd()`.
-pub fn current_dir() -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::MetadataExt;
-    let cwd = std::fs::metadata(".").ok()?;
-    if let Some(pwd) = std::env::var_os("PWD").filter(|p| p.as_bytes().starts_with(b"/")) {
-        if let Ok(m) = std::fs::metadata(&pwd) {
-            if m.dev() == cwd.dev() && m.ino() == cwd.ino() {
-                return Some(pwd.into());
-            }
+fn find_in(path: Option<&OsStr>, name: &str) -> std::result::Result<std::path::PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = path.unwrap_or(OsStr::new("/usr/bin:/bin"));
+    let (absolute, relative): (Vec<_>, Vec<_>) =
+        std::env::split_paths(path).partition(|dir| dir.is_absolute());
+    let found = absolute.iter().map(|dir| dir.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    });
+    found.ok_or_else(|| match relative.as_slice() {
+        [] => "not found in PATH".to_string(),
+        dirs => {
+            let shown: Vec<String> = dirs.iter().map(|d| q(d)).collect();
+            format!(
+                "not found in PATH (relative entries are not searched: {})",
+                shown.join(", ")
+            )
         }
-    }
-    std::env::current_dir().ok()
+    })
 }
 
-/// Read a file the user names as configuration (a profile): regular files
-/// only, at most `max` bytes, UTF-8. Anything else is refused before it is
-/// opened (opening a FIFO releases its writer, opening a device can act);
-/// the open is non-blocking and the type is checked again on the open file,
-/// so nothing swapped in after the first check can block or stream forever.
-/// The error is the reason only; the caller names the file.
-pub fn read_regular_file(path: &Path, max: u64) -> std::result::Result<String, String> {
-    let data = read_regular_bytes(path, max)?;
-    String::from_utf8(data)
-        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `read_regular_file` for binary contents.
-pub fn read_regular_bytes(path: &Path, max: u64) -> std::result::Result<Vec<u8>, String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let regular = |t: std::fs::FileType| -> std::result::Result<(), String> {
-        use std::os::unix::fs::FileTypeExt;
-        let kind = match () {
-            _ if t.is_file() => return Ok(()),
-            _ if t.is_dir() => "a directory",
-            _ if t.is_fifo() => "a FIFO",
-            _ if t.is_socket() => "a socket",
-            _ if t.is_char_device() => "a character device",
-            _ if t.is_block_device() => "a block device",
-            _ => "not a plain file",
-        };
-        Err(format!("not a regular file ({kind})"))
-    };
-    let io = |e: std::io::Error| crate::io_error_text(&e);
-    regular(std::fs::metadata(path).map_err(io)?.file_type())?;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
-        .open(path)
-        .map_err(io)?;
-    regular(file.metadata().map_err(io)?.file_type())?;
-    let mut data = Vec::new();
-    // One byte more than allowed tells "too large" from "exactly max".
-    file.take(max + 1).read_to_end(&mut data).map_err(io)?;
-    if data.len() as u64 > max {
-        return Err(format!("larger than the limit of {max} bytes"));
+    #[test]
+    fn path_lookup_searches_absolute_directories_only() {
+        let sh = OsStr::new("/nonexistent:/bin:/usr/bin");
+        assert!(find_in(Some(sh), "sh").is_ok_and(|p| p.is_absolute() && p.ends_with("sh")));
+        // Only relative entries left: refused, and said so.
+        assert_eq!(
+            find_in(Some(OsStr::new("::bin:/nonexistent")), "sh"),
+            Err(
+                "not found in PATH (relative entries are not searched: \"\", \"\", \"bin\")"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            find_in(Some(OsStr::new("/nonexistent")), "sh"),
+            Err("not found in PATH".to_string())
+        );
+        // A directory or a file that is not executable is not a program.
+        assert_eq!(
+            find_in(Some(OsStr::new("/")), "etc"),
+            Err("not found in PATH".to_string())
+        );
+        assert_eq!(
+            find_in(Some(OsStr::new("/etc")), "passwd"),
+            Err("not found in PATH".to_string())
+        );
+        assert!(find_in(None, "sh").is_ok());
     }
-    Ok(data)
 }

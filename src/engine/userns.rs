@@ -152,9 +152,8 @@ pub fn enter_nested(map: &IdMap, proc: BorrowedFd<'_>) -> Result<()> {
     drop(go_w);
     let mut buf = [0u8; 4];
     let got = sys::read_some(done_r.as_raw_fd(), &mut buf);
-    let mut status = 0;
-    // SAFETY: reaping the helper we just forked.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+    // Reaping the helper we just forked.
+    let _ = sys::waitpid(pid, 0);
     entered.context("unshare user ns")?;
     match got {
         Ok(4) if i32::from_ne_bytes(buf) == 0 => Ok(()),
@@ -183,19 +182,10 @@ fn mirror_map(
         0,
     )?;
     let mut ours = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match sys::read_some(fd.as_raw_fd(), &mut buf) {
-            Ok(0) => break,
-            Ok(n) => ours.extend_from_slice(&buf[..n]),
-            Err(errno) => {
-                return Err(sys::SysError {
-                    call: format!("read /proc/self/{name}"),
-                    errno,
-                });
-            }
-        }
-    }
+    sys::read_to_end(fd.as_raw_fd(), &mut ours, usize::MAX).map_err(|errno| sys::SysError {
+        call: format!("read /proc/self/{name}"),
+        errno,
+    })?;
     let ours = String::from_utf8_lossy(&ours);
     write_proc(proc, &format!("{pid}/{name}"), &identity_lines(&ours))
 }
@@ -246,9 +236,7 @@ pub fn lock_mounts(proc: BorrowedFd<'_>) -> Result<()> {
     }
     // The table is shared until the helper has exited: only then is `w`
     // closed (for an EOF if the helper died without writing).
-    let mut status = 0;
-    // SAFETY: reaping the helper we just forked.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+    let _ = sys::waitpid(pid, 0);
     drop(w);
     let mut buf = [0u8; 4];
     let got = sys::read_some(r.as_raw_fd(), &mut buf);

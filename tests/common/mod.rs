@@ -205,6 +205,13 @@ pub fn user_command(program: &Path) -> Command {
     cmd
 }
 
+/// `sh -c SCRIPT` as the test user (`$0`, `$1`, ... follow as `.arg`s).
+pub fn user_sh(script: &str) -> Command {
+    let mut c = user_command(Path::new("/bin/sh"));
+    c.args(["-c", script]);
+    c
+}
+
 /// `sandwrap ARGS...` as the test user.
 pub fn sandwrap<I, S>(args: I) -> Command
 where

@@ -106,6 +106,26 @@ pub fn run_with_fds(args: &[String], fds: Vec<(i32, OwnedFd)>) -> (i32, String, 
     )
 }
 
+/// Wait for `child` for at most `limit`: its status, or `None` when it
+/// ran longer (it is then killed and reaped).
+pub fn wait_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Run `cmd` (its output captured) for at most `limit`: (exit code, or
 /// `None` when it had to be killed for hanging; stdout; stderr).
 pub fn output_within(
@@ -140,18 +160,7 @@ pub fn output_within(
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
-    let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break Some(status.code().unwrap_or(-1));
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let code = wait_within(&mut child, limit).map(|s| s.code().unwrap_or(-1));
     (
         code,
         out.join().unwrap_or_default(),

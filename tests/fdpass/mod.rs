@@ -118,14 +118,7 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// Wait for `child` (at most `limit`, then kill it) and collect its exit
 /// code, stdout and stderr; a hang fails the test instead of blocking it.
 pub fn finish_within(mut child: std::process::Child, limit: Duration) -> (i32, String, String) {
-    let mut status = None;
-    let done = wait_for(limit, || {
-        status = child.try_wait().expect("try_wait");
-        status.is_some()
-    });
-    if !done {
-        let _ = child.kill();
-    }
+    let done = crate::common::wait_within(&mut child, limit).is_some();
     let o = child.wait_with_output().expect("wait");
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(done, "the launcher hangs: {err}");

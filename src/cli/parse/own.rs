@@ -369,10 +369,10 @@ impl Parser<'_, '_> {
         if depth > MAX_SUBMODULE_DEPTH || std::fs::symlink_metadata(&index).is_err() {
             return Ok(());
         }
-        let data = crate::engine::sys::read_regular_bytes(&index, MAX_GIT_INDEX)
+        let data = crate::hostio::read_regular_bytes(&index, MAX_GIT_INDEX)
             .map_err(|e| format!("{}: {e}", index.display()))?;
-        let sha256 = crate::engine::sys::read_regular_file(&gitdir.join("config"), 1 << 20)
-            .is_ok_and(|c| {
+        let sha256 =
+            crate::hostio::read_regular_file(&gitdir.join("config"), 1 << 20).is_ok_and(|c| {
                 // Keys are case-insensitive and spacing is free.
                 let flat: String = c.chars().filter(|c| !c.is_whitespace()).collect();
                 flat.to_ascii_lowercase().contains("objectformat=sha256")
@@ -393,7 +393,7 @@ impl Parser<'_, '_> {
             })?;
             self.protect(dotgit.clone());
             // Its git directory, as its .git file names it today.
-            let Ok(text) = crate::engine::sys::read_regular_file(&dotgit, 4096) else {
+            let Ok(text) = crate::hostio::read_regular_file(&dotgit, 4096) else {
                 continue;
             };
             let Some(target) = text.trim_end().strip_prefix("gitdir: ") else {

@@ -382,7 +382,7 @@ fn untrusted_build_and_ci_pass_no_secret_variables() {
     for name in ["untrusted", "build", "ci"] {
         let spec = resolved(name);
         assert_eq!(spec.env.first(), Some(&EnvOp::Clear), "{name}");
-        let env = crate::engine::exec::build_env(caller.clone(), &spec.env);
+        let env = crate::spec::build_env(caller.clone(), &spec.env);
         let names: Vec<&str> = env.iter().map(|(k, _)| k.to_str().expect("utf8")).collect();
         assert_eq!(names, ["PATH", "LC_ALL", "TERM"], "{name}");
     }

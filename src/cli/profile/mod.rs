@@ -68,7 +68,7 @@ impl ProfileEnv {
         ProfileEnv {
             vars: Vars {
                 home,
-                pwd: crate::engine::sys::current_dir()
+                pwd: crate::hostio::current_dir()
                     .and_then(|p| p.into_os_string().into_string().ok()),
                 xdg_runtime_dir: var("XDG_RUNTIME_DIR"),
                 uid: nix::unistd::getuid().as_raw(),
@@ -149,7 +149,7 @@ impl Source {
 /// A profile file's text: a regular file (a FIFO would block forever), at
 /// most MAX_BYTES.
 fn read_file(path: &Path) -> Result<String, String> {
-    crate::engine::sys::read_regular_file(path, MAX_BYTES)
+    crate::hostio::read_regular_file(path, MAX_BYTES)
         .map_err(|why| format!("cannot read profile {}: {why}", path.display()))
 }
 
@@ -287,7 +287,7 @@ pub fn list(env: &ProfileEnv) -> String {
                 continue;
             };
             // Never opened blocking: a FIFO named *.toml is reported, not read.
-            let mut desc = match crate::engine::sys::read_regular_file(&path, MAX_BYTES) {
+            let mut desc = match crate::hostio::read_regular_file(&path, MAX_BYTES) {
                 Ok(text) => convert::description(&text),
                 Err(why) => format!("(unusable: {why})"),
             };

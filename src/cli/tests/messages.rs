@@ -439,3 +439,16 @@ fn labels_need_selinux() {
         "labeling not supported on this system"
     );
 }
+
+#[test]
+fn control_fd_is_first_or_refused() {
+    assert_eq!(spec(&["--control-fd", "0", "true"]).status.control, Some(0));
+    let later =
+        "--control-fd must be the first option (its fds are placed before the others are read)";
+    assert_eq!(err(&["--unshare-pid", "--control-fd", "0", "true"]), later);
+    assert_eq!(
+        err(&["--control-fd", "0", "--control-fd", "0", "true"]),
+        later
+    );
+    assert_eq!(err(&["--control-fd", "x", "true"]), "Invalid fd: x");
+}

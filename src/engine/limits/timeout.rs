@@ -14,14 +14,14 @@
 //! loop sees the sandbox end as it would for any other reason. The thread
 //! never waits for a process, so no status is taken from the loop.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 
-use super::super::signals::children_of;
+use super::super::children;
+use super::super::sys::Pidfd;
 use crate::cli::limits::show_duration;
 use crate::spec::{DEFAULT_KILL_AFTER, Spec};
 
@@ -50,8 +50,7 @@ impl Watchdog {
 /// What the thread needs to end the sandbox.
 struct Plan {
     /// The sandbox's first process, held by a pidfd (never a reused pid).
-    first: OwnedFd,
-    first_pid: libc::pid_t,
+    first: Pidfd,
     /// The first process becomes a reaper that passes SIGTERM on to the
     /// command: once it is one, it is not sent one of its own (the command
     /// would get two).
@@ -61,20 +60,6 @@ struct Plan {
     timeout: Duration,
     grace: Duration,
     level_prefix: bool,
-}
-
-fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd> {
-    // SAFETY: plain system call; the result is a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        let e = super::super::sys::errno();
-        return Err(anyhow!(
-            "--timeout: pidfd_open({pid}, 0): {}",
-            crate::errno_text(e)
-        ));
-    }
-    // SAFETY: a fresh fd from the kernel, owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
 /// A watchdog thread started before the supervisor joins a pid namespace
@@ -125,8 +110,7 @@ pub fn start(
         return Ok(None);
     };
     let plan = Plan {
-        first: pidfd_open(pid)?,
-        first_pid: pid,
+        first: Pidfd::open(pid).map_err(|e| anyhow!("--timeout: {e}"))?,
         reaper: spec.needs_reaper(),
         own_pid_ns: spec.new_pid_ns() && !fallback,
         timeout,
@@ -164,9 +148,9 @@ impl Plan {
         );
         // A reaper with no child yet is still setting the sandbox up: the
         // signal ends setup.
-        let skip_first = self.reaper && !children_of(self.first_pid).is_empty();
-        for pid in descendants() {
-            if !(skip_first && pid == self.first_pid) {
+        let skip_first = self.reaper && !children::of(self.first.pid()).is_empty();
+        for pid in supervised() {
+            if !(skip_first && pid == self.first.pid()) {
                 // SAFETY: signalling a process of the sandbox.
                 unsafe { libc::kill(pid, libc::SIGTERM) };
             }
@@ -176,41 +160,20 @@ impl Plan {
         // the CPU time used is accounted (processes the kernel ends with a
         // pid namespace are not), then ends the namespace itself.
         let spare =
-            (self.reaper && !children_of(self.first_pid).is_empty()).then_some(self.first_pid);
+            (self.reaper && !children::of(self.first.pid()).is_empty()).then_some(self.first.pid());
         if spare.is_some() || !self.own_pid_ns {
             kill_tree(spare);
         }
-        let spared_and_ended = spare.is_some() && self.exits_within(Duration::from_secs(1));
+        let spared_and_ended = spare.is_some() && self.first.exits_within(Duration::from_secs(1));
         if self.own_pid_ns && !spared_and_ended {
             // The kernel ends every other process of the namespace with it.
             self.send(libc::SIGKILL);
         }
     }
 
-    /// Whether the first process ends (its pidfd becomes readable) within
-    /// `limit`.
-    fn exits_within(&self, limit: Duration) -> bool {
-        let mut pfd = libc::pollfd {
-            fd: self.first.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = limit.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
-    }
-
     fn send(&self, sig: i32) {
-        // SAFETY: plain system call on our pidfd.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.first.as_raw_fd(),
-                sig,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
+        // ESRCH: it has ended already.
+        let _ = self.first.send_signal(sig);
     }
 }
 
@@ -219,7 +182,7 @@ impl Plan {
 /// the next one (its parent, once killed, forks no more).
 fn kill_tree(spare: Option<libc::pid_t>) {
     for _ in 0..10_000 {
-        let live: Vec<libc::pid_t> = descendants()
+        let live: Vec<libc::pid_t> = supervised()
             .into_iter()
             .filter(|p| Some(*p) != spare && !is_zombie(*p))
             .collect();
@@ -245,14 +208,7 @@ fn is_zombie(pid: libc::pid_t) -> bool {
 }
 
 /// Every descendant of this process (the supervisor), parents first.
-fn descendants() -> Vec<libc::pid_t> {
+fn supervised() -> Vec<libc::pid_t> {
     // SAFETY: getpid has no failure mode.
-    let mut out = children_of(unsafe { libc::getpid() });
-    let mut i = 0;
-    while i < out.len() && out.len() < 1_000_000 {
-        let more = children_of(out[i]);
-        out.extend(more);
-        i += 1;
-    }
-    out
+    children::descendants(unsafe { libc::getpid() })
 }

@@ -206,21 +206,14 @@ fn forward_dns(root: &mut NewRoot, env: &mut OpEnv) -> Result<()> {
     )
     .map_err(|e| fail("Can't read", dest, e))?;
     let mut text = Vec::new();
-    let mut buf = [0u8; 4096];
     // resolv.conf is small; more than this is no resolv.conf to fix.
-    while text.len() < 64 * 1024 {
-        match sys::read_some(file.as_raw_fd(), &mut buf) {
-            Ok(0) => break,
-            Ok(n) => text.extend_from_slice(&buf[..n]),
-            Err(errno) => {
-                let e = SysError {
-                    call: "read".into(),
-                    errno,
-                };
-                return Err(fail("Can't read", dest, e));
-            }
-        }
-    }
+    sys::read_to_end(file.as_raw_fd(), &mut text, 64 * 1024).map_err(|errno| {
+        let e = SysError {
+            call: "read".into(),
+            errno,
+        };
+        fail("Can't read", dest, e)
+    })?;
     let Some(forwarded) =
         crate::engine::pasta::sandbox_resolv_conf(&String::from_utf8_lossy(&text))
     else {

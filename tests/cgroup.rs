@@ -583,3 +583,61 @@ fn pasta_stays_out_of_the_sandboxs_cgroup() {
     assert!(inside.iter().any(|c| c == "sh"), "{inside:?}");
     assert!(!inside.iter().any(pasta), "{inside:?}");
 }
+
+/// --timeout with a cgroup of its own: the SIGKILL step is cgroup.kill, a
+/// command ignoring SIGTERM (and what it started) is gone within the grace
+/// period and a second, the status is 124, the usage from cpu.stat, and
+/// the cgroup is removed.
+#[test]
+fn timeout_ends_the_sandbox_through_its_cgroup() {
+    let Some(cg) = delegated_cgroup("timeout") else {
+        return;
+    };
+    for pid_ns in [&[][..], &["--unshare-pid"][..]] {
+        let mark = marker("timeout");
+        let mut extra = vec![
+            "--own-cgroup",
+            "--tmpfs",
+            "/tmp",
+            "--timeout",
+            "0.5",
+            "--kill-after",
+            "0.3",
+        ];
+        extra.extend_from_slice(pid_ns);
+        let script = format!(
+            "ln -s /bin/sleep {mark}; trap '' TERM; setsid sh -c 'trap \"\" TERM; {mark} 100' & {mark} 100"
+        );
+        let start = std::time::Instant::now();
+        let (usage, err, code) = {
+            let (mut r, w) = pipe();
+            let mut args: Vec<String> = ["--json-status-fd", "3"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            args.extend(sh(&extra, &script));
+            let mut cmd = cg.command(sandwrap(&args));
+            let fds = [(3, w)];
+            inherit_fds(&mut cmd, &fds);
+            let o = cmd.output().expect("run");
+            drop((cmd, fds));
+            let mut status = String::new();
+            r.read_to_string(&mut status).unwrap();
+            let last = status.lines().last().unwrap_or_default().to_string();
+            (last, stderr(&o), o.status.code())
+        };
+        let took = start.elapsed();
+        assert_eq!(code, Some(124), "{pid_ns:?}: {err}");
+        assert!(
+            took < std::time::Duration::from_millis(1800),
+            "{pid_ns:?}: {took:?}"
+        );
+        assert!(usage.contains("\"timed-out\": true"), "{usage}");
+        assert!(
+            usage.contains("\"cpu-source\": \"cgroup cpu.stat\""),
+            "{usage}"
+        );
+        assert_eq!(pids_with_argv0(&mark), Vec::<u32>::new(), "{pid_ns:?}");
+        assert_eq!(cg.sandwrap_cgroups(), Vec::<String>::new(), "{pid_ns:?}");
+    }
+}

@@ -30,7 +30,8 @@ pub const MAN: &[(&str, &str)] = &[
          prints \"sandwrap: timed out after DURATION\" and sends SIGTERM to every process of \
          the sandbox (except a reaper pid 1, which would pass it on to COMMAND a second \
          time), then SIGKILL after --kill-after (default 5s) to every process left but a \
-         reaper pid 1, which then ends (pid 1 is killed too if it has not ended a second \
+         reaper pid 1 (with a cgroup of its own, see --own-cgroup, to every process of \
+         the sandbox at once through cgroup.kill), which then ends (pid 1 is killed too if it has not ended a second \
          later, which ends the whole pid namespace: --timeout implies --unshare-pid, so \
          that the command cannot name sandwrap and blind it with prlimit(2)). The processes are found \
          as descendants of sandwrap, a subreaper, so processes that double-fork or call \

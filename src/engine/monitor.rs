@@ -45,7 +45,14 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     let started = std::time::Instant::now();
     super::control::watch(w.pid);
     // --timeout: a thread that only signals; an error ends the sandbox.
-    let watchdog = timeout::start(spec, w.pid, w.fallback, w.early_timer.take()).map_err(|e| {
+    let watchdog = timeout::start(
+        spec,
+        w.pid,
+        w.fallback,
+        w.early_timer.take(),
+        w.cgroup.map(|cg| cg.dir.join("cgroup.kill")),
+    )
+    .map_err(|e| {
         super::report(spec, &e);
         // SAFETY: killing our own child, which must not run unlimited.
         unsafe { libc::kill(w.pid, libc::SIGKILL) };

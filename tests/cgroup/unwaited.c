@@ -1,6 +1,7 @@
 /* CPU time no parent ever waits for: this process ignores SIGCHLD (so the
  * kernel reaps its children without accounting them to anyone), forks a
- * child that burns 1 s of CPU, sleeps while it does, and exits. */
+ * child that burns 1 s of CPU, and exits once the child has (it sees EOF on
+ * a pipe only the child holds open: no wait()). */
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,14 +13,20 @@ static double cpu_seconds(void) {
 }
 
 int main(void) {
+    int p[2];
+    char c;
     signal(SIGCHLD, SIG_IGN);
+    if (pipe(p) != 0)
+        return 1;
     if (fork() == 0) {
         volatile unsigned long n = 0;
+        close(p[0]);
         while (cpu_seconds() < 1.0)
             n++;
         _exit(0);
     }
-    /* Long enough for the child to finish on a busy machine. */
-    sleep(3);
+    close(p[1]);
+    while (read(p[0], &c, 1) > 0)
+        ;
     return 0;
 }

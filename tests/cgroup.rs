@@ -160,20 +160,9 @@ fn unshare_cgroup_shows_the_sandboxs_cgroup_as_root() {
     assert_eq!((code, v2_line(&out)), (0, "0::/"), "{err}");
     // And the --info-fd/--json-status-fd report names the namespace the
     // command is in (made after the move, not with the clone).
-    let script = "readlink /proc/self/ns/cgroup";
-    let (mut r, w) = pipe();
-    let mut args: Vec<String> = ["--json-status-fd", "3", "--own-cgroup", "--unshare-cgroup"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(sh(&[], script));
-    let mut cmd = cg.command(sandwrap(&args));
-    let fds = [(3, w)];
-    inherit_fds(&mut cmd, &fds);
-    let o = cmd.output().expect("run");
-    drop((cmd, fds));
-    let mut status = String::new();
-    r.read_to_string(&mut status).unwrap();
+    let mut args: Vec<String> = vec!["--own-cgroup".into(), "--unshare-cgroup".into()];
+    args.extend(sh(&[], "readlink /proc/self/ns/cgroup"));
+    let (o, status) = with_status(&cg, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let inode = stdout(&o)
         .trim()
@@ -182,11 +171,26 @@ fn unshare_cgroup_shows_the_sandboxs_cgroup_as_root() {
         .to_string();
     assert!(
         status
-            .lines()
-            .next()
+            .first()
             .is_some_and(|l| l.contains(&format!("\"cgroup-namespace\": {inode}"))),
-        "{inode}: {status}"
+        "{inode}: {status:?}"
     );
+}
+
+/// `sandwrap --json-status-fd 3 ARGS` in `cg`: its output and the status
+/// lines.
+fn with_status(cg: &Delegated, args: &[String]) -> (std::process::Output, Vec<String>) {
+    let (mut r, w) = pipe();
+    let mut all = vec!["--json-status-fd".to_string(), "3".to_string()];
+    all.extend_from_slice(args);
+    let mut cmd = cg.command(sandwrap(&all));
+    let fds = [(3, w)];
+    inherit_fds(&mut cmd, &fds);
+    let o = cmd.output().expect("run");
+    drop((cmd, fds));
+    let mut status = String::new();
+    r.read_to_string(&mut status).unwrap();
+    (o, status.lines().map(str::to_string).collect())
 }
 
 fn pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
@@ -217,24 +221,17 @@ fn json_number(line: &str, key: &str) -> f64 {
 
 /// The usage object of a run in `cg` with `extra`, and stderr.
 fn usage_of(cg: &Delegated, extra: &[&str], command: &[&str]) -> (String, String) {
-    let (mut r, w) = pipe();
-    let mut args: Vec<String> = ["--json-status-fd", "3", "--json-usage", "--verbose"]
+    let mut args: Vec<String> = ["--json-usage", "--verbose"]
         .iter()
+        .chain(BASE)
+        .chain(extra)
         .map(|s| s.to_string())
         .collect();
-    args.extend(BASE.iter().chain(extra).map(|s| s.to_string()));
     args.push("--".into());
     args.extend(command.iter().map(|s| s.to_string()));
-    let mut cmd = cg.command(sandwrap(&args));
-    let fds = [(3, w)];
-    inherit_fds(&mut cmd, &fds);
-    let o = cmd.output().expect("run");
-    drop((cmd, fds));
-    let mut status = String::new();
-    r.read_to_string(&mut status).unwrap();
+    let (o, status) = with_status(cg, &args);
     assert!(o.status.success(), "{}", stderr(&o));
-    let last = status.lines().last().unwrap_or_default().to_string();
-    (last, stderr(&o))
+    (status.last().cloned().unwrap_or_default(), stderr(&o))
 }
 
 /// CPU time of a process nobody waits for (its parent ignores SIGCHLD) is
@@ -609,23 +606,12 @@ fn timeout_ends_the_sandbox_through_its_cgroup() {
             "ln -s /bin/sleep {mark}; trap '' TERM; setsid sh -c 'trap \"\" TERM; {mark} 100' & {mark} 100"
         );
         let start = std::time::Instant::now();
-        let (usage, err, code) = {
-            let (mut r, w) = pipe();
-            let mut args: Vec<String> = ["--json-status-fd", "3"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            args.extend(sh(&extra, &script));
-            let mut cmd = cg.command(sandwrap(&args));
-            let fds = [(3, w)];
-            inherit_fds(&mut cmd, &fds);
-            let o = cmd.output().expect("run");
-            drop((cmd, fds));
-            let mut status = String::new();
-            r.read_to_string(&mut status).unwrap();
-            let last = status.lines().last().unwrap_or_default().to_string();
-            (last, stderr(&o), o.status.code())
-        };
+        let (o, status) = with_status(&cg, &sh(&extra, &script));
+        let (usage, err, code) = (
+            status.last().cloned().unwrap_or_default(),
+            stderr(&o),
+            o.status.code(),
+        );
         let took = start.elapsed();
         assert_eq!(code, Some(124), "{pid_ns:?}: {err}");
         assert!(

@@ -165,11 +165,15 @@ fn enable(parent: &Path, wanted: &[&str], options: &str) -> Result<()> {
         .into_iter()
         .filter(|p| *p != me)
         .collect();
-    let word = missing.join(" ");
+    let word = format!(
+        "{} controller{}",
+        super::cgroup::and_list(&missing),
+        if missing.len() == 1 { "" } else { "s" }
+    );
     if !others.is_empty() {
         let shown: Vec<String> = others.iter().take(5).map(u32::to_string).collect();
         bail!(
-            "{options}: cannot enable the {word} controller for sandwrap's cgroup: {} holds other processes (pid {}{}), and cgroup v2 enables controllers only below a cgroup that holds no process itself. To fix: run sandwrap in a cgroup of its own: {}",
+            "{options}: cannot enable the {word} for sandwrap's cgroup: {} holds other processes (pid {}{}), and cgroup v2 enables controllers only below a cgroup that holds no process itself. To fix: run sandwrap in a cgroup of its own: {}",
             parent.display(),
             shown.join(", "),
             if others.len() > 5 { ", ..." } else { "" },
@@ -378,6 +382,46 @@ impl Drop for OwnCgroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `enable` on a directory laid out like a cgroup (plain files: the
+    /// kernel's rules are not there, the steps and messages are).
+    #[test]
+    fn enabling_controllers_moves_sandwrap_out_or_names_the_others() {
+        let dir = std::env::temp_dir().join(format!("sandwrap-enable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let me = std::process::id();
+        std::fs::write(dir.join("cgroup.subtree_control"), "").unwrap();
+        std::fs::write(dir.join("cgroup.procs"), format!("{me}\n4000000\n")).unwrap();
+        let err = enable(&dir, &["memory", "pids"], "--memory").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "--memory: cannot enable the memory and pids controllers for sandwrap's cgroup: "
+            ) && text.contains("holds other processes (pid 4000000)")
+                && text.contains("systemd-run --user --scope -p Delegate=yes"),
+            "{text}"
+        );
+        // Only sandwrap there: it moves into a leaf of its own, then enables.
+        std::fs::write(dir.join("cgroup.procs"), format!("{me}\n")).unwrap();
+        let leaf = dir.join(format!("sandwrap-{me}.supervisor"));
+        std::fs::create_dir(&leaf).unwrap();
+        std::fs::write(leaf.join("cgroup.procs"), "").unwrap();
+        enable(&dir, &["memory", "pids"], "--memory").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(leaf.join("cgroup.procs")).unwrap(),
+            me.to_string()
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap(),
+            "+memory +pids"
+        );
+        // Already enabled: nothing to do.
+        std::fs::write(dir.join("cgroup.procs"), "4000000\n").unwrap();
+        std::fs::write(dir.join("cgroup.subtree_control"), "cpu memory pids\n").unwrap();
+        enable(&dir, &["memory", "pids"], "--memory").unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn names_and_files() {

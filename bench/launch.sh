@@ -3,6 +3,8 @@
 # the kernel floor, in one run. See bench/README.md for what each line means.
 #
 # Tunables (environment): N (launches per tool in a, default 200),
+# SANDWRAP_DYN_BIN (the dynamic build to time next to the static one),
+# COMPARE ("NAME=PATH ...": more builds to time in a),
 # BIND_RUNS (runs per point in c, default 10), BWRAP_BIG_RUNS (bwrap runs at
 # 1000 binds, default 3), MOUNT_RUNS (runs per command in d, default 100),
 # EXTRA_MOUNTS (host mounts added in d2 when root, default 500).
@@ -53,29 +55,95 @@ echo "  runs as:  $runner; kernel $(uname -r); $(nproc) CPUs; all times in ms"
 echo
 
 # a) launch ---------------------------------------------------------------
-argfile a_sw "$SW" --unshare-all --ro-bind / / /bin/true
-argfile a_bw "$BWRAP" --unshare-all --ro-bind / / /bin/true
+# The dynamically linked build users get from `cargo build --release` or
+# `cargo install`, next to the static one (unless SANDWRAP_BIN was given).
+dyn=""
+if [[ -n ${SANDWRAP_DYN_BIN:-} ]]; then
+    dyn=$SANDWRAP_DYN_BIN
+elif [[ -z ${SANDWRAP_BIN:-} ]]; then
+    echo "building the dynamically linked release binary (cargo build --release)" >&2
+    (cd "$repo" && cargo build --release --locked >&2)
+    dyn=$repo/target/release/sandwrap
+fi
+if [[ -n $dyn ]]; then
+    cp "$dyn" "$work/sandwrap-dyn"
+    chmod 755 "$work/sandwrap-dyn"
+fi
+# COMPARE="NAME=PATH ...": more builds timed in the same run (e.g. those
+# of an earlier commit), with rows of their own.
+extra=()
+for spec in ${COMPARE:-}; do
+    name=${spec%%=*}
+    [[ $name != "$spec" && $name =~ ^[A-Za-z0-9_-]+$ ]] || die "COMPARE: NAME=PATH expected, got $spec"
+    cp "${spec#*=}" "$work/sandwrap-$name"
+    chmod 755 "$work/sandwrap-$name"
+    extra+=("$name")
+done
+plain=(--unshare-all --ro-bind / /)
+flatpak=(--unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev)
+labels=(floor)
 argfile floor "$work/floor"
-labels=(a_sw floor)
-$have_bwrap && labels+=(a_bw)
+for line in plain flatpak; do
+    declare -n opts=$line
+    argfile "${line}_sw" "$SW" "${opts[@]}" /bin/true
+    labels+=("${line}_sw")
+    if [[ -n $dyn ]]; then
+        argfile "${line}_dyn" "$work/sandwrap-dyn" "${opts[@]}" /bin/true
+        labels+=("${line}_dyn")
+    fi
+    for name in "${extra[@]}"; do
+        argfile "${line}_x_$name" "$work/sandwrap-$name" "${opts[@]}" /bin/true
+        labels+=("${line}_x_$name")
+    done
+    if $have_bwrap; then
+        argfile "${line}_bw" "$BWRAP" "${opts[@]}" /bin/true
+        labels+=("${line}_bw")
+    fi
+    unset -n opts
+done
 timer "$N" "${labels[@]}"
-header "a) /bin/true with --unshare-all --ro-bind / /  (N=$N each, interleaved)"
-row "median" "$(field a_sw 2)" "$(field a_bw 2)"
-row "p90" "$(field a_sw 3)" "$(field a_bw 3)"
+# arow TITLE LABEL BWRAP_LABEL : median, p90, cpu, faults, median / bwrap's.
+arow() {
+    local b=""
+    [[ -n $3 ]] && b=$(field "$3" 2)
+    awk -v t="$1" -v m="$(field "$2" 2)" -v p="$(field "$2" 3)" -v c="$(field "$2" 5)" \
+        -v f="$(field "$2" 6)" -v b="$b" \
+        'BEGIN { printf "  %-34s %8.3f %8.3f %8.3f %7d %8s\n", t, m, p, c, f, (b == "" ? "-" : sprintf("%.2f", m / b)) }'
+}
+echo "a) /bin/true, N=$N each, interleaved; cpu: user+system time of the whole process tree; faults: minor page faults"
+printf '  %-34s %8s %8s %8s %7s %8s\n' "" median p90 cpu faults "/bwrap"
+for line in plain flatpak; do
+    case $line in
+    plain) echo "  --unshare-all --ro-bind / /" ;;
+    flatpak) echo "  flatpak-like: --unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev" ;;
+    esac
+    bw=""
+    $have_bwrap && bw=${line}_bw
+    arow "sandwrap, static" "${line}_sw" "$bw"
+    [[ -n $dyn ]] && arow "sandwrap, dynamic" "${line}_dyn" "$bw"
+    for name in "${extra[@]}"; do
+        arow "$name" "${line}_x_$name" "$bw"
+    done
+    $have_bwrap && arow "bwrap" "${line}_bw" "$bw"
+done
+arow "floor (bench/floor.c)" floor "${bw:+plain_bw}"
+if [[ -n $dyn ]]; then
+    awk -v s="$(field plain_sw 2)" -v d="$(field plain_dyn 2)" -v fs="$(field flatpak_sw 2)" -v fd="$(field flatpak_dyn 2)" \
+        'BEGIN { printf "  dynamic / static: %.3f (plain), %.3f (flatpak-like)\n", d / s, fd / fs }'
+fi
 echo
 # b) measured in the same interleaved run as a).
 echo "b) kernel floor: bench/floor.c, one clone into 7 new namespaces + id maps + exec /bin/true"
-printf '  %-42s %10.3f\n' "median  (same interleaved run as a)" "$(field floor 2)"
-printf '  %-42s %10.3f\n' "p90" "$(field floor 3)"
 above() { [[ -n $1 ]] && awk -v t="$1" -v f="$2" 'BEGIN { printf "%.3f", t - f }'; }
-row "median above the floor" "$(above "$(field a_sw 2)" "$(field floor 2)")" "$(above "$(field a_bw 2)" "$(field floor 2)" || true)"
+header "   (same interleaved run as a)"
+row "median above the floor (plain line)" "$(above "$(field plain_sw 2)" "$(field floor 2)")" "$(above "$(field plain_bw 2)" "$(field floor 2)" || true)"
 echo
 
 # c) bind scaling ---------------------------------------------------------
 mkdir "$work/src"
 for i in $(seq -w 0 999); do mkdir "$work/src/d$i"; done
 header "c) K x --ro-bind SRC_i /b/d_i on a minimal /usr root  (median)"
-declare -A c_sw c_bw
+declare -A c_sw c_bw u_sw u_bw
 for k in 10 100 1000; do
     binds=()
     for ((i = 0; i < k; i++)); do
@@ -87,29 +155,36 @@ for k in 10 100 1000; do
     note="N=$BIND_RUNS"
     if ! $have_bwrap; then
         timer "$BIND_RUNS" "c${k}_sw"
-        c_sw[$k]=$(field "c${k}_sw" 2)
+        c_sw[$k]=$(field "c${k}_sw" 2) u_sw[$k]=$(field "c${k}_sw" 5)
     elif ((k < 1000)); then
         timer "$BIND_RUNS" "c${k}_sw" "c${k}_bw"
-        c_sw[$k]=$(field "c${k}_sw" 2)
-        c_bw[$k]=$(field "c${k}_bw" 2)
+        c_sw[$k]=$(field "c${k}_sw" 2) u_sw[$k]=$(field "c${k}_sw" 5)
+        c_bw[$k]=$(field "c${k}_bw" 2) u_bw[$k]=$(field "c${k}_bw" 5)
     else
         # bwrap rereads mountinfo per bind: too slow for many runs here.
         timer "$BIND_RUNS" "c${k}_sw"
-        c_sw[$k]=$(field "c${k}_sw" 2)
+        c_sw[$k]=$(field "c${k}_sw" 2) u_sw[$k]=$(field "c${k}_sw" 5)
         timer "$BWRAP_BIG_RUNS" "c${k}_bw"
-        c_bw[$k]=$(field "c${k}_bw" 2)
+        c_bw[$k]=$(field "c${k}_bw" 2) u_bw[$k]=$(field "c${k}_bw" 5)
         note="N=$BIND_RUNS, bwrap N=$BWRAP_BIG_RUNS"
     fi
     row "$k binds ($note)" "${c_sw[$k]}" "${c_bw[$k]:-}"
 done
 per_bind() { [[ -n $1 ]] && awk -v a="$1" -v b="$2" 'BEGIN { print (b - a) / 990 * 1000 }'; }
-pb_sw=$(per_bind "${c_sw[10]}" "${c_sw[1000]}")
-pb_bw=$(per_bind "${c_bw[10]:-}" "${c_bw[1000]:-}" || true)
-if [[ -n $pb_bw ]]; then
-    awk -v s="$pb_sw" -v b="$pb_bw" 'BEGIN { printf "  %-42s %10.1f %10.1f %8.2f\n", "per bind, us ((1000 - 10) / 990)", s, b, s / b }'
-else
-    awk -v s="$pb_sw" 'BEGIN { printf "  %-42s %10.1f\n", "per bind, us ((1000 - 10) / 990)", s }'
-fi
+# pb_row TITLE SW_10 SW_1000 BW_10 BW_1000
+pb_row() {
+    local s b
+    s=$(per_bind "$2" "$3")
+    b=$(per_bind "$4" "$5" || true)
+    if [[ -n $b ]]; then
+        awk -v t="$1" -v s="$s" -v b="$b" 'BEGIN { printf "  %-42s %10.1f %10.1f %8.2f\n", t, s, b, s / b }'
+    else
+        awk -v t="$1" -v s="$s" 'BEGIN { printf "  %-42s %10.1f\n", t, s }'
+    fi
+}
+pb_row "per bind, us ((1000 - 10) / 990)" "${c_sw[10]}" "${c_sw[1000]}" "${c_bw[10]:-}" "${c_bw[1000]:-}"
+# The same from the CPU time of the process tree, which load disturbs less.
+pb_row "per bind, cpu us (same)" "${u_sw[10]}" "${u_sw[1000]}" "${u_bw[10]:-}" "${u_bw[1000]:-}"
 echo
 
 # d) host mounts ----------------------------------------------------------

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use super::ctx::{ChildCtx, supervisor_gone};
-use super::{exec, fds, init, mount, net, report, signals, sys, userns};
+use super::{caps, exec, fds, init, mount, net, report, signals, sys, userns};
 use crate::spec::Spec;
 
 /// Entry point after clone; never returns.
@@ -255,22 +255,38 @@ fn run(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<std::conv
     let prepared = exec::prepare(spec, ctx, old_umask)?;
     // From here pid 1 takes signals with sigwaitinfo and passes them on.
     signals::take_signals_back(&ctx.sigset, &ctx.caller_signals);
+    // Once here for pid 1 and the command: ~40 calls, not twice that.
+    let keep = exec::command_caps(spec, ctx);
+    caps::limit_bounding(keep, ctx.last_cap)?;
     if spec.needs_reaper() {
         // Locked before the fork (fcntl locks stay with the process that
         // becomes pid 1), so they are held before the command starts.
         let locks = init::take_locks(spec)?;
         let sigset = init::arm_lifetime(spec, ctx)?;
-        // The command waits until pid 1 has given up its capabilities.
-        let (ready_r, ready_w) = sys::pipe()?;
+        // pid 1 gives up its capabilities (and installs the caller's
+        // programs) before the command may go on: before the fork when
+        // the command needs neither, else the command waits for it.
+        let ready = if exec::needs_caps(spec, ctx) || !prepared.seccomp.is_empty() {
+            Some(sys::pipe()?)
+        } else {
+            init::protect(keep, ctx, prepared.isolation)?;
+            None
+        };
         // SAFETY: single-threaded; the child only runs our own code then execs.
         match unsafe { libc::fork() } {
             -1 => bail!("Can't fork for pid 1: {}", crate::errno_text(sys::errno())),
             0 => {
-                drop(ready_w);
-                exec::run_command(spec, ctx, prepared, Some(ready_r))
+                let ready_r = ready.map(|(r, w)| {
+                    drop(w);
+                    r
+                });
+                exec::run_command(spec, ctx, prepared, ready_r)
             }
             cmd => {
-                drop(ready_r);
+                let ready_w = ready.map(|(r, w)| {
+                    drop(r);
+                    w
+                });
                 init::reap(
                     spec,
                     ctx,

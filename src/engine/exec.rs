@@ -1,7 +1,7 @@
 //! The last steps before the command runs: working directory, environment,
 //! ids, capabilities, seccomp, and `execvp` searching the sandbox's PATH.
 
-use std::ffi::{CString, OsString};
+use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -23,8 +23,9 @@ pub struct Prepared {
     pub isolation: crate::landlock::Isolation,
     /// Built in the new root, enforced by the command's process only.
     landlock: Option<landlock::Enforcement>,
-    env: Vec<CString>,
-    path_var: Option<OsString>,
+    /// Made before the fork: the command only reads it (no copy-on-write
+    /// faults for its argv, environment and candidates).
+    plan: ExecPlan,
 }
 
 pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<Prepared> {
@@ -103,12 +104,17 @@ pub fn prepare(spec: &Spec, ctx: &ChildCtx, old_umask: libc::mode_t) -> Result<P
             CString::new(kv).unwrap_or_default()
         })
         .collect();
+    let plan = ExecPlan::new(
+        &spec.command,
+        spec.argv0.as_deref(),
+        env,
+        path_var.as_deref(),
+    );
     Ok(Prepared {
         seccomp,
         isolation: decided.isolation,
         landlock: decided.enforcement,
-        env,
-        path_var,
+        plan,
     })
 }
 
@@ -149,6 +155,37 @@ fn target_ids(spec: &Spec, caller: (u32, u32)) -> (Option<u32>, Option<u32>) {
             Some(spec.gid.unwrap_or(caller.1)),
         )
     }
+}
+
+/// The ids the command switches to; without a user namespace (fallback)
+/// it keeps the caller's.
+fn command_ids(spec: &Spec, ctx: &ChildCtx) -> (Option<u32>, Option<u32>) {
+    if ctx.fallback {
+        (None, None)
+    } else {
+        target_ids(spec, ctx.caller)
+    }
+}
+
+/// The capabilities the command keeps (none without a user namespace).
+pub fn command_caps(spec: &Spec, ctx: &ChildCtx) -> u64 {
+    if ctx.fallback {
+        0
+    } else {
+        spec.resolve_caps(0, ctx.last_cap)
+    }
+}
+
+/// Whether the command's last steps need capabilities of this process:
+/// to keep some, or to switch ids. When not, pid 1 gives up its own
+/// before it forks the command, which then need not wait for it.
+pub fn needs_caps(spec: &Spec, ctx: &ChildCtx) -> bool {
+    let (uid, gid) = command_ids(spec, ctx);
+    // SAFETY: getuid/getgid have no preconditions.
+    let (now_uid, now_gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    command_caps(spec, ctx) != 0
+        || uid.is_some_and(|u| u != now_uid)
+        || gid.is_some_and(|g| g != now_gid)
 }
 
 fn set_ids(uid: Option<u32>, gid: Option<u32>) -> Result<()> {
@@ -222,20 +259,9 @@ fn finish_and_exec(
     // Every fd an option consumed, the sync fd (held by pid 1 only, unless
     // --as-pid-1) and the status fds: closed, and checked closed.
     fds::seal_for_exec(spec)?;
-    // Without a user namespace (fallback) the command keeps the caller's
-    // ids and gets no capabilities.
-    let (uid, gid) = if ctx.fallback {
-        (None, None)
-    } else {
-        target_ids(spec, ctx.caller)
-    };
+    let (uid, gid) = command_ids(spec, ctx);
     set_ids(uid, gid)?;
-    let keep = if ctx.fallback {
-        0
-    } else {
-        spec.resolve_caps(0, ctx.last_cap)
-    };
-    caps::apply(keep, ctx.last_cap)?;
+    caps::apply(command_caps(spec, ctx), ctx.last_cap)?;
     sys::prctl(libc::PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE").context("can't set dumpable")?;
     if let Some(soft) = super::saved_nofile_limit(None) {
         let mut lim = libc::rlimit {
@@ -257,16 +283,16 @@ fn finish_and_exec(
     if let Some(ll) = prepared.landlock {
         landlock::enforce(ll, spec.level_prefix)?;
     }
-    // Everything exec needs is made now: once a filter is in force,
-    // sandwrap's code makes no call but the installs and execve.
-    let plan = ExecPlan::new(
-        &spec.command,
-        spec.argv0.as_deref(),
-        prepared.env,
-        prepared.path_var.as_deref(),
-    );
+    // Everything exec needs was made before the fork (`prepare`): once a
+    // filter is in force, sandwrap's code makes no call but the installs
+    // and execve.
     if let Some(fd) = ctx.exec_report {
         let _ = sys::write_all(fd, b"R");
     }
-    Err(filters::seal_and_exec(spec, ctx, &prepared.seccomp, plan))
+    Err(filters::seal_and_exec(
+        spec,
+        ctx,
+        &prepared.seccomp,
+        prepared.plan,
+    ))
 }

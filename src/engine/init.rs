@@ -19,10 +19,23 @@ use super::exec::Prepared;
 use super::{caps, exit_code, fds, report, signals, sys};
 use crate::spec::Spec;
 
+/// What pid 1 gives up before the command may run: every capability and,
+/// without landlock, dumpability, which is then what keeps the command out
+/// of this process. Done before the fork when the command needs none of
+/// the capabilities (`exec::needs_caps`): the command then inherits the
+/// same empty sets and need not wait for pid 1 (the protection is in
+/// place before the command exists). `bounded`: what the bounding set
+/// still holds (`caps::limit_bounding`).
+pub fn protect(bounded: u64, ctx: &ChildCtx, isolation: crate::landlock::Isolation) -> Result<()> {
+    caps::drop_all(bounded, ctx.last_cap)?;
+    super::landlock::protect_own_process(isolation)
+}
+
 /// `locks`: the `--lock-file` locks, taken by this process before it forked
 /// the command.
-/// `ready`: closed once this process holds no capabilities and is filtered,
-/// which lets the command go on.
+/// `ready`: when pid 1 was not protected before the fork: closed once this
+/// process holds no capabilities and is filtered, which lets the command go
+/// on.
 /// `sigset`: what `arm_lifetime` returned.
 pub fn reap(
     spec: &Spec,
@@ -30,21 +43,25 @@ pub fn reap(
     prepared: &Prepared,
     cmd: libc::pid_t,
     locks: Vec<OwnedFd>,
-    ready: OwnedFd,
+    ready: Option<OwnedFd>,
     sigset: libc::sigset_t,
 ) -> ! {
     let mut keep: Vec<RawFd> = locks.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
-    keep.push(std::os::fd::AsRawFd::as_raw_fd(&ready));
+    keep.extend(ready.as_ref().map(std::os::fd::AsRawFd::as_raw_fd));
     keep.extend(ctx.status_report);
     keep.extend(spec.status.sync.and_then(|fd| fds::get(fd).ok()));
     fds::close_all_except(&keep);
-    let _ = caps::drop_all(ctx.last_cap);
-    // Before the command may run: without landlock, non-dumpable is what
-    // keeps the command out of this process. The caller's programs bind
-    // pid 1 too, as in bwrap; sandwrap's own policy is the command's alone
-    // (pid 1 must wait and take signals).
-    if let Err(e) = super::landlock::protect_own_process(prepared.isolation)
-        .and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
+    // The caller's programs bind pid 1 too, as in bwrap; sandwrap's own
+    // policy is the command's alone (pid 1 must wait and take signals).
+    let protected = match ready {
+        Some(_) => protect(
+            super::exec::command_caps(spec, ctx),
+            ctx,
+            prepared.isolation,
+        ),
+        None => Ok(()),
+    };
+    if let Err(e) = protected.and_then(|()| super::exec::install_caller_programs(&prepared.seccomp))
     {
         report(spec, &e);
         // SAFETY: killing the command we just forked; it must not run

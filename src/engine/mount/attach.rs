@@ -36,45 +36,95 @@ pub(super) fn make_dir(
     }
 }
 
+/// A directory made by `mkdirat` just now, opened relative to its parent
+/// (already inside the root) so that the mount need not resolve the whole
+/// destination again. `None` when it existed, or cannot be opened that way:
+/// then the destination is resolved inside the root as usual.
+fn made_dir(
+    parent: &OwnedFd,
+    name: &Path,
+    mode: u32,
+) -> std::result::Result<Option<OwnedFd>, SysError> {
+    match sys::mkdirat(parent.as_fd(), name, mode) {
+        // A new entry: a normal name, never `.` or `..`. Not followed if
+        // something replaced it by a symlink since.
+        Ok(()) => Ok(sys::openat(
+            parent.as_raw_fd(),
+            name,
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+            0,
+        )
+        .ok()),
+        Err(e) if e.errno == libc::EEXIST => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Create what a mount needs to land on: a directory for a directory source,
 /// an empty file (0444) otherwise. An existing destination is used as is
-/// (a symlink is followed, inside the root).
-fn make_mount_point(root: &NewRoot, dest: &Path, is_dir: bool, perms: Option<u32>) -> Result<()> {
-    if let Ok(existing) = root.resolve(dest) {
-        // bwrap's ensure_dir/ensure_file: an existing destination must be
-        // of the source's kind.
-        let existing_dir =
-            sys::fstat(existing.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
-        let refuse = |call: &str, errno| SysError {
-            call: call.into(),
-            errno,
-        };
-        return match (is_dir, existing_dir) {
-            (true, false) => Err(fail("Can't mkdir", dest, refuse("mkdir", libc::ENOTDIR))),
-            (false, true) => Err(fail(
-                "Can't create file at",
-                dest,
-                refuse("creat", libc::EISDIR),
-            )),
-            _ => Ok(()),
-        };
+/// (a symlink is followed, inside the root). Returns the mount point when
+/// it is already open.
+fn make_mount_point(
+    root: &NewRoot,
+    dest: &Path,
+    is_dir: bool,
+    perms: Option<u32>,
+) -> Result<Option<OwnedFd>> {
+    // `/` always exists.
+    if !is_root(dest) {
+        if let Some(made) = create_mount_point(root, dest, is_dir, perms)? {
+            return Ok(Some(made));
+        }
     }
+    // Something is there: used as is, a symlink followed inside the root.
+    // It must be of the source's kind (bwrap's ensure_dir/ensure_file).
+    // One that cannot be resolved (a dangling symlink) fails when the
+    // mount is attached.
+    let Ok(existing) = root.resolve(dest) else {
+        return Ok(None);
+    };
+    let existing_dir =
+        sys::fstat(existing.as_fd()).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
+    let refuse = |call: &str, errno| SysError {
+        call: call.into(),
+        errno,
+    };
+    match (is_dir, existing_dir) {
+        (true, false) => Err(fail("Can't mkdir", dest, refuse("mkdir", libc::ENOTDIR))),
+        (false, true) => Err(fail(
+            "Can't create file at",
+            dest,
+            refuse("creat", libc::EISDIR),
+        )),
+        _ => Ok(Some(existing)),
+    }
+}
+
+/// Make the mount point, tried first: a destination is new far more often
+/// than not, and looking it up beforehand would be one more walk of its
+/// path. Returns a directory made now, opened; None when the destination is
+/// to be looked up (it existed, or is a file).
+fn create_mount_point(
+    root: &NewRoot,
+    dest: &Path,
+    is_dir: bool,
+    perms: Option<u32>,
+) -> Result<Option<OwnedFd>> {
     let (parent, name) = root
         .ensure_parents(dest, perms)
         .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
     if is_dir {
-        make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))
-    } else {
-        match sys::openat(
-            parent.as_raw_fd(),
-            &name,
-            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
-            0o444,
-        ) {
-            Ok(_) => Ok(()),
-            Err(e) if e.errno == libc::EEXIST => Ok(()),
-            Err(e) => Err(fail("Can't create file at", dest, e)),
-        }
+        return made_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e));
+    }
+    match sys::openat(
+        parent.as_raw_fd(),
+        &name,
+        libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
+        0o444,
+    ) {
+        Ok(_) => Ok(None),
+        Err(e) if e.errno == libc::EEXIST => Ok(None),
+        Err(e) => Err(fail("Can't create file at", dest, e)),
     }
 }
 
@@ -116,7 +166,7 @@ pub fn bind_tree(
         anyhow::Error::new(e).context(format!("Can't get type of source {shown_src}"))
     })?;
     let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-    make_mount_point(root, dest, is_dir, parent_perms)?;
+    let target = make_mount_point(root, dest, is_dir, parent_perms)?;
     let what = || format!("Can't bind mount {shown_src} on {}", dest.display());
     let tree = tree.map_err(|e| anyhow!("{}: {e}", what()))?;
     let mut legacy = legacy::forced();
@@ -143,7 +193,7 @@ pub fn bind_tree(
             }
         }
     }
-    attach(root, tree, dest, &what)?;
+    attach(root, tree, target, dest, &what)?;
     if legacy {
         let target = root
             .resolve(dest)
@@ -156,16 +206,21 @@ pub fn bind_tree(
     Ok(())
 }
 
-/// Attach a detached mount at `dest` (resolved inside the root).
+/// Attach a detached mount at `dest`: on `target` when the caller has it
+/// open already, else on `dest` resolved inside the root.
 pub(super) fn attach(
     root: &mut NewRoot,
     mnt: OwnedFd,
+    target: Option<OwnedFd>,
     dest: &Path,
     what: &dyn Fn() -> String,
 ) -> Result<()> {
-    let target = root
-        .resolve(dest)
-        .map_err(|e| anyhow::Error::new(e).context(what().to_string()))?;
+    let target = match target {
+        Some(fd) => fd,
+        None => root
+            .resolve(dest)
+            .map_err(|e| anyhow::Error::new(e).context(what().to_string()))?,
+    };
     let covers_root = is_root(dest) || root.is_top(target.as_fd());
     sys::move_mount(mnt.as_fd(), target.as_fd(), "", dest).map_err(|e| {
         anyhow::Error::new(e).context(format!("{}: Unable to mount source on destination", what()))
@@ -190,15 +245,17 @@ pub fn mount_fs(
     let (parent, name) = root
         .ensure_parents(dest, perms)
         .map_err(|e| fail("Can't mkdir parents for", dest, e))?;
-    if !is_root(dest) {
-        make_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?;
-    }
+    let target = if is_root(dest) {
+        None
+    } else {
+        made_dir(&parent, &name, 0o755).map_err(|e| fail("Can't mkdir", dest, e))?
+    };
     // bwrap names the mount point by its path under /newroot here.
     let shown = newroot_path(dest);
     let mnt = new_fs(fstype, opts, attrs)
         .map_err(|e| anyhow::Error::new(e).context(format!("{what} {}", shown.display())))?;
     let w = || format!("{what} {}", shown.display());
-    attach(root, mnt, dest, &w)
+    attach(root, mnt, target, dest, &w)
 }
 
 pub fn new_fs(

@@ -538,7 +538,7 @@ fn overlay(
         &opts,
         sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
     ) {
-        Ok(mnt) => attach(root, mnt, dest, &|| what.clone()),
+        Ok(mnt) => attach(root, mnt, None, dest, &|| what.clone()),
         Err(e) if e.errno == libc::ELOOP => {
             Err(anyhow!("{what}: Overlay directories may not overlap"))
         }

@@ -22,6 +22,8 @@ pub struct NewRoot {
     pub base: OwnedFd,
     /// The topmost mount on `/`, from which destinations are resolved.
     top: OwnedFd,
+    /// `top`'s (device, inode), taken once instead of at every attach.
+    top_id: Option<(u64, u64)>,
     /// `--not-a-security-boundary`: a failure to restrict submounts is a
     /// warning, not an error.
     pub lenient: Option<bool>,
@@ -37,6 +39,11 @@ fn components(dest: &Path) -> Vec<&std::ffi::OsStr> {
             _ => None,
         })
         .collect()
+}
+
+/// A file's (device, inode); None when it cannot be known.
+fn file_id(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
+    sys::fstat(fd).ok().map(|st| (st.st_dev, st.st_ino))
 }
 
 pub fn is_root(dest: &Path) -> bool {
@@ -75,6 +82,7 @@ impl NewRoot {
         let top = base.try_clone().context("dup")?;
         Ok(NewRoot {
             base,
+            top_id: file_id(top.as_fd()),
             top,
             lenient: None,
         })
@@ -92,6 +100,7 @@ impl NewRoot {
             libc::O_PATH | libc::O_DIRECTORY,
             0,
         )?;
+        self.top_id = file_id(self.top());
         Ok(())
     }
 
@@ -111,10 +120,7 @@ impl NewRoot {
 
     /// Whether `fd` is the root of the new tree (a mount on it covers `/`).
     pub fn is_top(&self, fd: BorrowedFd<'_>) -> bool {
-        match (sys::fstat(fd), sys::fstat(self.top())) {
-            (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
-            _ => false,
-        }
+        self.top_id.is_some() && file_id(fd) == self.top_id
     }
 
     /// Create the missing parent directories of `dest` and return the parent
@@ -144,25 +150,34 @@ impl NewRoot {
             return Ok((fd, PathBuf::from(".")));
         };
         let mut prefix = PathBuf::from("/");
-        let mut parent = self.top.try_clone().map_err(|e| SysError {
-            call: "dup".into(),
-            errno: e.raw_os_error().unwrap_or(libc::EIO),
-        })?;
+        // The top itself is only borrowed: a dup of it per destination
+        // would be two more system calls per bind.
+        let mut parent: Option<OwnedFd> = None;
         for comp in parents {
             prefix.push(comp);
-            parent = match self.resolve_with(&prefix, libc::O_PATH | libc::O_DIRECTORY, 0) {
-                Ok(fd) => fd,
-                Err(e) if e.errno == libc::ENOENT => {
-                    match sys::mkdirat(parent.as_fd(), Path::new(comp), mode) {
-                        Ok(()) => {}
-                        Err(e) if e.errno == libc::EEXIST => {}
-                        Err(e) => return Err(e),
+            parent = Some(
+                match self.resolve_with(&prefix, libc::O_PATH | libc::O_DIRECTORY, 0) {
+                    Ok(fd) => fd,
+                    Err(e) if e.errno == libc::ENOENT => {
+                        let at = parent.as_ref().map_or(self.top(), |p| p.as_fd());
+                        match sys::mkdirat(at, Path::new(comp), mode) {
+                            Ok(()) => {}
+                            Err(e) if e.errno == libc::EEXIST => {}
+                            Err(e) => return Err(e),
+                        }
+                        self.resolve_with(&prefix, libc::O_PATH | libc::O_DIRECTORY, 0)?
                     }
-                    self.resolve_with(&prefix, libc::O_PATH | libc::O_DIRECTORY, 0)?
-                }
-                Err(e) => return Err(e),
-            };
+                    Err(e) => return Err(e),
+                },
+            );
         }
+        let parent = match parent {
+            Some(fd) => fd,
+            None => self.top.try_clone().map_err(|e| SysError {
+                call: "dup".into(),
+                errno: e.raw_os_error().unwrap_or(libc::EIO),
+            })?,
+        };
         Ok((parent, PathBuf::from(last)))
     }
 

@@ -58,6 +58,7 @@ fn not_found(path: &Path, e: sys::SysError) -> anyhow::Error {
 pub fn open_sources<'a>(ops: &'a [FsOp], no_follow: &[PathBuf]) -> Result<Vec<OpenedOp<'a>>> {
     let needed: usize = ops.iter().map(source_count).sum();
     raise_nofile_limit(needed);
+    let attach_point = AttachPoint::find();
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         let mut opened = OpenedOp {
@@ -75,7 +76,7 @@ pub fn open_sources<'a>(ops: &'a [FsOp], no_follow: &[PathBuf]) -> Result<Vec<Op
                 open_source(src)
             } {
                 Ok(fd) => {
-                    let (fd, tree) = clone_source(fd, src)?;
+                    let (fd, tree) = clone_source(fd, src, &attach_point)?;
                     opened.tree = tree;
                     opened.sources.push(fd);
                 }
@@ -124,12 +125,16 @@ pub fn open_sources<'a>(ops: &'a [FsOp], no_follow: &[PathBuf]) -> Result<Vec<Op
 /// (`/dev/fd/N`, `/proc/self/fd/N`) sits on a mount of the caller's mount
 /// namespace, which cannot be cloned from ours (EINVAL): then the path it
 /// names is opened again here.
-fn clone_source(fd: OwnedFd, shown: &Path) -> Result<(OwnedFd, Option<SysResult<OwnedFd>>)> {
+fn clone_source(
+    fd: OwnedFd,
+    shown: &Path,
+    attach_point: &AttachPoint,
+) -> Result<(OwnedFd, Option<SysResult<OwnedFd>>)> {
     // Only a path through procfs (or /dev/fd, /dev/stdin...) can land on a
     // mount of the caller's namespace; other sources are cloned now only
     // when they contain the new root's attach point.
     let via_magic_link = shown.starts_with("/proc") || shown.starts_with("/dev");
-    if !via_magic_link && !contains_attach_point(fd.as_fd()) {
+    if !via_magic_link && !attach_point.inside(fd.as_fd()) {
         return Ok((fd, None));
     }
     match sys::open_tree_clone(fd.as_fd(), shown) {
@@ -142,12 +147,37 @@ fn clone_source(fd: OwnedFd, shown: &Path) -> Result<(OwnedFd, Option<SysResult<
     }
 }
 
-/// Whether the new root's attach point lies inside this source, so that a
-/// recursive copy made later would contain the new root itself.
-fn contains_attach_point(fd: BorrowedFd<'_>) -> bool {
-    match std::fs::read_link(sys::fd_path(fd)) {
-        Ok(path) => Path::new(super::root::ATTACH_POINT).starts_with(&path),
-        Err(_) => true, // unknown: take the copy now, to be safe
+/// The directories that contain the new root's attach point: `/` and the
+/// attach point itself, as (device, inode), looked up (before it is
+/// attached) when the first source needs them.
+struct AttachPoint(std::cell::OnceCell<Option<[(u64, u64); 2]>>);
+
+impl AttachPoint {
+    fn find() -> AttachPoint {
+        AttachPoint(std::cell::OnceCell::new())
+    }
+
+    /// Whether the attach point lies inside this source, so that a
+    /// recursive copy made later would contain the new root itself: the
+    /// source is one of those two directories. The same directory reached
+    /// through another bind mount counts too (a copy taken early is only
+    /// one more fd held). An fstat per source, not a readlink of
+    /// /proc/self/fd/N, which costs several times more per bind.
+    fn inside(&self, fd: BorrowedFd<'_>) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let ids = self.0.get_or_init(|| {
+            let id = |p: &str| std::fs::metadata(p).map(|m| (m.dev(), m.ino()));
+            match (id("/"), id(super::root::ATTACH_POINT)) {
+                (Ok(root), Ok(at)) => Some([root, at]),
+                _ => None,
+            }
+        });
+        match (ids, sys::fstat(fd)) {
+            (Some(ids), Ok(st)) => {
+                st.st_mode & libc::S_IFMT == libc::S_IFDIR && ids.contains(&(st.st_dev, st.st_ino))
+            }
+            _ => true, // unknown: take the copy now, to be safe
+        }
     }
 }
 

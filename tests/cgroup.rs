@@ -535,6 +535,10 @@ fn comms_in(dir: &Path) -> Vec<String> {
 /// leaves the machine.
 #[test]
 fn pasta_stays_out_of_the_sandboxs_cgroup() {
+    if !is_root() {
+        skip!("skipping: the test makes its own network namespace, which needs root");
+        return;
+    }
     let Some(cg) = delegated_cgroup("pasta") else {
         return;
     };

@@ -116,23 +116,39 @@ impl Delegated {
     }
 }
 
+/// The cgroup this (non-root) test process runs in, when it is delegated
+/// to us (a desktop session's, or under `systemd-run --user --scope -p
+/// Delegate=yes cargo test`).
+fn own_delegated_cgroup() -> Option<PathBuf> {
+    let mount = cgroup2_mount()?;
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let dir = mount.join(path.trim_start_matches('/'));
+    let writable = |p: &Path| {
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap_or_default();
+        // SAFETY: valid C string.
+        unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    };
+    (writable(&dir) && writable(&dir.join("cgroup.procs"))).then_some(dir)
+}
+
 /// A delegated cgroup v2 for one test, or None (with the reason; a failure
-/// under CI) where the tests cannot make one: they need root, to move the
-/// test's process in, or a cgroup2 mount.
+/// under CI) where the tests cannot make one: as root, below the one
+/// .ci/run makes; otherwise below the test's own cgroup if it is
+/// delegated.
 pub fn delegated_cgroup(name: &str) -> Option<Delegated> {
-    if !super::is_root() {
+    let base = if super::is_root() {
+        delegated_root()
+    } else {
+        own_delegated_cgroup()
+    };
+    let Some(base) = base else {
         super::skip_test(&format!(
-            "skipping {name}: the cgroup tests start sandwrap in a delegated cgroup v2, which needs root to set up"
-        ));
-        return None;
-    }
-    let Some(root) = delegated_root() else {
-        super::skip_test(&format!(
-            "skipping {name}: no cgroup v2 hierarchy is mounted (or it refused a new cgroup)"
+            "skipping {name}: no delegated cgroup v2 to start sandwrap in (as root the tests make one below the cgroup2 mount; otherwise run them in a delegated cgroup: systemd-run --user --scope -p Delegate=yes cargo test)"
         ));
         return None;
     };
-    let dir = root.join(format!("{name}-{}", std::process::id()));
+    let dir = base.join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir(&dir);
     if let Err(e) = std::fs::create_dir(&dir) {
         super::skip_test(&format!("skipping {name}: mkdir {}: {e}", dir.display()));
@@ -141,6 +157,8 @@ pub fn delegated_cgroup(name: &str) -> Option<Delegated> {
     // No controller enabled for its children: the test's process goes in
     // (a cgroup that enables one holds no process); sandwrap enables what
     // its limits need itself.
-    delegate(&dir);
+    if super::is_root() {
+        delegate(&dir);
+    }
     Some(Delegated { dir })
 }

@@ -188,6 +188,7 @@ complete -c sandwrap -l end-with-command -d 'End everything COMMAND started when
 complete -c sandwrap -l seccomp-report -d 'Print a line on stderr for every system call the policy denies'
 complete -c sandwrap -l list-profiles -d 'List the profiles --profile can find, then exit'
 complete -c sandwrap -l explain -d 'Print the resolved sandbox and an equivalent command line; run nothing'
+complete -c sandwrap -l own-cgroup -d 'Run the sandbox in a cgroup v2 of its own (needs a delegated cgroup v2): its usage is accounted as a whole, and everything in it is killed at the end'
 complete -c sandwrap -l json-usage -d 'After the exit code, write wall time, CPU time and peak memory to --json-status-fd'
 complete -c sandwrap -l network-allow-host-loopback -d 'With --network pasta: let the gateway address reach the host\'s loopback services'
 complete -c sandwrap -l unshare-time -d 'Create new time namespace (not part of --unshare-all)'

@@ -357,6 +357,9 @@ pub struct CgroupLimits {
     pub pids_max: Option<u64>,
     /// `--cpus`, in thousandths of a CPU (cpu.max's quota over a 100 ms period).
     pub cpus_milli: Option<u64>,
+    /// `--own-cgroup`: a cgroup of its own even without a limit (every
+    /// limit implies one).
+    pub own: bool,
 }
 
 impl CgroupLimits {
@@ -371,6 +374,11 @@ impl CgroupLimits {
         .into_iter()
         .filter_map(|(n, on)| on.then_some(n))
         .collect()
+    }
+
+    /// Whether the sandbox gets a cgroup of its own.
+    pub fn wanted(&self) -> bool {
+        self.own || !self.given().is_empty()
     }
 }
 

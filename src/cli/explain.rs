@@ -247,6 +247,11 @@ fn limit_lines(spec: &Spec) -> Vec<String> {
             out.push(format!("cgroup v2 {what} {v}"));
         }
     }
+    if cg.wanted() {
+        out.push(
+            "a cgroup v2 of its own (sandwrap-PID below sandwrap's): usage of the whole sandbox, cgroup.kill at the end".into(),
+        );
+    }
     if l.json_usage {
         out.push("usage (wall, CPU, peak memory) reported on --json-status-fd".into());
     }

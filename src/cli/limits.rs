@@ -30,7 +30,8 @@ pub const MAN: &[(&str, &str)] = &[
          prints \"sandwrap: timed out after DURATION\" and sends SIGTERM to every process of \
          the sandbox (except a reaper pid 1, which would pass it on to COMMAND a second \
          time), then SIGKILL after --kill-after (default 5s) to every process left but a \
-         reaper pid 1, which then ends (pid 1 is killed too if it has not ended a second \
+         reaper pid 1 (with a cgroup of its own, see --own-cgroup, to every process of \
+         the sandbox at once through cgroup.kill), which then ends (pid 1 is killed too if it has not ended a second \
          later, which ends the whole pid namespace: --timeout implies --unshare-pid, so \
          that the command cannot name sandwrap and blind it with prlimit(2)). The processes are found \
          as descendants of sandwrap, a subreaper, so processes that double-fork or call \
@@ -47,20 +48,44 @@ pub const MAN: &[(&str, &str)] = &[
         "When COMMAND was executed (or the time ran out), --json-status-fd gets one more \
          object after bwrap's lines: { \"timed-out\": BOOL, \"wall-time-seconds\": S, \
          \"user-cpu-seconds\": S, \"system-cpu-seconds\": S, \
-         \"largest-process-peak-rss-bytes\": N }. Only when asked for, with --json-usage or \
-         --timeout: a bwrap command line gets bwrap's lines and no more. --verbose prints the \
-         same figures as one line. \
-         CPU times are those of every process of the sandbox that was waited for; the memory \
-         figure is the peak resident set of the single largest process, not a sum over the \
-         sandbox (that needs a cgroup).",
+         \"largest-process-peak-rss-bytes\": N, \"cpu-source\": SOURCE } (and \
+         \"sandbox-peak-memory-bytes\": N with a cgroup of its own that has the memory \
+         controller). Only when asked for, with --json-usage or --timeout: a bwrap command \
+         line gets bwrap's lines and no more. --verbose prints the same figures as one line. \
+         Without a cgroup of its own (SOURCE \"getrusage\"), CPU times are those of every \
+         process of the sandbox that was waited for, and the memory figure is the peak \
+         resident set of the single largest process, not a sum over the sandbox. With one \
+         (--own-cgroup or a cgroup limit; SOURCE \"cgroup cpu.stat\"), CPU times are the \
+         cgroup's cpu.stat: every process that was ever in the sandbox, waited for or not; \
+         sandbox-peak-memory-bytes is its memory.peak.",
+    ),
+    (
+        "--own-cgroup",
+        "Runs the sandbox in a cgroup v2 of its own, sandwrap-PID below the delegated cgroup \
+         sandwrap runs in (a login session's, or systemd-run --user --scope -p Delegate=yes \
+         sandwrap ...); every cgroup limit implies it. The sandbox's first process is moved \
+         in before it runs anything; sandwrap and its helpers (newuidmap, pasta) stay \
+         outside. When COMMAND's status is known, cgroup.kill ends everything left in it, \
+         however it left the process tree (this ends what bwrap's lifecycle would leave \
+         running), and the cgroup is removed; an empty one left by a sandwrap killed with \
+         SIGKILL is removed by the next run. With --unshare-cgroup the cgroup namespace is \
+         made after the move, so COMMAND sees its cgroup as /. Every cgroup2 mount in the \
+         sandbox is made read-only (also one bound in read-write): COMMAND runs as the uid \
+         that owns its cgroup and the delegated one, and must not move itself out, change \
+         its limits or make cgroups next to its own. Without a delegated cgroup v2 sandwrap \
+         stops with one message naming the cause and the fix, and runs nothing.",
     ),
     (
         "--memory, --memory-swap, --pids-max, --cpus",
-        "cgroup v2 limits for the whole sandbox. They need a delegated cgroup v2 (systemd-run \
-         --user --scope -p Delegate=yes sandwrap ... makes one). Where there is none (cgroup \
-         v1 or hybrid hosts, no delegation, a controller missing) sandwrap stops with one \
-         message naming the cause and the fix, and runs nothing. This version does not set \
-         cgroup limits even where a delegated cgroup v2 exists; it says so and runs nothing.",
+        "cgroup v2 limits for the whole sandbox, written into its own cgroup (see \
+         --own-cgroup): memory.max, memory.swap.max, pids.max, and cpu.max as FLOAT CPUs' \
+         worth of a 100 ms period. cgroup v2 enables a controller for a cgroup's children \
+         only while that cgroup holds no process: when sandwrap is the only process in its \
+         cgroup it moves itself into a leaf of its own (sandwrap-PID.supervisor, removed by \
+         a later run once empty) and enables the controllers; with other processes there it \
+         stops and says so. Where there is no delegated cgroup v2 with the controllers \
+         (cgroup v1 or hybrid hosts, no delegation, a controller missing) sandwrap stops \
+         with one message naming the cause and the fix, and runs nothing.",
     ),
 ];
 

@@ -96,6 +96,7 @@ pub enum Action {
     CgroupMemorySwap,
     CgroupPidsMax,
     CgroupCpus,
+    OwnCgroup,
     JsonUsage,
     Network,
     NetworkAllowHostLoopback,
@@ -840,6 +841,13 @@ pub const OPTIONS: &[OptDef] = &[
         A::CgroupCpus,
         Limits,
         "cgroup v2 cpu.max: at most FLOAT CPUs' worth of time (needs a delegated cgroup v2)",
+    ),
+    opt(
+        "own-cgroup",
+        &[],
+        A::OwnCgroup,
+        Limits,
+        "Run the sandbox in a cgroup v2 of its own (needs a delegated cgroup v2): its usage is accounted as a whole, and everything in it is killed at the end",
     ),
     opt(
         "json-usage",

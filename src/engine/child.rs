@@ -89,6 +89,19 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
         unsafe { libc::close(fd) };
     }
     tie_to_parent(ctx.lifeline)?;
+    if let Some(placed) = ctx.cgroup_placed {
+        // Nothing runs (nor forks) before we are in the sandbox's cgroup.
+        let mut b = [0u8; 1];
+        if sys::read_some(placed, &mut b) != Ok(1) {
+            super::exit_now(1);
+        }
+        // SAFETY: our end of a pipe used once.
+        unsafe { libc::close(placed) };
+        if spec.namespaces.cgroup && !ctx.fallback {
+            // Rooted at the cgroup we are in now: the command sees `/`.
+            sys::unshare(libc::CLONE_NEWCGROUP).context("unshare cgroup namespace")?;
+        }
+    }
     if let Some(forked) = ctx.relay {
         relay_pid_ns(ctx, forked)?;
         tie_to_parent(ctx.lifeline)?;
@@ -135,7 +148,7 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
     }
     // The nested maps are written after the pivot, through the host's
     // procfs: the sandbox's own /proc may be missing or read-only.
-    let proc = if spec.namespaces.user || spec.needs_mount_lock() {
+    let proc = if spec.namespaces.user || spec.needs_mount_lock() || ctx.cgroup_placed.is_some() {
         Some(
             sys::openat(
                 libc::AT_FDCWD,
@@ -194,6 +207,11 @@ fn setup(spec: &Spec, ctx: &ChildCtx) -> Result<std::convert::Infallible> {
             .context("sysctl user.max_user_namespaces = 1")?;
     }
     root.pivot()?;
+    if ctx.cgroup_placed.is_some() {
+        if let Some(proc) = &proc {
+            super::limits::cgroup_lock::lock_cgroupfs(proc.as_fd())?;
+        }
+    }
 
     if let Some(fd) = spec.join.userns2 {
         fds::get(fd)

@@ -17,11 +17,17 @@ pub struct ChildCtx {
     pub exec_report: Option<RawFd>,
     pub status_report: Option<RawFd>,
     pub go: Option<RawFd>,
-    /// Written once the time namespace exists (for the supervisor's report).
+    /// Written once the time namespace (and a cgroup namespace made after
+    /// the move into the sandbox's cgroup) exists, for the supervisor's
+    /// report.
     pub time_ready: Option<RawFd>,
-    /// Our copies of the write ends of `lifeline` and `go`: closed first, so
-    /// that only the supervisor holds them and its death reads as HUP/EOF.
-    pub supervisor_ends: [Option<RawFd>; 2],
+    /// Our copies of the write ends of `lifeline`, `go` and
+    /// `cgroup_placed`: closed first, so that only the supervisor holds
+    /// them and its death reads as HUP/EOF.
+    pub supervisor_ends: [Option<RawFd>; 3],
+    /// With a cgroup of its own: a byte once the supervisor has moved us
+    /// into it (EOF: it failed, and says why).
+    pub cgroup_placed: Option<RawFd>,
     pub sigset: libc::sigset_t,
     /// The signal state the command gets back.
     pub caller_signals: signals::Caller,

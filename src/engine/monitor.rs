@@ -30,6 +30,9 @@ pub struct Watch<'a> {
     /// which the `--timeout` watchdog leaves alone (the sandbox keeps its
     /// network through the grace period); ended once the sandbox has.
     pub pasta: Option<super::pasta::Pasta>,
+    /// The sandbox's own cgroup: ended with cgroup.kill once the command's
+    /// status is known; its figures are the usage.
+    pub cgroup: Option<&'a super::limits::cgroup_own::OwnCgroup>,
 }
 
 /// pid 1's report: the command's wait status.
@@ -47,16 +50,28 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
     super::control::watch(w.pid);
     // --timeout: a thread that only signals; an error ends the sandbox.
     let helpers: Vec<libc::pid_t> = w.pasta.iter().map(|p| p.pid()).collect();
-    let watchdog =
-        timeout::start(spec, w.pid, w.fallback, w.early_timer.take(), &helpers).map_err(|e| {
-            super::report(spec, &e);
-            // SAFETY: killing our own child, which must not run unlimited.
-            unsafe { libc::kill(w.pid, libc::SIGKILL) };
-        });
+    let watchdog = timeout::start(
+        spec,
+        w.pid,
+        w.fallback,
+        w.early_timer.take(),
+        &helpers,
+        w.cgroup.map(|cg| cg.dir.join("cgroup.kill")),
+    )
+    .map_err(|e| {
+        super::report(spec, &e);
+        // SAFETY: killing our own child, which must not run unlimited.
+        unsafe { libc::kill(w.pid, libc::SIGKILL) };
+    });
     let (status, who) = wait_status(spec, &mut w);
     // pasta ends by its own supervision (killed and reaped through its
     // pidfd), before anything below ends what is left of the sandbox.
     drop(w.pasta.take());
+    if let Some(cg) = w.cgroup {
+        // Whatever is left in the sandbox ends now, wherever it went in
+        // the process tree.
+        cg.end();
+    }
     if let Some(note) = seccomp::sigsys_note(spec, w.own_policy, status, who) {
         super::warn(spec.level_prefix, &note);
     }
@@ -91,7 +106,7 @@ pub fn run(spec: &Spec, mut w: Watch<'_>) -> i32 {
         let how = if stays { libc::WNOHANG } else { 0 };
         // Our own child (ECHILD if already done).
         let _ = sys::waitpid(w.pid, how);
-        usage::measure(started)
+        usage::measure(started, w.cgroup.and_then(|cg| cg.usage()))
     });
     if let (true, Some(u)) = (spec.verbose, &usage) {
         let info = crate::out::Level::Info;

@@ -132,11 +132,14 @@ fn launch(spec: &Spec) -> Result<i32> {
     // Every check that can refuse the input comes first, before anything
     // is made or forked: a refused input leaves nothing behind.
     let subids = super::subids::plan(spec, (uid, gid))?;
-    super::limits::cgroup::check(&spec.limits.cgroup)?;
     let rlimits = super::limits::rlimits::resolve(spec)?;
     let pasta_prep = super::pasta::prepare(spec)?;
     // Compiled here, before the clone; the sandbox only installs it.
     let own_seccomp = seccomp::build(spec, LandlockMode::Namespaced)?;
+    // The sandbox's own cgroup (its refusal is the last check), before
+    // any helper is forked: they stay where sandwrap is, out of it.
+    // Dropped, it ends and removes itself.
+    let cgroup = super::limits::cgroup::prepare(&spec.limits.cgroup)?;
     create_host_dirs(spec)?;
     // --map-subids: the helpers are setuid, so their runner is forked
     // before no_new_privs (`arm`).
@@ -182,8 +185,17 @@ fn launch(spec: &Spec) -> Result<i32> {
     } else {
         None
     };
-    // With a time namespace to report: the child says when it exists.
-    let time_pipe = if reports && spec.namespaces.time {
+    // With a cgroup of its own, the child waits until it has been moved
+    // in; its cgroup namespace is made after that (the clone would root
+    // it at sandwrap's cgroup), so that the command sees its own as `/`.
+    let placed_pipe = match &cgroup {
+        Some(_) => Some(sys::pipe()?),
+        None => None,
+    };
+    let late_cgroupns = cgroup.is_some() && spec.namespaces.cgroup;
+    // With a time namespace (or a late cgroup namespace) to report: the
+    // child says when it exists.
+    let time_pipe = if reports && (spec.namespaces.time || late_cgroupns) {
         Some(sys::pipe()?)
     } else {
         None
@@ -224,7 +236,9 @@ fn launch(spec: &Spec) -> Result<i32> {
         supervisor_ends: [
             Some(life_w.as_raw_fd()),
             go_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
+            placed_pipe.as_ref().map(|(_, w)| w.as_raw_fd()),
         ],
+        cgroup_placed: placed_pipe.as_ref().map(|(r, _)| r.as_raw_fd()),
         sigset,
         caller_signals,
         last_cap: super::caps::last_cap(),
@@ -237,7 +251,12 @@ fn launch(spec: &Spec) -> Result<i32> {
         dns_forward: pasta_prep.as_ref().is_some_and(|p| p.resolver.is_some()),
     };
     let pid = loop {
-        match sys::clone_fork(clone_flags(spec, ctx.fallback)) {
+        let late = if late_cgroupns {
+            libc::CLONE_NEWCGROUP
+        } else {
+            0
+        };
+        match sys::clone_fork(clone_flags(spec, ctx.fallback) & !late) {
             Ok(pid) => break pid,
             Err(e) if !ctx.fallback && falls_back(spec, e.errno) => {
                 let dg = diagnose::diagnose(&diagnose::facts(e.errno));
@@ -268,6 +287,15 @@ fn launch(spec: &Spec) -> Result<i32> {
     let fallback = ctx.fallback;
     if pid == 0 {
         child::main(spec, &ctx);
+    }
+    if let (Some(cg), Some((r, w))) = (&cgroup, placed_pipe) {
+        drop(r);
+        if let Err(e) = cg.place(pid) {
+            // SAFETY: killing our own child, still waiting to be placed.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return Err(e);
+        }
+        let _ = sys::write_all(w.as_raw_fd(), b"c");
     }
     // With --pidns and a new pid namespace the clone child stays as a
     // relay between us and the sandbox's first process (its child), which
@@ -411,6 +439,7 @@ fn launch(spec: &Spec) -> Result<i32> {
         fallback,
         early_timer,
         pasta,
+        cgroup: cgroup.as_ref(),
     };
     let code = monitor::run(spec, watch);
     drop(life_w);

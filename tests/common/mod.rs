@@ -9,10 +9,13 @@
 #![allow(dead_code)]
 
 mod cc;
+mod cgroup;
 mod netns;
 mod procs;
 #[allow(unused_imports)] // not every test binary uses them
 pub use cc::*;
+#[allow(unused_imports)] // not every test binary uses them
+pub use cgroup::*;
 #[allow(unused_imports)] // not every test binary uses them
 pub use netns::*;
 #[allow(unused_imports)] // not every test binary uses them

@@ -166,6 +166,7 @@ impl Parser<'_, '_> {
             | Action::CgroupMemorySwap
             | Action::CgroupPidsMax
             | Action::CgroupCpus => self.apply_limit(def, action, &v[0])?,
+            Action::OwnCgroup => self.spec.limits.cgroup.own = true,
             Action::JsonUsage => self.spec.limits.json_usage = true,
             Action::Network => {
                 use crate::cli::network::{Mode, parse_mode};

@@ -26,6 +26,7 @@ fn limits_land_in_the_spec() {
         "10",
         "--cpus",
         "1.5",
+        "--own-cgroup",
         "true",
     ]);
     let l = &s.limits;
@@ -55,8 +56,12 @@ fn limits_land_in_the_spec() {
             memory_swap: Some(0),
             pids_max: Some(10),
             cpus_milli: Some(1500),
+            own: true,
         }
     );
+    assert!(l.cgroup.wanted());
+    assert!(spec(&["--pids-max", "1", "true"]).limits.cgroup.wanted());
+    assert!(!spec(&["true"]).limits.cgroup.wanted());
     assert!(!l.json_usage);
     assert_eq!(spec(&["true"]).limits, Default::default());
 }

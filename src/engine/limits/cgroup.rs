@@ -1,16 +1,15 @@
-//! cgroup v2 limits (`--memory`, `--memory-swap`, `--pids-max`, `--cpus`):
-//! whether this process sits in a cgroup v2 it may write to, with the
-//! controllers the options need; if not, one error naming the cause and
-//! the fix. Nothing here runs unless one of the options is given.
-//!
-//! Setting the limits themselves (a child cgroup, cgroup.kill) is not
-//! implemented: where a usable delegated cgroup exists, that is what the
-//! error says, rather than running without the limits asked for.
+//! cgroup v2 limits (`--memory`, `--memory-swap`, `--pids-max`, `--cpus`)
+//! and `--own-cgroup`: whether this process sits in a cgroup v2 it may
+//! write to, with the controllers the options need; if not, one error
+//! naming the cause and the fix. If so, the sandbox's own cgroup is made
+//! there (`cgroup_own`). Nothing here runs unless one of the options is
+//! given.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
+use super::cgroup_own::{OwnCgroup, needed};
 use crate::spec::CgroupLimits;
 
 /// What the host shows of cgroup v2, read once (pure data, so the
@@ -30,30 +29,15 @@ pub struct Facts {
     pub writable: bool,
 }
 
-/// The controllers the given options need.
-fn needed(limits: &CgroupLimits) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if limits.memory.is_some() || limits.memory_swap.is_some() {
-        v.push("memory");
-    }
-    if limits.pids_max.is_some() {
-        v.push("pids");
-    }
-    if limits.cpus_milli.is_some() {
-        v.push("cpu");
-    }
-    v
-}
-
 /// `a`, `a and b`, `a, b and c`.
-fn and_list(items: &[&str]) -> String {
+pub(super) fn and_list(items: &[&str]) -> String {
     match items.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => items.join(""),
     }
 }
 
-const SYSTEMD_RUN: &str = "systemd-run --user --scope -p Delegate=yes sandwrap ...";
+pub(super) const SYSTEMD_RUN: &str = "systemd-run --user --scope -p Delegate=yes sandwrap ...";
 
 /// (cause, fix) when no usable delegated cgroup v2 exists; `None` when one
 /// does.
@@ -125,7 +109,9 @@ pub fn facts() -> Facts {
             };
             let point = left.split(' ').nth(4);
             match right.split(' ').next() {
-                Some("cgroup2") if mount.is_none() => mount = point.map(PathBuf::from),
+                Some("cgroup2") if mount.is_none() => {
+                    mount = point.map(crate::engine::mount::unescape_mountinfo)
+                }
                 Some("cgroup") => v1_mounted = true,
                 _ => {}
             }
@@ -161,22 +147,27 @@ fn writable(p: &Path) -> bool {
 }
 
 /// Before anything is created: refuse cgroup options this host cannot
-/// honour, with the cause and the fix.
-pub fn check(limits: &CgroupLimits) -> Result<()> {
-    let given = limits.given();
+/// honour, with the cause and the fix; where it can, make the sandbox's
+/// own cgroup (with the limits written into it).
+pub fn prepare(limits: &CgroupLimits) -> Result<Option<OwnCgroup>> {
+    let mut given = limits.given();
     if given.is_empty() {
-        return Ok(());
+        if !limits.own {
+            return Ok(None);
+        }
+        given.push("--own-cgroup");
     }
     let options = and_list(&given);
     let needs = if given.len() == 1 { "needs" } else { "need" };
-    match diagnose(&facts(), limits) {
-        Some((cause, fix)) => {
-            bail!("{options} {needs} a delegated cgroup v2, and {cause}. To fix: {fix}")
-        }
-        None => bail!(
-            "{options}: a delegated cgroup v2 is available, but this version of sandwrap does not set cgroup limits yet; nothing was run"
-        ),
+    let facts = facts();
+    if let Some((cause, fix)) = diagnose(&facts, limits) {
+        bail!("{options} {needs} a delegated cgroup v2, and {cause}. To fix: {fix}");
     }
+    let (Some(mount), Some(path)) = (&facts.mount, &facts.v2_path) else {
+        bail!("{options}: no cgroup v2 hierarchy");
+    };
+    let parent = mount.join(path.trim_start_matches('/'));
+    OwnCgroup::create(&parent, limits, &options).map(Some)
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! v2 checks.
 
 pub mod cgroup;
+pub mod cgroup_lock;
+pub mod cgroup_own;
 pub mod rlimits;
 pub mod timeout;
 pub mod usage;

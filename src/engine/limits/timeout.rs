@@ -64,6 +64,9 @@ struct Plan {
     level_prefix: bool,
     /// sandwrap's helpers, spared with their subtrees.
     helpers: Vec<Pidfd>,
+    /// The sandbox's own cgroup's cgroup.kill: at the SIGKILL step, every
+    /// process of the sandbox at once, wherever it is in the tree.
+    cgroup_kill: Option<std::path::PathBuf>,
 }
 
 /// A watchdog thread started before the supervisor joins a pid namespace
@@ -111,6 +114,7 @@ pub fn start(
     fallback: bool,
     early: Option<Early>,
     helpers: &[libc::pid_t],
+    cgroup_kill: Option<std::path::PathBuf>,
 ) -> Result<Option<Watchdog>> {
     let Some(timeout) = spec.limits.timeout else {
         return Ok(None);
@@ -128,6 +132,7 @@ pub fn start(
             .iter()
             .filter_map(|&h| Pidfd::open(h).ok())
             .collect(),
+        cgroup_kill,
     };
     let state = Arc::new(AtomicU8::new(RUNNING));
     let theirs = Arc::clone(&state);
@@ -168,6 +173,11 @@ impl Plan {
             }
         }
         std::thread::sleep(self.grace);
+        if let Some(kill) = &self.cgroup_kill {
+            // Nothing to spare for the accounting: the cgroup's cpu.stat
+            // has every process's time. The walks below find nothing left.
+            let _ = std::fs::write(kill, "1");
+        }
         // A reaper is spared at first: it waits for what is killed, so that
         // the CPU time used is accounted (processes the kernel ends with a
         // pid namespace are not), then ends the namespace itself.

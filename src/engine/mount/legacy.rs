@@ -27,7 +27,7 @@ pub struct MountLine {
 }
 
 /// Undo mountinfo's octal escapes (`\040` for a space, ...).
-fn unescape(field: &str) -> PathBuf {
+pub fn unescape(field: &str) -> PathBuf {
     let b = field.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -47,7 +47,7 @@ fn unescape(field: &str) -> PathBuf {
     PathBuf::from(os)
 }
 
-fn option_flags(options: &str) -> libc::c_ulong {
+pub fn option_flags(options: &str) -> libc::c_ulong {
     options.split(',').fold(0, |f, o| {
         f | match o {
             "ro" => libc::MS_RDONLY,

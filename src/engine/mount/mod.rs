@@ -8,6 +8,7 @@ mod ops;
 mod root;
 mod source;
 
+pub(crate) use legacy::{option_flags as mountinfo_flags, unescape as unescape_mountinfo};
 pub use ops::apply_all;
 pub use root::NewRoot;
 pub use source::open_sources;

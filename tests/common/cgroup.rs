@@ -46,10 +46,14 @@ fn enable_all(dir: &Path) {
 fn delegated_root() -> Option<PathBuf> {
     let mount = cgroup2_mount()?;
     let dir = mount.join(format!("sandwrap-test-{}", super::test_uid()));
-    if !dir.is_dir() {
-        std::fs::create_dir(&dir).ok()?;
-        delegate(&dir);
+    // Tests run in parallel: another may make it at the same moment.
+    match std::fs::create_dir(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(_) => return None,
     }
+    // Each time: idempotent, and done before this test goes on.
+    delegate(&dir);
     enable_all(&dir);
     Some(dir)
 }

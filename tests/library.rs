@@ -71,6 +71,13 @@ fn base() -> Sandbox {
 /// What a spawn must leave alone in its caller: the open fds (number,
 /// target, close-on-exec), no_new_privs, the blocked, ignored and caught
 /// signals, the subreaper flag.
+///
+/// Blocked signals are per thread, and read for the thread taking the
+/// snapshot (/proc/thread-self). /proc/self/status shows the process's
+/// main thread, which in a test is libtest's, never the library's caller:
+/// glibc's pthread_create blocks all signals in the creating thread until
+/// the clone has returned, so a test thread that runs before its creator
+/// is scheduled again saw SigBlk fffffffffffbfeff there (once under load).
 #[derive(Debug, PartialEq, Eq)]
 struct CallerState {
     fds: BTreeMap<i32, (PathBuf, bool)>,
@@ -98,7 +105,7 @@ impl CallerState {
                 fds.insert(fd, (target, flags & libc::FD_CLOEXEC != 0));
             }
         }
-        let status = std::fs::read_to_string("/proc/self/status").expect("status");
+        let status = std::fs::read_to_string("/proc/thread-self/status").expect("status");
         let status = status
             .lines()
             .filter(|l| {
@@ -124,6 +131,11 @@ impl CallerState {
             thread_mask,
             subreaper,
         }
+    }
+
+    /// The signal state alone (the fds change while other threads spawn).
+    fn masks(self) -> (Vec<String>, u64) {
+        (self.status, self.thread_mask)
     }
 }
 
@@ -187,6 +199,8 @@ fn threads_spawn_concurrently_and_leave_the_caller_untouched() {
         .map(|t| {
             let sb = sb.clone();
             std::thread::spawn(move || {
+                // Each calling thread, itself, is left as it was.
+                let before = CallerState::now().masks();
                 for i in 0..4 {
                     let out = sb
                         .command("sh")
@@ -206,6 +220,7 @@ fn threads_spawn_concurrently_and_leave_the_caller_untouched() {
                         String::from_utf8_lossy(&out.stderr)
                     );
                 }
+                assert_eq!(CallerState::now().masks(), before, "thread {t}");
             })
         })
         .collect();

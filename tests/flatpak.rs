@@ -24,7 +24,11 @@ f.add_rule(seccomp.ERRNO(errno.EPERM), 'unshare', seccomp.Arg(0, seccomp.MASKED_
 f.add_rule(seccomp.ERRNO(errno.EPERM), 'clone', seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
 f.add_rule(seccomp.ERRNO(errno.ENOSYS), 'clone3')";
 
-const MARKER: &str = "sleep 4321";
+/// The sandbox's last command, found by its arguments by the joined one.
+/// It echoes its stdin: the "ready" line read back comes from it, so it
+/// has exec'd (its /proc cmdline is this), which a shell's `echo ready`
+/// next to `MARKER &` did not prove.
+const MARKER: &str = "cat -u";
 
 /// A command as the test user with an EMPTY environment (flatpak passes
 /// its own through --setenv), every program named by absolute path.
@@ -161,7 +165,7 @@ fn flatpak_style_launch_and_join() {
         "cat /etc/passwd /etc/group; stat -c '%a %s' /.flatpak-info; cat /.flatpak-info; echo '<env>'; env | sort; echo '</env>'; \
          python3 -c 'import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b\"x\")\n    print(\"tiocsti allowed\")\nexcept OSError as e:\n    print(\"tiocsti errno\", e.errno)'; \
          if unshare -U true; then echo userns allowed; else echo userns refused; fi; \
-         {MARKER} & echo ready; read x; kill $!"
+         exec {MARKER}"
     );
 
     let args_fd = memfd(&nul_join(&payload));
@@ -196,6 +200,9 @@ fn flatpak_style_launch_and_join() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn sandwrap");
+    // Only MARKER reads stdin: it answers this once it runs.
+    let mut stdin = std::fs::File::from(in_w);
+    stdin.write_all(b"ready\n").expect("write to MARKER");
     drop((
         args_fd,
         passwd_fd,
@@ -321,7 +328,6 @@ fn flatpak_style_launch_and_join() {
     assert!(!jout.lines().any(|l| l == "userns allowed"), "{jout}");
 
     // End it: HUP on the sync fd, lock released, exit 0.
-    let mut stdin = std::fs::File::from(in_w);
     stdin.write_all(b"\n").expect("release");
     drop(stdin);
     let status = child.wait().expect("wait");

@@ -12,8 +12,11 @@ use std::time::Duration;
 use common::*;
 use fdpass::*;
 
-/// A marker process the first sandbox runs, found by its arguments.
-const MARKER: &str = "sleep 3217";
+/// The first sandbox's command, found by its arguments. It echoes its
+/// stdin: a line read back proves it has exec'd (its /proc cmdline is
+/// this), which a shell's `echo ready` next to `MARKER &` did not (the
+/// fork could still be the shell when the second sandbox listed it).
+const MARKER: &str = "cat -u";
 
 struct First {
     child: Child,
@@ -23,15 +26,16 @@ struct First {
 }
 
 impl First {
-    /// Start a sandbox with a pid namespace that runs MARKER in the
-    /// background and waits on stdin.
+    /// Start a sandbox with a pid namespace that runs MARKER, and wait
+    /// until MARKER itself answers.
     fn start(extra: &[&str]) -> First {
         let (info_r, info_w) = pipe();
         let (in_r, in_w) = pipe();
         // No --dev: it would put the processes in a nested user namespace,
         // whose fd alone cannot be used to join the pid namespace (owned by
         // the outer one), exactly as with bwrap.
-        let args = sh_cmdline(
+        let marker: Vec<&str> = MARKER.split(' ').collect();
+        let args = cmdline(
             &[
                 &["--unshare-user", "--unshare-pid", "--info-fd", "5"],
                 RO_ROOT,
@@ -39,7 +43,7 @@ impl First {
                 PROC,
                 extra,
             ],
-            &format!("{MARKER} & echo ready; read x; kill $!"),
+            &marker,
         );
         let mut cmd = sandwrap(&args);
         pass(&mut cmd, &[(info_w.as_raw_fd(), 5)]);
@@ -50,6 +54,8 @@ impl First {
         drop(info_w);
         let info = parse_flat_json(&read_to_end(info_r));
         assert!(!info.is_empty(), "no info from the first sandbox");
+        let mut stdin = std::fs::File::from(in_w);
+        stdin.write_all(b"ready\n").expect("write to MARKER");
         let mut line = String::new();
         BufReader::new(child.stdout.as_mut().expect("stdout"))
             .read_line(&mut line)
@@ -58,7 +64,7 @@ impl First {
         let pid = info[0].1;
         First {
             child,
-            stdin: std::fs::File::from(in_w),
+            stdin,
             pid,
             info,
         }

@@ -278,14 +278,14 @@ fn start_xvfb() -> Option<Xvfb> {
             return None;
         }
     }
-    let n = (90..190).find(|n| {
-        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-    })?;
-    let display = format!(":{n}");
-    let child = Command::new("/usr/bin/Xvfb")
+    // -displayfd: the server takes the first free display itself (two
+    // tests, or two runs, choosing the same free-looking number raced: the
+    // loser's checks then reached the winner's server) and writes it back
+    // once it accepts connections.
+    let mut child = Command::new("/usr/bin/Xvfb")
         .args([
-            display.as_str(),
+            "-displayfd",
+            "1",
             "-nolisten",
             "tcp",
             "-br",
@@ -294,21 +294,33 @@ fn start_xvfb() -> Option<Xvfb> {
             "320x240x24",
         ])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let x = Xvfb { child, display };
-    let socket = format!("/tmp/.X11-unix/X{n}");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if Path::new(&socket).exists() && xwininfo_tree(&x.display).is_some() {
-            return Some(x);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    skip!("skipping: Xvfb {} did not start within 15 s", x.display);
-    None
+    let out = child.stdout.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut out = std::io::BufReader::new(out);
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        let _ = tx.send(line);
+        // Held open until the server ends: a later write must not SIGPIPE it.
+        let _ = std::io::copy(&mut out, &mut std::io::sink());
+    });
+    let mut x = Xvfb {
+        child,
+        display: String::new(),
+    };
+    // A bound for a server that never gets ready, not a guess at when.
+    let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+    let Ok(n) = line.trim().parse::<u32>() else {
+        skip!("skipping: Xvfb -displayfd gave no display: {line:?}");
+        return None;
+    };
+    x.display = format!(":{n}");
+    Some(x)
 }
 
 fn xwininfo_tree(display: &str) -> Option<String> {
@@ -366,21 +378,30 @@ fn desktop_runs_an_x11_client_that_draws_a_window() {
     .stderr(Stdio::piped())
     .spawn()
     .expect("spawn sandwrap");
+    // The window is listed once created, and drawn only once mapped: wait
+    // for the drawing itself (the screenshot the test checks), not for a
+    // guessed delay after the listing (500 ms, too short once under load).
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut tree = String::new();
+    let mut shot = None;
     while Instant::now() < deadline {
         tree = xwininfo_tree(&x.display).unwrap_or_default();
-        if tree.contains("\"xlogo\"") || client.try_wait().ok().flatten().is_some() {
+        if tree.contains("\"xlogo\"") {
+            let s = Command::new("/usr/bin/xwd")
+                .args(["-root", "-silent", "-display", &x.display])
+                .output()
+                .expect("xwd");
+            let drawn = s.status.success() && non_background_pixels(&s.stdout) >= 1000;
+            shot = Some(s);
+            if drawn {
+                break;
+            }
+        }
+        if client.try_wait().ok().flatten().is_some() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Let it draw before the screenshot.
-    std::thread::sleep(Duration::from_millis(500));
-    let shot = Command::new("/usr/bin/xwd")
-        .args(["-root", "-silent", "-display", &x.display])
-        .output()
-        .expect("xwd");
     // SAFETY: signalling our own child; sandwrap forwards SIGTERM to the command.
     unsafe { libc::kill(client.id() as i32, libc::SIGTERM) };
     let o = client.wait_with_output().expect("wait sandwrap");
@@ -389,6 +410,7 @@ fn desktop_runs_an_x11_client_that_draws_a_window() {
         "no xlogo window; stderr: {}\ntree:\n{tree}",
         stderr(&o)
     );
+    let shot = shot.expect("a screenshot once the window was listed");
     assert!(shot.status.success(), "xwd failed");
     let drawn = non_background_pixels(&shot.stdout);
     eprintln!("xlogo in the desktop profile drew {drawn} pixels");

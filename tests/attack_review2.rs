@@ -60,22 +60,25 @@ fn leave_behind(extra: &[&str], source: Option<&str>) -> (Option<i32>, String, f
 /// leftover as long as it lived, its watchdog already disarmed).
 #[test]
 fn timeout_ends_what_the_command_left_running_when_it_exits_first() {
+    // A timeout past leave_behind's 20 s: returning within that, status 3,
+    // is returning at the command's exit, neither at the timeout nor when
+    // the leftover (sleep 100) ends; no bound on how fast that is.
     for (extra, source) in [
-        &["--timeout", "2"][..],
-        &["--timeout", "2", "--json-status-fd", "2"],
+        &["--timeout", "60"][..],
+        &["--timeout", "60", "--json-status-fd", "2"],
     ]
     .into_iter()
     .flat_map(|e| CHILDREN_SOURCES.map(|s| (e, s)))
     {
         let (code, err, took, left) = leave_behind(extra, source);
-        assert_eq!(code, Some(3), "{extra:?} {source:?}: {err}");
+        assert_eq!(
+            code,
+            Some(3),
+            "{extra:?} {source:?}: ended by the timeout or hung ({took:.1}s): {err}"
+        );
         assert!(
             left.is_empty(),
             "{extra:?} {source:?}: the command's background process outlived sandwrap and its --timeout: {left:?}"
-        );
-        assert!(
-            took < 1.8,
-            "{extra:?} {source:?}: sandwrap took {took:.1}s: {err}"
         );
         if extra.len() > 2 {
             assert!(err.contains("\"timed-out\": false"), "{err}");

@@ -530,13 +530,24 @@ fn supervisor_does_not_spin_when_the_status_pipe_closes() {
         })
     }));
     let pid1 = pid1.expect("pid 1");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let theirs: Vec<String> = pipes(sup).into_iter().map(|p| p.1).collect();
-    let status_fd = pipes(pid1)
-        .into_iter()
-        .find(|(fd, ino)| *fd > 2 && theirs.contains(ino))
-        .map(|(fd, _)| fd)
-        .expect("pid 1 holds the status pipe");
+    // Until pid 1 has closed all but its status pipe, it shares others with
+    // the supervisor (a fixed 300 ms was a guess): closing one of those
+    // would end nothing, and the test would pass without testing.
+    let mut status_fd = None;
+    assert!(
+        wait_until("pid 1 to keep only the status pipe", || {
+            let theirs: Vec<String> = pipes(sup).into_iter().map(|p| p.1).collect();
+            let shared: Vec<u32> = pipes(pid1)
+                .into_iter()
+                .filter(|(fd, ino)| *fd > 2 && theirs.contains(ino))
+                .map(|(fd, _)| fd)
+                .collect();
+            status_fd = (shared.len() == 1).then(|| shared[0]);
+            status_fd.is_some()
+        }),
+        "pid 1 holds the status pipe"
+    );
+    let status_fd = status_fd.expect("status fd");
     // Close pid 1's end: the supervisor reads EOF while pid 1 lives on.
     let mut gdb = user_command(Path::new("/usr/bin/gdb"));
     // The host's files as the sysroot: gdb cannot enter pid 1's mount

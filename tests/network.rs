@@ -252,8 +252,11 @@ fn nothing_is_left_after_fifty_sandboxes_or_a_killed_sandwrap() {
         &format!(
             "i=0; while [ $i -lt 50 ]; do {} || echo \"run $i failed\"; i=$((i+1)); done\n\
              echo before: $({count})\n\
-             {} & sleep 1; echo running: $({count} | grep -c -v ^0$)\n\
-             kill -KILL $(pgrep -o -u {uid} -x sandwrap); sleep 1; echo after kill: $({count})",
+             {} & i=0; while [ $({count}) = 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n\
+             echo running: $({count} | grep -c -v ^0$)\n\
+             kill -KILL $(pgrep -o -u {uid} -x sandwrap)\n\
+             i=0; while [ $({count}) != 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n\
+             echo after kill: $({count})",
             sandbox("", inner),
             sandbox("", "sleep 30"),
             uid = test_uid()

@@ -1033,6 +1033,37 @@ fn closed_caller_fds_fail_at_once() {
     }
 }
 
+/// Whether a process below `top` is blocked reading the pipe whose /proc
+/// fd link is `pipe`, by its /proc/PID/syscall (number, then fd in hex).
+fn blocked_reading(top: u32, pipe: &str) -> bool {
+    let mut procs = vec![top];
+    while let Some(p) = procs.pop() {
+        if let Ok(kids) = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")) {
+            procs.extend(
+                kids.split_whitespace()
+                    .filter_map(|k| k.parse::<u32>().ok()),
+            );
+        }
+        let Ok(call) = std::fs::read_to_string(format!("/proc/{p}/syscall")) else {
+            continue;
+        };
+        let mut words = call.split_whitespace();
+        let read = words.next() == Some(libc::SYS_read.to_string().as_str());
+        let fd = words
+            .next()
+            .and_then(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok());
+        if read
+            && fd.is_some_and(|fd| {
+                std::fs::read_link(format!("/proc/{p}/fd/{fd}"))
+                    .is_ok_and(|l| l.to_str() == Some(pipe))
+            })
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// SIGTERM to sandwrap while setup waits (here on --block-fd) ends the
 /// sandbox with 128+15, with and without a pid namespace.
 #[test]
@@ -1050,10 +1081,21 @@ fn sigterm_during_setup_ends_the_sandbox() {
         let mut cmd = sandwrap(&args);
         cmd.stdout(std::process::Stdio::piped());
         pass(&mut cmd, &[(block_r.as_raw_fd(), 5)]);
+        let pipe = std::fs::read_link(format!("/proc/self/fd/{}", block_r.as_raw_fd()))
+            .expect("the block pipe")
+            .display()
+            .to_string();
         let mut child = cmd.spawn().expect("spawn");
         drop(block_r);
-        // Let it reach the wait on the block fd.
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        // Once it waits on the block fd (a fixed 200 ms could end before:
+        // SIGTERM then came at another stage of setup).
+        assert!(
+            wait_until("setup to wait on --block-fd", || blocked_reading(
+                child.id(),
+                &pipe
+            )),
+            "pidns={pidns}: setup never waited on the block fd"
+        );
         // SAFETY: signalling the sandwrap we started.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let mut status = None;

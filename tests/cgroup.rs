@@ -493,6 +493,65 @@ fn the_command_cannot_leave_or_change_its_cgroup() {
     }
 }
 
+/// The attack the read-only mount does not stop: clone3's
+/// CLONE_INTO_CGROUP takes the target cgroup as a directory fd, which a
+/// read-only cgroup filesystem still opens, and the kernel checks only who
+/// owns that cgroup's cgroup.procs (the command's uid, for the delegated
+/// parent and the delegated root above it), not the mount. A child started
+/// there would be out of the sandbox's cgroup: past its limits and
+/// cgroup.kill. With or without a cgroup namespace (which, without the
+/// hierarchy's nsdelegate option, is no boundary for moves), a pid
+/// namespace, or the host's /sys bound read-write.
+#[test]
+fn clone_into_cgroup_cannot_start_a_child_outside() {
+    let Some(cg) = delegated_cgroup("into") else {
+        return;
+    };
+    let Some(bin) = compile_c("into_cgroup", include_str!("cgroup/into_cgroup.c")) else {
+        return;
+    };
+    let bin = bin.display().to_string();
+    let parent = cg.dir.display().to_string();
+    let root = cg
+        .dir
+        .parent()
+        .expect("delegated root")
+        .display()
+        .to_string();
+    let script = format!("{bin} {parent}; {bin} {root}; grep ^0:: /proc/self/cgroup");
+    let variants: &[&[&str]] = &[
+        &[],
+        &["--unshare-cgroup"],
+        &["--unshare-pid"],
+        &[
+            "--bind",
+            "/sys",
+            "/sys",
+            "--unshare-cgroup",
+            "--unshare-pid",
+        ],
+        &["--uid", "0", "--cap-add", "ALL"],
+    ];
+    for extra in variants {
+        let mut args = vec!["--own-cgroup"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run_in(&cg, &args, &script);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        let lines: Vec<&str> = out.lines().collect();
+        // Two refusals, then the sandbox's own cgroup: a child that
+        // started elsewhere prints its 0:: line instead of a refusal.
+        assert_eq!(lines.len(), 3, "{extra:?}: {out}");
+        for line in &lines[..2] {
+            assert!(
+                line.starts_with("clone3: ") || line.starts_with("open: "),
+                "{extra:?}: a child started outside the sandbox's cgroup: {out}"
+            );
+        }
+        assert!(lines[2].starts_with("0::"), "{extra:?}: {out}");
+        assert_eq!(cg.sandwrap_cgroups(), Vec::<String>::new(), "{extra:?}");
+    }
+}
+
 /// `own-cgroup = true` in a profile is --own-cgroup; --explain says what it
 /// does, and so it does for a limit (which implies it).
 #[test]

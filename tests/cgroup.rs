@@ -552,6 +552,50 @@ fn clone_into_cgroup_cannot_start_a_child_outside() {
     }
 }
 
+/// Without a pid namespace the command can name the user's processes
+/// outside, whose /proc/PID/root is the host's root with its writable
+/// cgroup filesystem: the command's landlock domain (always made, where
+/// the kernel has landlock) denies it every /proc/PID/root outside. The
+/// process outside runs as the test user, in the test's delegated cgroup.
+#[test]
+fn another_processs_root_does_not_reach_a_writable_cgroupfs() {
+    let Some(cg) = delegated_cgroup("procroot") else {
+        return;
+    };
+    if landlock_abi() < 1 {
+        skip!("skipping: no landlock here (the hole docs/security.md names)");
+        return;
+    }
+    let mut outside = cg
+        .command(user_sh("exec sleep 30"))
+        .spawn()
+        .expect("spawn the process outside");
+    let pid = outside.id();
+    let parent = cg.dir.display().to_string();
+    assert!(wait_until("the process outside", || {
+        std::fs::read_to_string(cg.dir.join("cgroup.procs"))
+            .is_ok_and(|p| p.lines().any(|l| l == pid.to_string()))
+    }));
+    let script = format!(
+        "if echo $$ > /proc/{pid}/root{parent}/cgroup.procs; then echo ESCAPE; fi; \
+         if ls /proc/{pid}/root/ >/dev/null; then echo ROOT; fi; grep ^0:: /proc/self/cgroup"
+    );
+    for extra in [
+        &["--own-cgroup"][..],
+        &["--own-cgroup", "--bind", "/sys", "/sys"],
+    ] {
+        let (code, out, err) = run_in(&cg, extra, &script);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        assert!(
+            !out.contains("ESCAPE") && !out.contains("ROOT"),
+            "{extra:?}: {out}"
+        );
+        assert!(out.contains("/sandwrap-"), "{extra:?}: {out}");
+    }
+    let _ = outside.kill();
+    let _ = outside.wait();
+}
+
 /// `own-cgroup = true` in a profile is --own-cgroup; --explain says what it
 /// does, and so it does for a limit (which implies it).
 #[test]

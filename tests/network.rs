@@ -505,6 +505,46 @@ fn a_sandbox_flooding_the_dns_forward_gets_a_bounded_share() {
     assert!(fds <= 2 * 32 + 30, "{out}\n{err}");
 }
 
+/// A TCP connection to the forward that the sandbox ends (EOF) and then
+/// resets, while the resolver has not taken it yet (the test's resolver
+/// serves one connection at a time, and the sandbox holds another open):
+/// the client's socket reports an error on every poll. The relay must drop
+/// the connection, not spin on it: the supervisor's CPU time is no part of
+/// the sandbox's (nor of its cgroup's --cpus).
+#[test]
+fn a_reset_dns_connection_does_not_make_the_relay_spin() {
+    if !usable() {
+        return;
+    }
+    let inner = "$H reset-after-eof 169.254.1.1";
+    let script = with_host_resolver(
+        "127.0.0.53",
+        "",
+        true,
+        &format!(
+            "{} &\nSB=$!\nsleep 3\nP=$(pgrep -o -u {} -x sandwrap)\n\
+             echo cpu: $(awk '{{print $14 + $15}}' /proc/$P/stat) $(getconf CLK_TCK)\nwait $SB",
+            sandbox("", inner),
+            test_uid()
+        ),
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let l = lines(&out);
+    assert_eq!(l.first(), Some(&"reset"), "{out}\n{err}");
+    let cpu: Vec<f64> = l
+        .get(1)
+        .and_then(|c| c.strip_prefix("cpu: "))
+        .map(|c| c.split(' ').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default();
+    assert_eq!(cpu.len(), 2, "{out}\n{err}");
+    let seconds = cpu[0] / cpu[1];
+    assert!(
+        seconds < 0.5,
+        "the supervisor used {seconds} s of CPU: {out}\n{err}"
+    );
+}
+
 #[test]
 fn dns_reaches_a_host_resolver_on_ipv6_loopback() {
     if !usable() {

@@ -13,7 +13,10 @@
 #   hold-tcp ADDR PORT N open N connections to ADDR:PORT (as many as connect), print
 #                        "held " and how many, and keep them open for 8 s
 #   resolve NAME         print "NAME=" and the address the system resolver gives
-import socket, sys, time
+#   reset-after-eof ADDR hold one connection to ADDR:53 open (a serial resolver
+#                        then takes no other), send a query on a second one, end
+#                        it (EOF), then reset it; print "reset", keep the first 3 s
+import socket, struct, sys, time
 
 def serve(addr, port):
     s = socket.socket(family(addr))
@@ -146,6 +149,19 @@ def resolve(name):
     except OSError as e:
         print("%s=%s" % (name, type(e).__name__))
 
+def reset_after_eof(addr):
+    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x00\x00\x01\x00\x01"
+    held = socket.create_connection((addr, 53), timeout=2)
+    c = socket.create_connection((addr, 53), timeout=2)
+    c.sendall(len(q).to_bytes(2, "big") + q)
+    c.shutdown(socket.SHUT_WR)
+    time.sleep(0.2)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    print("reset", flush=True)
+    time.sleep(3)
+    held.close()
+
 cmd, args = sys.argv[1], sys.argv[2:]
 if cmd == "serve": serve(args[0], int(args[1]))
 elif cmd == "serve-udp": serve_udp(args[0], int(args[1]))
@@ -158,4 +174,5 @@ elif cmd == "probe": probe(args[0], int(args[1]))
 elif cmd == "probe-udp": probe_udp(args[0], int(args[1]))
 elif cmd == "wait-udp": probe_udp(args[0], int(args[1]), wait=True)
 elif cmd == "resolve": resolve(args[0])
+elif cmd == "reset-after-eof": reset_after_eof(args[0])
 elif cmd == "hold-tcp": hold_tcp(args[0], int(args[1]), int(args[2]))

@@ -311,6 +311,23 @@ fn the_cgroup_of_a_killed_sandwrap_is_removed_by_the_next_run() {
     );
 }
 
+/// A killed sandwrap's cgroup whose pid a later sandwrap gets (pids wrap
+/// around) is that sandwrap's to remove, not a reason to fail: its own
+/// name is taken. The leftover is made here just before sandwrap starts
+/// with that pid (the shell execs it).
+#[test]
+fn a_leftover_cgroup_with_sandwraps_own_pid_is_removed() {
+    let Some(cg) = delegated_cgroup("ownpid") else {
+        return;
+    };
+    let cmd = sandwrap(sh(&["--own-cgroup"], "grep ^0:: /proc/self/cgroup"));
+    let c = cg.command_after(r#"mkdir "$0/sandwrap-$$" && "#, cmd);
+    let o = output(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("/sandwrap-"), "{}", stdout(&o));
+    assert_eq!(cg.sandwrap_cgroups(), Vec::<String>::new(), "left behind");
+}
+
 /// Each limit either holds (where the delegated cgroup has the controller)
 /// or, as on this CI machine (hybrid: memory, pids and cpu bound to cgroup
 /// v1), is one precise error before anything runs, leaving nothing behind.

@@ -390,11 +390,14 @@ impl Relay {
         }
     }
 
-    /// Queries from the sandbox: on to the resolver under a fresh id.
+    /// Queries from the sandbox: on to the resolver under a fresh id. An
+    /// answer (the QR bit) is no query: one sent from the forward's own
+    /// address (a raw socket) would come back here as a query, and with a
+    /// resolver that answers anything, go round for ever.
     fn queries(&mut self) {
         let mut buf = [0u8; 65536];
         while let Ok((len, client)) = self.udp.recv_from(&mut buf) {
-            if len < 12 || self.pending.len() >= MAX_PENDING {
+            if len < 12 || buf[2] & 0x80 != 0 || self.pending.len() >= MAX_PENDING {
                 continue;
             }
             let Some(id) = self.fresh_id() else {

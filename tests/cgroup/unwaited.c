@@ -1,12 +1,11 @@
 /* CPU time no parent ever waits for: this process ignores SIGCHLD (so the
  * kernel reaps its children without accounting them to anyone), forks a
  * child that burns 1 s of CPU, and exits once the child has (it sees EOF on
- * a pipe only the child holds open: no wait()), and then once the kernel
- * has reaped it (the pipe closes before the child's exit is through: a
- * parent exiting then would leave it to be reparented, and waited for, by
- * the pid namespace's pid 1). */
+ * a pipe only the child holds open: no wait()). EOF comes while the child
+ * is still exiting: this process stays until the child is gone for good
+ * (kill() says ESRCH once the kernel has reaped it), or the child would be
+ * reparented and its parent's new parent would wait for it and count it. */
 #include <signal.h>
-#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -124,7 +124,7 @@ fn timeout_works_in_a_joined_pid_namespace() {
     let base = "--ro-bind / / --dev-bind /dev /dev --proc /proc";
     let script = format!(
         "{bin} --unshare-user --unshare-pid --info-fd 5 {base} -- sleep 20 5>{info} & first=$!; \
-         while ! grep -q child-pid {info} 2>/dev/null; do sleep 0.05; done; \
+         while ! grep -q '}}' {info} 2>/dev/null; do sleep 0.05; done; \
          p=$(grep -o '\"child-pid\": [0-9]*' {info} | grep -o '[0-9]*$'); \
          {bin} --userns 3 --pidns 4 --timeout 5 {base} -- sh -c 'exit 3' \
            3</proc/$p/ns/user 4</proc/$p/ns/pid; echo code=$?; \

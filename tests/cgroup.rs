@@ -311,6 +311,23 @@ fn the_cgroup_of_a_killed_sandwrap_is_removed_by_the_next_run() {
     );
 }
 
+/// A killed sandwrap's cgroup whose pid a later sandwrap gets (pids wrap
+/// around) is that sandwrap's to remove, not a reason to fail: its own
+/// name is taken. The leftover is made here just before sandwrap starts
+/// with that pid (the shell execs it).
+#[test]
+fn a_leftover_cgroup_with_sandwraps_own_pid_is_removed() {
+    let Some(cg) = delegated_cgroup("ownpid") else {
+        return;
+    };
+    let cmd = sandwrap(sh(&["--own-cgroup"], "grep ^0:: /proc/self/cgroup"));
+    let c = cg.command_after(r#"mkdir "$0/sandwrap-$$" && "#, cmd);
+    let o = output(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("/sandwrap-"), "{}", stdout(&o));
+    assert_eq!(cg.sandwrap_cgroups(), Vec::<String>::new(), "left behind");
+}
+
 /// Each limit either holds (where the delegated cgroup has the controller)
 /// or, as on this CI machine (hybrid: memory, pids and cpu bound to cgroup
 /// v1), is one precise error before anything runs, leaving nothing behind.
@@ -491,6 +508,109 @@ fn the_command_cannot_leave_or_change_its_cgroup() {
             .collect();
         assert_eq!(entries, Vec::<PathBuf>::new(), "{extra:?}");
     }
+}
+
+/// The attack the read-only mount does not stop: clone3's
+/// CLONE_INTO_CGROUP takes the target cgroup as a directory fd, which a
+/// read-only cgroup filesystem still opens, and the kernel checks only who
+/// owns that cgroup's cgroup.procs (the command's uid, for the delegated
+/// parent and the delegated root above it), not the mount. A child started
+/// there would be out of the sandbox's cgroup: past its limits and
+/// cgroup.kill. With or without a cgroup namespace (which, without the
+/// hierarchy's nsdelegate option, is no boundary for moves), a pid
+/// namespace, or the host's /sys bound read-write.
+#[test]
+fn clone_into_cgroup_cannot_start_a_child_outside() {
+    let Some(cg) = delegated_cgroup("into") else {
+        return;
+    };
+    let Some(bin) = compile_c("into_cgroup", include_str!("cgroup/into_cgroup.c")) else {
+        return;
+    };
+    let bin = bin.display().to_string();
+    let parent = cg.dir.display().to_string();
+    let root = cg
+        .dir
+        .parent()
+        .expect("delegated root")
+        .display()
+        .to_string();
+    let script = format!("{bin} {parent}; {bin} {root}; grep ^0:: /proc/self/cgroup");
+    let variants: &[&[&str]] = &[
+        &[],
+        &["--unshare-cgroup"],
+        &["--unshare-pid"],
+        &[
+            "--bind",
+            "/sys",
+            "/sys",
+            "--unshare-cgroup",
+            "--unshare-pid",
+        ],
+        &["--uid", "0", "--cap-add", "ALL"],
+    ];
+    for extra in variants {
+        let mut args = vec!["--own-cgroup"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run_in(&cg, &args, &script);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        let lines: Vec<&str> = out.lines().collect();
+        // Two refusals, then the sandbox's own cgroup: a child that
+        // started elsewhere prints its 0:: line instead of a refusal.
+        assert_eq!(lines.len(), 3, "{extra:?}: {out}");
+        for line in &lines[..2] {
+            assert!(
+                line.starts_with("clone3: ") || line.starts_with("open: "),
+                "{extra:?}: a child started outside the sandbox's cgroup: {out}"
+            );
+        }
+        assert!(lines[2].starts_with("0::"), "{extra:?}: {out}");
+        assert_eq!(cg.sandwrap_cgroups(), Vec::<String>::new(), "{extra:?}");
+    }
+}
+
+/// Without a pid namespace the command can name the user's processes
+/// outside, whose /proc/PID/root is the host's root with its writable
+/// cgroup filesystem: the command's landlock domain (always made, where
+/// the kernel has landlock) denies it every /proc/PID/root outside. The
+/// process outside runs as the test user, in the test's delegated cgroup.
+#[test]
+fn another_processs_root_does_not_reach_a_writable_cgroupfs() {
+    let Some(cg) = delegated_cgroup("procroot") else {
+        return;
+    };
+    if landlock_abi() < 1 {
+        skip!("skipping: no landlock here (the hole docs/security.md names)");
+        return;
+    }
+    let mut outside = cg
+        .command(user_sh("exec sleep 30"))
+        .spawn()
+        .expect("spawn the process outside");
+    let pid = outside.id();
+    let parent = cg.dir.display().to_string();
+    assert!(wait_until("the process outside", || {
+        std::fs::read_to_string(cg.dir.join("cgroup.procs"))
+            .is_ok_and(|p| p.lines().any(|l| l == pid.to_string()))
+    }));
+    let script = format!(
+        "if echo $$ > /proc/{pid}/root{parent}/cgroup.procs; then echo ESCAPE; fi; \
+         if ls /proc/{pid}/root/ >/dev/null; then echo ROOT; fi; grep ^0:: /proc/self/cgroup"
+    );
+    for extra in [
+        &["--own-cgroup"][..],
+        &["--own-cgroup", "--bind", "/sys", "/sys"],
+    ] {
+        let (code, out, err) = run_in(&cg, extra, &script);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        assert!(
+            !out.contains("ESCAPE") && !out.contains("ROOT"),
+            "{extra:?}: {out}"
+        );
+        assert!(out.contains("/sandwrap-"), "{extra:?}: {out}");
+    }
+    let _ = outside.kill();
+    let _ = outside.wait();
 }
 
 /// `own-cgroup = true` in a profile is --own-cgroup; --explain says what it

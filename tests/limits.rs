@@ -720,9 +720,11 @@ fn rlimit_cpu_ends_a_busy_loop() {
     // SIGXCPU (24) at the soft limit of 1 s of CPU time; SIGKILL at the
     // hard limit (one value sets both).
     for (limit, signal) in [("cpu=1:3", libc::SIGXCPU), ("cpu=1", libc::SIGKILL)] {
-        let (code, _, err, took) = timed(&["--rlimit", limit], "while :; do :; done");
+        // Without the limit the loop runs until capped() ends it (SIGKILL
+        // of sandwrap after 20 s, another status): the signal is the proof.
+        // No wall-clock bound: a loaded machine stretches 1 s of CPU.
+        let (code, _, err, _) = timed(&["--rlimit", limit], "while :; do :; done");
         assert_eq!(code, 128 + signal, "{limit}: {err}");
-        assert!(took < Duration::from_secs(5), "{limit}: took {took:?}");
     }
 }
 

@@ -508,6 +508,70 @@ fn a_sandbox_flooding_the_dns_forward_gets_a_bounded_share() {
     assert!(fds <= 2 * 32 + 30, "{out}\n{err}");
 }
 
+/// The CPU time (seconds) sandwrap's supervisor, whose thread relays DNS,
+/// has used 3 s into `sandbox` (shell code), which must print `first`
+/// first; the test's resolver (UDP, and TCP with `tcp`) on 127.0.0.53.
+fn relay_cpu_seconds(sandbox: &str, tcp: bool, first: &str) -> f64 {
+    let script = with_host_resolver(
+        "127.0.0.53",
+        "",
+        tcp,
+        &format!(
+            "{} &\nSB=$!\nsleep 3\nP=$(pgrep -o -u {} -x sandwrap)\n\
+             echo cpu: $(awk '{{print $14 + $15}}' /proc/$P/stat) $(getconf CLK_TCK)\nwait $SB",
+            sandbox,
+            test_uid()
+        ),
+    );
+    let (code, out, err) = in_netns(&script, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let l = lines(&out);
+    assert_eq!(l.first(), Some(&first), "{out}\n{err}");
+    let cpu: Vec<f64> = l
+        .get(1)
+        .and_then(|c| c.strip_prefix("cpu: "))
+        .map(|c| c.split(' ').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default();
+    assert_eq!(cpu.len(), 2, "{out}\n{err}");
+    cpu[0] / cpu[1]
+}
+
+/// A TCP connection to the forward that the sandbox ends (EOF) and then
+/// resets, while the resolver has not taken it yet (the test's resolver
+/// serves one connection at a time, and the sandbox holds another open):
+/// the client's socket reports an error on every poll. The relay must drop
+/// the connection, not spin on it: the supervisor's CPU time is no part of
+/// the sandbox's (nor of its cgroup's --cpus).
+#[test]
+fn a_reset_dns_connection_does_not_make_the_relay_spin() {
+    if !usable() {
+        return;
+    }
+    let sandbox = sandbox("", "$H reset-after-eof 169.254.1.1");
+    let seconds = relay_cpu_seconds(&sandbox, true, "reset");
+    assert!(seconds < 0.5, "the supervisor used {seconds} s of CPU");
+}
+
+/// A query the sandbox sends the forward from the forward's own address
+/// (a raw socket, with CAP_NET_RAW kept): the answer goes back to the
+/// forward as if it were a query, and with a resolver that answers
+/// anything (as the test's does) the two would pass it back and forth for
+/// ever, the supervisor's CPU outside the sandbox's limits. The forward
+/// takes no answer (the QR bit) as a query.
+#[test]
+fn a_query_from_the_forwards_own_address_does_not_loop() {
+    if !usable() {
+        return;
+    }
+    // Not `sandbox`: its --dev puts the command in a nested user
+    // namespace, without capabilities in the network's.
+    let sandbox = "user $SW --unshare-all --network pasta --uid 0 --cap-add CAP_NET_RAW \
+                   --ro-bind / / --proc /proc --dev-bind /dev/null /dev/null \
+                   -- sh -c \"$H self-query 169.254.1.1\"";
+    let seconds = relay_cpu_seconds(sandbox, false, "sent");
+    assert!(seconds < 0.5, "the supervisor used {seconds} s of CPU");
+}
+
 #[test]
 fn dns_reaches_a_host_resolver_on_ipv6_loopback() {
     if !usable() {

@@ -343,9 +343,20 @@ impl Relay {
                     if accepting { libc::POLLIN } else { 0 },
                 ),
             ];
+            // A socket with nothing to wait for is left out (fd -1): poll
+            // reports an error or a hang-up whatever the events asked,
+            // and a reset client (or a closed resolver) whose side has
+            // nothing left to move would make every poll return at once,
+            // the relay spinning (and never idle long enough to be given
+            // up). Such a connection ends when its other side does, or
+            // after GIVE_UP.
             for c in &self.conns {
-                fds.push(poll_fd(c.client.as_raw_fd(), c.events(true)));
-                fds.push(poll_fd(c.server.as_raw_fd(), c.events(false)));
+                for (fd, ev) in [
+                    (c.client.as_raw_fd(), c.events(true)),
+                    (c.server.as_raw_fd(), c.events(false)),
+                ] {
+                    fds.push(poll_fd(if ev == 0 { -1 } else { fd }, ev));
+                }
             }
             // SAFETY: fds is a valid array of fds.len() pollfds.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 1000) };
@@ -379,11 +390,14 @@ impl Relay {
         }
     }
 
-    /// Queries from the sandbox: on to the resolver under a fresh id.
+    /// Queries from the sandbox: on to the resolver under a fresh id. An
+    /// answer (the QR bit) is no query: one sent from the forward's own
+    /// address (a raw socket) would come back here as a query, and with a
+    /// resolver that answers anything, go round for ever.
     fn queries(&mut self) {
         let mut buf = [0u8; 65536];
         while let Ok((len, client)) = self.udp.recv_from(&mut buf) {
-            if len < 12 || self.pending.len() >= MAX_PENDING {
+            if len < 12 || buf[2] & 0x80 != 0 || self.pending.len() >= MAX_PENDING {
                 continue;
             }
             let Some(id) = self.fresh_id() else {

@@ -13,6 +13,13 @@
 //!   host's pathname unix sockets (landlock ABI <= 8 does not restrict
 //!   that); when the network was to be unshared, unix sockets that could
 //!   reach one are refused.
+//! - a sandbox with a cgroup of its own sees every cgroup filesystem read
+//!   only, but `clone3`'s CLONE_INTO_CGROUP takes the target cgroup as a
+//!   directory fd (which a read-only mount still opens), and the kernel
+//!   checks only who owns that cgroup's `cgroup.procs`, the command's uid
+//!   for the delegated cgroups above its own: a child would start out of
+//!   reach of the limits and of `cgroup.kill`. clone3 fails with ENOSYS,
+//!   which makes libc fall back to clone (which has no such flag).
 
 use super::consts;
 use super::policy::{Action, Cond, Op, Policy};
@@ -29,9 +36,10 @@ use crate::spec::Spec;
 pub fn command_policy(spec: &Spec, place: Mode) -> Result<Option<Policy>, String> {
     let net = restricts_tcp(spec, place);
     let unix = fallback_unshares_net(spec, place);
+    let cgroup = spec.limits.cgroup.wanted();
     let mut policy = match (&spec.seccomp.policy, Arch::native()) {
         (Some(p), _) => p.clone(),
-        (None, Some(arch)) if net || unix => Policy {
+        (None, Some(arch)) if net || unix || cgroup => Policy {
             name: "guard".into(),
             ..Policy::allow_all(arch)
         },
@@ -42,6 +50,9 @@ pub fn command_policy(spec: &Spec, place: Mode) -> Result<Option<Policy>, String
     }
     if unix {
         add_unix_socket_rules(&mut policy)?;
+    }
+    if cgroup {
+        add_cgroup_rules(&mut policy)?;
     }
     Ok(Some(policy))
 }
@@ -59,6 +70,20 @@ pub const NETWORK_ORIGIN: &str =
     "landlock network rules (MPTCP, SCTP, TCP Fast Open and io_uring would bypass them)";
 /// The origin of the fallback's unix socket rules.
 pub const UNIX_ORIGIN: &str = "--fallback landlock with --unshare-net (landlock cannot restrict connecting to pathname unix sockets)";
+
+/// The origin of the own cgroup's rule.
+pub const CGROUP_ORIGIN: &str = "the sandbox's own cgroup (clone3's CLONE_INTO_CGROUP would start a child in a cgroup above it, through the read-only cgroup filesystem)";
+
+/// With a cgroup of its own: no clone3 (see the module's comment).
+/// Appended last, so it wins over the user's policy.
+pub fn add_cgroup_rules(policy: &mut Policy) -> Result<(), String> {
+    policy.push(
+        "clone3",
+        Vec::new(),
+        Action::Errno(libc::ENOSYS),
+        CGROUP_ORIGIN,
+    )
+}
 
 /// `socket`'s argument `name`, compared as the kernel reads it: an int,
 /// so only the low 32 bits count (junk in the upper half cannot dodge it).
@@ -217,6 +242,20 @@ mod tests {
                     "{call}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn cgroup_rule_refuses_clone3_only() {
+        for arch in Arch::ALL {
+            let mut p = Policy::allow_all(arch);
+            add_cgroup_rules(&mut p).expect("rules");
+            let into_cgroup = 0x2_0000_0000;
+            assert_eq!(
+                socket(&p, "clone3", [into_cgroup, 88, 0, 0, 0, 0]),
+                Action::Errno(libc::ENOSYS)
+            );
+            assert_eq!(socket(&p, "clone", [0x11, 0, 0, 0, 0, 0]), Action::Allow);
         }
     }
 

@@ -86,9 +86,17 @@ impl Delegated {
     /// root, a shell writes its own pid to cgroup.procs and then execs
     /// the command (which drops to the test uid).
     pub fn command(&self, cmd: Command) -> Command {
+        self.command_after("", cmd)
+    }
+
+    /// `command`, with shell code `first` run before (`$0` is the cgroup's
+    /// directory, `$$` the pid sandwrap gets).
+    pub fn command_after(&self, first: &str, cmd: Command) -> Command {
         let mut c = Command::new("sh");
         c.arg("-c")
-            .arg(r#"echo $$ > "$0/cgroup.procs" && exec "$@""#)
+            .arg(format!(
+                r#"{first}echo $$ > "$0/cgroup.procs" && exec "$@""#
+            ))
             .arg(&self.dir)
             .arg(cmd.get_program())
             .args(cmd.get_args());

@@ -13,7 +13,12 @@
 #   hold-tcp ADDR PORT N open N connections to ADDR:PORT (as many as connect), print
 #                        "held " and how many, and keep them open for 8 s
 #   resolve NAME         print "NAME=" and the address the system resolver gives
-import socket, sys, time
+#   reset-after-eof ADDR hold one connection to ADDR:53 open (a serial resolver
+#                        then takes no other), send a query on a second one, end
+#                        it (EOF), then reset it; print "reset", keep the first 3 s
+#   self-query ADDR      a query to ADDR:53 from ADDR:53 itself (a raw socket: needs
+#                        CAP_NET_RAW); print "sent", wait 3 s
+import socket, struct, sys, time
 
 def serve(addr, port):
     s = socket.socket(family(addr))
@@ -146,6 +151,28 @@ def resolve(name):
     except OSError as e:
         print("%s=%s" % (name, type(e).__name__))
 
+def reset_after_eof(addr):
+    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x00\x00\x01\x00\x01"
+    held = socket.create_connection((addr, 53), timeout=2)
+    c = socket.create_connection((addr, 53), timeout=2)
+    c.sendall(len(q).to_bytes(2, "big") + q)
+    c.shutdown(socket.SHUT_WR)
+    time.sleep(0.2)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    print("reset", flush=True)
+    time.sleep(3)
+    held.close()
+
+def self_query(addr):
+    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x00\x00\x01\x00\x01"
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.bind((addr, 0))
+    # UDP header: source and destination port 53, no checksum (IPv4).
+    s.sendto(struct.pack("!HHHH", 53, 53, 8 + len(q), 0) + q, (addr, 0))
+    print("sent", flush=True)
+    time.sleep(3)
+
 cmd, args = sys.argv[1], sys.argv[2:]
 if cmd == "serve": serve(args[0], int(args[1]))
 elif cmd == "serve-udp": serve_udp(args[0], int(args[1]))
@@ -158,4 +185,6 @@ elif cmd == "probe": probe(args[0], int(args[1]))
 elif cmd == "probe-udp": probe_udp(args[0], int(args[1]))
 elif cmd == "wait-udp": probe_udp(args[0], int(args[1]), wait=True)
 elif cmd == "resolve": resolve(args[0])
+elif cmd == "reset-after-eof": reset_after_eof(args[0])
+elif cmd == "self-query": self_query(args[0])
 elif cmd == "hold-tcp": hold_tcp(args[0], int(args[1]), int(args[2]))

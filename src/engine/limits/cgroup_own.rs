@@ -97,6 +97,9 @@ fn owner_pid(name: &str) -> Option<u32> {
 /// Remove the empty cgroups left by sandwraps that were killed (SIGKILL
 /// leaves no chance to clean up): those whose owner is gone. A cgroup
 /// that still holds processes is left alone (rmdir refuses it anyway).
+/// Called before this sandwrap makes anything: one named after our own
+/// pid is a leftover of a killed sandwrap that had it before (pids wrap
+/// around), and would make our mkdir fail.
 fn remove_stale(parent: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
@@ -107,7 +110,7 @@ fn remove_stale(parent: &Path) {
         let Some(pid) = name.to_str().and_then(owner_pid) else {
             continue;
         };
-        if pid == me || Path::new(&format!("/proc/{pid}")).exists() {
+        if pid != me && Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
         let dir = e.path();

@@ -180,7 +180,7 @@ fn unshare_cgroup_shows_the_sandboxs_cgroup_as_root() {
 /// `sandwrap --json-status-fd 3 ARGS` in `cg`: its output and the status
 /// lines.
 fn with_status(cg: &Delegated, args: &[String]) -> (std::process::Output, Vec<String>) {
-    let (mut r, w) = pipe();
+    let (mut r, w) = read_pipe();
     let mut all = vec!["--json-status-fd".to_string(), "3".to_string()];
     all.extend_from_slice(args);
     let mut cmd = cg.command(sandwrap(&all));
@@ -191,32 +191,6 @@ fn with_status(cg: &Delegated, args: &[String]) -> (std::process::Output, Vec<St
     let mut status = String::new();
     r.read_to_string(&mut status).unwrap();
     (o, status.lines().map(str::to_string).collect())
-}
-
-fn pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
-    use std::os::fd::FromRawFd;
-    let mut fds = [0; 2];
-    // SAFETY: valid array of two ints.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: two fresh fds, each owned once.
-    unsafe {
-        (
-            std::fs::File::from_raw_fd(fds[0]),
-            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
-        )
-    }
-}
-
-/// The number after `"key": ` in a flat JSON line.
-fn json_number(line: &str, key: &str) -> f64 {
-    let at = line
-        .find(&format!("\"{key}\": "))
-        .unwrap_or_else(|| panic!("no {key} in {line}"));
-    let rest = &line[at + key.len() + 4..];
-    let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
-    rest[..end]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} in {line}"))
 }
 
 /// The usage object of a run in `cg` with `extra`, and stderr.

@@ -544,38 +544,11 @@ fn a_command_ending_in_time_keeps_its_status() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
-/// A pipe whose write end goes to the sandbox.
-fn pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
-    use std::os::fd::FromRawFd;
-    let mut fds = [0; 2];
-    // SAFETY: valid array of two ints.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: two fresh fds, each owned once.
-    unsafe {
-        (
-            std::fs::File::from_raw_fd(fds[0]),
-            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
-        )
-    }
-}
-
-/// The number after `"key": ` in a flat JSON line.
-fn json_number(line: &str, key: &str) -> f64 {
-    let at = line
-        .find(&format!("\"{key}\": "))
-        .unwrap_or_else(|| panic!("no {key} in {line}"));
-    let rest = &line[at + key.len() + 4..];
-    let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
-    rest[..end]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} in {line}"))
-}
-
 /// Run with `--json-status-fd 3` and `extra` before `args`: (exit code,
 /// the status lines, stderr).
 fn with_status_and(extra: &[&str], args: Vec<String>) -> (i32, Vec<String>, String) {
     use std::io::Read;
-    let (mut r, w) = pipe();
+    let (mut r, w) = read_pipe();
     let mut all = vec!["--json-status-fd".to_string(), "3".to_string()];
     all.extend(extra.iter().map(|s| s.to_string()));
     all.extend(args);
@@ -733,7 +706,7 @@ fn rlimit_cpu_ends_a_busy_loop() {
 #[test]
 fn timeout_covers_setup() {
     for extra in [&["--unshare-pid"][..], &[][..]] {
-        let (r, w) = pipe();
+        let (r, w) = read_pipe();
         let mut args: Vec<String> = [
             "--timeout",
             "0.5s",

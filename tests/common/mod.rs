@@ -417,3 +417,31 @@ pub fn landlock_abi() -> i64 {
     };
     v.max(0)
 }
+
+/// A pipe (close-on-exec): the read end as a File for the test, the write
+/// end to pass to the sandbox (e.g. for --json-status-fd).
+pub fn read_pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: valid array of two ints.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: two fresh fds, each owned once.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// The number after `"key": ` in a flat JSON line (the usage object).
+pub fn json_number(line: &str, key: &str) -> f64 {
+    let at = line
+        .find(&format!("\"{key}\": "))
+        .unwrap_or_else(|| panic!("no {key} in {line}"));
+    let rest = &line[at + key.len() + 4..];
+    let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
+    rest[..end]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} in {line}"))
+}

@@ -814,3 +814,53 @@ fn level_prefix_marks_reports_and_the_sigsys_note() {
         "every line has a level: {err}"
     );
 }
+
+/// A policy whose decision tree is too large for conditional jumps alone
+/// (every call allowed, every other one by number also with an argument
+/// rule, so the direct ranges alternate): the kernel accepts the program with its `ja`
+/// trampolines and answers through it as the policy says.
+#[test]
+fn a_policy_needing_jump_trampolines_is_accepted_and_obeyed() {
+    use sandwrap::seccomp::{Arch, Mode, compile, file};
+    let Some(arch) = Arch::native() else {
+        skip!("skipping: sandwrap has no seccomp tables for this architecture");
+        return;
+    };
+    // In number order, so that every call is a range of its own.
+    let mut by_nr = arch.table().to_vec();
+    by_nr.sort_unstable_by_key(|(_, nr)| *nr);
+    let names: Vec<&str> = by_nr.iter().map(|(n, _)| *n).collect();
+    let list = |names: &[&str]| {
+        let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        quoted.join(", ")
+    };
+    let odd: Vec<&str> = names.iter().skip(1).step_by(2).copied().collect();
+    let text = format!(
+        "default = \"errno EPERM\"\n[[rule]]\nsyscall = [{}]\naction = \"allow\"\n\
+         [[rule]]\nsyscall = [{}]\nwhen = \"arg5 == 0x5ecc0dead\"\naction = \"kill\"\n\
+         [[rule]]\nsyscall = \"keyctl\"\naction = \"errno EACCES\"\n",
+        list(&names),
+        list(&odd)
+    );
+    let policy = file::parse("tree.toml", &text, arch).expect("parses");
+    let prog = compile(&policy, Mode::Plain).expect("compiles");
+    let trampoline = prog
+        .windows(2)
+        .any(|w| (w[0].code, w[0].jt, w[0].jf, w[1].code) == (0x35, 0, 1, 0x05) && w[1].k > 255);
+    assert!(trampoline, "the tree needs no trampoline: the test lost its point");
+    let path = scratch_file("seccomp-tree", "tree.toml", &text);
+    let path = path.display().to_string();
+    let Some((code, out, err)) = probe(
+        &["--seccomp-policy", &path],
+        &["uname", "keyctl", "getpgrp", "ptrace"],
+    ) else {
+        skip!("skipping: the probe helper could not be built");
+        return;
+    };
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(value(&out, "uname"), "OK", "{out}");
+    assert_eq!(value(&out, "getpgrp"), "OK", "{out}");
+    assert_eq!(value(&out, "keyctl"), "EACCES", "{out}");
+    assert_eq!(value(&out, "ptrace"), "OK", "{out}");
+    assert_runs(&path, "echo $((6*7)) | cat", "42");
+}

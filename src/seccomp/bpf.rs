@@ -158,8 +158,14 @@ mod tests {
         let prog = compile::compile(p, Mode::Plain).expect("compiles");
         let mut rng = Lcg(7);
         let arch = p.arch.audit();
-        let max = p.arch.max_nr() + 3;
-        for nr in 0..max {
+        // Every number up to 1023 (past the end of every table) and the
+        // edges of the number space.
+        let edges = [0x3fff_ffff, 0x7fff_ffff, 0x8000_0000, u32::MAX - 1, u32::MAX];
+        let nrs = (0..=1023u32).chain(edges.into_iter().filter(|&nr| {
+            // Numbers with the x32 bit belong to the x32 guard, below.
+            !p.arch.has_x32() || nr & X32_SYSCALL_BIT == 0
+        }));
+        for nr in nrs {
             for args in probe_args(p, &mut rng) {
                 let data = Data {
                     nr,
@@ -173,8 +179,11 @@ mod tests {
             }
         }
         let mut other = vec![(AUDIT_ARCH_I386, 20), (0, 0)];
-        if p.arch.has_x32() {
-            other.push((arch, X32_SYSCALL_BIT | 39));
+        for nr in [0, 1, 59, 101, 435, 1023] {
+            other.push((AUDIT_ARCH_I386, nr));
+            if p.arch.has_x32() {
+                other.push((arch, X32_SYSCALL_BIT | nr));
+            }
         }
         for (arch, nr) in other {
             let got = run(
@@ -187,7 +196,7 @@ mod tests {
                 },
             )
             .expect("runs");
-            assert_eq!(got, expected_ret(p.other_abi));
+            assert_eq!(got, expected_ret(p.other_abi), "{} arch {arch:#x} nr {nr:#x}", p.name);
         }
     }
 
@@ -391,6 +400,172 @@ action = "trap"
                 assert_eq!(run(&prog, &data), Ok(want));
             }
         }
+    }
+
+    /// A seeded random policy over `calls` of the arch's calls: random
+    /// default and actions, about one rule in `conditioned` with argument
+    /// conditions, some calls ruled twice (the last rule wins).
+    fn random_policy(arch: Arch, seed: u64, calls: usize, conditioned: u64) -> Policy {
+        let mut rng = Lcg(seed);
+        let actions = [
+            Action::Allow,
+            Action::Kill,
+            Action::Errno(1),
+            Action::Errno(13),
+            Action::Trap,
+            Action::Log,
+        ];
+        let pick = |rng: &mut Lcg| actions[(rng.next() >> 33) as usize % actions.len()];
+        let mut p = Policy::allow_all(arch);
+        p.default = pick(&mut rng);
+        p.other_abi = pick(&mut rng);
+        let table = arch.table();
+        let ops = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::MaskedEq(0xf0)];
+        for _ in 0..calls {
+            let &(name, nr) = &table[(rng.next() >> 33) as usize % table.len()];
+            let conds = if (rng.next() >> 33) % conditioned == 0 {
+                vec![Cond {
+                    arg: ((rng.next() >> 33) % 6) as u8,
+                    narrow: (rng.next() >> 33) % 2 == 0,
+                    op: ops[(rng.next() >> 33) as usize % ops.len()],
+                    value: [0, 1, 0x30, 0x1_0000_0002][(rng.next() >> 33) as usize % 4],
+                }]
+            } else {
+                vec![]
+            };
+            let action = pick(&mut rng);
+            p.rules.push(Rule {
+                name: name.into(),
+                nr,
+                conds,
+                action,
+                origin: "random".into(),
+            });
+        }
+        p
+    }
+
+    #[test]
+    fn random_policies_compile_to_what_the_evaluator_says() {
+        for arch in Arch::ALL {
+            for seed in 1..=12 {
+                let p = random_policy(arch, seed, 40 + 30 * seed as usize, 1 + seed % 5);
+                check_against_evaluator(&p);
+                let prog = compile::compile(&p, Mode::Plain).expect("compiles");
+                // The kernel's cache keeps the allowed calls whose last
+                // unconditional rule no conditioned rule follows, and only
+                // calls allowed whatever their arguments.
+                let mut rng = Lcg(seed);
+                let probes = probe_args(&p, &mut rng);
+                for nr in 0..=1023u32 {
+                    let mine: Vec<&Rule> = p.rules.iter().filter(|r| r.nr == nr).collect();
+                    let from = mine.iter().rposition(|r| r.conds.is_empty()).unwrap_or(0);
+                    let live = mine[from..].iter().any(|r| !r.conds.is_empty());
+                    let always = probes
+                        .iter()
+                        .all(|a| p.decide(arch.audit(), nr, a).0 == Action::Allow);
+                    let cached = const_allow(&prog, arch.audit(), nr);
+                    let name = arch.name();
+                    assert!(!cached || always, "seed {seed} {name} nr {nr}: cached, not allowed");
+                    if always && !live {
+                        assert!(cached, "seed {seed} {name} nr {nr}: allowed, not cached");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every other call allowed, the rest denied, over the whole table: the
+    /// tree has so many ranges that its halves are longer than a
+    /// conditional jump reaches, so it must jump over them through `ja`.
+    #[test]
+    fn large_trees_jump_through_trampolines() {
+        for arch in Arch::ALL {
+            let mut p = Policy::allow_all(arch);
+            p.default = Action::Errno(1);
+            let mut nrs: Vec<u32> = arch.table().iter().map(|(_, nr)| *nr).collect();
+            nrs.sort_unstable();
+            for (i, nr) in nrs.iter().enumerate() {
+                let action = [Action::Allow, Action::Kill, Action::Trap][i % 3];
+                p.rules.push(Rule {
+                    name: "x".into(),
+                    nr: *nr,
+                    conds: vec![],
+                    action,
+                    origin: "t".into(),
+                });
+            }
+            p.push("ioctl", vec![], Action::Allow, "t").expect("ioctl");
+            p.push(
+                "ioctl",
+                vec![Cond {
+                    arg: 1,
+                    narrow: true,
+                    op: Op::Eq,
+                    value: 0x5412,
+                }],
+                Action::Kill,
+                "t",
+            )
+            .expect("ioctl");
+            let prog = compile::compile(&p, Mode::Plain).expect("compiles");
+            let trampolines = prog
+                .windows(2)
+                .filter(|w| {
+                    w[0].code == BPF_JGE_K
+                        && (w[0].jt, w[0].jf) == (0, 1)
+                        && w[1].code == BPF_JA
+                        && w[1].k > 255
+                })
+                .count();
+            assert!(trampolines > 0, "{}: no trampoline", arch.name());
+            check_against_evaluator(&p);
+            for nr in 0..=1023u32 {
+                let allowed = p.decide(arch.audit(), nr, &[0; 6]).0 == Action::Allow;
+                let ioctl = Some(nr) == arch.nr("ioctl");
+                assert_eq!(const_allow(&prog, arch.audit(), nr), allowed && !ioctl);
+            }
+        }
+    }
+
+    /// The tree's path is logarithmic: no call number walks more than a
+    /// few dozen instructions before its answer in the strict preset.
+    #[test]
+    fn constant_calls_walk_a_short_path() {
+        for arch in Arch::ALL {
+            let p = presets::STRICT.policy(arch).expect("strict");
+            let prog = compile::compile(&p, Mode::Plain).expect("compiles");
+            for nr in 0..=1023u32 {
+                if p.rules.iter().any(|r| r.nr == nr && !r.conds.is_empty()) {
+                    continue;
+                }
+                let steps = path_len(&prog, arch.audit(), nr);
+                assert!(steps <= 24, "{} nr {nr}: {steps} instructions", arch.name());
+            }
+        }
+    }
+
+    /// Instructions executed for `nr` with zero arguments.
+    fn path_len(prog: &[sock_filter], arch: u32, nr: u32) -> usize {
+        let mut steps = 0;
+        let mut pc = 0usize;
+        let mut a = 0u32;
+        while let Some(insn) = prog.get(pc) {
+            steps += 1;
+            pc += 1;
+            let skip = |c: bool| usize::from(if c { insn.jt } else { insn.jf });
+            match insn.code {
+                BPF_LD_W_ABS => a = if insn.k == 0 { nr } else if insn.k == 4 { arch } else { 0 },
+                BPF_JA => pc += insn.k as usize,
+                BPF_JEQ_K => pc += skip(a == insn.k),
+                BPF_JGE_K => pc += skip(a >= insn.k),
+                BPF_JGT_K => pc += skip(a > insn.k),
+                BPF_JSET_K => pc += skip(a & insn.k != 0),
+                BPF_AND_K => a &= insn.k,
+                _ => return steps,
+            }
+        }
+        steps
     }
 
     #[test]

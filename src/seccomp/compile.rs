@@ -275,11 +275,8 @@ fn prologue(policy: &Policy, mode: Mode) -> Vec<sock_filter> {
 }
 
 /// Calls that get `ret` whatever their arguments: `ld nr`, one `jeq` per
-/// call jumping to a shared `ret`, and a jump over it for the others. Built
-/// directly rather than through seccompiler (which spends five
-/// instructions and several allocations per call): this keeps the strict
-/// preset's build well inside the launch budget, and the path of every
-/// such call holds only what the kernel's action cache can evaluate.
+/// call jumping to a shared `ret`, and a jump over it for the others. Used
+/// inside the segments, for calls whose k-th run has no condition.
 fn constant_block(nrs: &[u32], ret: u32) -> Vec<sock_filter> {
     let mut out = Vec::with_capacity(nrs.len() + 2 * (nrs.len() / 250 + 1) + 1);
     for chunk in nrs.chunks(250) {
@@ -294,17 +291,107 @@ fn constant_block(nrs: &[u32], ret: u32) -> Vec<sock_filter> {
     out
 }
 
+/// Where a range of call numbers goes from the decision tree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leaf {
+    /// `ret` this value.
+    Ret(u32),
+    /// On to the segments of argument-conditioned calls.
+    Segments,
+}
+
+/// Every number from 0 to `u32::MAX` as sorted ranges `(first number,
+/// leaf)`, each ending where the next starts; neighbours differ.
+fn ranges(constant: &[(Ret, u32)], layered: &[u32], default: u32) -> Vec<(u32, Leaf)> {
+    let mut points: Vec<(u32, Leaf)> = constant
+        .iter()
+        .map(|&(r, nr)| (nr, Leaf::Ret(ret_value(r))))
+        .chain(layered.iter().map(|&nr| (nr, Leaf::Segments)))
+        .collect();
+    points.sort_unstable_by_key(|p| p.0);
+    let mut out: Vec<(u32, Leaf)> = Vec::with_capacity(2 * points.len() + 1);
+    let push = |lo: u32, leaf: Leaf, out: &mut Vec<(u32, Leaf)>| {
+        if out.last().is_none_or(|l| l.1 != leaf) {
+            out.push((lo, leaf));
+        }
+    };
+    push(0, Leaf::Ret(default), &mut out);
+    for (nr, leaf) in points {
+        if out.last().is_some_and(|l| l.0 == nr) {
+            // A range starting at this number is replaced.
+            out.pop();
+        }
+        push(nr, leaf, &mut out);
+        if let Some(after) = nr.checked_add(1) {
+            push(after, Leaf::Ret(default), &mut out);
+        }
+    }
+    out
+}
+
+/// The largest forward offset a conditional jump can hold.
+const MAX_JUMP: usize = u8::MAX as usize;
+
+/// Length of the tree over `n` ranges (see `tree`).
+fn tree_len(n: usize) -> usize {
+    if n <= 1 {
+        return 1;
+    }
+    let left = tree_len(n / 2);
+    let trampoline = usize::from(left > MAX_JUMP);
+    1 + trampoline + left + tree_len(n - n / 2)
+}
+
+/// A balanced binary search over the ranges, the call number in A: each
+/// node is `jge FIRST_OF_RIGHT_HALF` with the left half right after it;
+/// each leaf one `ret` (or a `ja` to the segments, its offset patched by
+/// the caller, recorded in `to_segments`). When the left half is longer
+/// than a conditional jump reaches, the node jumps over it through a `ja`
+/// (32-bit offset) placed before it. Its path holds only jumps and
+/// constant returns, which the kernel's action cache evaluates.
+fn tree(ranges: &[(u32, Leaf)], out: &mut Vec<sock_filter>, to_segments: &mut Vec<usize>) {
+    if ranges.len() <= 1 {
+        match ranges.first().map(|r| r.1) {
+            Some(Leaf::Ret(k)) => out.push(stmt(BPF_RET_K, k)),
+            _ => {
+                to_segments.push(out.len());
+                out.push(stmt(BPF_JA, 0));
+            }
+        }
+        return;
+    }
+    let (left, right) = ranges.split_at(ranges.len() / 2);
+    let left_len = tree_len(left.len());
+    if left_len > MAX_JUMP {
+        out.push(jump(BPF_JGE_K, right[0].0, 0, 1));
+        out.push(stmt(BPF_JA, left_len as u32));
+    } else {
+        out.push(jump(BPF_JGE_K, right[0].0, left_len as u8, 0));
+    }
+    tree(left, out, to_segments);
+    tree(right, out, to_segments);
+}
+
 /// Compile a policy to a BPF program for `policy.arch`.
 pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> {
-    let mut plan = plan(policy, mode);
+    let plan = plan(policy, mode);
     let mut prog = prologue(policy, mode);
-    prog.reserve(plan.constant.len() + 8);
-    // Constant calls first, one block per answer: their path never meets
-    // an argument load.
-    plan.constant.sort_unstable();
-    for block in plan.constant.chunk_by(|a, b| a.0 == b.0) {
-        let nrs: Vec<u32> = block.iter().map(|(_, nr)| *nr).collect();
-        prog.extend(constant_block(&nrs, ret_value(block[0].0)));
+    // Calls without argument conditions first, through a decision tree on
+    // the call number: their path never meets an argument load, and it is
+    // O(log calls) long, for the kernel's emulation of every number at
+    // install time as for every uncached call.
+    let default = ret_value(effective(policy.default, mode));
+    let layered: Vec<u32> = plan.layered.iter().map(|(nr, _)| *nr).collect();
+    let ranges = ranges(&plan.constant, &layered, default);
+    prog.reserve(tree_len(ranges.len()) + 8);
+    prog.push(stmt(BPF_LD_W_ABS, 0));
+    let start = prog.len();
+    let mut to_segments = Vec::new();
+    tree(&ranges, &mut prog, &mut to_segments);
+    debug_assert_eq!(prog.len() - start, tree_len(ranges.len()));
+    let end = prog.len();
+    for at in to_segments {
+        prog[at].k = (end - at - 1) as u32;
     }
     let depth = plan
         .layered
@@ -359,7 +446,7 @@ pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> 
             prog.extend(seg);
         }
     }
-    prog.push(stmt(BPF_RET_K, ret_value(effective(policy.default, mode))));
+    prog.push(stmt(BPF_RET_K, default));
     if prog.len() > BPF_MAXINSNS {
         return Err(format!(
             "it compiles to {} BPF instructions, more than the kernel's limit of {BPF_MAXINSNS}",

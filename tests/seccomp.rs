@@ -847,7 +847,10 @@ fn a_policy_needing_jump_trampolines_is_accepted_and_obeyed() {
     let trampoline = prog
         .windows(2)
         .any(|w| (w[0].code, w[0].jt, w[0].jf, w[1].code) == (0x35, 0, 1, 0x05) && w[1].k > 255);
-    assert!(trampoline, "the tree needs no trampoline: the test lost its point");
+    assert!(
+        trampoline,
+        "the tree needs no trampoline: the test lost its point"
+    );
     let path = scratch_file("seccomp-tree", "tree.toml", &text);
     let path = path.display().to_string();
     let Some((code, out, err)) = probe(

@@ -160,7 +160,13 @@ mod tests {
         let arch = p.arch.audit();
         // Every number up to 1023 (past the end of every table) and the
         // edges of the number space.
-        let edges = [0x3fff_ffff, 0x7fff_ffff, 0x8000_0000, u32::MAX - 1, u32::MAX];
+        let edges = [
+            0x3fff_ffff,
+            0x7fff_ffff,
+            0x8000_0000,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
         let nrs = (0..=1023u32).chain(edges.into_iter().filter(|&nr| {
             // Numbers with the x32 bit belong to the x32 guard, below.
             !p.arch.has_x32() || nr & X32_SYSCALL_BIT == 0
@@ -196,7 +202,12 @@ mod tests {
                 },
             )
             .expect("runs");
-            assert_eq!(got, expected_ret(p.other_abi), "{} arch {arch:#x} nr {nr:#x}", p.name);
+            assert_eq!(
+                got,
+                expected_ret(p.other_abi),
+                "{} arch {arch:#x} nr {nr:#x}",
+                p.name
+            );
         }
     }
 
@@ -420,7 +431,15 @@ action = "trap"
         p.default = pick(&mut rng);
         p.other_abi = pick(&mut rng);
         let table = arch.table();
-        let ops = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::MaskedEq(0xf0)];
+        let ops = [
+            Op::Eq,
+            Op::Ne,
+            Op::Lt,
+            Op::Le,
+            Op::Gt,
+            Op::Ge,
+            Op::MaskedEq(0xf0),
+        ];
         for _ in 0..calls {
             let &(name, nr) = &table[(rng.next() >> 33) as usize % table.len()];
             let conds = if (rng.next() >> 33) % conditioned == 0 {
@@ -466,7 +485,10 @@ action = "trap"
                         .all(|a| p.decide(arch.audit(), nr, a).0 == Action::Allow);
                     let cached = const_allow(&prog, arch.audit(), nr);
                     let name = arch.name();
-                    assert!(!cached || always, "seed {seed} {name} nr {nr}: cached, not allowed");
+                    assert!(
+                        !cached || always,
+                        "seed {seed} {name} nr {nr}: cached, not allowed"
+                    );
                     if always && !live {
                         assert!(cached, "seed {seed} {name} nr {nr}: allowed, not cached");
                     }
@@ -508,6 +530,7 @@ action = "trap"
                 "t",
             )
             .expect("ioctl");
+            check_against_evaluator(&p);
             let prog = compile::compile(&p, Mode::Plain).expect("compiles");
             let trampolines = prog
                 .windows(2)
@@ -519,7 +542,6 @@ action = "trap"
                 })
                 .count();
             assert!(trampolines > 0, "{}: no trampoline", arch.name());
-            check_against_evaluator(&p);
             for nr in 0..=1023u32 {
                 let allowed = p.decide(arch.audit(), nr, &[0; 6]).0 == Action::Allow;
                 let ioctl = Some(nr) == arch.nr("ioctl");
@@ -555,7 +577,15 @@ action = "trap"
             pc += 1;
             let skip = |c: bool| usize::from(if c { insn.jt } else { insn.jf });
             match insn.code {
-                BPF_LD_W_ABS => a = if insn.k == 0 { nr } else if insn.k == 4 { arch } else { 0 },
+                BPF_LD_W_ABS => {
+                    a = if insn.k == 0 {
+                        nr
+                    } else if insn.k == 4 {
+                        arch
+                    } else {
+                        0
+                    }
+                }
                 BPF_JA => pc += insn.k as usize,
                 BPF_JEQ_K => pc += skip(a == insn.k),
                 BPF_JGE_K => pc += skip(a >= insn.k),

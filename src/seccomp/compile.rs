@@ -332,44 +332,86 @@ fn ranges(constant: &[(Ret, u32)], layered: &[u32], default: u32) -> Vec<(u32, L
 /// The largest forward offset a conditional jump can hold.
 const MAX_JUMP: usize = u8::MAX as usize;
 
-/// Length of the tree over `n` ranges (see `tree`).
-fn tree_len(n: usize) -> usize {
-    if n <= 1 {
-        return 1;
+/// The most single numbers a tree leaf tests one by one with `jeq`.
+const MAX_JEQ: usize = 4;
+
+/// When `ranges` (ending where `end` starts, or at the top of the number
+/// space) are single numbers on one background leaf, at most `MAX_JEQ` of
+/// them: the background and how many numbers are to be tested with `jeq`.
+fn jeq_run(ranges: &[(u32, Leaf)], end: Option<u32>) -> Option<(Leaf, usize)> {
+    let single = |i: usize| {
+        let next = ranges.get(i + 1).map(|r| r.0).or(end);
+        next == ranges[i].0.checked_add(1)
+    };
+    'candidate: for bg in ranges.iter().take(MAX_JEQ + 1).map(|r| r.1) {
+        let mut points = 0;
+        for (i, r) in ranges.iter().enumerate() {
+            if r.1 == bg {
+                continue;
+            }
+            if !single(i) || points == MAX_JEQ {
+                continue 'candidate;
+            }
+            points += 1;
+        }
+        return Some((bg, points));
     }
-    let left = tree_len(n / 2);
-    let trampoline = usize::from(left > MAX_JUMP);
-    1 + trampoline + left + tree_len(n - n / 2)
+    None
+}
+
+/// Length of the tree over `ranges` (see `tree`).
+fn tree_len(ranges: &[(u32, Leaf)], end: Option<u32>) -> usize {
+    if let Some((_, points)) = jeq_run(ranges, end) {
+        return 2 * points + 1;
+    }
+    let (left, right) = ranges.split_at(ranges.len() / 2);
+    let left_len = tree_len(left, Some(right[0].0));
+    1 + usize::from(left_len > MAX_JUMP) + left_len + tree_len(right, end)
+}
+
+/// One leaf: a `ret`, or a `ja` to the segments whose offset the caller
+/// patches (its position is recorded in `to_segments`).
+fn leaf(leaf: Leaf, out: &mut Vec<sock_filter>, to_segments: &mut Vec<usize>) {
+    match leaf {
+        Leaf::Ret(k) => out.push(stmt(BPF_RET_K, k)),
+        Leaf::Segments => {
+            to_segments.push(out.len());
+            out.push(stmt(BPF_JA, 0));
+        }
+    }
 }
 
 /// A balanced binary search over the ranges, the call number in A: each
-/// node is `jge FIRST_OF_RIGHT_HALF` with the left half right after it;
-/// each leaf one `ret` (or a `ja` to the segments, its offset patched by
-/// the caller, recorded in `to_segments`). When the left half is longer
-/// than a conditional jump reaches, the node jumps over it through a `ja`
-/// (32-bit offset) placed before it. Its path holds only jumps and
-/// constant returns, which the kernel's action cache evaluates.
-fn tree(ranges: &[(u32, Leaf)], out: &mut Vec<sock_filter>, to_segments: &mut Vec<usize>) {
-    if ranges.len() <= 1 {
-        match ranges.first().map(|r| r.1) {
-            Some(Leaf::Ret(k)) => out.push(stmt(BPF_RET_K, k)),
-            _ => {
-                to_segments.push(out.len());
-                out.push(stmt(BPF_JA, 0));
-            }
+/// node is `jge FIRST_OF_RIGHT_HALF` with the left half right after it,
+/// down to a few single numbers on one background, tested with `jeq`, each
+/// followed by its leaf. When the left half is longer than a conditional
+/// jump reaches, the node jumps over it through a `ja` (32-bit offset)
+/// placed before it. The path holds only jumps and constant returns, which
+/// the kernel's action cache evaluates.
+fn tree(
+    ranges: &[(u32, Leaf)],
+    end: Option<u32>,
+    out: &mut Vec<sock_filter>,
+    to_segments: &mut Vec<usize>,
+) {
+    if let Some((bg, _)) = jeq_run(ranges, end) {
+        for &(nr, l) in ranges.iter().filter(|r| r.1 != bg) {
+            out.push(jump(BPF_JEQ_K, nr, 0, 1));
+            leaf(l, out, to_segments);
         }
+        leaf(bg, out, to_segments);
         return;
     }
     let (left, right) = ranges.split_at(ranges.len() / 2);
-    let left_len = tree_len(left.len());
+    let left_len = tree_len(left, Some(right[0].0));
     if left_len > MAX_JUMP {
         out.push(jump(BPF_JGE_K, right[0].0, 0, 1));
         out.push(stmt(BPF_JA, left_len as u32));
     } else {
         out.push(jump(BPF_JGE_K, right[0].0, left_len as u8, 0));
     }
-    tree(left, out, to_segments);
-    tree(right, out, to_segments);
+    tree(left, Some(right[0].0), out, to_segments);
+    tree(right, end, out, to_segments);
 }
 
 /// Compile a policy to a BPF program for `policy.arch`.
@@ -383,12 +425,16 @@ pub fn compile(policy: &Policy, mode: Mode) -> Result<Vec<sock_filter>, String> 
     let default = ret_value(effective(policy.default, mode));
     let layered: Vec<u32> = plan.layered.iter().map(|(nr, _)| *nr).collect();
     let ranges = ranges(&plan.constant, &layered, default);
-    prog.reserve(tree_len(ranges.len()) + 8);
+    let len = tree_len(&ranges, None);
+    prog.reserve(len + 8);
     prog.push(stmt(BPF_LD_W_ABS, 0));
     let start = prog.len();
     let mut to_segments = Vec::new();
-    tree(&ranges, &mut prog, &mut to_segments);
-    debug_assert_eq!(prog.len() - start, tree_len(ranges.len()));
+    tree(&ranges, None, &mut prog, &mut to_segments);
+    if prog.len() - start != len {
+        // The jumps over left halves were sized from tree_len.
+        return Err("the decision tree's layout is inconsistent".into());
+    }
     let end = prog.len();
     for at in to_segments {
         prog[at].k = (end - at - 1) as u32;

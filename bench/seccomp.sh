@@ -97,3 +97,7 @@ fi
 echo
 echo "filter build (resolve the preset + compile), release build:"
 target/release/examples/seccomp_presets time
+
+echo
+echo "filter install (the kernel call alone, median of 400 fresh children):"
+target/release/examples/seccomp_presets install 400

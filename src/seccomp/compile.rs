@@ -1,8 +1,10 @@
 //! Policy → one classic BPF program.
 //!
 //! Calls whose answer does not depend on their arguments (almost all of
-//! them) are emitted directly: one `jeq` per call to a shared `ret`,
-//! grouped by answer. Calls with argument conditions are compiled by
+//! them) are emitted directly, as a balanced decision tree on the call
+//! number (`tree`): the kernel runs the filter for every call number when
+//! it installs it (to fill its action cache), so the walk must be short.
+//! Calls with argument conditions are compiled by
 //! seccompiler, which handles one match action and one mismatch action per
 //! filter; since a policy has many actions and "last matching rule wins"
 //! semantics, they become a chain of seccompiler segments: segment k holds,

@@ -77,6 +77,18 @@ impl Drop for Delegated {
                 }
             }
         }
+        // And whatever is still in the test's own cgroup (a process of a
+        // failed test, a sandwrap still exiting): rmdir waits for none.
+        let _ = std::fs::write(self.dir.join("cgroup.kill"), "1");
+        let events = self.dir.join("cgroup.events");
+        for _ in 0..100 {
+            match std::fs::read_to_string(&events) {
+                Ok(e) if e.contains("populated 1") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                _ => break,
+            }
+        }
         let _ = std::fs::remove_dir(&self.dir);
     }
 }

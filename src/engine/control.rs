@@ -155,21 +155,13 @@ pub fn watch(pid: libc::pid_t) {
     let Some(fd) = control::fd() else { return };
     // A pidfd keeps a signal sent after the supervisor reaped `pid` from
     // reaching a process that took its number.
-    // SAFETY: pidfd_open only creates an fd.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
-    let signal = move |sig: i32| {
-        if pidfd >= 0 {
-            // SAFETY: a pidfd of ours; no siginfo.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    pidfd,
-                    sig,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                )
-            };
-        } else {
+    let pidfd = super::sys::Pidfd::open(pid).ok();
+    let signal = move |sig: i32| match &pidfd {
+        // A failure is ESRCH: the sandbox has ended already.
+        Some(p) => {
+            let _ = p.send_signal(sig);
+        }
+        None => {
             // SAFETY: signalling our own child (pidfds unsupported).
             unsafe { libc::kill(pid, sig) };
         }

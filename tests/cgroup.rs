@@ -725,3 +725,27 @@ fn timeout_ends_the_sandbox_through_its_cgroup() {
         assert_eq!(cg.sandwrap_cgroups(), Vec::<String>::new(), "{pid_ns:?}");
     }
 }
+
+/// Only cgroup2 mounts are made read-only: a tmpfs the command line puts
+/// over the cgroup mount point (or over a parent of it) is the command's,
+/// writable as asked, and the sandbox starts.
+#[test]
+fn a_tmpfs_over_the_cgroup_mount_stays_as_asked() {
+    let Some(cg) = delegated_cgroup("tmpfsover") else {
+        return;
+    };
+    let mount = cgroup2_mount()
+        .expect("cgroup2 mount")
+        .display()
+        .to_string();
+    let parent = Path::new(&mount)
+        .parent()
+        .expect("a parent")
+        .display()
+        .to_string();
+    for over in [&mount, &parent] {
+        let extra = ["--own-cgroup", "--bind", "/sys", "/sys", "--tmpfs", over];
+        let (code, out, err) = run_in(&cg, &extra, &format!("touch {over}/x && echo writable"));
+        assert_eq!((code, out.trim()), (0, "writable"), "--tmpfs {over}: {err}");
+    }
+}

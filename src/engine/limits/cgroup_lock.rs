@@ -34,6 +34,19 @@ fn cgroup2_mounts(mountinfo: &str) -> Vec<(PathBuf, libc::c_ulong)> {
         .collect()
 }
 
+/// Whether `point` reaches a cgroup2 filesystem. A remount by path acts on
+/// the mount on top: one the spec put over a cgroup2 mount (`--tmpfs
+/// /sys/fs/cgroup`) or over a parent of it is not to be changed, and the
+/// cgroup2 mount below is out of the command's reach.
+fn reaches_cgroup2(point: &Path) -> bool {
+    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+    let c = sys::cstring(point.as_os_str());
+    // SAFETY: statfs is plain data; zero is a valid start.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and out-pointer.
+    unsafe { libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
+}
+
 /// Remount every cgroup2 mount of this (the sandbox's) mount namespace
 /// read-only; `proc` is the host's procfs, opened before the pivot.
 pub fn lock_cgroupfs(proc: BorrowedFd<'_>) -> Result<()> {
@@ -52,7 +65,7 @@ pub fn lock_cgroupfs(proc: BorrowedFd<'_>) -> Result<()> {
         )
     })?;
     for (point, flags) in cgroup2_mounts(&info) {
-        if flags & libc::MS_RDONLY != 0 {
+        if flags & libc::MS_RDONLY != 0 || !reaches_cgroup2(&point) {
             continue;
         }
         let flags = libc::MS_REMOUNT | libc::MS_BIND | flags | libc::MS_RDONLY;

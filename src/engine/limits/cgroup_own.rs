@@ -291,13 +291,17 @@ impl OwnCgroup {
         if self.ended.replace(true) {
             return true;
         }
-        let Ok(events) = std::fs::File::open(self.dir.join("cgroup.events")) else {
-            return true;
-        };
-        if populated_now(&events) != Some(true) {
+        let events = std::fs::File::open(self.dir.join("cgroup.events"));
+        if let Ok(ev) = &events
+            && populated_now(ev) == Some(false)
+        {
             return true;
         }
+        // Also when its state cannot be read: nothing may outlive the end.
         let _ = write(&self.dir.join("cgroup.kill"), "1");
+        let Ok(events) = events else {
+            return false;
+        };
         let until = Instant::now() + END_WAIT;
         while Instant::now() < until {
             if populated_now(&events) != Some(true) {

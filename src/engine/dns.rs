@@ -272,7 +272,8 @@ fn open_in_namespace(child: libc::pid_t, user_ns: bool) -> Result<(OwnedFd, Owne
     }
     drop(err_w);
     // Our own clone (nothing else reaps before the monitor).
-    let status = sys::waitpid(pid, 0).map_or(0, |(_, st)| st);
+    let (_, status) = sys::waitpid(pid, 0)
+        .map_err(|e| anyhow!("--network pasta: DNS forward: its setup process: {e}"))?;
     let mut report = [0u8; 8];
     if let Ok(8) = sys::read_some(err_r.as_raw_fd(), &mut report) {
         let step = i32::from_ne_bytes([report[0], report[1], report[2], report[3]]);

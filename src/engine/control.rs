@@ -55,11 +55,11 @@ pub fn accept(fd: RawFd) -> Result<(), String> {
         return Err("the same fd number is asked for twice".into());
     }
     // Above every target, so placing one cannot close it.
-    let floor = sorted.last().map_or(3, |&t| (t + 1).max(3));
     let limit = nofile_limit();
     if let Some(&t) = sorted.last().filter(|&&t| i64::from(t) + 1 >= limit) {
         return Err(format!("fd {t}: beyond the limit on open files ({limit})"));
     }
+    let floor = sorted.last().map_or(3, |&t| t.saturating_add(1).max(3));
     let moved = dup_above(fd, floor)?.into_raw_fd();
     control::set_fd(Some(moved));
     // SAFETY: `fd` was the control socket, now moved; nothing else uses it.
@@ -155,7 +155,19 @@ pub fn watch(pid: libc::pid_t) {
     let Some(fd) = control::fd() else { return };
     // A pidfd keeps a signal sent after the supervisor reaped `pid` from
     // reaching a process that took its number.
-    let pidfd = super::sys::Pidfd::open(pid).ok();
+    let pidfd = match super::sys::Pidfd::open(pid) {
+        Ok(p) => Some(p),
+        // No pidfds (before Linux 5.3): the pid, as the supervisor has not
+        // reaped it yet.
+        Err(e) if e.errno == libc::ENOSYS => None,
+        Err(_) => {
+            // No way to end it later without maybe hitting another
+            // process: a sandbox that could outlive its caller must not run.
+            // SAFETY: our own child, not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return;
+        }
+    };
     let signal = move |sig: i32| match &pidfd {
         // A failure is ESRCH: the sandbox has ended already.
         Some(p) => {

@@ -50,6 +50,9 @@ pub fn reap(
     keep.extend(ready.as_ref().map(std::os::fd::AsRawFd::as_raw_fd));
     keep.extend(ctx.status_report);
     keep.extend(spec.status.sync.and_then(|fd| fds::get(fd).ok()));
+    // The library's control socket, until pid 1 has protected itself: a
+    // failure there is said to the caller as an error record.
+    keep.extend(crate::control::fd());
     fds::close_all_except(&keep);
     // The caller's programs bind pid 1 too, as in bwrap; sandwrap's own
     // policy is the command's alone (pid 1 must wait and take signals).
@@ -70,6 +73,11 @@ pub fn reap(
         super::exit_now(1);
     }
     drop(ready);
+    if let Some(fd) = crate::control::fd() {
+        crate::control::set_fd(None);
+        // SAFETY: pid 1's copy of the control socket, used no more.
+        unsafe { libc::close(fd) };
+    }
     let shares_pgrp = !spec.new_session;
     // Waiting refused by a caller's program: fail as bwrap does, never spin
     // or hang.

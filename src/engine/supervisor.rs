@@ -291,8 +291,8 @@ fn launch(spec: &Spec) -> Result<i32> {
     if let (Some(cg), Some((r, w))) = (&cgroup, placed_pipe) {
         drop(r);
         if let Err(e) = cg.place(pid) {
-            // SAFETY: killing our own child, still waiting to be placed.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // Still waiting to be placed.
+            abandon(pid);
             return Err(e);
         }
         let _ = sys::write_all(w.as_raw_fd(), b"c");
@@ -324,9 +324,9 @@ fn launch(spec: &Spec) -> Result<i32> {
     // without landlock it is the protection). Set after the clone, so the
     // child does not inherit it: it must write its own id maps.
     if let Err(e) = sys::prctl(libc::PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE") {
-        // SAFETY: killing our own child: it must not run next to a
-        // supervisor that the command could take over.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // It must not run next to a supervisor that the command could
+        // take over.
+        abandon(pid);
         return Err(e.into());
     }
     let own_policy = ctx.own_seccomp.as_ref().map(|o| &o.policy);
@@ -336,8 +336,7 @@ fn launch(spec: &Spec) -> Result<i32> {
                 Ok(n) => Some(n),
                 Err(e) => {
                     // The sandbox is already running: end it before failing.
-                    // SAFETY: killing our own child.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    abandon(pid);
                     return Err(e);
                 }
             }
@@ -350,8 +349,8 @@ fn launch(spec: &Spec) -> Result<i32> {
 
     if let Some(mapper) = mapper {
         if let Err(e) = mapper.map(pid) {
-            // SAFETY: killing our own child, still waiting for its maps.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // Still waiting for its maps.
+            abandon(pid);
             return Err(e);
         }
     }
@@ -369,9 +368,7 @@ fn launch(spec: &Spec) -> Result<i32> {
     let mut pasta = match &pasta_prep {
         Some(prep) => Some(super::pasta::start(spec, prep, pid).inspect_err(|_| {
             // The child ends at EOF on `go`; no need to leave it to that.
-            // SAFETY: killing our own child (reaped next).
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            let _ = sys::waitpid(pid, 0);
+            abandon(pid);
         })?),
         None => None,
     };
@@ -424,8 +421,8 @@ fn launch(spec: &Spec) -> Result<i32> {
     keep.extend(pasta.as_ref().map(|p| p.fds()).unwrap_or_default());
     fds::close_all_except(&keep);
     if let Some(Err(e)) = pasta.as_mut().map(|p| p.serve_dns()) {
-        // SAFETY: killing our own child, whose network is incomplete.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // Its network is incomplete.
+        abandon(pid);
         return Err(e);
     }
 
@@ -530,6 +527,14 @@ fn created_namespaces(spec: &Spec, fallback: bool, time_made: bool) -> crate::sp
             ..spec.namespaces
         }
     }
+}
+
+/// A launch that fails after the clone: end our child (the sandbox's first
+/// process) and reap it, so that nothing of it is left, not even a zombie.
+fn abandon(pid: libc::pid_t) {
+    // SAFETY: killing our own child, not reaped yet.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let _ = sys::waitpid(pid, 0);
 }
 
 /// `--info-fd` (written once, then closed) and the first

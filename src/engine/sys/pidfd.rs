@@ -48,14 +48,22 @@ impl Pidfd {
     /// Whether the process ends (the pidfd becomes readable: it has
     /// exited, reaped or not) within `limit`; zero only looks.
     pub fn exits_within(&self, limit: Duration) -> bool {
-        let mut pfd = libc::pollfd {
-            fd: self.fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = limit.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
+        let until = std::time::Instant::now() + limit;
+        loop {
+            let mut pfd = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            let ms = left.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: one valid pollfd.
+            match unsafe { libc::poll(&mut pfd, 1, ms) } {
+                // A signal cut the wait short: wait for the time left.
+                r if r < 0 && super::errno() == libc::EINTR => continue,
+                r => return r > 0,
+            }
+        }
     }
 
     /// Wait for our child's end and reap it (`waitid(P_PIDFD)`), never
